@@ -1,0 +1,206 @@
+//! HTML to plain text: paragraphs separated by one blank line, whitespace
+//! inside a paragraph collapsed, words of adjacent blocks never glued together.
+
+use ego_tree::NodeRef;
+use scraper::{Html, Node};
+
+/// Elements that start a new paragraph.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Elements whose content is never text.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math",
+    "button", "select", "textarea",
+];
+
+/// The plain text of an HTML fragment or document.
+pub fn html_to_text(html: &str) -> String {
+    let fragment = Html::parse_fragment(html);
+    let mut out = TextBuilder::default();
+    walk(fragment.tree.root(), &mut out, false);
+    out.finish()
+}
+
+#[derive(Default)]
+struct TextBuilder {
+    paragraphs: Vec<String>,
+    current: String,
+    /// A space is owed before the next word of the current paragraph.
+    space: bool,
+}
+
+impl TextBuilder {
+    fn push_text(&mut self, text: &str, preformatted: bool) {
+        if preformatted {
+            self.current.push_str(text);
+            self.space = false;
+            return;
+        }
+        if text.starts_with(char::is_whitespace) {
+            self.space = true;
+        }
+        for (i, word) in text.split_whitespace().enumerate() {
+            if (i > 0 || self.space) && !self.current.is_empty() && !self.current.ends_with('\n') {
+                self.current.push(' ');
+            }
+            self.current.push_str(word);
+            self.space = false;
+        }
+        if text.ends_with(char::is_whitespace) {
+            self.space = true;
+        }
+    }
+
+    fn line_break(&mut self) {
+        let trimmed = self.current.trim_end().len();
+        self.current.truncate(trimmed);
+        if !self.current.is_empty() {
+            self.current.push('\n');
+        }
+        self.space = false;
+    }
+
+    fn end_paragraph(&mut self) {
+        let paragraph = self.current.trim();
+        if !paragraph.is_empty() {
+            self.paragraphs.push(paragraph.to_owned());
+        }
+        self.current.clear();
+        self.space = false;
+    }
+
+    fn finish(mut self) -> String {
+        self.end_paragraph();
+        self.paragraphs.join("\n\n")
+    }
+}
+
+fn walk(node: NodeRef<'_, Node>, out: &mut TextBuilder, preformatted: bool) {
+    for child in node.children() {
+        match child.value() {
+            Node::Text(text) => out.push_text(text, preformatted),
+            Node::Element(element) => {
+                let name = element.name();
+                if SKIPPED.contains(&name) {
+                    continue;
+                }
+                if name == "br" {
+                    out.line_break();
+                    continue;
+                }
+                if name == "img" {
+                    // An image separates words like a space would.
+                    out.space = true;
+                    continue;
+                }
+                let block = BLOCKS.contains(&name);
+                if block {
+                    out.end_paragraph();
+                }
+                walk(child, out, preformatted || name == "pre");
+                if block {
+                    out.end_paragraph();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_are_separated_by_a_blank_line() {
+        let html = "<h1>Title</h1><p>First  para\n graph.</p><div>Second<p>Third</p>tail</div>";
+        assert_eq!(
+            html_to_text(html),
+            "Title\n\nFirst para graph.\n\nSecond\n\nThird\n\ntail"
+        );
+    }
+
+    #[test]
+    fn adjacent_blocks_never_glue_words() {
+        assert_eq!(html_to_text("<li>one</li><li>two</li>"), "one\n\ntwo");
+        assert_eq!(
+            html_to_text("<table><tr><td>a</td><td>b</td></tr></table>"),
+            "a\n\nb"
+        );
+        assert_eq!(html_to_text("end.<div>Next</div>"), "end.\n\nNext");
+    }
+
+    #[test]
+    fn inline_markup_keeps_spacing_as_written() {
+        assert_eq!(
+            html_to_text("<p>an <b>important</b> word</p>"),
+            "an important word"
+        );
+        assert_eq!(html_to_text("<p>un<b>broken</b></p>"), "unbroken");
+        assert_eq!(html_to_text("<p>line<br>break</p>"), "line\nbreak");
+    }
+
+    #[test]
+    fn scripts_and_styles_are_not_text() {
+        assert_eq!(
+            html_to_text("<p>a<script>var x;</script><style>p{}</style> b</p>"),
+            "a b"
+        );
+    }
+
+    #[test]
+    fn entities_are_decoded() {
+        assert_eq!(
+            html_to_text("<p>caf&eacute; &amp; bar&nbsp;x</p>"),
+            "café & bar x"
+        );
+    }
+}

@@ -1,0 +1,473 @@
+//! The command line (SPEC: Binary and Commands). Each command is a few lines
+//! that call the library; exit codes are 0 ok, 1 runtime failure, 2 usage or
+//! config error.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use url::Url;
+
+use crate::article::{self, SiteRules, Trafilatura};
+use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
+use crate::export::{self, ExportRequest, Format};
+use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
+use crate::store::read::FeedStatus;
+use crate::store::{Store, StoreHandle, format_time};
+
+/// gleaner: polls RSS, Atom and JSON feeds, extracts each article's full
+/// text, deduplicates into SQLite and exports JSON.
+#[derive(Debug, Parser)]
+#[command(version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The TOML config file.
+    #[arg(short, long, global = true, env = "GLEANER_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Log filter, e.g. `info` or `gleaner=debug,reqwest=warn` (default: info for
+    /// `run`, warn otherwise).
+    #[arg(long, global = true, env = "GLEANER_LOG")]
+    pub log_level: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll every feed on its schedule until SIGTERM.
+    Run,
+    /// Poll all (or the named) feeds once now, then exit.
+    Poll {
+        /// A feed's name or URL; repeat for several. Default: every feed.
+        #[arg(long = "feed", value_name = "NAME_OR_URL")]
+        feeds: Vec<String>,
+    },
+    /// Write stored articles as JSON.
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Only articles this consumer has not been given yet; its cursor moves
+        /// once the output is completely written.
+        #[arg(long, value_name = "NAME")]
+        consumer: Option<String>,
+        /// With --consumer: show what would be given, without moving the cursor.
+        #[arg(long, requires = "consumer")]
+        peek: bool,
+        /// Only articles fetched at or after this RFC 3339 time.
+        #[arg(long, value_name = "TIME", value_parser = parse_rfc3339)]
+        since: Option<DateTime<Utc>>,
+        /// Only articles from this feed (name or URL); repeatable.
+        #[arg(long = "feed", value_name = "NAME")]
+        feeds: Vec<String>,
+        /// Only articles with this tag; repeatable.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// At most this many articles (oldest first).
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+        /// Write to this file atomically (mode 0600) instead of stdout.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Validate the config without touching the network or the database.
+    CheckConfig,
+    /// Show every configured feed and its state.
+    Feeds {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the article extractor on a saved HTML page (no network).
+    Extract {
+        /// The page's address: resolves relative links and picks the rules of a
+        /// configured feed on the same host. Without it relative links are dropped.
+        #[arg(long)]
+        url: Option<Url>,
+        #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
+        format: ExtractFormat,
+        /// The HTML file, or - for stdin.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtractFormat {
+    Text,
+    Html,
+    Json,
+}
+
+fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-25T13:00:00Z)"))
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(&cli);
+    let result = match cli.command {
+        Command::CheckConfig => check_config(&cli.config),
+        Command::Extract { url, format, file } => extract(&cli.config, url, format, &file),
+        command => {
+            load(&cli.config).and_then(|config| run_with_config(&cli.config, config, command))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            if let Some(ConfigError::Invalid(problems)) = error.downcast_ref::<ConfigError>() {
+                for problem in problems {
+                    eprintln!("{problem}");
+                }
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {error:#}");
+            let usage = error.downcast_ref::<UsageError>().is_some()
+                || error.downcast_ref::<ConfigError>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+/// A mistake in the command line that clap cannot see (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn load(path: &std::path::Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+fn run_with_config(
+    path: &std::path::Path,
+    config: Config,
+    command: Command,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run => {
+            let runtime = runtime()?;
+            runtime.block_on(crate::daemon::run(path.to_owned(), config))?;
+        }
+        Command::Poll { feeds } => poll(&config, &feeds)?,
+        Command::Export {
+            format,
+            consumer,
+            peek,
+            since,
+            feeds,
+            tags,
+            limit,
+            output,
+        } => {
+            let feed_urls = feeds
+                .iter()
+                .map(|f| find_feed(&config, f).map(|feed| feed.url.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = ExportRequest {
+                format,
+                consumer,
+                peek,
+                since,
+                feed_urls,
+                tags,
+                limit,
+                output,
+            };
+            let mut store = Store::open(&config.storage.database)?;
+            export::export(&mut store, &request)?;
+        }
+        Command::Feeds { json } => feeds(&config, json)?,
+        Command::CheckConfig | Command::Extract { .. } => unreachable!("handled without a config"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("gleaner")
+        .build()
+        .context("starting the async runtime")
+}
+
+fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(path)?;
+    println!("ok: {} feeds", config.feeds.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a FeedConfig> {
+    config
+        .feeds
+        .iter()
+        .find(|f| f.name == name_or_url || f.url.as_str() == name_or_url)
+        .or_else(|| {
+            let url = Url::parse(name_or_url).ok()?;
+            config.feeds.iter().find(|f| f.url == url)
+        })
+        .ok_or_else(|| {
+            UsageError(format!(
+                "no feed named {name_or_url:?} in {} (see `gleaner feeds`)",
+                config.path.display()
+            ))
+            .into()
+        })
+}
+
+fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
+    let feeds: Vec<FeedConfig> = if names.is_empty() {
+        config.feeds.clone()
+    } else {
+        names
+            .iter()
+            .map(|n| find_feed(config, n).cloned())
+            .collect::<anyhow::Result<_>>()?
+    };
+    let store = Store::open(&config.storage.database)?;
+    let runtime = runtime()?;
+    let summary = runtime.block_on(async {
+        let (store, store_thread) = StoreHandle::spawn(store);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let pipeline = Pipeline::new(config, store, FeedLocks::default(), cancel.clone())
+            .context("starting the HTTP client")?;
+        let bar = progress_bar(feeds.len());
+        let ctrl_c = {
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    cancel.cancel();
+                }
+            })
+        };
+        let summary = pipeline
+            .poll_all(&feeds, PollMode::Manual, |report| {
+                if let Some(bar) = &bar {
+                    bar.set_message(report.feed.clone());
+                    bar.inc(1);
+                }
+                if let ReportOutcome::Failed(_) | ReportOutcome::Skipped(_) = report.outcome {
+                    let line = report.to_string();
+                    match &bar {
+                        Some(bar) => bar.println(line),
+                        None => eprintln!("{line}"),
+                    }
+                }
+            })
+            .await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        ctrl_c.abort();
+        drop(pipeline);
+        tokio::task::spawn_blocking(move || store_thread.join()).await?;
+        anyhow::Ok(summary)
+    })?;
+    println!("poll: {summary}");
+    Ok(())
+}
+
+fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} feeds  {wide_msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+/// One row of `gleaner feeds --json`.
+#[derive(Debug, Serialize)]
+struct FeedRow {
+    name: String,
+    url: String,
+    /// `ok`, `not_modified`, `rate_limited`, `error`, `gone`, or `null` before the first poll.
+    state: Option<String>,
+    last_poll: Option<String>,
+    last_success: Option<String>,
+    last_error: Option<String>,
+    consecutive_errors: u32,
+    articles: u64,
+    next_due: Option<String>,
+    schedule: String,
+    tags: Vec<String>,
+}
+
+fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
+    let store = Store::open(&config.storage.database)?;
+    let mut statuses = store.feed_statuses()?;
+    let now = Utc::now();
+    let rows: Vec<FeedRow> = config
+        .feeds
+        .iter()
+        .map(|feed| {
+            let status: FeedStatus = statuses.remove(feed.url.as_str()).unwrap_or_default();
+            let next_tick = feed.schedule.next_after(now);
+            let next_due = match (next_tick, status.next_attempt_at) {
+                (Some(tick), Some(after)) if after > tick => feed
+                    .schedule
+                    .next_after(after - chrono::Duration::seconds(1)),
+                (tick, _) => tick,
+            };
+            FeedRow {
+                name: feed.name.clone(),
+                url: feed.url.to_string(),
+                state: status.state,
+                last_poll: status.last_poll_at.map(format_time),
+                last_success: status.last_success_at.map(format_time),
+                last_error: status.last_error,
+                consecutive_errors: status.consecutive_errors,
+                articles: status.articles,
+                next_due: next_due.map(format_time),
+                schedule: feed.schedule.as_str().to_owned(),
+                tags: feed.tags.clone(),
+            }
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let table: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            let status = match (r.state.as_deref(), &r.last_error) {
+                (Some("ok"), _) => "ok".to_owned(),
+                (Some("not_modified"), _) => "not-modified".to_owned(),
+                (Some(state), Some(error)) => format!("{state}: {error}"),
+                (Some(state), None) => state.to_owned(),
+                (None, _) => "never polled".to_owned(),
+            };
+            [
+                r.name.clone(),
+                r.url.clone(),
+                r.last_poll.clone().unwrap_or_else(|| "-".into()),
+                status,
+                r.consecutive_errors.to_string(),
+                r.articles.to_string(),
+                r.next_due.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    print_table(
+        [
+            "NAME",
+            "URL",
+            "LAST POLL",
+            "STATUS",
+            "ERRORS",
+            "ARTICLES",
+            "NEXT DUE",
+        ],
+        &table,
+    );
+    Ok(())
+}
+
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+fn extract(
+    config_path: &std::path::Path,
+    url: Option<Url>,
+    format: ExtractFormat,
+    file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading the page from stdin")?;
+    } else {
+        bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    }
+    // Per-site rules come from a configured feed on the page's host, when a
+    // config is there; extract works without one.
+    let config = if config_path.exists() {
+        Some(Config::load(config_path)?)
+    } else {
+        None
+    };
+    let feed = url.as_ref().and_then(|u| {
+        config
+            .as_ref()?
+            .feeds
+            .iter()
+            .find(|f| f.url.host_str() == u.host_str())
+    });
+    let rules = feed.map_or_else(SiteRules::default, |f| SiteRules {
+        content_selector: f.content_selector.as_ref(),
+        remove_selectors: &f.remove_selectors,
+    });
+    let base = match url {
+        Some(url) => url,
+        None => Url::parse("file:///").expect("a valid URL"),
+    };
+    let article = match article::extract(&bytes, None, &base, rules, &Trafilatura::default()) {
+        Ok(article) => article,
+        Err(error) => {
+            if format == ExtractFormat::Json {
+                println!("null");
+            }
+            eprintln!("{error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match format {
+        ExtractFormat::Text => println!("{}", article.content_text),
+        ExtractFormat::Html => println!("{}", article.content_html),
+        ExtractFormat::Json => println!("{}", serde_json::to_string_pretty(&article)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let default = match cli.command {
+        Command::Run => "info",
+        _ => "warn",
+    };
+    let filter = cli.log_level.as_deref().unwrap_or(default);
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("warning: ignoring the log filter {filter:?}: {e}");
+        EnvFilter::new(default)
+    });
+    let tty = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(tty);
+    if tty {
+        builder.init();
+    } else {
+        // journald adds its own timestamps; one plain line per event.
+        builder.without_time().with_target(false).init();
+    }
+}

@@ -1,0 +1,576 @@
+//! The TOML configuration, read once into a checked [`Config`].
+//!
+//! Every later stage trusts what this module hands out: feed URLs are parsed
+//! [`Url`]s, schedules are valid cron expressions, CSS selectors compile.
+//! Problems are collected (not just the first one) and reported as
+//! `PATH:LINE:COL: message`, the position coming from toml's spans.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use crate::schedule::CronSchedule;
+
+/// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
+
+/// A fully checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from (used in messages and to resolve relative paths).
+    pub path: PathBuf,
+    pub storage: StorageConfig,
+    pub fetch: FetchConfig,
+    pub schedule: ScheduleConfig,
+    /// Feeds in file order; URLs and names are unique.
+    pub feeds: Vec<FeedConfig>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// Absolute, or relative to the current directory when the config file
+    /// itself was given by a relative path: relative entries in the file are
+    /// resolved against the file's folder.
+    pub database: PathBuf,
+}
+
+/// `[fetch]`: how gleaner talks to the network.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    /// Whole request, per attempt.
+    pub timeout: Duration,
+    pub max_feed_bytes: u64,
+    pub max_article_bytes: u64,
+    /// Requests in flight overall (at least 1).
+    pub concurrency: usize,
+    /// Requests in flight to one host (at least 1).
+    pub per_host_concurrency: usize,
+    /// Fetch article links that resolve to non-public addresses (see SPEC, Security).
+    pub allow_private_networks: bool,
+}
+
+/// `[schedule]`.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    pub default: CronSchedule,
+}
+
+/// One `[[feeds]]` entry.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    /// The feed's identity: renaming a feed keeps its history.
+    pub url: Url,
+    /// Unique display name; derived from the host when not given.
+    pub name: String,
+    /// The effective schedule: the feed's own or `[schedule].default`.
+    pub schedule: CronSchedule,
+    /// Fetch and extract each new entry's page.
+    pub full_text: bool,
+    /// The article body on this site, when the generic extractor should be bypassed.
+    pub content_selector: Option<CssSelector>,
+    /// Removed from the page before extraction.
+    pub remove_selectors: Vec<CssSelector>,
+    /// Copied onto every article of this feed.
+    pub tags: Vec<String>,
+}
+
+/// A CSS selector that is known to compile, with its source text kept for messages.
+#[derive(Clone)]
+pub struct CssSelector {
+    source: String,
+    selector: scraper::Selector,
+}
+
+impl CssSelector {
+    /// Compiles `source`; the error is a human-readable reason.
+    pub fn parse(source: &str) -> Result<Self, String> {
+        scraper::Selector::parse(source)
+            .map(|selector| CssSelector {
+                source: source.to_owned(),
+                selector,
+            })
+            .map_err(|e| format!("invalid CSS selector {source:?}: {e}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    pub fn selector(&self) -> &scraper::Selector {
+        &self.selector
+    }
+}
+
+impl fmt::Debug for CssSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CssSelector({:?})", self.source)
+    }
+}
+
+/// One problem in a config file, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "cannot read config file {path}: {source} (pass another file with --config or $GLEANER_CONFIG)"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", display_problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn display_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(Problem::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Config {
+    /// Reads and checks the file at `path`. Touches neither network nor database.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_str_at(&text, path)
+    }
+
+    /// Checks `text` as if read from `path` (which is used for messages and to
+    /// resolve the relative database path).
+    pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let positions = Positions::new(text, path);
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            ConfigError::Invalid(vec![positions.problem(offset, e.message().trim())])
+        })?;
+        raw.check(&positions).map_err(ConfigError::Invalid)
+    }
+}
+
+/// Maps byte offsets of the source text to 1-based line and column.
+struct Positions<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl<'a> Positions<'a> {
+    fn new(text: &'a str, path: &'a Path) -> Self {
+        Positions { text, path }
+    }
+
+    fn problem(&self, offset: usize, message: impl Into<String>) -> Problem {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before[line_start..].chars().count() + 1;
+        Problem {
+            path: self.path.to_owned(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Problem {
+        self.problem(spanned.span().start, message)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    feeds: Vec<RawFeed>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    database: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    user_agent: Option<String>,
+    timeout_secs: Option<Spanned<u64>>,
+    max_feed_bytes: Option<Spanned<u64>>,
+    max_article_bytes: Option<Spanned<u64>>,
+    concurrency: Option<Spanned<usize>>,
+    per_host_concurrency: Option<Spanned<usize>>,
+    allow_private_networks: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    default: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    url: Spanned<String>,
+    name: Option<Spanned<String>>,
+    schedule: Option<Spanned<String>>,
+    full_text: Option<bool>,
+    content_selector: Option<Spanned<String>>,
+    #[serde(default)]
+    remove_selectors: Vec<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// The `[schedule].default` when none is configured: every 30 minutes.
+pub const DEFAULT_SCHEDULE: &str = "0 */30 * * * *";
+/// The `[fetch].user_agent` when none is configured.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "gleaner/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/gleaner-rss/gleaner)"
+);
+
+impl RawConfig {
+    fn check(self, at: &Positions<'_>) -> Result<Config, Vec<Problem>> {
+        let mut problems = Vec::new();
+
+        let database = {
+            let raw = self
+                .storage
+                .database
+                .as_ref()
+                .map(|d| d.get_ref().as_str())
+                .unwrap_or("gleaner.db");
+            let raw = PathBuf::from(raw);
+            if raw.is_absolute() {
+                raw
+            } else {
+                at.path.parent().unwrap_or(Path::new("")).join(raw)
+            }
+        };
+
+        let fetch = self.fetch.check(at, &mut problems);
+
+        let default_schedule = match &self.schedule.default {
+            Some(s) => CronSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
+                problems.push(at.at(s, format!("[schedule].default: {e}")));
+                fallback_schedule()
+            }),
+            None => fallback_schedule(),
+        };
+
+        let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
+
+        if problems.is_empty() {
+            Ok(Config {
+                path: at.path.to_owned(),
+                storage: StorageConfig { database },
+                fetch,
+                schedule: ScheduleConfig {
+                    default: default_schedule,
+                },
+                feeds,
+            })
+        } else {
+            problems.sort_by_key(|p| (p.line, p.column));
+            Err(problems)
+        }
+    }
+}
+
+fn fallback_schedule() -> CronSchedule {
+    CronSchedule::from_str(DEFAULT_SCHEDULE).expect("the built-in default schedule is valid")
+}
+
+impl RawFetch {
+    fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
+        let mut positive = |value: Option<Spanned<u64>>, key: &str, default: u64| match value {
+            Some(v) if *v.get_ref() == 0 => {
+                problems.push(at.at(&v, format!("[fetch].{key} must be at least 1")));
+                default
+            }
+            Some(v) => v.into_inner(),
+            None => default,
+        };
+        let timeout_secs = positive(self.timeout_secs, "timeout_secs", 20);
+        let max_feed_bytes = positive(self.max_feed_bytes, "max_feed_bytes", 5_000_000);
+        let max_article_bytes = positive(self.max_article_bytes, "max_article_bytes", 5_000_000);
+        let to_u64 = |v: Option<Spanned<usize>>| {
+            v.map(|s| {
+                let span = s.span();
+                Spanned::new(span, *s.get_ref() as u64)
+            })
+        };
+        let concurrency = positive(to_u64(self.concurrency), "concurrency", 16) as usize;
+        let per_host_concurrency =
+            positive(to_u64(self.per_host_concurrency), "per_host_concurrency", 2) as usize;
+        FetchConfig {
+            user_agent: self
+                .user_agent
+                .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
+            timeout: Duration::from_secs(timeout_secs),
+            max_feed_bytes,
+            max_article_bytes,
+            concurrency,
+            per_host_concurrency,
+            allow_private_networks: self.allow_private_networks.unwrap_or(false),
+        }
+    }
+}
+
+fn check_feeds(
+    raw_feeds: Vec<RawFeed>,
+    default_schedule: &CronSchedule,
+    at: &Positions<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<FeedConfig> {
+    let mut feeds = Vec::with_capacity(raw_feeds.len());
+    let mut seen_urls: HashMap<String, usize> = HashMap::new();
+    let mut explicit_names: HashMap<String, usize> = HashMap::new();
+
+    for raw in &raw_feeds {
+        if let Some(name) = &raw.name {
+            let line = at.at(name, "").line;
+            if name.get_ref().trim().is_empty() {
+                problems.push(at.at(name, "feed name must not be empty"));
+            } else if let Some(first) = explicit_names.insert(name.get_ref().clone(), line) {
+                problems.push(at.at(
+                    name,
+                    format!(
+                        "duplicate feed name {:?} (first used on line {first}); names must be unique",
+                        name.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+
+    for raw in raw_feeds {
+        let url = match parse_feed_url(raw.url.get_ref()) {
+            Ok(url) => url,
+            Err(message) => {
+                problems.push(at.at(&raw.url, message));
+                continue;
+            }
+        };
+        let line = at.at(&raw.url, "").line;
+        if let Some(first) = seen_urls.insert(url.as_str().to_owned(), line) {
+            problems.push(at.at(
+                &raw.url,
+                format!("duplicate feed URL {url} (first used on line {first})"),
+            ));
+            continue;
+        }
+
+        let schedule = match &raw.schedule {
+            Some(s) => CronSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
+                problems.push(at.at(s, format!("schedule of feed {url}: {e}")));
+                default_schedule.clone()
+            }),
+            None => default_schedule.clone(),
+        };
+
+        let mut selector = |s: &Spanned<String>| match CssSelector::parse(s.get_ref()) {
+            Ok(sel) => Some(sel),
+            Err(message) => {
+                problems.push(at.at(s, message));
+                None
+            }
+        };
+        let content_selector = raw.content_selector.as_ref().and_then(&mut selector);
+        let remove_selectors = raw.remove_selectors.iter().filter_map(selector).collect();
+
+        let name = match raw.name {
+            Some(name) => name.into_inner(),
+            None => derive_name(&url, &explicit_names, &feeds),
+        };
+
+        feeds.push(FeedConfig {
+            url,
+            name,
+            schedule,
+            full_text: raw.full_text.unwrap_or(true),
+            content_selector,
+            remove_selectors,
+            tags: raw.tags,
+        });
+    }
+    feeds
+}
+
+/// Parses an operator-given feed URL; only http and https are fetched.
+fn parse_feed_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim()).map_err(|e| format!("invalid feed URL {text:?}: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        "http" | "https" => Err(format!("invalid feed URL {text:?}: no host")),
+        other => Err(format!(
+            "invalid feed URL {text:?}: scheme {other:?} is not supported (use http or https)"
+        )),
+    }
+}
+
+/// A name from the host (`www.` dropped); when that is taken, host and path.
+fn derive_name(url: &Url, explicit: &HashMap<String, usize>, earlier: &[FeedConfig]) -> String {
+    let host = url.host_str().unwrap_or("feed");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let taken = |n: &str| explicit.contains_key(n) || earlier.iter().any(|f| f.name == n);
+    if !taken(host) {
+        return host.to_owned();
+    }
+    let with_path = format!("{host}{}", url.path().trim_end_matches('/'));
+    if !taken(&with_path) {
+        return with_path;
+    }
+    (2..)
+        .map(|n| format!("{with_path}#{n}"))
+        .find(|n| !taken(n))
+        .expect("an unused name exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Vec<String>> {
+        Config::from_str_at(text, Path::new("/etc/gleaner/g.toml")).map_err(|e| match e {
+            ConfigError::Invalid(p) => p.iter().map(|p| p.to_string()).collect(),
+            other => vec![other.to_string()],
+        })
+    }
+
+    #[test]
+    fn minimal_config_gets_spec_defaults() {
+        let config = load("[[feeds]]\nurl = \"https://www.example.org/feed.xml\"\n").unwrap();
+        assert_eq!(
+            config.storage.database,
+            Path::new("/etc/gleaner/gleaner.db")
+        );
+        assert_eq!(config.fetch.timeout, Duration::from_secs(20));
+        assert_eq!(config.fetch.concurrency, 16);
+        assert_eq!(config.fetch.per_host_concurrency, 2);
+        assert!(!config.fetch.allow_private_networks);
+        let feed = &config.feeds[0];
+        assert_eq!(feed.name, "example.org");
+        assert!(feed.full_text);
+        assert_eq!(feed.schedule.as_str(), DEFAULT_SCHEDULE);
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_line_and_column() {
+        let errors = load("[fetch]\ntimeout_secs = 5\nuser_agnet = \"x\"\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("/etc/gleaner/g.toml:3:1: "),
+            "{errors:?}"
+        );
+        assert!(errors[0].contains("user_agnet"), "{errors:?}");
+    }
+
+    #[test]
+    fn every_semantic_problem_is_reported_at_its_value() {
+        let text = r#"
+[schedule]
+default = "every day"
+
+[[feeds]]
+url = "https://a.example/feed"
+name = "a"
+
+[[feeds]]
+url = "https://a.example/feed"
+
+[[feeds]]
+url = "not a url"
+
+[[feeds]]
+url = "https://b.example/feed"
+name = "a"
+schedule = "61 * * * * *"
+content_selector = "div[["
+"#;
+        let errors = load(text).unwrap_err();
+        let expect = [
+            "/etc/gleaner/g.toml:3:11: [schedule].default",
+            "/etc/gleaner/g.toml:10:7: duplicate feed URL https://a.example/feed (first used on line 6)",
+            "/etc/gleaner/g.toml:13:7: invalid feed URL",
+            "/etc/gleaner/g.toml:17:8: duplicate feed name \"a\" (first used on line 7)",
+            "/etc/gleaner/g.toml:18:12: schedule of feed https://b.example/feed",
+            "/etc/gleaner/g.toml:19:20: invalid CSS selector",
+        ];
+        assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+        for (error, prefix) in errors.iter().zip(expect) {
+            assert!(
+                error.starts_with(prefix),
+                "{error} should start with {prefix}"
+            );
+        }
+    }
+
+    #[test]
+    fn derived_names_stay_unique() {
+        let config = load(
+            "[[feeds]]\nurl = \"https://x.example/a.xml\"\n[[feeds]]\nurl = \"https://x.example/b.xml\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.feeds[0].name, "x.example");
+        assert_eq!(config.feeds[1].name, "x.example/b.xml");
+    }
+
+    #[test]
+    fn zero_limits_and_other_schemes_are_rejected() {
+        let errors = load("[fetch]\nconcurrency = 0\n[[feeds]]\nurl = \"file:///etc/passwd\"\n")
+            .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("concurrency must be at least 1"));
+        assert!(errors[1].contains("scheme \"file\""));
+    }
+}

@@ -1,0 +1,416 @@
+//! The only module that touches the network.
+//!
+//! Every request goes through a [`Fetcher`], which enforces the limits of
+//! `[fetch]`: a global and a per-host cap on requests in flight, a timeout per
+//! attempt, a body cap applied while streaming the *decoded* body (so a
+//! compression bomb is cut at the cap), at most [`MAX_REDIRECTS`] redirects,
+//! and the SSRF rule for article links ([`guard`]).
+
+pub mod guard;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Client, Response, StatusCode, redirect};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+use crate::config::FetchConfig;
+use guard::{PublicOnlyResolver, Refused};
+
+/// SPEC: at most 10 redirects.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Why a fetch failed. Messages name the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: HTTP {status}")]
+    Status {
+        url: Url,
+        status: StatusCode,
+        /// From `Retry-After` (seconds or HTTP date), when the server sent one.
+        retry_after: Option<DateTime<Utc>>,
+    },
+    #[error("{url}: the body is larger than the limit of {limit} bytes (raise [fetch] {setting})")]
+    TooLarge {
+        url: Url,
+        limit: u64,
+        setting: &'static str,
+    },
+    #[error("{url}: no answer within {0:?} (raise [fetch] timeout_secs if the server is just slow)", .timeout)]
+    Timeout { url: Url, timeout: Duration },
+    #[error("{url}: more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects { url: Url },
+    #[error("{url}: bad redirect: {reason}")]
+    BadRedirect { url: Url, reason: String },
+    #[error("{url}: {refused}")]
+    Refused { url: Url, refused: Refused },
+    #[error("{url}: not an HTML page (Content-Type {content_type})")]
+    NotHtml { url: Url, content_type: String },
+    #[error("{url}: {message}")]
+    Network { url: Url, message: String },
+}
+
+impl FetchError {
+    fn network(url: &Url, error: reqwest::Error, timeout: Duration) -> FetchError {
+        if error.is_timeout() {
+            return FetchError::Timeout {
+                url: url.clone(),
+                timeout,
+            };
+        }
+        if error.is_redirect() {
+            return FetchError::TooManyRedirects { url: url.clone() };
+        }
+        // The innermost cause says what really happened (refused, reset, no DNS).
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            if let Some(refused) = cause.downcast_ref::<Refused>() {
+                return FetchError::Refused {
+                    url: url.clone(),
+                    refused: refused.clone(),
+                };
+            }
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        FetchError::Network {
+            url: url.clone(),
+            message,
+        }
+    }
+}
+
+/// A feed response.
+#[derive(Debug)]
+pub enum FeedResponse {
+    /// 304: the validators still match.
+    NotModified,
+    Fetched(Body),
+}
+
+/// A fetched body with the headers the later stages need.
+#[derive(Debug)]
+pub struct Body {
+    /// After redirects: the base for relative links.
+    pub final_url: Url,
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Validators remembered from the last response of a feed.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A request's places under the per-host and the global limit.
+type Permits = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+
+/// The HTTP client of the whole process.
+pub struct Fetcher {
+    /// For operator-configured feed URLs (and article links on the feed's host).
+    trusted: Client,
+    /// For article links on other hosts: only public addresses, no automatic redirects.
+    untrusted: Client,
+    config: FetchConfig,
+    in_flight: Arc<Semaphore>,
+    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Fetcher {
+    /// Builds the clients. Fails only if the TLS backend cannot start.
+    pub fn new(config: &FetchConfig) -> Result<Fetcher, reqwest::Error> {
+        let base = || {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_LANGUAGE,
+                HeaderValue::from_static("en;q=0.9, *;q=0.5"),
+            );
+            Client::builder()
+                .user_agent(config.user_agent.clone())
+                .default_headers(headers)
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+                .pool_idle_timeout(Duration::from_secs(30))
+                .no_proxy()
+        };
+        let trusted = base().redirect(redirect::Policy::none()).build()?;
+        let untrusted = if config.allow_private_networks {
+            trusted.clone()
+        } else {
+            base()
+                .redirect(redirect::Policy::none())
+                .dns_resolver(Arc::new(PublicOnlyResolver))
+                .build()?
+        };
+        Ok(Fetcher {
+            trusted,
+            untrusted,
+            config: config.clone(),
+            in_flight: Arc::new(Semaphore::new(config.concurrency)),
+            per_host: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Fetches a feed, conditionally when `validators` are known.
+    pub async fn fetch_feed(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FeedResponse, FetchError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            ),
+        );
+        if let Some(etag) = validators.etag.as_deref().and_then(header_value) {
+            headers.insert(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = validators.last_modified.as_deref().and_then(header_value) {
+            headers.insert(header::IF_MODIFIED_SINCE, lm);
+        }
+        let (response, _permits) = self.get(url, headers, |_| true).await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(FeedResponse::NotModified);
+        }
+        let body = self
+            .read_body(response, self.config.max_feed_bytes, "max_feed_bytes")
+            .await?;
+        Ok(FeedResponse::Fetched(body))
+    }
+
+    /// Fetches an article page linked from the feed at `feed_url`. Hops on the
+    /// feed's own host are trusted; any other host must be public (unless
+    /// `allow_private_networks`). Non-HTML answers are refused before their
+    /// body is read.
+    pub async fn fetch_page(&self, url: &Url, feed_url: &Url) -> Result<Body, FetchError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.1"),
+        );
+        let trusted_host = feed_url.host_str();
+        let (response, _permits) = self
+            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .await?;
+        if let Some(content_type) = content_type(&response) {
+            let mime = content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            let html = mime.is_empty()
+                || mime == "text/html"
+                || mime == "application/xhtml+xml"
+                || mime == "text/plain"
+                || mime == "application/octet-stream";
+            if !html {
+                return Err(FetchError::NotHtml {
+                    url: response.url().clone(),
+                    content_type,
+                });
+            }
+        }
+        self.read_body(response, self.config.max_article_bytes, "max_article_bytes")
+            .await
+    }
+
+    /// One GET with redirects followed by hand (so each hop's host is checked).
+    /// The returned permits (global and per-host) are to be held until the
+    /// body has been read.
+    async fn get(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        is_trusted: impl Fn(&Url) -> bool,
+    ) -> Result<(Response, Permits), FetchError> {
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let trusted = is_trusted(&current) || self.config.allow_private_networks;
+            if !trusted {
+                guard::check_literal(&current).map_err(|refused| FetchError::Refused {
+                    url: current.clone(),
+                    refused,
+                })?;
+            }
+            let client = if trusted {
+                &self.trusted
+            } else {
+                &self.untrusted
+            };
+            let permits = self.permits(&current).await;
+            let response = client
+                .get(current.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|e| FetchError::network(&current, e, self.config.timeout))?;
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                current = redirect_target(&current, &response)?;
+                continue;
+            }
+            if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                return Ok((response, permits));
+            }
+            return Err(FetchError::Status {
+                url: current,
+                status,
+                retry_after: retry_after(response.headers(), Utc::now()),
+            });
+        }
+        Err(FetchError::TooManyRedirects { url: url.clone() })
+    }
+
+    async fn permits(&self, url: &Url) -> Permits {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let per_host = {
+            let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency)))
+                .clone()
+        };
+        // Take the host's permit first, so a busy host does not hold global ones.
+        let host_permit = per_host
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
+        let global = self
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
+        (host_permit, global)
+    }
+
+    /// Reads the (decoded) body, refusing it as soon as it passes `limit`.
+    async fn read_body(
+        &self,
+        mut response: Response,
+        limit: u64,
+        setting: &'static str,
+    ) -> Result<Body, FetchError> {
+        let final_url = response.url().clone();
+        let too_large = || FetchError::TooLarge {
+            url: final_url.clone(),
+            limit,
+            setting,
+        };
+        let declared = response.content_length().unwrap_or(0);
+        let encoded = response.headers().contains_key(header::CONTENT_ENCODING);
+        if !encoded && declared > limit {
+            return Err(too_large());
+        }
+        let headers = response.headers();
+        let text_header = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = text_header(header::CONTENT_TYPE);
+        let etag = text_header(header::ETAG);
+        let last_modified = text_header(header::LAST_MODIFIED);
+
+        let mut bytes = Vec::with_capacity(declared.min(limit).min(1 << 20) as usize);
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| FetchError::network(&final_url, e, self.config.timeout))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Body {
+            final_url,
+            bytes,
+            content_type,
+            etag,
+            last_modified,
+        })
+    }
+}
+
+fn header_value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok()
+}
+
+fn content_type(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn redirect_target(from: &Url, response: &Response) -> Result<Url, FetchError> {
+    let bad = |reason: &str| FetchError::BadRedirect {
+        url: from.clone(),
+        reason: reason.to_owned(),
+    };
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .ok_or_else(|| bad("no Location header"))?
+        .to_str()
+        .map_err(|_| bad("Location is not text"))?;
+    let target = from
+        .join(location)
+        .map_err(|e| bad(&format!("Location {location:?}: {e}")))?;
+    match target.scheme() {
+        "http" | "https" => Ok(target),
+        other => Err(bad(&format!("to a {other}: URL"))),
+    }
+}
+
+/// `Retry-After` as a time: delay-seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u32>() {
+        return Some(now + chrono::Duration::seconds(seconds.into()));
+    }
+    DateTime::parse_from_rfc2822(value)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn retry_after_in_seconds_and_as_date() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(
+            retry_after(&headers, now),
+            Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 2, 0).unwrap())
+        );
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Thu, 01 Jan 2026 01:00:00 GMT"),
+        );
+        assert_eq!(
+            retry_after(&headers, now),
+            Some(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap())
+        );
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
+    }
+}

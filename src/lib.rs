@@ -1,0 +1,20 @@
+//! gleaner: a feed aggregator daemon.
+//!
+//! Modules are listed in the order data flows through them: the checked
+//! [`config`], the [`schedule`] of polls, the network ([`fetch`]), feed
+//! documents into entries ([`feed`]), article pages into clean text
+//! ([`article`]), SQLite with deduplication ([`store`]) and JSON out
+//! ([`export`]). [`poll`] runs one feed through all of them; [`daemon`] and
+//! [`cli`] are the two ways of driving it. See ARCHITECTURE.md.
+
+pub mod article;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod encoding;
+pub mod export;
+pub mod feed;
+pub mod fetch;
+pub mod poll;
+pub mod schedule;
+pub mod store;

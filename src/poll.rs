@@ -1,0 +1,539 @@
+//! One poll of one feed, end to end: fetch → parse → skip what is known →
+//! fetch and extract new articles → one transaction in the store.
+//!
+//! A [`Pipeline`] is shared by the daemon's jobs and by `gleaner poll`, so both
+//! run the same code. Failures of a feed are data (recorded in its state),
+//! never errors that stop other feeds.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::{self, FuturesUnordered};
+use reqwest::StatusCode;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::article::{self, Extractor, SiteRules, sanitize::sanitize, text::html_to_text};
+use crate::config::{Config, FeedConfig};
+use crate::feed::{self, Entry};
+use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
+use crate::schedule::error_backoff;
+use crate::store::StoreHandle;
+use crate::store::read::Known;
+use crate::store::write::{
+    ArticleRecord, ContentSource, FeedOutcome, FeedState, PollRecord, PollSummary, Sighting,
+};
+
+/// How many article pages of one feed are fetched at once (the fetcher's
+/// global and per-host limits still apply).
+const ARTICLES_IN_PARALLEL: usize = 8;
+
+/// An extracted page must have at least this share of the feed content's
+/// words to be preferred over it (SPEC: "extraction weaker than the feed's content").
+const ARTICLE_TO_FEED_MIN_RATIO: f64 = 0.8;
+
+/// Why a poll was started: scheduled polls honour the back-off of a failing
+/// feed; a manual `gleaner poll` only honours a server's Retry-After.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollMode {
+    Scheduled,
+    Manual,
+}
+
+/// The result of polling one feed.
+#[derive(Debug, Clone)]
+pub struct FeedReport {
+    pub feed: String,
+    pub url: Url,
+    pub outcome: ReportOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum ReportOutcome {
+    Fetched(PollSummary),
+    NotModified,
+    Failed(String),
+    /// Not polled: backing off, rate-limited, already being polled, or shutting down.
+    Skipped(String),
+}
+
+impl fmt::Display for FeedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            ReportOutcome::Fetched(s) => write!(
+                f,
+                "{}: ok, {} new, {} updated, {} already known",
+                self.feed, s.new, s.updated, s.merged
+            ),
+            ReportOutcome::NotModified => write!(f, "{}: not modified", self.feed),
+            ReportOutcome::Failed(e) => write!(f, "{}: failed: {e}", self.feed),
+            ReportOutcome::Skipped(why) => write!(f, "{}: skipped: {why}", self.feed),
+        }
+    }
+}
+
+/// Totals of a pass over several feeds (the summary line of `gleaner poll`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    pub ok: usize,
+    pub not_modified: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub new_articles: usize,
+}
+
+impl PassSummary {
+    pub fn add(&mut self, report: &FeedReport) {
+        match &report.outcome {
+            ReportOutcome::Fetched(s) => {
+                self.ok += 1;
+                self.new_articles += s.new;
+            }
+            ReportOutcome::NotModified => self.not_modified += 1,
+            ReportOutcome::Failed(_) => self.failed += 1,
+            ReportOutcome::Skipped(_) => self.skipped += 1,
+        }
+    }
+}
+
+impl fmt::Display for PassSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} feeds: {} ok, {} not modified, {} failed",
+            self.ok + self.not_modified + self.failed + self.skipped,
+            self.ok,
+            self.not_modified,
+            self.failed
+        )?;
+        if self.skipped > 0 {
+            write!(f, ", {} skipped", self.skipped)?;
+        }
+        write!(f, "; {} new articles", self.new_articles)
+    }
+}
+
+/// One lock per feed URL, kept across config reloads, so that a poll of a
+/// feed never overlaps a running poll of the same feed.
+#[derive(Clone, Default)]
+pub struct FeedLocks(Arc<Mutex<HashMap<Url, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl FeedLocks {
+    fn try_lock(&self, url: &Url) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let lock = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(url.clone())
+            .or_default()
+            .clone();
+        lock.try_lock_owned().ok()
+    }
+}
+
+/// Everything a poll needs, shared by all polls of one configuration.
+pub struct Pipeline {
+    fetcher: Fetcher,
+    store: StoreHandle,
+    extractor: Arc<dyn Extractor>,
+    /// Extraction is CPU-bound: at most one per core at a time.
+    extraction_slots: Arc<Semaphore>,
+    locks: FeedLocks,
+    cancel: CancellationToken,
+    concurrency: usize,
+}
+
+impl Pipeline {
+    /// Builds a pipeline for `config`; `cancel` abandons polls in flight.
+    pub fn new(
+        config: &Config,
+        store: StoreHandle,
+        locks: FeedLocks,
+        cancel: CancellationToken,
+    ) -> Result<Pipeline, reqwest::Error> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Pipeline {
+            fetcher: Fetcher::new(&config.fetch)?,
+            store,
+            extractor: Arc::new(article::Trafilatura::default()),
+            extraction_slots: Arc::new(Semaphore::new(cores)),
+            locks,
+            cancel,
+            concurrency: config.fetch.concurrency,
+        })
+    }
+
+    /// Polls `feeds` concurrently, calling `progress` as each one finishes.
+    pub async fn poll_all(
+        &self,
+        feeds: &[FeedConfig],
+        mode: PollMode,
+        mut progress: impl FnMut(&FeedReport),
+    ) -> PassSummary {
+        let mut summary = PassSummary::default();
+        let mut waiting = feeds.iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < self.concurrency {
+                match waiting.next() {
+                    Some(feed) => running.push(self.poll_feed(feed, mode)),
+                    None => break,
+                }
+            }
+            let Some(report) = running.next().await else {
+                return summary;
+            };
+            summary.add(&report);
+            progress(&report);
+        }
+    }
+
+    /// Polls one feed and records the result. Never fails: problems are in the report
+    /// (and in the feed's stored state).
+    pub async fn poll_feed(&self, feed: &FeedConfig, mode: PollMode) -> FeedReport {
+        let report = |outcome| FeedReport {
+            feed: feed.name.clone(),
+            url: feed.url.clone(),
+            outcome,
+        };
+        let Some(_guard) = self.locks.try_lock(&feed.url) else {
+            return report(ReportOutcome::Skipped(
+                "the previous poll of this feed is still running".into(),
+            ));
+        };
+        let outcome = tokio::select! {
+            outcome = self.poll_locked(feed, mode) => outcome,
+            () = self.cancel.cancelled() => ReportOutcome::Skipped("shutting down".into()),
+        };
+        match &outcome {
+            ReportOutcome::Failed(error) => {
+                tracing::warn!(feed = %feed.name, url = %feed.url, "poll failed: {error}")
+            }
+            ReportOutcome::Fetched(s) => {
+                tracing::info!(feed = %feed.name, new = s.new, updated = s.updated, known = s.merged, "polled")
+            }
+            ReportOutcome::NotModified => tracing::debug!(feed = %feed.name, "not modified"),
+            ReportOutcome::Skipped(why) => tracing::debug!(feed = %feed.name, "skipped: {why}"),
+        }
+        report(outcome)
+    }
+
+    async fn poll_locked(&self, feed: &FeedConfig, mode: PollMode) -> ReportOutcome {
+        let url = feed.url.as_str().to_owned();
+        let status = match self.store.call(move |s| s.feed_status(&url)).await {
+            Ok(status) => status.unwrap_or_default(),
+            Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
+        };
+        let now = Utc::now();
+        if let Some(next) = status.next_attempt_at.filter(|t| *t > now) {
+            let rate_limited = status.state.as_deref() == Some("rate_limited");
+            if mode == PollMode::Scheduled || rate_limited {
+                let why = if rate_limited {
+                    "rate-limited"
+                } else {
+                    "backing off after errors"
+                };
+                return ReportOutcome::Skipped(format!("{why} until {}", next.to_rfc3339()));
+            }
+        }
+
+        let validators = Validators {
+            etag: status.etag.clone(),
+            last_modified: status.last_modified.clone(),
+        };
+        let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
+            Ok(response) => response,
+            Err(error) => {
+                let outcome = failure(&error, status.consecutive_errors, now);
+                return self.record(feed, now, outcome, Vec::new()).await;
+            }
+        };
+        let body = match response {
+            FeedResponse::NotModified => {
+                return self
+                    .record(feed, now, FeedOutcome::NotModified, Vec::new())
+                    .await;
+            }
+            FeedResponse::Fetched(body) => body,
+        };
+
+        let (bytes, content_type, base) = (body.bytes, body.content_type, body.final_url.clone());
+        let parsed = tokio::task::spawn_blocking(move || {
+            feed::parse(&bytes, content_type.as_deref(), &base)
+        })
+        .await;
+        let parsed = match parsed {
+            Ok(Ok(parsed)) => parsed,
+            Ok(Err(error)) => {
+                let outcome = error_outcome(
+                    format!("{}: {error}", body.final_url),
+                    status.consecutive_errors,
+                    now,
+                );
+                return self.record(feed, now, outcome, Vec::new()).await;
+            }
+            Err(join) => {
+                let outcome = error_outcome(
+                    format!("{}: the feed parser failed: {join}", body.final_url),
+                    status.consecutive_errors,
+                    now,
+                );
+                return self.record(feed, now, outcome, Vec::new()).await;
+            }
+        };
+
+        let sightings = match self.sightings(feed, parsed.entries).await {
+            Ok(sightings) => sightings,
+            Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
+        };
+        let outcome = FeedOutcome::Fetched {
+            etag: body.etag,
+            last_modified: body.last_modified,
+        };
+        self.record(feed, now, outcome, sightings).await
+    }
+
+    /// Which entries are new, changed or known elsewhere; builds the articles
+    /// of new and changed ones.
+    async fn sightings(
+        &self,
+        feed: &FeedConfig,
+        entries: Vec<Entry>,
+    ) -> Result<Vec<Sighting>, crate::store::StoreError> {
+        let feed_url = feed.url.as_str().to_owned();
+        let lookups: Vec<(String, Option<Url>)> = entries
+            .iter()
+            .map(|e| (e.id.clone(), e.url.clone()))
+            .collect();
+        let known = self
+            .store
+            .call(move |s| {
+                lookups
+                    .iter()
+                    .map(|(id, url)| s.known(&feed_url, id, url.as_ref()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+
+        let work = entries.into_iter().zip(known).filter_map(|(entry, known)| {
+            let entry_hash = entry.fingerprint();
+            let build = match known {
+                Known::Entry {
+                    entry_hash: ref old,
+                } if *old == entry_hash => return None,
+                Known::Entry { .. } | Known::New => true,
+                Known::Url => false,
+            };
+            Some((entry, entry_hash, build))
+        });
+        let sightings = stream::iter(work)
+            .map(|(entry, entry_hash, build)| async move {
+                let article = if build {
+                    Some(self.build_article(feed, &entry).await)
+                } else {
+                    None
+                };
+                Sighting {
+                    entry_id: entry.id,
+                    url: entry.url,
+                    entry_hash,
+                    article,
+                }
+            })
+            .buffered(ARTICLES_IN_PARALLEL)
+            .collect()
+            .await;
+        Ok(sightings)
+    }
+
+    /// The article for a new (or changed) entry: the scraped page when full
+    /// text is on and it works, else the feed's own content.
+    async fn build_article(&self, feed: &FeedConfig, entry: &Entry) -> ArticleRecord {
+        let base = entry.url.clone().unwrap_or_else(|| feed.url.clone());
+        let summary = entry
+            .summary_html
+            .as_deref()
+            .map(|html| html_to_text(&sanitize(html, &base)))
+            .filter(|t| !t.is_empty());
+        let feed_html = entry
+            .content_html
+            .as_deref()
+            .or(entry.summary_html.as_deref())
+            .map(|html| sanitize(html, &base));
+        let feed_text = feed_html
+            .as_deref()
+            .map(html_to_text)
+            .filter(|t| !t.is_empty());
+        let feed_words = feed_text
+            .as_deref()
+            .map_or(0, |t| t.split_whitespace().count());
+
+        let scraped = match (&entry.url, feed.full_text) {
+            (Some(url), true) => self.scrape(feed, url).await,
+            _ => None,
+        };
+        let scraped = scraped.filter(|a| {
+            let strong = a.word_count as f64 >= feed_words as f64 * ARTICLE_TO_FEED_MIN_RATIO;
+            if !strong {
+                tracing::info!(feed = %feed.name, url = ?entry.url, extracted = a.word_count, feed_words,
+                    "the extracted page is shorter than the feed's content; using the feed's");
+            }
+            strong
+        });
+
+        let mut record = ArticleRecord {
+            title: entry.title.clone(),
+            url: entry.url.clone(),
+            author: entry.author.clone(),
+            published: entry.published,
+            updated: entry.updated,
+            summary,
+            tags: feed.tags.clone(),
+            ..ArticleRecord::default()
+        };
+        match scraped {
+            Some(article) => {
+                record.title = record.title.or(article.title);
+                record.author = record.author.or(article.author);
+                record.published = record.published.or(article.published);
+                record.canonical_url = article.canonical_url;
+                record.language = article.language;
+                record.image = article.image;
+                record.word_count = Some(article.word_count);
+                record.content_html = Some(article.content_html);
+                record.content_text = Some(article.content_text);
+                record.content_source = Some(ContentSource::Article);
+            }
+            None => match (feed_html, feed_text) {
+                (Some(html), Some(text)) => {
+                    record.word_count = Some(feed_words as u32);
+                    record.content_html = Some(html);
+                    record.content_text = Some(text);
+                    record.content_source = Some(ContentSource::Feed);
+                }
+                _ => record.content_source = Some(ContentSource::None),
+            },
+        }
+        record
+    }
+
+    /// Fetches and extracts one article page; `None` (logged) when that fails.
+    async fn scrape(&self, feed: &FeedConfig, url: &Url) -> Option<article::Article> {
+        let page = match self.fetcher.fetch_page(url, &feed.url).await {
+            Ok(page) => page,
+            Err(error) => {
+                let refused = matches!(error, FetchError::Refused { .. });
+                if refused {
+                    tracing::warn!(feed = %feed.name, "not fetching article: {error}");
+                } else {
+                    tracing::warn!(feed = %feed.name, "article page unavailable, using the feed's content: {error}");
+                }
+                return None;
+            }
+        };
+        let _slot = self
+            .extraction_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
+        let extractor = self.extractor.clone();
+        let content_selector = feed.content_selector.clone();
+        let remove_selectors = feed.remove_selectors.clone();
+        let page_url = page.final_url.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let rules = SiteRules {
+                content_selector: content_selector.as_ref(),
+                remove_selectors: &remove_selectors,
+            };
+            article::extract(
+                &page.bytes,
+                page.content_type.as_deref(),
+                &page.final_url,
+                rules,
+                extractor.as_ref(),
+            )
+        })
+        .await;
+        match result {
+            Ok(Ok(article)) => Some(article),
+            Ok(Err(error)) => {
+                tracing::info!(feed = %feed.name, "{error}; using the feed's content");
+                None
+            }
+            Err(join) => {
+                tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {join}");
+                None
+            }
+        }
+    }
+
+    async fn record(
+        &self,
+        feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
+        outcome: FeedOutcome,
+        sightings: Vec<Sighting>,
+    ) -> ReportOutcome {
+        let report = match &outcome {
+            FeedOutcome::Fetched { .. } => None,
+            FeedOutcome::NotModified => Some(ReportOutcome::NotModified),
+            FeedOutcome::Failed { error, .. } => Some(ReportOutcome::Failed(error.clone())),
+        };
+        let poll = PollRecord {
+            feed_url: feed.url.as_str().to_owned(),
+            feed_name: feed.name.clone(),
+            polled_at,
+            outcome,
+            sightings,
+        };
+        match self.store.call(move |s| s.record_poll(&poll)).await {
+            Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),
+            Err(e) => ReportOutcome::Failed(format!("database: {e}")),
+        }
+    }
+}
+
+/// The stored outcome of a failed fetch: 429/503 pause until Retry-After
+/// (rate-limited, not an error), 410 marks the feed gone, anything else backs off.
+fn failure(error: &FetchError, consecutive_errors: u32, now: DateTime<Utc>) -> FeedOutcome {
+    if let FetchError::Status {
+        status,
+        retry_after,
+        ..
+    } = error
+    {
+        match *status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                let until =
+                    retry_after.unwrap_or_else(|| now + error_backoff(consecutive_errors + 1));
+                return FeedOutcome::Failed {
+                    state: FeedState::RateLimited,
+                    error: error.to_string(),
+                    next_attempt: Some(until),
+                };
+            }
+            StatusCode::GONE => {
+                return FeedOutcome::Failed {
+                    state: FeedState::Gone,
+                    error: format!("{error} (the feed is gone: remove it from the config)"),
+                    next_attempt: Some(now + error_backoff(u32::MAX)),
+                };
+            }
+            _ => {}
+        }
+    }
+    error_outcome(error.to_string(), consecutive_errors, now)
+}
+
+fn error_outcome(error: String, consecutive_errors: u32, now: DateTime<Utc>) -> FeedOutcome {
+    FeedOutcome::Failed {
+        state: FeedState::Error,
+        error,
+        next_attempt: Some(now + error_backoff(consecutive_errors + 1)),
+    }
+}

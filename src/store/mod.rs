@@ -1,0 +1,269 @@
+//! SQLite storage: the only module that speaks SQL.
+//!
+//! Invariants:
+//! - `articles.seq` is the order of first storage and the export order. With
+//!   SQLite's single write lock, seq values become visible in increasing order,
+//!   so a consumer cursor is "the highest seq given" (see [`read`]).
+//! - Every identity an article was seen under is a row of `article_keys`;
+//!   deduplication is a lookup of all of an incoming article's keys, done inside
+//!   the transaction that inserts it ([`write`]).
+//! - A feed's validators (ETag, Last-Modified) are committed in the same
+//!   transaction as the articles of that poll: a crash never records "seen"
+//!   without the articles.
+
+pub mod handle;
+pub mod keys;
+pub mod read;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+pub use handle::StoreHandle;
+
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "cannot create database {path}: {source} (check that its folder exists and is writable)"
+    )]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "database {path} has schema version {found}, newer than this gleaner understands ({supported}); upgrade gleaner"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("the database writer thread has stopped")]
+    WriterGone,
+}
+
+/// How long a connection waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE articles (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    title          TEXT,
+    url            TEXT,
+    canonical_url  TEXT,
+    author         TEXT,
+    published      TEXT,
+    updated        TEXT,
+    fetched_at     TEXT NOT NULL,
+    summary        TEXT,
+    content_html   TEXT,
+    content_text   TEXT,
+    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
+    word_count     INTEGER,
+    language       TEXT,
+    image          TEXT
+);
+CREATE INDEX articles_fetched_at ON articles (fetched_at);
+
+CREATE TABLE article_keys (
+    key         TEXT PRIMARY KEY,
+    article_seq INTEGER NOT NULL REFERENCES articles (seq)
+) WITHOUT ROWID;
+CREATE INDEX article_keys_article ON article_keys (article_seq);
+
+CREATE TABLE sources (
+    feed_url    TEXT NOT NULL,
+    entry_id    TEXT NOT NULL,
+    article_seq INTEGER NOT NULL REFERENCES articles (seq),
+    url         TEXT,
+    entry_hash  TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    UNIQUE (feed_url, entry_id)
+);
+CREATE INDEX sources_article ON sources (article_seq);
+
+CREATE TABLE article_tags (
+    article_seq INTEGER NOT NULL REFERENCES articles (seq),
+    tag         TEXT NOT NULL,
+    PRIMARY KEY (article_seq, tag)
+) WITHOUT ROWID;
+CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
+
+CREATE TABLE feeds (
+    url                TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    etag               TEXT,
+    last_modified      TEXT,
+    last_poll_at       TEXT,
+    last_success_at    TEXT,
+    state              TEXT,
+    last_error         TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at    TEXT
+);
+
+CREATE TABLE consumers (
+    name       TEXT PRIMARY KEY,
+    cursor_seq INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#];
+
+/// An open database connection with the schema up to date.
+///
+/// Writes go through [`write`] (in the daemon: one [`StoreHandle`] thread);
+/// any number of `Store`s may read at once thanks to WAL.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        create_private(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure().map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL + NORMAL: a power cut may lose the last commits, never corrupts;
+        // a killed process loses nothing committed.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            // Re-check under the write lock: another process may have migrated.
+            let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if now > index as i64 {
+                continue;
+            }
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates the database file readable by its owner only, before SQLite does
+/// (SQLite would use the umask). The -wal and -shm files take the main file's
+/// permissions.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Create {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Times are stored as RFC 3339 UTC with second precision, so that text order
+/// is time order.
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Reads a time written by [`format_time`]; anything else is treated as unknown.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn new_database_is_private_and_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let store = Store::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        drop(store);
+        // Re-opening is a no-op migration.
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let store = Store::open(&path).unwrap();
+        store.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

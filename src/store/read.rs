@@ -1,0 +1,280 @@
+//! Reading: what a poll needs to know before fetching, the `feeds` status, and
+//! the export snapshot with consumer cursors.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params, params_from_iter};
+use serde::Serialize;
+use url::Url;
+
+use super::keys::{normalize_url, url_key};
+use super::{Store, StoreError, format_time, parse_time};
+
+/// What the database remembers about a feed.
+#[derive(Debug, Clone, Default)]
+pub struct FeedStatus {
+    pub name: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_poll_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// `ok`, `not_modified`, `rate_limited`, `error` or `gone`; `None` before the first poll.
+    pub state: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_errors: u32,
+    /// Polls before this time are skipped (back-off or Retry-After).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Distinct articles this feed has contributed.
+    pub articles: u64,
+}
+
+/// Whether an entry is already stored, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known {
+    /// This feed already gave this entry id; `entry_hash` is what it looked like then.
+    Entry { entry_hash: String },
+    /// Another entry (maybe of another feed) has the same normalized URL.
+    Url,
+    /// Never seen: build the article.
+    New,
+}
+
+/// Which stored articles an export wants.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    /// Only articles with `seq` greater than this (a consumer's cursor).
+    pub after_seq: i64,
+    /// Only articles fetched at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only articles with a source in one of these feeds (URLs); empty = all.
+    pub feed_urls: Vec<String>,
+    /// Only articles carrying one of these tags; empty = all.
+    pub tags: Vec<String>,
+    pub limit: Option<u64>,
+}
+
+/// One stored article in the export format of SPEC (field order included).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoredArticle {
+    /// Internal order of first storage; not exported.
+    #[serde(skip)]
+    pub seq: i64,
+    pub id: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub fetched_at: String,
+    pub summary: Option<String>,
+    pub content_html: Option<String>,
+    pub content_text: Option<String>,
+    pub content_source: String,
+    pub word_count: Option<u32>,
+    pub language: Option<String>,
+    pub image: Option<String>,
+    pub tags: Vec<String>,
+    pub sources: Vec<StoredSource>,
+}
+
+/// Where an article was seen.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoredSource {
+    pub feed: String,
+    pub feed_url: String,
+    pub entry_id: String,
+    pub url: Option<String>,
+}
+
+impl Store {
+    /// The remembered state of one feed.
+    pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
+        Ok(self.feed_statuses()?.remove(feed_url))
+    }
+
+    /// The remembered state of every feed that was ever polled, by URL.
+    pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at, f.last_success_at,
+                    f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
+                    (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url)
+             FROM feeds f",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+                Ok(r.get::<_, Option<String>>(i)?
+                    .as_deref()
+                    .and_then(parse_time))
+            };
+            Ok((
+                r.get::<_, String>(0)?,
+                FeedStatus {
+                    name: r.get(1)?,
+                    etag: r.get(2)?,
+                    last_modified: r.get(3)?,
+                    last_poll_at: time(4)?,
+                    last_success_at: time(5)?,
+                    state: r.get(6)?,
+                    last_error: r.get(7)?,
+                    consecutive_errors: r.get(8)?,
+                    next_attempt_at: time(9)?,
+                    articles: r.get(10)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `entry_id` of `feed_url` (with link `url`) is already stored.
+    pub fn known(
+        &self,
+        feed_url: &str,
+        entry_id: &str,
+        url: Option<&Url>,
+    ) -> Result<Known, StoreError> {
+        let hash: Option<String> = self
+            .conn
+            .prepare_cached("SELECT entry_hash FROM sources WHERE feed_url = ?1 AND entry_id = ?2")?
+            .query_row(params![feed_url, entry_id], |r| r.get(0))
+            .optional()?;
+        if let Some(entry_hash) = hash {
+            return Ok(Known::Entry { entry_hash });
+        }
+        let Some(normalized) = url.and_then(normalize_url) else {
+            return Ok(Known::New);
+        };
+        let known_url = self
+            .conn
+            .prepare_cached("SELECT 1 FROM article_keys WHERE key = ?1")?
+            .exists([url_key(&normalized)])?;
+        if known_url {
+            return Ok(Known::Url);
+        }
+        Ok(Known::New)
+    }
+
+    /// The cursor of a consumer: the highest seq it was given (0 for a new one).
+    pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT cursor_seq FROM consumers WHERE name = ?1")?
+            .query_row([consumer], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Moves a consumer's cursor forward to `seq` (never backwards).
+    pub fn advance_cursor(
+        &mut self,
+        consumer: &str,
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET
+                 cursor_seq = max(cursor_seq, excluded.cursor_seq),
+                 updated_at = excluded.updated_at",
+            params![consumer, seq, format_time(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Calls `each` on every article matching `filter`, oldest first, all read
+    /// from one snapshot. Returns the highest seq that existed in that snapshot
+    /// (what a consumer has "seen" when no limit cut the output short).
+    pub fn for_each_article<E>(
+        &mut self,
+        filter: &ExportFilter,
+        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
+    ) -> Result<Result<i64, E>, StoreError> {
+        // One read transaction = one consistent snapshot under WAL.
+        let tx = self.conn.transaction()?;
+        let snapshot_max: i64 =
+            tx.query_row("SELECT COALESCE(max(seq), 0) FROM articles", [], |r| {
+                r.get(0)
+            })?;
+
+        let mut sql = String::from(
+            "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
+                    a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
+                    a.content_source, a.word_count, a.language, a.image
+             FROM articles a WHERE a.seq > ? AND a.seq <= ?",
+        );
+        let mut args: Vec<rusqlite::types::Value> =
+            vec![filter.after_seq.into(), snapshot_max.into()];
+        if let Some(since) = filter.since {
+            sql.push_str(" AND a.fetched_at >= ?");
+            args.push(format_time(since).into());
+        }
+        if !filter.feed_urls.is_empty() {
+            sql.push_str(" AND EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = a.seq AND s.feed_url IN (");
+            sql.push_str(&vec!["?"; filter.feed_urls.len()].join(", "));
+            sql.push_str("))");
+            args.extend(filter.feed_urls.iter().map(|u| u.clone().into()));
+        }
+        if !filter.tags.is_empty() {
+            sql.push_str(" AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_seq = a.seq AND t.tag IN (");
+            sql.push_str(&vec!["?"; filter.tags.len()].join(", "));
+            sql.push_str("))");
+            args.extend(filter.tags.iter().map(|t| t.clone().into()));
+        }
+        sql.push_str(" ORDER BY a.seq");
+        if let Some(limit) = filter.limit {
+            sql.push_str(" LIMIT ?");
+            args.push((limit.min(i64::MAX as u64) as i64).into());
+        }
+
+        let mut tags_stmt =
+            tx.prepare("SELECT tag FROM article_tags WHERE article_seq = ?1 ORDER BY tag")?;
+        let mut sources_stmt = tx.prepare(
+            "SELECT COALESCE(f.name, s.feed_url), s.feed_url, s.entry_id, s.url
+             FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
+             WHERE s.article_seq = ?1 ORDER BY s.rowid",
+        )?;
+        let mut stmt = tx.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(args))?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let tags = tags_stmt
+                .query_map([seq], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            let sources = sources_stmt
+                .query_map([seq], |r| {
+                    Ok(StoredSource {
+                        feed: r.get(0)?,
+                        feed_url: r.get(1)?,
+                        entry_id: r.get(2)?,
+                        url: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let article = StoredArticle {
+                seq,
+                id: r.get(1)?,
+                title: r.get(2)?,
+                url: r.get(3)?,
+                canonical_url: r.get(4)?,
+                author: r.get(5)?,
+                published: r.get(6)?,
+                updated: r.get(7)?,
+                fetched_at: r.get(8)?,
+                summary: r.get(9)?,
+                content_html: r.get(10)?,
+                content_text: r.get(11)?,
+                content_source: r.get(12)?,
+                word_count: r.get(13)?,
+                language: r.get(14)?,
+                image: r.get(15)?,
+                tags,
+                sources,
+            };
+            if let Err(e) = each(article) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(snapshot_max))
+    }
+}

@@ -1,0 +1,421 @@
+//! Writing one feed poll: feed state and every sighting, in one transaction,
+//! with deduplication resolved at insert time.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use url::Url;
+
+use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
+use super::{Store, StoreError, format_time};
+
+/// Where an article's body came from (SPEC: `content_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentSource {
+    /// Extracted from the scraped article page.
+    Article,
+    /// The feed's own content or summary.
+    Feed,
+    /// No body at all.
+    None,
+}
+
+impl ContentSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentSource::Article => "article",
+            ContentSource::Feed => "feed",
+            ContentSource::None => "none",
+        }
+    }
+}
+
+/// A feed's state after a poll, as `feeds --json` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedState {
+    Ok,
+    NotModified,
+    RateLimited,
+    Error,
+    Gone,
+}
+
+impl FeedState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedState::Ok => "ok",
+            FeedState::NotModified => "not_modified",
+            FeedState::RateLimited => "rate_limited",
+            FeedState::Error => "error",
+            FeedState::Gone => "gone",
+        }
+    }
+}
+
+/// What happened when a feed was fetched.
+#[derive(Debug, Clone)]
+pub enum FeedOutcome {
+    /// A 200 that parsed: store the new validators.
+    Fetched {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    /// A 304: nothing new.
+    NotModified,
+    /// The poll failed; `state` is `Error`, `RateLimited` or `Gone`.
+    Failed {
+        state: FeedState,
+        error: String,
+        next_attempt: Option<DateTime<Utc>>,
+    },
+}
+
+/// One entry seen in a feed during a poll.
+#[derive(Debug, Clone)]
+pub struct Sighting {
+    pub entry_id: String,
+    /// The entry's link, as given by the feed.
+    pub url: Option<Url>,
+    /// A hash of the entry as the feed gave it: a change means "updated in place".
+    pub entry_hash: String,
+    /// The article, when it had to be built (new or changed entry). `None`
+    /// for an entry already known by its id or URL: only the source is added.
+    pub article: Option<ArticleRecord>,
+}
+
+/// An article as the pipeline built it, ready to be stored.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleRecord {
+    pub title: Option<String>,
+    pub url: Option<Url>,
+    pub canonical_url: Option<Url>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub summary: Option<String>,
+    pub content_html: Option<String>,
+    pub content_text: Option<String>,
+    pub content_source: Option<ContentSource>,
+    pub word_count: Option<u32>,
+    pub language: Option<String>,
+    pub image: Option<Url>,
+    pub tags: Vec<String>,
+}
+
+/// Everything learnt from one poll of one feed.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub feed_url: String,
+    pub feed_name: String,
+    pub polled_at: DateTime<Utc>,
+    pub outcome: FeedOutcome,
+    pub sightings: Vec<Sighting>,
+}
+
+/// What a poll changed in the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollSummary {
+    /// Articles stored for the first time (these reach consumers).
+    pub new: usize,
+    /// Known entries whose content changed, updated in place.
+    pub updated: usize,
+    /// Sightings that turned out to be an already stored article (a new source).
+    pub merged: usize,
+}
+
+enum SightingResult {
+    New,
+    Updated,
+    Merged,
+    Unchanged,
+}
+
+impl Store {
+    /// Records a poll: the feed's state and all its sightings, atomically.
+    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
+        let tx = self.conn.transaction()?;
+        let now = format_time(poll.polled_at);
+        record_feed_state(&tx, poll, &now)?;
+        let mut summary = PollSummary::default();
+        for sighting in &poll.sightings {
+            match record_sighting(&tx, &poll.feed_url, &now, sighting)? {
+                SightingResult::New => summary.new += 1,
+                SightingResult::Updated => summary.updated += 1,
+                SightingResult::Merged => summary.merged += 1,
+                SightingResult::Unchanged => {}
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+}
+
+fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO feeds (url, name) VALUES (?1, ?2)
+         ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+        params![poll.feed_url, poll.feed_name],
+    )?;
+    match &poll.outcome {
+        FeedOutcome::Fetched {
+            etag,
+            last_modified,
+        } => tx.execute(
+            "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
+                 last_success_at = ?4, state = 'ok', last_error = NULL,
+                 consecutive_errors = 0, next_attempt_at = NULL
+             WHERE url = ?1",
+            params![poll.feed_url, etag, last_modified, now],
+        )?,
+        FeedOutcome::NotModified => tx.execute(
+            "UPDATE feeds SET last_poll_at = ?2, last_success_at = ?2, state = 'not_modified',
+                 last_error = NULL, consecutive_errors = 0, next_attempt_at = NULL
+             WHERE url = ?1",
+            params![poll.feed_url, now],
+        )?,
+        FeedOutcome::Failed {
+            state,
+            error,
+            next_attempt,
+        } => tx.execute(
+            "UPDATE feeds SET last_poll_at = ?2, state = ?3, last_error = ?4,
+                 consecutive_errors = consecutive_errors + (?3 <> 'rate_limited'),
+                 next_attempt_at = ?5
+             WHERE url = ?1",
+            params![
+                poll.feed_url,
+                now,
+                state.as_str(),
+                error,
+                next_attempt.map(format_time)
+            ],
+        )?,
+    };
+    Ok(())
+}
+
+fn record_sighting(
+    tx: &Transaction<'_>,
+    feed_url: &str,
+    now: &str,
+    sighting: &Sighting,
+) -> Result<SightingResult, StoreError> {
+    let entry = entry_key(feed_url, &sighting.entry_id);
+    let link = sighting
+        .url
+        .as_ref()
+        .and_then(normalize_url)
+        .map(|u| url_key(&u));
+
+    let Some(article) = &sighting.article else {
+        // Known entry: attach this sighting to the article it is known as.
+        let keys: Vec<&str> = std::iter::once(entry.as_str())
+            .chain(link.as_deref())
+            .collect();
+        let Some(seq) = find_article(tx, &keys)? else {
+            tracing::warn!(feed = feed_url, entry = %sighting.entry_id,
+                "entry was thought known but no article has its keys; it will be fetched on the next poll");
+            return Ok(SightingResult::Unchanged);
+        };
+        let added = add_source(tx, seq, feed_url, sighting, now)?;
+        add_keys(tx, seq, &keys)?;
+        return Ok(if added {
+            SightingResult::Merged
+        } else {
+            SightingResult::Unchanged
+        });
+    };
+
+    let canonical = article
+        .canonical_url
+        .as_ref()
+        .filter(|u| is_specific_page(u))
+        .and_then(normalize_url)
+        .map(|u| url_key(&u));
+    let text = article.content_text.as_deref().and_then(text_key);
+    let mut keys: Vec<&str> = vec![entry.as_str()];
+    keys.extend(link.as_deref());
+    keys.extend(canonical.as_deref());
+    keys.extend(text.as_deref());
+
+    if let Some(seq) = find_article(tx, &keys[..1])? {
+        // Same feed, same entry id: the entry changed in its feed.
+        update_article(tx, seq, article)?;
+        add_source(tx, seq, feed_url, sighting, now)?;
+        add_keys(tx, seq, &keys)?;
+        add_tags(tx, seq, &article.tags)?;
+        return Ok(SightingResult::Updated);
+    }
+    if let Some(seq) = find_article(tx, &keys[1..])? {
+        merge_article(tx, seq, article)?;
+        add_source(tx, seq, feed_url, sighting, now)?;
+        add_keys(tx, seq, &keys)?;
+        add_tags(tx, seq, &article.tags)?;
+        return Ok(SightingResult::Merged);
+    }
+
+    let id = article_id(link.as_deref().unwrap_or(&entry));
+    let seq = insert_article(tx, &id, now, article)?;
+    add_source(tx, seq, feed_url, sighting, now)?;
+    add_keys(tx, seq, &keys)?;
+    add_tags(tx, seq, &article.tags)?;
+    Ok(SightingResult::New)
+}
+
+/// A canonical link that points at a site's front page (a common template
+/// mistake) would merge every article of the site into one; such links are
+/// not used as identities.
+fn is_specific_page(url: &Url) -> bool {
+    url.path() != "/" || url.query().is_some()
+}
+
+/// The oldest article known under any of `keys`.
+fn find_article(tx: &Transaction<'_>, keys: &[&str]) -> rusqlite::Result<Option<i64>> {
+    let mut best: Option<i64> = None;
+    let mut stmt = tx.prepare_cached("SELECT article_seq FROM article_keys WHERE key = ?1")?;
+    for key in keys {
+        if let Some(seq) = stmt.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
+            best = Some(best.map_or(seq, |b| b.min(seq)));
+        }
+    }
+    Ok(best)
+}
+
+fn add_keys(tx: &Transaction<'_>, seq: i64, keys: &[&str]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO article_keys (key, article_seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?;
+    for key in keys {
+        stmt.execute(params![key, seq])?;
+    }
+    Ok(())
+}
+
+fn add_tags(tx: &Transaction<'_>, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO article_tags (article_seq, tag) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?;
+    for tag in tags {
+        stmt.execute(params![seq, tag])?;
+    }
+    Ok(())
+}
+
+/// Adds (or refreshes) the source row; true when it did not exist before.
+fn add_source(
+    tx: &Transaction<'_>,
+    seq: i64,
+    feed_url: &str,
+    sighting: &Sighting,
+    now: &str,
+) -> rusqlite::Result<bool> {
+    let existed = tx
+        .prepare_cached("SELECT 1 FROM sources WHERE feed_url = ?1 AND entry_id = ?2")?
+        .exists(params![feed_url, sighting.entry_id])?;
+    tx.prepare_cached(
+        "INSERT INTO sources (feed_url, entry_id, article_seq, url, entry_hash, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (feed_url, entry_id) DO UPDATE SET
+             url = excluded.url, entry_hash = excluded.entry_hash",
+    )?
+    .execute(params![
+        feed_url,
+        sighting.entry_id,
+        seq,
+        sighting.url.as_ref().map(Url::as_str),
+        sighting.entry_hash,
+        now
+    ])?;
+    Ok(!existed)
+}
+
+fn insert_article(
+    tx: &Transaction<'_>,
+    id: &str,
+    now: &str,
+    a: &ArticleRecord,
+) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO articles (id, title, url, canonical_url, author, published, updated,
+             fetched_at, summary, content_html, content_text, content_source, word_count,
+             language, image)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        id,
+        a.title,
+        a.url.as_ref().map(Url::as_str),
+        a.canonical_url.as_ref().map(Url::as_str),
+        a.author,
+        a.published.map(format_time),
+        a.updated.map(format_time),
+        now,
+        a.summary,
+        a.content_html,
+        a.content_text,
+        a.content_source.unwrap_or(ContentSource::None).as_str(),
+        a.word_count,
+        a.language,
+        a.image.as_ref().map(Url::as_str),
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The entry changed in its feed: take the new fields, keep seq, id and fetched_at.
+fn update_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE articles SET title = ?2, url = ?3, canonical_url = ?4, author = ?5,
+             published = COALESCE(?6, published), updated = ?7, summary = ?8,
+             content_html = ?9, content_text = ?10, content_source = ?11, word_count = ?12,
+             language = ?13, image = ?14
+         WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        a.title,
+        a.url.as_ref().map(Url::as_str),
+        a.canonical_url.as_ref().map(Url::as_str),
+        a.author,
+        a.published.map(format_time),
+        a.updated.map(format_time),
+        a.summary,
+        a.content_html,
+        a.content_text,
+        a.content_source.unwrap_or(ContentSource::None).as_str(),
+        a.word_count,
+        a.language,
+        a.image.as_ref().map(Url::as_str),
+    ])?;
+    Ok(())
+}
+
+/// Another sighting of a stored article: fill in what the stored copy lacks,
+/// and take the scraped body when the stored one only had the feed's.
+fn merge_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE articles SET
+             title = COALESCE(title, ?2), canonical_url = COALESCE(canonical_url, ?3),
+             author = COALESCE(author, ?4), published = COALESCE(published, ?5),
+             summary = COALESCE(summary, ?6), language = COALESCE(language, ?7),
+             image = COALESCE(image, ?8)
+         WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        a.title,
+        a.canonical_url.as_ref().map(Url::as_str),
+        a.author,
+        a.published.map(format_time),
+        a.summary,
+        a.language,
+        a.image.as_ref().map(Url::as_str),
+    ])?;
+    if a.content_source == Some(ContentSource::Article) {
+        tx.prepare_cached(
+            "UPDATE articles SET content_html = ?2, content_text = ?3, content_source = 'article',
+                 word_count = ?4
+             WHERE seq = ?1 AND content_source <> 'article'",
+        )?
+        .execute(params![seq, a.content_html, a.content_text, a.word_count])?;
+    }
+    Ok(())
+}

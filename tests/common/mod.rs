@@ -1,0 +1,280 @@
+//! Test harness: a scripted HTTP server on 127.0.0.1 and a gleaner instance
+//! (config file + database in a temporary folder) driven through the binary.
+
+#![allow(dead_code)]
+
+pub mod pages;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, Response, StatusCode};
+
+/// What the server answers on one path (path and query, exactly).
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// When set, a request with a matching `If-None-Match` gets a 304.
+    pub etag: Option<String>,
+    /// Wait this long before answering.
+    pub delay: Duration,
+}
+
+impl Route {
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Route {
+        Route {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+            etag: None,
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn html(body: impl Into<Vec<u8>>) -> Route {
+        Route::new(200, "text/html; charset=utf-8", body)
+    }
+
+    pub fn rss(body: impl Into<Vec<u8>>) -> Route {
+        Route::new(200, "application/rss+xml", body)
+    }
+
+    pub fn with_etag(mut self, etag: &str) -> Route {
+        self.etag = Some(etag.into());
+        self
+    }
+
+    pub fn with_delay(mut self, delay: Duration) -> Route {
+        self.delay = delay;
+        self
+    }
+}
+
+/// One request the server received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Route>,
+    received: Vec<Received>,
+}
+
+/// A local HTTP server whose answers the test sets, and which records what it got.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let state = Arc::new(Mutex::new(State::default()));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().fallback(move |request: Request<Body>| {
+                    let state = shared.clone();
+                    async move { answer(state, request).await }
+                });
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        TestServer { addr, state }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn set(&self, path: &str, route: Route) {
+        self.state.lock().unwrap().routes.insert(path.into(), route);
+    }
+
+    /// Every request received for `path`, in order.
+    pub fn requests(&self, path: &str) -> Vec<Received> {
+        let state = self.state.lock().unwrap();
+        state
+            .received
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    pub fn all_requests(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+}
+
+async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Body> {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let route = {
+        let mut state = state.lock().unwrap();
+        state.received.push(Received {
+            path: path.clone(),
+            headers: request.headers().clone(),
+        });
+        state.routes.get(&path).cloned()
+    };
+    let Some(route) = route else {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::from("not found"))
+            .unwrap();
+    };
+    tokio::time::sleep(route.delay).await;
+    if let Some(etag) = &route.etag {
+        let matches = request
+            .headers()
+            .get("if-none-match")
+            .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+        if matches {
+            return Response::builder()
+                .status(StatusCode::NOT_MODIFIED)
+                .header("etag", etag)
+                .body(Body::empty())
+                .unwrap();
+        }
+    }
+    let mut response = Response::builder().status(route.status);
+    for (name, value) in &route.headers {
+        response = response.header(name, value);
+    }
+    if let Some(etag) = &route.etag {
+        response = response.header("etag", etag);
+    }
+    response.body(Body::from(route.body)).unwrap()
+}
+
+/// A gleaner set-up: a config file and its database in a temporary folder.
+pub struct Gleaner {
+    pub dir: tempfile::TempDir,
+}
+
+impl Gleaner {
+    /// A config whose `[[feeds]]` part is `feeds` (TOML), database `g.db`.
+    pub fn new(feeds: &str) -> Gleaner {
+        let dir = tempfile::tempdir().unwrap();
+        let gleaner = Gleaner { dir };
+        gleaner.write_config(feeds);
+        gleaner
+    }
+
+    pub fn write_config(&self, feeds: &str) {
+        let config =
+            format!("[storage]\ndatabase = \"g.db\"\n\n[fetch]\ntimeout_secs = 5\n\n{feeds}\n");
+        std::fs::write(self.config_path(), config).unwrap();
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("gleaner.toml")
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("g.db")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gleaner"));
+        command
+            .arg("--config")
+            .arg(self.config_path())
+            .env_remove("GLEANER_CONFIG")
+            .env_remove("GLEANER_LOG")
+            .env_remove("NOTIFY_SOCKET");
+        command
+    }
+
+    /// Runs gleaner with `args`; panics with its output unless it exits 0.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let output = self.command().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "gleaner {args:?} failed: {}\nstdout: {}\nstderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    pub fn poll(&self) -> String {
+        String::from_utf8(self.ok(&["poll"]).stdout).unwrap()
+    }
+
+    /// `gleaner export ARGS…` parsed as a JSON array.
+    pub fn export(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut all = vec!["export"];
+        all.extend_from_slice(args);
+        let output = self.ok(&all);
+        let stdout = String::from_utf8(output.stdout).expect("export is UTF-8");
+        if args.contains(&"jsonl") {
+            return stdout
+                .lines()
+                .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+                .collect();
+        }
+        let value: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("export is not JSON ({e}): {stdout}"));
+        value.as_array().expect("export is a JSON array").clone()
+    }
+
+    /// `gleaner feeds --json`, as a map from feed name to its row.
+    pub fn feeds(&self) -> HashMap<String, serde_json::Value> {
+        let output = self.ok(&["feeds", "--json"]);
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+        rows.into_iter()
+            .map(|r| (r["name"].as_str().unwrap().to_owned(), r))
+            .collect()
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db_path()).unwrap()
+    }
+}
+
+/// A `[[feeds]]` block.
+pub fn feed_block(name: &str, url: &str, extra: &str) -> String {
+    format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n")
+}
+
+/// Waits until `condition` holds (polling every 50 ms), or panics after `timeout`.
+pub fn wait_for(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}

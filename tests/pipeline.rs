@@ -1,0 +1,516 @@
+//! Real polls against a local server: full text, conditional GET, dedup,
+//! character sets, failing feeds and the SSRF rule, read back through
+//! `gleaner export` and `gleaner feeds`.
+
+mod common;
+
+use common::pages::{BOILERPLATE, Item, article_page, rss, story};
+use common::{Gleaner, Route, TestServer, feed_block};
+use serde_json::Value;
+
+const DATE_1: &str = "Mon, 23 Nov 2026 08:00:00 GMT";
+const DATE_2: &str = "Tue, 24 Nov 2026 08:00:00 GMT";
+
+fn item<'a>(guid: &'a str, title: &'a str, link: &'a str) -> Item<'a> {
+    Item {
+        guid,
+        title,
+        link,
+        description: "A short teaser from the feed.",
+        pub_date: DATE_1,
+    }
+}
+
+fn text(article: &Value) -> &str {
+    article["content_text"].as_str().unwrap_or("")
+}
+
+#[test]
+fn a_poll_stores_the_full_text_without_boilerplate() {
+    let server = TestServer::start();
+    let link = server.url("/2026/11/bridge");
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("Daily", &[item("b-1", "Bridge review", &link)])),
+    );
+    server.set(
+        "/2026/11/bridge",
+        Route::html(article_page("Bridge review", &story("the new bridge"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block(
+        "daily",
+        &server.url("/feed.xml"),
+        "tags = [\"local\"]",
+    ));
+
+    let summary = gleaner.poll();
+    assert!(
+        summary.contains("1 ok") && summary.contains("1 new articles"),
+        "{summary}"
+    );
+
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1);
+    let a = &articles[0];
+    assert_eq!(a["content_source"], "article");
+    assert_eq!(a["title"], "Bridge review");
+    assert_eq!(a["url"], link.as_str());
+    assert_eq!(a["published"], "2026-11-23T08:00:00Z");
+    assert_eq!(a["summary"], "A short teaser from the feed.");
+    assert_eq!(a["tags"], serde_json::json!(["local"]));
+    assert_eq!(a["sources"][0]["feed"], "daily");
+    assert_eq!(a["sources"][0]["entry_id"], "b-1");
+    for paragraph in story("the new bridge") {
+        assert!(
+            text(a).contains(&paragraph),
+            "missing {paragraph:?} in {}",
+            text(a)
+        );
+    }
+    for boilerplate in BOILERPLATE {
+        assert!(
+            !text(a).contains(boilerplate),
+            "{boilerplate:?} left in {}",
+            text(a)
+        );
+        assert!(!a["content_html"].as_str().unwrap().contains(boilerplate));
+    }
+    // Paragraphs are separated by exactly one blank line.
+    assert!(text(a).contains(&format!(
+        "{}\n\n{}",
+        story("the new bridge")[0],
+        story("the new bridge")[1]
+    )));
+    assert_eq!(
+        a["word_count"].as_u64().unwrap() as usize,
+        text(a).split_whitespace().count()
+    );
+    // Unknown values are null, never empty strings.
+    for (key, value) in a.as_object().unwrap() {
+        assert_ne!(value, "", "{key} is an empty string");
+    }
+}
+
+#[test]
+fn a_second_poll_sends_validators_and_fetches_no_article_again() {
+    let server = TestServer::start();
+    let link = server.url("/a");
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[item("1", "A", &link)])).with_etag("\"v1\""),
+    );
+    server.set(
+        "/a",
+        Route::html(article_page("A", &story("the harbour"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+
+    gleaner.poll();
+    let summary = gleaner.poll();
+    assert!(summary.contains("1 not modified"), "{summary}");
+
+    let feed_requests = server.requests("/feed.xml");
+    assert_eq!(feed_requests.len(), 2);
+    assert!(feed_requests[0].headers.get("if-none-match").is_none());
+    assert_eq!(feed_requests[1].headers["if-none-match"], "\"v1\"");
+    assert_eq!(
+        server.requests("/a").len(),
+        1,
+        "the article page is fetched once"
+    );
+    assert_eq!(gleaner.feeds()["f"]["state"], "not_modified");
+    assert_eq!(gleaner.export(&[]).len(), 1);
+}
+
+#[test]
+fn a_feed_without_validators_that_repeats_its_entries_fetches_no_page_again() {
+    let server = TestServer::start();
+    let link = server.url("/a");
+    server.set("/feed.xml", Route::rss(rss("F", &[item("1", "A", &link)])));
+    server.set(
+        "/a",
+        Route::html(article_page("A", &story("the harbour"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    let summary = gleaner.poll();
+    assert!(
+        summary.contains("1 ok") && summary.contains("0 new articles"),
+        "{summary}"
+    );
+    assert_eq!(server.requests("/a").len(), 1);
+}
+
+#[test]
+fn a_new_entry_reaches_a_consumer_exactly_once() {
+    let server = TestServer::start();
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    server.set("/feed.xml", Route::rss(rss("F", &[item("1", "A", &a)])));
+    server.set(
+        "/a",
+        Route::html(article_page("A", &story("the harbour"), "")),
+    );
+    server.set(
+        "/b",
+        Route::html(article_page("B", &story("the airport"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+
+    gleaner.poll();
+    let first = gleaner.export(&["--consumer", "archive"]);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["title"], "A");
+
+    let mut b_item = item("2", "B", &b);
+    b_item.pub_date = DATE_2;
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[b_item, item("1", "A", &a)])),
+    );
+    gleaner.poll();
+
+    let second = gleaner.export(&["--consumer", "archive"]);
+    assert_eq!(second.len(), 1, "{second:#?}");
+    assert_eq!(second[0]["title"], "B");
+    assert!(gleaner.export(&["--consumer", "archive"]).is_empty());
+    // Another consumer is independent and gets both, oldest first.
+    let other = gleaner.export(&["--consumer", "newsletter"]);
+    let titles: Vec<&str> = other.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["A", "B"]);
+    // Ids are stable across exports.
+    assert_eq!(other[0]["id"], first[0]["id"]);
+}
+
+#[test]
+fn peek_shows_without_advancing_and_limit_leaves_the_rest() {
+    let server = TestServer::start();
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let mut b_item = item("2", "B", &b);
+    b_item.pub_date = DATE_2;
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[b_item, item("1", "A", &a)])),
+    );
+    server.set(
+        "/a",
+        Route::html(article_page("A", &story("the harbour"), "")),
+    );
+    server.set(
+        "/b",
+        Route::html(article_page("B", &story("the airport"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+
+    assert_eq!(gleaner.export(&["--consumer", "c", "--peek"]).len(), 2);
+    assert_eq!(gleaner.export(&["--consumer", "c", "--peek"]).len(), 2);
+    let one = gleaner.export(&["--consumer", "c", "--limit", "1"]);
+    assert_eq!(one[0]["title"], "A");
+    let rest = gleaner.export(&["--consumer", "c"]);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["title"], "B");
+}
+
+#[test]
+fn the_same_entry_id_is_one_article_updated_in_place_and_not_exported_again() {
+    let server = TestServer::start();
+    let a = server.url("/a");
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[item("1", "Old title", &a)])),
+    );
+    server.set(
+        "/a",
+        Route::html(article_page("Old title", &story("the harbour"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
+
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[item("1", "New title", &a)])),
+    );
+    server.set(
+        "/a",
+        Route::html(article_page(
+            "New title",
+            &story("the harbour extension"),
+            "",
+        )),
+    );
+    gleaner.poll();
+
+    assert!(
+        gleaner.export(&["--consumer", "c"]).is_empty(),
+        "an update is not a new article"
+    );
+    let all = gleaner.export(&[]);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["title"], "New title");
+    assert!(text(&all[0]).contains("the harbour extension"));
+}
+
+#[test]
+fn tracking_parameters_canonical_links_and_identical_text_deduplicate_across_feeds() {
+    let server = TestServer::start();
+    let story_a = story("the tram line");
+    // Feed one: the original article.
+    server.set(
+        "/one.xml",
+        Route::rss(rss("One", &[item("one-1", "Tram", &server.url("/tram"))])),
+    );
+    server.set("/tram", Route::html(article_page("Tram", &story_a, "")));
+    // Feed two: the same URL with tracking parameters.
+    let tracked = server.url("/tram?utm_source=rss&utm_medium=feed&fbclid=xyz");
+    server.set(
+        "/two.xml",
+        Route::rss(rss("Two", &[item("two-1", "Tram", &tracked)])),
+    );
+    // Feed three: an AMP copy whose canonical link names the original.
+    let canonical = format!(r#"<link rel="canonical" href="{}">"#, server.url("/tram"));
+    server.set(
+        "/three.xml",
+        Route::rss(rss(
+            "Three",
+            &[item("three-1", "Tram", &server.url("/amp/tram"))],
+        )),
+    );
+    server.set(
+        "/amp/tram",
+        Route::html(article_page("Tram", &story_a, &canonical)),
+    );
+    // Feed four: a syndicated copy on another path with the same text and no canonical.
+    server.set(
+        "/four.xml",
+        Route::rss(rss(
+            "Four",
+            &[item(
+                "four-1",
+                "Tram (syndicated)",
+                &server.url("/syndicated/77"),
+            )],
+        )),
+    );
+    server.set(
+        "/syndicated/77",
+        Route::html(article_page("Tram (syndicated)", &story_a, "")),
+    );
+
+    let feeds = ["one", "two", "three", "four"]
+        .iter()
+        .map(|n| feed_block(n, &server.url(&format!("/{n}.xml")), ""))
+        .collect::<String>();
+    let gleaner = Gleaner::new(&feeds);
+    for feed in ["one", "two", "three", "four"] {
+        gleaner.ok(&["poll", "--feed", feed]);
+    }
+
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1, "{articles:#?}");
+    let sources: Vec<&str> = articles[0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["feed"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["one", "two", "three", "four"]);
+    // The tracked URL was known before fetching: its page was never requested.
+    assert!(
+        server
+            .requests("/tram?utm_source=rss&utm_medium=feed&fbclid=xyz")
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_broken_feed_does_not_stop_the_good_ones_and_shows_its_error() {
+    let server = TestServer::start();
+    server.set(
+        "/good1.xml",
+        Route::rss(rss("G1", &[item("1", "One", &server.url("/1"))])),
+    );
+    server.set(
+        "/1",
+        Route::html(article_page("One", &story("the museum"), "")),
+    );
+    server.set(
+        "/good2.xml",
+        Route::rss(rss("G2", &[item("2", "Two", &server.url("/2"))])),
+    );
+    server.set(
+        "/2",
+        Route::html(article_page("Two", &story("the stadium"), "")),
+    );
+    server.set(
+        "/broken.xml",
+        Route::rss("<rss version=\"2.0\"><channel><item><title>cut off"),
+    );
+    server.set("/down.xml", Route::new(500, "text/plain", "oops"));
+    let feeds = [
+        feed_block("good1", &server.url("/good1.xml"), ""),
+        feed_block("broken", &server.url("/broken.xml"), ""),
+        feed_block("down", &server.url("/down.xml"), ""),
+        feed_block("good2", &server.url("/good2.xml"), ""),
+    ]
+    .concat();
+    let gleaner = Gleaner::new(&feeds);
+
+    let output = gleaner.ok(&["poll"]);
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains("4 feeds: 2 ok, 0 not modified, 2 failed; 2 new articles"),
+        "{summary}"
+    );
+    assert_eq!(gleaner.export(&[]).len(), 2);
+
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["good1"]["state"], "ok");
+    assert_eq!(feeds["down"]["state"], "error");
+    assert_eq!(feeds["down"]["consecutive_errors"], 1);
+    let down_error = feeds["down"]["last_error"].as_str().unwrap();
+    assert!(
+        down_error.contains(&server.url("/down.xml")) && down_error.contains("500"),
+        "{down_error}"
+    );
+    let broken_error = feeds["broken"]["last_error"].as_str().unwrap();
+    assert!(
+        broken_error.contains(&server.url("/broken.xml")),
+        "{broken_error}"
+    );
+
+    let table = String::from_utf8(gleaner.ok(&["feeds"]).stdout).unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("down") && l.contains("HTTP 500")),
+        "{table}"
+    );
+}
+
+#[test]
+fn an_iso_8859_1_feed_and_a_windows_1252_page_are_decoded() {
+    let server = TestServer::start();
+    let mut feed = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>Caf\xe9</title>".to_vec();
+    feed.extend_from_slice(
+        format!("<item><guid>1</guid><title>D\u{e9}j\u{e0} vu \u{e0} Z\u{fc}rich</title><link>{}</link></item></channel></rss>", server.url("/page"))
+            .chars()
+            .map(|c| c as u32 as u8)
+            .collect::<Vec<u8>>()
+            .as_slice(),
+    );
+    server.set("/feed.xml", Route::new(200, "text/xml", feed));
+    // windows-1252: curly quotes 0x93/0x94 and the euro sign 0x80, declared in <meta>.
+    let paragraphs: Vec<String> = story("the \u{93}new\u{94} station costing \u{80}4m")
+        .into_iter()
+        .collect();
+    let page = article_page("Station", &paragraphs, "").replace(
+        "<meta charset=\"utf-8\">",
+        "<meta charset=\"windows-1252\">",
+    );
+    let page_bytes: Vec<u8> = page.chars().map(|c| c as u32 as u8).collect();
+    server.set("/page", Route::new(200, "text/html", page_bytes));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles[0]["title"], "D\u{e9}j\u{e0} vu \u{e0} Z\u{fc}rich");
+    assert!(
+        text(&articles[0]).contains("the \u{201c}new\u{201d} station costing \u{20ac}4m"),
+        "{}",
+        text(&articles[0])
+    );
+}
+
+#[test]
+fn an_article_link_to_a_private_address_on_another_host_is_not_fetched() {
+    let server = TestServer::start();
+    // The feed is on 127.0.0.1 (trusted: the operator configured it); the
+    // link names another host, localhost, which resolves to loopback.
+    let secret = format!("http://localhost:{}/secret", server.addr.port());
+    server.set(
+        "/feed.xml",
+        Route::rss(rss(
+            "F",
+            &[Item {
+                guid: "1",
+                title: "Innocent",
+                link: &secret,
+                description: "The feed's own text of this entry.",
+                pub_date: DATE_1,
+            }],
+        )),
+    );
+    server.set("/secret", Route::html("<p>internal admin page</p>"));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    let output = gleaner.ok(&["poll"]);
+
+    assert!(
+        server.requests("/secret").is_empty(),
+        "the private link was fetched"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("non-public address"),
+        "the refusal is logged: {stderr}"
+    );
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles[0]["content_source"], "feed");
+    assert_eq!(text(&articles[0]), "The feed's own text of this entry.");
+
+    // The operator can allow it.
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    let config = std::fs::read_to_string(gleaner.config_path())
+        .unwrap()
+        .replace("[fetch]\n", "[fetch]\nallow_private_networks = true\n");
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.poll();
+    assert_eq!(server.requests("/secret").len(), 1);
+}
+
+#[test]
+fn full_text_off_uses_the_feeds_content_and_filters_select_articles() {
+    let server = TestServer::start();
+    server.set(
+        "/a.xml",
+        Route::rss(rss("A", &[item("1", "From A", &server.url("/pa"))])),
+    );
+    server.set(
+        "/b.xml",
+        Route::rss(rss("B", &[item("2", "From B", &server.url("/pb"))])),
+    );
+    let feeds = [
+        feed_block(
+            "a",
+            &server.url("/a.xml"),
+            "full_text = false\ntags = [\"x\"]",
+        ),
+        feed_block(
+            "b",
+            &server.url("/b.xml"),
+            "full_text = false\ntags = [\"y\"]",
+        ),
+    ]
+    .concat();
+    let gleaner = Gleaner::new(&feeds);
+    gleaner.poll();
+    assert!(server.requests("/pa").is_empty() && server.requests("/pb").is_empty());
+
+    let all = gleaner.export(&["--format", "jsonl"]);
+    assert_eq!(all.len(), 2);
+    assert_eq!(gleaner.export(&["--feed", "a"])[0]["title"], "From A");
+    assert_eq!(gleaner.export(&["--tag", "y"])[0]["title"], "From B");
+    assert_eq!(
+        gleaner.export(&["--since", "2000-01-01T00:00:00Z"]).len(),
+        2
+    );
+    assert!(
+        gleaner
+            .export(&["--since", "2999-01-01T00:00:00Z"])
+            .is_empty()
+    );
+    assert_eq!(
+        gleaner.export(&["--feed", "a"])[0]["content_source"],
+        "feed"
+    );
+}
