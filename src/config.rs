@@ -394,25 +394,32 @@ fn check_feeds(
     }
 
     for raw in raw_feeds {
+        // A feed with a bad or duplicate URL is still checked to the end, so
+        // that one run reports every problem.
         let url = match parse_feed_url(raw.url.get_ref()) {
-            Ok(url) => url,
+            Ok(url) => {
+                let line = at.at(&raw.url, "").line;
+                match seen_urls.insert(url.as_str().to_owned(), line) {
+                    Some(first) => {
+                        problems.push(at.at(
+                            &raw.url,
+                            format!("duplicate feed URL {url} (first used on line {first})"),
+                        ));
+                        None
+                    }
+                    None => Some(url),
+                }
+            }
             Err(message) => {
                 problems.push(at.at(&raw.url, message));
-                continue;
+                None
             }
         };
-        let line = at.at(&raw.url, "").line;
-        if let Some(first) = seen_urls.insert(url.as_str().to_owned(), line) {
-            problems.push(at.at(
-                &raw.url,
-                format!("duplicate feed URL {url} (first used on line {first})"),
-            ));
-            continue;
-        }
+        let feed_label = url.as_ref().map_or(raw.url.get_ref().as_str(), Url::as_str).to_owned();
 
         let schedule = match &raw.schedule {
             Some(s) => CronSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
-                problems.push(at.at(s, format!("schedule of feed {url}: {e}")));
+                problems.push(at.at(s, format!("schedule of feed {feed_label}: {e}")));
                 default_schedule.clone()
             }),
             None => default_schedule.clone(),
@@ -428,6 +435,9 @@ fn check_feeds(
         let content_selector = raw.content_selector.as_ref().and_then(&mut selector);
         let remove_selectors = raw.remove_selectors.iter().filter_map(selector).collect();
 
+        let Some(url) = url else {
+            continue;
+        };
         let name = match raw.name {
             Some(name) => name.into_inner(),
             None => derive_name(&url, &explicit_names, &feeds),

@@ -13,22 +13,34 @@ use super::{Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+enum Message {
+    Run(Job),
+    /// Finish the jobs queued before this one, then close the database.
+    Stop,
+}
+
 /// How many requests may queue up for the writer thread.
 const QUEUE: usize = 64;
 
 /// A cloneable async handle to the thread that owns the [`Store`].
 #[derive(Clone)]
 pub struct StoreHandle {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
 }
 
-/// Joins the writer thread; returned by [`StoreHandle::spawn`].
-pub struct StoreThread(thread::JoinHandle<()>);
+/// Stops and joins the writer thread; returned by [`StoreHandle::spawn`].
+pub struct StoreThread {
+    thread: thread::JoinHandle<()>,
+    jobs: mpsc::Sender<Message>,
+}
 
 impl StoreThread {
-    /// Waits until every handle is dropped and the queue is drained.
+    /// Lets the jobs already queued finish, closes the database and waits for
+    /// the thread. Handles still alive then get [`StoreError::WriterGone`].
+    /// Blocking: call it off the async reactor.
     pub fn join(self) {
-        if self.0.join().is_err() {
+        let _ = self.jobs.blocking_send(Message::Stop);
+        if self.thread.join().is_err() {
             tracing::error!("the database thread panicked");
         }
     }
@@ -37,16 +49,17 @@ impl StoreThread {
 impl StoreHandle {
     /// Moves `store` onto its own thread.
     pub fn spawn(mut store: Store) -> (StoreHandle, StoreThread) {
-        let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
+        let (jobs, mut queue) = mpsc::channel::<Message>(QUEUE);
         let thread = thread::Builder::new()
             .name("gleaner-store".into())
             .spawn(move || {
-                while let Some(job) = queue.blocking_recv() {
+                while let Some(Message::Run(job)) = queue.blocking_recv() {
                     job(&mut store);
                 }
             })
             .expect("spawning the database thread");
-        (StoreHandle { jobs }, StoreThread(thread))
+        let stopper = jobs.clone();
+        (StoreHandle { jobs }, StoreThread { thread, jobs: stopper })
     }
 
     /// Runs `f` on the database thread and returns its result.
@@ -61,7 +74,7 @@ impl StoreHandle {
         });
         // A full queue makes the caller wait: back-pressure on the pollers.
         self.jobs
-            .send(job)
+            .send(Message::Run(job))
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?

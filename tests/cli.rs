@@ -1,0 +1,169 @@
+//! The command line's contract: config errors with positions and exit code 2,
+//! atomic private `--output`, the database created private, `extract` offline.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::pages::{BOILERPLATE, Item, article_page, rss, story};
+use common::{Gleaner, Route, TestServer, feed_block, file_mode};
+
+#[test]
+fn check_config_reports_every_problem_with_its_line_and_column() {
+    let gleaner = Gleaner::new(
+        r#"[[feeds]]
+url = "https://a.example/feed"
+name = "a"
+
+[[feeds]]
+url = "https://a.example/feed"
+schedule = "every hour"
+
+[[feeds]]
+url = "ftp://b.example/feed"
+remove_selectors = ["div[["]
+"#,
+    );
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let path = gleaner.config_path().display().to_string();
+    // The harness puts 6 lines of [storage]/[fetch] before the feeds.
+    for expected in [
+        format!("{path}:12:7: duplicate feed URL https://a.example/feed (first used on line 8)"),
+        format!("{path}:13:12: schedule of feed https://a.example/feed: invalid cron expression"),
+        format!("{path}:16:7: invalid feed URL \"ftp://b.example/feed\": scheme \"ftp\""),
+        format!("{path}:17:21: invalid CSS selector \"div[[\""),
+    ] {
+        assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(!gleaner.db_path().exists(), "check-config must not create the database");
+}
+
+#[test]
+fn check_config_reports_unknown_keys_and_syntax_errors_and_says_ok_otherwise() {
+    let gleaner = Gleaner::new("[[feeds]]\nurl = \"https://a.example/f\"\nfull_txt = true\n");
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let path = gleaner.config_path().display().to_string();
+    assert!(stderr.starts_with(&format!("{path}:9:1: ")), "{stderr}");
+    assert!(stderr.contains("full_txt"), "{stderr}");
+
+    gleaner.write_config("[[feeds]\nurl = 1\n");
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with(&format!("{path}:7:")));
+
+    gleaner.write_config(&feed_block("ok", "https://a.example/f", ""));
+    let output = gleaner.ok(&["check-config"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 1 feeds\n");
+}
+
+#[test]
+fn every_command_refuses_an_invalid_config_and_a_missing_one() {
+    let gleaner = Gleaner::new("[[feeds]]\nurl = \"nope\"\n");
+    for command in [&["poll"][..], &["export"], &["feeds"], &["run"]] {
+        let output = gleaner.command().args(command).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["--config", "/nonexistent/gleaner.toml", "feeds"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/gleaner.toml"));
+}
+
+fn polled_gleaner(server: &TestServer) -> Gleaner {
+    let link = server.url("/a");
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[Item {
+            guid: "1",
+            title: "A",
+            link: &link,
+            description: "teaser",
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        }])),
+    );
+    server.set("/a", Route::html(article_page("A", &story("the harbour"), "")));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    gleaner
+}
+
+#[test]
+fn output_is_written_atomically_private_and_moves_the_cursor_only_when_complete() {
+    let server = TestServer::start();
+    let gleaner = polled_gleaner(&server);
+    assert_eq!(file_mode(&gleaner.db_path()), 0o600);
+
+    let out_dir = gleaner.dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let target = out_dir.join("articles.json");
+    std::fs::write(&target, "old content").unwrap();
+
+    // A failing output (its folder does not exist) is exit 1 and keeps the cursor.
+    let missing = gleaner.dir.path().join("missing/articles.json");
+    let output = gleaner
+        .command()
+        .args(["export", "--consumer", "c", "--output"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing/articles.json"));
+
+    gleaner.ok(&["export", "--consumer", "c", "--output", target.to_str().unwrap()]);
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(written.as_array().unwrap().len(), 1);
+    assert_eq!(file_mode(&target), 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from("articles.json")], "no temporary file is left behind");
+    assert!(gleaner.export(&["--consumer", "c"]).is_empty());
+}
+
+#[test]
+fn a_broken_stdout_does_not_move_the_cursor() {
+    let server = TestServer::start();
+    let gleaner = polled_gleaner(&server);
+    let mut child = gleaner
+        .command()
+        .args(["export", "--consumer", "c"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is read
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
+}
+
+#[test]
+fn extract_reads_a_saved_page_from_stdin_without_network() {
+    let page = article_page("Bridge", &story("the new bridge"), "<meta property=\"og:image\" content=\"/img/bridge.jpg\">");
+    let run = |format: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .args(["--config", "/nonexistent/g.toml", "extract", "--url", "https://news.example/2026/bridge", "--format", format, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let text = run("text");
+    assert!(text.starts_with(&story("the new bridge")[0]), "{text}");
+    for boilerplate in BOILERPLATE {
+        assert!(!text.contains(boilerplate), "{boilerplate}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["image"], "https://news.example/img/bridge.jpg");
+    assert!(json["content_html"].as_str().unwrap().starts_with("<p>"));
+    assert!(run("html").contains("<p>The city council"));
+}

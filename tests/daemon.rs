@@ -1,0 +1,123 @@
+//! `gleaner run`: the first poll at start-up, SIGHUP with a bad config, and
+//! SIGTERM in the middle of a poll leaving a consistent database.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::pages::{Item, article_page, rss, story};
+use common::{Gleaner, Route, TestServer, feed_block, wait_for};
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("gleaner did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn items(server: &TestServer, n: usize) -> String {
+    let links: Vec<String> = (0..n).map(|i| server.url(&format!("/story/{i}"))).collect();
+    let ids: Vec<String> = (0..n).map(|i| format!("id-{i}")).collect();
+    let titles: Vec<String> = (0..n).map(|i| format!("Story {i}")).collect();
+    let items: Vec<Item<'_>> = (0..n)
+        .map(|i| Item {
+            guid: &ids[i],
+            title: &titles[i],
+            link: &links[i],
+            description: "teaser",
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    rss("F", &items)
+}
+
+#[test]
+fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_sigterm() {
+    let server = TestServer::start();
+    server.set("/feed.xml", Route::rss(items(&server, 2)));
+    for i in 0..2 {
+        server.set(&format!("/story/{i}"), Route::html(article_page("S", &story(&format!("topic {i}")), "")));
+    }
+    // A schedule that never fires during the test: only the start-up poll runs.
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), "schedule = \"0 0 0 1 1 *\""));
+    let mut child = gleaner.command().arg("run").stderr(Stdio::piped()).spawn().unwrap();
+
+    wait_for(Duration::from_secs(20), "the start-up poll", || server.requests("/story/1").len() == 1);
+    wait_for(Duration::from_secs(20), "the articles to be stored", || {
+        gleaner
+            .db()
+            .query_row("SELECT count(*) FROM articles", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0)
+            == 2
+    });
+
+    // An invalid config on SIGHUP is logged and the daemon keeps running.
+    gleaner.write_config("[[feeds]]\nurl = \"not a url\"\n");
+    signal(&child, "HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "a bad reload must not stop the daemon");
+
+    signal(&child, "TERM");
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("invalid"), "the bad config is logged: {stderr}");
+    assert!(stderr.contains("not a url"), "{stderr}");
+}
+
+#[test]
+fn sigterm_during_a_poll_leaves_a_consistent_database() {
+    let server = TestServer::start();
+    server.set("/feed.xml", Route::rss(items(&server, 6)).with_etag("\"e1\""));
+    for i in 0..6 {
+        // Slow article pages: the poll is in flight when SIGTERM arrives.
+        let page = Route::html(article_page("S", &story(&format!("topic {i}")), ""));
+        server.set(&format!("/story/{i}"), page.with_delay(Duration::from_secs(3)));
+    }
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), "schedule = \"0 0 0 1 1 *\""));
+    let mut child = gleaner.command().arg("run").stderr(Stdio::null()).spawn().unwrap();
+    wait_for(Duration::from_secs(20), "article fetches to start", || {
+        !server.requests("/story/0").is_empty()
+    });
+
+    let started = Instant::now();
+    signal(&child, "TERM");
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(8), "shutdown took {:?}", started.elapsed());
+
+    let db = gleaner.db();
+    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    // The abandoned poll recorded nothing: no validators without their articles.
+    let etag: Option<String> = db
+        .query_row("SELECT etag FROM feeds WHERE url = ?1", [server.url("/feed.xml")], |r| r.get(0))
+        .unwrap_or(None);
+    let stored: i64 = db.query_row("SELECT count(*) FROM articles", [], |r| r.get(0)).unwrap();
+    assert!(etag.is_none() || stored == 6, "etag {etag:?} with {stored} articles");
+    drop(db);
+
+    // The next poll completes the work, with no duplicates.
+    for i in 0..6 {
+        server.set(&format!("/story/{i}"), Route::html(article_page("S", &story(&format!("topic {i}")), "")));
+    }
+    gleaner.poll();
+    assert_eq!(gleaner.export(&[]).len(), 6);
+}
