@@ -84,15 +84,15 @@ fn html_declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
         let tag = &rest[start..];
         let end = tag.find('>').unwrap_or(tag.len());
         let attributes = &tag[5..end];
-        if let Some(label) = attribute_value(attributes, "charset") {
-            if let Some(encoding) = Encoding::for_label(label.as_bytes()) {
-                return Some(encoding);
-            }
+        if let Some(label) = attribute_value(attributes, "charset")
+            && let Some(encoding) = Encoding::for_label(label.as_bytes())
+        {
+            return Some(encoding);
         }
-        if let Some(content) = attribute_value(attributes, "content") {
-            if let Some(encoding) = charset_from_content_type(&content) {
-                return Some(encoding);
-            }
+        if let Some(content) = attribute_value(attributes, "content")
+            && let Some(encoding) = charset_from_content_type(&content)
+        {
+            return Some(encoding);
         }
         rest = &tag[end..];
     }
@@ -109,18 +109,16 @@ fn attribute_value(attributes: &str, name: &str) -> Option<String> {
             .next_back()
             .is_none_or(|c| c.is_whitespace() || c == '"' || c == '\'' || c == ';');
         let after = search[at + name.len()..].trim_start();
-        if preceded_ok {
-            if let Some(value) = after.strip_prefix('=') {
-                let value = value.trim_start();
-                let value = match value.chars().next() {
-                    Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
-                    _ => value
-                        .split(|c: char| c.is_whitespace() || c == '>' || c == '/' || c == ';')
-                        .next()
-                        .unwrap_or(""),
-                };
-                return Some(value.trim().to_owned());
-            }
+        if preceded_ok && let Some(value) = after.strip_prefix('=') {
+            let value = value.trim_start();
+            let value = match value.chars().next() {
+                Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or(""),
+                _ => value
+                    .split(|c: char| c.is_whitespace() || c == '>' || c == '/' || c == ';')
+                    .next()
+                    .unwrap_or(""),
+            };
+            return Some(value.trim().to_owned());
         }
         search = &search[at + name.len()..];
     }

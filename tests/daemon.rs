@@ -3,18 +3,16 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pages::{Item, article_page, rss, story};
 use common::{Gleaner, Route, TestServer, feed_block, wait_for};
 
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+fn signal(child: &Child, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
 }
 
 fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
@@ -69,11 +67,11 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
 
     // An invalid config on SIGHUP is logged and the daemon keeps running.
     gleaner.write_config("[[feeds]]\nurl = \"not a url\"\n");
-    signal(&child, "HUP");
+    signal(&child, libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(500));
     assert!(child.try_wait().unwrap().is_none(), "a bad reload must not stop the daemon");
 
-    signal(&child, "TERM");
+    signal(&child, libc::SIGTERM);
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status}");
     let mut stderr = String::new();
@@ -98,7 +96,7 @@ fn sigterm_during_a_poll_leaves_a_consistent_database() {
     });
 
     let started = Instant::now();
-    signal(&child, "TERM");
+    signal(&child, libc::SIGTERM);
     let status = wait_exit(&mut child, Duration::from_secs(15));
     assert!(status.success(), "{status}");
     assert!(started.elapsed() < Duration::from_secs(8), "shutdown took {:?}", started.elapsed());

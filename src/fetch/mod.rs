@@ -46,8 +46,9 @@ pub enum FetchError {
     TooManyRedirects { url: Url },
     #[error("{url}: bad redirect: {reason}")]
     BadRedirect { url: Url, reason: String },
-    #[error("{url}: {refused}")]
-    Refused { url: Url, refused: Refused },
+    /// The SSRF rule: `reason` names the host and the address.
+    #[error("{url}: {reason}")]
+    Refused { url: Url, reason: String },
     #[error("{url}: not an HTML page (Content-Type {content_type})")]
     NotHtml { url: Url, content_type: String },
     #[error("{url}: {message}")]
@@ -72,7 +73,7 @@ impl FetchError {
             if let Some(refused) = cause.downcast_ref::<Refused>() {
                 return FetchError::Refused {
                     url: url.clone(),
-                    refused: refused.clone(),
+                    reason: refused.to_string(),
                 };
             }
             message = format!("{message}: {cause}");
@@ -241,7 +242,7 @@ impl Fetcher {
             if !trusted {
                 guard::check_literal(&current).map_err(|refused| FetchError::Refused {
                     url: current.clone(),
-                    refused,
+                    reason: refused.to_string(),
                 })?;
             }
             let client = if trusted {
