@@ -415,7 +415,10 @@ fn check_feeds(
                 None
             }
         };
-        let feed_label = url.as_ref().map_or(raw.url.get_ref().as_str(), Url::as_str).to_owned();
+        let feed_label = url
+            .as_ref()
+            .map_or(raw.url.get_ref().as_str(), Url::as_str)
+            .to_owned();
 
         let schedule = match &raw.schedule {
             Some(s) => CronSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {

@@ -36,9 +36,15 @@ remove_selectors = ["div[["]
         format!("{path}:16:7: invalid feed URL \"ftp://b.example/feed\": scheme \"ftp\""),
         format!("{path}:17:21: invalid CSS selector \"div[[\""),
     ] {
-        assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
+        assert!(
+            stderr.contains(&expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
     }
-    assert!(!gleaner.db_path().exists(), "check-config must not create the database");
+    assert!(
+        !gleaner.db_path().exists(),
+        "check-config must not create the database"
+    );
 }
 
 #[test]
@@ -80,15 +86,21 @@ fn polled_gleaner(server: &TestServer) -> Gleaner {
     let link = server.url("/a");
     server.set(
         "/feed.xml",
-        Route::rss(rss("F", &[Item {
-            guid: "1",
-            title: "A",
-            link: &link,
-            description: "teaser",
-            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
-        }])),
+        Route::rss(rss(
+            "F",
+            &[Item {
+                guid: "1",
+                title: "A",
+                link: &link,
+                description: "teaser",
+                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+            }],
+        )),
     );
-    server.set("/a", Route::html(article_page("A", &story("the harbour"), "")));
+    server.set(
+        "/a",
+        Route::html(article_page("A", &story("the harbour"), "")),
+    );
     let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
     gleaner.poll();
     gleaner
@@ -116,12 +128,26 @@ fn output_is_written_atomically_private_and_moves_the_cursor_only_when_complete(
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing/articles.json"));
 
-    gleaner.ok(&["export", "--consumer", "c", "--output", target.to_str().unwrap()]);
-    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    gleaner.ok(&[
+        "export",
+        "--consumer",
+        "c",
+        "--output",
+        target.to_str().unwrap(),
+    ]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(written.as_array().unwrap().len(), 1);
     assert_eq!(file_mode(&target), 0o600);
-    let leftovers: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, [std::ffi::OsString::from("articles.json")], "no temporary file is left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        [std::ffi::OsString::from("articles.json")],
+        "no temporary file is left behind"
+    );
     assert!(gleaner.export(&["--consumer", "c"]).is_empty());
 }
 
@@ -144,15 +170,33 @@ fn a_broken_stdout_does_not_move_the_cursor() {
 
 #[test]
 fn extract_reads_a_saved_page_from_stdin_without_network() {
-    let page = article_page("Bridge", &story("the new bridge"), "<meta property=\"og:image\" content=\"/img/bridge.jpg\">");
+    let page = article_page(
+        "Bridge",
+        &story("the new bridge"),
+        "<meta property=\"og:image\" content=\"/img/bridge.jpg\">",
+    );
     let run = |format: &str| {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
-            .args(["--config", "/nonexistent/g.toml", "extract", "--url", "https://news.example/2026/bridge", "--format", format, "-"])
+            .args([
+                "--config",
+                "/nonexistent/g.toml",
+                "extract",
+                "--url",
+                "https://news.example/2026/bridge",
+                "--format",
+                format,
+                "-",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success());
         String::from_utf8(output.stdout).unwrap()

@@ -50,13 +50,27 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
     let server = TestServer::start();
     server.set("/feed.xml", Route::rss(items(&server, 2)));
     for i in 0..2 {
-        server.set(&format!("/story/{i}"), Route::html(article_page("S", &story(&format!("topic {i}")), "")));
+        server.set(
+            &format!("/story/{i}"),
+            Route::html(article_page("S", &story(&format!("topic {i}")), "")),
+        );
     }
     // A schedule that never fires during the test: only the start-up poll runs.
-    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), "schedule = \"0 0 0 1 1 *\""));
-    let mut child = gleaner.command().arg("run").stderr(Stdio::piped()).spawn().unwrap();
+    let gleaner = Gleaner::new(&feed_block(
+        "f",
+        &server.url("/feed.xml"),
+        "schedule = \"0 0 0 1 1 *\"",
+    ));
+    let mut child = gleaner
+        .command()
+        .arg("run")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
 
-    wait_for(Duration::from_secs(20), "the start-up poll", || server.requests("/story/1").len() == 1);
+    wait_for(Duration::from_secs(20), "the start-up poll", || {
+        server.requests("/story/1").len() == 1
+    });
     wait_for(Duration::from_secs(20), "the articles to be stored", || {
         gleaner
             .db()
@@ -69,28 +83,49 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
     gleaner.write_config("[[feeds]]\nurl = \"not a url\"\n");
     signal(&child, libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(child.try_wait().unwrap().is_none(), "a bad reload must not stop the daemon");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a bad reload must not stop the daemon"
+    );
 
     signal(&child, libc::SIGTERM);
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status}");
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("invalid"), "the bad config is logged: {stderr}");
+    assert!(
+        stderr.contains("invalid"),
+        "the bad config is logged: {stderr}"
+    );
     assert!(stderr.contains("not a url"), "{stderr}");
 }
 
 #[test]
 fn sigterm_during_a_poll_leaves_a_consistent_database() {
     let server = TestServer::start();
-    server.set("/feed.xml", Route::rss(items(&server, 6)).with_etag("\"e1\""));
+    server.set(
+        "/feed.xml",
+        Route::rss(items(&server, 6)).with_etag("\"e1\""),
+    );
     for i in 0..6 {
         // Slow article pages: the poll is in flight when SIGTERM arrives.
         let page = Route::html(article_page("S", &story(&format!("topic {i}")), ""));
-        server.set(&format!("/story/{i}"), page.with_delay(Duration::from_secs(3)));
+        server.set(
+            &format!("/story/{i}"),
+            page.with_delay(Duration::from_secs(3)),
+        );
     }
-    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), "schedule = \"0 0 0 1 1 *\""));
-    let mut child = gleaner.command().arg("run").stderr(Stdio::null()).spawn().unwrap();
+    let gleaner = Gleaner::new(&feed_block(
+        "f",
+        &server.url("/feed.xml"),
+        "schedule = \"0 0 0 1 1 *\"",
+    ));
+    let mut child = gleaner
+        .command()
+        .arg("run")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_for(Duration::from_secs(20), "article fetches to start", || {
         !server.requests("/story/0").is_empty()
     });
@@ -99,22 +134,40 @@ fn sigterm_during_a_poll_leaves_a_consistent_database() {
     signal(&child, libc::SIGTERM);
     let status = wait_exit(&mut child, Duration::from_secs(15));
     assert!(status.success(), "{status}");
-    assert!(started.elapsed() < Duration::from_secs(8), "shutdown took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
 
     let db = gleaner.db();
-    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
     // The abandoned poll recorded nothing: no validators without their articles.
     let etag: Option<String> = db
-        .query_row("SELECT etag FROM feeds WHERE url = ?1", [server.url("/feed.xml")], |r| r.get(0))
+        .query_row(
+            "SELECT etag FROM feeds WHERE url = ?1",
+            [server.url("/feed.xml")],
+            |r| r.get(0),
+        )
         .unwrap_or(None);
-    let stored: i64 = db.query_row("SELECT count(*) FROM articles", [], |r| r.get(0)).unwrap();
-    assert!(etag.is_none() || stored == 6, "etag {etag:?} with {stored} articles");
+    let stored: i64 = db
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        etag.is_none() || stored == 6,
+        "etag {etag:?} with {stored} articles"
+    );
     drop(db);
 
     // The next poll completes the work, with no duplicates.
     for i in 0..6 {
-        server.set(&format!("/story/{i}"), Route::html(article_page("S", &story(&format!("topic {i}")), "")));
+        server.set(
+            &format!("/story/{i}"),
+            Route::html(article_page("S", &story(&format!("topic {i}")), "")),
+        );
     }
     gleaner.poll();
     assert_eq!(gleaner.export(&[]).len(), 6);

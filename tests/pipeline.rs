@@ -514,3 +514,98 @@ fn full_text_off_uses_the_feeds_content_and_filters_select_articles() {
         "feed"
     );
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_bodies_are_decoded_and_the_cap_applies_to_the_decoded_size() {
+    let server = TestServer::start();
+    let mut feed = Route::rss(gzip(
+        rss("F", &[item("1", "Zipped", &server.url("/a"))]).as_bytes(),
+    ));
+    feed.headers
+        .push(("content-encoding".into(), "gzip".into()));
+    server.set("/feed.xml", feed);
+    server.set(
+        "/a",
+        Route::html(article_page("Zipped", &story("the harbour"), "")),
+    );
+    // 3 MB of padding compresses to a few kB: only the decoded size can trip the cap.
+    let padding = format!("<!-- {} -->", "x".repeat(3_000_000));
+    let big = rss("Big", &[item("2", "Padded", &server.url("/b"))])
+        .replace("</rss>", &format!("{padding}</rss>"));
+    let mut big_route = Route::rss(gzip(big.as_bytes()));
+    big_route
+        .headers
+        .push(("content-encoding".into(), "gzip".into()));
+    server.set("/big.xml", big_route);
+
+    let feeds = [
+        feed_block("zipped", &server.url("/feed.xml"), ""),
+        feed_block("big", &server.url("/big.xml"), ""),
+    ]
+    .concat();
+    let gleaner = Gleaner::new(&feeds);
+    let config = std::fs::read_to_string(gleaner.config_path())
+        .unwrap()
+        .replace("[fetch]\n", "[fetch]\nmax_feed_bytes = 1_000_000\n");
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.poll();
+
+    let requests = server.requests("/feed.xml");
+    let accepted = requests[0].headers["accept-encoding"].to_str().unwrap();
+    for encoding in ["gzip", "deflate", "br"] {
+        assert!(accepted.contains(encoding), "{accepted}");
+    }
+    assert_eq!(gleaner.export(&[])[0]["title"], "Zipped");
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["big"]["state"], "error");
+    let error = feeds["big"]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("larger than the limit of 1000000 bytes"),
+        "{error}"
+    );
+}
+
+#[test]
+fn redirects_are_followed_up_to_a_limit() {
+    let server = TestServer::start();
+    let redirect = |to: &str| {
+        let mut route = Route::new(301, "text/plain", "");
+        route.headers.push(("location".into(), to.into()));
+        route
+    };
+    server.set("/old.xml", redirect("/new.xml"));
+    server.set(
+        "/new.xml",
+        Route::rss(rss("F", &[item("1", "Moved", &server.url("/a"))])),
+    );
+    server.set(
+        "/a",
+        Route::html(article_page("Moved", &story("the harbour"), "")),
+    );
+    server.set("/loop.xml", redirect("/loop.xml"));
+    let feeds = [
+        feed_block("moved", &server.url("/old.xml"), ""),
+        feed_block("loop", &server.url("/loop.xml"), ""),
+    ]
+    .concat();
+    let gleaner = Gleaner::new(&feeds);
+    gleaner.poll();
+    assert_eq!(gleaner.export(&[])[0]["title"], "Moved");
+    assert_eq!(
+        server.requests("/loop.xml").len(),
+        11,
+        "the first request and 10 redirects"
+    );
+    let error = gleaner.feeds()["loop"]["last_error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("more than 10 redirects"), "{error}");
+}

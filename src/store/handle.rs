@@ -59,7 +59,13 @@ impl StoreHandle {
             })
             .expect("spawning the database thread");
         let stopper = jobs.clone();
-        (StoreHandle { jobs }, StoreThread { thread, jobs: stopper })
+        (
+            StoreHandle { jobs },
+            StoreThread {
+                thread,
+                jobs: stopper,
+            },
+        )
     }
 
     /// Runs `f` on the database thread and returns its result.
