@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::os::unix::net::UnixDatagram;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -61,12 +62,32 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
         &server.url("/feed.xml"),
         "schedule = \"0 0 0 1 1 *\"",
     ));
+    // Stand in for systemd's notification socket.
+    let socket_path = gleaner.dir.path().join("notify.sock");
+    let systemd = UnixDatagram::bind(&socket_path).unwrap();
+    systemd
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let mut child = gleaner
         .command()
         .arg("run")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "400000")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut notifications = String::new();
+    let mut receive_until = |wanted: &str| {
+        let mut buffer = [0u8; 4096];
+        while !notifications.contains(wanted) {
+            let n = systemd.recv(&mut buffer).expect(wanted);
+            notifications.push_str(&String::from_utf8_lossy(&buffer[..n]));
+            notifications.push('\n');
+        }
+    };
+    receive_until("READY=1");
+    receive_until("STATUS=polling 1 feeds");
+    receive_until("WATCHDOG=1");
 
     wait_for(Duration::from_secs(20), "the start-up poll", || {
         server.requests("/story/1").len() == 1
@@ -89,6 +110,7 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
     );
 
     signal(&child, libc::SIGTERM);
+    receive_until("STOPPING=1");
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status}");
     let mut stderr = String::new();

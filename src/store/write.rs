@@ -2,7 +2,8 @@
 //! with deduplication resolved at insert time.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use url::Url;
 
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
@@ -334,58 +335,69 @@ fn insert_article(
     now: &str,
     a: &ArticleRecord,
 ) -> rusqlite::Result<i64> {
+    let mut values = article_values(a);
+    values.extend([
+        (":id", Value::from(id.to_owned())),
+        (":now", Value::from(now.to_owned())),
+    ]);
     tx.prepare_cached(
-        "INSERT INTO articles (id, title, url, canonical_url, author, published, updated,
-             fetched_at, summary, content_html, content_text, content_source, word_count,
+        "INSERT INTO articles (id, fetched_at, title, url, canonical_url, author, published,
+             updated, summary, content_html, content_text, content_source, word_count,
              language, image)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (:id, :now, :title, :url, :canonical_url, :author, :published, :updated,
+             :summary, :content_html, :content_text, :content_source, :word_count,
+             :language, :image)",
     )?
-    .execute(params![
-        id,
-        a.title,
-        a.url.as_ref().map(Url::as_str),
-        a.canonical_url.as_ref().map(Url::as_str),
-        a.author,
-        a.published.map(format_time),
-        a.updated.map(format_time),
-        now,
-        a.summary,
-        a.content_html,
-        a.content_text,
-        a.content_source.unwrap_or(ContentSource::None).as_str(),
-        a.word_count,
-        a.language,
-        a.image.as_ref().map(Url::as_str),
-    ])?;
+    .execute(&*named(&values))?;
     Ok(tx.last_insert_rowid())
 }
 
 /// The entry changed in its feed: take the new fields, keep seq, id and fetched_at.
 fn update_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite::Result<()> {
+    let mut values = article_values(a);
+    values.push((":seq", Value::from(seq)));
     tx.prepare_cached(
-        "UPDATE articles SET title = ?2, url = ?3, canonical_url = ?4, author = ?5,
-             published = COALESCE(?6, published), updated = ?7, summary = ?8,
-             content_html = ?9, content_text = ?10, content_source = ?11, word_count = ?12,
-             language = ?13, image = ?14
-         WHERE seq = ?1",
+        "UPDATE articles SET title = :title, url = :url, canonical_url = :canonical_url,
+             author = :author, published = COALESCE(:published, published),
+             updated = :updated, summary = :summary, content_html = :content_html,
+             content_text = :content_text, content_source = :content_source,
+             word_count = :word_count, language = :language, image = :image
+         WHERE seq = :seq",
     )?
-    .execute(params![
-        seq,
-        a.title,
-        a.url.as_ref().map(Url::as_str),
-        a.canonical_url.as_ref().map(Url::as_str),
-        a.author,
-        a.published.map(format_time),
-        a.updated.map(format_time),
-        a.summary,
-        a.content_html,
-        a.content_text,
-        a.content_source.unwrap_or(ContentSource::None).as_str(),
-        a.word_count,
-        a.language,
-        a.image.as_ref().map(Url::as_str),
-    ])?;
+    .execute(&*named(&values))?;
     Ok(())
+}
+
+/// The columns an article record sets, as named SQL parameters.
+fn article_values(a: &ArticleRecord) -> Vec<(&'static str, Value)> {
+    let url = |u: &Option<Url>| Value::from(u.as_ref().map(|u| u.as_str().to_owned()));
+    vec![
+        (":title", Value::from(a.title.clone())),
+        (":url", url(&a.url)),
+        (":canonical_url", url(&a.canonical_url)),
+        (":author", Value::from(a.author.clone())),
+        (":published", Value::from(a.published.map(format_time))),
+        (":updated", Value::from(a.updated.map(format_time))),
+        (":summary", Value::from(a.summary.clone())),
+        (":content_html", Value::from(a.content_html.clone())),
+        (":content_text", Value::from(a.content_text.clone())),
+        (
+            ":content_source",
+            Value::from(
+                a.content_source
+                    .unwrap_or(ContentSource::None)
+                    .as_str()
+                    .to_owned(),
+            ),
+        ),
+        (":word_count", Value::from(a.word_count)),
+        (":language", Value::from(a.language.clone())),
+        (":image", url(&a.image)),
+    ]
+}
+
+fn named<'a>(values: &'a [(&'static str, Value)]) -> Vec<(&'static str, &'a dyn ToSql)> {
+    values.iter().map(|(k, v)| (*k, v as &dyn ToSql)).collect()
 }
 
 /// Another sighting of a stored article: fill in what the stored copy lacks,
