@@ -343,7 +343,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             let status = match (r.state.as_deref(), &r.last_error) {
                 (Some("ok"), _) => "ok".to_owned(),
                 (Some("not_modified"), _) => "not-modified".to_owned(),
-                (Some(state), Some(error)) => format!("{state}: {error}"),
+                (Some(state), Some(error)) => format!("{state}: {}", shorten(error, 70)),
                 (Some(state), None) => state.to_owned(),
                 (None, _) => "never polled".to_owned(),
             };
@@ -371,6 +371,17 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         &table,
     );
     Ok(())
+}
+
+/// `text` cut to `max` characters with an ellipsis (the table stays readable;
+/// `--json` has the whole text).
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(max - 1).collect();
+    short.push('…');
+    short
 }
 
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {

@@ -17,7 +17,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
+use crate::config::{Config, FeedConfig};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use crate::store::{Store, StoreHandle};
 
@@ -36,7 +36,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
 
-    let mut schedule = Schedule::start(&config, &store, &locks, &cancel, &tracker).await?;
+    let mut schedule =
+        Schedule::start(&config, &config.feeds, &store, &locks, &cancel, &tracker).await?;
     notify(&[NotifyState::Ready]);
     notify_status(&format!("polling {} feeds", config.feeds.len()));
     tracing::info!(
@@ -69,7 +70,15 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                 match Config::load(&config_path) {
                     Ok(new_config) => {
                         schedule.stop().await;
-                        schedule = Schedule::start(&new_config, &store, &locks, &cancel, &tracker).await?;
+                        // Feeds new to the config get their first poll now; the
+                        // others keep their rhythm.
+                        let added: Vec<_> = new_config
+                            .feeds
+                            .iter()
+                            .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
+                            .cloned()
+                            .collect();
+                        schedule = Schedule::start(&new_config, &added, &store, &locks, &cancel, &tracker).await?;
                         tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
                         notify_status(&format!("polling {} feeds", new_config.feeds.len()));
                         config = new_config;
@@ -113,8 +122,10 @@ struct Schedule {
 }
 
 impl Schedule {
+    /// Registers a job per feed of `config` and polls `first_poll` right away.
     async fn start(
         config: &Config,
+        first_poll: &[FeedConfig],
         store: &StoreHandle,
         locks: &FeedLocks,
         cancel: &CancellationToken,
@@ -146,11 +157,11 @@ impl Schedule {
         }
         scheduler.start().await.context("starting the scheduler")?;
 
-        // The first poll of every feed happens now, not at the first tick.
-        let feeds = config.feeds.clone();
+        // The first poll of a feed happens now, not at its first tick.
+        let feeds = first_poll.to_vec();
         tracker.spawn(async move {
             let summary: PassSummary = pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
-            tracing::info!("start-up pass: {summary}");
+            tracing::info!("first poll: {summary}");
         });
         Ok(Schedule { scheduler })
     }

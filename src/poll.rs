@@ -210,8 +210,12 @@ impl Pipeline {
             () = self.cancel.cancelled() => ReportOutcome::Skipped("shutting down".into()),
         };
         match &outcome {
+            // `gleaner poll` prints its own report line for a failure.
+            ReportOutcome::Failed(error) if mode == PollMode::Manual => {
+                tracing::info!(feed = %feed.name, "poll failed: {error}")
+            }
             ReportOutcome::Failed(error) => {
-                tracing::warn!(feed = %feed.name, url = %feed.url, "poll failed: {error}")
+                tracing::warn!(feed = %feed.name, "poll failed: {error}")
             }
             ReportOutcome::Fetched(s) => {
                 tracing::info!(feed = %feed.name, new = s.new, updated = s.updated, known = s.merged, "polled")

@@ -194,3 +194,48 @@ fn sigterm_during_a_poll_leaves_a_consistent_database() {
     gleaner.poll();
     assert_eq!(gleaner.export(&[]).len(), 6);
 }
+
+#[test]
+fn a_reload_polls_added_feeds_and_ticks_never_overlap_a_running_poll() {
+    let server = TestServer::start();
+    // Every second, but each answer takes 2.5 s: most ticks find the poll running.
+    server.set(
+        "/slow.xml",
+        Route::rss(items(&server, 0)).with_delay(Duration::from_millis(2500)),
+    );
+    server.set("/added.xml", Route::rss(items(&server, 0)));
+    let slow = feed_block(
+        "slow",
+        &server.url("/slow.xml"),
+        "schedule = \"* * * * * *\"",
+    );
+    let gleaner = Gleaner::new(&slow);
+    let mut child = gleaner
+        .command()
+        .arg("run")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    std::thread::sleep(Duration::from_millis(5500));
+    let polls = server.requests("/slow.xml").len();
+    assert!(
+        (2..=3).contains(&polls),
+        "{polls} polls in 5.5 s: ticks overlapped a running poll (or none ran)"
+    );
+
+    let added = feed_block(
+        "added",
+        &server.url("/added.xml"),
+        "schedule = \"0 0 0 1 1 *\"",
+    );
+    gleaner.write_config(&format!("{slow}{added}"));
+    signal(&child, libc::SIGHUP);
+    wait_for(
+        Duration::from_secs(10),
+        "the added feed's first poll",
+        || server.requests("/added.xml").len() == 1,
+    );
+    signal(&child, libc::SIGTERM);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}

@@ -66,8 +66,10 @@ impl FetchError {
         if error.is_redirect() {
             return FetchError::TooManyRedirects { url: url.clone() };
         }
-        // The innermost cause says what really happened (refused, reset, no DNS).
-        let mut message = error.to_string();
+        // reqwest's own message repeats the URL and hyper's wrappers say
+        // little; the innermost cause says what really happened.
+        let mut innermost = error.to_string();
+        let mut dns = false;
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
             if let Some(refused) = cause.downcast_ref::<Refused>() {
@@ -76,12 +78,23 @@ impl FetchError {
                     reason: refused.to_string(),
                 };
             }
-            message = format!("{message}: {cause}");
+            let text = cause.to_string();
+            dns |= text.starts_with("dns error");
+            innermost = text;
             source = cause.source();
         }
+        let what = if dns {
+            "DNS lookup failed"
+        } else if error.is_connect() {
+            "cannot connect"
+        } else if error.is_body() || error.is_decode() {
+            "the body was cut off or undecodable"
+        } else {
+            "request failed"
+        };
         FetchError::Network {
             url: url.clone(),
-            message,
+            message: format!("{what}: {innermost}"),
         }
     }
 }
