@@ -300,6 +300,9 @@ struct FeedRow {
     next_due: Option<String>,
     schedule: String,
     tags: Vec<String>,
+    /// What the lenient parser had to fix in the last fetched document
+    /// (`html-entities`, `truncated`, …); empty for a healthy feed.
+    repairs: Vec<String>,
 }
 
 fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -330,6 +333,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 next_due: next_due.map(format_time),
                 schedule: feed.schedule.as_str().to_owned(),
                 tags: feed.tags.clone(),
+                repairs: status.repairs,
             }
         })
         .collect();

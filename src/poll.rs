@@ -273,11 +273,7 @@ impl Pipeline {
         let parsed = match parsed {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(error)) => {
-                let outcome = error_outcome(
-                    format!("{}: {error}", body.final_url),
-                    status.consecutive_errors,
-                    now,
-                );
+                let outcome = error_outcome(error.to_string(), status.consecutive_errors, now);
                 return self.record(feed, now, outcome, Vec::new()).await;
             }
             Err(join) => {
@@ -290,6 +286,12 @@ impl Pipeline {
             }
         };
 
+        if !parsed.repairs.is_empty() {
+            let repairs: Vec<&str> = parsed.repairs.iter().map(|r| r.name()).collect();
+            tracing::info!(feed = %feed.name, repairs = %repairs.join(" "),
+                "the feed is broken; parsed it after repairs");
+        }
+        let repairs = parsed.repairs;
         let sightings = match self.sightings(feed, parsed.entries).await {
             Ok(sightings) => sightings,
             Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
@@ -298,7 +300,8 @@ impl Pipeline {
             etag: body.etag,
             last_modified: body.last_modified,
         };
-        self.record(feed, now, outcome, sightings).await
+        self.record_with_repairs(feed, now, outcome, sightings, repairs)
+            .await
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -483,6 +486,18 @@ impl Pipeline {
         outcome: FeedOutcome,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
+        self.record_with_repairs(feed, polled_at, outcome, sightings, Vec::new())
+            .await
+    }
+
+    async fn record_with_repairs(
+        &self,
+        feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
+        outcome: FeedOutcome,
+        sightings: Vec<Sighting>,
+        repairs: Vec<feed::Repair>,
+    ) -> ReportOutcome {
         let report = match &outcome {
             FeedOutcome::Fetched { .. } => None,
             FeedOutcome::NotModified => Some(ReportOutcome::NotModified),
@@ -494,6 +509,7 @@ impl Pipeline {
             polled_at,
             outcome,
             sightings,
+            repairs,
         };
         match self.store.call(move |s| s.record_poll(&poll)).await {
             Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),

@@ -155,15 +155,16 @@ fn output_is_written_atomically_private_and_moves_the_cursor_only_when_complete(
 fn a_broken_stdout_does_not_move_the_cursor() {
     let server = TestServer::start();
     let gleaner = polled_gleaner(&server);
-    let mut child = gleaner
+    // A pipe whose reader is gone before gleaner starts: every write fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = gleaner
         .command()
         .args(["export", "--consumer", "c"])
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::null())
-        .spawn()
+        .status()
         .unwrap();
-    drop(child.stdout.take()); // the reader goes away before anything is read
-    let status = child.wait().unwrap();
     assert!(!status.success());
     assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
 }

@@ -1,9 +1,26 @@
-//! Feed documents (RSS 0.9x/1.0/2.0, Atom, JSON Feed) into [`Entry`]s.
+//! Feed documents (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) into [`Entry`]s.
 //!
-//! feed-rs does the parsing; this module decodes the bytes to UTF-8 first
-//! (the HTTP charset wins over the XML declaration), never lets a parser panic
-//! escape (feed-rs 3.0.0 panics on some UTF-16 input), and turns feed-rs'
-//! model into the few fields gleaner uses, with links made absolute.
+//! feed-rs does the parsing. Around it, this module:
+//! - decodes the bytes to UTF-8 first ([`encoding`]: BOM, HTTP charset, XML
+//!   declaration, detection), so feed-rs never sees UTF-16 (it panics on it);
+//! - parses strictly first, and only when that fails (or finds no entries in
+//!   a document that clearly has some) runs the lenient pre-pass of
+//!   [`repair`] and parses again, recording the [`Repair`]s it needed;
+//! - reads dates feed-rs misses ([`dates`]) without letting an unreadable
+//!   date erase a good one;
+//! - never lets a parser panic escape;
+//! - names the feed a web page links to when a feed URL serves a page
+//!   ([`discover`]);
+//! - turns feed-rs' model into the few fields gleaner uses, with plain-text
+//!   titles and absolute links.
+
+pub mod dates;
+pub mod dialects;
+pub mod discover;
+pub mod entities;
+pub mod json;
+pub mod references;
+pub mod repair;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -14,14 +31,20 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::article::text::html_to_text;
-use crate::encoding;
+use crate::encoding::{self, CharsetSource};
+use dates::DateLog;
+pub use repair::Repair;
 
 /// A parsed feed.
 #[derive(Debug, Clone)]
 pub struct ParsedFeed {
+    /// The feed's own title, plain text.
     pub title: Option<String>,
     /// Oldest first, so that storage order follows publication order.
     pub entries: Vec<Entry>,
+    /// What the lenient path had to fix, sorted and without duplicates;
+    /// empty for a healthy feed.
+    pub repairs: Vec<Repair>,
 }
 
 /// One feed entry, as gleaner uses it.
@@ -69,66 +92,188 @@ impl Entry {
     }
 }
 
-/// Why a document did not give a feed.
+/// Why a document fetched from `url` did not give a feed.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
-    #[error("not a feed: {0}")]
-    NotAFeed(String),
-    #[error("cannot parse feed: {0}")]
-    Invalid(String),
-    #[error("the feed parser crashed on this document (please report it with the feed's URL)")]
-    ParserPanicked,
+    /// An HTML page, OPML, other XML or JSON: nothing to read entries from.
+    #[error("{url}: not a feed: {reason}")]
+    NotAFeed { url: Url, reason: String },
+    /// A web page that links to its feed: the operator should subscribe to `feed`.
+    #[error("{url}: not a feed: this is a web page; its feed is at {feed}")]
+    WebPage { url: Url, feed: Box<Url> },
+    /// A feed so broken that even the lenient pre-pass could not save it.
+    #[error("{url}: cannot parse feed: {reason}")]
+    Invalid { url: Url, reason: String },
+    /// feed-rs panicked (caught); the message asks for a report.
+    #[error(
+        "{url}: the feed parser crashed on this document (please report it with the feed's URL)"
+    )]
+    ParserPanicked { url: Url },
 }
 
-/// Parses a feed document fetched from `base` (used to resolve relative links).
+impl FeedError {
+    /// Whether the document is something other than a feed (a page, OPML, …),
+    /// as opposed to a broken feed.
+    pub fn is_not_a_feed(&self) -> bool {
+        matches!(self, FeedError::NotAFeed { .. } | FeedError::WebPage { .. })
+    }
+}
+
+/// Parses a feed document fetched from `base` (used to resolve relative
+/// links). `content_type` is the HTTP header, whose charset wins over the
+/// document's own declaration.
 pub fn parse(
     bytes: &[u8],
     content_type: Option<&str>,
     base: &Url,
 ) -> Result<ParsedFeed, FeedError> {
-    let text = decode(bytes, content_type);
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(base.as_str()))
-        .build();
-    let parsed = catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
-        .map_err(|_| FeedError::ParserPanicked)?;
-    let feed = parsed.map_err(|e| explain(e, &text))?;
-    Ok(convert(feed, base))
-}
+    let (text, mut repairs) = decode(bytes, content_type);
+    let is_json = text.trim_start().starts_with('{');
+    let dates = DateLog::default();
+    let strict = run_parser(&text, base, &dates);
+    let strict = match strict {
+        Ok(feed) if !feed.entries.is_empty() || !has_entry_markup(&text, is_json) => {
+            let feed = keep_good_dates(feed, &text, base, &dates, &mut repairs);
+            return Ok(convert(feed, base, repairs));
+        }
+        other => other,
+    };
 
-/// UTF-8 text of the document: JSON is UTF-8 by definition; XML is decoded
-/// by [`encoding::decode_xml`].
-fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
-        String::from_utf8_lossy(bytes).into_owned()
+    let repaired = if is_json {
+        json::repair_json(&text)
     } else {
-        encoding::decode_xml(bytes, content_type)
+        Some(repair::repair_xml(&text)).filter(|(_, applied)| !applied.is_empty())
+    };
+    if let Some((fixed, applied)) = repaired {
+        dates.take_unreadable();
+        // A repair that loses every entry of a document that has some is
+        // no repair: the strict error explains the feed better.
+        if let Ok(feed) = run_parser(&fixed, base, &dates)
+            && (!feed.entries.is_empty() || (strict.is_err() && !has_entry_markup(&text, is_json)))
+        {
+            repairs.extend(applied);
+            let feed = keep_good_dates(feed, &fixed, base, &dates, &mut repairs);
+            return Ok(convert(feed, base, repairs));
+        }
+    }
+    match strict {
+        Ok(feed) => Ok(convert(feed, base, repairs)),
+        Err(Failure::Panicked) => Err(FeedError::ParserPanicked { url: base.clone() }),
+        Err(Failure::Parse(error)) => Err(explain(error, &text, base)),
     }
 }
 
-fn explain(error: ParseFeedError, text: &str) -> FeedError {
+enum Failure {
+    Parse(ParseFeedError),
+    Panicked,
+}
+
+/// One feed-rs parse of UTF-8 text, with gleaner's date reader, behind `catch_unwind`.
+fn run_parser(text: &str, base: &Url, dates: &DateLog) -> Result<model::Feed, Failure> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        .timestamp_parser(dates.parser())
+        .build();
+    catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
+        .map_err(|_| Failure::Panicked)?
+        .map_err(Failure::Parse)
+}
+
+/// Whether a document that parsed to zero entries visibly has some.
+fn has_entry_markup(text: &str, is_json: bool) -> bool {
+    if is_json {
+        text.contains("\"items\"")
+    } else {
+        text.contains("<item")
+            || text.contains("<entry")
+            || text.contains(":item")
+            || text.contains(":entry")
+    }
+}
+
+/// feed-rs sets a date field from each date element in turn, so an
+/// unreadable later date (`<dc:date>` after `<pubDate>`) erases a good one:
+/// when the parse met unreadable dates, their elements are dropped and the
+/// document parsed again.
+fn keep_good_dates(
+    feed: model::Feed,
+    text: &str,
+    base: &Url,
+    dates: &DateLog,
+    repairs: &mut Vec<Repair>,
+) -> model::Feed {
+    let unreadable = dates.take_unreadable();
+    if unreadable.is_empty() {
+        return feed;
+    }
+    let Some(fixed) = repair::drop_elements_with_text(text, &unreadable) else {
+        return feed;
+    };
+    match run_parser(&fixed, base, dates) {
+        Ok(again) if again.entries.len() == feed.entries.len() => {
+            repairs.push(Repair::UnreadableDates);
+            again
+        }
+        _ => feed,
+    }
+}
+
+/// UTF-8 text of the document: JSON is UTF-8 by definition (a BOM is
+/// dropped); XML is decoded by [`encoding::decode_xml_detailed`].
+fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, Vec<Repair>) {
+    let unmarked = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = unmarked.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return (String::from_utf8_lossy(unmarked).into_owned(), Vec::new());
+    }
+    let decoded = encoding::decode_xml_detailed(bytes, content_type);
+    let repairs = if decoded.source == CharsetSource::Detected {
+        vec![Repair::CharsetGuessed]
+    } else {
+        Vec::new()
+    };
+    (decoded.text, repairs)
+}
+
+fn explain(error: ParseFeedError, text: &str, base: &Url) -> FeedError {
     let head: String = text
         .chars()
         .take(2048)
         .collect::<String>()
         .to_ascii_lowercase();
+    let url = base.clone();
+    let not_a_feed = |reason: &str| FeedError::NotAFeed {
+        url: base.clone(),
+        reason: reason.to_owned(),
+    };
+    let is_html = head.contains("<html") || head.contains("<!doctype html");
     match error {
+        _ if is_html => match discover::feed_link(text, base) {
+            Some(feed) => FeedError::WebPage {
+                url,
+                feed: Box::new(feed),
+            },
+            None => not_a_feed("this is an HTML page, not RSS, Atom or JSON Feed"),
+        },
+        _ if head.contains("<opml") => not_a_feed("this is an OPML subscription list, not a feed"),
         ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
-            if head.contains("<html") || head.contains("<!doctype html") {
-                FeedError::NotAFeed("this is an HTML page, not RSS, Atom or JSON Feed".into())
-            } else if head.contains("<opml") {
-                FeedError::NotAFeed("this is an OPML subscription list, not a feed".into())
-            } else {
-                FeedError::NotAFeed("no RSS, Atom or JSON Feed root element".into())
-            }
+            not_a_feed("no RSS, Atom or JSON Feed root element")
         }
-        other => FeedError::Invalid(other.to_string()),
+        ParseFeedError::JsonSerde(_) | ParseFeedError::JsonUnsupportedVersion(_)
+            if !text.contains("\"items\"") =>
+        {
+            not_a_feed("this JSON document is not a JSON Feed (it has no \"items\")")
+        }
+        other => FeedError::Invalid {
+            url,
+            reason: other.to_string(),
+        },
     }
 }
 
-fn convert(feed: model::Feed, base: &Url) -> ParsedFeed {
+fn convert(feed: model::Feed, base: &Url, mut repairs: Vec<Repair>) -> ParsedFeed {
+    repairs.sort();
+    repairs.dedup();
     let mut entries: Vec<Entry> = feed
         .entries
         .into_iter()
@@ -143,6 +288,7 @@ fn convert(feed: model::Feed, base: &Url) -> ParsedFeed {
     ParsedFeed {
         title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
         entries,
+        repairs,
     }
 }
 
@@ -182,23 +328,24 @@ fn pick_link(links: &[model::Link]) -> Option<&str> {
         .map(|l| l.href.as_str())
 }
 
-/// Plain text of a feed text construct (HTML titles are stripped of markup).
+/// Plain text of a feed text construct (HTML titles are stripped of markup;
+/// entities a feed escaped twice, like `&amp;nbsp;`, are decoded).
 fn text_of(text: &model::Text) -> String {
     if text.content_type.essence().subty.as_str() == "html" {
         html_to_text(&text.content)
     } else {
-        text.content
+        entities::decode_text(&text.content)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ")
     }
 }
 
-/// A feed text construct as HTML (plain text is escaped).
+/// A feed text construct as HTML (plain text is escaped, after decoding
+/// leftover entities so that `&nbsp;` does not show up literally).
 fn html_of(text: &model::Text) -> String {
     if text.content_type.essence().subty.as_str() == "plain" {
-        let escaped = text
-            .content
+        let escaped = entities::decode_text(&text.content)
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");
@@ -207,6 +354,9 @@ fn html_of(text: &model::Text) -> String {
         text.content.clone()
     }
 }
+
+#[cfg(test)]
+mod mutation_tests;
 
 #[cfg(test)]
 mod tests {
@@ -281,7 +431,7 @@ mod tests {
         assert!(e.to_string().contains("HTML page"), "{e}");
         assert!(matches!(
             parse(b"\x00\x01garbage", None, &base()),
-            Err(FeedError::NotAFeed(_))
+            Err(FeedError::NotAFeed { .. })
         ));
     }
 
@@ -294,6 +444,109 @@ mod tests {
         // Whatever the outcome, it is a value, not a panic.
         let _ = parse(&bytes, None, &base());
         let _ = parse(&bytes[1..], None, &base());
+    }
+
+    #[test]
+    fn a_later_unreadable_date_does_not_erase_a_good_one() {
+        let rss = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+            <item><guid>1</guid><pubDate>Tue, 02 Jan 2024 10:00:00 GMT</pubDate><dc:date>sometime</dc:date></item>
+            </channel></rss>"#;
+        let feed = parse(rss.as_bytes(), None, &base()).unwrap();
+        assert_eq!(
+            feed.entries[0].published.map(|t| t.to_rfc3339()),
+            Some("2024-01-02T10:00:00+00:00".to_owned())
+        );
+        assert_eq!(feed.repairs, [Repair::UnreadableDates]);
+    }
+
+    #[test]
+    fn dates_feed_rs_misses_are_read() {
+        let rss = r#"<rss version="2.0"><channel>
+            <item><guid>1</guid><pubDate>2020/1/10 14:33:00</pubDate></item>
+            <item><guid>2</guid><pubDate>Mon, 15 Jul 2019 14:00:00 CEST</pubDate></item>
+            </channel></rss>"#;
+        let feed = parse(rss.as_bytes(), None, &base()).unwrap();
+        let dates: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|e| e.published.unwrap().to_rfc3339())
+            .collect();
+        assert_eq!(
+            dates,
+            ["2019-07-15T12:00:00+00:00", "2020-01-10T14:33:00+00:00"]
+        );
+        assert!(feed.repairs.is_empty());
+    }
+
+    #[test]
+    fn broken_feeds_go_through_the_pre_pass_and_say_so() {
+        let rss = "<rss><item><title>Caf&eacute; &amp; bar</title><link>/a?b=1&c=2</link></item>";
+        let feed = parse(rss.as_bytes(), None, &base()).unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        assert_eq!(feed.entries[0].title.as_deref(), Some("Caf\u{e9} & bar"));
+        assert_eq!(
+            feed.entries[0].url.as_ref().unwrap().as_str(),
+            "https://news.example/a?b=1&c=2"
+        );
+        let names: Vec<&str> = feed.repairs.iter().map(|r| r.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "rss-version",
+                "missing-channel",
+                "html-entities",
+                "bare-ampersands",
+                "truncated"
+            ]
+        );
+    }
+
+    #[test]
+    fn healthy_feeds_have_no_repairs() {
+        let rss = r#"<rss version="2.0"><channel><item><guid>1</guid></item></channel></rss>"#;
+        assert!(
+            parse(rss.as_bytes(), None, &base())
+                .unwrap()
+                .repairs
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn json_feed_quirks_are_repaired() {
+        let json = r#"{"version":"http://jsonfeed.org/version/1","title":"J",
+            "items":[{"id":"1","url":"https://news.example/1","tags":"a,b","content_text":"x"}"#;
+        let feed = parse(json.as_bytes(), None, &base()).unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        let names: Vec<&str> = feed.repairs.iter().map(|r| r.name()).collect();
+        assert_eq!(
+            names,
+            ["jsonfeed-version", "jsonfeed-types", "json-truncated"]
+        );
+    }
+
+    #[test]
+    fn a_web_page_names_its_feed() {
+        let page = br#"<!DOCTYPE html><html><head>
+            <link rel="alternate" type="application/atom+xml" href="/atom.xml"></head></html>"#;
+        let error = parse(page, Some("text/html"), &base()).unwrap_err();
+        assert!(error.is_not_a_feed());
+        assert_eq!(
+            error.to_string(),
+            "https://news.example/feed.xml: not a feed: this is a web page; its feed is at https://news.example/atom.xml"
+        );
+    }
+
+    #[test]
+    fn other_documents_are_not_feeds() {
+        for doc in [
+            r#"<?xml version="1.0"?><opml version="2.0"><body/></opml>"#,
+            r#"<?xml version="1.0"?><catalog><book/></catalog>"#,
+            r#"{"rss":{"channel":{"item":[{"title":"x"}]}}}"#,
+        ] {
+            let error = parse(doc.as_bytes(), None, &base()).unwrap_err();
+            assert!(error.is_not_a_feed(), "{doc}: {error}");
+        }
     }
 
     #[test]

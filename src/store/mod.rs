@@ -57,7 +57,8 @@ pub enum StoreError {
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE articles (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
     id             TEXT NOT NULL UNIQUE,
@@ -120,7 +121,13 @@ CREATE TABLE consumers (
     cursor_seq INTEGER NOT NULL,
     updated_at TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+-- The repairs (space-separated names, see feed::Repair) the last parsed
+-- fetch of a feed needed; '' for a healthy feed.
+ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';
+"#,
+];
 
 /// An open database connection with the schema up to date.
 ///
@@ -252,6 +259,46 @@ mod tests {
         drop(store);
         // Re-opening is a no-op migration.
         Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_database_gains_feed_repairs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute(
+                "INSERT INTO feeds (url, name) VALUES ('https://a.example/f', 'a')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.feed_statuses().unwrap()["https://a.example/f"].repairs,
+            Vec::<String>::new()
+        );
+        let poll = write::PollRecord {
+            feed_url: "https://a.example/f".into(),
+            feed_name: "a".into(),
+            polled_at: Utc::now(),
+            outcome: write::FeedOutcome::Fetched {
+                etag: None,
+                last_modified: None,
+            },
+            sightings: Vec::new(),
+            repairs: vec![
+                crate::feed::Repair::HtmlEntities,
+                crate::feed::Repair::Truncated,
+            ],
+        };
+        store.record_poll(&poll).unwrap();
+        assert_eq!(
+            store.feed_statuses().unwrap()["https://a.example/f"].repairs,
+            ["html-entities", "truncated"]
+        );
     }
 
     #[test]

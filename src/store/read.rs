@@ -27,6 +27,9 @@ pub struct FeedStatus {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Distinct articles this feed has contributed.
     pub articles: u64,
+    /// Names of the repairs its last parsed fetch needed (`feed::Repair::name`);
+    /// empty for a healthy feed.
+    pub repairs: Vec<String>,
 }
 
 /// Whether an entry is already stored, and how.
@@ -99,7 +102,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at, f.last_success_at,
                     f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
-                    (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url)
+                    (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
+                    f.repairs
              FROM feeds f",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -121,6 +125,11 @@ impl Store {
                     consecutive_errors: r.get(8)?,
                     next_attempt_at: time(9)?,
                     articles: r.get(10)?,
+                    repairs: r
+                        .get::<_, String>(11)?
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
                 },
             ))
         })?;

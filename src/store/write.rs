@@ -6,6 +6,8 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use url::Url;
 
+use crate::feed::Repair;
+
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
 use super::{Store, StoreError, format_time};
 
@@ -110,6 +112,9 @@ pub struct PollRecord {
     pub polled_at: DateTime<Utc>,
     pub outcome: FeedOutcome,
     pub sightings: Vec<Sighting>,
+    /// What the lenient parser had to fix (stored only for a fetched feed;
+    /// a failed or unmodified poll keeps the previous list).
+    pub repairs: Vec<Repair>,
 }
 
 /// What a poll changed in the database.
@@ -163,9 +168,19 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
-                 consecutive_errors = 0, next_attempt_at = NULL
+                 consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5
              WHERE url = ?1",
-            params![poll.feed_url, etag, last_modified, now],
+            params![
+                poll.feed_url,
+                etag,
+                last_modified,
+                now,
+                poll.repairs
+                    .iter()
+                    .map(|r| r.name())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ],
         )?,
         FeedOutcome::NotModified => tx.execute(
             "UPDATE feeds SET last_poll_at = ?2, last_success_at = ?2, state = 'not_modified',
