@@ -48,7 +48,11 @@ fn main() -> ExitCode {
         }
     };
 
-    let extractor = Trafilatura::default();
+    let extractor: Box<dyn article::Extractor> =
+        match std::env::var("GLEANER_BENCH_EXTRACTOR").as_deref() {
+            Ok("smoothie") => Box::new(article::extractor::DomSmoothie),
+            _ => Box::new(Trafilatura::default()),
+        };
     let mut outputs = Vec::with_capacity(pages.len());
     let mut elapsed = Duration::ZERO;
     for page in &pages {
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
             None,
             &page.url,
             SiteRules::default(),
-            &extractor,
+            extractor.as_ref(),
         )
         .map(|a| a.content_text)
         .unwrap_or_default();

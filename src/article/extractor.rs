@@ -47,7 +47,8 @@ impl Default for Trafilatura {
 impl Extractor for Trafilatura {
     fn extract(&self, html: &str, url: &Url) -> Option<Extracted> {
         let options = self.options.clone().with_url(url.clone());
-        let result = match trafilatura::extract(html, &options) {
+        let guarded = guard_inline_spaces(html);
+        let result = match trafilatura::extract(&guarded, &options) {
             Ok(result) => result,
             Err(error) => {
                 tracing::debug!(%url, %error, "trafilatura found no article");
@@ -65,7 +66,7 @@ impl Extractor for Trafilatura {
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
         };
         Some(Extracted {
-            content_html: result.content_html,
+            content_html: result.content_html.replace(SPACE_GUARD, ""),
             title: some(meta.title),
             author: some(meta.author),
             published: meta.date.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
@@ -74,4 +75,51 @@ impl Extractor for Trafilatura {
             image: absolute(meta.image),
         })
     }
+}
+
+/// dom_smoothie, a port of Mozilla's Readability.
+#[derive(Debug, Clone, Default)]
+pub struct DomSmoothie;
+
+impl Extractor for DomSmoothie {
+    fn extract(&self, html: &str, url: &Url) -> Option<Extracted> {
+        let config = dom_smoothie::Config {
+            text_mode: dom_smoothie::TextMode::Formatted,
+            ..Default::default()
+        };
+        let mut readability =
+            dom_smoothie::Readability::new(html, Some(url.as_str()), Some(config)).ok()?;
+        let article = readability.parse().ok()?;
+        let some = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let absolute = |s: Option<String>| some(s).and_then(|s| url.join(&s).ok());
+        Some(Extracted {
+            content_html: article.content.to_string(),
+            title: some(Some(article.title)),
+            author: some(article.byline),
+            published: article
+                .published_time
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            canonical_url: absolute(article.url),
+            language: some(article.lang),
+            image: absolute(article.image),
+        })
+    }
+}
+
+/// trafilatura 0.6 trims the text before an inline element (`and <a>B</a>`
+/// becomes `and<a>B</a>`), gluing words together. A zero-width space after
+/// that whitespace survives the trim (it is not Unicode whitespace) and is
+/// removed again from the result.
+const SPACE_GUARD: &str = "\u{200B}";
+
+fn guard_inline_spaces(html: &str) -> String {
+    static BEFORE_INLINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)([^\s>])(\s+)(<(?:a|abbr|b|cite|code|em|font|i|mark|q|s|small|span|strong|sub|sup|time|u)[\s>])")
+            .expect("a valid pattern")
+    });
+    BEFORE_INLINE
+        .replace_all(html, "$1$2\u{200B}$3")
+        .into_owned()
 }

@@ -7,6 +7,7 @@
 //! matches, else ask the [`Extractor`] → sanitize ([`sanitize`]) → plain text
 //! ([`text`]). Extraction is CPU-bound: callers run it on a blocking thread.
 
+pub mod cleanup;
 pub mod extractor;
 pub mod sanitize;
 pub mod text;
@@ -90,7 +91,7 @@ pub fn extract_html(
         (None, None) => "",
     };
 
-    let content_html = drop_leading_headline(&sanitize::sanitize(body_html, url));
+    let content_html = cleanup::clean(&drop_leading_headline(&sanitize::sanitize(body_html, url)));
     let content_text = text::html_to_text(&content_html);
     if content_text.is_empty() {
         return Err(ArticleError::NoContent { url: url.clone() });
