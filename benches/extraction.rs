@@ -50,8 +50,10 @@ fn main() -> ExitCode {
 
     let extractor: Box<dyn article::Extractor> =
         match std::env::var("GLEANER_BENCH_EXTRACTOR").as_deref() {
-            Ok("smoothie") => Box::new(article::extractor::DomSmoothie),
-            _ => Box::new(Trafilatura::default()),
+            // One library alone, to measure what the combination adds.
+            Ok("smoothie") => Box::new(article::DomSmoothie),
+            Ok("trafilatura") => Box::new(Trafilatura::default()),
+            _ => Box::new(article::Combined::default()),
         };
     let mut outputs = Vec::with_capacity(pages.len());
     let mut elapsed = Duration::ZERO;

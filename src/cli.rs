@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
-use crate::article::{self, SiteRules, Trafilatura};
+use crate::article::{self, Combined, SiteRules};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportRequest, Format};
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
@@ -441,7 +441,7 @@ fn extract(
         Some(url) => url,
         None => Url::parse("file:///").expect("a valid URL"),
     };
-    let article = match article::extract(&bytes, None, &base, rules, &Trafilatura::default()) {
+    let article = match article::extract(&bytes, None, &base, rules, &Combined::default()) {
         Ok(article) => article,
         Err(error) => {
             if format == ExtractFormat::Json {

@@ -21,6 +21,53 @@ pub struct Extracted {
 pub trait Extractor: Send + Sync {
     /// `None` when the page has no recognisable article.
     fn extract(&self, html: &str, url: &Url) -> Option<Extracted>;
+
+    /// Every reading this extractor has of the page, the most trusted first;
+    /// the article step cleans each and picks one ([`super::combine`]).
+    fn candidates(&self, html: &str, url: &Url) -> Vec<Extracted> {
+        self.extract(html, url).into_iter().collect()
+    }
+}
+
+impl Extracted {
+    /// `self`, with the metadata it lacks taken from `other`.
+    pub fn or(self, other: Extracted) -> Extracted {
+        Extracted {
+            content_html: self.content_html,
+            title: self.title.or(other.title),
+            author: self.author.or(other.author),
+            published: self.published.or(other.published),
+            canonical_url: self.canonical_url.or(other.canonical_url),
+            language: self.language.or(other.language),
+            image: self.image.or(other.image),
+        }
+    }
+}
+
+/// The extractor gleaner uses: trafilatura first, dom_smoothie as the second
+/// reading that [`super::combine::choose`] can prefer.
+#[derive(Debug, Clone, Default)]
+pub struct Combined {
+    trafilatura: Trafilatura,
+    smoothie: DomSmoothie,
+}
+
+impl Extractor for Combined {
+    fn extract(&self, html: &str, url: &Url) -> Option<Extracted> {
+        self.trafilatura
+            .extract(html, url)
+            .or_else(|| self.smoothie.extract(html, url))
+    }
+
+    fn candidates(&self, html: &str, url: &Url) -> Vec<Extracted> {
+        [
+            self.trafilatura.extract(html, url),
+            self.smoothie.extract(html, url),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// The `trafilatura` crate with its readability/justext fallback on and the

@@ -8,6 +8,7 @@
 //! ([`text`]). Extraction is CPU-bound: callers run it on a blocking thread.
 
 pub mod cleanup;
+pub mod combine;
 pub mod extractor;
 pub mod sanitize;
 pub mod text;
@@ -19,7 +20,7 @@ use url::Url;
 
 use crate::config::CssSelector;
 use crate::encoding;
-pub use extractor::{Extracted, Extractor, Trafilatura};
+pub use extractor::{Combined, DomSmoothie, Extracted, Extractor, Trafilatura};
 
 /// Per-site rules from a feed's config.
 #[derive(Debug, Clone, Copy, Default)]
@@ -81,23 +82,34 @@ pub fn extract_html(
         cleaned.as_str()
     };
 
-    let extracted = extractor.extract(html, url);
     let selected = rules
         .content_selector
         .and_then(|selector| select_html(html, selector));
-    let body_html = match (&selected, &extracted) {
-        (Some(selected), _) => selected.as_str(),
-        (None, Some(extracted)) => extracted.content_html.as_str(),
-        (None, None) => "",
+    let mut readings = extractor.candidates(html, url);
+    let bodies: Vec<Body> = match &selected {
+        Some(selected) => vec![Body::new(selected, url)],
+        None => readings
+            .iter()
+            .map(|r| Body::new(&r.content_html, url))
+            .collect(),
     };
-
-    let content_html = cleanup::clean(&drop_leading_headline(&sanitize::sanitize(body_html, url)));
-    let content_text = text::html_to_text(&content_html);
+    let chosen = match bodies.as_slice() {
+        [primary, alternative, ..] => combine::choose(&primary.text, &alternative.text),
+        _ => 0,
+    };
+    let Some(Body {
+        html: content_html,
+        text: content_text,
+    }) = bodies.into_iter().nth(chosen)
+    else {
+        return Err(ArticleError::NoContent { url: url.clone() });
+    };
     if content_text.is_empty() {
         return Err(ArticleError::NoContent { url: url.clone() });
     }
     let word_count = content_text.split_whitespace().count() as u32;
-    let meta = extracted.unwrap_or_default();
+    // Metadata from the first reading that has each field.
+    let meta = readings.drain(..).reduce(Extracted::or).unwrap_or_default();
     Ok(Article {
         title: meta.title,
         author: meta.author,
@@ -109,6 +121,20 @@ pub fn extract_html(
         content_text,
         word_count,
     })
+}
+
+/// An article body after sanitizing and clean-up, with its text.
+struct Body {
+    html: String,
+    text: String,
+}
+
+impl Body {
+    fn new(raw_html: &str, url: &Url) -> Body {
+        let html = cleanup::clean(&drop_leading_headline(&sanitize::sanitize(raw_html, url)));
+        let text = text::html_to_text(&html);
+        Body { html, text }
+    }
 }
 
 /// Removes the headline when the body starts with one: it is the article's
