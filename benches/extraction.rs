@@ -113,7 +113,7 @@ fn main() -> ExitCode {
         elapsed.as_secs_f64()
     );
     println!(
-        "F1 {:.3} P {:.3} R {:.3} acc {:.3} n={}",
+        "F1 {:.4} P {:.4} R {:.4} acc {:.3} n={}",
         total.f1,
         total.precision,
         total.recall,

@@ -121,6 +121,10 @@ pub fn clean(html: &str) -> String {
             doomed.push(block.id);
             continue;
         }
+        if block.caption {
+            doomed.push(block.id);
+            continue;
+        }
         if late && block.words <= 6 && is_tail_marker(&block.text) {
             cut = true;
             doomed.push(block.id);
@@ -144,6 +148,38 @@ pub fn clean(html: &str) -> String {
         }
     }
     fragment.root_element().inner_html()
+}
+
+/// Drops short blocks (at most `max_words` words) whose words do not occur, in
+/// order, in `witness`: a second extractor's reading of the same page. Short
+/// fragments that only one extractor kept are captions, credits and link
+/// titles far more often than article text.
+pub fn drop_unconfirmed(html: &str, witness: &str, max_words: usize) -> String {
+    let witness = format!(" {} ", word_string(witness));
+    let mut fragment = Html::parse_fragment(html);
+    let doomed: Vec<NodeId> = leaf_blocks(&fragment)
+        .into_iter()
+        .filter(|b| b.words > 0 && b.words <= max_words)
+        .filter(|b| !witness.contains(&format!(" {} ", word_string(&b.text))))
+        .map(|b| b.id)
+        .collect();
+    if doomed.is_empty() {
+        return html.to_owned();
+    }
+    for id in doomed {
+        if let Some(mut node) = fragment.tree.get_mut(id) {
+            node.detach();
+        }
+    }
+    fragment.root_element().inner_html()
+}
+
+/// The words of a text (runs of alphanumerics), joined by single spaces.
+fn word_string(text: &str) -> String {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_tail_marker(text: &str) -> bool {
@@ -171,6 +207,8 @@ struct Block {
     words: usize,
     /// The share of the text's characters that are inside links.
     link_share: f64,
+    /// Inside a `<figure>` or a `<figcaption>`.
+    caption: bool,
 }
 
 fn leaf_blocks(fragment: &Html) -> Vec<Block> {
@@ -200,6 +238,11 @@ fn leaf_blocks(fragment: &Html) -> Vec<Block> {
                 .sum();
             let chars = text.chars().filter(|c| !c.is_whitespace()).count();
             Block {
+                caption: e.ancestors().chain(std::iter::once(*e)).any(|a| {
+                    a.value()
+                        .as_element()
+                        .is_some_and(|el| matches!(el.name(), "figcaption" | "figure"))
+                }),
                 id: e.id(),
                 words: text.split_whitespace().count(),
                 link_share: if chars == 0 {

@@ -10,6 +10,7 @@
 pub mod cleanup;
 pub mod combine;
 pub mod extractor;
+pub mod limits;
 pub mod sanitize;
 pub mod text;
 
@@ -52,6 +53,13 @@ pub struct Article {
 pub enum ArticleError {
     #[error("{url}: no article body found")]
     NoContent { url: Url },
+    #[error("{url}: not an HTML page (binary data)")]
+    Binary { url: Url },
+    #[error(
+        "{url}: elements nested {depth} deep (more than {} is refused as pathological)",
+        limits::MAX_DEPTH
+    )]
+    TooDeep { url: Url, depth: usize },
 }
 
 /// Extracts the article from a page's bytes. `url` is the page's address
@@ -63,12 +71,22 @@ pub fn extract(
     rules: SiteRules<'_>,
     extractor: &dyn Extractor,
 ) -> Result<Article, ArticleError> {
+    if limits::looks_binary(bytes) {
+        return Err(ArticleError::Binary { url: url.clone() });
+    }
+    let depth = limits::nesting_depth(bytes);
+    if depth > limits::MAX_DEPTH {
+        return Err(ArticleError::TooDeep {
+            url: url.clone(),
+            depth,
+        });
+    }
     let html = encoding::decode_html(bytes, content_type);
     extract_html(&html, url, rules, extractor)
 }
 
 /// [`extract`] on already decoded HTML.
-pub fn extract_html(
+fn extract_html(
     html: &str,
     url: &Url,
     rules: SiteRules<'_>,
@@ -97,13 +115,20 @@ pub fn extract_html(
         [primary, alternative, ..] => combine::choose(&primary.text, &alternative.text),
         _ => 0,
     };
-    let Some(Body {
-        html: content_html,
-        text: content_text,
-    }) = bodies.into_iter().nth(chosen)
-    else {
+    let witness = bodies.get(1 - chosen.min(1)).map(|b| b.text.clone());
+    let Some(mut body) = bodies.into_iter().nth(chosen) else {
         return Err(ArticleError::NoContent { url: url.clone() });
     };
+    if let (0, Some(witness)) = (chosen, witness.filter(|_| selected.is_none())) {
+        let html = cleanup::drop_unconfirmed(&body.html, &witness, UNCONFIRMED_MAX_WORDS);
+        if html != body.html {
+            body = Body::from_clean(html);
+        }
+    }
+    let Body {
+        html: content_html,
+        text: content_text,
+    } = body;
     if content_text.is_empty() {
         return Err(ArticleError::NoContent { url: url.clone() });
     }
@@ -123,6 +148,9 @@ pub fn extract_html(
     })
 }
 
+/// Blocks of the chosen reading this short must also be in the other reading.
+const UNCONFIRMED_MAX_WORDS: usize = 15;
+
 /// An article body after sanitizing and clean-up, with its text.
 struct Body {
     html: String,
@@ -131,7 +159,12 @@ struct Body {
 
 impl Body {
     fn new(raw_html: &str, url: &Url) -> Body {
-        let html = cleanup::clean(&drop_leading_headline(&sanitize::sanitize(raw_html, url)));
+        Body::from_clean(cleanup::clean(&drop_leading_headline(&sanitize::sanitize(
+            raw_html, url,
+        ))))
+    }
+
+    fn from_clean(html: String) -> Body {
         let text = text::html_to_text(&html);
         Body { html, text }
     }
@@ -271,5 +304,33 @@ mod tests {
         assert!(error.to_string().contains("no article body"));
         let article = extract_html(PAGE, &url(), rules, &Trafilatura::default()).unwrap();
         assert!(article.content_text.contains("The first paragraph"));
+    }
+
+    #[test]
+    fn the_deepest_accepted_page_fits_a_small_thread_stack() {
+        let depth = limits::MAX_DEPTH - 2;
+        let page = format!(
+            "<html><body>{}<p>{}</p>{}</body></html>",
+            "<div>".repeat(depth),
+            "Deep words. ".repeat(60),
+            "</div>".repeat(depth)
+        );
+        // Tokio's blocking threads, where the daemon extracts, have 2 MiB stacks.
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                extract(
+                    page.as_bytes(),
+                    None,
+                    &url(),
+                    SiteRules::default(),
+                    &Combined::default(),
+                )
+                .map(|a| a.word_count)
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(result.is_ok(), "{result:?}");
     }
 }
