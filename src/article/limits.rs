@@ -26,8 +26,16 @@ pub fn nesting_depth(html: &[u8]) -> usize {
             depth = depth.saturating_sub(1);
             continue;
         }
+        if html[i..].starts_with(b"!--") {
+            // A comment: nothing inside it is markup.
+            match html[i..].windows(3).position(|w| w == b"-->") {
+                Some(end) => i += end + 3,
+                None => break,
+            }
+            continue;
+        }
         if !next.is_ascii_alphabetic() {
-            continue; // a comment, doctype, processing instruction or stray '<'
+            continue; // a doctype, processing instruction or stray '<'
         }
         let name_end = html[i..]
             .iter()
