@@ -36,7 +36,16 @@ impl Extracted {
             content_html: self.content_html,
             title: self.title.or(other.title),
             author: self.author.or(other.author),
-            published: self.published.or(other.published),
+            published: match (self.published, other.published) {
+                // trafilatura only knows the day; a full timestamp for about
+                // the same day is more precise.
+                (Some(day), Some(precise))
+                    if day.time() == NaiveTime::MIN && (precise - day).num_hours().abs() < 48 =>
+                {
+                    Some(precise)
+                }
+                (mine, theirs) => mine.or(theirs),
+            },
             canonical_url: self.canonical_url.or(other.canonical_url),
             language: self.language.or(other.language),
             image: self.image.or(other.image),

@@ -333,4 +333,42 @@ mod tests {
             .expect("no stack overflow");
         assert!(result.is_ok(), "{result:?}");
     }
+
+    #[test]
+    fn metadata_comes_from_json_ld_opengraph_and_meta() {
+        let page = format!(
+            r#"<html lang="de"><head><title>Brücke | Zeitung</title>
+            <meta property="og:title" content="Die neue Brücke">
+            <meta property="og:image" content="/bilder/bruecke.jpg">
+            <link rel="canonical" href="https://site.example/2024/bruecke">
+            <script type="application/ld+json">{{"@context":"https://schema.org","@type":"NewsArticle",
+              "headline":"Die neue Brücke","datePublished":"2024-03-05T09:30:00+01:00",
+              "author":{{"@type":"Person","name":"Erika Muster"}}}}</script></head>
+            <body><article><h1>Die neue Brücke</h1>{}</article></body></html>"#,
+            "<p>Der Stadtrat hat am Donnerstag über die Zukunft der Brücke beraten und eine unabhängige Prüfung der Kosten beschlossen.</p>".repeat(5)
+        );
+        let article = extract(
+            page.as_bytes(),
+            None,
+            &url(),
+            SiteRules::default(),
+            &Combined::default(),
+        )
+        .unwrap();
+        assert_eq!(article.title.as_deref(), Some("Die neue Brücke"));
+        assert_eq!(article.author.as_deref(), Some("Erika Muster"));
+        assert_eq!(article.language.as_deref(), Some("de"));
+        assert_eq!(
+            article.canonical_url.unwrap().as_str(),
+            "https://site.example/2024/bruecke"
+        );
+        assert_eq!(
+            article.image.unwrap().as_str(),
+            "https://site.example/bilder/bruecke.jpg"
+        );
+        assert_eq!(
+            article.published.unwrap().to_rfc3339(),
+            "2024-03-05T08:30:00+00:00"
+        );
+    }
 }
