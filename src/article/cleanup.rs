@@ -11,42 +11,7 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node};
 
-/// Block elements: the units the rules judge.
-const BLOCKS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "dd",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "figcaption",
-    "figure",
-    "footer",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "table",
-    "tbody",
-    "td",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-];
+use super::text::BLOCKS;
 
 /// Short blocks that announce the end of the article: everything from such a
 /// block on is another story, a share bar or the comments.
@@ -106,7 +71,7 @@ const SHORT_BLOCK_WORDS: usize = 40;
 
 /// Applies every clean-up rule to an HTML fragment.
 pub fn clean(html: &str) -> String {
-    let mut fragment = Html::parse_fragment(html);
+    let fragment = Html::parse_fragment(html);
     let blocks = leaf_blocks(&fragment);
     let mut doomed: Vec<NodeId> = Vec::new();
 
@@ -139,11 +104,16 @@ pub fn clean(html: &str) -> String {
             doomed.push(block.id);
         }
     }
+    remove(fragment, &doomed, html)
+}
+
+/// The fragment without the `doomed` nodes (`original` when there are none).
+fn remove(mut fragment: Html, doomed: &[NodeId], original: &str) -> String {
     if doomed.is_empty() {
-        return html.to_owned();
+        return original.to_owned();
     }
     for id in doomed {
-        if let Some(mut node) = fragment.tree.get_mut(id) {
+        if let Some(mut node) = fragment.tree.get_mut(*id) {
             node.detach();
         }
     }
@@ -156,22 +126,14 @@ pub fn clean(html: &str) -> String {
 /// titles far more often than article text.
 pub fn drop_unconfirmed(html: &str, witness: &str, max_words: usize) -> String {
     let witness = format!(" {} ", word_string(witness));
-    let mut fragment = Html::parse_fragment(html);
+    let fragment = Html::parse_fragment(html);
     let doomed: Vec<NodeId> = leaf_blocks(&fragment)
         .into_iter()
         .filter(|b| b.words > 0 && b.words <= max_words)
         .filter(|b| !witness.contains(&format!(" {} ", word_string(&b.text))))
         .map(|b| b.id)
         .collect();
-    if doomed.is_empty() {
-        return html.to_owned();
-    }
-    for id in doomed {
-        if let Some(mut node) = fragment.tree.get_mut(id) {
-            node.detach();
-        }
-    }
-    fragment.root_element().inner_html()
+    remove(fragment, &doomed, html)
 }
 
 /// The words of a text (runs of alphanumerics), joined by single spaces.
@@ -212,9 +174,9 @@ struct Block {
 }
 
 fn leaf_blocks(fragment: &Html) -> Vec<Block> {
-    fragment
-        .root_element()
-        .descendants()
+    let root = fragment.root_element();
+    root.descendants()
+        .skip(1)
         .filter_map(ElementRef::wrap)
         .filter(|e| BLOCKS.contains(&e.value().name()))
         .filter(|e| {

@@ -4,8 +4,8 @@
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
-/// Elements that start a new paragraph.
-const BLOCKS: &[&str] = &[
+/// Elements that start a new paragraph (and the units the clean-up judges).
+pub(crate) const BLOCKS: &[&str] = &[
     "address",
     "article",
     "aside",
