@@ -71,8 +71,17 @@ const SHORT_BLOCK_WORDS: usize = 40;
 
 /// Applies every clean-up rule to an HTML fragment.
 pub fn clean(html: &str) -> String {
-    let fragment = Html::parse_fragment(html);
-    let blocks = leaf_blocks(&fragment);
+    let mut fragment = Html::parse_fragment(html);
+    if clean_fragment(&mut fragment) {
+        fragment.root_element().inner_html()
+    } else {
+        html.to_owned()
+    }
+}
+
+/// [`clean`] on a parsed fragment; true when it removed anything.
+pub fn clean_fragment(fragment: &mut Html) -> bool {
+    let blocks = leaf_blocks(fragment);
     let mut doomed: Vec<NodeId> = Vec::new();
 
     let total_words: usize = blocks.iter().map(|b| b.words).sum();
@@ -104,36 +113,33 @@ pub fn clean(html: &str) -> String {
             doomed.push(block.id);
         }
     }
-    remove(fragment, &doomed, html)
+    remove(fragment, &doomed)
 }
 
-/// The fragment without the `doomed` nodes (`original` when there are none).
-fn remove(mut fragment: Html, doomed: &[NodeId], original: &str) -> String {
-    if doomed.is_empty() {
-        return original.to_owned();
-    }
+/// Detaches the `doomed` nodes; true when there were any.
+fn remove(fragment: &mut Html, doomed: &[NodeId]) -> bool {
     for id in doomed {
         if let Some(mut node) = fragment.tree.get_mut(*id) {
             node.detach();
         }
     }
-    fragment.root_element().inner_html()
+    !doomed.is_empty()
 }
 
 /// Drops short blocks (at most `max_words` words) whose words do not occur, in
 /// order, in `witness`: a second extractor's reading of the same page. Short
 /// fragments that only one extractor kept are captions, credits and link
 /// titles far more often than article text.
-pub fn drop_unconfirmed(html: &str, witness: &str, max_words: usize) -> String {
+/// True when it removed anything.
+pub fn drop_unconfirmed(fragment: &mut Html, witness: &str, max_words: usize) -> bool {
     let witness = format!(" {} ", word_string(witness));
-    let fragment = Html::parse_fragment(html);
-    let doomed: Vec<NodeId> = leaf_blocks(&fragment)
+    let doomed: Vec<NodeId> = leaf_blocks(fragment)
         .into_iter()
         .filter(|b| b.words > 0 && b.words <= max_words)
         .filter(|b| !witness.contains(&format!(" {} ", word_string(&b.text))))
         .map(|b| b.id)
         .collect();
-    remove(fragment, &doomed, html)
+    remove(fragment, &doomed)
 }
 
 /// The words of a text (runs of alphanumerics), joined by single spaces.

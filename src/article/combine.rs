@@ -39,11 +39,11 @@ pub fn choose(primary: &str, alternative: &str) -> usize {
         return 0;
     }
     let (bag_a, bag_b) = (shingles(&a), shingles(&b));
-    let shared: usize = bag_a
+    let shared: u32 = bag_a
         .iter()
         .map(|(s, n)| (*n).min(bag_b.get(s).copied().unwrap_or(0)))
         .sum();
-    let total = |bag: &HashMap<[&str; 4], usize>| bag.values().sum::<usize>().max(1) as f64;
+    let total = |bag: &HashMap<u64, u32>| bag.values().sum::<u32>().max(1) as f64;
     let a_in_b = shared as f64 / total(&bag_a);
     let b_in_a = shared as f64 / total(&bag_b);
     if a_in_b < AGREEMENT && b_in_a < AGREEMENT {
@@ -60,12 +60,22 @@ fn tokens(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn shingles<'a>(tokens: &[&'a str]) -> HashMap<[&'a str; 4], usize> {
-    let mut bag = HashMap::new();
-    for w in tokens.windows(4) {
-        *bag.entry([w[0], w[1], w[2], w[3]]).or_default() += 1;
+/// The multiset of 4-word shingles, each shingle reduced to a 64-bit hash
+/// (a collision only blurs a similarity estimate).
+fn shingles(tokens: &[&str]) -> HashMap<u64, u32> {
+    let hashes: Vec<u64> = tokens.iter().map(|t| fnv1a(t.as_bytes())).collect();
+    let mut bag = HashMap::with_capacity(hashes.len());
+    for w in hashes.windows(4) {
+        let key = w.iter().fold(0u64, |acc, h| acc.rotate_left(17) ^ h);
+        *bag.entry(key).or_default() += 1;
     }
     bag
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

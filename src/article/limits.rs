@@ -41,13 +41,16 @@ pub fn nesting_depth(html: &[u8]) -> usize {
             .iter()
             .position(|b| !b.is_ascii_alphanumeric())
             .map_or(html.len(), |n| i + n);
-        let name = String::from_utf8_lossy(&html[i..name_end]).to_ascii_lowercase();
+        let name = &html[i..name_end];
         let tag_end = html[name_end..]
             .iter()
             .position(|&b| b == b'>')
             .map(|n| name_end + n);
         let self_closing = tag_end.is_some_and(|end| end > 0 && html[end - 1] == b'/');
-        if !self_closing && !NON_NESTING.contains(&name.as_str()) {
+        let nests = !NON_NESTING
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name));
+        if !self_closing && nests {
             depth += 1;
             deepest = deepest.max(depth);
         }

@@ -119,16 +119,13 @@ fn extract_html(
     let Some(mut body) = bodies.into_iter().nth(chosen) else {
         return Err(ArticleError::NoContent { url: url.clone() });
     };
-    if let (0, Some(witness)) = (chosen, witness.filter(|_| selected.is_none())) {
-        let html = cleanup::drop_unconfirmed(&body.html, &witness, UNCONFIRMED_MAX_WORDS);
-        if html != body.html {
-            body = Body::from_clean(html);
-        }
+    if let (0, Some(witness)) = (chosen, witness.filter(|_| selected.is_none()))
+        && cleanup::drop_unconfirmed(&mut body.fragment, &witness, UNCONFIRMED_MAX_WORDS)
+    {
+        body.text = text::fragment_text(&body.fragment);
     }
-    let Body {
-        html: content_html,
-        text: content_text,
-    } = body;
+    let content_html = body.fragment.root_element().inner_html();
+    let content_text = body.text;
     if content_text.is_empty() {
         return Err(ArticleError::NoContent { url: url.clone() });
     }
@@ -151,30 +148,27 @@ fn extract_html(
 /// Blocks of the chosen reading this short must also be in the other reading.
 const UNCONFIRMED_MAX_WORDS: usize = 15;
 
-/// An article body after sanitizing and clean-up, with its text.
+/// An article body after sanitizing and clean-up, with its text. Parsed
+/// once: the clean-up steps and the text work on the same tree.
 struct Body {
-    html: String,
+    fragment: Html,
     text: String,
 }
 
 impl Body {
     fn new(raw_html: &str, url: &Url) -> Body {
-        Body::from_clean(cleanup::clean(&drop_leading_headline(&sanitize::sanitize(
-            raw_html, url,
-        ))))
-    }
-
-    fn from_clean(html: String) -> Body {
-        let text = text::html_to_text(&html);
-        Body { html, text }
+        let mut fragment = Html::parse_fragment(&sanitize::sanitize(raw_html, url));
+        drop_leading_headline(&mut fragment);
+        cleanup::clean_fragment(&mut fragment);
+        let text = text::fragment_text(&fragment);
+        Body { fragment, text }
     }
 }
 
 /// Removes the headline when the body starts with one: it is the article's
 /// `title`, not part of its body (the benchmark's answers leave it out, and a
 /// syndicated copy under another headline must still have the same text).
-fn drop_leading_headline(html: &str) -> String {
-    let mut fragment = Html::parse_fragment(html);
+fn drop_leading_headline(fragment: &mut Html) {
     let first = fragment
         .root_element()
         .descendants()
@@ -188,12 +182,8 @@ fn drop_leading_headline(html: &str) -> String {
                 .find(|a| a.value().as_element().is_some_and(|e| e.name() == "h1"))
         })
         .map(|h1| h1.id());
-    match first.and_then(|id| fragment.tree.get_mut(id)) {
-        Some(mut headline) => {
-            headline.detach();
-            fragment.root_element().inner_html()
-        }
-        None => html.to_owned(),
+    if let Some(mut headline) = first.and_then(|id| fragment.tree.get_mut(id)) {
+        headline.detach();
     }
 }
 
@@ -284,13 +274,18 @@ mod tests {
 
     #[test]
     fn a_leading_headline_is_the_title_not_the_body() {
+        let dropped = |html: &str| {
+            let mut fragment = Html::parse_fragment(html);
+            drop_leading_headline(&mut fragment);
+            fragment.root_element().inner_html()
+        };
         let html = "<div><h1>Head <b>line</b></h1><p>Body text.</p><h1>Later heading</h1></div>";
         assert_eq!(
-            drop_leading_headline(html),
+            dropped(html),
             "<div><p>Body text.</p><h1>Later heading</h1></div>"
         );
         let html = "<p>Intro.</p><h1>Not first</h1>";
-        assert_eq!(drop_leading_headline(html), html);
+        assert_eq!(dropped(html), html);
     }
 
     #[test]

@@ -63,7 +63,11 @@ const SKIPPED: &[&str] = &[
 
 /// The plain text of an HTML fragment or document.
 pub fn html_to_text(html: &str) -> String {
-    let fragment = Html::parse_fragment(html);
+    fragment_text(&Html::parse_fragment(html))
+}
+
+/// [`html_to_text`] of an already parsed fragment.
+pub fn fragment_text(fragment: &Html) -> String {
     let mut out = TextBuilder::default();
     walk(fragment.tree.root(), &mut out, false);
     out.finish()
