@@ -48,7 +48,13 @@ fn main() -> ExitCode {
         }
     };
 
-    let extractor = Trafilatura::default();
+    let extractor: Box<dyn article::Extractor> =
+        match std::env::var("GLEANER_BENCH_EXTRACTOR").as_deref() {
+            // One library alone, to measure what the combination adds.
+            Ok("smoothie") => Box::new(article::DomSmoothie),
+            Ok("trafilatura") => Box::new(Trafilatura::default()),
+            _ => Box::new(article::Combined::default()),
+        };
     let mut outputs = Vec::with_capacity(pages.len());
     let mut elapsed = Duration::ZERO;
     for page in &pages {
@@ -58,7 +64,7 @@ fn main() -> ExitCode {
             None,
             &page.url,
             SiteRules::default(),
-            &extractor,
+            extractor.as_ref(),
         )
         .map(|a| a.content_text)
         .unwrap_or_default();
@@ -107,7 +113,7 @@ fn main() -> ExitCode {
         elapsed.as_secs_f64()
     );
     println!(
-        "F1 {:.3} P {:.3} R {:.3} acc {:.3} n={}",
+        "F1 {:.4} P {:.4} R {:.4} acc {:.3} n={}",
         total.f1,
         total.precision,
         total.recall,

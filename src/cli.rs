@@ -2,7 +2,7 @@
 //! that call the library; exit codes are 0 ok, 1 runtime failure, 2 usage or
 //! config error.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
-use crate::article::{self, SiteRules, Trafilatura};
+use crate::article::{self, Combined, SiteRules};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportRequest, Format};
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
@@ -445,7 +445,7 @@ fn extract(
         Some(url) => url,
         None => Url::parse("file:///").expect("a valid URL"),
     };
-    let article = match article::extract(&bytes, None, &base, rules, &Trafilatura::default()) {
+    let article = match article::extract(&bytes, None, &base, rules, &Combined::default()) {
         Ok(article) => article,
         Err(error) => {
             if format == ExtractFormat::Json {
@@ -455,12 +455,18 @@ fn extract(
             return Ok(ExitCode::from(1));
         }
     };
-    match format {
-        ExtractFormat::Text => println!("{}", article.content_text),
-        ExtractFormat::Html => println!("{}", article.content_html),
-        ExtractFormat::Json => println!("{}", serde_json::to_string_pretty(&article)?),
+    let output = match format {
+        ExtractFormat::Text => article.content_text,
+        ExtractFormat::Html => article.content_html,
+        ExtractFormat::Json => serde_json::to_string_pretty(&article)?,
+    };
+    // A reader that stops early (`| head`) is not an error.
+    match writeln!(std::io::stdout().lock(), "{output}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the article to stdout")
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(cli: &Cli) {

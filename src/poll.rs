@@ -159,7 +159,7 @@ impl Pipeline {
         Ok(Pipeline {
             fetcher: Fetcher::new(&config.fetch)?,
             store,
-            extractor: Arc::new(article::Trafilatura::default()),
+            extractor: Arc::new(article::Combined::default()),
             extraction_slots: Arc::new(Semaphore::new(cores)),
             locks,
             cancel,

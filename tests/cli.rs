@@ -212,3 +212,55 @@ fn extract_reads_a_saved_page_from_stdin_without_network() {
     assert!(json["content_html"].as_str().unwrap().starts_with("<p>"));
     assert!(run("html").contains("<p>The city council"));
 }
+
+#[test]
+fn pathological_pages_give_a_clear_error_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = format!(
+        "<html><body>{}deep{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    let garbage: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("nested.html", nested.into_bytes(), "nested"),
+        ("garbage.bin", garbage, "binary"),
+        (
+            "scripts.html",
+            format!(
+                "<html><head><script>{}</script></head></html>",
+                "var a = 1;".repeat(100_000)
+            )
+            .into_bytes(),
+            "no article body",
+        ),
+        ("empty.html", Vec::new(), "no article body"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .args([
+                "--config",
+                "/nonexistent/g.toml",
+                "extract",
+                "--url",
+                "https://x.example/a",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(output.stdout.is_empty(), "{name}");
+    }
+}

@@ -611,3 +611,42 @@ fn redirects_are_followed_up_to_a_limit() {
         .to_owned();
     assert!(error.contains("more than 10 redirects"), "{error}");
 }
+
+#[test]
+fn the_daemon_stores_what_extract_prints() {
+    let server = TestServer::start();
+    let link = server.url("/2026/11/museum");
+    let page = article_page(
+        "Museum",
+        &story("the museum extension"),
+        r#"<meta property="og:image" content="/img/m.jpg">"#,
+    );
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[item("1", "Museum", &link)])),
+    );
+    server.set("/2026/11/museum", Route::html(page.clone()));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    let stored = &gleaner.export(&[])[0];
+
+    let page_file = gleaner.dir.path().join("page.html");
+    std::fs::write(&page_file, page).unwrap();
+    for (format, field) in [("text", "content_text"), ("html", "content_html")] {
+        let output = gleaner.ok(&[
+            "extract",
+            "--url",
+            &link,
+            "--format",
+            format,
+            page_file.to_str().unwrap(),
+        ]);
+        let printed = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(
+            printed.trim_end(),
+            stored[field].as_str().unwrap(),
+            "{format}"
+        );
+    }
+    assert_eq!(stored["image"], server.url("/img/m.jpg"));
+}

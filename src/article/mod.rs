@@ -7,7 +7,10 @@
 //! matches, else ask the [`Extractor`] → sanitize ([`sanitize`]) → plain text
 //! ([`text`]). Extraction is CPU-bound: callers run it on a blocking thread.
 
+pub mod cleanup;
+pub mod combine;
 pub mod extractor;
+pub mod limits;
 pub mod sanitize;
 pub mod text;
 
@@ -18,7 +21,7 @@ use url::Url;
 
 use crate::config::CssSelector;
 use crate::encoding;
-pub use extractor::{Extracted, Extractor, Trafilatura};
+pub use extractor::{Combined, DomSmoothie, Extracted, Extractor, Trafilatura};
 
 /// Per-site rules from a feed's config.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +53,13 @@ pub struct Article {
 pub enum ArticleError {
     #[error("{url}: no article body found")]
     NoContent { url: Url },
+    #[error("{url}: not an HTML page (binary data)")]
+    Binary { url: Url },
+    #[error(
+        "{url}: elements nested {depth} deep (more than {} is refused as pathological)",
+        limits::MAX_DEPTH
+    )]
+    TooDeep { url: Url, depth: usize },
 }
 
 /// Extracts the article from a page's bytes. `url` is the page's address
@@ -61,12 +71,22 @@ pub fn extract(
     rules: SiteRules<'_>,
     extractor: &dyn Extractor,
 ) -> Result<Article, ArticleError> {
+    if limits::looks_binary(bytes) {
+        return Err(ArticleError::Binary { url: url.clone() });
+    }
+    let depth = limits::nesting_depth(bytes);
+    if depth > limits::MAX_DEPTH {
+        return Err(ArticleError::TooDeep {
+            url: url.clone(),
+            depth,
+        });
+    }
     let html = encoding::decode_html(bytes, content_type);
     extract_html(&html, url, rules, extractor)
 }
 
 /// [`extract`] on already decoded HTML.
-pub fn extract_html(
+fn extract_html(
     html: &str,
     url: &Url,
     rules: SiteRules<'_>,
@@ -80,23 +100,38 @@ pub fn extract_html(
         cleaned.as_str()
     };
 
-    let extracted = extractor.extract(html, url);
     let selected = rules
         .content_selector
         .and_then(|selector| select_html(html, selector));
-    let body_html = match (&selected, &extracted) {
-        (Some(selected), _) => selected.as_str(),
-        (None, Some(extracted)) => extracted.content_html.as_str(),
-        (None, None) => "",
+    let mut readings = extractor.candidates(html, url);
+    let bodies: Vec<Body> = match &selected {
+        Some(selected) => vec![Body::new(selected, url)],
+        None => readings
+            .iter()
+            .map(|r| Body::new(&r.content_html, url))
+            .collect(),
     };
-
-    let content_html = drop_leading_headline(&sanitize::sanitize(body_html, url));
-    let content_text = text::html_to_text(&content_html);
+    let chosen = match bodies.as_slice() {
+        [primary, alternative, ..] => combine::choose(&primary.text, &alternative.text),
+        _ => 0,
+    };
+    let witness = bodies.get(1 - chosen.min(1)).map(|b| b.text.clone());
+    let Some(mut body) = bodies.into_iter().nth(chosen) else {
+        return Err(ArticleError::NoContent { url: url.clone() });
+    };
+    if let (0, Some(witness)) = (chosen, witness.filter(|_| selected.is_none()))
+        && cleanup::drop_unconfirmed(&mut body.fragment, &witness, UNCONFIRMED_MAX_WORDS)
+    {
+        body.text = text::fragment_text(&body.fragment);
+    }
+    let content_html = body.fragment.root_element().inner_html();
+    let content_text = body.text;
     if content_text.is_empty() {
         return Err(ArticleError::NoContent { url: url.clone() });
     }
     let word_count = content_text.split_whitespace().count() as u32;
-    let meta = extracted.unwrap_or_default();
+    // Metadata from the first reading that has each field.
+    let meta = readings.drain(..).reduce(Extracted::or).unwrap_or_default();
     Ok(Article {
         title: meta.title,
         author: meta.author,
@@ -110,11 +145,30 @@ pub fn extract_html(
     })
 }
 
+/// Blocks of the chosen reading this short must also be in the other reading.
+const UNCONFIRMED_MAX_WORDS: usize = 15;
+
+/// An article body after sanitizing and clean-up, with its text. Parsed
+/// once: the clean-up steps and the text work on the same tree.
+struct Body {
+    fragment: Html,
+    text: String,
+}
+
+impl Body {
+    fn new(raw_html: &str, url: &Url) -> Body {
+        let mut fragment = Html::parse_fragment(&sanitize::sanitize(raw_html, url));
+        drop_leading_headline(&mut fragment);
+        cleanup::clean_fragment(&mut fragment);
+        let text = text::fragment_text(&fragment);
+        Body { fragment, text }
+    }
+}
+
 /// Removes the headline when the body starts with one: it is the article's
 /// `title`, not part of its body (the benchmark's answers leave it out, and a
 /// syndicated copy under another headline must still have the same text).
-fn drop_leading_headline(html: &str) -> String {
-    let mut fragment = Html::parse_fragment(html);
+fn drop_leading_headline(fragment: &mut Html) {
     let first = fragment
         .root_element()
         .descendants()
@@ -128,12 +182,8 @@ fn drop_leading_headline(html: &str) -> String {
                 .find(|a| a.value().as_element().is_some_and(|e| e.name() == "h1"))
         })
         .map(|h1| h1.id());
-    match first.and_then(|id| fragment.tree.get_mut(id)) {
-        Some(mut headline) => {
-            headline.detach();
-            fragment.root_element().inner_html()
-        }
-        None => html.to_owned(),
+    if let Some(mut headline) = first.and_then(|id| fragment.tree.get_mut(id)) {
+        headline.detach();
     }
 }
 
@@ -224,13 +274,18 @@ mod tests {
 
     #[test]
     fn a_leading_headline_is_the_title_not_the_body() {
+        let dropped = |html: &str| {
+            let mut fragment = Html::parse_fragment(html);
+            drop_leading_headline(&mut fragment);
+            fragment.root_element().inner_html()
+        };
         let html = "<div><h1>Head <b>line</b></h1><p>Body text.</p><h1>Later heading</h1></div>";
         assert_eq!(
-            drop_leading_headline(html),
+            dropped(html),
             "<div><p>Body text.</p><h1>Later heading</h1></div>"
         );
         let html = "<p>Intro.</p><h1>Not first</h1>";
-        assert_eq!(drop_leading_headline(html), html);
+        assert_eq!(dropped(html), html);
     }
 
     #[test]
@@ -244,5 +299,71 @@ mod tests {
         assert!(error.to_string().contains("no article body"));
         let article = extract_html(PAGE, &url(), rules, &Trafilatura::default()).unwrap();
         assert!(article.content_text.contains("The first paragraph"));
+    }
+
+    #[test]
+    fn the_deepest_accepted_page_fits_a_small_thread_stack() {
+        let depth = limits::MAX_DEPTH - 2;
+        let page = format!(
+            "<html><body>{}<p>{}</p>{}</body></html>",
+            "<div>".repeat(depth),
+            "Deep words. ".repeat(60),
+            "</div>".repeat(depth)
+        );
+        // Tokio's blocking threads, where the daemon extracts, have 2 MiB stacks.
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                extract(
+                    page.as_bytes(),
+                    None,
+                    &url(),
+                    SiteRules::default(),
+                    &Combined::default(),
+                )
+                .map(|a| a.word_count)
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[test]
+    fn metadata_comes_from_json_ld_opengraph_and_meta() {
+        let page = format!(
+            r#"<html lang="de"><head><title>Brücke | Zeitung</title>
+            <meta property="og:title" content="Die neue Brücke">
+            <meta property="og:image" content="/bilder/bruecke.jpg">
+            <link rel="canonical" href="https://site.example/2024/bruecke">
+            <script type="application/ld+json">{{"@context":"https://schema.org","@type":"NewsArticle",
+              "headline":"Die neue Brücke","datePublished":"2024-03-05T09:30:00+01:00",
+              "author":{{"@type":"Person","name":"Erika Muster"}}}}</script></head>
+            <body><article><h1>Die neue Brücke</h1>{}</article></body></html>"#,
+            "<p>Der Stadtrat hat am Donnerstag über die Zukunft der Brücke beraten und eine unabhängige Prüfung der Kosten beschlossen.</p>".repeat(5)
+        );
+        let article = extract(
+            page.as_bytes(),
+            None,
+            &url(),
+            SiteRules::default(),
+            &Combined::default(),
+        )
+        .unwrap();
+        assert_eq!(article.title.as_deref(), Some("Die neue Brücke"));
+        assert_eq!(article.author.as_deref(), Some("Erika Muster"));
+        assert_eq!(article.language.as_deref(), Some("de"));
+        assert_eq!(
+            article.canonical_url.unwrap().as_str(),
+            "https://site.example/2024/bruecke"
+        );
+        assert_eq!(
+            article.image.unwrap().as_str(),
+            "https://site.example/bilder/bruecke.jpg"
+        );
+        assert_eq!(
+            article.published.unwrap().to_rfc3339(),
+            "2024-03-05T08:30:00+00:00"
+        );
     }
 }

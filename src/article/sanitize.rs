@@ -1,24 +1,106 @@
 //! Sanitizing article HTML for export (SPEC, Security): no scripts, event
 //! handlers, `javascript:` URLs, iframes or forms; links and images absolute.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative};
+use regex::Regex;
 use url::Url;
 
 /// Returns `html` cleaned by ammonia's allow-list, with relative URLs
-/// resolved against `base` and links marked `rel="noopener noreferrer"`.
+/// resolved against `base`, links marked `rel="noopener noreferrer"`, and
+/// lazy-loaded images given their real `src`.
 pub fn sanitize(html: &str, base: &Url) -> String {
+    let html = reveal_images(html);
     let mut builder = Builder::default();
     builder
         .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .add_tags(["figure", "figcaption", "picture", "time"])
-        .add_tag_attributes("img", ["src", "srcset", "alt", "title", "width", "height"])
+        .add_tag_attributes("img", ["src", "alt", "title", "width", "height"])
         .add_tag_attributes("time", ["datetime"])
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true);
-    builder.clean(html).to_string()
+    builder.clean(&html).to_string()
+}
+
+/// Lazy-loading markup into plain images: `<noscript>` is unwrapped (its
+/// content would otherwise be kept as escaped text), and an `<img>` whose
+/// `src` is missing or a `data:` placeholder takes its address from
+/// `data-src`, `data-lazy-src`, `data-original` or the first `srcset` /
+/// `data-srcset` candidate. `srcset` itself is not kept: its URLs would stay
+/// relative.
+fn reveal_images(html: &str) -> Cow<'_, str> {
+    static NOSCRIPT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)</?noscript\b[^>]*>").expect("a valid pattern"));
+    static IMG: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)<img\b[^>]*>").expect("a valid pattern"));
+    static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"([A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)"#)
+            .expect("a valid pattern")
+    });
+    let unwrapped = NOSCRIPT.replace_all(html, "");
+    if !IMG.is_match(&unwrapped) {
+        return unwrapped;
+    }
+    let rewritten = IMG.replace_all(&unwrapped, |tag: &regex::Captures<'_>| {
+        let attributes: Vec<(String, String)> = ATTRIBUTE
+            .captures_iter(&tag[0])
+            .map(|a| {
+                let value = a[2].trim_matches(['"', '\'']);
+                (a[1].to_ascii_lowercase(), value.to_owned())
+            })
+            .collect();
+        let get = |name: &str| {
+            attributes
+                .iter()
+                .find(|(n, v)| n == name && !v.trim().is_empty())
+                .map(|(_, v)| v.trim())
+        };
+        let first_candidate = |srcset: &str| {
+            srcset
+                .split(',')
+                .next()?
+                .split_whitespace()
+                .next()
+                .map(str::to_owned)
+        };
+        let real_src = get("src")
+            .filter(|s| !s.starts_with("data:"))
+            .map(str::to_owned);
+        let src = real_src
+            .or_else(|| {
+                ["data-src", "data-lazy-src", "data-original"]
+                    .iter()
+                    .find_map(|n| get(n).map(str::to_owned))
+            })
+            .or_else(|| {
+                ["srcset", "data-srcset"]
+                    .iter()
+                    .find_map(|n| get(n).and_then(first_candidate))
+            });
+        let Some(src) = src else {
+            return String::new();
+        };
+        let mut out = format!("<img src=\"{}\"", escape_attribute(&src));
+        for name in ["alt", "title", "width", "height"] {
+            if let Some(value) = get(name) {
+                out.push_str(&format!(" {name}=\"{}\"", escape_attribute(value)));
+            }
+        }
+        out.push('>');
+        out
+    });
+    Cow::Owned(rewritten.into_owned())
+}
+
+fn escape_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
 }
 
 #[cfg(test)]
@@ -62,6 +144,46 @@ mod tests {
         assert!(
             clean.contains(r#"src="https://site.example/img/a.png""#),
             "{clean}"
+        );
+    }
+
+    #[test]
+    fn lazy_images_get_their_real_address() {
+        let html = r#"<img src="data:image/gif;base64,R0l" data-src="/real.png" alt="A">
+            <img data-lazy-src='/lazy.png'><img srcset="/small.png 1x, /big.png 2x">
+            <img src="/plain.png" srcset="/p2.png 2x"><img src="data:image/gif;base64,x">"#;
+        let clean = sanitize(html, &base());
+        assert!(
+            clean.contains(r#"<img src="https://site.example/real.png" alt="A">"#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"<img src="https://site.example/lazy.png">"#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"<img src="https://site.example/small.png">"#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"<img src="https://site.example/plain.png">"#),
+            "{clean}"
+        );
+        assert!(
+            !clean.contains("srcset") && !clean.contains("data:"),
+            "{clean}"
+        );
+    }
+
+    #[test]
+    fn noscript_images_are_images_not_text() {
+        let clean = sanitize(
+            r#"<p>a</p><noscript><img src="/x.png"></noscript><p>b</p>"#,
+            &base(),
+        );
+        assert_eq!(
+            clean,
+            r#"<p>a</p><img src="https://site.example/x.png"><p>b</p>"#
         );
     }
 }

@@ -4,8 +4,8 @@
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
-/// Elements that start a new paragraph.
-const BLOCKS: &[&str] = &[
+/// Elements that start a new paragraph (and the units the clean-up judges).
+pub(crate) const BLOCKS: &[&str] = &[
     "address",
     "article",
     "aside",
@@ -63,7 +63,11 @@ const SKIPPED: &[&str] = &[
 
 /// The plain text of an HTML fragment or document.
 pub fn html_to_text(html: &str) -> String {
-    let fragment = Html::parse_fragment(html);
+    fragment_text(&Html::parse_fragment(html))
+}
+
+/// [`html_to_text`] of an already parsed fragment.
+pub fn fragment_text(fragment: &Html) -> String {
     let mut out = TextBuilder::default();
     walk(fragment.tree.root(), &mut out, false);
     out.finish()

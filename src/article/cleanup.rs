@@ -1,0 +1,286 @@
+//! Our clean-up of what extraction libraries leave behind: the "Check Also" /
+//! "Related" tail, lists of links to other stories, newsletter and social
+//! prompts, and paragraphs repeated by carousels.
+//!
+//! Works on the extracted (sanitized) HTML, one leaf block (a paragraph, list
+//! item, heading, … that holds no other block) at a time. Every rule is
+//! measured on the extraction benchmark before it is kept (see the bench).
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Node};
+
+use super::text::BLOCKS;
+
+/// Short blocks that announce the end of the article: everything from such a
+/// block on is another story, a share bar or the comments.
+const TAIL_MARKERS: &[&str] = &[
+    "check also",
+    "related",
+    "related posts",
+    "related articles",
+    "related stories",
+    "related news",
+    "related content",
+    "read more",
+    "read next",
+    "more stories",
+    "more from",
+    "more on this",
+    "more news",
+    "you may also like",
+    "you might also like",
+    "you may be interested in",
+    "recommended",
+    "recommended for you",
+    "trending",
+    "most popular",
+    "most read",
+    "popular posts",
+    "latest news",
+    "share this",
+    "share this article",
+    "share on",
+    "comments",
+    "leave a reply",
+    "leave a comment",
+    "post a comment",
+    "about the author",
+    "tags",
+    "filed under",
+];
+
+/// Phrases of prompts that are never part of an article body.
+const PROMPTS: &[&str] = &[
+    "sign up for",
+    "subscribe to",
+    "subscribe now",
+    "our newsletter",
+    "follow us on",
+    "click to tweet",
+    "if you enjoyed this article",
+    "all rights reserved",
+    "share this:",
+    "share on facebook",
+    "share on twitter",
+];
+
+/// Blocks longer than this are prose, whatever they contain.
+const SHORT_BLOCK_WORDS: usize = 40;
+
+/// Applies every clean-up rule to an HTML fragment.
+pub fn clean(html: &str) -> String {
+    let mut fragment = Html::parse_fragment(html);
+    if clean_fragment(&mut fragment) {
+        fragment.root_element().inner_html()
+    } else {
+        html.to_owned()
+    }
+}
+
+/// [`clean`] on a parsed fragment; true when it removed anything.
+pub fn clean_fragment(fragment: &mut Html) -> bool {
+    let blocks = leaf_blocks(fragment);
+    let mut doomed: Vec<NodeId> = Vec::new();
+
+    let total_words: usize = blocks.iter().map(|b| b.words).sum();
+    let mut words_before = 0;
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut cut = false;
+    for block in &blocks {
+        let late = words_before * 2 >= total_words;
+        words_before += block.words;
+        if cut {
+            doomed.push(block.id);
+            continue;
+        }
+        if block.caption {
+            doomed.push(block.id);
+            continue;
+        }
+        if late && block.words <= 6 && is_tail_marker(&block.text) {
+            cut = true;
+            doomed.push(block.id);
+            continue;
+        }
+        let short = block.words <= SHORT_BLOCK_WORDS;
+        let repeated = block.words >= 3 && !seen.insert(block.text.as_str());
+        if repeated
+            || (short && block.link_share >= 0.9 && block.words > 0)
+            || (short && is_prompt(&block.text))
+        {
+            doomed.push(block.id);
+        }
+    }
+    remove(fragment, &doomed)
+}
+
+/// Detaches the `doomed` nodes; true when there were any.
+fn remove(fragment: &mut Html, doomed: &[NodeId]) -> bool {
+    for id in doomed {
+        if let Some(mut node) = fragment.tree.get_mut(*id) {
+            node.detach();
+        }
+    }
+    !doomed.is_empty()
+}
+
+/// Drops short blocks (at most `max_words` words) whose words do not occur, in
+/// order, in `witness`: a second extractor's reading of the same page. Short
+/// fragments that only one extractor kept are captions, credits and link
+/// titles far more often than article text.
+/// True when it removed anything.
+pub fn drop_unconfirmed(fragment: &mut Html, witness: &str, max_words: usize) -> bool {
+    let witness = format!(" {} ", word_string(witness));
+    let doomed: Vec<NodeId> = leaf_blocks(fragment)
+        .into_iter()
+        .filter(|b| b.words > 0 && b.words <= max_words)
+        .filter(|b| !witness.contains(&format!(" {} ", word_string(&b.text))))
+        .map(|b| b.id)
+        .collect();
+    remove(fragment, &doomed)
+}
+
+/// The words of a text (runs of alphanumerics), joined by single spaces.
+fn word_string(text: &str) -> String {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_tail_marker(text: &str) -> bool {
+    let normalized = normalize(text);
+    let normalized = normalized.trim_end_matches([':', '…', '.', '!']).trim();
+    TAIL_MARKERS.contains(&normalized)
+}
+
+fn is_prompt(text: &str) -> bool {
+    let normalized = normalize(text);
+    PROMPTS.iter().any(|p| normalized.contains(p))
+}
+
+fn normalize(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A block that contains no other block.
+struct Block {
+    id: NodeId,
+    text: String,
+    words: usize,
+    /// The share of the text's characters that are inside links.
+    link_share: f64,
+    /// Inside a `<figure>` or a `<figcaption>`.
+    caption: bool,
+}
+
+fn leaf_blocks(fragment: &Html) -> Vec<Block> {
+    let root = fragment.root_element();
+    root.descendants()
+        .skip(1)
+        .filter_map(ElementRef::wrap)
+        .filter(|e| BLOCKS.contains(&e.value().name()))
+        .filter(|e| {
+            !e.descendants()
+                .skip(1)
+                .filter_map(ElementRef::wrap)
+                .any(|d| BLOCKS.contains(&d.value().name()))
+        })
+        .map(|e| {
+            let text = normalize_space(&e.text().collect::<String>());
+            let link_chars: usize = e
+                .descendants()
+                .filter(|n| {
+                    n.ancestors()
+                        .any(|a| a.value().as_element().is_some_and(|el| el.name() == "a"))
+                })
+                .filter_map(|n| match n.value() {
+                    Node::Text(t) => Some(t.chars().filter(|c| !c.is_whitespace()).count()),
+                    _ => None,
+                })
+                .sum();
+            let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+            Block {
+                caption: e.ancestors().chain(std::iter::once(*e)).any(|a| {
+                    a.value()
+                        .as_element()
+                        .is_some_and(|el| matches!(el.name(), "figcaption" | "figure"))
+                }),
+                id: e.id(),
+                words: text.split_whitespace().count(),
+                link_share: if chars == 0 {
+                    0.0
+                } else {
+                    link_chars as f64 / chars as f64
+                },
+                text,
+            }
+        })
+        .collect()
+}
+
+fn normalize_space(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> String {
+        (0..4)
+            .map(|i| format!("<p>Paragraph {i} of the story tells what happened in the town hall on the evening of the vote.</p>"))
+            .collect()
+    }
+
+    #[test]
+    fn check_also_and_everything_after_it_is_dropped() {
+        let html = format!(
+            "{}<h3>Check Also</h3><p>Another story about something else entirely.</p>",
+            body()
+        );
+        assert_eq!(clean(&html), body());
+    }
+
+    #[test]
+    fn a_marker_early_in_the_text_is_left_alone() {
+        let html = format!("<h2>Related</h2>{}", body());
+        assert_eq!(clean(&html), html);
+    }
+
+    #[test]
+    fn link_lists_and_prompts_are_dropped() {
+        let html = format!(
+            "{}<ul><li><a href=\"/a\">Five things about the vote</a></li></ul>\
+             <p>Sign up for our newsletter to get the news first.</p>",
+            body()
+        );
+        assert_eq!(clean(&html), format!("{}<ul></ul>", body()));
+    }
+
+    #[test]
+    fn a_paragraph_with_a_link_in_it_is_prose() {
+        let html = format!(
+            "{}<p>The mayor <a href=\"/m\">said</a> the vote was fair and final.</p>",
+            body()
+        );
+        assert_eq!(clean(&html), html);
+    }
+
+    #[test]
+    fn repeated_paragraphs_are_kept_once() {
+        let html = format!(
+            "{}<p>Photo gallery caption one</p><p>Photo gallery caption one</p>",
+            body()
+        );
+        assert_eq!(
+            clean(&html),
+            format!("{}<p>Photo gallery caption one</p>", body())
+        );
+    }
+}
