@@ -64,7 +64,8 @@ pub fn close_truncated_json(text: &str) -> Option<String> {
     let mut open: Vec<u8> = Vec::new();
     let mut in_string = false;
     let mut escaped = false;
-    let mut last_complete: Option<(usize, usize)> = None;
+    // Where the last complete value ended, and the closers still open there.
+    let mut last_complete: Option<(usize, Vec<u8>)> = None;
     for (i, b) in text.bytes().enumerate() {
         if in_string {
             match (escaped, b) {
@@ -86,46 +87,15 @@ pub fn close_truncated_json(text: &str) -> Option<String> {
                 if open.is_empty() {
                     return None;
                 }
-                last_complete = Some((i + 1, open.len()));
+                last_complete = Some((i + 1, open.clone()));
             }
             _ => {}
         }
     }
-    let (cut, depth) = last_complete?;
-    // Re-derive the closers still open at `cut`: those of the first `depth` levels.
-    let closers = open_at(text, cut)?;
-    debug_assert_eq!(closers.len(), depth);
+    let (cut, closers) = last_complete?;
     let mut out = text[..cut].to_owned();
     out.extend(closers.iter().rev().map(|&b| b as char));
     Some(out)
-}
-
-/// The closers of what is open at byte `cut` of a JSON text.
-fn open_at(text: &str, cut: usize) -> Option<Vec<u8>> {
-    let mut open = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    for b in text.bytes().take(cut) {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' => open.push(b'}'),
-            b'[' => open.push(b']'),
-            b'}' | b']' => {
-                open.pop()?;
-            }
-            _ => {}
-        }
-    }
-    Some(open)
 }
 
 #[cfg(test)]
