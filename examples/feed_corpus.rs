@@ -177,6 +177,36 @@ fn gleaner_parse(file: &CorpusFile) -> Outcome {
     }
 }
 
+/// Writes, per corpus file, the entries gleaner reads from it as JSON
+/// (`DIR/<path>.json`: title, link, date), for comparison with other parsers.
+fn dump_entries(files: &[CorpusFile], dir: &Path) -> anyhow::Result<()> {
+    for file in files {
+        let entries: Vec<serde_json::Value> =
+            feed::parse(&file.bytes, file.content_type.as_deref(), &base_of(file))
+                .map(|parsed| {
+                    parsed
+                        .entries
+                        .iter()
+                        .map(|e| {
+                            serde_json::json!({
+                                "title": e.title,
+                                "link": e.url.as_ref().map(|u| u.as_str()),
+                                "date": e.published.or(e.updated).map(|t| t.to_rfc3339()),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+        let out = dir.join(format!("{}.json", file.path));
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&out, serde_json::to_vec(&entries)?)?;
+    }
+    println!("wrote {} files under {}", files.len(), dir.display());
+    Ok(())
+}
+
 fn failed(kind: &str) -> Outcome {
     Outcome {
         entries: 0,
@@ -400,12 +430,14 @@ fn main() -> anyhow::Result<()> {
     let mut root: Option<PathBuf> = None;
     let (mut check, mut http, mut list) = (false, false, false);
     let mut mutate_secs: Option<u64> = None;
+    let mut dump: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
             "--http" => http = true,
             "--list" => list = true,
+            "--dump" => dump = Some(PathBuf::from(args.next().context("--dump needs a folder")?)),
             "--mutate" => {
                 mutate_secs = Some(args.next().context("--mutate needs SECONDS")?.parse()?)
             }
@@ -413,9 +445,13 @@ fn main() -> anyhow::Result<()> {
             other => bail!("unknown option {other}"),
         }
     }
-    let root =
-        root.context("usage: feed_corpus PATH [--check] [--http] [--list] [--mutate SECS]")?;
+    let root = root.context(
+        "usage: feed_corpus PATH [--check] [--http] [--list] [--mutate SECS] [--dump DIR]",
+    )?;
     let files = read_corpus(&root)?;
+    if let Some(dir) = dump {
+        return dump_entries(&files, &dir);
+    }
     // Panics are caught and counted; their messages would only be noise.
     std::panic::set_hook(Box::new(|_| {}));
 
