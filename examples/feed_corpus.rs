@@ -344,7 +344,7 @@ async fn poll_over_http(files: &[CorpusFile]) -> anyhow::Result<usize> {
         })
         .collect();
     let toml = format!(
-        "[storage]\ndatabase = \"corpus.db\"\n[fetch]\nconcurrency = 16\nper_host_concurrency = 16\n{feeds_toml}"
+        "[storage]\ndatabase = \"corpus.db\"\n[fetch]\nconcurrency = 16\nper_host_concurrency = 16\nper_host_interval_ms = 0\n{feeds_toml}"
     );
     let config = Config::from_str_at(&toml, &dir.path().join("corpus.toml"))?;
     let (store, store_thread) = StoreHandle::spawn(Store::open(&config.storage.database)?);

@@ -115,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     let toml = format!(
-        "[storage]\ndatabase = \"bench.db\"\n[fetch]\nconcurrency = 16\nper_host_concurrency = 16\n{feeds_toml}"
+        "[storage]\ndatabase = \"bench.db\"\n[fetch]\nconcurrency = 16\nper_host_concurrency = 16\nper_host_interval_ms = 0\n{feeds_toml}"
     );
     let config = Config::from_str_at(&toml, &dir.path().join("bench.toml"))?;
 

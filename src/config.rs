@@ -53,6 +53,9 @@ pub struct FetchConfig {
     pub concurrency: usize,
     /// Requests in flight to one host (at least 1).
     pub per_host_concurrency: usize,
+    /// The least time between the starts of two requests to one host (a
+    /// random quarter of it is added as jitter); zero turns spacing off.
+    pub per_host_interval: Duration,
     /// Fetch article links that resolve to non-public addresses (see SPEC, Security).
     pub allow_private_networks: bool,
 }
@@ -246,6 +249,7 @@ struct RawFetch {
     max_article_bytes: Option<Spanned<u64>>,
     concurrency: Option<Spanned<usize>>,
     per_host_concurrency: Option<Spanned<usize>>,
+    per_host_interval_ms: Option<u64>,
     allow_private_networks: Option<bool>,
 }
 
@@ -271,6 +275,8 @@ struct RawFeed {
 
 /// The `[schedule].default` when none is configured: every 30 minutes.
 pub const DEFAULT_SCHEDULE: &str = "0 */30 * * * *";
+/// The `[fetch].per_host_interval_ms` when none is configured.
+pub const DEFAULT_PER_HOST_INTERVAL_MS: u64 = 500;
 /// The `[fetch].user_agent` when none is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!(
     "gleaner/",
@@ -361,6 +367,10 @@ impl RawFetch {
             max_article_bytes,
             concurrency,
             per_host_concurrency,
+            per_host_interval: Duration::from_millis(
+                self.per_host_interval_ms
+                    .unwrap_or(DEFAULT_PER_HOST_INTERVAL_MS),
+            ),
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
         }
     }
@@ -510,6 +520,7 @@ mod tests {
         assert_eq!(config.fetch.timeout, Duration::from_secs(20));
         assert_eq!(config.fetch.concurrency, 16);
         assert_eq!(config.fetch.per_host_concurrency, 2);
+        assert_eq!(config.fetch.per_host_interval, Duration::from_millis(500));
         assert!(!config.fetch.allow_private_networks);
         let feed = &config.feeds[0];
         assert_eq!(feed.name, "example.org");

@@ -650,3 +650,38 @@ fn the_daemon_stores_what_extract_prints() {
     }
     assert_eq!(stored["image"], server.url("/img/m.jpg"));
 }
+
+#[test]
+fn requests_to_one_host_are_spaced() {
+    let server = TestServer::start();
+    let links: Vec<String> = (0..4).map(|i| server.url(&format!("/s{i}"))).collect();
+    let items: Vec<Item<'_>> = links.iter().map(|l| item(l, "S", l)).collect();
+    server.set("/feed.xml", Route::rss(rss("F", &items)));
+    for i in 0..4 {
+        server.set(
+            &format!("/s{i}"),
+            Route::html(article_page("S", &story(&format!("topic {i}")), "")),
+        );
+    }
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    let config = std::fs::read_to_string(gleaner.config_path())
+        .unwrap()
+        .replace(
+            "per_host_interval_ms = 0",
+            "per_host_interval_ms = 300\nper_host_concurrency = 4",
+        );
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.poll();
+
+    let mut starts: Vec<std::time::Instant> = server.all_requests().iter().map(|r| r.at).collect();
+    starts.sort();
+    assert_eq!(starts.len(), 5, "the feed and four pages");
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        // 300 ms plus up to 25 % jitter; allow a little timer slack.
+        assert!(
+            gap >= std::time::Duration::from_millis(290),
+            "requests {gap:?} apart"
+        );
+    }
+}

@@ -10,7 +10,7 @@ pub mod guard;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -125,6 +125,13 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// What is shared by all requests to one host.
+struct HostLimits {
+    in_flight: Arc<Semaphore>,
+    /// When the next request to this host may start.
+    next_start: Mutex<Instant>,
+}
+
 /// A request's places under the per-host and the global limit.
 type Permits = (OwnedSemaphorePermit, OwnedSemaphorePermit);
 
@@ -136,7 +143,7 @@ pub struct Fetcher {
     untrusted: Client,
     config: FetchConfig,
     in_flight: Arc<Semaphore>,
-    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_host: Mutex<HashMap<String, Arc<HostLimits>>>,
 }
 
 impl Fetcher {
@@ -289,17 +296,36 @@ impl Fetcher {
 
     async fn permits(&self, url: &Url) -> Permits {
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let per_host = {
+        let limits = {
             let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency)))
+                .or_insert_with(|| {
+                    Arc::new(HostLimits {
+                        in_flight: Arc::new(Semaphore::new(self.config.per_host_concurrency)),
+                        next_start: Mutex::new(Instant::now()),
+                    })
+                })
                 .clone()
         };
         // Take the host's permit first, so a busy host does not hold global ones.
-        let host_permit = per_host
+        let host_permit = limits
+            .in_flight
+            .clone()
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
+        // Reserve the next start slot of this host, then wait for it.
+        let interval = self.config.per_host_interval;
+        if !interval.is_zero() {
+            let start = {
+                let mut next = limits.next_start.lock().unwrap_or_else(|e| e.into_inner());
+                let start = (*next).max(Instant::now());
+                let jitter = interval.mul_f64(fastrand::f64() / 4.0);
+                *next = start + interval + jitter;
+                start
+            };
+            tokio::time::sleep_until(start.into()).await;
+        }
         let global = self
             .in_flight
             .clone()

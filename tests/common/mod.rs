@@ -62,6 +62,7 @@ impl Route {
 pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -137,6 +138,7 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
         state.received.push(Received {
             path: path.clone(),
             headers: request.headers().clone(),
+            at: std::time::Instant::now(),
         });
         state.routes.get(&path).cloned()
     };
@@ -186,7 +188,9 @@ impl Gleaner {
 
     pub fn write_config(&self, feeds: &str) {
         let config =
-            format!("[storage]\ndatabase = \"g.db\"\n\n[fetch]\ntimeout_secs = 5\n\n{feeds}\n");
+            // Six lines before the feeds (config tests count on it); no
+            // spacing between requests to 127.0.0.1 unless a test asks.
+            format!("[storage]\ndatabase = \"g.db\"\n[fetch]\ntimeout_secs = 5\nper_host_interval_ms = 0\n\n{feeds}\n");
         std::fs::write(self.config_path(), config).unwrap();
     }
 
