@@ -32,6 +32,10 @@ use crate::store::write::{
 /// global and per-host limits still apply).
 const ARTICLES_IN_PARALLEL: usize = 8;
 
+/// At most this many entries of one feed are read per poll (the newest):
+/// a feed of 100,000 entries is an archive dump, not news.
+pub const MAX_ENTRIES_PER_POLL: usize = 1000;
+
 /// An extracted page must have at least this share of the feed content's
 /// words to be preferred over it (SPEC: "extraction weaker than the feed's content").
 const ARTICLE_TO_FEED_MIN_RATIO: f64 = 0.8;
@@ -292,7 +296,15 @@ impl Pipeline {
                 "the feed is broken; parsed it after repairs");
         }
         let repairs = parsed.repairs;
-        let sightings = match self.sightings(feed, parsed.entries).await {
+        let mut entries = parsed.entries;
+        if entries.len() > MAX_ENTRIES_PER_POLL {
+            // Entries are oldest first: keep the newest.
+            let dropped = entries.len() - MAX_ENTRIES_PER_POLL;
+            entries.drain(..dropped);
+            tracing::warn!(feed = %feed.name, url = %feed.url, dropped,
+                "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
+        }
+        let sightings = match self.sightings(feed, entries).await {
             Ok(sightings) => sightings,
             Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
         };
