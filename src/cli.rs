@@ -303,6 +303,8 @@ struct FeedRow {
     /// What the lenient parser had to fix in the last fetched document
     /// (`html-entities`, `truncated`, …); empty for a healthy feed.
     repairs: Vec<String>,
+    /// Where the feed permanently redirects (301/308): put this URL in the config.
+    moved_to: Option<String>,
 }
 
 fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -334,6 +336,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 schedule: feed.schedule.as_str().to_owned(),
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
+                moved_to: status.moved_to,
             }
         })
         .collect();
@@ -345,7 +348,10 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|r| {
             let status = match (r.state.as_deref(), &r.last_error) {
-                (Some("ok"), _) => "ok".to_owned(),
+                (Some("ok"), _) => match &r.moved_to {
+                    Some(to) => format!("ok, moved permanently to {to}"),
+                    None => "ok".to_owned(),
+                },
                 (Some("not_modified"), _) => "not-modified".to_owned(),
                 (Some(state), Some(error)) => format!("{state}: {}", shorten(error, 70)),
                 (Some(state), None) => state.to_owned(),

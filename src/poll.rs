@@ -308,9 +308,14 @@ impl Pipeline {
             Ok(sightings) => sightings,
             Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
         };
+        if let Some(moved) = &body.moved_permanently {
+            tracing::warn!(feed = %feed.name,
+                "{} has moved permanently to {moved}: update the feed's url in the config", feed.url);
+        }
         let outcome = FeedOutcome::Fetched {
             etag: body.etag,
             last_modified: body.last_modified,
+            moved_to: body.moved_permanently.map(String::from),
         };
         self.record_with_repairs(feed, now, outcome, sightings, repairs)
             .await

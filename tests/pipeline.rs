@@ -598,8 +598,12 @@ fn redirects_are_followed_up_to_a_limit() {
     ]
     .concat();
     let gleaner = Gleaner::new(&feeds);
-    gleaner.poll();
+    let output = gleaner.ok(&["poll"]);
     assert_eq!(gleaner.export(&[])[0]["title"], "Moved");
+    // A permanent move is reported, so the operator can update the config.
+    assert_eq!(gleaner.feeds()["moved"]["moved_to"], server.url("/new.xml"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("moved permanently to"), "{stderr}");
     assert_eq!(
         server.requests("/loop.xml").len(),
         11,
@@ -684,4 +688,28 @@ fn requests_to_one_host_are_spaced() {
             "requests {gap:?} apart"
         );
     }
+}
+
+#[test]
+fn a_redirect_from_the_feeds_host_to_a_private_address_is_not_followed() {
+    let server = TestServer::start();
+    // The link is on the feed's own (trusted) host, but redirects to another
+    // host name that resolves to loopback: that hop is refused.
+    let secret = format!("http://localhost:{}/secret", server.addr.port());
+    let mut redirect = Route::new(302, "text/plain", "");
+    redirect.headers.push(("location".into(), secret));
+    server.set("/go", redirect);
+    server.set("/secret", Route::html("<p>internal admin page</p>"));
+    server.set(
+        "/feed.xml",
+        Route::rss(rss("F", &[item("1", "Hop", &server.url("/go"))])),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    assert_eq!(server.requests("/go").len(), 1);
+    assert!(
+        server.requests("/secret").is_empty(),
+        "the redirect was followed"
+    );
+    assert_eq!(gleaner.export(&[])[0]["content_source"], "feed");
 }

@@ -116,6 +116,9 @@ pub struct Body {
     pub content_type: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Set when every redirect on the way was permanent (301/308): the URL
+    /// the operator should put in the config.
+    pub moved_permanently: Option<Url>,
 }
 
 /// Validators remembered from the last response of a feed.
@@ -200,13 +203,14 @@ impl Fetcher {
         if let Some(lm) = validators.last_modified.as_deref().and_then(header_value) {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
-        let (response, _permits) = self.get(url, headers, |_| true).await?;
+        let (response, _permits, moved) = self.get(url, headers, |_| true).await?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(FeedResponse::NotModified);
         }
-        let body = self
+        let mut body = self
             .read_body(response, self.config.max_feed_bytes, "max_feed_bytes")
             .await?;
+        body.moved_permanently = moved;
         Ok(FeedResponse::Fetched(body))
     }
 
@@ -221,7 +225,7 @@ impl Fetcher {
             HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.1"),
         );
         let trusted_host = feed_url.host_str();
-        let (response, _permits) = self
+        let (response, _permits, _) = self
             .get(url, headers, |hop| hop.host_str() == trusted_host)
             .await?;
         if let Some(content_type) = content_type(&response) {
@@ -255,8 +259,9 @@ impl Fetcher {
         url: &Url,
         headers: HeaderMap,
         is_trusted: impl Fn(&Url) -> bool,
-    ) -> Result<(Response, Permits), FetchError> {
+    ) -> Result<(Response, Permits, Option<Url>), FetchError> {
         let mut current = url.clone();
+        let (mut hops, mut all_permanent) = (0, true);
         for _ in 0..=MAX_REDIRECTS {
             let trusted = is_trusted(&current) || self.config.allow_private_networks;
             if !trusted {
@@ -279,11 +284,17 @@ impl Fetcher {
                 .map_err(|e| FetchError::network(&current, e, self.config.timeout))?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                hops += 1;
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
                 current = redirect_target(&current, &response)?;
                 continue;
             }
             if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                return Ok((response, permits));
+                let moved = (hops > 0 && all_permanent).then(|| current.clone());
+                return Ok((response, permits, moved));
             }
             return Err(FetchError::Status {
                 url: current,
@@ -381,6 +392,7 @@ impl Fetcher {
             content_type,
             etag,
             last_modified,
+            moved_permanently: None,
         })
     }
 }

@@ -127,6 +127,11 @@ CREATE TABLE consumers (
 -- fetch of a feed needed; '' for a healthy feed.
 ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';
 "#,
+    r#"
+-- Where the feed's URL permanently redirects (301/308 on every hop) as of
+-- its last successful fetch; NULL when it does not.
+ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+"#,
 ];
 
 /// An open database connection with the schema up to date.
@@ -287,6 +292,7 @@ mod tests {
             outcome: write::FeedOutcome::Fetched {
                 etag: None,
                 last_modified: None,
+                moved_to: None,
             },
             sightings: Vec::new(),
             repairs: vec![

@@ -30,6 +30,8 @@ pub struct FeedStatus {
     /// Names of the repairs its last parsed fetch needed (`feed::Repair::name`);
     /// empty for a healthy feed.
     pub repairs: Vec<String>,
+    /// Where the feed permanently redirects: update the config to it.
+    pub moved_to: Option<String>,
 }
 
 /// Whether an entry is already stored, and how.
@@ -103,7 +105,7 @@ impl Store {
             "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at, f.last_success_at,
                     f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
                     (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
-                    f.repairs
+                    f.repairs, f.moved_to
              FROM feeds f",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -130,6 +132,7 @@ impl Store {
                         .split_whitespace()
                         .map(str::to_owned)
                         .collect(),
+                    moved_to: r.get(12)?,
                 },
             ))
         })?;

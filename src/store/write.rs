@@ -61,6 +61,8 @@ pub enum FeedOutcome {
     Fetched {
         etag: Option<String>,
         last_modified: Option<String>,
+        /// Where the feed permanently redirected to, if it did.
+        moved_to: Option<String>,
     },
     /// A 304: nothing new.
     NotModified,
@@ -165,10 +167,12 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
         FeedOutcome::Fetched {
             etag,
             last_modified,
+            moved_to,
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
-                 consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5
+                 consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5,
+                 moved_to = ?6
              WHERE url = ?1",
             params![
                 poll.feed_url,
@@ -179,7 +183,8 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
                     .iter()
                     .map(|r| r.name())
                     .collect::<Vec<_>>()
-                    .join(" ")
+                    .join(" "),
+                moved_to
             ],
         )?,
         FeedOutcome::NotModified => tx.execute(
