@@ -266,7 +266,7 @@ impl Pipeline {
                     .record(feed, now, FeedOutcome::NotModified, Vec::new())
                     .await;
             }
-            FeedResponse::Fetched(body) => body,
+            FeedResponse::Fetched(body) => *body,
         };
 
         let (bytes, content_type, base) = (body.bytes, body.content_type, body.final_url.clone());

@@ -104,7 +104,7 @@ impl FetchError {
 pub enum FeedResponse {
     /// 304: the validators still match.
     NotModified,
-    Fetched(Body),
+    Fetched(Box<Body>),
 }
 
 /// A fetched body with the headers the later stages need.
@@ -211,7 +211,7 @@ impl Fetcher {
             .read_body(response, self.config.max_feed_bytes, "max_feed_bytes")
             .await?;
         body.moved_permanently = moved;
-        Ok(FeedResponse::Fetched(body))
+        Ok(FeedResponse::Fetched(Box::new(body)))
     }
 
     /// Fetches an article page linked from the feed at `feed_url`. Hops on the
