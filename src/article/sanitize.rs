@@ -186,4 +186,65 @@ mod tests {
             r#"<p>a</p><img src="https://site.example/x.png"><p>b</p>"#
         );
     }
+
+    /// Filter-evasion vectors in the style of OWASP's XSS cheat sheet.
+    #[test]
+    fn xss_filter_evasion_vectors_do_not_survive() {
+        let vectors = [
+            r#"<SCRIPT SRC=http://xss.example/xss.js></SCRIPT>"#,
+            r#"<IMG SRC="javascript:alert('XSS');">"#,
+            r#"<IMG SRC=JaVaScRiPt:alert('XSS')>"#,
+            r#"<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>"#,
+            r#"<IMG SRC="jav&#x09;ascript:alert('XSS');">"#,
+            r#"<a href=" &#14;  javascript:alert('XSS');">x</a>"#,
+            r#"<IMG """><SCRIPT>alert("XSS")</SCRIPT>">"#,
+            r#"<IMG SRC=# onmouseover="alert('xxs')">"#,
+            r#"<img src=x onerror=alert(1)//>"#,
+            r#"<BODY ONLOAD=alert('XSS')>"#,
+            r#"<svg/onload=alert('XSS')>"#,
+            r#"<svg><script>alert(1)</script></svg>"#,
+            r#"<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>"#,
+            r#"<img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=">"#,
+            r#"<BASE HREF="javascript:alert('XSS');//">"#,
+            r#"<META HTTP-EQUIV="refresh" CONTENT="0;url=javascript:alert('XSS');">"#,
+            r#"<DIV STYLE="width: expression(alert('XSS'));">x</DIV>"#,
+            r#"<STYLE>@import'http://xss.example/xss.css';</STYLE>"#,
+            r#"<LINK REL="stylesheet" HREF="javascript:alert('XSS');">"#,
+            r#"<IFRAME SRC="javascript:alert('XSS');"></IFRAME>"#,
+            r#"<OBJECT TYPE="text/x-scriptlet" DATA="http://xss.example/scriptlet.html"></OBJECT>"#,
+            r#"<EMBED SRC="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=">"#,
+            r#"<FORM ACTION="javascript:alert(1)"><INPUT TYPE="submit"></FORM>"#,
+            r#"<TABLE BACKGROUND="javascript:alert('XSS')"><TD>x</TD></TABLE>"#,
+            r#"<noscript><p title="</noscript><img src=x onerror=alert(1)>">"#,
+            r#"<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"#,
+        ];
+        for vector in vectors {
+            let clean = sanitize(vector, &base()).to_ascii_lowercase();
+            for bad in [
+                "<script",
+                "javascript:",
+                "onerror",
+                "onload",
+                "onmouseover",
+                "<svg",
+                "data:",
+                "<base",
+                "<meta",
+                "expression(",
+                "<style",
+                "<link",
+                "<iframe",
+                "<object",
+                "<embed",
+                "<form",
+                "<input",
+                "background=",
+            ] {
+                assert!(
+                    !clean.contains(bad),
+                    "{bad:?} survived in {clean:?} (from {vector})"
+                );
+            }
+        }
+    }
 }

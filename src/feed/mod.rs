@@ -301,10 +301,14 @@ fn convert_entry(entry: model::Entry, base: &Url) -> Entry {
         .find(|n| !n.is_empty())
         .map(str::to_owned);
     Entry {
-        id: entry.id,
+        id: bounded_id(entry.id),
         url,
-        title: entry.title.as_ref().map(text_of).filter(|t| !t.is_empty()),
-        author,
+        title: entry
+            .title
+            .as_ref()
+            .map(|t| clip(text_of(t), MAX_TITLE_CHARS))
+            .filter(|t| !t.is_empty()),
+        author: author.map(|a| clip(a, MAX_AUTHOR_CHARS)),
         published: entry.published,
         updated: entry.updated,
         summary_html: entry
@@ -316,6 +320,32 @@ fn convert_entry(entry: model::Entry, base: &Url) -> Entry {
             .and_then(|c| c.body)
             .filter(|b| !b.trim().is_empty()),
     }
+}
+
+/// Feeds are untrusted input: titles and author names past these lengths are
+/// cut (at a character boundary, with an ellipsis).
+const MAX_TITLE_CHARS: usize = 1000;
+const MAX_AUTHOR_CHARS: usize = 300;
+/// Entry ids longer than this are replaced by a hash of themselves: they are
+/// database keys, and cutting them could make two ids equal.
+const MAX_ID_BYTES: usize = 512;
+
+fn clip(text: String, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+fn bounded_id(id: String) -> String {
+    if id.len() <= MAX_ID_BYTES {
+        return id;
+    }
+    let digest: String = Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{digest}")
 }
 
 /// The entry's web page: the `alternate` link, else the first link without a rel.
@@ -361,6 +391,31 @@ mod mutation_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlong_titles_authors_and_ids_are_bounded() {
+        let long_id = "i".repeat(5000);
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><item><guid>{long_id}</guid><title>{}</title><author>{}</author></item>\
+             <item><guid>{long_id}x</guid><title>t</title></item></channel></rss>",
+            "T".repeat(50_000),
+            "A".repeat(5_000)
+        );
+        let feed = parse(rss.as_bytes(), None, &base()).unwrap();
+        let entry = feed
+            .entries
+            .iter()
+            .find(|e| e.title.as_deref() != Some("t"))
+            .unwrap();
+        assert_eq!(
+            entry.title.as_ref().unwrap().chars().count(),
+            MAX_TITLE_CHARS + 1
+        );
+        assert!(entry.id.starts_with("sha256:") && entry.id.len() < MAX_ID_BYTES);
+        let ids: std::collections::HashSet<&str> =
+            feed.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 2, "hashing keeps distinct ids distinct");
+    }
 
     fn base() -> Url {
         Url::parse("https://news.example/feed.xml").unwrap()
