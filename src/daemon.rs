@@ -45,13 +45,21 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         database = %config.storage.database.display(),
         "gleaner is running"
     );
+    // The watchdog is fed only while the database thread answers: a stuck
+    // writer (or a starved runtime) stops the pings and systemd restarts us.
     let watchdog = sd_notify::watchdog_enabled().map(|interval| {
-        let cancel = cancel.clone();
+        let (cancel, store) = (cancel.clone(), store.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval / 2);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => notify(&[NotifyState::Watchdog]),
+                    _ = tick.tick() => {
+                        let alive = tokio::time::timeout(interval / 4, store.call(|_| Ok(()))).await;
+                        match alive {
+                            Ok(Ok(())) => notify(&[NotifyState::Watchdog]),
+                            _ => tracing::error!("the database thread did not answer within {:?}; not feeding the watchdog", interval / 4),
+                        }
+                    }
                     () = cancel.cancelled() => break,
                 }
             }
