@@ -54,10 +54,7 @@ fn poll_beside_a_good_feed(bad_url: &str) -> (Gleaner, TestServer, Duration) {
     ]
     .concat();
     let gleaner = Gleaner::new(&feeds);
-    let config = std::fs::read_to_string(gleaner.config_path())
-        .unwrap()
-        .replace("timeout_secs = 5", "timeout_secs = 1");
-    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.edit_config("timeout_secs = 5", "timeout_secs = 1");
     let started = Instant::now();
     gleaner.poll();
     let took = started.elapsed();
@@ -213,10 +210,7 @@ fn a_feed_with_100_000_entries_is_capped_to_the_newest() {
         &server.url("/huge.xml"),
         "full_text = false",
     ));
-    let config = std::fs::read_to_string(gleaner.config_path())
-        .unwrap()
-        .replace("[fetch]\n", "[fetch]\nmax_feed_bytes = 50_000_000\n");
-    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.edit_config("[fetch]\n", "[fetch]\nmax_feed_bytes = 50_000_000\n");
     let output = gleaner
         .command()
         .args(["--log-level", "warn", "poll"])

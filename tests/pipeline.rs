@@ -462,10 +462,7 @@ fn an_article_link_to_a_private_address_on_another_host_is_not_fetched() {
 
     // The operator can allow it.
     let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
-    let config = std::fs::read_to_string(gleaner.config_path())
-        .unwrap()
-        .replace("[fetch]\n", "[fetch]\nallow_private_networks = true\n");
-    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.edit_config("[fetch]\n", "[fetch]\nallow_private_networks = true\n");
     gleaner.poll();
     assert_eq!(server.requests("/secret").len(), 1);
 }
@@ -553,10 +550,7 @@ fn gzip_bodies_are_decoded_and_the_cap_applies_to_the_decoded_size() {
     ]
     .concat();
     let gleaner = Gleaner::new(&feeds);
-    let config = std::fs::read_to_string(gleaner.config_path())
-        .unwrap()
-        .replace("[fetch]\n", "[fetch]\nmax_feed_bytes = 1_000_000\n");
-    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.edit_config("[fetch]\n", "[fetch]\nmax_feed_bytes = 1_000_000\n");
     gleaner.poll();
 
     let requests = server.requests("/feed.xml");
@@ -668,13 +662,10 @@ fn requests_to_one_host_are_spaced() {
         );
     }
     let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
-    let config = std::fs::read_to_string(gleaner.config_path())
-        .unwrap()
-        .replace(
-            "per_host_interval_ms = 0",
-            "per_host_interval_ms = 300\nper_host_concurrency = 4",
-        );
-    std::fs::write(gleaner.config_path(), config).unwrap();
+    gleaner.edit_config(
+        "per_host_interval_ms = 0",
+        "per_host_interval_ms = 300\nper_host_concurrency = 4",
+    );
     gleaner.poll();
 
     let mut starts: Vec<std::time::Instant> = server.all_requests().iter().map(|r| r.at).collect();

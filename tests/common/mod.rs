@@ -194,6 +194,13 @@ impl Gleaner {
         std::fs::write(self.config_path(), config).unwrap();
     }
 
+    /// Rewrites the config file: `from` (which must be there) becomes `to`.
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        assert!(config.contains(from), "{from:?} is not in the config");
+        std::fs::write(self.config_path(), config.replace(from, to)).unwrap();
+    }
+
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("gleaner.toml")
     }
