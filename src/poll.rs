@@ -316,9 +316,9 @@ impl Pipeline {
             etag: body.etag,
             last_modified: body.last_modified,
             moved_to: body.moved_permanently.map(String::from),
+            repairs,
         };
-        self.record_with_repairs(feed, now, outcome, sightings, repairs)
-            .await
+        self.record(feed, now, outcome, sightings).await
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -503,18 +503,6 @@ impl Pipeline {
         outcome: FeedOutcome,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
-        self.record_with_repairs(feed, polled_at, outcome, sightings, Vec::new())
-            .await
-    }
-
-    async fn record_with_repairs(
-        &self,
-        feed: &FeedConfig,
-        polled_at: DateTime<Utc>,
-        outcome: FeedOutcome,
-        sightings: Vec<Sighting>,
-        repairs: Vec<feed::Repair>,
-    ) -> ReportOutcome {
         let report = match &outcome {
             FeedOutcome::Fetched { .. } => None,
             FeedOutcome::NotModified => Some(ReportOutcome::NotModified),
@@ -526,7 +514,6 @@ impl Pipeline {
             polled_at,
             outcome,
             sightings,
-            repairs,
         };
         match self.store.call(move |s| s.record_poll(&poll)).await {
             Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),

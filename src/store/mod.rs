@@ -293,12 +293,12 @@ mod tests {
                 etag: None,
                 last_modified: None,
                 moved_to: None,
+                repairs: vec![
+                    crate::feed::Repair::HtmlEntities,
+                    crate::feed::Repair::Truncated,
+                ],
             },
             sightings: Vec::new(),
-            repairs: vec![
-                crate::feed::Repair::HtmlEntities,
-                crate::feed::Repair::Truncated,
-            ],
         };
         store.record_poll(&poll).unwrap();
         assert_eq!(

@@ -63,6 +63,9 @@ pub enum FeedOutcome {
         last_modified: Option<String>,
         /// Where the feed permanently redirected to, if it did.
         moved_to: Option<String>,
+        /// What the lenient parser had to fix (a failed or unmodified poll
+        /// keeps the previous list).
+        repairs: Vec<Repair>,
     },
     /// A 304: nothing new.
     NotModified,
@@ -114,9 +117,6 @@ pub struct PollRecord {
     pub polled_at: DateTime<Utc>,
     pub outcome: FeedOutcome,
     pub sightings: Vec<Sighting>,
-    /// What the lenient parser had to fix (stored only for a fetched feed;
-    /// a failed or unmodified poll keeps the previous list).
-    pub repairs: Vec<Repair>,
 }
 
 /// What a poll changed in the database.
@@ -168,6 +168,7 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
             etag,
             last_modified,
             moved_to,
+            repairs,
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
@@ -179,7 +180,7 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
                 etag,
                 last_modified,
                 now,
-                poll.repairs
+                repairs
                     .iter()
                     .map(|r| r.name())
                     .collect::<Vec<_>>()
