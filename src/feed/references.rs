@@ -88,40 +88,21 @@ fn declares_entities(text: &str) -> bool {
 /// characters they name; `&#X..;` and numeric references to forbidden
 /// characters fixed.
 pub fn decode_html_entities(text: &str) -> Option<String> {
-    if !text.contains('&') || declares_entities(text) {
-        return None;
-    }
-    outside_literals(text, |stretch, out| {
-        let mut changed = false;
-        let mut rest = stretch;
-        while let Some(at) = rest.find('&') {
-            out.push_str(&rest[..at]);
-            rest = &rest[at..];
-            match reference_at(rest) {
-                Reference::Html(c, len) => {
-                    out.push(c);
-                    rest = &rest[len..];
-                    changed = true;
-                }
-                Reference::BadNumber(c, len) => {
-                    if let Some(c) = c {
-                        push_escaped(out, c);
-                    }
-                    rest = &rest[len..];
-                    changed = true;
-                }
-                Reference::Xml(len) => {
-                    out.push_str(&rest[..len]);
-                    rest = &rest[len..];
-                }
-                Reference::Bare => {
-                    out.push('&');
-                    rest = &rest[1..];
-                }
-            }
+    rewrite_references(text, |reference, source, out| match reference {
+        Reference::Html(c, _) => {
+            out.push(c);
+            true
         }
-        out.push_str(rest);
-        changed
+        Reference::BadNumber(c, _) => {
+            if let Some(c) = c {
+                push_escaped(out, c);
+            }
+            true
+        }
+        Reference::Xml(_) | Reference::Bare => {
+            out.push_str(source);
+            false
+        }
     })
 }
 
@@ -137,6 +118,26 @@ fn push_escaped(out: &mut String, c: char) {
 /// An `&` that does not start a reference (`AT&T`, `?a=1&b=2`, `&doesnotexist;`)
 /// becomes `&amp;`.
 pub fn escape_bare_ampersands(text: &str) -> Option<String> {
+    rewrite_references(text, |reference, source, out| match reference {
+        Reference::Bare => {
+            out.push_str("&amp;");
+            true
+        }
+        _ => {
+            out.push_str(source);
+            false
+        }
+    })
+}
+
+/// Copies `text` (outside CDATA and comments) with every `&…` reference
+/// written by `replace`, which gets the reference, its source text, and the
+/// output, and says whether it changed anything. `None` when nothing changed
+/// or the document declares its own entities.
+fn rewrite_references(
+    text: &str,
+    replace: impl Fn(Reference, &str, &mut String) -> bool,
+) -> Option<String> {
     if !text.contains('&') || declares_entities(text) {
         return None;
     }
@@ -146,17 +147,13 @@ pub fn escape_bare_ampersands(text: &str) -> Option<String> {
         while let Some(at) = rest.find('&') {
             out.push_str(&rest[..at]);
             rest = &rest[at..];
-            match reference_at(rest) {
-                Reference::Xml(len) | Reference::Html(_, len) | Reference::BadNumber(_, len) => {
-                    out.push_str(&rest[..len]);
-                    rest = &rest[len..];
-                }
-                Reference::Bare => {
-                    out.push_str("&amp;");
-                    rest = &rest[1..];
-                    changed = true;
-                }
-            }
+            let reference = reference_at(rest);
+            let len = match reference {
+                Reference::Xml(len) | Reference::Html(_, len) | Reference::BadNumber(_, len) => len,
+                Reference::Bare => 1,
+            };
+            changed |= replace(reference, &rest[..len], out);
+            rest = &rest[len..];
         }
         out.push_str(rest);
         changed
