@@ -192,6 +192,15 @@ fn shingles(tokens: &[&str]) -> HashMap<String, usize> {
     bag
 }
 
+/// F1 from precision and recall (0 when both are 0).
+fn harmonic_mean(precision: f64, recall: f64) -> f64 {
+    if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    }
+}
+
 struct PageScore {
     id: String,
     /// `None` when the prediction has no shingle (left out of P).
@@ -228,11 +237,7 @@ impl PageScore {
             id: id.to_owned(),
             precision,
             recall,
-            f1: if p + r > 0.0 {
-                2.0 * p * r / (p + r)
-            } else {
-                0.0
-            },
+            f1: harmonic_mean(p, r),
             exact: truth_tokens == pred_tokens,
             pred_tokens: pred_tokens.len(),
             truth_tokens: truth_tokens.len(),
@@ -263,11 +268,7 @@ impl Total {
         Total {
             precision,
             recall,
-            f1: if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            },
+            f1: harmonic_mean(precision, recall),
             accuracy: scores.iter().filter(|s| s.exact).count() as f64 / scores.len().max(1) as f64,
         }
     }
