@@ -671,11 +671,18 @@ fn requests_to_one_host_are_spaced() {
     let mut starts: Vec<std::time::Instant> = server.all_requests().iter().map(|r| r.at).collect();
     starts.sort();
     assert_eq!(starts.len(), 5, "the feed and four pages");
+    // 300 ms plus up to 25 % jitter between starts. The server notes a
+    // request when it gets to it, which on a loaded machine can be late: the
+    // whole span is exact, each gap is allowed that noise.
+    let span = starts[4] - starts[0];
+    assert!(
+        span >= std::time::Duration::from_millis(4 * 290),
+        "five requests within {span:?}"
+    );
     for pair in starts.windows(2) {
         let gap = pair[1] - pair[0];
-        // 300 ms plus up to 25 % jitter; allow a little timer slack.
         assert!(
-            gap >= std::time::Duration::from_millis(290),
+            gap >= std::time::Duration::from_millis(150),
             "requests {gap:?} apart"
         );
     }
