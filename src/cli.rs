@@ -16,6 +16,7 @@ use crate::article::{self, Combined, SiteRules};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportRequest, Format};
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
+use crate::schedule::FeedSchedule;
 use crate::store::read::FeedStatus;
 use crate::store::{Store, StoreHandle, format_time};
 
@@ -298,7 +299,11 @@ struct FeedRow {
     consecutive_errors: u32,
     articles: u64,
     next_due: Option<String>,
+    /// A cron expression or `adaptive`.
     schedule: String,
+    /// For an adaptive schedule: the interval the feed's rhythm gave at its
+    /// last successful poll.
+    poll_interval_secs: Option<u64>,
     tags: Vec<String>,
     /// What the lenient parser had to fix in the last fetched document
     /// (`html-entities`, `truncated`, …); empty for a healthy feed.
@@ -316,12 +321,19 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|feed| {
             let status: FeedStatus = statuses.remove(feed.url.as_str()).unwrap_or_default();
-            let next_tick = feed.schedule.next_after(now);
-            let next_due = match (next_tick, status.next_attempt_at) {
-                (Some(tick), Some(after)) if after > tick => feed
-                    .schedule
-                    .next_after(after - chrono::Duration::seconds(1)),
-                (tick, _) => tick,
+            let next_due = match &feed.schedule {
+                FeedSchedule::Cron(cron) => match (cron.next_after(now), status.next_attempt_at) {
+                    (Some(tick), Some(after)) if after > tick => {
+                        cron.next_after(after - chrono::Duration::seconds(1))
+                    }
+                    (tick, _) => tick,
+                },
+                // Swept for due feeds every few seconds.
+                FeedSchedule::Adaptive => Some(status.next_attempt_at.map_or(now, |t| t.max(now))),
+            };
+            let poll_interval_secs = match feed.schedule {
+                FeedSchedule::Adaptive => status.poll_interval.map(|d| d.as_secs()),
+                FeedSchedule::Cron(_) => None,
             };
             FeedRow {
                 name: feed.name.clone(),
@@ -334,6 +346,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 articles: status.articles,
                 next_due: next_due.map(format_time),
                 schedule: feed.schedule.as_str().to_owned(),
+                poll_interval_secs,
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
                 moved_to: status.moved_to,

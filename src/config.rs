@@ -1,7 +1,8 @@
 //! The TOML configuration, read once into a checked [`Config`].
 //!
 //! Every later stage trusts what this module hands out: feed URLs are parsed
-//! [`Url`]s, schedules are valid cron expressions, CSS selectors compile.
+//! [`Url`]s, schedules are valid cron expressions (or `adaptive`), CSS
+//! selectors compile.
 //! Problems are collected (not just the first one) and reported as
 //! `PATH:LINE:COL: message`, the position coming from toml's spans.
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use crate::schedule::CronSchedule;
+use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
 
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
@@ -63,7 +64,9 @@ pub struct FetchConfig {
 /// `[schedule]`.
 #[derive(Debug, Clone)]
 pub struct ScheduleConfig {
-    pub default: CronSchedule,
+    pub default: FeedSchedule,
+    /// The bounds of `adaptive` schedules.
+    pub adaptive: AdaptiveBounds,
 }
 
 /// One `[[feeds]]` entry.
@@ -74,7 +77,7 @@ pub struct FeedConfig {
     /// Unique display name; derived from the host when not given.
     pub name: String,
     /// The effective schedule: the feed's own or `[schedule].default`.
-    pub schedule: CronSchedule,
+    pub schedule: FeedSchedule,
     /// Fetch and extract each new entry's page.
     pub full_text: bool,
     /// The article body on this site, when the generic extractor should be bypassed.
@@ -257,6 +260,8 @@ struct RawFetch {
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
     default: Option<Spanned<String>>,
+    adaptive_min: Option<Spanned<String>>,
+    adaptive_max: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,12 +311,13 @@ impl RawConfig {
         let fetch = self.fetch.check(at, &mut problems);
 
         let default_schedule = match &self.schedule.default {
-            Some(s) => CronSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
+            Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
                 problems.push(at.at(s, format!("[schedule].default: {e}")));
                 fallback_schedule()
             }),
             None => fallback_schedule(),
         };
+        let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
         let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
 
@@ -322,6 +328,7 @@ impl RawConfig {
                 fetch,
                 schedule: ScheduleConfig {
                     default: default_schedule,
+                    adaptive,
                 },
                 feeds,
             })
@@ -332,8 +339,44 @@ impl RawConfig {
     }
 }
 
-fn fallback_schedule() -> CronSchedule {
-    CronSchedule::from_str(DEFAULT_SCHEDULE).expect("the built-in default schedule is valid")
+fn fallback_schedule() -> FeedSchedule {
+    FeedSchedule::from_str(DEFAULT_SCHEDULE).expect("the built-in default schedule is valid")
+}
+
+impl RawSchedule {
+    fn adaptive_bounds(&self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> AdaptiveBounds {
+        let defaults = AdaptiveBounds::default();
+        let mut duration = |value: &Option<Spanned<String>>, key: &str, default| match value {
+            Some(v) => match parse_duration(v.get_ref()) {
+                Ok(d) if d.is_zero() => {
+                    problems.push(at.at(v, format!("[schedule].{key} must be longer than zero")));
+                    default
+                }
+                Ok(d) if d > FRESHNESS_CAP => {
+                    problems.push(at.at(
+                        v,
+                        format!("[schedule].{key} must be at most 7d (use a cron schedule for rarer polls)"),
+                    ));
+                    default
+                }
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(at.at(v, format!("[schedule].{key}: {e}")));
+                    default
+                }
+            },
+            None => default,
+        };
+        let min = duration(&self.adaptive_min, "adaptive_min", defaults.min);
+        let max = duration(&self.adaptive_max, "adaptive_max", defaults.max);
+        if let (Some(v), true) = (&self.adaptive_max, max < min) {
+            problems.push(at.at(
+                v,
+                "[schedule].adaptive_max must not be shorter than adaptive_min",
+            ));
+        }
+        AdaptiveBounds { min, max }
+    }
 }
 
 impl RawFetch {
@@ -378,7 +421,7 @@ impl RawFetch {
 
 fn check_feeds(
     raw_feeds: Vec<RawFeed>,
-    default_schedule: &CronSchedule,
+    default_schedule: &FeedSchedule,
     at: &Positions<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<FeedConfig> {
@@ -431,7 +474,7 @@ fn check_feeds(
             .to_owned();
 
         let schedule = match &raw.schedule {
-            Some(s) => CronSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
+            Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
                 problems.push(at.at(s, format!("schedule of feed {feed_label}: {e}")));
                 default_schedule.clone()
             }),
@@ -577,6 +620,43 @@ content_selector = "div[["
                 "{error} should start with {prefix}"
             );
         }
+    }
+
+    #[test]
+    fn adaptive_schedules_and_their_bounds() {
+        let config = load(
+            "[schedule]\ndefault = \"adaptive\"\nadaptive_min = \"5m\"\nadaptive_max = \"12h\"\n\
+             [[feeds]]\nurl = \"https://a.example/feed\"\n\
+             [[feeds]]\nurl = \"https://b.example/feed\"\nschedule = \"0 0 * * * *\"\n",
+        )
+        .unwrap();
+        assert!(matches!(config.feeds[0].schedule, FeedSchedule::Adaptive));
+        assert_eq!(config.feeds[1].schedule.as_str(), "0 0 * * * *");
+        assert_eq!(config.schedule.adaptive.min, Duration::from_secs(300));
+        assert_eq!(config.schedule.adaptive.max, Duration::from_secs(12 * 3600));
+
+        let errors = load(
+            "[schedule]\nadaptive_min = \"2h\"\nadaptive_max = \"1h\"\n[[feeds]]\nurl = \"https://a.example/f\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with(
+                "/etc/gleaner/g.toml:3:16: [schedule].adaptive_max must not be shorter"
+            ),
+            "{errors:?}"
+        );
+        let errors = load("[schedule]\nadaptive_min = \"ten minutes\"\nadaptive_max = \"0s\"\n")
+            .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains("2:16: [schedule].adaptive_min: invalid duration"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].contains("3:16: [schedule].adaptive_max must be longer than zero"),
+            "{errors:?}"
+        );
     }
 
     #[test]

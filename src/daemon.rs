@@ -1,11 +1,14 @@
 //! `gleaner run`: the scheduler, signals and systemd notifications.
 //!
-//! One job per feed is registered with tokio-cron-scheduler; every feed is
-//! also polled once at start-up. All polls run on one [`TaskTracker`] and
+//! Feeds that share a cron expression share one tokio-cron-scheduler job,
+//! whose tick polls them as one pass; adaptive feeds are polled by a repeated
+//! job that sweeps for the ones that are due. Every feed is also polled once
+//! at start-up. All polls run on one [`TaskTracker`] and
 //! observe one [`CancellationToken`], so shutdown is a single path: stop the
 //! scheduler, cancel, wait for in-flight polls (bounded), let the store thread
 //! commit and close.
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, FeedConfig};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
+use crate::schedule::FeedSchedule;
 use crate::store::{Store, StoreHandle};
 
 /// How long shutdown waits for polls in flight before abandoning them.
@@ -146,18 +150,35 @@ impl Schedule {
         let scheduler = JobScheduler::new()
             .await
             .context("starting the scheduler")?;
+        let mut by_cron: BTreeMap<&str, Vec<FeedConfig>> = BTreeMap::new();
+        let mut adaptive = Vec::new();
         for feed in &config.feeds {
-            let feed = Arc::new(feed.clone());
+            match &feed.schedule {
+                FeedSchedule::Cron(cron) => {
+                    by_cron.entry(cron.as_str()).or_default().push(feed.clone())
+                }
+                FeedSchedule::Adaptive => adaptive.push(feed.clone()),
+            }
+        }
+        for (cron, feeds) in by_cron {
+            let count = feeds.len();
+            let feeds = Arc::new(feeds);
             let (pipeline, tracker) = (pipeline.clone(), tracker.clone());
-            let (cron, name) = (feed.schedule.as_str().to_owned(), feed.name.clone());
-            let job = Job::new_async(cron.as_str(), move |_, _| {
-                let (pipeline, feed) = (pipeline.clone(), feed.clone());
+            let job = Job::new_async(cron, move |_, _| {
+                let (pipeline, feeds) = (pipeline.clone(), feeds.clone());
                 tracker.spawn(async move {
-                    pipeline.poll_feed(&feed, PollMode::Scheduled).await;
+                    pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
                 });
                 Box::pin(async {})
             })
-            .with_context(|| format!("scheduling feed {name} ({cron})"))?;
+            .with_context(|| format!("scheduling {count} feeds on {cron:?}"))?;
+            scheduler
+                .add(job)
+                .await
+                .context("adding a job to the scheduler")?;
+        }
+        if !adaptive.is_empty() {
+            let job = sweep_job(adaptive, config, &pipeline, store, tracker)?;
             scheduler
                 .add(job)
                 .await
@@ -179,6 +200,56 @@ impl Schedule {
             tracing::warn!("stopping the scheduler: {error}");
         }
     }
+}
+
+/// The repeated job that polls the adaptive `feeds` that are due. It runs
+/// every tenth of `adaptive_min` (between 1 s and a minute), so a feed is
+/// polled at most that late; a sweep still running makes the next one skip.
+fn sweep_job(
+    feeds: Vec<FeedConfig>,
+    config: &Config,
+    pipeline: &Arc<Pipeline>,
+    store: &StoreHandle,
+    tracker: &TaskTracker,
+) -> anyhow::Result<Job> {
+    let period =
+        (config.schedule.adaptive.min / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let urls: Arc<Vec<String>> =
+        Arc::new(feeds.iter().map(|f| f.url.as_str().to_owned()).collect());
+    let feeds = Arc::new(feeds);
+    let sweeping = Arc::new(tokio::sync::Mutex::new(()));
+    let (pipeline, store, tracker) = (pipeline.clone(), store.clone(), tracker.clone());
+    Job::new_repeated_async(period, move |_, _| {
+        let (pipeline, store, feeds, urls) =
+            (pipeline.clone(), store.clone(), feeds.clone(), urls.clone());
+        let Ok(running) = sweeping.clone().try_lock_owned() else {
+            return Box::pin(async {});
+        };
+        tracker.spawn(async move {
+            let _running = running;
+            let due = match store
+                .call(move |s| s.due_feeds(&urls, chrono::Utc::now()))
+                .await
+            {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::error!("finding the adaptive feeds that are due: {error}");
+                    return;
+                }
+            };
+            let due: HashSet<String> = due.into_iter().collect();
+            let due: Vec<FeedConfig> = feeds
+                .iter()
+                .filter(|f| due.contains(f.url.as_str()))
+                .cloned()
+                .collect();
+            if !due.is_empty() {
+                pipeline.poll_all(&due, PollMode::Scheduled, |_| {}).await;
+            }
+        });
+        Box::pin(async {})
+    })
+    .context("scheduling the adaptive feeds")
 }
 
 fn notify(states: &[NotifyState<'_>]) {

@@ -21,11 +21,12 @@ use crate::article::{self, Extractor, SiteRules, sanitize::sanitize, text::html_
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
-use crate::schedule::error_backoff;
+use crate::schedule::{AdaptiveBounds, FeedSchedule, error_backoff, jitter};
 use crate::store::StoreHandle;
 use crate::store::read::Known;
 use crate::store::write::{
-    ArticleRecord, ContentSource, FeedOutcome, FeedState, PollRecord, PollSummary, Sighting,
+    ArticleRecord, Cadence, ContentSource, FeedOutcome, FeedState, PollRecord, PollSummary,
+    Sighting,
 };
 
 /// How many article pages of one feed are fetched at once (the fetcher's
@@ -149,6 +150,7 @@ pub struct Pipeline {
     locks: FeedLocks,
     cancel: CancellationToken,
     concurrency: usize,
+    adaptive: AdaptiveBounds,
 }
 
 impl Pipeline {
@@ -168,6 +170,7 @@ impl Pipeline {
             locks,
             cancel,
             concurrency: config.fetch.concurrency,
+            adaptive: config.schedule.adaptive,
         })
     }
 
@@ -238,13 +241,16 @@ impl Pipeline {
         };
         let now = Utc::now();
         if let Some(next) = status.next_attempt_at.filter(|t| *t > now) {
-            let rate_limited = status.state.as_deref() == Some("rate_limited");
-            if mode == PollMode::Scheduled || rate_limited {
-                let why = if rate_limited {
-                    "rate-limited"
-                } else {
-                    "backing off after errors"
-                };
+            // A server's Retry-After binds every poll; error back-off and an
+            // adaptive rhythm bind only scheduled ones.
+            let why = match (status.state.as_deref(), mode, &feed.schedule) {
+                (Some("rate_limited"), _, _) => Some("rate-limited"),
+                (_, PollMode::Manual, _) => None,
+                (Some("ok" | "not_modified"), _, FeedSchedule::Adaptive) => Some("not due"),
+                (Some("ok" | "not_modified"), _, FeedSchedule::Cron(_)) => None,
+                _ => Some("backing off after errors"),
+            };
+            if let Some(why) = why {
                 return ReportOutcome::Skipped(format!("{why} until {}", next.to_rfc3339()));
             }
         }
@@ -257,17 +263,18 @@ impl Pipeline {
             Ok(response) => response,
             Err(error) => {
                 let outcome = failure(&error, status.consecutive_errors, now);
-                return self.record(feed, now, outcome, Vec::new()).await;
+                return self.record(feed, now, outcome, None, Vec::new()).await;
             }
         };
         let body = match response {
-            FeedResponse::NotModified => {
+            FeedResponse::NotModified { fresh_for } => {
                 return self
-                    .record(feed, now, FeedOutcome::NotModified, Vec::new())
+                    .record(feed, now, FeedOutcome::NotModified, fresh_for, Vec::new())
                     .await;
             }
             FeedResponse::Fetched(body) => *body,
         };
+        let fresh_for = body.fresh_for;
 
         let (bytes, content_type, base) = (body.bytes, body.content_type, body.final_url.clone());
         let parsed = tokio::task::spawn_blocking(move || {
@@ -278,7 +285,7 @@ impl Pipeline {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(error)) => {
                 let outcome = error_outcome(error.to_string(), status.consecutive_errors, now);
-                return self.record(feed, now, outcome, Vec::new()).await;
+                return self.record(feed, now, outcome, None, Vec::new()).await;
             }
             Err(join) => {
                 let outcome = error_outcome(
@@ -286,7 +293,7 @@ impl Pipeline {
                     status.consecutive_errors,
                     now,
                 );
-                return self.record(feed, now, outcome, Vec::new()).await;
+                return self.record(feed, now, outcome, None, Vec::new()).await;
             }
         };
 
@@ -317,8 +324,9 @@ impl Pipeline {
             last_modified: body.last_modified,
             moved_to: body.moved_permanently.map(String::from),
             repairs,
+            ttl: parsed.ttl,
         };
-        self.record(feed, now, outcome, sightings).await
+        self.record(feed, now, outcome, fresh_for, sightings).await
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -496,11 +504,14 @@ impl Pipeline {
         }
     }
 
+    /// Stores the poll; `fresh_for` is how long the server said the feed's
+    /// response stays fresh.
     async fn record(
         &self,
         feed: &FeedConfig,
         polled_at: DateTime<Utc>,
         outcome: FeedOutcome,
+        fresh_for: Option<std::time::Duration>,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
         let report = match &outcome {
@@ -513,6 +524,13 @@ impl Pipeline {
             feed_name: feed.name.clone(),
             polled_at,
             outcome,
+            cadence: match feed.schedule {
+                FeedSchedule::Cron(_) => Cadence::Cron,
+                FeedSchedule::Adaptive => Cadence::Adaptive {
+                    bounds: self.adaptive,
+                    fresh_for,
+                },
+            },
             sightings,
         };
         match self.store.call(move |s| s.record_poll(&poll)).await {
@@ -533,8 +551,8 @@ fn failure(error: &FetchError, consecutive_errors: u32, now: DateTime<Utc>) -> F
     {
         match *status {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                let until =
-                    retry_after.unwrap_or_else(|| now + error_backoff(consecutive_errors + 1));
+                let until = retry_after
+                    .unwrap_or_else(|| now + jitter(error_backoff(consecutive_errors + 1)));
                 return FeedOutcome::Failed {
                     state: FeedState::RateLimited,
                     error: error.to_string(),
@@ -545,7 +563,7 @@ fn failure(error: &FetchError, consecutive_errors: u32, now: DateTime<Utc>) -> F
                 return FeedOutcome::Failed {
                     state: FeedState::Gone,
                     error: format!("{error} (the feed is gone: remove it from the config)"),
-                    next_attempt: Some(now + error_backoff(u32::MAX)),
+                    next_attempt: Some(now + jitter(error_backoff(u32::MAX))),
                 };
             }
             _ => {}
@@ -558,6 +576,6 @@ fn error_outcome(error: String, consecutive_errors: u32, now: DateTime<Utc>) -> 
     FeedOutcome::Failed {
         state: FeedState::Error,
         error,
-        next_attempt: Some(now + error_backoff(consecutive_errors + 1)),
+        next_attempt: Some(now + jitter(error_backoff(consecutive_errors + 1))),
     }
 }

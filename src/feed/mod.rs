@@ -23,6 +23,7 @@ pub mod references;
 pub mod repair;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use feed_rs::model;
@@ -45,6 +46,8 @@ pub struct ParsedFeed {
     /// What the lenient path had to fix, sorted and without duplicates;
     /// empty for a healthy feed.
     pub repairs: Vec<Repair>,
+    /// RSS `<ttl>`: how long the feed asks to be cached.
+    pub ttl: Option<Duration>,
 }
 
 /// One feed entry, as gleaner uses it.
@@ -289,6 +292,9 @@ fn convert(feed: model::Feed, base: &Url, mut repairs: Vec<Repair>) -> ParsedFee
         title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
         entries,
         repairs,
+        ttl: feed
+            .ttl
+            .map(|minutes| Duration::from_secs(u64::from(minutes) * 60)),
     }
 }
 

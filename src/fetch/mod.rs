@@ -102,8 +102,10 @@ impl FetchError {
 /// A feed response.
 #[derive(Debug)]
 pub enum FeedResponse {
-    /// 304: the validators still match.
-    NotModified,
+    /// 304: the validators still match. `fresh_for` as in [`Body`].
+    NotModified {
+        fresh_for: Option<Duration>,
+    },
     Fetched(Box<Body>),
 }
 
@@ -119,6 +121,9 @@ pub struct Body {
     /// Set when every redirect on the way was permanent (301/308): the URL
     /// the operator should put in the config.
     pub moved_permanently: Option<Url>,
+    /// How long the server says the response stays fresh
+    /// (`Cache-Control: max-age`, else `Expires`).
+    pub fresh_for: Option<Duration>,
 }
 
 /// Validators remembered from the last response of a feed.
@@ -205,7 +210,8 @@ impl Fetcher {
         }
         let (response, _permits, moved) = self.get(url, headers, |_| true).await?;
         if response.status() == StatusCode::NOT_MODIFIED {
-            return Ok(FeedResponse::NotModified);
+            let fresh_for = fresh_for(response.headers(), Utc::now());
+            return Ok(FeedResponse::NotModified { fresh_for });
         }
         let mut body = self
             .read_body(response, self.config.max_feed_bytes, "max_feed_bytes")
@@ -374,6 +380,7 @@ impl Fetcher {
         let content_type = text_header(header::CONTENT_TYPE);
         let etag = text_header(header::ETAG);
         let last_modified = text_header(header::LAST_MODIFIED);
+        let fresh_for = fresh_for(headers, Utc::now());
 
         let mut bytes = Vec::with_capacity(declared.min(limit).min(1 << 20) as usize);
         while let Some(chunk) = response
@@ -393,6 +400,7 @@ impl Fetcher {
             etag,
             last_modified,
             moved_permanently: None,
+            fresh_for,
         })
     }
 }
@@ -440,10 +448,105 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<U
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// How long a response stays fresh by its headers: `Cache-Control: max-age`
+/// wins over `Expires` (RFC 9111); `no-cache`/`no-store` or a date in the past
+/// mean zero; `None` when the server says nothing (or nothing readable).
+pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let directives = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| d.trim().to_ascii_lowercase());
+    let mut max_age = None;
+    for directive in directives {
+        if directive == "no-cache" || directive == "no-store" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            max_age = seconds.trim_matches('"').parse::<u64>().ok().or(max_age);
+        }
+    }
+    if let Some(seconds) = max_age {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = |name| {
+        let text = headers.get(name)?.to_str().ok()?;
+        DateTime::parse_from_rfc2822(text.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let expires = headers.get(header::EXPIRES)?;
+    // An invalid Expires (often "0" or "-1") means already expired.
+    let Some(expires) = date(header::EXPIRES) else {
+        return expires.to_str().ok().map(|_| Duration::ZERO);
+    };
+    let served = date(header::DATE).unwrap_or(now);
+    Some((expires - served).to_std().unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn freshness_from_cache_control_or_expires() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let headers = |pairs: &[(header::HeaderName, &str)]| {
+            let mut h = HeaderMap::new();
+            for (name, value) in pairs {
+                h.append(name, HeaderValue::from_str(value).unwrap());
+            }
+            h
+        };
+        let cc = header::CACHE_CONTROL;
+        let hour = Some(Duration::from_secs(3600));
+        assert_eq!(
+            fresh_for(&headers(&[(cc.clone(), "public, max-age=3600")]), now),
+            hour
+        );
+        assert_eq!(
+            fresh_for(
+                &headers(&[(cc.clone(), "Max-Age=\"3600\", must-revalidate")]),
+                now
+            ),
+            hour
+        );
+        assert_eq!(
+            fresh_for(&headers(&[(cc.clone(), "no-cache")]), now),
+            Some(Duration::ZERO)
+        );
+        // max-age wins over Expires; Expires counts from the response's Date.
+        let expires = (header::EXPIRES, "Thu, 01 Jan 2026 02:00:00 GMT");
+        assert_eq!(
+            fresh_for(
+                &headers(&[(cc.clone(), "max-age=3600"), expires.clone()]),
+                now
+            ),
+            hour
+        );
+        assert_eq!(
+            fresh_for(
+                &headers(&[
+                    expires.clone(),
+                    (header::DATE, "Thu, 01 Jan 2026 01:00:00 GMT")
+                ]),
+                now
+            ),
+            hour
+        );
+        assert_eq!(
+            fresh_for(&headers(&[expires]), now),
+            Some(Duration::from_secs(7200))
+        );
+        assert_eq!(
+            fresh_for(&headers(&[(header::EXPIRES, "0")]), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(fresh_for(&headers(&[(cc, "max-age=soon")]), now), None);
+        assert_eq!(fresh_for(&HeaderMap::new(), now), None);
+    }
 
     #[test]
     fn retry_after_in_seconds_and_as_date() {

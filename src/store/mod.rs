@@ -132,6 +132,12 @@ ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';
 -- its last successful fetch; NULL when it does not.
 ALTER TABLE feeds ADD COLUMN moved_to TEXT;
 "#,
+    r#"
+-- Adaptive schedules: the feed's RSS <ttl> as of its last parsed fetch, and
+-- the interval its publications suggest (NULL for cron-scheduled feeds).
+ALTER TABLE feeds ADD COLUMN ttl_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN poll_interval_secs INTEGER;
+"#,
 ];
 
 /// An open database connection with the schema up to date.
@@ -297,7 +303,9 @@ mod tests {
                     crate::feed::Repair::HtmlEntities,
                     crate::feed::Repair::Truncated,
                 ],
+                ttl: None,
             },
+            cadence: write::Cadence::Cron,
             sightings: Vec::new(),
         };
         store.record_poll(&poll).unwrap();

@@ -1,7 +1,8 @@
 //! Reading: what a poll needs to know before fetching, the `feeds` status, and
 //! the export snapshot with consumer cursors.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params, params_from_iter};
@@ -32,7 +33,16 @@ pub struct FeedStatus {
     pub repairs: Vec<String>,
     /// Where the feed permanently redirects: update the config to it.
     pub moved_to: Option<String>,
+    /// The interval of an adaptive schedule, as of the last successful poll.
+    pub poll_interval: Option<Duration>,
 }
+
+/// The columns of a [`FeedStatus`], read by [`feed_status_row`].
+const FEED_STATUS: &str = "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at,
+        f.last_success_at, f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
+        (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
+        f.repairs, f.moved_to, f.poll_interval_secs
+    FROM feeds f";
 
 /// Whether an entry is already stored, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,47 +106,40 @@ pub struct StoredSource {
 impl Store {
     /// The remembered state of one feed.
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
-        Ok(self.feed_statuses()?.remove(feed_url))
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{FEED_STATUS} WHERE f.url = ?1"))?;
+        let status = stmt
+            .query_row(params![feed_url], feed_status_row)
+            .optional()?;
+        Ok(status.map(|(_, status)| status))
     }
 
     /// The remembered state of every feed that was ever polled, by URL.
     pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at, f.last_success_at,
-                    f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
-                    (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
-                    f.repairs, f.moved_to
-             FROM feeds f",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-                Ok(r.get::<_, Option<String>>(i)?
-                    .as_deref()
-                    .and_then(parse_time))
-            };
-            Ok((
-                r.get::<_, String>(0)?,
-                FeedStatus {
-                    name: r.get(1)?,
-                    etag: r.get(2)?,
-                    last_modified: r.get(3)?,
-                    last_poll_at: time(4)?,
-                    last_success_at: time(5)?,
-                    state: r.get(6)?,
-                    last_error: r.get(7)?,
-                    consecutive_errors: r.get(8)?,
-                    next_attempt_at: time(9)?,
-                    articles: r.get(10)?,
-                    repairs: r
-                        .get::<_, String>(11)?
-                        .split_whitespace()
-                        .map(str::to_owned)
-                        .collect(),
-                    moved_to: r.get(12)?,
-                },
-            ))
-        })?;
+        let mut stmt = self.conn.prepare_cached(FEED_STATUS)?;
+        let rows = stmt.query_map([], feed_status_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Which of `feed_urls` are due at `now`: never polled, or with no
+    /// pending next attempt, or one that has come.
+    pub fn due_feeds(
+        &self,
+        feed_urls: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT url FROM feeds WHERE next_attempt_at > ?1")?;
+        let later: HashSet<String> = stmt
+            .query_map(params![format_time(now)], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(feed_urls
+            .iter()
+            .filter(|url| !later.contains(url.as_str()))
+            .cloned()
+            .collect())
     }
 
     /// Whether `entry_id` of `feed_url` (with link `url`) is already stored.
@@ -289,4 +292,34 @@ impl Store {
         }
         Ok(Ok(snapshot_max))
     }
+}
+
+fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatus)> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .and_then(parse_time))
+    };
+    Ok((
+        r.get(0)?,
+        FeedStatus {
+            name: r.get(1)?,
+            etag: r.get(2)?,
+            last_modified: r.get(3)?,
+            last_poll_at: time(4)?,
+            last_success_at: time(5)?,
+            state: r.get(6)?,
+            last_error: r.get(7)?,
+            consecutive_errors: r.get(8)?,
+            next_attempt_at: time(9)?,
+            articles: r.get(10)?,
+            repairs: r
+                .get::<_, String>(11)?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            moved_to: r.get(12)?,
+            poll_interval: r.get::<_, Option<u64>>(13)?.map(Duration::from_secs),
+        },
+    ))
 }

@@ -1,12 +1,15 @@
 //! Writing one feed poll: feed state and every sighting, in one transaction,
 //! with deduplication resolved at insert time.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use url::Url;
 
 use crate::feed::Repair;
+use crate::schedule::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
 
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
 use super::{Store, StoreError, format_time};
@@ -66,6 +69,8 @@ pub enum FeedOutcome {
         /// What the lenient parser had to fix (a failed or unmodified poll
         /// keeps the previous list).
         repairs: Vec<Repair>,
+        /// The feed's RSS `<ttl>`, kept until the next parsed fetch.
+        ttl: Option<Duration>,
     },
     /// A 304: nothing new.
     NotModified,
@@ -116,7 +121,22 @@ pub struct PollRecord {
     pub feed_name: String,
     pub polled_at: DateTime<Utc>,
     pub outcome: FeedOutcome,
+    pub cadence: Cadence,
     pub sightings: Vec<Sighting>,
+}
+
+/// How the feed's next poll is timed, as far as the store decides it.
+#[derive(Debug, Clone, Copy)]
+pub enum Cadence {
+    /// By its cron schedule: after a success nothing is stored.
+    Cron,
+    /// `schedule = "adaptive"`: after a success the next poll is set from the
+    /// feed's stored publication history, no sooner than the server's
+    /// `fresh_for` or the feed's `<ttl>` allow.
+    Adaptive {
+        bounds: AdaptiveBounds,
+        fresh_for: Option<Duration>,
+    },
 }
 
 /// What a poll changed in the database.
@@ -152,6 +172,10 @@ impl Store {
                 SightingResult::Unchanged => {}
             }
         }
+        let succeeded = !matches!(poll.outcome, FeedOutcome::Failed { .. });
+        if let (Cadence::Adaptive { bounds, fresh_for }, true) = (poll.cadence, succeeded) {
+            schedule_adaptive(&tx, &poll.feed_url, poll.polled_at, bounds, fresh_for)?;
+        }
         tx.commit()?;
         Ok(summary)
     }
@@ -169,11 +193,12 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
             last_modified,
             moved_to,
             repairs,
+            ttl,
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
                  consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5,
-                 moved_to = ?6
+                 moved_to = ?6, ttl_secs = ?7
              WHERE url = ?1",
             params![
                 poll.feed_url,
@@ -185,7 +210,8 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
                     .map(|r| r.name())
                     .collect::<Vec<_>>()
                     .join(" "),
-                moved_to
+                moved_to,
+                ttl.map(|t| t.as_secs())
             ],
         )?,
         FeedOutcome::NotModified => tx.execute(
@@ -212,6 +238,53 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
             ],
         )?,
     };
+    Ok(())
+}
+
+/// Sets the next poll of an adaptive feed that was just polled successfully
+/// (its new entries already inserted).
+fn schedule_adaptive(
+    tx: &Transaction<'_>,
+    feed_url: &str,
+    now: DateTime<Utc>,
+    bounds: AdaptiveBounds,
+    fresh_for: Option<Duration>,
+) -> rusqlite::Result<()> {
+    // When each of the feed's newest articles was published, or first seen
+    // when the feed gave no date.
+    let mut newest = tx.prepare_cached(
+        "SELECT max(coalesce(a.published, s.first_seen))
+         FROM sources s JOIN articles a ON a.seq = s.article_seq
+         WHERE s.feed_url = ?1
+         GROUP BY a.seq ORDER BY 1 DESC LIMIT ?2",
+    )?;
+    let publications: Vec<DateTime<Utc>> = newest
+        .query_map(params![feed_url, ADAPTIVE_HISTORY as i64], |r| {
+            r.get::<_, String>(0)
+        })?
+        .filter_map(|t| t.ok().as_deref().and_then(super::parse_time))
+        .collect();
+    let (ttl, previous): (Option<u64>, Option<u64>) = tx.query_row(
+        "SELECT ttl_secs, poll_interval_secs FROM feeds WHERE url = ?1",
+        params![feed_url],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let floor = fresh_for.max(ttl.map(Duration::from_secs));
+    let interval = adaptive_interval(
+        &publications,
+        now,
+        previous.map(Duration::from_secs),
+        bounds,
+        floor,
+    );
+    let next = chrono::Duration::from_std(interval)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    tx.execute(
+        "UPDATE feeds SET poll_interval_secs = ?2, next_attempt_at = ?3 WHERE url = ?1",
+        params![feed_url, interval.as_secs(), format_time(next)],
+    )?;
     Ok(())
 }
 

@@ -155,11 +155,14 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
             .get("if-none-match")
             .is_some_and(|v| v.as_bytes() == etag.as_bytes());
         if matches {
-            return Response::builder()
+            // A 304 repeats the headers a 200 would carry, but not its body's type.
+            let mut response = Response::builder()
                 .status(StatusCode::NOT_MODIFIED)
-                .header("etag", etag)
-                .body(Body::empty())
-                .unwrap();
+                .header("etag", etag);
+            for (name, value) in route.headers.iter().filter(|(n, _)| n != "content-type") {
+                response = response.header(name, value);
+            }
+            return response.body(Body::empty()).unwrap();
         }
     }
     let mut response = Response::builder().status(route.status);
