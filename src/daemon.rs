@@ -10,8 +10,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sd_notify::NotifyState;
@@ -32,16 +32,20 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.storage.database)?;
     let (store, store_thread) = StoreHandle::spawn(store);
-    let locks = FeedLocks::default();
-    let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
+    let shared = Shared {
+        store: store.clone(),
+        locks: FeedLocks::default(),
+        cancel: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+        heartbeat: Arc::new(Mutex::new(Instant::now())),
+    };
+    let (cancel, tracker) = (shared.cancel.clone(), shared.tracker.clone());
 
     let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
 
-    let mut schedule =
-        Schedule::start(&config, &config.feeds, &store, &locks, &cancel, &tracker).await?;
+    let mut schedule = Schedule::start(&config, &config.feeds, &shared).await?;
     notify(&[NotifyState::Ready]);
     notify_status(&format!("polling {} feeds", config.feeds.len()));
     tracing::info!(
@@ -49,17 +53,22 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         database = %config.storage.database.display(),
         "gleaner is running"
     );
-    // The watchdog is fed only while the database thread answers: a stuck
-    // writer (or a starved runtime) stops the pings and systemd restarts us.
+    // The watchdog is fed only while the scheduler ticks and the database
+    // thread answers: a stuck scheduler or writer (or a starved runtime)
+    // stops the pings and systemd restarts us.
     let watchdog = sd_notify::watchdog_enabled().map(|interval| {
-        let (cancel, store) = (cancel.clone(), store.clone());
+        let (cancel, store, heartbeat) = (cancel.clone(), store.clone(), shared.heartbeat.clone());
+        let stale_after = (interval / 2).max(HEARTBEAT * 3);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval / 2);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
+                        let since_beat = heartbeat.lock().unwrap_or_else(|e| e.into_inner()).elapsed();
                         let alive = tokio::time::timeout(interval / 4, store.call(|_| Ok(()))).await;
                         match alive {
+                            _ if since_beat > stale_after => tracing::error!(
+                                "the scheduler has not ticked for {since_beat:?}; not feeding the watchdog"),
                             Ok(Ok(())) => notify(&[NotifyState::Watchdog]),
                             _ => tracing::error!("the database thread did not answer within {:?}; not feeding the watchdog", interval / 4),
                         }
@@ -90,7 +99,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                             .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
                             .cloned()
                             .collect();
-                        schedule = Schedule::start(&new_config, &added, &store, &locks, &cancel, &tracker).await?;
+                        schedule = Schedule::start(&new_config, &added, &shared).await?;
                         tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
                         notify_status(&format!("polling {} feeds", new_config.feeds.len()));
                         config = new_config;
@@ -119,6 +128,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         watchdog.abort();
     }
     drop(schedule);
+    drop(shared);
     drop(store);
     // The store thread drains its queue and commits before it returns.
     tokio::task::spawn_blocking(move || store_thread.join())
@@ -126,6 +136,19 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         .context("waiting for the database thread")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the scheduler proves it is alive (see the watchdog in [`run`]).
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// What every configuration's jobs share for the daemon's lifetime.
+struct Shared {
+    store: StoreHandle,
+    locks: FeedLocks,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    /// When the scheduler last ran its heartbeat job.
+    heartbeat: Arc<Mutex<Instant>>,
 }
 
 /// The jobs of one configuration.
@@ -138,14 +161,17 @@ impl Schedule {
     async fn start(
         config: &Config,
         first_poll: &[FeedConfig],
-        store: &StoreHandle,
-        locks: &FeedLocks,
-        cancel: &CancellationToken,
-        tracker: &TaskTracker,
+        shared: &Shared,
     ) -> anyhow::Result<Schedule> {
+        let tracker = &shared.tracker;
         let pipeline = Arc::new(
-            Pipeline::new(config, store.clone(), locks.clone(), cancel.clone())
-                .context("starting the HTTP client")?,
+            Pipeline::new(
+                config,
+                shared.store.clone(),
+                shared.locks.clone(),
+                shared.cancel.clone(),
+            )
+            .context("starting the HTTP client")?,
         );
         let scheduler = JobScheduler::new()
             .await
@@ -178,12 +204,22 @@ impl Schedule {
                 .context("adding a job to the scheduler")?;
         }
         if !adaptive.is_empty() {
-            let job = sweep_job(adaptive, config, &pipeline, store, tracker)?;
+            let job = sweep_job(adaptive, config, &pipeline, shared)?;
             scheduler
                 .add(job)
                 .await
                 .context("adding a job to the scheduler")?;
         }
+        let heartbeat = shared.heartbeat.clone();
+        let job = Job::new_repeated_async(HEARTBEAT, move |_, _| {
+            *heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            Box::pin(async {})
+        })
+        .context("scheduling the heartbeat")?;
+        scheduler
+            .add(job)
+            .await
+            .context("adding a job to the scheduler")?;
         scheduler.start().await.context("starting the scheduler")?;
 
         // The first poll of a feed happens now, not at its first tick.
@@ -209,8 +245,7 @@ fn sweep_job(
     feeds: Vec<FeedConfig>,
     config: &Config,
     pipeline: &Arc<Pipeline>,
-    store: &StoreHandle,
-    tracker: &TaskTracker,
+    shared: &Shared,
 ) -> anyhow::Result<Job> {
     let period =
         (config.schedule.adaptive.min / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
@@ -218,7 +253,11 @@ fn sweep_job(
         Arc::new(feeds.iter().map(|f| f.url.as_str().to_owned()).collect());
     let feeds = Arc::new(feeds);
     let sweeping = Arc::new(tokio::sync::Mutex::new(()));
-    let (pipeline, store, tracker) = (pipeline.clone(), store.clone(), tracker.clone());
+    let (pipeline, store, tracker) = (
+        pipeline.clone(),
+        shared.store.clone(),
+        shared.tracker.clone(),
+    );
     Job::new_repeated_async(period, move |_, _| {
         let (pipeline, store, feeds, urls) =
             (pipeline.clone(), store.clone(), feeds.clone(), urls.clone());

@@ -109,6 +109,21 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
         "a bad reload must not stop the daemon"
     );
 
+    // The watchdog keeps being fed (every 200 ms here) while the scheduler
+    // ticks and the database answers, through the reload too, and past the
+    // 3 s after which a silent scheduler would stop the pings.
+    let watching = Instant::now();
+    let mut late_pings = 0;
+    let mut buffer = [0u8; 4096];
+    while watching.elapsed() < Duration::from_millis(3600) {
+        let n = systemd.recv(&mut buffer).expect("watchdog pings");
+        let late = watching.elapsed() > Duration::from_secs(3);
+        if late && String::from_utf8_lossy(&buffer[..n]).contains("WATCHDOG=1") {
+            late_pings += 1;
+        }
+    }
+    assert!(late_pings >= 1, "the watchdog pings stopped");
+
     signal(&child, libc::SIGTERM);
     receive_until("STOPPING=1");
     let status = wait_exit(&mut child, Duration::from_secs(10));
