@@ -6,7 +6,7 @@
 //! Problems are collected (not just the first one) and reported as
 //! `PATH:LINE:COL: message`, the position coming from toml's spans.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -427,21 +427,26 @@ fn check_feeds(
 ) -> Vec<FeedConfig> {
     let mut feeds = Vec::with_capacity(raw_feeds.len());
     let mut seen_urls: HashMap<String, usize> = HashMap::new();
+    // Values are byte offsets of the first use; turned into a line number
+    // only for a message (counting lines for every feed would cost O(n²)).
     let mut explicit_names: HashMap<String, usize> = HashMap::new();
+    let mut derived_names: HashSet<String> = HashSet::new();
 
     for raw in &raw_feeds {
         if let Some(name) = &raw.name {
-            let line = at.at(name, "").line;
             if name.get_ref().trim().is_empty() {
                 problems.push(at.at(name, "feed name must not be empty"));
-            } else if let Some(first) = explicit_names.insert(name.get_ref().clone(), line) {
+            } else if let Some(&first) = explicit_names.get(name.get_ref()) {
                 problems.push(at.at(
                     name,
                     format!(
-                        "duplicate feed name {:?} (first used on line {first}); names must be unique",
-                        name.get_ref()
+                        "duplicate feed name {:?} (first used on line {}); names must be unique",
+                        name.get_ref(),
+                        at.problem(first, "").line
                     ),
                 ));
+            } else {
+                explicit_names.insert(name.get_ref().clone(), name.span().start);
             }
         }
     }
@@ -450,19 +455,20 @@ fn check_feeds(
         // A feed with a bad or duplicate URL is still checked to the end, so
         // that one run reports every problem.
         let url = match parse_feed_url(raw.url.get_ref()) {
-            Ok(url) => {
-                let line = at.at(&raw.url, "").line;
-                match seen_urls.insert(url.as_str().to_owned(), line) {
-                    Some(first) => {
-                        problems.push(at.at(
-                            &raw.url,
-                            format!("duplicate feed URL {url} (first used on line {first})"),
-                        ));
-                        None
-                    }
-                    None => Some(url),
+            Ok(url) => match seen_urls.get(url.as_str()) {
+                Some(&first) => {
+                    let first = at.problem(first, "").line;
+                    problems.push(at.at(
+                        &raw.url,
+                        format!("duplicate feed URL {url} (first used on line {first})"),
+                    ));
+                    None
                 }
-            }
+                None => {
+                    seen_urls.insert(url.as_str().to_owned(), raw.url.span().start);
+                    Some(url)
+                }
+            },
             Err(message) => {
                 problems.push(at.at(&raw.url, message));
                 None
@@ -496,7 +502,7 @@ fn check_feeds(
         };
         let name = match raw.name {
             Some(name) => name.into_inner(),
-            None => derive_name(&url, &explicit_names, &feeds),
+            None => derive_name(&url, &explicit_names, &mut derived_names),
         };
 
         feeds.push(FeedConfig {
@@ -525,21 +531,29 @@ fn parse_feed_url(text: &str) -> Result<Url, String> {
 }
 
 /// A name from the host (`www.` dropped); when that is taken, host and path.
-fn derive_name(url: &Url, explicit: &HashMap<String, usize>, earlier: &[FeedConfig]) -> String {
+/// `derived` holds the names derived so far (a set: configs of 10,000
+/// feeds on one host must not cost a scan per feed).
+fn derive_name(
+    url: &Url,
+    explicit: &HashMap<String, usize>,
+    derived: &mut HashSet<String>,
+) -> String {
     let host = url.host_str().unwrap_or("feed");
     let host = host.strip_prefix("www.").unwrap_or(host);
-    let taken = |n: &str| explicit.contains_key(n) || earlier.iter().any(|f| f.name == n);
-    if !taken(host) {
-        return host.to_owned();
-    }
+    let taken = |n: &str| explicit.contains_key(n) || derived.contains(n);
     let with_path = format!("{host}{}", url.path().trim_end_matches('/'));
-    if !taken(&with_path) {
-        return with_path;
-    }
-    (2..)
-        .map(|n| format!("{with_path}#{n}"))
-        .find(|n| !taken(n))
-        .expect("an unused name exists")
+    let name = if !taken(host) {
+        host.to_owned()
+    } else if !taken(&with_path) {
+        with_path
+    } else {
+        (2..)
+            .map(|n| format!("{with_path}#{n}"))
+            .find(|n| !taken(n))
+            .expect("an unused name exists")
+    };
+    derived.insert(name.clone());
+    name
 }
 
 #[cfg(test)]
