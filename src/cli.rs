@@ -81,6 +81,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search the stored articles' titles and text, best matches first.
+    ///
+    /// Every word must appear, in any order; `word*` matches words starting
+    /// with `word`. Title matches count more than text matches.
+    Search {
+        /// The words to look for.
+        #[arg(required = true, num_args = 1.., value_name = "WORD")]
+        words: Vec<String>,
+        #[arg(long, value_enum, default_value_t = SearchFormat::Table)]
+        format: SearchFormat,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: u64,
+    },
     /// Run the article extractor on a saved HTML page (no network).
     Extract {
         /// The page's address: resolves relative links and picks the rules of a
@@ -93,6 +107,14 @@ pub enum Command {
         #[arg(default_value = "-")]
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchFormat {
+    /// Title, date, feeds, URL and a snippet per match.
+    Table,
+    /// One JSON array of {id, title, url, published, feeds, snippet, score}.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,6 +205,11 @@ fn run_with_config(
             export::export(&mut store, &request)?;
         }
         Command::Feeds { json } => feeds(&config, json)?,
+        Command::Search {
+            words,
+            format,
+            limit,
+        } => search(&config, &words.join(" "), format, limit)?,
         Command::CheckConfig | Command::Extract { .. } => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
@@ -405,6 +432,41 @@ fn shorten(text: &str, max: usize) -> String {
     let mut short: String = text.chars().take(max - 1).collect();
     short.push('…');
     short
+}
+
+fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> anyhow::Result<()> {
+    let store = Store::open(&config.storage.database)?;
+    let hits = store
+        .search(words, limit)
+        .with_context(|| format!("searching for {words:?}"))?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        SearchFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&hits)?)?,
+        SearchFormat::Table => {
+            for (rank, hit) in hits.iter().enumerate() {
+                let date = hit
+                    .published
+                    .as_deref()
+                    .map_or("", |p| p.get(..10).unwrap_or(p));
+                writeln!(
+                    out,
+                    "{:>2}. {}  {}  [{}]",
+                    rank + 1,
+                    hit.title.as_deref().unwrap_or("(untitled)"),
+                    date,
+                    hit.feeds.join(", ")
+                )?;
+                if let Some(url) = &hit.url {
+                    writeln!(out, "    {url}")?;
+                }
+                writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
+            }
+            if hits.is_empty() {
+                writeln!(out, "no article matches {words:?}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {

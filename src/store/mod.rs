@@ -14,6 +14,7 @@
 pub mod handle;
 pub mod keys;
 pub mod read;
+pub mod search;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -137,6 +138,30 @@ ALTER TABLE feeds ADD COLUMN moved_to TEXT;
 -- the interval its publications suggest (NULL for cron-scheduled feeds).
 ALTER TABLE feeds ADD COLUMN ttl_secs INTEGER;
 ALTER TABLE feeds ADD COLUMN poll_interval_secs INTEGER;
+"#,
+    r#"
+-- Full-text search over title and text (gleaner search), kept in step with
+-- articles by triggers; existing articles are indexed once here.
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, content_text,
+    content = 'articles', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, content_text)
+    VALUES (new.seq, new.title, new.content_text);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
+    VALUES ('delete', old.seq, old.title, old.content_text);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, content_text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
+    VALUES ('delete', old.seq, old.title, old.content_text);
+    INSERT INTO articles_fts (rowid, title, content_text)
+    VALUES (new.seq, new.title, new.content_text);
+END;
+INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
 "#,
 ];
 
@@ -313,6 +338,29 @@ mod tests {
             store.feed_statuses().unwrap()["https://a.example/f"].repairs,
             ["html-entities", "truncated"]
         );
+    }
+
+    #[test]
+    fn articles_stored_before_search_existed_are_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute(
+                "INSERT INTO articles (id, title, fetched_at, content_text, content_source)
+                 VALUES ('x', 'Old news', '2026-01-01T00:00:00Z', 'about the harbour', 'feed')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 4).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let hits = store.search("harbour", 10).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].title.as_deref(), Some("Old news"));
     }
 
     #[test]

@@ -1,0 +1,117 @@
+//! `gleaner search`: FTS5 over stored titles and text, ranked with title
+//! matches first, kept in step with updates in place.
+
+mod common;
+
+use common::pages::{Item, rss};
+use common::{Gleaner, Route, TestServer, feed_block};
+
+fn feed(items: &[(&str, &str, &str)]) -> String {
+    let items: Vec<Item<'_>> = items
+        .iter()
+        .map(|(guid, title, text)| Item {
+            guid,
+            title,
+            link: guid,
+            description: text,
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    rss("F", &items)
+}
+
+fn search(gleaner: &Gleaner, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["search", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = gleaner.ok(&all);
+    serde_json::from_slice::<Vec<serde_json::Value>>(&output.stdout).expect("a JSON array")
+}
+
+fn titles(hits: &[serde_json::Value]) -> Vec<&str> {
+    hits.iter().map(|h| h["title"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn search_ranks_title_matches_first_and_follows_updates() {
+    let server = TestServer::start();
+    let filler = "The council met on Thursday and talked for a long time about roads, \
+                  schools, parking and the budget for next year.";
+    let in_text = format!("{filler} The reservoir was mentioned once, near the end.");
+    let twice = format!("{filler} Reservoir levels fell; the reservoir is half empty.");
+    server.set(
+        "/a.xml",
+        Route::rss(feed(&[
+            (
+                "https://news.example/1",
+                "Reservoir opens to swimmers",
+                filler,
+            ),
+            ("https://news.example/2", "Council news", &in_text),
+        ])),
+    );
+    server.set(
+        "/b.xml",
+        Route::rss(feed(&[
+            ("https://other.example/3", "Dry summer", &twice),
+            ("https://other.example/4", "Unrelated story", filler),
+        ])),
+    );
+    let gleaner = Gleaner::new(&format!(
+        "{}{}",
+        feed_block("local", &server.url("/a.xml"), "full_text = false"),
+        feed_block("regional", &server.url("/b.xml"), "full_text = false"),
+    ));
+    gleaner.poll();
+
+    let hits = search(&gleaner, &["reservoir"]);
+    assert_eq!(
+        titles(&hits),
+        ["Reservoir opens to swimmers", "Dry summer", "Council news"],
+        "a title match first, then more mentions before fewer"
+    );
+    assert_eq!(hits[1]["feeds"], serde_json::json!(["regional"]));
+    assert_eq!(hits[1]["url"], "https://other.example/3");
+    let snippet = hits[1]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("[reservoir]"), "{snippet}");
+    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // Every word must appear; a prefix matches; --limit cuts.
+    assert_eq!(
+        titles(&search(&gleaner, &["reservoir", "swimmers"])),
+        ["Reservoir opens to swimmers"]
+    );
+    assert_eq!(search(&gleaner, &["reserv*"]).len(), 3);
+    assert_eq!(search(&gleaner, &["reservoir", "--limit", "1"]).len(), 1);
+    // Query syntax typed by a person never makes the command fail.
+    assert!(search(&gleaner, &["C++", "\"reservoir", "AND", "NEAR("]).is_empty());
+    assert!(search(&gleaner, &["--", "-"]).is_empty());
+
+    // An entry updated in place is found by its new text, not its old one.
+    server.set(
+        "/b.xml",
+        Route::rss(feed(&[
+            (
+                "https://other.example/3",
+                "Dry summer",
+                &format!("{filler} The lake is full again."),
+            ),
+            ("https://other.example/4", "Unrelated story", filler),
+        ])),
+    );
+    gleaner.poll();
+    assert_eq!(
+        titles(&search(&gleaner, &["reservoir"])),
+        ["Reservoir opens to swimmers", "Council news"]
+    );
+    assert_eq!(titles(&search(&gleaner, &["lake"])), ["Dry summer"]);
+
+    // The table names the match, its feed and URL.
+    let table = String::from_utf8(gleaner.ok(&["search", "lake"]).stdout).unwrap();
+    assert!(
+        table.starts_with(" 1. Dry summer  2026-11-23  [regional]"),
+        "{table}"
+    );
+    assert!(table.contains("https://other.example/3"), "{table}");
+    assert!(table.contains("[lake]"), "{table}");
+}
