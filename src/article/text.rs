@@ -121,9 +121,18 @@ impl TextBuilder {
         self.space = false;
     }
 
+    /// The paragraphs, without control characters (a stray bell or NUL in a
+    /// page is noise downstream and not valid in XML).
     fn finish(mut self) -> String {
         self.end_paragraph();
-        self.paragraphs.join("\n\n")
+        let text = self.paragraphs.join("\n\n");
+        if text.contains(|c: char| c.is_control() && c != '\n' && c != '\t') {
+            return text
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+                .collect();
+        }
+        text
     }
 }
 
@@ -197,6 +206,14 @@ mod tests {
         assert_eq!(
             html_to_text("<p>a<script>var x;</script><style>p{}</style> b</p>"),
             "a b"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(
+            html_to_text("<p>bell\u{7} and\u{0} nul</p><pre>a\tb</pre>"),
+            "bell and nul\n\na\tb"
         );
     }
 
