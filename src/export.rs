@@ -1,5 +1,5 @@
-//! `gleaner export`: stored articles as JSON, with exactly-once delivery to
-//! named consumers.
+//! `gleaner export`: stored articles as JSON (an array, lines, or a JSON Feed)
+//! or as an Atom feed, with exactly-once delivery to named consumers.
 //!
 //! The order of operations is what makes delivery exactly-once: read one
 //! snapshot, write the whole output, flush it (fsync and rename for a file),
@@ -22,7 +22,14 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Jsonl,
+    /// A JSON Feed 1.1 document, so a feed reader can subscribe to the full text.
+    Jsonfeed,
+    /// An Atom 1.0 feed (RFC 4287), for the same.
+    Atom,
 }
+
+/// The title of the feed documents gleaner writes.
+const FEED_TITLE: &str = "gleaner: full-text articles";
 
 /// What to export and where.
 #[derive(Debug, Clone, Default)]
@@ -135,32 +142,49 @@ fn write_articles(
         target: target.to_owned(),
         source,
     };
-    if request.format == Format::Json {
-        out.write_all(b"[").map_err(write_error)?;
-    }
+    let encode_error = |id: &str| {
+        let id = id.to_owned();
+        move |source| ExportError::Encode { id, source }
+    };
+    let opening = match request.format {
+        Format::Json => "[".to_owned(),
+        Format::Jsonl => String::new(),
+        Format::Jsonfeed => format!(
+            "{{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": {}, \"items\": [",
+            serde_json::Value::from(FEED_TITLE)
+        ),
+        Format::Atom => atom::opening(FEED_TITLE, Utc::now()),
+    };
+    out.write_all(opening.as_bytes()).map_err(write_error)?;
     let snapshot_max = store.for_each_article(&filter, |article: StoredArticle| {
-        let json = serde_json::to_string(&article).map_err(|source| ExportError::Encode {
-            id: article.id.clone(),
-            source,
-        })?;
+        let item = match request.format {
+            Format::Json | Format::Jsonl => serde_json::to_string(&article),
+            Format::Jsonfeed => serde_json::to_string(&jsonfeed::Item::from(&article)),
+            Format::Atom => Ok(atom::entry(&article)),
+        }
+        .map_err(encode_error(&article.id))?;
         let separator: &[u8] = match (request.format, count) {
-            (Format::Json, 0) => b"\n",
-            (Format::Json, _) => b",\n",
-            (Format::Jsonl, _) => b"",
+            (Format::Json | Format::Jsonfeed, 0) => b"\n",
+            (Format::Json | Format::Jsonfeed, _) => b",\n",
+            (Format::Jsonl | Format::Atom, _) => b"",
         };
         out.write_all(separator).map_err(write_error)?;
-        out.write_all(json.as_bytes()).map_err(write_error)?;
-        if request.format == Format::Jsonl {
+        out.write_all(item.as_bytes()).map_err(write_error)?;
+        if matches!(request.format, Format::Jsonl | Format::Atom) {
             out.write_all(b"\n").map_err(write_error)?;
         }
         count += 1;
         last_seq = article.seq;
         Ok::<(), ExportError>(())
     })??;
-    if request.format == Format::Json {
-        let close: &[u8] = if count == 0 { b"]\n" } else { b"\n]\n" };
-        out.write_all(close).map_err(write_error)?;
-    }
+    let newline = if count == 0 { "" } else { "\n" };
+    let closing = match request.format {
+        Format::Json => format!("{newline}]\n"),
+        Format::Jsonl => String::new(),
+        Format::Jsonfeed => format!("{newline}]}}\n"),
+        Format::Atom => "</feed>\n".to_owned(),
+    };
+    out.write_all(closing.as_bytes()).map_err(write_error)?;
 
     // A limit that cut the output short leaves the rest for next time;
     // otherwise the consumer has seen everything in the snapshot (filters
@@ -172,6 +196,166 @@ fn write_articles(
         _ => None,
     };
     Ok((count, CursorUpdate(update)))
+}
+
+/// JSON Feed 1.1 items (<https://jsonfeed.org/version/1.1>).
+mod jsonfeed {
+    use serde::Serialize;
+
+    use crate::store::read::{StoredArticle, StoredSource};
+
+    #[derive(Serialize)]
+    pub struct Item<'a> {
+        id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<&'a str>,
+        /// The spec requires `content_html` or `content_text`: an article
+        /// with no body gets an empty text.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_html: Option<&'a str>,
+        content_text: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        date_published: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        date_modified: Option<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        authors: Vec<Author<'a>>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        tags: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<&'a str>,
+        /// What JSON Feed has no field for, as its extension mechanism allows.
+        _gleaner: Extension<'a>,
+    }
+
+    #[derive(Serialize)]
+    struct Author<'a> {
+        name: &'a str,
+    }
+
+    #[derive(Serialize)]
+    struct Extension<'a> {
+        content_source: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        canonical_url: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        word_count: Option<u32>,
+        fetched_at: &'a str,
+        sources: &'a [StoredSource],
+    }
+
+    impl<'a> From<&'a StoredArticle> for Item<'a> {
+        fn from(a: &'a StoredArticle) -> Item<'a> {
+            Item {
+                id: &a.id,
+                url: a.url.as_deref(),
+                title: a.title.as_deref(),
+                content_html: a.content_html.as_deref(),
+                content_text: a.content_text.as_deref().unwrap_or(""),
+                summary: a.summary.as_deref(),
+                image: a.image.as_deref(),
+                date_published: a.published.as_deref(),
+                date_modified: a.updated.as_deref(),
+                authors: a
+                    .author
+                    .as_deref()
+                    .map(|name| Author { name })
+                    .into_iter()
+                    .collect(),
+                tags: &a.tags,
+                language: a.language.as_deref(),
+                _gleaner: Extension {
+                    content_source: &a.content_source,
+                    canonical_url: a.canonical_url.as_deref(),
+                    word_count: a.word_count,
+                    fetched_at: &a.fetched_at,
+                    sources: &a.sources,
+                },
+            }
+        }
+    }
+}
+
+/// Atom 1.0 (RFC 4287), written by hand: a handful of elements, each escaped.
+mod atom {
+    use std::fmt::Write;
+
+    use chrono::{DateTime, Utc};
+
+    use crate::store::format_time;
+    use crate::store::read::StoredArticle;
+
+    pub fn opening(title: &str, now: DateTime<Utc>) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
+             <title>{}</title>\n<id>urn:gleaner:export</id>\n<updated>{}</updated>\n\
+             <author><name>gleaner</name></author>\n<generator>gleaner</generator>\n",
+            escape(title),
+            format_time(now)
+        )
+    }
+
+    pub fn entry(a: &StoredArticle) -> String {
+        let mut xml = String::from("<entry>");
+        let mut element = |name: &str, attributes: &str, text: &str| {
+            let _ = write!(xml, "<{name}{attributes}>{}</{name}>", escape(text));
+        };
+        element("id", "", &format!("urn:gleaner:article:{}", a.id));
+        element("title", "", a.title.as_deref().unwrap_or("(untitled)"));
+        // Atom requires `updated`: the last change we know of.
+        let updated = a.updated.as_deref().or(a.published.as_deref());
+        element("updated", "", updated.unwrap_or(&a.fetched_at));
+        if let Some(published) = &a.published {
+            element("published", "", published);
+        }
+        if let Some(author) = &a.author {
+            let _ = write!(xml, "<author><name>{}</name></author>", escape(author));
+        }
+        if let Some(url) = &a.url {
+            let _ = write!(xml, "<link rel=\"alternate\" href=\"{}\"/>", escape(url));
+        }
+        for tag in &a.tags {
+            let _ = write!(xml, "<category term=\"{}\"/>", escape(tag));
+        }
+        if let Some(summary) = &a.summary {
+            let _ = write!(xml, "<summary type=\"text\">{}</summary>", escape(summary));
+        }
+        match (&a.content_html, &a.content_text) {
+            (Some(html), _) => {
+                let _ = write!(xml, "<content type=\"html\">{}</content>", escape(html));
+            }
+            (None, Some(text)) => {
+                let _ = write!(xml, "<content type=\"text\">{}</content>", escape(text));
+            }
+            (None, None) => {}
+        }
+        xml.push_str("</entry>");
+        xml
+    }
+
+    /// Escapes markup and drops the characters XML 1.0 cannot carry at all
+    /// (control characters from a web page must not break the document).
+    fn escape(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\t' | '\n' | '\r' => out.push(c),
+                c if c < ' ' || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
+                c => out.push(c),
+            }
+        }
+        out
+    }
 }
 
 /// Makes a rename durable.
