@@ -173,7 +173,7 @@ fn advice(error: &anyhow::Error) -> Option<&'static str> {
                 }
                 ErrorCode::DiskFull | ErrorCode::SystemIoFailure => Some(ADVICE_SPACE),
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                    Some("another process held the database's write lock too long; try again")
+                    Some("another gleaner process was writing the database; try again")
                 }
                 ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
                     Some("the file is damaged or not a gleaner database; restore it from a backup")
