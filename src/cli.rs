@@ -19,6 +19,9 @@ use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
 use crate::store::read::FeedStatus;
 use crate::store::{Store, StoreError, StoreHandle, format_time};
 
+mod report;
+use report::{ADVICE_SPACE, describe};
+
 /// gleaner: polls RSS, Atom and JSON feeds, extracts each article's full
 /// text, deduplicates into SQLite and exports JSON.
 #[derive(Debug, Parser)]
@@ -138,61 +141,6 @@ pub fn run(cli: Cli) -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct UsageError(String);
-
-/// The error and its causes, each said once (many messages already embed
-/// their cause), then what the operator can do about it when the cause tells.
-fn describe(error: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in error.chain() {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-    }
-    if let Some(advice) = advice(error) {
-        text.push_str(&format!(" ({advice})"));
-    }
-    text
-}
-
-const ADVICE_WRITABLE: &str = "gleaner must be able to write the database file and its folder, where it keeps the -wal and -shm files: check their owner and permissions";
-const ADVICE_SPACE: &str = "check the free space on the disk";
-
-/// What to do about a failed database or file operation, from its cause.
-fn advice(error: &anyhow::Error) -> Option<&'static str> {
-    use rusqlite::ErrorCode;
-    use std::io::ErrorKind;
-    error.chain().find_map(|cause| {
-        if let Some(e) = cause.downcast_ref::<rusqlite::Error>() {
-            return match e.sqlite_error_code()? {
-                ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied => {
-                    Some(ADVICE_WRITABLE)
-                }
-                ErrorCode::DiskFull | ErrorCode::SystemIoFailure => Some(ADVICE_SPACE),
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                    Some("another gleaner process was writing the database; try again")
-                }
-                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
-                    Some("the file is damaged or not a gleaner database; restore it from a backup")
-                }
-                _ => None,
-            };
-        }
-        let e = cause.downcast_ref::<std::io::Error>()?;
-        match e.kind() {
-            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
-                Some("check that this user may write there")
-            }
-            ErrorKind::StorageFull | ErrorKind::FileTooLarge | ErrorKind::QuotaExceeded => {
-                Some(ADVICE_SPACE)
-            }
-            _ => None,
-        }
-    })
-}
 
 fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path)?)
