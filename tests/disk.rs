@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::HashSet;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::pages::{Item, rss};
@@ -205,8 +205,28 @@ fn chown_tree(path: &Path, uid: u32) {
     }
 }
 
-fn unprivileged(gleaner: &Gleaner, args: &[&str]) -> Output {
-    let mut command = gleaner.command();
+/// The gleaner binary where `nobody` may run it: the build folder may be
+/// in root's private home.
+fn binary_for_nobody(dir: &Path) -> PathBuf {
+    let built = Path::new(env!("CARGO_BIN_EXE_gleaner"));
+    let runs = Command::new(built)
+        .arg("--version")
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if runs {
+        return built.to_owned();
+    }
+    let copy = dir.join("gleaner-bin");
+    if std::fs::hard_link(built, &copy).is_err() {
+        std::fs::copy(built, &copy).unwrap();
+    }
+    copy
+}
+
+fn unprivileged(gleaner: &Gleaner, binary: &Path, args: &[&str]) -> Output {
+    let mut command = gleaner.command_of(binary);
     if is_root() {
         command.uid(NOBODY).gid(NOBODY);
     }
@@ -222,11 +242,16 @@ fn set_mode(path: &Path, mode: u32) {
 fn a_read_only_database_is_a_clear_error_and_moves_no_cursor() {
     let server = TestServer::start();
     let gleaner = setup(&server, 5);
-    if is_root() {
-        chown_tree(gleaner.dir.path(), NOBODY);
-    }
+    let binary = match is_root() {
+        true => {
+            let binary = binary_for_nobody(gleaner.dir.path());
+            chown_tree(gleaner.dir.path(), NOBODY);
+            binary
+        }
+        false => PathBuf::from(env!("CARGO_BIN_EXE_gleaner")),
+    };
     let ok = |args: &[&str]| {
-        let output = unprivileged(&gleaner, args);
+        let output = unprivileged(&gleaner, &binary, args);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
         output
     };
@@ -243,7 +268,7 @@ fn a_read_only_database_is_a_clear_error_and_moves_no_cursor() {
         set_mode(&db_path, 0o400);
         set_mode(dir, dir_mode);
 
-        let output = unprivileged(&gleaner, &["poll"]);
+        let output = unprivileged(&gleaner, &binary, &["poll"]);
         assert_fails_with_1(&output, &format!("poll, {case}"));
         let message = stderr(&output);
         assert!(message.contains(&db), "{case}: names the file: {message}");
@@ -253,7 +278,7 @@ fn a_read_only_database_is_a_clear_error_and_moves_no_cursor() {
             "{case}: says what to do: {message}"
         );
 
-        let output = unprivileged(&gleaner, &["export", "--consumer", "c"]);
+        let output = unprivileged(&gleaner, &binary, &["export", "--consumer", "c"]);
         assert_fails_with_1(&output, &format!("export --consumer, {case}"));
         assert!(
             output.stdout.is_empty(),

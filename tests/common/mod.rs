@@ -215,7 +215,12 @@ impl Gleaner {
     }
 
     pub fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gleaner"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_gleaner")))
+    }
+
+    /// [`Gleaner::command`] with the gleaner binary at `binary`.
+    pub fn command_of(&self, binary: &Path) -> Command {
+        let mut command = Command::new(binary);
         command
             .arg("--config")
             .arg(self.config_path())
