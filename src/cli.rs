@@ -14,11 +14,14 @@ use url::Url;
 
 use crate::article::{self, Combined, SiteRules};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
-use crate::export::{self, ExportRequest, Format};
+use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
 use crate::schedule::FeedSchedule;
 use crate::store::read::FeedStatus;
-use crate::store::{Store, StoreHandle, format_time};
+use crate::store::{Store, StoreError, StoreHandle, format_time};
+
+mod report;
+use report::{ADVICE_SPACE, describe};
 
 /// gleaner: polls RSS, Atom and JSON feeds, extracts each article's full
 /// text, deduplicates into SQLite and exports JSON.
@@ -149,7 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
                 return ExitCode::from(2);
             }
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             let usage = error.downcast_ref::<UsageError>().is_some()
                 || error.downcast_ref::<ConfigError>().is_some();
             ExitCode::from(if usage { 2 } else { 1 })
@@ -201,8 +204,18 @@ fn run_with_config(
                 limit,
                 output,
             };
-            let mut store = Store::open(&config.storage.database)?;
-            export::export(&mut store, &request)?;
+            let access = match (&request.consumer, request.peek) {
+                (Some(_), false) => Access::Write,
+                _ => Access::Read,
+            };
+            let mut store = open_store(&config, access)?;
+            export::export(&mut store, &request).map_err(|error| match error {
+                ExportError::Store(_) => anyhow::Error::new(error).context(format!(
+                    "cannot export from the database {}",
+                    store.path().display()
+                )),
+                other => other.into(),
+            })?;
         }
         Command::Feeds { json } => feeds(&config, json)?,
         Command::Search {
@@ -213,6 +226,35 @@ fn run_with_config(
         Command::CheckConfig | Command::Extract { .. } => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a command writes to the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Opens the database; every error names the file.
+fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
+    let path = &config.storage.database;
+    if access == Access::Write {
+        // SQLite would open a read-only file read-only and create its -shm
+        // file read-only too, which then outlives a fix of the file's
+        // permissions: refuse before SQLite touches anything.
+        if let Err(error) = std::fs::OpenOptions::new().write(true).open(path)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(anyhow::Error::new(error)
+                .context(format!("cannot write the database {}", path.display())));
+        }
+    }
+    Store::open(path).map_err(|error| match error {
+        StoreError::Sql(_) | StoreError::WriterGone => {
+            anyhow::Error::new(error).context(format!("cannot open database {}", path.display()))
+        }
+        named => named.into(),
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -256,10 +298,11 @@ fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
             .map(|n| find_feed(config, n).cloned())
             .collect::<anyhow::Result<_>>()?
     };
-    let store = Store::open(&config.storage.database)?;
+    let store = open_store(config, Access::Write)?;
     let runtime = runtime()?;
-    let summary = runtime.block_on(async {
+    let (summary, database_failure) = runtime.block_on(async {
         let (store, store_thread) = StoreHandle::spawn(store);
+        let failures = store.clone();
         let cancel = tokio_util::sync::CancellationToken::new();
         let pipeline = Pipeline::new(config, store, FeedLocks::default(), cancel.clone())
             .context("starting the HTTP client")?;
@@ -293,9 +336,17 @@ fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
         ctrl_c.abort();
         drop(pipeline);
         tokio::task::spawn_blocking(move || store_thread.join()).await?;
-        anyhow::Ok(summary)
+        anyhow::Ok((summary, failures.first_failure()))
     })?;
     println!("poll: {summary}");
+    // A feed's failure is recorded in its state; a database that cannot
+    // record is the operator's problem (exit 1).
+    if let Some(failure) = database_failure {
+        anyhow::bail!(
+            "cannot record the poll in the database {}: {failure}; the feeds not recorded are polled again next time ({ADVICE_SPACE}, and that the database and its folder are writable)",
+            config.storage.database.display()
+        );
+    }
     Ok(())
 }
 
@@ -340,7 +391,7 @@ struct FeedRow {
 }
 
 fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
-    let store = Store::open(&config.storage.database)?;
+    let store = open_store(config, Access::Read)?;
     let mut statuses = store.feed_statuses()?;
     let now = Utc::now();
     let rows: Vec<FeedRow> = config

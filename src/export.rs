@@ -4,7 +4,9 @@
 //! The order of operations is what makes delivery exactly-once: read one
 //! snapshot, write the whole output, flush it (fsync and rename for a file),
 //! and only then advance the consumer's cursor. A crash before the cursor is
-//! stored re-delivers; nothing is ever skipped.
+//! stored re-delivers; nothing is ever skipped. A consumer's export first
+//! shows that its cursor can be stored (a read-only database fails before any
+//! output, not after a complete one).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +56,22 @@ pub enum ExportError {
     Store(#[from] StoreError),
     #[error("cannot write the export to {target}: {source}")]
     Write { target: String, source: io::Error },
+    #[error(
+        "cannot store the cursor of consumer {consumer:?} in the database {}, so nothing was exported: {source}", .database.display()
+    )]
+    CursorUnwritable {
+        consumer: String,
+        database: PathBuf,
+        source: Box<StoreError>,
+    },
+    #[error(
+        "the export is complete, but the cursor of consumer {consumer:?} could not be stored in the database {}, so the next export gives these articles again: {source}", .database.display()
+    )]
+    CursorNotStored {
+        consumer: String,
+        database: PathBuf,
+        source: Box<StoreError>,
+    },
     #[error("cannot encode article {id} as JSON: {source}")]
     Encode {
         id: String,
@@ -63,6 +81,15 @@ pub enum ExportError {
 
 /// Runs an export; returns how many articles were written.
 pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, ExportError> {
+    if let (Some(consumer), false) = (&request.consumer, request.peek) {
+        store
+            .claim_consumer(consumer, Utc::now())
+            .map_err(|source| ExportError::CursorUnwritable {
+                consumer: consumer.clone(),
+                database: store.path().to_owned(),
+                source: Box::new(source),
+            })?;
+    }
     match &request.output {
         Some(path) => {
             let target = path.display().to_string();
@@ -110,9 +137,17 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
 struct CursorUpdate(Option<(String, i64)>);
 
 impl CursorUpdate {
-    fn commit(self, store: &mut Store) -> Result<(), StoreError> {
+    fn commit(self, store: &mut Store) -> Result<(), ExportError> {
         match self.0 {
-            Some((consumer, seq)) => store.advance_cursor(&consumer, seq, Utc::now()),
+            Some((consumer, seq)) => {
+                store
+                    .advance_cursor(&consumer, seq, Utc::now())
+                    .map_err(|source| ExportError::CursorNotStored {
+                        consumer,
+                        database: store.path().to_owned(),
+                        source: Box::new(source),
+                    })
+            }
             None => Ok(()),
         }
     }

@@ -1,11 +1,16 @@
 //! `kill -9` at random moments while the daemon polls 100 feeds that gain
 //! entries between kills: the database stays intact, nothing is stored
 //! twice, every published entry ends up stored once, and a consumer that
-//! exports between the kills receives every article exactly once.
+//! exports between the kills receives every article exactly once, even
+//! though many of its exports are themselves killed in the middle of their
+//! output (to stdout and to `--output`).
 
 mod common;
 
 use std::collections::HashSet;
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -26,14 +31,22 @@ fn publish(server: &TestServer, generation: usize) {
             .rev()
             .map(|e| server.url(&format!("/a/{f}/{e}")))
             .collect();
+        // About 1.5 kB per entry, so that a consumer's batch is several
+        // times a pipe's buffer and its exports can be killed mid-write.
+        // Distinct texts: identical ones would be one article.
+        let texts: Vec<String> = ids
+            .iter()
+            .map(|id| format!("Entry {id}: text from the feed. ").repeat(50))
+            .collect();
         let items: Vec<Item<'_>> = ids
             .iter()
             .zip(&links)
-            .map(|(id, link)| Item {
+            .zip(&texts)
+            .map(|((id, link), text)| Item {
                 guid: id,
                 title: id,
                 link,
-                description: "Entry text from the feed.",
+                description: text,
                 pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
             })
             .collect();
@@ -64,7 +77,9 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
         .collect();
     let gleaner = Gleaner::new(&feeds);
     let mut random = 0x9E37_79B9_7F4A_7C15u64;
-    let mut received: Vec<String> = Vec::new();
+    let mut consumer = Consumer::default();
+    let out_dir = gleaner.dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
 
     for generation in 0..KILLS {
         publish(&server, generation);
@@ -98,18 +113,19 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
         );
         drop(db);
 
-        let batch = gleaner.export(&["--consumer", "archive", "--format", "jsonl"]);
-        received.extend(batch.iter().map(|a| a["id"].as_str().unwrap().to_owned()));
+        // Every other time, when two batches have piled up (so that each
+        // export has a lot to write), to stdout or to a file.
+        match generation % 4 {
+            1 => consumer.take_new_articles(&gleaner, None, &mut random),
+            3 => consumer.take_new_articles(&gleaner, Some(&out_dir), &mut random),
+            _ => {}
+        }
     }
 
     // A last, uninterrupted poll stores whatever the kills cut short.
     gleaner.poll();
-    received.extend(
-        gleaner
-            .export(&["--consumer", "archive", "--format", "jsonl"])
-            .iter()
-            .map(|a| a["id"].as_str().unwrap().to_owned()),
-    );
+    consumer.accept(&gleaner.export(&["--consumer", "archive", "--format", "jsonl"]));
+    let received = consumer.received;
 
     let published = FEEDS * KILLS;
     let stored: i64 = gleaner
@@ -127,4 +143,331 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
         "the consumer got an article twice"
     );
     assert_eq!(received.len(), published, "the consumer missed articles");
+    // The test means something only if kills landed in the middle of output.
+    assert!(
+        consumer.killed_mid_write_stdout >= 3 && consumer.killed_mid_write_file >= 3,
+        "too few exports were killed mid-write: {} to stdout, {} to a file",
+        consumer.killed_mid_write_stdout,
+        consumer.killed_mid_write_file
+    );
+}
+
+/// A consumer that takes a batch only from an export that exited 0, as a
+/// script would; some of its exports are SIGKILLed at a random point of
+/// their output.
+#[derive(Default)]
+struct Consumer {
+    received: Vec<String>,
+    killed_mid_write_stdout: usize,
+    killed_mid_write_file: usize,
+}
+
+const EXPORT: [&str; 5] = ["export", "--consumer", "archive", "--format", "jsonl"];
+
+/// How an export the consumer ran ended.
+enum Ended {
+    /// Exit 0: the output is the batch.
+    Delivered(Vec<u8>),
+    /// SIGKILLed after writing this many bytes (to stdout or to its
+    /// temporary file) before its output was complete and in place.
+    Killed { written: usize },
+}
+
+impl Consumer {
+    fn accept(&mut self, batch: &[serde_json::Value]) {
+        self.received
+            .extend(batch.iter().map(|a| a["id"].as_str().unwrap().to_owned()));
+    }
+
+    /// Up to four tries, to stdout or into `out_dir`, each likely to be
+    /// killed mid-write; what is not delivered now is left for the next call.
+    fn take_new_articles(&mut self, gleaner: &Gleaner, out_dir: Option<&Path>, random: &mut u64) {
+        // The daemon is not running: the complete output is known in advance.
+        let mut peek = EXPORT.to_vec();
+        peek.push("--peek");
+        let expected = gleaner.ok(&peek).stdout;
+        for _ in 0..4 {
+            // Anywhere in the output (a fifth of these tries run to the
+            // end), or, to stdout, in its last 16 kB, where the cursor is
+            // about to move.
+            let near_end = out_dir.is_none() && next_random(random).is_multiple_of(2);
+            let budget = match (expected.len(), near_end) {
+                (0, _) => usize::MAX,
+                (len, false) => (next_random(random) as usize) % (len * 5 / 4),
+                (len, true) => len - 1 - (next_random(random) as usize) % len.min(16 * 1024),
+            };
+            let ended = match out_dir {
+                Some(out_dir) => export_to_file_until(gleaner, out_dir, budget, &expected),
+                None => export_to_stdout_until(gleaner, budget, &expected),
+            };
+            match ended {
+                Ended::Delivered(output) => {
+                    assert!(
+                        output == expected,
+                        "the delivered batch ({} bytes) is not the peeked one ({} bytes): did a killed export move the cursor?",
+                        output.len(),
+                        expected.len()
+                    );
+                    let batch: Vec<serde_json::Value> = String::from_utf8(output)
+                        .unwrap()
+                        .lines()
+                        .map(|l| serde_json::from_str(l).unwrap())
+                        .collect();
+                    self.accept(&batch);
+                    return;
+                }
+                Ended::Killed { written } => {
+                    let mid_write = written > 0 && written < expected.len();
+                    match out_dir {
+                        Some(_) => self.killed_mid_write_file += usize::from(mid_write),
+                        None => self.killed_mid_write_stdout += usize::from(mid_write),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the consumer's export to stdout and reads `budget` bytes of it;
+/// if it has not written its whole output by then, SIGKILLs it.
+fn export_to_stdout_until(gleaner: &Gleaner, budget: usize, expected: &[u8]) -> Ended {
+    let (mut process, mut child) = Process::spawn(
+        gleaner
+            .command()
+            .args(EXPORT)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut stdout = child.stdout.take().unwrap();
+    // A small pipe, so that where the reader stops is where the writer
+    // blocks, give or take 4 kB. (Should the export have filled more than
+    // that already, the pipe keeps its size; the test holds either way.)
+    // SAFETY: fcntl on a pipe we own.
+    unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
+    let mut got = Vec::new();
+    let mut buffer = vec![0u8; 16 * 1024];
+    while got.len() < budget {
+        let want = buffer.len().min(budget - got.len());
+        match stdout.read(&mut buffer[..want]).unwrap() {
+            0 => break,
+            n => got.extend_from_slice(&buffer[..n]),
+        }
+    }
+    // Frozen, it can tell us whether its output is complete: all it wrote
+    // is in the pipe. Only then may it have stored its cursor.
+    let running = process.stop();
+    if running {
+        set_nonblocking(&stdout, true);
+        loop {
+            match stdout.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            expected.starts_with(&got),
+            "the output so far is the peeked one"
+        );
+        if got.len() < expected.len() {
+            process.kill();
+            return Ended::Killed { written: got.len() };
+        }
+        set_nonblocking(&stdout, false);
+        process.signal(libc::SIGCONT);
+    }
+    stdout.read_to_end(&mut got).unwrap();
+    if running {
+        assert_eq!(process.wait(), Exit::Code(0));
+    }
+    Ended::Delivered(got)
+}
+
+/// Runs the consumer's export to a file and SIGKILLs it once the file it
+/// writes has `budget` bytes, unless it has already put the whole file in
+/// place; the destination is never partial.
+fn export_to_file_until(
+    gleaner: &Gleaner,
+    out_dir: &Path,
+    budget: usize,
+    expected: &[u8],
+) -> Ended {
+    let target = out_dir.join("batch.jsonl");
+    let (mut process, _child) = Process::spawn(
+        gleaner
+            .command()
+            .args(EXPORT)
+            .arg("--output")
+            .arg(&target)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let largest_file = || {
+        std::fs::read_dir(out_dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len() as usize)
+            .max()
+    };
+    // Watch the file it writes (the first to appear) until it has `budget` bytes.
+    let mut written_file = None;
+    let stopped = loop {
+        if let Some(exit) = process.try_wait() {
+            assert_eq!(exit, Exit::Code(0));
+            break false;
+        }
+        if written_file.is_none() {
+            written_file = std::fs::read_dir(out_dir)
+                .unwrap()
+                .next()
+                .map(|e| e.unwrap().path());
+        }
+        let size = written_file
+            .as_ref()
+            .and_then(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len() as usize);
+        if size.is_some_and(|size| size >= budget) || (size.is_none() && written_file.is_some()) {
+            break process.stop();
+        }
+        std::thread::yield_now();
+    };
+    if stopped && !target.exists() {
+        let written = largest_file().unwrap_or(0);
+        process.kill();
+        assert!(
+            !target.exists(),
+            "a killed export left a file at the destination"
+        );
+        // What it leaves is its hidden temporary file, which the consumer
+        // may delete.
+        for entry in std::fs::read_dir(out_dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            assert!(name.starts_with(".gleaner-export-"), "{name}");
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+        return Ended::Killed { written };
+    }
+    if stopped {
+        let in_place = std::fs::read(&target).unwrap();
+        assert!(
+            in_place == expected,
+            "the destination has {} bytes of {}: it must only ever be the complete output",
+            in_place.len(),
+            expected.len()
+        );
+        process.signal(libc::SIGCONT);
+        assert_eq!(process.wait(), Exit::Code(0));
+    }
+    let output = std::fs::read(&target).unwrap();
+    std::fs::remove_file(&target).unwrap();
+    Ended::Delivered(output)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Exit {
+    Code(i32),
+    Killed,
+    Other(i32),
+}
+
+fn exit_of(status: i32) -> Exit {
+    if libc::WIFEXITED(status) {
+        Exit::Code(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL {
+        Exit::Killed
+    } else {
+        Exit::Other(status)
+    }
+}
+
+/// A child we wait for with waitpid (which can see it stop); SIGKILLed
+/// and reaped should the test panic while it runs or is stopped.
+struct Process {
+    pid: libc::pid_t,
+    reaped: bool,
+}
+
+impl Process {
+    #[allow(
+        clippy::zombie_processes,
+        reason = "reaped by Process::wait or its Drop"
+    )]
+    fn spawn(command: &mut std::process::Command) -> (Process, std::process::Child) {
+        let child = command.spawn().unwrap();
+        let process = Process {
+            pid: child.id() as libc::pid_t,
+            reaped: false,
+        };
+        (process, child)
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: our child, not yet reaped.
+        assert_eq!(unsafe { libc::kill(self.pid, signal) }, 0);
+    }
+
+    fn waitpid(&mut self, options: libc::c_int) -> Option<i32> {
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        match unsafe { libc::waitpid(self.pid, &mut status, options) } {
+            0 => None,
+            waited => {
+                assert_eq!(waited, self.pid, "{}", std::io::Error::last_os_error());
+                self.reaped = !libc::WIFSTOPPED(status);
+                Some(status)
+            }
+        }
+    }
+
+    /// Stops it; false when it had ended already (then it has exited 0).
+    fn stop(&mut self) -> bool {
+        self.signal(libc::SIGSTOP);
+        let status = self.waitpid(libc::WUNTRACED).unwrap();
+        if libc::WIFSTOPPED(status) {
+            return true;
+        }
+        assert_eq!(exit_of(status), Exit::Code(0));
+        false
+    }
+
+    fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        assert_eq!(self.wait(), Exit::Killed);
+    }
+
+    fn wait(&mut self) -> Exit {
+        exit_of(self.waitpid(0).unwrap())
+    }
+
+    fn try_wait(&mut self) -> Option<Exit> {
+        self.waitpid(libc::WNOHANG).map(exit_of)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.reaped {
+            // SAFETY: our child, not yet reaped.
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            }
+        }
+    }
+}
+
+fn set_nonblocking(pipe: &impl AsRawFd, on: bool) {
+    let fd = pipe.as_raw_fd();
+    // SAFETY: fcntl on a pipe we own.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        let flags = if on {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        assert_eq!(libc::fcntl(fd, libc::F_SETFL, flags), 0);
+    }
 }

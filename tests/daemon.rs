@@ -1,5 +1,6 @@
-//! `gleaner run`: the first poll at start-up, SIGHUP with a bad config, and
-//! SIGTERM in the middle of a poll leaving a consistent database.
+//! `gleaner run`: the first poll at start-up, SIGHUP with a bad config,
+//! SIGTERM in the middle of a poll leaving a consistent database, and
+//! exports running in a tight loop beside it.
 
 mod common;
 
@@ -31,9 +32,16 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
 }
 
 fn items(server: &TestServer, n: usize) -> String {
-    let links: Vec<String> = (0..n).map(|i| server.url(&format!("/story/{i}"))).collect();
-    let ids: Vec<String> = (0..n).map(|i| format!("id-{i}")).collect();
-    let titles: Vec<String> = (0..n).map(|i| format!("Story {i}")).collect();
+    feed_of(server, "", n)
+}
+
+/// A feed of `n` stories whose links, ids and titles start with `prefix`.
+fn feed_of(server: &TestServer, prefix: &str, n: usize) -> String {
+    let links: Vec<String> = (0..n)
+        .map(|i| server.url(&format!("/story/{prefix}{i}")))
+        .collect();
+    let ids: Vec<String> = (0..n).map(|i| format!("id-{prefix}{i}")).collect();
+    let titles: Vec<String> = (0..n).map(|i| format!("Story {prefix}{i}")).collect();
     let items: Vec<Item<'_>> = (0..n)
         .map(|i| Item {
             guid: &ids[i],
@@ -253,4 +261,136 @@ fn a_reload_polls_added_feeds_and_ticks_never_overlap_a_running_poll() {
     );
     signal(&child, libc::SIGTERM);
     assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}
+
+/// What one `gleaner export` printed, parsed: ids, in order.
+fn parse_export(stdout: &[u8], jsonl: bool) -> Vec<String> {
+    let text = std::str::from_utf8(stdout).expect("export is UTF-8");
+    let articles: Vec<serde_json::Value> = if jsonl {
+        assert!(text.is_empty() || text.ends_with('\n'), "a cut line");
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    } else {
+        let value: serde_json::Value =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("not one JSON array ({e})"));
+        value.as_array().expect("one JSON array").clone()
+    };
+    articles
+        .iter()
+        .map(|a| a["id"].as_str().expect("every object has an id").to_owned())
+        .collect()
+}
+
+#[test]
+fn exports_in_a_tight_loop_beside_the_daemon_see_no_lock_and_miss_nothing() {
+    const FEEDS: usize = 20;
+    let server = TestServer::start();
+    let publish = |n: usize| {
+        for f in 0..FEEDS {
+            server.set(
+                &format!("/f{f}.xml"),
+                Route::rss(feed_of(&server, &format!("f{f}-"), n)),
+            );
+        }
+    };
+    publish(1);
+    let feeds: String = (0..FEEDS)
+        .map(|f| {
+            feed_block(
+                &format!("f{f}"),
+                &server.url(&format!("/f{f}.xml")),
+                "schedule = \"* * * * * *\"\nfull_text = false",
+            )
+        })
+        .collect();
+    let gleaner = Gleaner::new(&feeds);
+    let log = gleaner.dir.path().join("daemon.log");
+    let mut daemon = gleaner
+        .command()
+        .arg("run")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+
+    // For four seconds the feeds grow while the daemon polls them every
+    // second, and exports of every kind run back to back.
+    let kinds: [&[&str]; 4] = [
+        &["--format", "jsonl", "--consumer", "loop"],
+        &["--format", "json", "--consumer", "loop"],
+        &["--format", "jsonl", "--consumer", "loop", "--peek"],
+        &["--format", "json"],
+    ];
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut received: Vec<String> = Vec::new();
+    let (mut runs, mut batches) = (0, 0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut n = 1;
+            while Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(200));
+                n += 1;
+                publish(n);
+            }
+        });
+        while Instant::now() < deadline {
+            let args = kinds[runs % kinds.len()];
+            runs += 1;
+            let output = gleaner.command().arg("export").args(args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr).to_lowercase();
+            assert!(output.status.success(), "{args:?}: {stderr}");
+            assert!(
+                !stderr.contains("locked") && !stderr.contains("busy"),
+                "{args:?}: {stderr}"
+            );
+            let ids = parse_export(&output.stdout, args[1] == "jsonl");
+            if args.contains(&"--consumer") && !args.contains(&"--peek") {
+                batches += usize::from(!ids.is_empty());
+                received.extend(ids);
+            }
+        }
+    });
+    signal(&daemon, libc::SIGTERM);
+    let status = wait_exit(&mut daemon, Duration::from_secs(10));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status}: {log}");
+    assert!(
+        !log.to_lowercase().contains("locked"),
+        "the daemon met a lock: {log}"
+    );
+
+    received.extend(
+        gleaner
+            .export(&["--consumer", "loop", "--format", "jsonl"])
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned()),
+    );
+    let stored: Vec<String> = gleaner
+        .export(&["--format", "jsonl"])
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    let unique: std::collections::HashSet<&String> = received.iter().collect();
+    assert_eq!(
+        unique.len(),
+        received.len(),
+        "the consumer got an article twice"
+    );
+    let missed = stored.iter().filter(|id| !unique.contains(id)).count();
+    assert_eq!(
+        missed,
+        0,
+        "the consumer missed {missed} of {}",
+        stored.len()
+    );
+    assert!(received == stored, "the consumer got them out of order");
+    assert!(
+        stored.len() >= FEEDS * 10,
+        "the daemon stored {}",
+        stored.len()
+    );
+    assert!(
+        runs >= 20 && batches >= 3,
+        "{runs} exports, {batches} non-empty batches: too few to mean much"
+    );
 }

@@ -232,3 +232,178 @@ fn a_feed_with_100_000_entries_is_capped_to_the_newest() {
     );
     assert_eq!(articles[0]["title"], "Entry 99000");
 }
+
+/// A gzip body of `mebibytes` MiB of zeros (about 1 kB compressed per MiB),
+/// built without compressing them all: after a full flush the compressor
+/// starts afresh, so every MiB of zeros is the same deflate block.
+fn gzip_bomb(mebibytes: usize) -> Vec<u8> {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+    let chunk = vec![0u8; 1 << 20];
+    let mut deflate = Compress::new(Compression::best(), false);
+    let mut block = |input: &[u8], flush| {
+        let mut out = Vec::with_capacity(1 << 16);
+        let before = deflate.total_in();
+        deflate.compress_vec(input, &mut out, flush).unwrap();
+        assert_eq!(deflate.total_in() - before, input.len() as u64);
+        out
+    };
+    let first = block(&chunk, FlushCompress::Full);
+    let next = block(&chunk, FlushCompress::Full);
+    assert_eq!(next, block(&chunk, FlushCompress::Full), "blocks repeat");
+    let end = block(&[], FlushCompress::Finish);
+
+    let mut one = Crc::new();
+    one.update(&chunk);
+    let mut crc = Crc::new();
+    for _ in 0..mebibytes {
+        crc.combine(&one);
+    }
+    let mut body = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    body.extend_from_slice(&first);
+    for _ in 1..mebibytes {
+        body.extend_from_slice(&next);
+    }
+    body.extend_from_slice(&end);
+    body.extend_from_slice(&crc.sum().to_le_bytes());
+    body.extend_from_slice(&((mebibytes << 20) as u32).to_le_bytes());
+    body
+}
+
+fn gzipped(mut route: Route) -> Route {
+    route
+        .headers
+        .push(("content-encoding".into(), "gzip".into()));
+    route
+}
+
+/// Runs `command` to its end; its output and its peak resident memory in bytes.
+#[allow(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which gives its rusage"
+)]
+fn run_measuring_memory(
+    mut command: std::process::Command,
+    dir: &std::path::Path,
+) -> (std::process::ExitStatus, String, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let stderr_path = dir.join("stderr.txt");
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 fills it in for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(waited, child.id() as libc::pid_t);
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    // ru_maxrss is in kilobytes on Linux.
+    let peak = usage.ru_maxrss as u64 * 1024;
+    (std::process::ExitStatus::from_raw(status), stderr, peak)
+}
+
+#[test]
+fn a_gzip_bomb_is_cut_at_the_cap_and_memory_stays_flat() {
+    const DECODED: usize = 1024; // MiB: 1 GiB of zeros
+    let bomb = gzip_bomb(DECODED);
+    assert!(bomb.len() < 2_000_000, "{} bytes", bomb.len());
+    {
+        // It is what it claims: zeros, far more than the cap.
+        let mut start = Vec::new();
+        flate2::read::GzDecoder::new(&bomb[..])
+            .take(6_000_000)
+            .read_to_end(&mut start)
+            .unwrap();
+        assert!(start.len() == 6_000_000 && start.iter().all(|b| *b == 0));
+    }
+    let server = TestServer::start();
+    server.set("/bomb.xml", gzipped(Route::rss(bomb.clone())));
+    server.set("/bomb.html", gzipped(Route::html(bomb)));
+    // A good feed whose article page is the bomb: the feed's text is kept.
+    server.set(
+        "/good.xml",
+        Route::rss(rss("G", &[item("g1", &server.url("/bomb.html"))])),
+    );
+    let feeds = [
+        feed_block("good", &server.url("/good.xml"), ""),
+        feed_block("bomb", &server.url("/bomb.xml"), ""),
+    ]
+    .concat();
+    let gleaner = Gleaner::new(&feeds);
+    let mut poll = gleaner.command();
+    poll.arg("poll");
+    let (status, log, peak) = run_measuring_memory(poll, gleaner.dir.path());
+    assert!(status.success(), "{status}: {log}");
+
+    // The default caps are 5 MB; the decoded gigabyte never was in memory.
+    assert!(
+        peak < 300 << 20,
+        "peak memory {} MiB for a {DECODED} MiB bomb",
+        peak >> 20
+    );
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["bomb"]["state"], "error");
+    let error = feeds["bomb"]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains(&server.url("/bomb.xml"))
+            && error.contains("larger than the limit of 5000000 bytes"),
+        "{error}"
+    );
+    let page_refused = log.lines().any(|l| {
+        l.contains(&server.url("/bomb.html")) && l.contains("larger than the limit of 5000000")
+    });
+    assert!(page_refused, "the page's refusal is logged: {log}");
+    let articles = gleaner.export(&["--feed", "good"]);
+    assert_eq!(articles.len(), 1);
+    assert_eq!(articles[0]["content_source"], "feed");
+    assert_eq!(articles[0]["content_text"], "The feed's own text.");
+}
+
+fn redirect(to: &str) -> Route {
+    let mut route = Route::new(302, "text/plain", "");
+    route.headers.push(("location".into(), to.into()));
+    route
+}
+
+#[test]
+fn redirect_loops_between_two_urls_end_at_the_limit() {
+    let server = TestServer::start();
+    server.set("/a.xml", redirect("/b.xml"));
+    server.set("/b.xml", redirect(&server.url("/a.xml")));
+    // The good feed's article page loops too: its text comes from the feed.
+    server.set("/p1", redirect("/p2"));
+    server.set("/p2", redirect("/p1"));
+    server.set(
+        "/good.xml",
+        Route::rss(rss("G", &[item("g1", &server.url("/p1"))])),
+    );
+    let loop_url = server.url("/a.xml");
+    let feeds = [
+        feed_block("good", &server.url("/good.xml"), ""),
+        feed_block("loop", &loop_url, ""),
+    ]
+    .concat();
+    let gleaner = Gleaner::new(&feeds);
+    let output = gleaner.ok(&["poll"]);
+    let log = String::from_utf8_lossy(&output.stderr);
+
+    let hops = |a: &str, b: &str| server.requests(a).len() + server.requests(b).len();
+    assert_eq!(hops("/a.xml", "/b.xml"), 11, "the request and 10 redirects");
+    assert_eq!(hops("/p1", "/p2"), 11, "the request and 10 redirects");
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["loop"]["state"], "error");
+    let error = feeds["loop"]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains(&loop_url) && error.contains("more than 10 redirects"),
+        "{error}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&server.url("/p1")) && l.contains("more than 10 redirects")),
+        "the page's loop is logged: {log}"
+    );
+    assert_eq!(feeds["good"]["state"], "ok");
+    let articles = gleaner.export(&["--feed", "good"]);
+    assert_eq!(articles[0]["content_source"], "feed");
+}

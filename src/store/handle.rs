@@ -4,7 +4,11 @@
 //! async code sends it closures over a bounded channel (back-pressure when the
 //! writer falls behind). Dropping every [`StoreHandle`] lets the thread drain
 //! the queue, finish the last transaction and close the database.
+//!
+//! The handle remembers the first call that failed, so that a command can
+//! tell "the database failed" (exit 1) from "some feeds failed" (recorded).
 
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use tokio::sync::{mpsc, oneshot};
@@ -26,6 +30,8 @@ const QUEUE: usize = 64;
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: mpsc::Sender<Message>,
+    /// The message of the first call that failed, shared by all clones.
+    first_failure: Arc<Mutex<Option<String>>>,
 }
 
 /// Stops and joins the writer thread; returned by [`StoreHandle::spawn`].
@@ -60,7 +66,10 @@ impl StoreHandle {
             .expect("spawning the database thread");
         let stopper = jobs.clone();
         (
-            StoreHandle { jobs },
+            StoreHandle {
+                jobs,
+                first_failure: Arc::default(),
+            },
             StoreThread {
                 thread,
                 jobs: stopper,
@@ -79,10 +88,24 @@ impl StoreHandle {
             let _ = reply.send(f(store));
         });
         // A full queue makes the caller wait: back-pressure on the pollers.
-        self.jobs
-            .send(Message::Run(job))
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        let result = match self.jobs.send(Message::Run(job)).await {
+            Ok(()) => answer.await.unwrap_or_else(|_| Err(StoreError::WriterGone)),
+            Err(_) => Err(StoreError::WriterGone),
+        };
+        if let Err(error) = &result {
+            let mut first = self.first_failure.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| error.to_string());
+        }
+        result
+    }
+
+    /// The error of the first call that failed on any clone of this handle,
+    /// if one did: the database could not be read or written (disk full,
+    /// read-only file), as opposed to a feed's own failure.
+    pub fn first_failure(&self) -> Option<String> {
+        self.first_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

@@ -228,7 +228,13 @@ impl Store {
             });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
+            // Take the write lock first: a deferred transaction that read the
+            // version would fail with "database is locked", not wait, when
+            // another process (the daemon and an export starting together)
+            // migrates meanwhile.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             // Re-check under the write lock: another process may have migrated.
             let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             if now > index as i64 {

@@ -180,6 +180,20 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Registers `consumer` (at cursor 0 when new) with a write that leaves
+    /// its cursor as it is. Run before an export's output is written, it shows
+    /// that the cursor can be stored afterwards (the database is writable and
+    /// its write lock can be had), so a read-only database fails the export
+    /// before it prints anything rather than after.
+    pub fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, 0, ?2)
+             ON CONFLICT (name) DO UPDATE SET cursor_seq = cursor_seq",
+            params![consumer, format_time(now)],
+        )?;
+        Ok(())
+    }
+
     /// Moves a consumer's cursor forward to `seq` (never backwards).
     pub fn advance_cursor(
         &mut self,

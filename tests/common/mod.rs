@@ -79,8 +79,13 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> TestServer {
+        TestServer::start_on("127.0.0.1:0").expect("bind 127.0.0.1")
+    }
+
+    /// A server on another local address, e.g. `[::1]:0`.
+    pub fn start_on(address: &str) -> std::io::Result<TestServer> {
         let state = Arc::new(Mutex::new(State::default()));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let listener = std::net::TcpListener::bind(address)?;
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = state.clone();
@@ -99,10 +104,10 @@ impl TestServer {
                 axum::serve(listener, app).await.unwrap();
             });
         });
-        TestServer { addr, state }
+        Ok(TestServer { addr, state })
     }
 
-    /// `http://127.0.0.1:PORT` + `path`.
+    /// `http://ADDRESS:PORT` + `path` (`127.0.0.1` unless started elsewhere).
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -213,7 +218,12 @@ impl Gleaner {
     }
 
     pub fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gleaner"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_gleaner")))
+    }
+
+    /// [`Gleaner::command`] with the gleaner binary at `binary`.
+    pub fn command_of(&self, binary: &Path) -> Command {
+        let mut command = Command::new(binary);
         command
             .arg("--config")
             .arg(self.config_path())
