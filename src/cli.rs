@@ -230,13 +230,13 @@ fn run_with_config(
 
 /// Whether a command writes to the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(crate) enum Access {
     Read,
     Write,
 }
 
 /// Opens the database; every error names the file.
-fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
+pub(crate) fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
     let path = &config.storage.database;
     if access == Access::Write {
         // SQLite would open a read-only file read-only and create its -shm
@@ -486,7 +486,7 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> anyhow::Result<()> {
-    let store = Store::open(&config.storage.database)?;
+    let store = open_store(config, Access::Read)?;
     let hits = store
         .search(words, limit)
         .with_context(|| format!("searching for {words:?}"))?;

@@ -23,14 +23,14 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, FeedConfig};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use crate::schedule::FeedSchedule;
-use crate::store::{Store, StoreHandle};
+use crate::store::StoreHandle;
 
 /// How long shutdown waits for polls in flight before abandoning them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
-    let store = Store::open(&config.storage.database)?;
+    let store = crate::cli::open_store(&config, crate::cli::Access::Write)?;
     let (store, store_thread) = StoreHandle::spawn(store);
     let shared = Shared {
         store: store.clone(),

@@ -366,8 +366,10 @@ impl Fetcher {
             setting,
         };
         let declared = response.content_length().unwrap_or(0);
-        let encoded = response.headers().contains_key(header::CONTENT_ENCODING);
-        if !encoded && declared > limit {
+        // reqwest reports no length for a body it decompresses: this is the
+        // declared size of an identity body, and the cap below is what
+        // bounds a compressed one.
+        if declared > limit {
             return Err(too_large());
         }
         let headers = response.headers();
