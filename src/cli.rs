@@ -15,10 +15,12 @@ use url::Url;
 use crate::article::{self, Combined, SiteRules};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportError, ExportRequest, Format};
+use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
 use crate::schedule::FeedSchedule;
 use crate::store::read::FeedStatus;
 use crate::store::{Store, StoreError, StoreHandle, format_time};
+use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod report;
 use report::{ADVICE_SPACE, describe};
@@ -83,6 +85,34 @@ pub enum Command {
         /// One JSON array instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Subscribe to a feed: find it behind URL (the URL itself, the feed its
+    /// page links to, or a usual path such as /feed or /rss.xml), check that
+    /// it parses, and append it to the config, keeping comments and layout.
+    Add {
+        /// A feed's URL, or a web page of the site.
+        url: Url,
+        /// Its name in `feeds` and exports (default: from the host).
+        #[arg(long)]
+        name: Option<String>,
+        /// A tag for its articles; repeatable.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// Unsubscribe: remove a feed's block from the config. Its articles stay
+    /// in the database.
+    Remove {
+        #[arg(value_name = "NAME_OR_URL")]
+        feed: String,
+    },
+    /// Add the feeds of an OPML subscription list; the outlines' groups and
+    /// categories become tags; feeds already configured are skipped.
+    ImportOpml { file: PathBuf },
+    /// Write the configured feeds as OPML 2.0 (grouped by their first tag).
+    ExportOpml {
+        /// Write to this file atomically instead of stdout.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Search the stored articles' titles and text, best matches first.
     ///
@@ -223,6 +253,17 @@ fn run_with_config(
             format,
             limit,
         } => search(&config, &words.join(" "), format, limit)?,
+        Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
+        Command::Remove { feed } => remove(path, &config, &feed)?,
+        Command::ImportOpml { file } => import_opml(path, &config, &file)?,
+        Command::ExportOpml { output } => {
+            let opml = subscribe::write_opml(&config, Utc::now());
+            match output {
+                Some(file) => subscribe::write_atomically(&file, opml.as_bytes())
+                    .with_context(|| format!("cannot write {}", file.display()))?,
+                None => std::io::stdout().lock().write_all(opml.as_bytes())?,
+            }
+        }
         Command::CheckConfig | Command::Extract { .. } => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
@@ -483,6 +524,117 @@ fn shorten(text: &str, max: usize) -> String {
     let mut short: String = text.chars().take(max - 1).collect();
     short.push('…');
     short
+}
+
+fn add(
+    path: &std::path::Path,
+    config: &Config,
+    url: &Url,
+    name: Option<String>,
+    tags: Vec<String>,
+) -> anyhow::Result<()> {
+    if let Some(name) = &name
+        && let Some(taken) = config.feeds.iter().find(|f| &f.name == name)
+    {
+        anyhow::bail!(
+            "the name {name:?} is already used by {}; pick another with --name",
+            taken.url
+        );
+    }
+    let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
+    let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
+    if let Some(existing) = config.feeds.iter().find(|f| f.url == feed_url) {
+        anyhow::bail!("{feed_url} is already configured, as {:?}", existing.name);
+    }
+    let mut file = ConfigFile::load(path)?;
+    file.add(&NewFeed {
+        url: feed_url.clone(),
+        name,
+        tags,
+    })?;
+    let saved = file.save()?;
+    let added = saved
+        .feeds
+        .iter()
+        .find(|f| f.url == feed_url)
+        .context("the added feed is missing from the saved config")?;
+    let title = parsed.title.map(|t| format!("{t:?}, ")).unwrap_or_default();
+    println!(
+        "added {}: {feed_url} ({title}{} entries) to {}",
+        added.name,
+        parsed.entries.len(),
+        path.display()
+    );
+    println!("reload the daemon to poll it: systemctl reload gleaner");
+    Ok(())
+}
+
+fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow::Result<()> {
+    let feed = find_feed(config, name_or_url)?;
+    let mut file = ConfigFile::load(path)?;
+    if !file.remove(&feed.url)? {
+        anyhow::bail!(
+            "{} is not a [[feeds]] block of {}; edit it by hand",
+            feed.url,
+            path.display()
+        );
+    }
+    file.save()?;
+    println!(
+        "removed {} ({}) from {}; its articles stay in the database",
+        feed.name,
+        feed.url,
+        path.display()
+    );
+    Ok(())
+}
+
+fn import_opml(
+    path: &std::path::Path,
+    config: &Config,
+    opml: &std::path::Path,
+) -> anyhow::Result<()> {
+    let xml =
+        std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
+    let outlines = subscribe::parse_opml(opml, &xml)?;
+    let mut file = ConfigFile::load(path)?;
+    let mut names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
+    let mut urls: Vec<Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
+    let (mut added, mut known) = (0, 0);
+    for outline in outlines {
+        let url = match Url::parse(&outline.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+            _ => {
+                eprintln!("skipped {:?}: not an http(s) URL", outline.url);
+                continue;
+            }
+        };
+        if urls.contains(&url) {
+            known += 1;
+            continue;
+        }
+        // The outline's title names the feed unless another feed has it.
+        let name = outline.title.filter(|t| !names.contains(t));
+        names.extend(name.clone());
+        urls.push(url.clone());
+        file.add(&NewFeed {
+            url,
+            name,
+            tags: outline.tags,
+        })?;
+        added += 1;
+    }
+    if added > 0 {
+        file.save()?;
+    }
+    println!(
+        "imported {added} feeds into {} ({known} already configured)",
+        path.display()
+    );
+    if added > 0 {
+        println!("reload the daemon to poll them: systemctl reload gleaner");
+    }
+    Ok(())
 }
 
 fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> anyhow::Result<()> {

@@ -18,3 +18,4 @@ pub mod fetch;
 pub mod poll;
 pub mod schedule;
 pub mod store;
+pub mod subscribe;

@@ -1,0 +1,439 @@
+//! Changing the feed list from the command line: `add` (with discovery),
+//! `remove`, and OPML import and export.
+//!
+//! The TOML file is edited with toml_edit, so the operator's comments and
+//! layout survive. Every edit is checked as a whole config before it is
+//! written, and written atomically with the file's own permissions.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use quick_xml::events::{BytesStart, Event};
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
+use url::Url;
+
+use crate::config::{Config, ConfigError};
+use crate::feed::{self, FeedError, ParsedFeed};
+use crate::fetch::{FeedResponse, Fetcher, Validators};
+
+/// Where sites usually keep their feed, tried when a page names none.
+const COMMON_FEED_PATHS: [&str; 7] = [
+    "/feed",
+    "/rss.xml",
+    "/atom.xml",
+    "/feed.xml",
+    "/index.xml",
+    "/rss",
+    "/feed.json",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source} (the file is unchanged)")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Edit { path: PathBuf, reason: String },
+    #[error("the edited config would be invalid, so it was not written:\n{0}")]
+    Invalid(ConfigError),
+    #[error("no feed found for {url}:\n  {}", .tried.join("\n  "))]
+    NoFeed { url: Url, tried: Vec<String> },
+    #[error("{path}: not an OPML subscription list: {reason}")]
+    Opml { path: PathBuf, reason: String },
+}
+
+/// A feed to append to the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeed {
+    pub url: Url,
+    /// `None`: derived from the host, as for a hand-written block without a name.
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// The config file as a document that can be edited and written back.
+pub struct ConfigFile {
+    path: PathBuf,
+    doc: DocumentMut,
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<ConfigFile, SubscribeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SubscribeError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let doc = text
+            .parse::<DocumentMut>()
+            .map_err(|e| SubscribeError::Edit {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(ConfigFile {
+            path: path.to_owned(),
+            doc,
+        })
+    }
+
+    fn feeds(&mut self) -> Result<&mut ArrayOfTables, SubscribeError> {
+        let item = self
+            .doc
+            .entry("feeds")
+            .or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
+        item.as_array_of_tables_mut()
+            .ok_or_else(|| SubscribeError::Edit {
+                path: self.path.clone(),
+                reason: "`feeds` is not written as [[feeds]] tables; edit it by hand".into(),
+            })
+    }
+
+    /// Appends a `[[feeds]]` block.
+    pub fn add(&mut self, feed: &NewFeed) -> Result<(), SubscribeError> {
+        let mut table = Table::new();
+        table.decor_mut().set_prefix("\n");
+        table["url"] = value(feed.url.as_str());
+        if let Some(name) = &feed.name {
+            table["name"] = value(name.as_str());
+        }
+        if !feed.tags.is_empty() {
+            table["tags"] = value(feed.tags.iter().collect::<toml_edit::Array>());
+        }
+        self.feeds()?.push(table);
+        Ok(())
+    }
+
+    /// Removes the `[[feeds]]` block of `url`; false when there is none.
+    pub fn remove(&mut self, url: &Url) -> Result<bool, SubscribeError> {
+        let feeds = self.feeds()?;
+        let before = feeds.len();
+        feeds.retain(|table| {
+            let configured = table.get("url").and_then(|u| u.as_str());
+            configured.and_then(|u| Url::parse(u.trim()).ok()).as_ref() != Some(url)
+        });
+        Ok(feeds.len() < before)
+    }
+
+    /// Checks the edited document as a config, then replaces the file.
+    pub fn save(&self) -> Result<Config, SubscribeError> {
+        let text = self.doc.to_string();
+        let config = Config::from_str_at(&text, &self.path).map_err(SubscribeError::Invalid)?;
+        write_atomically(&self.path, text.as_bytes()).map_err(|source| SubscribeError::Write {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(config)
+    }
+}
+
+/// Replaces `path` with `contents` through a synced temporary file in the
+/// same folder, keeping the file's permissions.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".gleaner-")
+        .tempfile_in(dir)?;
+    file.write_all(contents)?;
+    // A new file stays private (0600, as tempfile creates it).
+    match std::fs::metadata(path) {
+        Ok(existing) => file.as_file().set_permissions(existing.permissions())?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Finds the feed behind `url`: the URL itself when it is a feed, else the
+/// feed its page links to (`<link rel="alternate">`), else the first of the
+/// usual paths on its site that parses.
+pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), SubscribeError> {
+    let mut tried = Vec::new();
+    match try_feed(fetcher, url).await {
+        Ok(found) => return Ok(found),
+        Err(Some(FeedError::WebPage { feed, .. })) => match try_feed(fetcher, &feed).await {
+            Ok(found) => return Ok(found),
+            Err(error) => tried.push(describe(&feed, error)),
+        },
+        Err(error) => tried.push(describe(url, error)),
+    }
+    for path in COMMON_FEED_PATHS {
+        let Ok(candidate) = url.join(path) else {
+            continue;
+        };
+        if candidate == *url {
+            continue;
+        }
+        match try_feed(fetcher, &candidate).await {
+            Ok(found) => return Ok(found),
+            Err(error) => tried.push(describe(&candidate, error)),
+        }
+    }
+    Err(SubscribeError::NoFeed {
+        url: url.clone(),
+        tried,
+    })
+}
+
+/// Fetches and parses `url`: the feed (under its final URL when it moved
+/// permanently), or why not (`None` when it could not be fetched at all;
+/// the reason is logged).
+async fn try_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), Option<FeedError>> {
+    let response = fetcher
+        .fetch_feed(url, &Validators::default())
+        .await
+        .map_err(|error| {
+            tracing::info!("{error}");
+            None
+        })?;
+    let FeedResponse::Fetched(body) = response else {
+        return Err(None);
+    };
+    let found_at = body
+        .moved_permanently
+        .clone()
+        .unwrap_or_else(|| url.clone());
+    feed::parse(&body.bytes, body.content_type.as_deref(), &body.final_url)
+        .map(|parsed| (found_at, parsed))
+        .map_err(Some)
+}
+
+fn describe(url: &Url, error: Option<FeedError>) -> String {
+    match error {
+        Some(error) => error.to_string(),
+        None => format!("{url}: could not be fetched"),
+    }
+}
+
+/// One feed of an OPML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpmlFeed {
+    pub url: String,
+    pub title: Option<String>,
+    /// The enclosing outlines' titles and the `category` attribute.
+    pub tags: Vec<String>,
+}
+
+/// Reads the feeds of an OPML subscription list (any version): every
+/// `outline` with an `xmlUrl`, tagged with its enclosing outlines.
+pub fn parse_opml(path: &Path, xml: &str) -> Result<Vec<OpmlFeed>, SubscribeError> {
+    let bad = |reason: String| SubscribeError::Opml {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut groups: Vec<Option<String>> = Vec::new();
+    let mut feeds = Vec::new();
+    let mut seen_opml = false;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            bad(format!(
+                "XML error at byte {}: {e}",
+                reader.error_position()
+            ))
+        })?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if e.local_name().into_inner() == "opml" => {
+                seen_opml = true;
+            }
+            Event::Start(e) if e.local_name().into_inner() == "outline" => {
+                let outline = Outline::read(&e).map_err(|e| bad(e.to_string()))?;
+                let group = match outline.xml_url {
+                    Some(_) => None,
+                    None => outline.text.clone(),
+                };
+                feeds.extend(outline.into_feed(&groups));
+                groups.push(group);
+            }
+            Event::Empty(e) if e.local_name().into_inner() == "outline" => {
+                let outline = Outline::read(&e).map_err(|e| bad(e.to_string()))?;
+                feeds.extend(outline.into_feed(&groups));
+            }
+            Event::End(e) if e.local_name().into_inner() == "outline" => {
+                groups.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !seen_opml {
+        return Err(bad("no <opml> root element".into()));
+    }
+    Ok(feeds)
+}
+
+struct Outline {
+    text: Option<String>,
+    xml_url: Option<String>,
+    categories: Vec<String>,
+}
+
+impl Outline {
+    fn read(element: &BytesStart<'_>) -> Result<Outline, quick_xml::Error> {
+        let mut outline = Outline {
+            text: None,
+            xml_url: None,
+            categories: Vec::new(),
+        };
+        let mut title = None;
+        for attribute in element.attributes() {
+            let attribute = attribute.map_err(quick_xml::Error::from)?;
+            let text = attribute
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)?
+                .trim()
+                .to_owned();
+            if text.is_empty() {
+                continue;
+            }
+            match attribute.key.local_name().into_inner() {
+                "text" => outline.text = Some(text),
+                "title" => title = Some(text),
+                "xmlUrl" | "xmlurl" => outline.xml_url = Some(text),
+                // OPML 2.0: comma-separated, each a slash-delimited path.
+                "category" => outline.categories.extend(
+                    text.split([',', '/'])
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned),
+                ),
+                _ => {}
+            }
+        }
+        outline.text = outline.text.or(title);
+        Ok(outline)
+    }
+
+    fn into_feed(self, groups: &[Option<String>]) -> Option<OpmlFeed> {
+        let url = self.xml_url?;
+        let mut tags: Vec<String> = Vec::new();
+        for tag in groups.iter().flatten().chain(&self.categories) {
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+        Some(OpmlFeed {
+            url,
+            title: self.text,
+            tags,
+        })
+    }
+}
+
+/// The configured feeds as OPML 2.0, grouped by their first tag.
+pub fn write_opml(config: &Config, now: chrono::DateTime<chrono::Utc>) -> String {
+    let escape = |text: &str| -> String {
+        match quick_xml::escape::escape(text) {
+            Cow::Borrowed(s) => s.to_owned(),
+            Cow::Owned(s) => s,
+        }
+    };
+    let outline = |feed: &crate::config::FeedConfig| {
+        let category = if feed.tags.is_empty() {
+            String::new()
+        } else {
+            format!(" category=\"{}\"", escape(&feed.tags.join(",")))
+        };
+        format!(
+            "<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{category}/>",
+            name = escape(&feed.name),
+            url = escape(feed.url.as_str())
+        )
+    };
+    let mut body = String::new();
+    let mut groups: Vec<&str> = Vec::new();
+    for feed in &config.feeds {
+        if let Some(tag) = feed.tags.first()
+            && !groups.contains(&tag.as_str())
+        {
+            groups.push(tag);
+        }
+    }
+    for group in &groups {
+        body.push_str(&format!("  <outline text=\"{}\">\n", escape(group)));
+        for feed in config
+            .feeds
+            .iter()
+            .filter(|f| f.tags.first().map(String::as_str) == Some(*group))
+        {
+            body.push_str(&format!("    {}\n", outline(feed)));
+        }
+        body.push_str("  </outline>\n");
+    }
+    for feed in config.feeds.iter().filter(|f| f.tags.is_empty()) {
+        body.push_str(&format!("  {}\n", outline(feed)));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n<head>\n  \
+         <title>gleaner feeds</title>\n  <dateCreated>{}</dateCreated>\n</head>\n<body>\n{body}</body>\n</opml>\n",
+        now.to_rfc2822()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opml_outlines_become_feeds_tagged_by_their_groups() {
+        let xml = r#"<?xml version="1.0"?>
+<opml version="1.0"><head><title>x</title></head><body>
+  <outline text="Tech">
+    <outline text="Rust &amp; more" type="rss" xmlUrl="https://blog.rust-lang.org/feed.xml" category="/lang/rust,systems"/>
+    <outline title="Only a title" xmlUrl="https://lwn.net/headlines/rss"/>
+  </outline>
+  <outline text="Loose" xmlUrl="https://example.org/feed"/>
+  <outline text="Empty group"></outline>
+</body></opml>"#;
+        let feeds = parse_opml(Path::new("f.opml"), xml).unwrap();
+        assert_eq!(
+            feeds,
+            [
+                OpmlFeed {
+                    url: "https://blog.rust-lang.org/feed.xml".into(),
+                    title: Some("Rust & more".into()),
+                    tags: vec![
+                        "Tech".into(),
+                        "lang".into(),
+                        "rust".into(),
+                        "systems".into()
+                    ],
+                },
+                OpmlFeed {
+                    url: "https://lwn.net/headlines/rss".into(),
+                    title: Some("Only a title".into()),
+                    tags: vec!["Tech".into()],
+                },
+                OpmlFeed {
+                    url: "https://example.org/feed".into(),
+                    title: Some("Loose".into()),
+                    tags: vec![],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_not_opml_is_refused_with_a_reason() {
+        for (xml, reason) in [
+            ("<rss><channel/></rss>", "no <opml> root"),
+            ("<opml><body><outline text=\"a\" xmlUrl=\"x\"", "XML error"),
+        ] {
+            let error = parse_opml(Path::new("f.opml"), xml)
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("f.opml: not an OPML"), "{error}");
+            assert!(error.contains(reason), "{error}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! `add`, `remove`, `import-opml` and `export-opml`: the config file is
+//! edited in place, keeping the operator's comments and layout.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::pages::{Item, rss};
+use common::{Gleaner, Route, TestServer, feed_block};
+
+fn a_feed(title: &str) -> Route {
+    Route::rss(rss(
+        title,
+        &[Item {
+            guid: "1",
+            title: "Story",
+            link: "http://example.invalid/1",
+            description: "text",
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        }],
+    ))
+}
+
+fn config_text(gleaner: &Gleaner) -> String {
+    std::fs::read_to_string(gleaner.config_path()).unwrap()
+}
+
+const COMMENTED: &str = "# my feeds, hand-kept\n[[feeds]]\nname = \"first\"   # keep this note\nurl = \"https://first.example/feed\"\n";
+
+#[test]
+fn add_finds_the_feed_behind_a_page_and_keeps_the_config_as_written() {
+    let server = TestServer::start();
+    // A page that names its feed, and a site whose feed is at a usual path.
+    server.set(
+        "/",
+        Route::html(
+            "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/news.xml\"></head><body>Hi</body></html>",
+        ),
+    );
+    server.set("/news.xml", a_feed("News"));
+    server.set(
+        "/blog/",
+        Route::html("<html><body>no links here</body></html>"),
+    );
+    server.set("/rss.xml", a_feed("Blog"));
+    let gleaner = Gleaner::new(COMMENTED);
+    let before = config_text(&gleaner);
+
+    let output = gleaner.ok(&[
+        "add",
+        &server.url("/"),
+        "--name",
+        "news",
+        "--tag",
+        "local",
+        "--tag",
+        "daily",
+    ]);
+    let said = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        said.starts_with(&format!("added news: {}", server.url("/news.xml"))),
+        "{said}"
+    );
+    let after = config_text(&gleaner);
+    assert!(
+        after.starts_with(&before),
+        "the existing text is untouched:\n{after}"
+    );
+    gleaner.ok(&["add", &server.url("/blog/")]);
+
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["news"]["url"], server.url("/news.xml"));
+    assert_eq!(feeds["news"]["tags"], serde_json::json!(["local", "daily"]));
+    let derived: Vec<_> = feeds
+        .values()
+        .filter(|f| f["url"] == server.url("/rss.xml"))
+        .collect();
+    assert_eq!(derived.len(), 1, "the usual path was found: {feeds:?}");
+    assert_eq!(feeds["first"]["url"], "https://first.example/feed");
+
+    // Adding it again, or a name in use, is refused and changes nothing.
+    let written = config_text(&gleaner);
+    for args in [
+        vec!["add", "--name", "other", &server.url("/news.xml")],
+        vec!["add", "--name", "first", &server.url("/news.xml")],
+    ] {
+        let output = gleaner.command().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("already"), "{stderr}");
+    }
+    assert_eq!(config_text(&gleaner), written);
+}
+
+#[test]
+fn add_says_where_it_looked_when_there_is_no_feed() {
+    let server = TestServer::start();
+    server.set("/", Route::html("<html><body>just a page</body></html>"));
+    let gleaner = Gleaner::new(COMMENTED);
+    let before = config_text(&gleaner);
+    let output = gleaner
+        .command()
+        .args(["add", &server.url("/")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("no feed found for {}", server.url("/"))),
+        "{stderr}"
+    );
+    assert!(stderr.contains("this is an HTML page"), "{stderr}");
+    assert!(stderr.contains(&server.url("/rss.xml")), "{stderr}");
+    assert_eq!(config_text(&gleaner), before);
+}
+
+#[test]
+fn remove_drops_only_that_block() {
+    let gleaner = Gleaner::new(&format!(
+        "{COMMENTED}\n# the second one\n[[feeds]]\nname = \"second\"\nurl = \"https://second.example/feed\"\n"
+    ));
+    let output = gleaner.ok(&["remove", "first"]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("removed first (https://first.example/feed)")
+    );
+    let text = config_text(&gleaner);
+    assert!(!text.contains("first.example"), "{text}");
+    assert!(text.contains("# the second one"), "{text}");
+    assert_eq!(gleaner.feeds().len(), 1);
+    let output = gleaner
+        .command()
+        .args(["remove", "first"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown feed is a usage error"
+    );
+}
+
+#[test]
+fn opml_export_and_import_round_trip_names_urls_and_tags() {
+    let source = Gleaner::new(&format!(
+        "{}{}{}",
+        feed_block(
+            "Rust & Co",
+            "https://blog.rust-lang.org/feed.xml",
+            "tags = [\"tech\", \"rust\"]"
+        ),
+        feed_block("lwn", "https://lwn.net/headlines/rss", "tags = [\"tech\"]"),
+        feed_block("quiet", "https://quiet.example/feed", ""),
+    ));
+    let opml_path = source.dir.path().join("feeds.opml");
+    source.ok(&["export-opml", "--output", opml_path.to_str().unwrap()]);
+
+    let target = Gleaner::new(COMMENTED);
+    let output = target.ok(&["import-opml", opml_path.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("imported 3 feeds"));
+    let rows = |g: &Gleaner| -> HashMap<String, (serde_json::Value, serde_json::Value)> {
+        g.feeds()
+            .into_iter()
+            .map(|(name, row)| (name, (row["url"].clone(), row["tags"].clone())))
+            .collect()
+    };
+    let mut expected = rows(&source);
+    expected.insert(
+        "first".into(),
+        ("https://first.example/feed".into(), serde_json::json!([])),
+    );
+    assert_eq!(rows(&target), expected);
+    assert!(
+        config_text(&target).contains(COMMENTED),
+        "comments are kept"
+    );
+
+    let again = target.ok(&["import-opml", opml_path.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).starts_with("imported 0 feeds"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
