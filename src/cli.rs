@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
@@ -140,6 +140,11 @@ pub enum Command {
         #[arg(default_value = "-")]
         file: PathBuf,
     },
+    /// Print a shell completion script, e.g.
+    /// `gleaner completions bash > /etc/bash_completion.d/gleaner`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `gleaner man > gleaner.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,6 +173,15 @@ pub fn run(cli: Cli) -> ExitCode {
     init_logging(&cli);
     let result = match cli.command {
         Command::CheckConfig => check_config(&cli.config),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "gleaner", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .context("writing the man page"),
         Command::Extract { url, format, file } => extract(&cli.config, url, format, &file),
         command => {
             load(&cli.config).and_then(|config| run_with_config(&cli.config, config, command))
@@ -264,7 +278,10 @@ fn run_with_config(
                 None => std::io::stdout().lock().write_all(opml.as_bytes())?,
             }
         }
-        Command::CheckConfig | Command::Extract { .. } => unreachable!("handled without a config"),
+        Command::CheckConfig
+        | Command::Extract { .. }
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -264,3 +264,17 @@ fn pathological_pages_give_a_clear_error_fast() {
         assert!(output.stdout.is_empty(), "{name}");
     }
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_definitions() {
+    let gleaner = Gleaner::new("");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = String::from_utf8(gleaner.ok(&["completions", shell]).stdout).unwrap();
+        for command in ["import-opml", "export", "search", "check-config"] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+    }
+    let man = String::from_utf8(gleaner.ok(&["man"]).stdout).unwrap();
+    assert!(man.contains(".TH gleaner 1"), "{man}");
+    assert!(man.contains("export\\-opml"), "{man}");
+}
