@@ -140,6 +140,15 @@ pub enum Command {
         #[arg(default_value = "-")]
         file: PathBuf,
     },
+    /// Purge what `[storage] keep_days` and `max_articles_per_feed` no longer
+    /// keep (the daemon does it daily). Purged articles leave a tombstone, so
+    /// they never come back as new.
+    Gc {
+        /// Then rewrite the database file to give the freed space back (slow
+        /// on a large database; needs as much free disk as the file's size).
+        #[arg(long)]
+        vacuum: bool,
+    },
     /// Print a shell completion script, e.g.
     /// `gleaner completions bash > /etc/bash_completion.d/gleaner`.
     Completions { shell: clap_complete::Shell },
@@ -267,6 +276,7 @@ fn run_with_config(
             format,
             limit,
         } => search(&config, &words.join(" "), format, limit)?,
+        Command::Gc { vacuum } => gc(&config, vacuum)?,
         Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
         Command::Remove { feed } => remove(path, &config, &feed)?,
         Command::ImportOpml { file } => import_opml(path, &config, &file)?,
@@ -541,6 +551,33 @@ fn shorten(text: &str, max: usize) -> String {
     let mut short: String = text.chars().take(max - 1).collect();
     short.push('…');
     short
+}
+
+fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
+    let retention = config.storage.retention;
+    let mut store = open_store(config, Access::Write)?;
+    if retention.is_set() {
+        let purged = store.purge(&retention, Utc::now())?;
+        println!(
+            "purged {} articles ({} older than {} days, {} beyond {} per feed)",
+            purged.by_age + purged.by_feed_limit,
+            purged.by_age,
+            retention.keep_days.map_or("-".into(), |d| d.to_string()),
+            purged.by_feed_limit,
+            retention
+                .max_articles_per_feed
+                .map_or("-".into(), |n| n.to_string()),
+        );
+    } else {
+        println!("nothing to purge: [storage] keep_days and max_articles_per_feed are not set");
+    }
+    if vacuum {
+        store
+            .vacuum()
+            .with_context(|| format!("vacuuming {}", config.storage.database.display()))?;
+        println!("vacuumed {}", config.storage.database.display());
+    }
+    Ok(())
 }
 
 fn add(

@@ -17,6 +17,7 @@ use toml::Spanned;
 use url::Url;
 
 use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
+use crate::store::retention::Retention;
 
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
@@ -40,6 +41,8 @@ pub struct StorageConfig {
     /// itself was given by a relative path: relative entries in the file are
     /// resolved against the file's folder.
     pub database: PathBuf,
+    /// `keep_days` and `max_articles_per_feed`.
+    pub retention: Retention,
 }
 
 /// `[fetch]`: how gleaner talks to the network.
@@ -241,6 +244,8 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     database: Option<Spanned<String>>,
+    keep_days: Option<Spanned<u32>>,
+    max_articles_per_feed: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -308,6 +313,24 @@ impl RawConfig {
             }
         };
 
+        let mut at_least_one = |value: Option<Spanned<u32>>, key: &str| match value {
+            Some(v) if *v.get_ref() == 0 => {
+                problems.push(at.at(
+                    &v,
+                    format!("[storage].{key} must be at least 1 (leave it out to keep everything)"),
+                ));
+                None
+            }
+            v => v.map(Spanned::into_inner),
+        };
+        let retention = Retention {
+            keep_days: at_least_one(self.storage.keep_days, "keep_days"),
+            max_articles_per_feed: at_least_one(
+                self.storage.max_articles_per_feed,
+                "max_articles_per_feed",
+            ),
+        };
+
         let fetch = self.fetch.check(at, &mut problems);
 
         let default_schedule = match &self.schedule.default {
@@ -324,7 +347,10 @@ impl RawConfig {
         if problems.is_empty() {
             Ok(Config {
                 path: at.path.to_owned(),
-                storage: StorageConfig { database },
+                storage: StorageConfig {
+                    database,
+                    retention,
+                },
                 fetch,
                 schedule: ScheduleConfig {
                     default: default_schedule,

@@ -138,6 +138,9 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// When the daemon purges what retention no longer keeps (daily, and at start).
+const GC_SCHEDULE: &str = "0 17 3 * * *";
+
 /// How often the scheduler proves it is alive (see the watchdog in [`run`]).
 const HEARTBEAT: Duration = Duration::from_secs(1);
 
@@ -205,6 +208,36 @@ impl Schedule {
         }
         if !adaptive.is_empty() {
             let job = sweep_job(adaptive, config, &pipeline, shared)?;
+            scheduler
+                .add(job)
+                .await
+                .context("adding a job to the scheduler")?;
+        }
+        let retention = config.storage.retention;
+        if retention.is_set() {
+            let (store, tracker) = (shared.store.clone(), tracker.clone());
+            let purge = move || {
+                let store = store.clone();
+                tracker.spawn(async move {
+                    match store
+                        .call(move |s| s.purge(&retention, chrono::Utc::now()))
+                        .await
+                    {
+                        Ok(p) => tracing::info!(
+                            by_age = p.by_age,
+                            by_feed_limit = p.by_feed_limit,
+                            "purged old articles"
+                        ),
+                        Err(error) => tracing::error!("purging old articles: {error}"),
+                    }
+                });
+            };
+            purge();
+            let job = Job::new_async(GC_SCHEDULE, move |_, _| {
+                purge();
+                Box::pin(async {})
+            })
+            .context("scheduling the daily purge")?;
             scheduler
                 .add(job)
                 .await

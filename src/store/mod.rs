@@ -14,6 +14,7 @@
 pub mod handle;
 pub mod keys;
 pub mod read;
+pub mod retention;
 pub mod search;
 pub mod write;
 
@@ -162,6 +163,12 @@ CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, content_text ON articl
     VALUES (new.seq, new.title, new.content_text);
 END;
 INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+"#,
+    r#"
+-- Retention: a purged article keeps its row (id, links, dates), its sources
+-- and its dedup keys as a tombstone, so it is never stored as new again;
+-- its body and title are gone and exports and search skip it.
+ALTER TABLE articles ADD COLUMN purged_at TEXT;
 "#,
 ];
 

@@ -40,7 +40,8 @@ pub struct FeedStatus {
 /// The columns of a [`FeedStatus`], read by [`feed_status_row`].
 const FEED_STATUS: &str = "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at,
         f.last_success_at, f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
-        (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
+        (SELECT count(DISTINCT s.article_seq) FROM sources s JOIN articles a ON a.seq = s.article_seq
+         WHERE s.feed_url = f.url AND a.purged_at IS NULL),
         f.repairs, f.moved_to, f.poll_interval_secs
     FROM feeds f";
 
@@ -149,13 +150,20 @@ impl Store {
         entry_id: &str,
         url: Option<&Url>,
     ) -> Result<Known, StoreError> {
-        let hash: Option<String> = self
+        let seen: Option<(String, bool)> = self
             .conn
-            .prepare_cached("SELECT entry_hash FROM sources WHERE feed_url = ?1 AND entry_id = ?2")?
-            .query_row(params![feed_url, entry_id], |r| r.get(0))
+            .prepare_cached(
+                "SELECT s.entry_hash, a.purged_at IS NOT NULL
+                 FROM sources s JOIN articles a ON a.seq = s.article_seq
+                 WHERE s.feed_url = ?1 AND s.entry_id = ?2",
+            )?
+            .query_row(params![feed_url, entry_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        if let Some(entry_hash) = hash {
-            return Ok(Known::Entry { entry_hash });
+        match seen {
+            // A purged article stays purged, even when its entry changes.
+            Some((_, true)) => return Ok(Known::Url),
+            Some((entry_hash, false)) => return Ok(Known::Entry { entry_hash }),
+            None => {}
         }
         let Some(normalized) = url.and_then(normalize_url) else {
             return Ok(Known::New);
@@ -230,7 +238,7 @@ impl Store {
             "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                     a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
                     a.content_source, a.word_count, a.language, a.image
-             FROM articles a WHERE a.seq > ? AND a.seq <= ?",
+             FROM articles a WHERE a.seq > ? AND a.seq <= ? AND a.purged_at IS NULL",
         );
         let mut args: Vec<rusqlite::types::Value> =
             vec![filter.after_seq.into(), snapshot_max.into()];

@@ -60,7 +60,7 @@ impl Store {
                     snippet(articles_fts, -1, '[', ']', '…', ?3),
                     -bm25(articles_fts, ?4, 1.0) AS score
              FROM articles_fts JOIN articles a ON a.seq = articles_fts.rowid
-             WHERE articles_fts MATCH ?1
+             WHERE articles_fts MATCH ?1 AND a.purged_at IS NULL
              ORDER BY score DESC, a.seq DESC
              LIMIT ?2",
         )?;

@@ -334,6 +334,10 @@ fn record_sighting(
 
     if let Some(seq) = find_article(tx, &keys[..1])? {
         // Same feed, same entry id: the entry changed in its feed.
+        if is_purged(tx, seq)? {
+            add_source(tx, seq, feed_url, sighting, now)?;
+            return Ok(SightingResult::Unchanged);
+        }
         update_article(tx, seq, article)?;
         add_source(tx, seq, feed_url, sighting, now)?;
         add_keys(tx, seq, &keys)?;
@@ -341,6 +345,12 @@ fn record_sighting(
         return Ok(SightingResult::Updated);
     }
     if let Some(seq) = find_article(tx, &keys[1..])? {
+        // Known under another identity; a purged one stays a tombstone.
+        if is_purged(tx, seq)? {
+            add_source(tx, seq, feed_url, sighting, now)?;
+            add_keys(tx, seq, &keys)?;
+            return Ok(SightingResult::Unchanged);
+        }
         merge_article(tx, seq, article)?;
         add_source(tx, seq, feed_url, sighting, now)?;
         add_keys(tx, seq, &keys)?;
@@ -354,6 +364,11 @@ fn record_sighting(
     add_keys(tx, seq, &keys)?;
     add_tags(tx, seq, &article.tags)?;
     Ok(SightingResult::New)
+}
+
+fn is_purged(tx: &Transaction<'_>, seq: i64) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM articles WHERE seq = ?1 AND purged_at IS NOT NULL")?
+        .exists([seq])
 }
 
 /// A canonical link that points at a site's front page (a common template

@@ -1,0 +1,80 @@
+//! Retention: `[storage] keep_days` and `max_articles_per_feed`.
+//!
+//! Purging keeps a tombstone (see migration 6): the row with its id, links
+//! and dates, its sources and its dedup keys stay, so a purged article is
+//! recognised when its feed still lists it and never comes back as new.
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::{Store, StoreError, format_time};
+
+/// How long and how many articles are kept; `None` = no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub keep_days: Option<u32>,
+    pub max_articles_per_feed: Option<u32>,
+}
+
+impl Retention {
+    pub fn is_set(&self) -> bool {
+        self.keep_days.is_some() || self.max_articles_per_feed.is_some()
+    }
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// First stored more than `keep_days` ago.
+    pub by_age: usize,
+    /// Beyond `max_articles_per_feed` in every feed that gave it.
+    pub by_feed_limit: usize,
+}
+
+/// Empties an article down to its tombstone.
+const PURGE: &str = "UPDATE articles SET title = NULL, author = NULL, summary = NULL,
+        content_html = NULL, content_text = NULL, image = NULL, word_count = NULL,
+        purged_at = ?1";
+
+impl Store {
+    /// Purges what `retention` no longer keeps, in one transaction.
+    pub fn purge(
+        &mut self,
+        retention: &Retention,
+        now: DateTime<Utc>,
+    ) -> Result<Purged, StoreError> {
+        let tx = self.conn.transaction()?;
+        let stamp = format_time(now);
+        let mut purged = Purged::default();
+        if let Some(days) = retention.keep_days {
+            let cutoff = now - chrono::Duration::days(i64::from(days));
+            purged.by_age = tx.execute(
+                &format!("{PURGE} WHERE purged_at IS NULL AND fetched_at < ?2"),
+                params![stamp, format_time(cutoff)],
+            )?;
+        }
+        if let Some(limit) = retention.max_articles_per_feed {
+            // An article seen in several feeds stays while any of them keeps it.
+            purged.by_feed_limit = tx.execute(
+                &format!(
+                    "{PURGE} WHERE purged_at IS NULL AND seq IN (
+                        SELECT article_seq FROM (
+                            SELECT s.article_seq, row_number() OVER (
+                                PARTITION BY s.feed_url ORDER BY s.article_seq DESC) AS rank
+                            FROM sources s JOIN articles a ON a.seq = s.article_seq
+                            WHERE a.purged_at IS NULL)
+                        GROUP BY article_seq HAVING min(rank) > ?2)"
+                ),
+                params![stamp, i64::from(limit)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(purged)
+    }
+
+    /// Rewrites the database file to return the space purges freed.
+    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("VACUUM")?;
+        Ok(())
+    }
+}
