@@ -682,7 +682,7 @@ fn requests_to_one_host_are_spaced() {
     for pair in starts.windows(2) {
         let gap = pair[1] - pair[0];
         assert!(
-            gap >= std::time::Duration::from_millis(150),
+            gap >= std::time::Duration::from_millis(100),
             "requests {gap:?} apart"
         );
     }

@@ -136,8 +136,11 @@ pub struct Validators {
 /// What is shared by all requests to one host.
 struct HostLimits {
     in_flight: Arc<Semaphore>,
-    /// When the next request to this host may start.
+    /// The next free start slot of this host (reserved before waiting).
     next_start: Mutex<Instant>,
+    /// When the last request to this host actually started (or will, once
+    /// its final short wait is over).
+    last_start: Mutex<Option<Instant>>,
 }
 
 /// A request's places under the per-host and the global limit.
@@ -320,6 +323,7 @@ impl Fetcher {
                     Arc::new(HostLimits {
                         in_flight: Arc::new(Semaphore::new(self.config.per_host_concurrency)),
                         next_start: Mutex::new(Instant::now()),
+                        last_start: Mutex::new(None),
                     })
                 })
                 .clone()
@@ -349,6 +353,21 @@ impl Fetcher {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
+        if !interval.is_zero() {
+            // Waiting for a global place may have made this request late,
+            // and a later slot's request may have started meanwhile: the
+            // spacing is kept between actual starts.
+            let wait = {
+                let mut last = limits.last_start.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let wait = last.map_or(Duration::ZERO, |l| {
+                    (l + interval).saturating_duration_since(now)
+                });
+                *last = Some(now + wait);
+                wait
+            };
+            tokio::time::sleep(wait).await;
+        }
         (host_permit, global)
     }
 
