@@ -30,6 +30,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub fetch: FetchConfig,
     pub schedule: ScheduleConfig,
+    /// `[metrics] listen`: where the daemon serves `/metrics` and `/healthz`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
     pub feeds: Vec<FeedConfig>,
 }
@@ -237,7 +239,15 @@ struct RawConfig {
     #[serde(default)]
     schedule: RawSchedule,
     #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -332,6 +342,22 @@ impl RawConfig {
         };
 
         let fetch = self.fetch.check(at, &mut problems);
+        let metrics_listen = self.metrics.listen.as_ref().and_then(|listen| {
+            listen
+                .get_ref()
+                .trim()
+                .parse()
+                .map_err(|e| {
+                    problems.push(at.at(
+                        listen,
+                        format!(
+                            "[metrics].listen {:?}: {e} (write an address and port, e.g. \"127.0.0.1:9464\")",
+                            listen.get_ref()
+                        ),
+                    ))
+                })
+                .ok()
+        });
 
         let default_schedule = match &self.schedule.default {
             Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
@@ -356,6 +382,7 @@ impl RawConfig {
                     default: default_schedule,
                     adaptive,
                 },
+                metrics_listen,
                 feeds,
             })
         } else {

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, FeedConfig};
+use crate::metrics::{Endpoints, Metrics};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use crate::schedule::FeedSchedule;
 use crate::store::StoreHandle;
@@ -38,6 +39,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         cancel: CancellationToken::new(),
         tracker: TaskTracker::new(),
         heartbeat: Arc::new(Mutex::new(Instant::now())),
+        metrics: Arc::default(),
     };
     let (cancel, tracker) = (shared.cancel.clone(), shared.tracker.clone());
 
@@ -45,6 +47,10 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
 
+    let metrics_server = match config.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr, &shared).await?),
+        None => None,
+    };
     let mut schedule = Schedule::start(&config, &config.feeds, &shared).await?;
     notify(&[NotifyState::Ready]);
     notify_status(&format!("polling {} feeds", config.feeds.len()));
@@ -90,6 +96,9 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                 notify(&reloading);
                 match Config::load(&config_path) {
                     Ok(new_config) => {
+                        if new_config.metrics_listen != config.metrics_listen {
+                            tracing::warn!("[metrics] listen changed: restart gleaner for it to take effect");
+                        }
                         schedule.stop().await;
                         // Feeds new to the config get their first poll now; the
                         // others keep their rhythm.
@@ -127,6 +136,9 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
     drop(schedule);
     drop(shared);
     drop(store);
@@ -152,6 +164,32 @@ struct Shared {
     tracker: TaskTracker,
     /// When the scheduler last ran its heartbeat job.
     heartbeat: Arc<Mutex<Instant>>,
+    metrics: Arc<Metrics>,
+}
+
+/// Serves `/metrics` and `/healthz` on `addr` until the daemon stops.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    shared: &Shared,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for [metrics] (is the port in use?)"))?;
+    let router = Endpoints {
+        metrics: shared.metrics.clone(),
+        store: shared.store.clone(),
+        heartbeat: shared.heartbeat.clone(),
+        stale_after: HEARTBEAT * 3,
+    }
+    .router();
+    let cancel = shared.cancel.clone();
+    tracing::info!("serving /metrics and /healthz on http://{addr}");
+    Ok(tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(cancel.cancelled_owned());
+        if let Err(error) = serve.await {
+            tracing::error!("the metrics server stopped: {error}");
+        }
+    }))
 }
 
 /// The jobs of one configuration.
@@ -174,7 +212,8 @@ impl Schedule {
                 shared.locks.clone(),
                 shared.cancel.clone(),
             )
-            .context("starting the HTTP client")?,
+            .context("starting the HTTP client")?
+            .with_metrics(shared.metrics.clone()),
         );
         let scheduler = JobScheduler::new()
             .await

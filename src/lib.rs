@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod export;
 pub mod feed;
 pub mod fetch;
+pub mod metrics;
 pub mod poll;
 pub mod schedule;
 pub mod store;

@@ -21,6 +21,7 @@ use crate::article::{self, Extractor, SiteRules, sanitize::sanitize, text::html_
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
+use crate::metrics::{ErrorKind, Metrics};
 use crate::schedule::{AdaptiveBounds, FeedSchedule, error_backoff, jitter};
 use crate::store::StoreHandle;
 use crate::store::read::Known;
@@ -151,6 +152,7 @@ pub struct Pipeline {
     cancel: CancellationToken,
     concurrency: usize,
     adaptive: AdaptiveBounds,
+    metrics: Arc<Metrics>,
 }
 
 impl Pipeline {
@@ -171,7 +173,19 @@ impl Pipeline {
             cancel,
             concurrency: config.fetch.concurrency,
             adaptive: config.schedule.adaptive,
+            metrics: Arc::default(),
         })
+    }
+
+    /// Counts this pipeline's polls in `metrics` (shared across reloads).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Pipeline {
+        self.metrics = metrics;
+        self
+    }
+
+    fn database_failure(&self, error: crate::store::StoreError) -> ReportOutcome {
+        self.metrics.error(ErrorKind::Database);
+        ReportOutcome::Failed(format!("database: {error}"))
     }
 
     /// Polls `feeds` concurrently, calling `progress` as each one finishes.
@@ -230,14 +244,16 @@ impl Pipeline {
             ReportOutcome::NotModified => tracing::debug!(feed = %feed.name, "not modified"),
             ReportOutcome::Skipped(why) => tracing::debug!(feed = %feed.name, "skipped: {why}"),
         }
-        report(outcome)
+        let report = report(outcome);
+        self.metrics.poll(&report);
+        report
     }
 
     async fn poll_locked(&self, feed: &FeedConfig, mode: PollMode) -> ReportOutcome {
         let url = feed.url.as_str().to_owned();
         let status = match self.store.call(move |s| s.feed_status(&url)).await {
             Ok(status) => status.unwrap_or_default(),
-            Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
+            Err(e) => return self.database_failure(e),
         };
         let now = Utc::now();
         if let Some(next) = status.next_attempt_at.filter(|t| *t > now) {
@@ -262,6 +278,7 @@ impl Pipeline {
         let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
             Ok(response) => response,
             Err(error) => {
+                self.metrics.error(ErrorKind::of(&error));
                 let outcome = failure(&error, status.consecutive_errors, now);
                 return self.record(feed, now, outcome, None, Vec::new()).await;
             }
@@ -284,10 +301,12 @@ impl Pipeline {
         let parsed = match parsed {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(error)) => {
+                self.metrics.error(ErrorKind::Parse);
                 let outcome = error_outcome(error.to_string(), status.consecutive_errors, now);
                 return self.record(feed, now, outcome, None, Vec::new()).await;
             }
             Err(join) => {
+                self.metrics.error(ErrorKind::Parse);
                 let outcome = error_outcome(
                     format!("{}: the feed parser failed: {join}", body.final_url),
                     status.consecutive_errors,
@@ -313,7 +332,7 @@ impl Pipeline {
         }
         let sightings = match self.sightings(feed, entries).await {
             Ok(sightings) => sightings,
-            Err(e) => return ReportOutcome::Failed(format!("database: {e}")),
+            Err(e) => return self.database_failure(e),
         };
         if let Some(moved) = &body.moved_permanently {
             tracing::warn!(feed = %feed.name,
@@ -494,10 +513,12 @@ impl Pipeline {
         match result {
             Ok(Ok(article)) => Some(article),
             Ok(Err(error)) => {
+                self.metrics.extraction_failed();
                 tracing::info!(feed = %feed.name, "{error}; using the feed's content");
                 None
             }
             Err(join) => {
+                self.metrics.extraction_failed();
                 tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {join}");
                 None
             }
@@ -535,7 +556,7 @@ impl Pipeline {
         };
         match self.store.call(move |s| s.record_poll(&poll)).await {
             Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),
-            Err(e) => ReportOutcome::Failed(format!("database: {e}")),
+            Err(e) => self.database_failure(e),
         }
     }
 }

@@ -83,12 +83,7 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
 
     for generation in 0..KILLS {
         publish(&server, generation);
-        let mut daemon = gleaner
-            .command()
-            .arg("run")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut daemon = gleaner.daemon();
         // Start-up and a pass over 100 feeds take a few hundred ms: most kills
         // land in the middle of the pass.
         std::thread::sleep(Duration::from_millis(30 + next_random(&mut random) % 300));

@@ -165,12 +165,7 @@ fn sigterm_during_a_poll_leaves_a_consistent_database() {
         &server.url("/feed.xml"),
         "schedule = \"0 0 0 1 1 *\"",
     ));
-    let mut child = gleaner
-        .command()
-        .arg("run")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = gleaner.daemon();
     wait_for(Duration::from_secs(20), "article fetches to start", || {
         !server.requests("/story/0").is_empty()
     });
@@ -233,12 +228,7 @@ fn a_reload_polls_added_feeds_and_ticks_never_overlap_a_running_poll() {
         "schedule = \"* * * * * *\"",
     );
     let gleaner = Gleaner::new(&slow);
-    let mut child = gleaner
-        .command()
-        .arg("run")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = gleaner.daemon();
 
     std::thread::sleep(Duration::from_millis(5500));
     let polls = server.requests("/slow.xml").len();

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -143,12 +142,7 @@ fn the_daemon_polls_an_adaptive_feed_when_due_and_not_before() {
             "schedule = \"adaptive\""
         ),
     ));
-    let mut daemon = gleaner
-        .command()
-        .arg("run")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut daemon = gleaner.daemon();
     wait_for(
         Duration::from_secs(15),
         "three polls of the busy feed",

@@ -233,6 +233,15 @@ impl Gleaner {
         command
     }
 
+    /// Starts `gleaner run` in the background, its log discarded.
+    pub fn daemon(&self) -> std::process::Child {
+        self.command()
+            .arg("run")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting gleaner run")
+    }
+
     /// Runs gleaner with `args`; panics with its output unless it exits 0.
     pub fn ok(&self, args: &[&str]) -> Output {
         let output = self.command().args(args).output().unwrap();

@@ -1,0 +1,325 @@
+//! `[metrics] listen`: Prometheus text at `/metrics` and a liveness check at
+//! `/healthz`, served by the daemon.
+//!
+//! Counters are process-wide atomics that polls bump as they finish; the
+//! per-feed "last success" gauges are read from the database when scraped.
+//! A scrape never waits on a poll: only on one short query of the store
+//! thread, bounded by a timeout.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use crate::fetch::FetchError;
+use crate::poll::{FeedReport, ReportOutcome};
+use crate::store::StoreHandle;
+
+/// Why a poll failed, as the `kind` label of `gleaner_poll_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Timeout,
+    Network,
+    Http4xx,
+    Http5xx,
+    RateLimited,
+    Gone,
+    TooLarge,
+    Redirect,
+    Parse,
+    Database,
+}
+
+const KINDS: [ErrorKind; 10] = [
+    ErrorKind::Timeout,
+    ErrorKind::Network,
+    ErrorKind::Http4xx,
+    ErrorKind::Http5xx,
+    ErrorKind::RateLimited,
+    ErrorKind::Gone,
+    ErrorKind::TooLarge,
+    ErrorKind::Redirect,
+    ErrorKind::Parse,
+    ErrorKind::Database,
+];
+
+impl ErrorKind {
+    fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Network => "network",
+            ErrorKind::Http4xx => "http_4xx",
+            ErrorKind::Http5xx => "http_5xx",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Gone => "gone",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Redirect => "redirect",
+            ErrorKind::Parse => "parse",
+            ErrorKind::Database => "database",
+        }
+    }
+
+    pub fn of(error: &FetchError) -> ErrorKind {
+        match error {
+            FetchError::Status { status, .. } => match status.as_u16() {
+                429 | 503 => ErrorKind::RateLimited,
+                410 => ErrorKind::Gone,
+                400..=499 => ErrorKind::Http4xx,
+                _ => ErrorKind::Http5xx,
+            },
+            FetchError::TooLarge { .. } => ErrorKind::TooLarge,
+            FetchError::Timeout { .. } => ErrorKind::Timeout,
+            FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => {
+                ErrorKind::Redirect
+            }
+            FetchError::Refused { .. } | FetchError::NotHtml { .. } => ErrorKind::Parse,
+            FetchError::Network { .. } => ErrorKind::Network,
+        }
+    }
+}
+
+/// The daemon's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    polls_ok: AtomicU64,
+    polls_not_modified: AtomicU64,
+    polls_failed: AtomicU64,
+    polls_skipped: AtomicU64,
+    errors: [AtomicU64; KINDS.len()],
+    articles_new: AtomicU64,
+    articles_updated: AtomicU64,
+    extraction_failures: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a finished poll.
+    pub fn poll(&self, report: &FeedReport) {
+        let counter = match &report.outcome {
+            ReportOutcome::Fetched(summary) => {
+                self.articles_new
+                    .fetch_add(summary.new as u64, Ordering::Relaxed);
+                self.articles_updated
+                    .fetch_add(summary.updated as u64, Ordering::Relaxed);
+                &self.polls_ok
+            }
+            ReportOutcome::NotModified => &self.polls_not_modified,
+            ReportOutcome::Failed(_) => &self.polls_failed,
+            ReportOutcome::Skipped(_) => &self.polls_skipped,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn error(&self, kind: ErrorKind) {
+        let index = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        self.errors[index].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An article page was fetched but its extraction failed or crashed.
+    pub fn extraction_failed(&self) {
+        self.extraction_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition, with `last_success` per feed name
+    /// (Unix seconds).
+    pub fn render(&self, last_success: &[(String, i64)]) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut out = String::from(
+            "# HELP gleaner_polls_total Feed polls by outcome.\n# TYPE gleaner_polls_total counter\n",
+        );
+        for (outcome, counter) in [
+            ("ok", &self.polls_ok),
+            ("not_modified", &self.polls_not_modified),
+            ("failed", &self.polls_failed),
+            ("skipped", &self.polls_skipped),
+        ] {
+            let _ = writeln!(
+                out,
+                "gleaner_polls_total{{outcome=\"{outcome}\"}} {}",
+                get(counter)
+            );
+        }
+        let answered = get(&self.polls_ok) + get(&self.polls_not_modified);
+        let ratio = if answered == 0 {
+            0.0
+        } else {
+            get(&self.polls_not_modified) as f64 / answered as f64
+        };
+        let _ = writeln!(
+            out,
+            "# HELP gleaner_not_modified_ratio Share of answered polls that were 304 Not Modified.\n\
+             # TYPE gleaner_not_modified_ratio gauge\ngleaner_not_modified_ratio {ratio}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP gleaner_poll_errors_total Failed polls by kind (429/503 are rate_limited).\n\
+             # TYPE gleaner_poll_errors_total counter"
+        );
+        for (kind, counter) in KINDS.iter().zip(&self.errors) {
+            let _ = writeln!(
+                out,
+                "gleaner_poll_errors_total{{kind=\"{}\"}} {}",
+                kind.label(),
+                get(counter)
+            );
+        }
+        for (name, help, counter) in [
+            (
+                "gleaner_articles_stored_total",
+                "Articles stored for the first time.",
+                &self.articles_new,
+            ),
+            (
+                "gleaner_articles_updated_total",
+                "Stored articles updated in place.",
+                &self.articles_updated,
+            ),
+            (
+                "gleaner_extraction_failures_total",
+                "Article pages fetched whose extraction failed (the feed's text was used).",
+                &self.extraction_failures,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                get(counter)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP gleaner_feed_last_success_timestamp_seconds When each feed last polled successfully.\n\
+             # TYPE gleaner_feed_last_success_timestamp_seconds gauge"
+        );
+        for (feed, at) in last_success {
+            let _ = writeln!(
+                out,
+                "gleaner_feed_last_success_timestamp_seconds{{feed=\"{}\"}} {at}",
+                label_value(feed)
+            );
+        }
+        out
+    }
+}
+
+/// A label value as the exposition format wants it.
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// What the two endpoints read.
+#[derive(Clone)]
+pub struct Endpoints {
+    pub metrics: Arc<Metrics>,
+    pub store: StoreHandle,
+    /// When the scheduler last ticked (see the daemon's heartbeat job).
+    pub heartbeat: Arc<Mutex<Instant>>,
+    /// Older than this, the scheduler counts as stuck.
+    pub stale_after: Duration,
+}
+
+/// How long a scrape waits for the database thread.
+const STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Endpoints {
+    pub fn router(self) -> axum::Router {
+        let metrics = self.clone();
+        axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let endpoints = metrics.clone();
+                    async move { endpoints.metrics().await }
+                }),
+            )
+            .route(
+                "/healthz",
+                axum::routing::get(move || {
+                    let endpoints = self.clone();
+                    async move { endpoints.health().await }
+                }),
+            )
+    }
+
+    async fn metrics(&self) -> axum::response::Response {
+        let statuses =
+            tokio::time::timeout(STORE_TIMEOUT, self.store.call(|s| s.feed_statuses())).await;
+        let last_success: Vec<(String, i64)> = match statuses {
+            Ok(Ok(statuses)) => {
+                let mut rows: Vec<(String, i64)> = statuses
+                    .into_values()
+                    .filter_map(|s| Some((s.name?, s.last_success_at?.timestamp())))
+                    .collect();
+                rows.sort();
+                rows
+            }
+            _ => Vec::new(),
+        };
+        (
+            [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+            self.metrics.render(&last_success),
+        )
+            .into_response()
+    }
+
+    async fn health(&self) -> (StatusCode, String) {
+        let since_beat = self
+            .heartbeat
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed();
+        if since_beat > self.stale_after {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the scheduler has not ticked for {since_beat:?}\n"),
+            );
+        }
+        match tokio::time::timeout(STORE_TIMEOUT, self.store.call(|_| Ok(()))).await {
+            Ok(Ok(())) => (StatusCode::OK, "ok\n".into()),
+            Ok(Err(error)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the database thread failed: {error}\n"),
+            ),
+            Err(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the database thread did not answer within {STORE_TIMEOUT:?}\n"),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_has_every_family_and_escapes_labels() {
+        let metrics = Metrics::default();
+        metrics.error(ErrorKind::Timeout);
+        metrics.extraction_failed();
+        let text = metrics.render(&[("a \"quoted\" feed".into(), 1_700_000_000)]);
+        assert!(
+            text.contains("gleaner_polls_total{outcome=\"ok\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gleaner_poll_errors_total{kind=\"timeout\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gleaner_extraction_failures_total 1\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "gleaner_feed_last_success_timestamp_seconds{feed=\"a \\\"quoted\\\" feed\"} 1700000000\n"
+        ));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let value = line.rsplit(' ').next().unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `[metrics] listen`: Prometheus text at /metrics and /healthz, scraped
+//! while the daemon is in the middle of a poll.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::pages::{Item, article_page, rss, story};
+use common::{Gleaner, Route, TestServer, feed_block, wait_for};
+
+/// `GET path` on 127.0.0.1:port: (status, body).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+/// The value of the sample `name` (with its labels, exactly) in `text`.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn metrics_are_served_during_a_poll_and_count_what_happened() {
+    let server = TestServer::start();
+    let links = [server.url("/fast"), server.url("/slow")];
+    let items: Vec<Item<'_>> = ["fast", "slow"]
+        .iter()
+        .zip(&links)
+        .map(|(id, link)| Item {
+            guid: id,
+            title: id,
+            link,
+            description: "teaser",
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    server.set("/good.xml", Route::rss(rss("Good", &items)));
+    server.set(
+        "/fast",
+        Route::html(article_page("Fast", &story("fast news"), "")),
+    );
+    server.set(
+        "/slow",
+        Route::html(article_page("Slow", &story("slow news"), ""))
+            .with_delay(Duration::from_secs(3)),
+    );
+    server.set(
+        "/cached.xml",
+        Route::rss(rss("Cached", &[])).with_etag("\"c1\""),
+    );
+    let port = free_port();
+    let gleaner = Gleaner::new(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n{}{}{}",
+        feed_block(
+            "good",
+            &server.url("/good.xml"),
+            "schedule = \"0 0 0 1 1 *\""
+        ),
+        feed_block(
+            "missing",
+            &server.url("/missing.xml"),
+            "schedule = \"0 0 0 1 1 *\""
+        ),
+        feed_block(
+            "cached",
+            &server.url("/cached.xml"),
+            "schedule = \"* * * * * *\""
+        ),
+    ));
+    let mut daemon = gleaner.daemon();
+
+    wait_for(Duration::from_secs(20), "/healthz", || {
+        get(port, "/healthz").is_some_and(|(status, body)| status == 200 && body == "ok\n")
+    });
+    // The slow page is still being fetched: a scrape does not wait for it.
+    wait_for(Duration::from_secs(20), "the slow page request", || {
+        !server.requests("/slow").is_empty()
+    });
+    let (status, during) = get(port, "/metrics").expect("/metrics answers during a poll");
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(&during, "gleaner_articles_stored_total"),
+        0.0,
+        "{during}"
+    );
+
+    wait_for(Duration::from_secs(20), "the good feed's poll", || {
+        get(port, "/metrics").is_some_and(|(_, text)| {
+            sample(&text, "gleaner_polls_total{outcome=\"ok\"}") >= 2.0
+                && sample(&text, "gleaner_polls_total{outcome=\"not_modified\"}") >= 1.0
+        })
+    });
+    let (_, text) = get(port, "/metrics").unwrap();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+
+    assert_eq!(
+        sample(&text, "gleaner_articles_stored_total"),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "gleaner_poll_errors_total{kind=\"http_4xx\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "gleaner_polls_total{outcome=\"failed\"}"),
+        1.0
+    );
+    assert!(sample(&text, "gleaner_not_modified_ratio") > 0.0);
+    let now = chrono::Utc::now().timestamp() as f64;
+    let good = sample(
+        &text,
+        "gleaner_feed_last_success_timestamp_seconds{feed=\"good\"}",
+    );
+    assert!((now - 60.0..=now + 1.0).contains(&good), "{good}");
+    assert!(
+        !text.contains("feed=\"missing\""),
+        "a feed that never succeeded has no gauge"
+    );
+}
+
+#[test]
+fn a_bad_listen_address_is_a_config_error() {
+    let gleaner = Gleaner::new("[metrics]\nlisten = \"localhost\"\n");
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(":8:10: [metrics].listen \"localhost\""),
+        "{stderr}"
+    );
+}
