@@ -149,6 +149,13 @@ pub enum Command {
         #[arg(long)]
         vacuum: bool,
     },
+    /// Run today's extractor and site rules again over the article pages kept
+    /// by `[storage] keep_html`, without fetching anything.
+    Reextract {
+        /// Only articles from this feed (name or URL); repeatable.
+        #[arg(long = "feed", value_name = "NAME_OR_URL")]
+        feeds: Vec<String>,
+    },
     /// Print a shell completion script, e.g.
     /// `gleaner completions bash > /etc/bash_completion.d/gleaner`.
     Completions { shell: clap_complete::Shell },
@@ -277,6 +284,7 @@ fn run_with_config(
             limit,
         } => search(&config, &words.join(" "), format, limit)?,
         Command::Gc { vacuum } => gc(&config, vacuum)?,
+        Command::Reextract { feeds } => reextract(&config, &feeds)?,
         Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
         Command::Remove { feed } => remove(path, &config, &feed)?,
         Command::ImportOpml { file } => import_opml(path, &config, &file)?,
@@ -551,6 +559,40 @@ fn shorten(text: &str, max: usize) -> String {
     let mut short: String = text.chars().take(max - 1).collect();
     short.push('…');
     short
+}
+
+fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
+    let feed_urls = names
+        .iter()
+        .map(|n| find_feed(config, n).map(|f| f.url.to_string()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut store = open_store(config, Access::Write)?;
+    let kept = store.kept_pages(&feed_urls)?;
+    if kept == 0 {
+        println!(
+            "no article pages are kept{}: set [storage] keep_html = true to keep the pages fetched from then on",
+            if config.storage.keep_html { " yet" } else { "" }
+        );
+        return Ok(());
+    }
+    let bar = progress_bar(kept as usize);
+    let summary = crate::reextract::reextract(&mut store, config, &feed_urls, |done| {
+        if let Some(bar) = &bar {
+            bar.set_position(done as u64);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!(
+        "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
+        summary.pages,
+        summary.changed,
+        summary.pages - summary.changed - summary.failed - summary.kept_feed_text,
+        summary.failed,
+        summary.kept_feed_text
+    );
+    Ok(())
 }
 
 fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {

@@ -45,6 +45,8 @@ pub struct StorageConfig {
     pub database: PathBuf,
     /// `keep_days` and `max_articles_per_feed`.
     pub retention: Retention,
+    /// Keep each article's page (compressed) for `gleaner reextract`.
+    pub keep_html: bool,
 }
 
 /// `[fetch]`: how gleaner talks to the network.
@@ -255,6 +257,7 @@ struct RawMetrics {
 struct RawStorage {
     database: Option<Spanned<String>>,
     keep_days: Option<Spanned<u32>>,
+    keep_html: Option<bool>,
     max_articles_per_feed: Option<Spanned<u32>>,
 }
 
@@ -376,6 +379,7 @@ impl RawConfig {
                 storage: StorageConfig {
                     database,
                     retention,
+                    keep_html: self.storage.keep_html.unwrap_or(false),
                 },
                 fetch,
                 schedule: ScheduleConfig {

@@ -17,6 +17,7 @@ pub mod feed;
 pub mod fetch;
 pub mod metrics;
 pub mod poll;
+pub mod reextract;
 pub mod schedule;
 pub mod store;
 pub mod subscribe;

@@ -27,12 +27,15 @@ use crate::store::StoreHandle;
 use crate::store::read::Known;
 use crate::store::write::{
     ArticleRecord, Cadence, ContentSource, FeedOutcome, FeedState, PollRecord, PollSummary,
-    Sighting,
+    Sighting, StoredPage,
 };
 
 /// How many article pages of one feed are fetched at once (the fetcher's
 /// global and per-host limits still apply).
 const ARTICLES_IN_PARALLEL: usize = 8;
+
+/// zstd level for kept pages: fast, and HTML still shrinks about 5×.
+pub const PAGE_COMPRESSION: i32 = 3;
 
 /// At most this many entries of one feed are read per poll (the newest):
 /// a feed of 100,000 entries is an archive dump, not news.
@@ -40,7 +43,7 @@ pub const MAX_ENTRIES_PER_POLL: usize = 1000;
 
 /// An extracted page must have at least this share of the feed content's
 /// words to be preferred over it (SPEC: "extraction weaker than the feed's content").
-const ARTICLE_TO_FEED_MIN_RATIO: f64 = 0.8;
+pub(crate) const ARTICLE_TO_FEED_MIN_RATIO: f64 = 0.8;
 
 /// Why a poll was started: scheduled polls honour the back-off of a failing
 /// feed; a manual `gleaner poll` only honours a server's Retry-After.
@@ -153,6 +156,8 @@ pub struct Pipeline {
     concurrency: usize,
     adaptive: AdaptiveBounds,
     metrics: Arc<Metrics>,
+    /// `[storage] keep_html`: store each page, compressed, with its article.
+    keep_html: bool,
 }
 
 impl Pipeline {
@@ -174,6 +179,7 @@ impl Pipeline {
             concurrency: config.fetch.concurrency,
             adaptive: config.schedule.adaptive,
             metrics: Arc::default(),
+            keep_html: config.storage.keep_html,
         })
     }
 
@@ -427,7 +433,7 @@ impl Pipeline {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
         };
-        let scraped = scraped.filter(|a| {
+        let scraped = scraped.filter(|(a, _)| {
             let strong = a.word_count as f64 >= feed_words as f64 * ARTICLE_TO_FEED_MIN_RATIO;
             if !strong {
                 tracing::info!(feed = %feed.name, url = ?entry.url, extracted = a.word_count, feed_words,
@@ -447,7 +453,8 @@ impl Pipeline {
             ..ArticleRecord::default()
         };
         match scraped {
-            Some(article) => {
+            Some((article, page)) => {
+                record.page = page;
                 record.title = record.title.or(article.title);
                 record.author = record.author.or(article.author);
                 record.published = record.published.or(article.published);
@@ -472,8 +479,13 @@ impl Pipeline {
         record
     }
 
-    /// Fetches and extracts one article page; `None` (logged) when that fails.
-    async fn scrape(&self, feed: &FeedConfig, url: &Url) -> Option<article::Article> {
+    /// Fetches and extracts one article page, with the page itself when it
+    /// is to be kept; `None` (logged) when that fails.
+    async fn scrape(
+        &self,
+        feed: &FeedConfig,
+        url: &Url,
+    ) -> Option<(article::Article, Option<StoredPage>)> {
         let page = match self.fetcher.fetch_page(url, &feed.url).await {
             Ok(page) => page,
             Err(error) => {
@@ -496,22 +508,33 @@ impl Pipeline {
         let content_selector = feed.content_selector.clone();
         let remove_selectors = feed.remove_selectors.clone();
         let page_url = page.final_url.clone();
+        let keep_html = self.keep_html;
         let result = tokio::task::spawn_blocking(move || {
             let rules = SiteRules {
                 content_selector: content_selector.as_ref(),
                 remove_selectors: &remove_selectors,
             };
-            article::extract(
+            let article = article::extract(
                 &page.bytes,
                 page.content_type.as_deref(),
                 &page.final_url,
                 rules,
                 extractor.as_ref(),
-            )
+            )?;
+            // Compressed here, on the extraction thread, not on the reactor.
+            let kept = keep_html
+                .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
+                .flatten()
+                .map(|body_zstd| StoredPage {
+                    url: page.final_url,
+                    content_type: page.content_type,
+                    body_zstd,
+                });
+            Ok::<_, article::ArticleError>((article, kept))
         })
         .await;
         match result {
-            Ok(Ok(article)) => Some(article),
+            Ok(Ok(scraped)) => Some(scraped),
             Ok(Err(error)) => {
                 self.metrics.extraction_failed();
                 tracing::info!(feed = %feed.name, "{error}; using the feed's content");

@@ -13,6 +13,7 @@
 
 pub mod handle;
 pub mod keys;
+pub mod pages;
 pub mod read;
 pub mod retention;
 pub mod search;
@@ -169,6 +170,17 @@ INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
 -- and its dedup keys as a tombstone, so it is never stored as new again;
 -- its body and title are gone and exports and search skip it.
 ALTER TABLE articles ADD COLUMN purged_at TEXT;
+"#,
+    r#"
+-- [storage] keep_html: each article's page as fetched, zstd-compressed, so
+-- gleaner reextract can run a newer extractor without fetching again.
+CREATE TABLE pages (
+    article_seq  INTEGER PRIMARY KEY REFERENCES articles (seq),
+    url          TEXT NOT NULL,
+    content_type TEXT,
+    fetched_at   TEXT NOT NULL,
+    body_zstd    BLOB NOT NULL
+);
 "#,
 ];
 

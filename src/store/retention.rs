@@ -68,6 +68,10 @@ impl Store {
                 params![stamp, i64::from(limit)],
             )?;
         }
+        tx.execute(
+            "DELETE FROM pages WHERE article_seq IN (SELECT seq FROM articles WHERE purged_at IS NOT NULL)",
+            [],
+        )?;
         tx.commit()?;
         Ok(purged)
     }

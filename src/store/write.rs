@@ -112,6 +112,16 @@ pub struct ArticleRecord {
     pub language: Option<String>,
     pub image: Option<Url>,
     pub tags: Vec<String>,
+    /// The page the body was extracted from, kept when `[storage] keep_html`.
+    pub page: Option<StoredPage>,
+}
+
+/// An article page as fetched, compressed.
+#[derive(Debug, Clone)]
+pub struct StoredPage {
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub body_zstd: Vec<u8>,
 }
 
 /// Everything learnt from one poll of one feed.
@@ -339,6 +349,7 @@ fn record_sighting(
             return Ok(SightingResult::Unchanged);
         }
         update_article(tx, seq, article)?;
+        save_page(tx, seq, article, now, true)?;
         add_source(tx, seq, feed_url, sighting, now)?;
         add_keys(tx, seq, &keys)?;
         add_tags(tx, seq, &article.tags)?;
@@ -352,6 +363,7 @@ fn record_sighting(
             return Ok(SightingResult::Unchanged);
         }
         merge_article(tx, seq, article)?;
+        save_page(tx, seq, article, now, false)?;
         add_source(tx, seq, feed_url, sighting, now)?;
         add_keys(tx, seq, &keys)?;
         add_tags(tx, seq, &article.tags)?;
@@ -360,10 +372,38 @@ fn record_sighting(
 
     let id = article_id(link.as_deref().unwrap_or(&entry));
     let seq = insert_article(tx, &id, now, article)?;
+    save_page(tx, seq, article, now, true)?;
     add_source(tx, seq, feed_url, sighting, now)?;
     add_keys(tx, seq, &keys)?;
     add_tags(tx, seq, &article.tags)?;
     Ok(SightingResult::New)
+}
+
+/// Keeps the article's page; `replace` an older one (an update), or only
+/// fill a gap (another sighting of a stored article).
+fn save_page(
+    tx: &Transaction<'_>,
+    seq: i64,
+    article: &ArticleRecord,
+    now: &str,
+    replace: bool,
+) -> rusqlite::Result<()> {
+    let Some(page) = &article.page else {
+        return Ok(());
+    };
+    let verb = if replace { "REPLACE" } else { "IGNORE" };
+    tx.prepare_cached(&format!(
+        "INSERT OR {verb} INTO pages (article_seq, url, content_type, fetched_at, body_zstd)
+         VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?
+    .execute(params![
+        seq,
+        page.url.as_str(),
+        page.content_type,
+        now,
+        page.body_zstd
+    ])?;
+    Ok(())
 }
 
 fn is_purged(tx: &Transaction<'_>, seq: i64) -> rusqlite::Result<bool> {

@@ -1,0 +1,128 @@
+//! `gleaner reextract`: runs today's extractor and site rules over the pages
+//! kept by `[storage] keep_html`, without fetching anything.
+//!
+//! Pages are read in batches, extracted on every core, and each batch's
+//! results are stored in one transaction; an interrupted run leaves every
+//! article either as it was or re-extracted.
+
+use std::io::Read;
+use std::thread;
+
+use url::Url;
+
+use crate::article::{self, Combined, SiteRules};
+use crate::config::Config;
+use crate::poll::ARTICLE_TO_FEED_MIN_RATIO;
+use crate::store::pages::{KeptPage, Reextraction};
+use crate::store::{Store, StoreError};
+
+/// Pages read, extracted and stored together.
+const BATCH: usize = 64;
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub pages: usize,
+    /// Articles whose stored body changed.
+    pub changed: usize,
+    /// Pages the extractor found nothing in (the stored body is kept).
+    pub failed: usize,
+    /// Articles that keep the feed's own text, longer than the new extraction.
+    pub kept_feed_text: usize,
+}
+
+/// Re-extracts the kept pages of articles from `feed_urls` (all when
+/// empty), calling `progress` with the number of pages done so far.
+pub fn reextract(
+    store: &mut Store,
+    config: &Config,
+    feed_urls: &[String],
+    mut progress: impl FnMut(usize),
+) -> Result<Summary, StoreError> {
+    let mut summary = Summary::default();
+    let threads = thread::available_parallelism().map_or(2, |n| n.get());
+    let mut after = 0;
+    loop {
+        let batch = store.kept_pages_after(after, BATCH, feed_urls)?;
+        let Some(last) = batch.last() else {
+            return Ok(summary);
+        };
+        after = last.seq;
+        let chunk = batch.len().div_ceil(threads);
+        let results: Vec<(&KeptPage, Option<article::Article>)> = thread::scope(|scope| {
+            let workers: Vec<_> = batch
+                .chunks(chunk)
+                .map(|pages| {
+                    scope.spawn(move || {
+                        pages
+                            .iter()
+                            .map(|page| (page, extract(page, config)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        let mut new = Vec::new();
+        for (page, article) in results {
+            summary.pages += 1;
+            let Some(article) = article else {
+                summary.failed += 1;
+                continue;
+            };
+            let feed_words = page.word_count.unwrap_or(0) as f64;
+            if page.content_source == "feed"
+                && (article.word_count as f64) < feed_words * ARTICLE_TO_FEED_MIN_RATIO
+            {
+                summary.kept_feed_text += 1;
+                continue;
+            }
+            new.push(Reextraction {
+                seq: page.seq,
+                content_html: article.content_html,
+                content_text: article.content_text,
+                word_count: article.word_count,
+            });
+        }
+        summary.changed += store.apply_reextractions(&new)?;
+        progress(summary.pages);
+    }
+}
+
+/// One page through the extractor, with the rules of the first configured
+/// feed the article came from; `None` (logged) when it yields nothing.
+fn extract(page: &KeptPage, config: &Config) -> Option<article::Article> {
+    let url = Url::parse(&page.url).ok()?;
+    let mut bytes = Vec::new();
+    if let Err(error) =
+        zstd::Decoder::new(&page.body_zstd[..]).and_then(|mut d| d.read_to_end(&mut bytes))
+    {
+        tracing::warn!(url = %url, "the kept page cannot be decompressed: {error}");
+        return None;
+    }
+    let feed = config
+        .feeds
+        .iter()
+        .find(|f| page.feed_urls.iter().any(|u| u == f.url.as_str()));
+    let no_selectors = Vec::new();
+    let rules = SiteRules {
+        content_selector: feed.and_then(|f| f.content_selector.as_ref()),
+        remove_selectors: feed.map_or(&no_selectors, |f| &f.remove_selectors),
+    };
+    match article::extract(
+        &bytes,
+        page.content_type.as_deref(),
+        &url,
+        rules,
+        &Combined::default(),
+    ) {
+        Ok(article) => Some(article),
+        Err(error) => {
+            tracing::info!("{error}; keeping the stored body");
+            None
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `[storage] keep_html` and `gleaner reextract`: a rule added after the
+//! fact changes the stored text, without fetching anything again.
+
+mod common;
+
+use common::pages::{Item, article_page, rss, story};
+use common::{Gleaner, Route, TestServer, feed_block};
+
+const EDITOR_NOTE: &str = "Editor's note: this story was updated with the reactions of the residents \
+     who attended the meeting, and a correction to the time of the vote.";
+
+fn serve(server: &TestServer) {
+    let links = [server.url("/a"), server.url("/b")];
+    let items: Vec<Item<'_>> = ["a", "b"]
+        .iter()
+        .zip(&links)
+        .map(|(id, link)| Item {
+            guid: id,
+            title: id,
+            link,
+            description: "teaser",
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    server.set("/feed.xml", Route::rss(rss("F", &items)));
+    for id in ["a", "b"] {
+        let mut paragraphs = story(&format!("the harbour {id}"));
+        paragraphs.push(format!("<span class=\"editor-note\">{EDITOR_NOTE}</span>"));
+        server.set(
+            &format!("/{id}"),
+            Route::html(article_page(id, &paragraphs, "")),
+        );
+    }
+}
+
+fn texts(gleaner: &Gleaner) -> Vec<String> {
+    gleaner
+        .export(&[])
+        .iter()
+        .map(|a| a["content_text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn reextract_applies_a_new_rule_to_kept_pages_without_fetching() {
+    let server = TestServer::start();
+    serve(&server);
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.edit_config("[storage]\n", "[storage]\nkeep_html = true\n");
+    gleaner.poll();
+    let before = texts(&gleaner);
+    assert_eq!(before.len(), 2);
+    assert!(
+        before.iter().all(|t| t.contains("Editor's note")),
+        "{before:?}"
+    );
+    let fetched = server.all_requests().len();
+
+    // Nothing changed yet: a run changes nothing.
+    let said = String::from_utf8(gleaner.ok(&["reextract"]).stdout).unwrap();
+    assert!(
+        said.starts_with("re-extracted 2 pages: 0 changed, 2 unchanged"),
+        "{said}"
+    );
+
+    gleaner.edit_config(
+        &format!("url = \"{}\"", server.url("/feed.xml")),
+        &format!(
+            "url = \"{}\"\nremove_selectors = [\".editor-note\"]",
+            server.url("/feed.xml")
+        ),
+    );
+    let said = String::from_utf8(gleaner.ok(&["reextract", "--feed", "f"]).stdout).unwrap();
+    assert!(
+        said.starts_with("re-extracted 2 pages: 2 changed"),
+        "{said}"
+    );
+    let after = texts(&gleaner);
+    for (old, new) in before.iter().zip(&after) {
+        assert!(!new.contains("Editor's note"), "{new}");
+        assert!(new.contains("the harbour"), "{new}");
+        assert!(
+            old.starts_with(new.as_str()),
+            "only the note went:\n{old}\n---\n{new}"
+        );
+    }
+    assert_eq!(
+        server.all_requests().len(),
+        fetched,
+        "nothing was fetched again"
+    );
+    let search = gleaner.ok(&["search", "--format", "json", "correction"]);
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&search.stdout).unwrap();
+    assert!(hits.is_empty(), "the search index follows: {hits:?}");
+}
+
+#[test]
+fn without_keep_html_reextract_says_how_to_start() {
+    let server = TestServer::start();
+    serve(&server);
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    let said = String::from_utf8(gleaner.ok(&["reextract"]).stdout).unwrap();
+    assert!(said.contains("set [storage] keep_html = true"), "{said}");
+    let pages: i64 = gleaner
+        .db()
+        .query_row("SELECT count(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pages, 0, "pages are kept only when asked");
+}
