@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::pages::{Item, article_page, rss, story};
+use common::pages::{article_page, rss, rss_of_pages, story};
 use common::{Gleaner, Route, TestServer, feed_block, wait_for};
 
 /// `GET path` on 127.0.0.1:port: (status, body).
@@ -46,19 +46,10 @@ fn free_port() -> u16 {
 #[test]
 fn metrics_are_served_during_a_poll_and_count_what_happened() {
     let server = TestServer::start();
-    let links = [server.url("/fast"), server.url("/slow")];
-    let items: Vec<Item<'_>> = ["fast", "slow"]
-        .iter()
-        .zip(&links)
-        .map(|(id, link)| Item {
-            guid: id,
-            title: id,
-            link,
-            description: "teaser",
-            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
-        })
-        .collect();
-    server.set("/good.xml", Route::rss(rss("Good", &items)));
+    server.set(
+        "/good.xml",
+        Route::rss(rss_of_pages(|p| server.url(p), &["fast", "slow"])),
+    );
     server.set(
         "/fast",
         Route::html(article_page("Fast", &story("fast news"), "")),

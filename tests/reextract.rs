@@ -3,26 +3,17 @@
 
 mod common;
 
-use common::pages::{Item, article_page, rss, story};
+use common::pages::{article_page, rss_of_pages, story};
 use common::{Gleaner, Route, TestServer, feed_block};
 
 const EDITOR_NOTE: &str = "Editor's note: this story was updated with the reactions of the residents \
      who attended the meeting, and a correction to the time of the vote.";
 
 fn serve(server: &TestServer) {
-    let links = [server.url("/a"), server.url("/b")];
-    let items: Vec<Item<'_>> = ["a", "b"]
-        .iter()
-        .zip(&links)
-        .map(|(id, link)| Item {
-            guid: id,
-            title: id,
-            link,
-            description: "teaser",
-            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
-        })
-        .collect();
-    server.set("/feed.xml", Route::rss(rss("F", &items)));
+    server.set(
+        "/feed.xml",
+        Route::rss(rss_of_pages(|p| server.url(p), &["a", "b"])),
+    );
     for id in ["a", "b"] {
         let mut paragraphs = story(&format!("the harbour {id}"));
         paragraphs.push(format!("<span class=\"editor-note\">{EDITOR_NOTE}</span>"));

@@ -33,6 +33,24 @@ pub fn rss(title: &str, items: &[Item<'_>]) -> String {
     )
 }
 
+/// A feed whose entries are `/ID` pages of `server_url`, each titled and
+/// identified by its ID, with a one-word teaser.
+pub fn rss_of_pages(server_url: impl Fn(&str) -> String, ids: &[&str]) -> String {
+    let links: Vec<String> = ids.iter().map(|id| server_url(&format!("/{id}"))).collect();
+    let items: Vec<Item<'_>> = ids
+        .iter()
+        .zip(&links)
+        .map(|(id, link)| Item {
+            guid: id,
+            title: id,
+            link,
+            description: "teaser",
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    rss("F", &items)
+}
+
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
