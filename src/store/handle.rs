@@ -5,7 +5,10 @@
 //! writer falls behind). Dropping every [`StoreHandle`] lets the thread drain
 //! the queue, finish the last transaction and close the database.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,6 +29,8 @@ const QUEUE: usize = 64;
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: mpsc::Sender<Message>,
+    /// Nanoseconds the thread has spent running jobs (see [`StoreHandle::busy`]).
+    busy: Arc<AtomicU64>,
 }
 
 /// Stops and joins the writer thread; returned by [`StoreHandle::spawn`].
@@ -50,22 +55,33 @@ impl StoreHandle {
     /// Moves `store` onto its own thread.
     pub fn spawn(mut store: Store) -> (StoreHandle, StoreThread) {
         let (jobs, mut queue) = mpsc::channel::<Message>(QUEUE);
+        let busy = Arc::new(AtomicU64::new(0));
+        let counter = busy.clone();
         let thread = thread::Builder::new()
             .name("gleaner-store".into())
             .spawn(move || {
                 while let Some(Message::Run(job)) = queue.blocking_recv() {
+                    let started = Instant::now();
                     job(&mut store);
+                    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    counter.fetch_add(nanos, Ordering::Relaxed);
                 }
             })
             .expect("spawning the database thread");
         let stopper = jobs.clone();
         (
-            StoreHandle { jobs },
+            StoreHandle { jobs, busy },
             StoreThread {
                 thread,
                 jobs: stopper,
             },
         )
+    }
+
+    /// The time the database thread has spent running jobs since it started
+    /// (the benchmarks divide it by wall time: the share of time in SQLite).
+    pub fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy.load(Ordering::Relaxed))
     }
 
     /// Runs `f` on the database thread and returns its result.
