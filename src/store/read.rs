@@ -93,49 +93,60 @@ pub struct StoredSource {
     pub url: Option<String>,
 }
 
+/// The columns of a [`FeedStatus`], read by [`feed_status_row`].
+const FEED_STATUS: &str =
+    "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at, f.last_success_at,
+            f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
+            (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
+            f.repairs, f.moved_to
+     FROM feeds f";
+
+fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatus)> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<String>>(i)?
+            .as_deref()
+            .and_then(parse_time))
+    };
+    Ok((
+        r.get::<_, String>(0)?,
+        FeedStatus {
+            name: r.get(1)?,
+            etag: r.get(2)?,
+            last_modified: r.get(3)?,
+            last_poll_at: time(4)?,
+            last_success_at: time(5)?,
+            state: r.get(6)?,
+            last_error: r.get(7)?,
+            consecutive_errors: r.get(8)?,
+            next_attempt_at: time(9)?,
+            articles: r.get(10)?,
+            repairs: r
+                .get::<_, String>(11)?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            moved_to: r.get(12)?,
+        },
+    ))
+}
+
 impl Store {
-    /// The remembered state of one feed.
+    /// The remembered state of one feed (one indexed row: a poll asks this
+    /// for its feed, so it must not cost more with every feed configured).
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
-        Ok(self.feed_statuses()?.remove(feed_url))
+        let sql = format!("{FEED_STATUS} WHERE f.url = ?1");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let found = stmt
+            .query_row([feed_url], feed_status_row)
+            .optional()?
+            .map(|(_, status)| status);
+        Ok(found)
     }
 
     /// The remembered state of every feed that was ever polled, by URL.
     pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at, f.last_success_at,
-                    f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
-                    (SELECT count(DISTINCT article_seq) FROM sources s WHERE s.feed_url = f.url),
-                    f.repairs, f.moved_to
-             FROM feeds f",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-                Ok(r.get::<_, Option<String>>(i)?
-                    .as_deref()
-                    .and_then(parse_time))
-            };
-            Ok((
-                r.get::<_, String>(0)?,
-                FeedStatus {
-                    name: r.get(1)?,
-                    etag: r.get(2)?,
-                    last_modified: r.get(3)?,
-                    last_poll_at: time(4)?,
-                    last_success_at: time(5)?,
-                    state: r.get(6)?,
-                    last_error: r.get(7)?,
-                    consecutive_errors: r.get(8)?,
-                    next_attempt_at: time(9)?,
-                    articles: r.get(10)?,
-                    repairs: r
-                        .get::<_, String>(11)?
-                        .split_whitespace()
-                        .map(str::to_owned)
-                        .collect(),
-                    moved_to: r.get(12)?,
-                },
-            ))
-        })?;
+        let mut stmt = self.conn.prepare_cached(FEED_STATUS)?;
+        let rows = stmt.query_map([], feed_status_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
