@@ -1,7 +1,7 @@
 //! The whole pipeline at scale, next to the two ceilings it cannot beat.
 //!
 //! ```sh
-//! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 32]
+//! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 16]
 //!     [--sample 2000] [--skip-ceilings] [--skip-export] [--skip-startup]
 //! ```
 //!
@@ -53,8 +53,9 @@ struct Args {
     /// Entries per feed.
     #[arg(long, default_value_t = 20)]
     entries: usize,
-    /// `[fetch] concurrency` and `per_host_concurrency` (everything is on one host).
-    #[arg(long, default_value_t = 32)]
+    /// `[fetch] concurrency` (gleaner's default) and `per_host_concurrency`
+    /// (everything is on one host, so it is the same limit).
+    #[arg(long, default_value_t = 16)]
     concurrency: usize,
     /// Pages extracted for the extraction ceiling (every k-th page; all when fewer).
     #[arg(long, default_value_t = 2_000)]
@@ -762,12 +763,16 @@ fn server_cpu() -> Duration {
 }
 
 fn status_kb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status_field(&status, key).unwrap_or(0)
+}
+
+/// A `kB` field of a `/proc/PID/status` text.
+fn status_field(status: &str, key: &str) -> Option<u64> {
+    status
         .lines()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------
@@ -967,15 +972,38 @@ struct ExportRow {
     max_rss_kb: u64,
 }
 
-/// Waits for `child` and returns its own resource usage.
-fn wait_with_rusage(child: &std::process::Child) -> (i32, libc::rusage) {
-    // SAFETY: wait4 on our own child's pid fills the status and the struct.
+/// Waits for `child`; returns its wait status and its peak RSS in KB.
+///
+/// The peak is the child's VmHWM sampled every 5 ms: `ru_maxrss` is no use
+/// here, as Linux carries the parent's high-water mark over the child's exec.
+fn wait_with_peak_rss(child: &std::process::Child) -> (i32, u64) {
+    let pid = child.id();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+                if let Some(kb) = status
+                    .ok()
+                    .as_deref()
+                    .and_then(|s| status_field(s, "VmHWM"))
+                {
+                    peak = peak.max(kb);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
     unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
-        (status, usage)
+        libc::waitpid(pid as libc::pid_t, &mut status, 0);
     }
+    done.store(true, Ordering::Relaxed);
+    (status, sampler.join().expect("the RSS sampler"))
 }
 
 /// The release binary with `--config PATH`, its output discarded.
@@ -992,14 +1020,14 @@ fn export(config_path: &Path, output: &Path) -> ExportRow {
     let started = Instant::now();
     #[expect(
         clippy::zombie_processes,
-        reason = "wait_with_rusage reaps it with wait4"
+        reason = "wait_with_peak_rss reaps it with waitpid"
     )]
     let child = gleaner(config_path)
         .args(["export", "--format", "jsonl", "--output"])
         .arg(output)
         .spawn()
         .expect("starting gleaner export");
-    let (status, usage) = wait_with_rusage(&child);
+    let (status, max_rss_kb) = wait_with_peak_rss(&child);
     let wall = started.elapsed();
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
@@ -1020,7 +1048,7 @@ fn export(config_path: &Path, output: &Path) -> ExportRow {
         wall,
         bytes,
         lines,
-        max_rss_kb: usage.ru_maxrss as u64,
+        max_rss_kb,
     }
 }
 
@@ -1041,7 +1069,7 @@ fn startup(config_path: &Path, dir: &Path) -> StartupRow {
     let started = Instant::now();
     #[expect(
         clippy::zombie_processes,
-        reason = "wait_with_rusage reaps it with wait4"
+        reason = "wait_with_peak_rss reaps it with waitpid"
     )]
     let child = gleaner(config_path)
         .args(["--log-level", "warn", "run"])
@@ -1066,11 +1094,11 @@ fn startup(config_path: &Path, dir: &Path) -> StartupRow {
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
     }
-    let (_, usage) = wait_with_rusage(&child);
+    let (_, max_rss_kb) = wait_with_peak_rss(&child);
     StartupRow {
         ready,
         stopped: term_sent.elapsed(),
-        max_rss_kb: usage.ru_maxrss as u64,
+        max_rss_kb,
     }
 }
 
@@ -1137,6 +1165,10 @@ async fn main() {
         CancellationToken::new(),
     )
     .expect("a pipeline");
+    println!(
+        "  RSS before the first pass (config loaded, server and pipeline started): {:.0} MB",
+        mb(status_kb("VmRSS"))
+    );
     eprintln!("first pass…");
     let mut rows = vec![pass("first", &pipeline, &config, &store, &server).await];
     eprintln!("idle pass…");
