@@ -827,32 +827,74 @@ async fn download(
     start.cost(None)
 }
 
-/// Extraction alone, on every core: pages per second of wall time, measured
-/// on every k-th page (all pages when there are at most `sample`).
+/// Extraction alone, on every core, measured on every k-th page (all pages
+/// when there are at most `sample`).
 struct ExtractionCeiling {
     pages: usize,
     threads: usize,
+    /// What the threads did, added up.
+    tally: Tally,
     /// The busiest thread's time in `article::extract`: the wall time the
-    /// sample would take if generating the pages were free.
+    /// sample took, generating the pages aside.
     wall: Duration,
-    /// All threads' time in `article::extract`.
-    busy: Duration,
-    failed: usize,
-    /// Extracted words over the article body's words, summed over the sample.
-    words_ratio: f64,
-    mean_page_kb: f64,
+    /// CPU time other processes used meanwhile.
+    others_cpu: Duration,
     peak_rss_kb: u64,
 }
 
+/// One extraction thread's work.
+#[derive(Default)]
+struct Tally {
+    /// Time in `article::extract`.
+    busy: Duration,
+    /// CPU time of the thread in `article::extract`.
+    cpu: Duration,
+    failed: usize,
+    /// Words extracted, and words of the article bodies written.
+    extracted_words: usize,
+    written_words: usize,
+    bytes: usize,
+}
+
+impl Tally {
+    fn add(mut self, other: &Tally) -> Tally {
+        self.busy += other.busy;
+        self.cpu += other.cpu;
+        self.failed += other.failed;
+        self.extracted_words += other.extracted_words;
+        self.written_words += other.written_words;
+        self.bytes += other.bytes;
+        self
+    }
+}
+
 impl ExtractionCeiling {
+    /// Pages per second on all cores, from CPU time: what the cores do when
+    /// nothing else runs (other processes on the machine inflate wall time).
     fn pages_per_sec(&self) -> f64 {
-        self.pages as f64 / self.wall.as_secs_f64()
+        self.threads as f64 * self.pages as f64 / self.tally.cpu.as_secs_f64()
     }
 
     /// The time extraction alone would take for `pages` pages on all cores.
     fn time_for(&self, pages: usize) -> Duration {
         Duration::from_secs_f64(pages as f64 / self.pages_per_sec())
     }
+
+    /// The CPU time extraction alone costs for `pages` pages.
+    fn cpu_for(&self, pages: usize) -> Duration {
+        self.tally.cpu.mul_f64(pages as f64 / self.pages as f64)
+    }
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime fills the struct it is given.
+    let time = unsafe {
+        let mut time: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time);
+        time
+    };
+    Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
 }
 
 fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) -> ExtractionCeiling {
@@ -863,15 +905,12 @@ fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) ->
     let next = AtomicUsize::new(0);
     let extractor = article::Combined::default();
     let start = mark(None);
-    let per_thread: Vec<(Duration, usize, usize, usize, usize)> = std::thread::scope(|scope| {
+    let tallies: Vec<Tally> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let (mut busy, mut failed, mut extracted, mut written, mut bytes) =
-                        (Duration::ZERO, 0, 0, 0, 0);
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&page) = chosen.get(i) else { break };
+                    let mut tally = Tally::default();
+                    while let Some(&page) = chosen.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let (feed, entry) = (page / entries, page % entries);
                         let (html, body_words) = article_page(port, feed, entry);
                         let url = Url::parse(&format!(
@@ -879,7 +918,7 @@ fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) ->
                             page_path(feed, entry)
                         ))
                         .expect("a valid URL");
-                        let started = Instant::now();
+                        let (started, cpu) = (Instant::now(), thread_cpu());
                         let result = article::extract(
                             html.as_bytes(),
                             Some("text/html; charset=utf-8"),
@@ -887,15 +926,16 @@ fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) ->
                             SiteRules::default(),
                             &extractor,
                         );
-                        busy += started.elapsed();
+                        tally.cpu += thread_cpu().saturating_sub(cpu);
+                        tally.busy += started.elapsed();
                         match result {
-                            Ok(article) => extracted += article.word_count as usize,
-                            Err(_) => failed += 1,
+                            Ok(article) => tally.extracted_words += article.word_count as usize,
+                            Err(_) => tally.failed += 1,
                         }
-                        written += body_words;
-                        bytes += html.len();
+                        tally.written_words += body_words;
+                        tally.bytes += html.len();
                     }
-                    (busy, failed, extracted, written, bytes)
+                    tally
                 })
             })
             .collect();
@@ -905,19 +945,12 @@ fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) ->
             .collect()
     });
     let cost = start.cost(None);
-    let (extracted, written): (usize, usize) = per_thread
-        .iter()
-        .fold((0, 0), |(e, w), t| (e + t.2, w + t.3));
     ExtractionCeiling {
         pages: chosen.len(),
         threads,
-        wall: per_thread.iter().map(|t| t.0).max().unwrap_or_default(),
-        busy: per_thread.iter().map(|t| t.0).sum(),
-        failed: per_thread.iter().map(|t| t.1).sum(),
-        words_ratio: extracted as f64 / written.max(1) as f64,
-        mean_page_kb: per_thread.iter().map(|t| t.4).sum::<usize>() as f64
-            / 1024.0
-            / chosen.len().max(1) as f64,
+        wall: tallies.iter().map(|t| t.busy).max().unwrap_or_default(),
+        tally: tallies.iter().fold(Tally::default(), Tally::add),
+        others_cpu: cost.others_cpu,
         peak_rss_kb: cost.peak_rss_kb,
     }
 }
@@ -1233,17 +1266,21 @@ async fn main() {
     // The report.
     if let Some(x) = &extraction {
         println!(
-            "extraction ceiling: {:.0} pages/s on {} threads ({:.0} pages/s per core), measured on {} of {} pages \
-             (every {}th, {:.1} KB on average), extrapolated; {} failed; extracted/article words {:.3}; peak RSS {:.0} MB",
+            "extraction ceiling: {:.0} pages/s on {} threads ({:.0} pages/s per core of CPU time; \
+             {:.0} pages/s of wall time while other processes used {:.1} CPU s), \
+             measured on {} of {} pages (every {}th, {:.1} KB on average) and extrapolated; \
+             {} failed; extracted/article words {:.3}; peak RSS {:.0} MB",
             x.pages_per_sec(),
             x.threads,
-            x.pages as f64 / x.busy.as_secs_f64(),
+            x.pages_per_sec() / x.threads as f64,
+            x.pages as f64 / x.wall.as_secs_f64(),
+            secs(x.others_cpu),
             x.pages,
             feeds * entries,
             (feeds * entries / args.sample.max(1)).max(1),
-            x.mean_page_kb,
-            x.failed,
-            x.words_ratio,
+            x.tally.bytes as f64 / 1024.0 / x.pages.max(1) as f64,
+            x.tally.failed,
+            x.tally.extracted_words as f64 / x.tally.written_words.max(1) as f64,
             mb(x.peak_rss_kb)
         );
     }
@@ -1264,6 +1301,7 @@ async fn main() {
         ("x dl", 7),
         ("x extr", 7),
         ("x max", 7),
+        ("CPU x", 7),
     ];
     let line = |cells: &[String]| {
         let mut out = String::new();
@@ -1303,6 +1341,13 @@ async fn main() {
             fixed(dl.map(|d| wall / d), 2),
             fixed(ex.map(|e| wall / e), 2),
             fixed(ceiling.map(|c| wall / c), 2),
+            fixed(
+                extraction.as_ref().filter(|_| row.pages > 0).map(|x| {
+                    secs(row.cost.cpu.saturating_sub(row.cost.server_cpu))
+                        / secs(x.cpu_for(row.pages))
+                }),
+                2,
+            ),
         ]);
     }
     println!();
@@ -1331,7 +1376,8 @@ async fn main() {
     );
     println!(
         "  SQLite: the database thread's busy time / wall; dl s, extr s: the ceilings for the pass's \
-         requests and pages; x: wall / ceiling."
+         requests and pages; x: wall / ceiling;\n  \
+         CPU x: the pass's CPU (the server's aside) / the CPU extraction alone takes for its pages."
     );
     if let Some(e) = exported {
         let rows_stored = rows[0].summary.new_articles + rows[2].summary.new_articles;
