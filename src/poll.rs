@@ -7,13 +7,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
 use reqwest::StatusCode;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -36,6 +38,10 @@ const ARTICLES_IN_PARALLEL: usize = 8;
 
 /// zstd level for kept pages: fast, and HTML still shrinks about 5×.
 pub const PAGE_COMPRESSION: i32 = 3;
+
+/// The stack of an extraction thread: what tokio gives its blocking threads,
+/// and what the deepest page `article::limits` lets through needs (tested there).
+const EXTRACTION_STACK: usize = 2 << 20;
 
 /// At most this many entries of one feed are read per poll (the newest):
 /// a feed of 100,000 entries is an archive dump, not news.
@@ -149,8 +155,12 @@ pub struct Pipeline {
     fetcher: Fetcher,
     store: StoreHandle,
     extractor: Arc<dyn Extractor>,
-    /// Extraction is CPU-bound: at most one per core at a time.
-    extraction_slots: Arc<Semaphore>,
+    /// Extraction is CPU-bound: one thread per core.
+    extraction: ExtractionPool,
+    /// Article pages downloaded or being downloaded and not yet extracted:
+    /// as many as can be in flight plus a short queue per extraction thread,
+    /// so that pages wait on the network, not in memory.
+    pages_in_hand: Arc<Semaphore>,
     locks: FeedLocks,
     cancel: CancellationToken,
     concurrency: usize,
@@ -173,7 +183,8 @@ impl Pipeline {
             fetcher: Fetcher::new(&config.fetch)?,
             store,
             extractor: Arc::new(article::Combined::default()),
-            extraction_slots: Arc::new(Semaphore::new(cores)),
+            extraction: ExtractionPool::start(cores),
+            pages_in_hand: Arc::new(Semaphore::new(config.fetch.concurrency + 2 * cores)),
             locks,
             cancel,
             concurrency: config.fetch.concurrency,
@@ -486,6 +497,12 @@ impl Pipeline {
         feed: &FeedConfig,
         url: &Url,
     ) -> Option<(article::Article, Option<StoredPage>)> {
+        let _in_hand = self
+            .pages_in_hand
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
         let page = match self.fetcher.fetch_page(url, &feed.url).await {
             Ok(page) => page,
             Err(error) => {
@@ -498,41 +515,37 @@ impl Pipeline {
                 return None;
             }
         };
-        let _slot = self
-            .extraction_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphores are never closed");
         let extractor = self.extractor.clone();
         let content_selector = feed.content_selector.clone();
         let remove_selectors = feed.remove_selectors.clone();
         let page_url = page.final_url.clone();
         let keep_html = self.keep_html;
-        let result = tokio::task::spawn_blocking(move || {
-            let rules = SiteRules {
-                content_selector: content_selector.as_ref(),
-                remove_selectors: &remove_selectors,
-            };
-            let article = article::extract(
-                &page.bytes,
-                page.content_type.as_deref(),
-                &page.final_url,
-                rules,
-                extractor.as_ref(),
-            )?;
-            // Compressed here, on the extraction thread, not on the reactor.
-            let kept = keep_html
-                .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
-                .flatten()
-                .map(|body_zstd| StoredPage {
-                    url: page.final_url,
-                    content_type: page.content_type,
-                    body_zstd,
-                });
-            Ok::<_, article::ArticleError>((article, kept))
-        })
-        .await;
+        let result = self
+            .extraction
+            .run(move || {
+                let rules = SiteRules {
+                    content_selector: content_selector.as_ref(),
+                    remove_selectors: &remove_selectors,
+                };
+                let article = article::extract(
+                    &page.bytes,
+                    page.content_type.as_deref(),
+                    &page.final_url,
+                    rules,
+                    extractor.as_ref(),
+                )?;
+                // Compressed here, on the extraction thread, not on the reactor.
+                let kept = keep_html
+                    .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
+                    .flatten()
+                    .map(|body_zstd| StoredPage {
+                        url: page.final_url,
+                        content_type: page.content_type,
+                        body_zstd,
+                    });
+                Ok::<_, article::ArticleError>((article, kept))
+            })
+            .await;
         match result {
             Ok(Ok(scraped)) => Some(scraped),
             Ok(Err(error)) => {
@@ -540,9 +553,9 @@ impl Pipeline {
                 tracing::info!(feed = %feed.name, "{error}; using the feed's content");
                 None
             }
-            Err(join) => {
+            Err(crash) => {
                 self.metrics.extraction_failed();
-                tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {join}");
+                tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {crash}");
                 None
             }
         }
@@ -581,6 +594,65 @@ impl Pipeline {
             Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),
             Err(e) => self.database_failure(e),
         }
+    }
+}
+
+/// The threads that extract articles, one per core, fed through a channel.
+///
+/// A fixed set of threads rather than tokio's blocking pool: the pool grows to
+/// many threads (feed parsing uses it too), and each thread that once built a
+/// page's DOM keeps its own malloc arena of freed memory; two threads keep two.
+/// The threads end when the pipeline is dropped.
+struct ExtractionPool {
+    jobs: mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl ExtractionPool {
+    fn start(threads: usize) -> ExtractionPool {
+        let (jobs, queue) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            thread::Builder::new()
+                .name(format!("gleaner-extract-{i}"))
+                .stack_size(EXTRACTION_STACK)
+                .spawn(move || {
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(mpsc::RecvError) => break,
+                        }
+                    }
+                })
+                .expect("spawning an extraction thread");
+        }
+        ExtractionPool { jobs }
+    }
+
+    /// Runs `work` on an extraction thread; `Err` with the panic's message
+    /// when it panicked (the thread survives).
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(move || {
+            let result = catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_owned())
+            });
+            let _ = reply.send(result);
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| "the extraction threads have stopped".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the extraction thread stopped".to_owned())?
     }
 }
 

@@ -310,7 +310,7 @@ mod tests {
             "Deep words. ".repeat(60),
             "</div>".repeat(depth)
         );
-        // Tokio's blocking threads, where the daemon extracts, have 2 MiB stacks.
+        // The daemon extracts on threads with 2 MiB stacks (poll::EXTRACTION_STACK).
         let result = std::thread::Builder::new()
             .stack_size(2 << 20)
             .spawn(move || {

@@ -8,8 +8,10 @@
 //! The handle remembers the first call that failed, so that a command can
 //! tell "the database failed" (exit 1) from "some feeds failed" (recorded).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,6 +34,8 @@ pub struct StoreHandle {
     jobs: mpsc::Sender<Message>,
     /// The message of the first call that failed, shared by all clones.
     first_failure: Arc<Mutex<Option<String>>>,
+    /// Nanoseconds the thread has spent running jobs (see [`StoreHandle::busy`]).
+    busy: Arc<AtomicU64>,
 }
 
 /// Stops and joins the writer thread; returned by [`StoreHandle::spawn`].
@@ -56,11 +60,16 @@ impl StoreHandle {
     /// Moves `store` onto its own thread.
     pub fn spawn(mut store: Store) -> (StoreHandle, StoreThread) {
         let (jobs, mut queue) = mpsc::channel::<Message>(QUEUE);
+        let busy = Arc::new(AtomicU64::new(0));
+        let counter = busy.clone();
         let thread = thread::Builder::new()
             .name("gleaner-store".into())
             .spawn(move || {
                 while let Some(Message::Run(job)) = queue.blocking_recv() {
+                    let started = Instant::now();
                     job(&mut store);
+                    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    counter.fetch_add(nanos, Ordering::Relaxed);
                 }
             })
             .expect("spawning the database thread");
@@ -69,12 +78,19 @@ impl StoreHandle {
             StoreHandle {
                 jobs,
                 first_failure: Arc::default(),
+                busy,
             },
             StoreThread {
                 thread,
                 jobs: stopper,
             },
         )
+    }
+
+    /// The time the database thread has spent running jobs since it started
+    /// (the benchmarks divide it by wall time: the share of time in SQLite).
+    pub fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy.load(Ordering::Relaxed))
     }
 
     /// Runs `f` on the database thread and returns its result.
