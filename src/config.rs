@@ -488,6 +488,8 @@ fn check_feeds(
     // only for a message (counting lines for every feed would cost O(n²)).
     let mut explicit_names: HashMap<String, usize> = HashMap::new();
     let mut derived_names: HashSet<String> = HashSet::new();
+    // Feeds that share an expression share its compiled schedule.
+    let mut schedules: HashMap<String, FeedSchedule> = HashMap::new();
 
     for raw in &raw_feeds {
         if let Some(name) = &raw.name {
@@ -537,10 +539,17 @@ fn check_feeds(
             .to_owned();
 
         let schedule = match &raw.schedule {
-            Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
-                problems.push(at.at(s, format!("schedule of feed {feed_label}: {e}")));
-                default_schedule.clone()
-            }),
+            Some(s) => match schedules.get(s.get_ref().trim()) {
+                Some(parsed) => parsed.clone(),
+                None => {
+                    let parsed = FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
+                        problems.push(at.at(s, format!("schedule of feed {feed_label}: {e}")));
+                        default_schedule.clone()
+                    });
+                    schedules.insert(s.get_ref().trim().to_owned(), parsed.clone());
+                    parsed
+                }
+            },
             None => default_schedule.clone(),
         };
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,10 +12,13 @@ use croner::parser::{CronParser, Seconds};
 
 /// A cron expression with seconds, parsed exactly as tokio-cron-scheduler
 /// parses it (six or seven fields, e.g. `0 */30 * * * *`).
+///
+/// Clones share the compiled expression: croner's is several kilobytes, and
+/// ten thousand feeds on one schedule must not hold ten thousand copies.
 #[derive(Clone)]
 pub struct CronSchedule {
-    source: String,
-    cron: Cron,
+    source: Arc<str>,
+    cron: Arc<Cron>,
 }
 
 impl CronSchedule {
@@ -44,8 +48,8 @@ impl FromStr for CronSchedule {
                 )
             })?;
         Ok(CronSchedule {
-            source: source.trim().to_owned(),
-            cron,
+            source: source.trim().into(),
+            cron: Arc::new(cron),
         })
     }
 }
