@@ -26,7 +26,8 @@ pub struct FeedStatus {
     pub consecutive_errors: u32,
     /// Polls before this time are skipped (back-off or Retry-After).
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Distinct articles this feed has contributed.
+    /// Distinct articles this feed has contributed (not purged); counted by
+    /// [`Store::feed_statuses`] only: a poll does not need it.
     pub articles: u64,
     /// Names of the repairs its last parsed fetch needed (`feed::Repair::name`);
     /// empty for a healthy feed.
@@ -37,13 +38,19 @@ pub struct FeedStatus {
     pub poll_interval: Option<Duration>,
 }
 
-/// The columns of a [`FeedStatus`], read by [`feed_status_row`].
-const FEED_STATUS: &str = "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at,
-        f.last_success_at, f.state, f.last_error, f.consecutive_errors, f.next_attempt_at,
-        (SELECT count(DISTINCT s.article_seq) FROM sources s JOIN articles a ON a.seq = s.article_seq
-         WHERE s.feed_url = f.url AND a.purged_at IS NULL),
-        f.repairs, f.moved_to, f.poll_interval_secs
-    FROM feeds f";
+/// The columns of a [`FeedStatus`], read by [`feed_status_row`]; the
+/// argument is the SQL expression of its article count.
+macro_rules! feed_status_sql {
+    ($articles:expr) => {
+        concat!(
+            "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at,
+                f.last_success_at, f.state, f.last_error, f.consecutive_errors,
+                f.next_attempt_at, ",
+            $articles,
+            ", f.repairs, f.moved_to, f.poll_interval_secs FROM feeds f"
+        )
+    };
+}
 
 /// Whether an entry is already stored, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +116,7 @@ impl Store {
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("{FEED_STATUS} WHERE f.url = ?1"))?;
+            .prepare_cached(concat!(feed_status_sql!("0"), " WHERE f.url = ?1"))?;
         let status = stmt
             .query_row(params![feed_url], feed_status_row)
             .optional()?;
@@ -118,7 +125,11 @@ impl Store {
 
     /// The remembered state of every feed that was ever polled, by URL.
     pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(FEED_STATUS)?;
+        let mut stmt = self.conn.prepare_cached(feed_status_sql!(
+            "(SELECT count(DISTINCT s.article_seq) FROM sources s
+              JOIN articles a ON a.seq = s.article_seq
+              WHERE s.feed_url = f.url AND a.purged_at IS NULL)"
+        ))?;
         let rows = stmt.query_map([], feed_status_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
