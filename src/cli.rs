@@ -291,7 +291,7 @@ fn run_with_config(
         Command::ExportOpml { output } => {
             let opml = subscribe::write_opml(&config, Utc::now());
             match output {
-                Some(file) => subscribe::write_atomically(&file, opml.as_bytes())
+                Some(file) => crate::atomic::write(&file, opml.as_bytes(), ".gleaner-")
                     .with_context(|| format!("cannot write {}", file.display()))?,
                 None => std::io::stdout().lock().write_all(opml.as_bytes())?,
             }

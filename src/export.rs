@@ -9,10 +9,11 @@
 //! output, not after a complete one).
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use crate::atomic::Replacement;
 use crate::store::read::{ExportFilter, StoredArticle};
 use crate::store::{Store, StoreError};
 
@@ -97,24 +98,14 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
                 target: target.clone(),
                 source,
             };
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-                _ => PathBuf::from("."),
-            };
-            // tempfile creates the file with mode 0600.
-            let mut file = tempfile::Builder::new()
-                .prefix(".gleaner-export-")
-                .tempfile_in(&dir)
-                .map_err(io_error)?;
+            let mut file = Replacement::begin(path, ".gleaner-export-").map_err(io_error)?;
             let (count, finish) = {
-                let mut writer = io::BufWriter::new(file.as_file_mut());
+                let mut writer = io::BufWriter::new(file.file());
                 let result = write_articles(store, request, &mut writer, &target)?;
                 writer.flush().map_err(io_error)?;
                 result
             };
-            file.as_file().sync_all().map_err(io_error)?;
-            file.persist(path).map_err(|e| io_error(e.error))?;
-            sync_dir(&dir).map_err(io_error)?;
+            file.commit().map_err(io_error)?;
             finish.commit(store)?;
             Ok(count)
         }
@@ -391,9 +382,4 @@ mod atom {
         }
         out
     }
-}
-
-/// Makes a rename durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }

@@ -8,6 +8,7 @@
 //! [`cli`] are the two ways of driving it. See ARCHITECTURE.md.
 
 pub mod article;
+pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -6,13 +6,13 @@
 //! written, and written atomically with the file's own permissions.
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::{BytesStart, Event};
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 use url::Url;
 
+use crate::atomic;
 use crate::config::{Config, ConfigError};
 use crate::feed::{self, FeedError, ParsedFeed};
 use crate::fetch::{FeedResponse, Fetcher, Validators};
@@ -125,34 +125,14 @@ impl ConfigFile {
     pub fn save(&self) -> Result<Config, SubscribeError> {
         let text = self.doc.to_string();
         let config = Config::from_str_at(&text, &self.path).map_err(SubscribeError::Invalid)?;
-        write_atomically(&self.path, text.as_bytes()).map_err(|source| SubscribeError::Write {
-            path: self.path.clone(),
-            source,
+        atomic::write(&self.path, text.as_bytes(), ".gleaner-").map_err(|source| {
+            SubscribeError::Write {
+                path: self.path.clone(),
+                source,
+            }
         })?;
         Ok(config)
     }
-}
-
-/// Replaces `path` with `contents` through a synced temporary file in the
-/// same folder, keeping the file's permissions.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".gleaner-")
-        .tempfile_in(dir)?;
-    file.write_all(contents)?;
-    // A new file stays private (0600, as tempfile creates it).
-    match std::fs::metadata(path) {
-        Ok(existing) => file.as_file().set_permissions(existing.permissions())?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Finds the feed behind `url`: the URL itself when it is a feed, else the

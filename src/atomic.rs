@@ -1,0 +1,62 @@
+//! Replacing a file so that a reader, or a crash, sees the old file or the
+//! new one, never a part of either: a private temporary file in the same
+//! folder, synced, renamed over the target, then the folder synced so the
+//! rename itself is durable.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+/// A new version of a file, being written.
+pub struct Replacement {
+    file: NamedTempFile,
+    path: PathBuf,
+}
+
+impl Replacement {
+    /// Starts a replacement of `path`: a temporary file named `prefix…`
+    /// beside it, with mode 0600 (as tempfile creates it).
+    pub fn begin(path: &Path, prefix: &str) -> io::Result<Replacement> {
+        let file = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempfile_in(folder(path))?;
+        Ok(Replacement {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_file_mut()
+    }
+
+    /// Syncs the new content, renames it over the target and syncs the folder.
+    pub fn commit(self) -> io::Result<()> {
+        self.file.as_file().sync_all()?;
+        let path = self.path;
+        self.file.persist(&path).map_err(|e| e.error)?;
+        File::open(folder(&path))?.sync_all()
+    }
+}
+
+/// Replaces `path` with `contents`, keeping its permissions (a new file
+/// stays private, 0600).
+pub fn write(path: &Path, contents: &[u8], prefix: &str) -> io::Result<()> {
+    let mut replacement = Replacement::begin(path, prefix)?;
+    replacement.file().write_all(contents)?;
+    match std::fs::metadata(path) {
+        Ok(existing) => replacement.file().set_permissions(existing.permissions())?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    replacement.commit()
+}
+
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
