@@ -464,7 +464,12 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<U
     if let Ok(seconds) = value.parse::<u32>() {
         return Some(now + chrono::Duration::seconds(seconds.into()));
     }
-    DateTime::parse_from_rfc2822(value)
+    http_date(value)
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), as UTC.
+fn http_date(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc2822(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
@@ -491,12 +496,7 @@ pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     if let Some(seconds) = max_age {
         return Some(Duration::from_secs(seconds));
     }
-    let date = |name| {
-        let text = headers.get(name)?.to_str().ok()?;
-        DateTime::parse_from_rfc2822(text.trim())
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    };
+    let date = |name| http_date(headers.get(name)?.to_str().ok()?);
     let expires = headers.get(header::EXPIRES)?;
     // An invalid Expires (often "0" or "-1") means already expired.
     let Some(expires) = date(header::EXPIRES) else {
