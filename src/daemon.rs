@@ -218,6 +218,7 @@ impl Schedule {
         let scheduler = JobScheduler::new()
             .await
             .context("starting the scheduler")?;
+        let mut jobs = Vec::new();
         let mut by_cron: BTreeMap<&str, Vec<FeedConfig>> = BTreeMap::new();
         let mut adaptive = Vec::new();
         for feed in &config.feeds {
@@ -240,17 +241,10 @@ impl Schedule {
                 Box::pin(async {})
             })
             .with_context(|| format!("scheduling {count} feeds on {cron:?}"))?;
-            scheduler
-                .add(job)
-                .await
-                .context("adding a job to the scheduler")?;
+            jobs.push(job);
         }
         if !adaptive.is_empty() {
-            let job = sweep_job(adaptive, config, &pipeline, shared)?;
-            scheduler
-                .add(job)
-                .await
-                .context("adding a job to the scheduler")?;
+            jobs.push(sweep_job(adaptive, config, &pipeline, shared)?);
         }
         let retention = config.storage.retention;
         if retention.is_set() {
@@ -277,10 +271,7 @@ impl Schedule {
                 Box::pin(async {})
             })
             .context("scheduling the daily purge")?;
-            scheduler
-                .add(job)
-                .await
-                .context("adding a job to the scheduler")?;
+            jobs.push(job);
         }
         let heartbeat = shared.heartbeat.clone();
         let job = Job::new_repeated_async(HEARTBEAT, move |_, _| {
@@ -288,10 +279,13 @@ impl Schedule {
             Box::pin(async {})
         })
         .context("scheduling the heartbeat")?;
-        scheduler
-            .add(job)
-            .await
-            .context("adding a job to the scheduler")?;
+        jobs.push(job);
+        for job in jobs {
+            scheduler
+                .add(job)
+                .await
+                .context("adding a job to the scheduler")?;
+        }
         scheduler.start().await.context("starting the scheduler")?;
 
         // The first poll of a feed happens now, not at its first tick.
