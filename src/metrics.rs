@@ -113,8 +113,8 @@ impl Metrics {
     }
 
     pub fn error(&self, kind: ErrorKind) {
-        let index = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-        self.errors[index].fetch_add(1, Ordering::Relaxed);
+        // KINDS lists the variants in declaration order.
+        self.errors[kind as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// An article page was fetched but its extraction failed or crashed.
@@ -295,6 +295,13 @@ impl Endpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_are_listed_in_declaration_order() {
+        for (index, kind) in KINDS.iter().enumerate() {
+            assert_eq!(*kind as usize, index, "{kind:?}");
+        }
+    }
 
     #[test]
     fn the_exposition_has_every_family_and_escapes_labels() {
