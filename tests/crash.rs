@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::pages::{Item, rss};
+use common::pages::rss_entries;
 use common::{Gleaner, Route, TestServer};
 
 const FEEDS: usize = 100;
@@ -23,35 +23,19 @@ const KILLS: usize = 20;
 /// Feed `f` at generation `g` lists entries 0..=g (newest first).
 fn publish(server: &TestServer, generation: usize) {
     for f in 0..FEEDS {
-        let ids: Vec<String> = (0..=generation)
-            .rev()
-            .map(|e| format!("f{f}-e{e}"))
-            .collect();
-        let links: Vec<String> = (0..=generation)
-            .rev()
-            .map(|e| server.url(&format!("/a/{f}/{e}")))
-            .collect();
         // About 1.5 kB per entry, so that a consumer's batch is several
         // times a pipe's buffer and its exports can be killed mid-write.
         // Distinct texts: identical ones would be one article.
-        let texts: Vec<String> = ids
-            .iter()
-            .map(|id| format!("Entry {id}: text from the feed. ").repeat(50))
-            .collect();
-        let items: Vec<Item<'_>> = ids
-            .iter()
-            .zip(&links)
-            .zip(&texts)
-            .map(|((id, link), text)| Item {
-                guid: id,
-                title: id,
-                link,
-                description: text,
-                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        let entries: Vec<(String, String, String)> = (0..=generation)
+            .rev()
+            .map(|e| {
+                let id = format!("f{f}-e{e}");
+                let text = format!("Entry {id}: text from the feed. ").repeat(50);
+                (id, server.url(&format!("/a/{f}/{e}")), text)
             })
             .collect();
-        let route =
-            Route::rss(rss(&format!("Feed {f}"), &items)).with_etag(&format!("\"g{generation}\""));
+        let route = Route::rss(rss_entries(&format!("Feed {f}"), &entries))
+            .with_etag(&format!("\"g{generation}\""));
         server.set(&format!("/f{f}.xml"), route);
     }
 }

@@ -11,31 +11,23 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::pages::{Item, rss};
+use common::pages::rss_entries;
 use common::{Gleaner, Route, TestServer, feed_block};
 
 /// Serves the feed with entries `0..count`, each with about 2 kB of text.
 fn publish(server: &TestServer, count: usize) {
-    let ids: Vec<String> = (0..count).rev().map(|e| format!("e{e}")).collect();
-    let links: Vec<String> = ids.iter().map(|id| server.url(&format!("/{id}"))).collect();
     // Distinct texts: identical ones would be one article.
-    let texts: Vec<String> = ids
-        .iter()
-        .map(|id| format!("Entry {id} from the feed, long enough to fill the disk. ").repeat(36))
-        .collect();
-    let items: Vec<Item<'_>> = ids
-        .iter()
-        .zip(&links)
-        .zip(&texts)
-        .map(|((id, link), text)| Item {
-            guid: id,
-            title: id,
-            link,
-            description: text,
-            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+    let entries: Vec<(String, String, String)> = (0..count)
+        .rev()
+        .map(|e| {
+            let id = format!("e{e}");
+            let text =
+                format!("Entry {id} from the feed, long enough to fill the disk. ").repeat(36);
+            let link = server.url(&format!("/{id}"));
+            (id, link, text)
         })
         .collect();
-    server.set("/feed.xml", Route::rss(rss("News", &items)));
+    server.set("/feed.xml", Route::rss(rss_entries("News", &entries)));
 }
 
 fn setup(server: &TestServer, entries: usize) -> Gleaner {

@@ -75,17 +75,23 @@ fn bad_feed_error(gleaner: &Gleaner, bad_url: &str) -> String {
     error
 }
 
+/// A poll of a feed on `addr` ends at the 1 s timeout, named as such, and
+/// the good feed beside it lands.
+fn assert_times_out(addr: SocketAddr) {
+    let url = format!("http://{addr}/feed.xml");
+    let (gleaner, _server, took) = poll_beside_a_good_feed(&url);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let error = bad_feed_error(&gleaner, &url);
+    assert!(error.contains("no answer within 1s"), "{error}");
+}
+
 #[test]
 fn a_server_that_never_answers_times_out() {
     let addr = raw_server(|mut stream| {
         read_request(&mut stream);
         std::thread::sleep(Duration::from_secs(30));
     });
-    let url = format!("http://{addr}/feed.xml");
-    let (gleaner, _server, took) = poll_beside_a_good_feed(&url);
-    assert!(took < Duration::from_secs(10), "took {took:?}");
-    let error = bad_feed_error(&gleaner, &url);
-    assert!(error.contains("no answer within 1s"), "{error}");
+    assert_times_out(addr);
 }
 
 #[test]
@@ -102,11 +108,7 @@ fn a_server_that_trickles_a_byte_per_second_times_out() {
             std::thread::sleep(Duration::from_secs(1));
         }
     });
-    let url = format!("http://{addr}/feed.xml");
-    let (gleaner, _server, took) = poll_beside_a_good_feed(&url);
-    assert!(took < Duration::from_secs(10), "took {took:?}");
-    let error = bad_feed_error(&gleaner, &url);
-    assert!(error.contains("no answer within 1s"), "{error}");
+    assert_times_out(addr);
 }
 
 #[test]

@@ -4,22 +4,20 @@
 
 mod common;
 
-use common::pages::{Item, article_page, rss, story};
+use common::pages::{article_page, rss_entries, story};
 use common::{Gleaner, Route, TestServer, feed_block};
 
 fn publish(server: &TestServer, count: usize, text: &str) {
-    let links: Vec<String> = (0..count).map(|i| server.url(&format!("/s{i}"))).collect();
-    let ids: Vec<String> = (0..count).map(|i| format!("id-{i}")).collect();
-    let items: Vec<Item<'_>> = (0..count)
-        .map(|i| Item {
-            guid: &ids[i],
-            title: &ids[i],
-            link: &links[i],
-            description: text,
-            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+    let entries: Vec<(String, String, String)> = (0..count)
+        .map(|i| {
+            (
+                format!("id-{i}"),
+                server.url(&format!("/s{i}")),
+                text.to_owned(),
+            )
         })
         .collect();
-    server.set("/feed.xml", Route::rss(rss("F", &items)));
+    server.set("/feed.xml", Route::rss(rss_entries("F", &entries)));
     for i in 0..count {
         server.set(
             &format!("/s{i}"),

@@ -33,22 +33,36 @@ pub fn rss(title: &str, items: &[Item<'_>]) -> String {
     )
 }
 
-/// A feed whose entries are `/ID` pages of `server_url`, each titled and
-/// identified by its ID, with a one-word teaser.
-pub fn rss_of_pages(server_url: impl Fn(&str) -> String, ids: &[&str]) -> String {
-    let links: Vec<String> = ids.iter().map(|id| server_url(&format!("/{id}"))).collect();
-    let items: Vec<Item<'_>> = ids
+/// A feed of `(id, link, text)` entries, in that order, each titled by its
+/// id and published on the same day.
+pub fn rss_entries(title: &str, entries: &[(String, String, String)]) -> String {
+    let items: Vec<Item<'_>> = entries
         .iter()
-        .zip(&links)
-        .map(|(id, link)| Item {
+        .map(|(id, link, text)| Item {
             guid: id,
             title: id,
             link,
-            description: "teaser",
+            description: text,
             pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
         })
         .collect();
-    rss("F", &items)
+    rss(title, &items)
+}
+
+/// A feed whose entries are `/ID` pages of `server_url`, each titled and
+/// identified by its ID, with a one-word teaser.
+pub fn rss_of_pages(server_url: impl Fn(&str) -> String, ids: &[&str]) -> String {
+    let entries: Vec<(String, String, String)> = ids
+        .iter()
+        .map(|id| {
+            (
+                id.to_string(),
+                server_url(&format!("/{id}")),
+                "teaser".into(),
+            )
+        })
+        .collect();
+    rss_entries("F", &entries)
 }
 
 pub fn escape(text: &str) -> String {
