@@ -17,6 +17,7 @@ use axum::response::IntoResponse;
 use crate::fetch::FetchError;
 use crate::poll::{FeedReport, ReportOutcome};
 use crate::store::StoreHandle;
+use crate::store::write::{FeedOutcome, FeedState};
 
 /// Why a poll failed, as the `kind` label of `gleaner_poll_errors_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,14 +63,23 @@ impl ErrorKind {
         }
     }
 
-    pub fn of(error: &FetchError) -> ErrorKind {
+    /// The kind of a failed fetch, given the outcome the poll recorded for
+    /// it (which already says whether it was rate-limited or gone).
+    pub fn of(error: &FetchError, recorded: &FeedOutcome) -> ErrorKind {
+        match recorded {
+            FeedOutcome::Failed {
+                state: FeedState::RateLimited,
+                ..
+            } => return ErrorKind::RateLimited,
+            FeedOutcome::Failed {
+                state: FeedState::Gone,
+                ..
+            } => return ErrorKind::Gone,
+            _ => {}
+        }
         match error {
-            FetchError::Status { status, .. } => match status.as_u16() {
-                429 | 503 => ErrorKind::RateLimited,
-                410 => ErrorKind::Gone,
-                400..=499 => ErrorKind::Http4xx,
-                _ => ErrorKind::Http5xx,
-            },
+            FetchError::Status { status, .. } if status.is_client_error() => ErrorKind::Http4xx,
+            FetchError::Status { .. } => ErrorKind::Http5xx,
             FetchError::TooLarge { .. } => ErrorKind::TooLarge,
             FetchError::Timeout { .. } => ErrorKind::Timeout,
             FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => {

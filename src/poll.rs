@@ -295,8 +295,8 @@ impl Pipeline {
         let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
             Ok(response) => response,
             Err(error) => {
-                self.metrics.error(ErrorKind::of(&error));
                 let outcome = failure(&error, status.consecutive_errors, now);
+                self.metrics.error(ErrorKind::of(&error, &outcome));
                 return self.record(feed, now, outcome, None, Vec::new()).await;
             }
         };
