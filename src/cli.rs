@@ -12,7 +12,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
-use crate::article::{self, Combined, SiteRules};
+use crate::article::{self, SiteRules};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
@@ -825,7 +825,7 @@ fn extract(
         Some(url) => url,
         None => Url::parse("file:///").expect("a valid URL"),
     };
-    let article = match article::extract(&bytes, None, &base, rules, &Combined::default()) {
+    let article = match article::extract(&bytes, None, &base, rules) {
         Ok(article) => article,
         Err(error) => {
             if format == ExtractFormat::Json {

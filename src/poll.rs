@@ -19,7 +19,7 @@ use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::article::{self, Extractor, SiteRules, sanitize::sanitize, text::html_to_text};
+use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
@@ -154,7 +154,6 @@ impl FeedLocks {
 pub struct Pipeline {
     fetcher: Fetcher,
     store: StoreHandle,
-    extractor: Arc<dyn Extractor>,
     /// Extraction is CPU-bound: one thread per core.
     extraction: ExtractionPool,
     /// Article pages downloaded or being downloaded and not yet extracted:
@@ -182,7 +181,6 @@ impl Pipeline {
         Ok(Pipeline {
             fetcher: Fetcher::new(&config.fetch)?,
             store,
-            extractor: Arc::new(article::Combined::default()),
             extraction: ExtractionPool::start(cores),
             pages_in_hand: Arc::new(Semaphore::new(config.fetch.concurrency + 2 * cores)),
             locks,
@@ -515,7 +513,6 @@ impl Pipeline {
                 return None;
             }
         };
-        let extractor = self.extractor.clone();
         let content_selector = feed.content_selector.clone();
         let remove_selectors = feed.remove_selectors.clone();
         let page_url = page.final_url.clone();
@@ -532,7 +529,6 @@ impl Pipeline {
                     page.content_type.as_deref(),
                     &page.final_url,
                     rules,
-                    extractor.as_ref(),
                 )?;
                 // Compressed here, on the extraction thread, not on the reactor.
                 let kept = keep_html

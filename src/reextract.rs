@@ -10,7 +10,7 @@ use std::thread;
 
 use url::Url;
 
-use crate::article::{self, Combined, SiteRules};
+use crate::article::{self, SiteRules};
 use crate::config::Config;
 use crate::poll::ARTICLE_TO_FEED_MIN_RATIO;
 use crate::store::pages::{KeptPage, Reextraction};
@@ -112,13 +112,7 @@ fn extract(page: &KeptPage, config: &Config) -> Option<article::Article> {
         content_selector: feed.and_then(|f| f.content_selector.as_ref()),
         remove_selectors: feed.map_or(&no_selectors, |f| &f.remove_selectors),
     };
-    match article::extract(
-        &bytes,
-        page.content_type.as_deref(),
-        &url,
-        rules,
-        &Combined::default(),
-    ) {
+    match article::extract(&bytes, page.content_type.as_deref(), &url, rules) {
         Ok(article) => Some(article),
         Err(error) => {
             tracing::info!("{error}; keeping the stored body");

@@ -72,16 +72,18 @@ const SHORT_BLOCK_WORDS: usize = 40;
 /// Applies every clean-up rule to an HTML fragment.
 pub fn clean(html: &str) -> String {
     let mut fragment = Html::parse_fragment(html);
-    if clean_fragment(&mut fragment) {
+    let root = fragment.root_element().id();
+    if clean_subtrees(&mut fragment, &[root]) {
         fragment.root_element().inner_html()
     } else {
         html.to_owned()
     }
 }
 
-/// [`clean`] on a parsed fragment; true when it removed anything.
-pub fn clean_fragment(fragment: &mut Html) -> bool {
-    let blocks = leaf_blocks(fragment);
+/// [`clean`] on the subtrees under `roots` (the article body, in document
+/// order) of a parsed page; true when it removed anything.
+pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
+    let blocks = leaf_blocks(doc, roots);
     let mut doomed: Vec<NodeId> = Vec::new();
 
     let total_words: usize = blocks.iter().map(|b| b.words).sum();
@@ -113,41 +115,17 @@ pub fn clean_fragment(fragment: &mut Html) -> bool {
             doomed.push(block.id);
         }
     }
-    remove(fragment, &doomed)
+    remove(doc, &doomed)
 }
 
 /// Detaches the `doomed` nodes; true when there were any.
-fn remove(fragment: &mut Html, doomed: &[NodeId]) -> bool {
+fn remove(doc: &mut Html, doomed: &[NodeId]) -> bool {
     for id in doomed {
-        if let Some(mut node) = fragment.tree.get_mut(*id) {
+        if let Some(mut node) = doc.tree.get_mut(*id) {
             node.detach();
         }
     }
     !doomed.is_empty()
-}
-
-/// Drops short blocks (at most `max_words` words) whose words do not occur, in
-/// order, in `witness`: a second extractor's reading of the same page. Short
-/// fragments that only one extractor kept are captions, credits and link
-/// titles far more often than article text.
-/// True when it removed anything.
-pub fn drop_unconfirmed(fragment: &mut Html, witness: &str, max_words: usize) -> bool {
-    let witness = format!(" {} ", word_string(witness));
-    let doomed: Vec<NodeId> = leaf_blocks(fragment)
-        .into_iter()
-        .filter(|b| b.words > 0 && b.words <= max_words)
-        .filter(|b| !witness.contains(&format!(" {} ", word_string(&b.text))))
-        .map(|b| b.id)
-        .collect();
-    remove(fragment, &doomed)
-}
-
-/// The words of a text (runs of alphanumerics), joined by single spaces.
-fn word_string(text: &str) -> String {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn is_tail_marker(text: &str) -> bool {
@@ -179,10 +157,11 @@ struct Block {
     caption: bool,
 }
 
-fn leaf_blocks(fragment: &Html) -> Vec<Block> {
-    let root = fragment.root_element();
-    root.descendants()
-        .skip(1)
+fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
+    roots
+        .iter()
+        .filter_map(|id| doc.tree.get(*id))
+        .flat_map(|root| root.descendants())
         .filter_map(ElementRef::wrap)
         .filter(|e| BLOCKS.contains(&e.value().name()))
         .filter(|e| {

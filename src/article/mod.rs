@@ -2,26 +2,28 @@
 //! bars, related boxes, comments and footers; sanitized HTML with absolute
 //! links; plain text with a blank line between paragraphs; metadata.
 //!
-//! The flow, one function: decode the bytes ([`crate::encoding`]) → drop the
-//! feed's `remove_selectors` → take the feed's `content_selector` if it
-//! matches, else ask the [`Extractor`] → sanitize ([`sanitize`]) → plain text
-//! ([`text`]). Extraction is CPU-bound: callers run it on a blocking thread.
+//! One parse, one tree: decode the bytes ([`crate::encoding`]) → parse once →
+//! read the [`metadata`] → drop the feed's `remove_selectors` → the body is the
+//! feed's `content_selector` if it matches, else what [`body`] finds → clean
+//! it ([`body::prune`], the leading headline, [`cleanup`]) → its sanitized
+//! HTML ([`sanitize`]) and its text ([`text`]), both from the same subtrees.
+//! Extraction is CPU-bound: callers run it on a blocking thread.
 
+pub mod body;
 pub mod cleanup;
-pub mod combine;
-pub mod extractor;
 pub mod limits;
+pub mod metadata;
 pub mod sanitize;
 pub mod text;
 
 use chrono::{DateTime, Utc};
-use scraper::Html;
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html};
 use serde::Serialize;
 use url::Url;
 
 use crate::config::CssSelector;
 use crate::encoding;
-pub use extractor::{Combined, DomSmoothie, Extracted, Extractor, Trafilatura};
 
 /// Per-site rules from a feed's config.
 #[derive(Debug, Clone, Copy, Default)]
@@ -69,7 +71,6 @@ pub fn extract(
     content_type: Option<&str>,
     url: &Url,
     rules: SiteRules<'_>,
-    extractor: &dyn Extractor,
 ) -> Result<Article, ArticleError> {
     if limits::looks_binary(bytes) {
         return Err(ArticleError::Binary { url: url.clone() });
@@ -82,56 +83,47 @@ pub fn extract(
         });
     }
     let html = encoding::decode_html(bytes, content_type);
-    extract_html(&html, url, rules, extractor)
+    extract_html(&html, url, rules)
 }
 
 /// [`extract`] on already decoded HTML.
-fn extract_html(
-    html: &str,
-    url: &Url,
-    rules: SiteRules<'_>,
-    extractor: &dyn Extractor,
-) -> Result<Article, ArticleError> {
-    let cleaned;
-    let html = if rules.remove_selectors.is_empty() {
-        html
-    } else {
-        cleaned = remove_matching(html, rules.remove_selectors);
-        cleaned.as_str()
-    };
+fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, ArticleError> {
+    let mut doc = Html::parse_document(html);
+    let meta = metadata::read(&doc, url);
+    remove_matching(&mut doc, rules.remove_selectors);
 
-    let selected = rules
+    let selected: Vec<NodeId> = rules
         .content_selector
-        .and_then(|selector| select_html(html, selector));
-    let mut readings = extractor.candidates(html, url);
-    let bodies: Vec<Body> = match &selected {
-        Some(selected) => vec![Body::new(selected, url)],
-        None => readings
-            .iter()
-            .map(|r| Body::new(&r.content_html, url))
-            .collect(),
+        .map(|s| doc.select(s.selector()).map(|e| e.id()).collect())
+        .unwrap_or_default();
+    let roots = if selected.is_empty() {
+        body::find(&mut doc)
+    } else {
+        outermost(&doc, selected)
     };
-    let chosen = match bodies.as_slice() {
-        [primary, alternative, ..] => combine::choose(&primary.text, &alternative.text),
-        _ => 0,
-    };
-    let witness = bodies.get(1 - chosen.min(1)).map(|b| b.text.clone());
-    let Some(mut body) = bodies.into_iter().nth(chosen) else {
-        return Err(ArticleError::NoContent { url: url.clone() });
-    };
-    if let (0, Some(witness)) = (chosen, witness.filter(|_| selected.is_none()))
-        && cleanup::drop_unconfirmed(&mut body.fragment, &witness, UNCONFIRMED_MAX_WORDS)
-    {
-        body.text = text::fragment_text(&body.fragment);
-    }
-    let content_html = body.fragment.root_element().inner_html();
-    let content_text = body.text;
+    drop_leading_headline(&mut doc, &roots);
+    cleanup::clean_subtrees(&mut doc, &roots);
+
+    let subtrees: Vec<ElementRef<'_>> = roots
+        .iter()
+        .filter_map(|id| doc.tree.get(*id))
+        .filter(|node| node.parent().is_some())
+        .filter_map(ElementRef::wrap)
+        .collect();
+    let content_text = text::subtrees_text(&subtrees);
     if content_text.is_empty() {
         return Err(ArticleError::NoContent { url: url.clone() });
     }
-    let word_count = content_text.split_whitespace().count() as u32;
-    // Metadata from the first reading that has each field.
-    let meta = readings.drain(..).reduce(Extracted::or).unwrap_or_default();
+    let raw_html: String = subtrees
+        .iter()
+        .map(|e| match e.value().name() {
+            "body" | "html" => e.inner_html(),
+            _ => e.html(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let content_html = sanitize::sanitize(&raw_html, url);
+    let word_count = u32::try_from(content_text.split_whitespace().count()).unwrap_or(u32::MAX);
     Ok(Article {
         title: meta.title,
         author: meta.author,
@@ -145,33 +137,26 @@ fn extract_html(
     })
 }
 
-/// Blocks of the chosen reading this short must also be in the other reading.
-const UNCONFIRMED_MAX_WORDS: usize = 15;
-
-/// An article body after sanitizing and clean-up, with its text. Parsed
-/// once: the clean-up steps and the text work on the same tree.
-struct Body {
-    fragment: Html,
-    text: String,
-}
-
-impl Body {
-    fn new(raw_html: &str, url: &Url) -> Body {
-        let mut fragment = Html::parse_fragment(&sanitize::sanitize(raw_html, url));
-        drop_leading_headline(&mut fragment);
-        cleanup::clean_fragment(&mut fragment);
-        let text = text::fragment_text(&fragment);
-        Body { fragment, text }
-    }
+/// `ids` without the ones inside another of them, in document order.
+fn outermost(doc: &Html, ids: Vec<NodeId>) -> Vec<NodeId> {
+    ids.iter()
+        .copied()
+        .filter(|id| {
+            doc.tree
+                .get(*id)
+                .is_some_and(|n| !n.ancestors().any(|a| ids.contains(&a.id())))
+        })
+        .collect()
 }
 
 /// Removes the headline when the body starts with one: it is the article's
 /// `title`, not part of its body (the benchmark's answers leave it out, and a
 /// syndicated copy under another headline must still have the same text).
-fn drop_leading_headline(fragment: &mut Html) {
-    let first = fragment
-        .root_element()
-        .descendants()
+fn drop_leading_headline(doc: &mut Html, roots: &[NodeId]) {
+    let first = roots
+        .iter()
+        .filter_map(|id| doc.tree.get(*id))
+        .flat_map(|root| root.descendants())
         .find(|node| match node.value() {
             scraper::Node::Text(text) => !text.trim().is_empty(),
             scraper::Node::Element(e) => e.name() == "img",
@@ -182,40 +167,22 @@ fn drop_leading_headline(fragment: &mut Html) {
                 .find(|a| a.value().as_element().is_some_and(|e| e.name() == "h1"))
         })
         .map(|h1| h1.id());
-    if let Some(mut headline) = first.and_then(|id| fragment.tree.get_mut(id)) {
+    if let Some(mut headline) = first.and_then(|id| doc.tree.get_mut(id)) {
         headline.detach();
     }
 }
 
-/// The page with every element matching one of `selectors` removed.
-fn remove_matching(html: &str, selectors: &[CssSelector]) -> String {
-    let mut document = Html::parse_document(html);
-    let doomed: Vec<_> = selectors
+/// Detaches every element matching one of `selectors`.
+fn remove_matching(doc: &mut Html, selectors: &[CssSelector]) {
+    let doomed: Vec<NodeId> = selectors
         .iter()
-        .flat_map(|s| {
-            document
-                .select(s.selector())
-                .map(|e| e.id())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|s| doc.select(s.selector()).map(|e| e.id()).collect::<Vec<_>>())
         .collect();
     for id in doomed {
-        if let Some(mut node) = document.tree.get_mut(id) {
+        if let Some(mut node) = doc.tree.get_mut(id) {
             node.detach();
         }
     }
-    document.html()
-}
-
-/// The outer HTML of every element matching `selector`, in document order;
-/// `None` when nothing matches (the generic extractor is used instead).
-fn select_html(html: &str, selector: &CssSelector) -> Option<String> {
-    let document = Html::parse_document(html);
-    let parts: Vec<String> = document
-        .select(selector.selector())
-        .map(|e| e.html())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("\n"))
 }
 
 #[cfg(test)]
@@ -236,13 +203,6 @@ mod tests {
         Url::parse("https://site.example/2024/story").unwrap()
     }
 
-    struct Nothing;
-    impl Extractor for Nothing {
-        fn extract(&self, _: &str, _: &Url) -> Option<Extracted> {
-            None
-        }
-    }
-
     #[test]
     fn content_selector_and_remove_selectors_are_honoured() {
         let content = CssSelector::parse(".post").unwrap();
@@ -251,7 +211,7 @@ mod tests {
             content_selector: Some(&content),
             remove_selectors: &remove,
         };
-        let article = extract_html(PAGE, &url(), rules, &Nothing).unwrap();
+        let article = extract_html(PAGE, &url(), rules).unwrap();
         assert!(
             article.content_text.starts_with("The first paragraph"),
             "{}",
@@ -276,7 +236,8 @@ mod tests {
     fn a_leading_headline_is_the_title_not_the_body() {
         let dropped = |html: &str| {
             let mut fragment = Html::parse_fragment(html);
-            drop_leading_headline(&mut fragment);
+            let root = fragment.root_element().id();
+            drop_leading_headline(&mut fragment, &[root]);
             fragment.root_element().inner_html()
         };
         let html = "<div><h1>Head <b>line</b></h1><p>Body text.</p><h1>Later heading</h1></div>";
@@ -295,10 +256,9 @@ mod tests {
             content_selector: Some(&content),
             remove_selectors: &[],
         };
-        let error = extract_html(PAGE, &url(), rules, &Nothing).unwrap_err();
-        assert!(error.to_string().contains("no article body"));
-        let article = extract_html(PAGE, &url(), rules, &Trafilatura::default()).unwrap();
+        let article = extract_html(PAGE, &url(), rules).unwrap();
         assert!(article.content_text.contains("The first paragraph"));
+        assert!(!article.content_text.contains("Home"));
     }
 
     #[test]
@@ -314,14 +274,7 @@ mod tests {
         let result = std::thread::Builder::new()
             .stack_size(2 << 20)
             .spawn(move || {
-                extract(
-                    page.as_bytes(),
-                    None,
-                    &url(),
-                    SiteRules::default(),
-                    &Combined::default(),
-                )
-                .map(|a| a.word_count)
+                extract(page.as_bytes(), None, &url(), SiteRules::default()).map(|a| a.word_count)
             })
             .unwrap()
             .join()
@@ -342,14 +295,7 @@ mod tests {
             <body><article><h1>Die neue Brücke</h1>{}</article></body></html>"#,
             "<p>Der Stadtrat hat am Donnerstag über die Zukunft der Brücke beraten und eine unabhängige Prüfung der Kosten beschlossen.</p>".repeat(5)
         );
-        let article = extract(
-            page.as_bytes(),
-            None,
-            &url(),
-            SiteRules::default(),
-            &Combined::default(),
-        )
-        .unwrap();
+        let article = extract(page.as_bytes(), None, &url(), SiteRules::default()).unwrap();
         assert_eq!(article.title.as_deref(), Some("Die neue Brücke"));
         assert_eq!(article.author.as_deref(), Some("Erika Muster"));
         assert_eq!(article.language.as_deref(), Some("de"));

@@ -66,6 +66,20 @@ pub fn html_to_text(html: &str) -> String {
     fragment_text(&Html::parse_fragment(html))
 }
 
+/// The text of several subtrees of one page, in order, as one text.
+pub fn subtrees_text(roots: &[scraper::ElementRef<'_>]) -> String {
+    let mut out = TextBuilder::default();
+    for root in roots {
+        out.end_paragraph();
+        if SKIPPED.contains(&root.value().name()) {
+            continue;
+        }
+        walk(**root, &mut out, root.value().name() == "pre");
+        out.end_paragraph();
+    }
+    out.finish()
+}
+
 /// [`html_to_text`] of an already parsed fragment.
 pub fn fragment_text(fragment: &Html) -> String {
     let mut out = TextBuilder::default();

@@ -1,0 +1,288 @@
+//! Article extraction on real pages with human answers, against the
+//! libraries' own output in the same run.
+//!
+//! ```sh
+//! cargo bench --bench extraction
+//! ```
+//!
+//! Reads every set in `$GLEANER_EXTRACTION_BENCH` (folders separated by `:`;
+//! default `../shared/bench/extraction:../shared/bench/extraction-wcxb`), each
+//! with pages in `html/<id>.html.gz` and answers in `ground-truth.json`. For
+//! each set and system it prints F1 with its bootstrap ±, P, R, exact-match
+//! accuracy, empty outputs and pages/s on one core:
+//!
+//! - `gleaner`: `article::extract`, the path the daemon, `extract` and
+//!   `reextract` share;
+//! - `trafilatura`: the `trafilatura` crate's own `content_text` (fallback on,
+//!   `FavorPrecision`), the best library on the first set;
+//! - `dom_smoothie`: its own `text_content` (`TextMode::Formatted`).
+//!
+//! `GLEANER_BENCH_SYSTEMS=gleaner` measures a subset. gleaner's predictions and
+//! per-page scores go to `target/extraction-bench/<set>/<system>/`
+//! (`scores.tsv` for diffing two runs or systems), cross-checked with the set's `score.py` when python3 is
+//! there. With `GLEANER_EXTRACTION_MIN_F1=extraction=0.97,extraction-wcxb=0.94`
+//! it exits 1 when gleaner's F1 on a named set is below its floor.
+
+mod metric;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use gleaner::article::{self, SiteRules};
+use metric::{PageScore, Total};
+use url::Url;
+
+struct Page {
+    id: String,
+    url: Url,
+    html: Vec<u8>,
+    truth: String,
+}
+
+/// A system under measurement: page bytes and address to plain text.
+struct System {
+    name: &'static str,
+    run: fn(&[u8], &Url) -> String,
+}
+
+const SYSTEMS: &[System] = &[
+    System {
+        name: "gleaner",
+        run: gleaner_text,
+    },
+    System {
+        name: "trafilatura",
+        run: trafilatura_text,
+    },
+    System {
+        name: "dom_smoothie",
+        run: smoothie_text,
+    },
+];
+
+fn gleaner_text(html: &[u8], url: &Url) -> String {
+    article::extract(html, None, url, SiteRules::default())
+        .map(|a| a.content_text)
+        .unwrap_or_default()
+}
+
+fn trafilatura_text(html: &[u8], url: &Url) -> String {
+    let options = trafilatura::Options::default()
+        .with_fallback(true)
+        .with_focus(trafilatura::ExtractionFocus::FavorPrecision)
+        .with_url(url.clone());
+    let html = gleaner::encoding::decode_html(html, None);
+    trafilatura::extract(&html, &options)
+        .map(|r| r.content_text)
+        .unwrap_or_default()
+}
+
+fn smoothie_text(html: &[u8], url: &Url) -> String {
+    let html = gleaner::encoding::decode_html(html, None);
+    let config = dom_smoothie::Config {
+        text_mode: dom_smoothie::TextMode::Formatted,
+        ..Default::default()
+    };
+    dom_smoothie::Readability::new(html.as_ref(), Some(url.as_str()), Some(config))
+        .ok()
+        .and_then(|mut r| r.parse().ok())
+        .map(|a| a.text_content.to_string())
+        .unwrap_or_default()
+}
+
+fn main() -> ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sets: Vec<PathBuf> = match std::env::var("GLEANER_EXTRACTION_BENCH") {
+        Ok(list) => list.split(':').map(PathBuf::from).collect(),
+        Err(_) => [
+            "../shared/bench/extraction",
+            "../shared/bench/extraction-wcxb",
+        ]
+        .iter()
+        .map(|d| root.join(d))
+        .collect(),
+    };
+    let wanted = std::env::var("GLEANER_BENCH_SYSTEMS").ok();
+    let systems: Vec<&System> = SYSTEMS
+        .iter()
+        .filter(|s| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| w.split(',').any(|n| n == s.name))
+        })
+        .collect();
+    let floors = floors();
+    let mut failed = false;
+    for dir in &sets {
+        let set = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !dir.join("ground-truth.json").exists() {
+            println!("{set}: no data at {} ; skipped", dir.display());
+            continue;
+        }
+        let pages = match load(dir) {
+            Ok(pages) => pages,
+            Err(error) => {
+                eprintln!("extraction bench: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("\n== {set}: {} pages ==", pages.len());
+        println!(
+            "{:<14} {:>7} {:>7} {:>7} {:>7} {:>6} {:>6} {:>8}",
+            "system", "F1", "±", "P", "R", "acc", "empty", "pages/s"
+        );
+        for system in &systems {
+            let (outputs, elapsed) = run(system, &pages);
+            let scores: Vec<PageScore> = pages
+                .iter()
+                .zip(&outputs)
+                .map(|(page, text)| PageScore::new(&page.truth, text))
+                .collect();
+            let total = Total::of(&scores);
+            println!(
+                "{:<14} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>6.3} {:>6} {:>8.0}",
+                system.name,
+                total.f1,
+                total.f1_sd,
+                total.precision,
+                total.recall,
+                total.accuracy,
+                total.empty,
+                pages.len() as f64 / elapsed.as_secs_f64()
+            );
+            let out_dir = root
+                .join("target/extraction-bench")
+                .join(&set)
+                .join(system.name);
+            write_predictions(&out_dir, &pages, &outputs, &scores);
+            if system.name != "gleaner" {
+                continue;
+            }
+            cross_check(dir, &out_dir);
+            if let Some(floor) = floors.get(set.as_str())
+                && total.f1 < *floor
+            {
+                eprintln!(
+                    "extraction bench: gleaner's F1 {:.4} on {set} is below the required {floor}",
+                    total.f1
+                );
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `GLEANER_EXTRACTION_MIN_F1` as set name → floor.
+fn floors() -> HashMap<String, f64> {
+    let Ok(spec) = std::env::var("GLEANER_EXTRACTION_MIN_F1") else {
+        return HashMap::new();
+    };
+    spec.split(',')
+        .filter_map(|pair| {
+            let (set, floor) = pair.split_once('=')?;
+            Some((set.trim().to_owned(), floor.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The system's text for every page, and the time it took on this thread.
+fn run(system: &System, pages: &[Page]) -> (Vec<String>, Duration) {
+    let mut elapsed = Duration::ZERO;
+    let outputs = pages
+        .iter()
+        .map(|page| {
+            let started = Instant::now();
+            let text = (system.run)(&page.html, &page.url);
+            elapsed += started.elapsed();
+            text
+        })
+        .collect();
+    (outputs, elapsed)
+}
+
+fn write_predictions(out_dir: &Path, pages: &[Page], outputs: &[String], scores: &[PageScore]) {
+    let _ = std::fs::remove_dir_all(out_dir);
+    std::fs::create_dir_all(out_dir).expect("creating the bench's output folder");
+    let mut tsv = String::from("id\tP\tR\tF1\tpred_tokens\ttrue_tokens\n");
+    for ((page, text), score) in pages.iter().zip(outputs).zip(scores) {
+        std::fs::write(out_dir.join(format!("{}.txt", page.id)), text)
+            .expect("writing a prediction");
+        let _ = writeln!(
+            tsv,
+            "{}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}",
+            page.id,
+            score.precision.unwrap_or(0.0),
+            score.recall.unwrap_or(0.0),
+            score.f1,
+            score.pred_tokens,
+            score.truth_tokens
+        );
+    }
+    std::fs::write(out_dir.join("scores.tsv"), tsv).expect("writing scores.tsv");
+}
+
+fn load(dir: &Path) -> Result<Vec<Page>, String> {
+    let truth_path = dir.join("ground-truth.json");
+    let truth: HashMap<String, serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(&truth_path).map_err(|e| format!("{}: {e}", truth_path.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", truth_path.display()))?;
+    let mut ids: Vec<&String> = truth.keys().collect();
+    ids.sort();
+    ids.into_iter()
+        .map(|id| {
+            let entry = &truth[id];
+            let path = dir.join("html").join(format!("{id}.html.gz"));
+            let mut html = Vec::new();
+            flate2::read::GzDecoder::new(
+                std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            )
+            .read_to_end(&mut html)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+            let url = entry["url"]
+                .as_str()
+                .and_then(|u| Url::parse(u).ok())
+                .ok_or_else(|| format!("{id}: no valid url in the ground truth"))?;
+            Ok(Page {
+                id: id.clone(),
+                url,
+                html,
+                truth: entry["articleBody"].as_str().unwrap_or("").to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Runs the set's own scorer on the same files, when python3 is there.
+fn cross_check(dir: &Path, out_dir: &Path) {
+    let scorer = ["score.py", "../extraction/score.py"]
+        .iter()
+        .map(|s| dir.join(s))
+        .find(|s| s.exists());
+    let Some(scorer) = scorer else { return };
+    let output = Command::new("python3")
+        .arg(scorer)
+        .arg("--truth")
+        .arg(dir.join("ground-truth.json"))
+        .arg("--pred")
+        .arg(out_dir)
+        .args(["--bootstrap", "0"])
+        .output();
+    if let Ok(output) = output
+        && let Some(last) = String::from_utf8_lossy(&output.stdout).lines().last()
+    {
+        println!("               score.py: {last}");
+    }
+}

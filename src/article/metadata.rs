@@ -1,0 +1,316 @@
+//! An article's metadata from what the page declares: JSON-LD, Open Graph
+//! and other `<meta>` tags, `<link rel=canonical>`, `<time datetime>`,
+//! `<html lang>`. Nothing is guessed from body text: a "© 2019" footer is not
+//! a publication date.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
+use url::Url;
+
+/// What the page says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub canonical_url: Option<Url>,
+    pub language: Option<String>,
+    pub image: Option<Url>,
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("a valid built-in selector")
+}
+
+/// Reads the metadata of a parsed page. `url` resolves relative addresses.
+pub fn read(doc: &Html, url: &Url) -> Metadata {
+    let ld = json_ld(doc);
+    let meta = |names: &[&str]| meta_content(doc, names);
+    let absolute = |s: Option<String>| {
+        s.and_then(|s| url.join(s.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+    };
+
+    let title = meta(&["og:title", "twitter:title"])
+        .or_else(|| ld.iter().find_map(|v| text_field(v, "headline")))
+        .or_else(|| first_text(doc, "h1"))
+        .or_else(|| first_text(doc, "title"));
+    let author = ld
+        .iter()
+        .find_map(|v| person_names(v.get("author")?))
+        .or_else(|| {
+            meta(&[
+                "author",
+                "article:author",
+                "byl",
+                "dc.creator",
+                "parsely-author",
+            ])
+        })
+        .filter(|a| !a.starts_with("http"))
+        .or_else(|| {
+            first_text(
+                doc,
+                "[rel=author], [itemprop=author] [itemprop=name], [itemprop=author]",
+            )
+        })
+        .map(|a| a.strip_prefix("By ").map(str::to_owned).unwrap_or(a));
+    let published = ld
+        .iter()
+        .find_map(|v| text_field(v, "datePublished"))
+        .and_then(|d| parse_date(&d))
+        .or_else(|| {
+            meta(&[
+                "article:published_time",
+                "og:published_time",
+                "published_time",
+                "pubdate",
+                "publishdate",
+                "publish-date",
+                "date",
+                "dc.date",
+                "dc.date.issued",
+                "dcterms.created",
+                "dcterms.date",
+                "sailthru.date",
+                "parsely-pub-date",
+                "datepublished",
+            ])
+            .and_then(|d| parse_date(&d))
+        })
+        .or_else(|| {
+            doc.select(&selector(
+                "[itemprop=datePublished], time[pubdate], article time[datetime], time[datetime]",
+            ))
+            .find_map(|e| {
+                e.value()
+                    .attr("datetime")
+                    .or_else(|| e.value().attr("content"))
+                    .and_then(parse_date)
+            })
+        });
+    let canonical_url = absolute(
+        doc.select(&selector("link[rel=canonical]"))
+            .find_map(|e| e.value().attr("href").map(str::to_owned)),
+    )
+    .or_else(|| absolute(meta(&["og:url"])));
+    let language = doc
+        .root_element()
+        .value()
+        .attr("lang")
+        .or_else(|| doc.root_element().value().attr("xml:lang"))
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .or_else(|| meta(&["content-language", "og:locale", "dc.language"]));
+    let image = absolute(meta(&[
+        "og:image",
+        "og:image:url",
+        "twitter:image",
+        "twitter:image:src",
+    ]))
+    .or_else(|| absolute(ld.iter().find_map(|v| image_url(v.get("image")?))));
+    Metadata {
+        title,
+        author,
+        published,
+        canonical_url,
+        language,
+        image,
+    }
+}
+
+/// The content of the first `<meta>` whose `property`, `name`, `itemprop` or
+/// `http-equiv` is one of `names` (case-insensitive), in the order of `names`.
+fn meta_content(doc: &Html, names: &[&str]) -> Option<String> {
+    static META: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| selector("meta"));
+    let metas: Vec<ElementRef<'_>> = doc.select(&META).collect();
+    names.iter().find_map(|wanted| {
+        metas.iter().find_map(|m| {
+            let e = m.value();
+            let key = e
+                .attr("property")
+                .or_else(|| e.attr("name"))
+                .or_else(|| e.attr("itemprop"))
+                .or_else(|| e.attr("http-equiv"))?;
+            if !key.trim().eq_ignore_ascii_case(wanted) {
+                return None;
+            }
+            clean(e.attr("content")?)
+        })
+    })
+}
+
+/// Whitespace collapsed; `None` when nothing is left.
+fn clean(text: &str) -> Option<String> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+fn first_text(doc: &Html, css: &str) -> Option<String> {
+    doc.select(&selector(css))
+        .find_map(|e| clean(&e.text().collect::<String>()))
+}
+
+/// Every JSON-LD object of the page, `@graph` members included, articles first.
+fn json_ld(doc: &Html) -> Vec<Value> {
+    static LD: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
+    let mut objects = Vec::new();
+    for script in doc.select(&LD) {
+        let text: String = script.text().collect();
+        let Ok(value) = serde_json::from_str::<Value>(text.trim()) else {
+            continue;
+        };
+        flatten(value, &mut objects, 0);
+    }
+    objects.sort_by_key(|v| !is_article(v));
+    objects
+}
+
+fn flatten(value: Value, out: &mut Vec<Value>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    match value {
+        Value::Array(items) => items.into_iter().for_each(|v| flatten(v, out, depth + 1)),
+        Value::Object(mut map) => {
+            if let Some(graph) = map.remove("@graph") {
+                flatten(graph, out, depth + 1);
+            }
+            out.push(Value::Object(map));
+        }
+        _ => {}
+    }
+}
+
+fn is_article(value: &Value) -> bool {
+    let is = |t: &str| t.ends_with("Article") || t == "BlogPosting" || t == "Report";
+    match value.get("@type") {
+        Some(Value::String(t)) => is(t),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).any(is),
+        _ => false,
+    }
+}
+
+fn text_field(value: &Value, key: &str) -> Option<String> {
+    value.get(key)?.as_str().and_then(clean)
+}
+
+/// `"Name"`, `{"name": …}` or a list of them, joined with ", ".
+fn person_names(value: &Value) -> Option<String> {
+    let names: Vec<String> = match value {
+        Value::String(s) => clean(s).into_iter().collect(),
+        Value::Object(o) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(clean)
+            .into_iter()
+            .collect(),
+        Value::Array(items) => items.iter().filter_map(person_names).collect(),
+        _ => Vec::new(),
+    };
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+fn image_url(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => clean(s),
+        Value::Object(o) => o.get("url").and_then(Value::as_str).and_then(clean),
+        Value::Array(items) => items.iter().find_map(image_url),
+        _ => None,
+    }
+}
+
+/// An RFC 3339 / ISO 8601 timestamp, an RFC 2822 one, or a bare date (taken
+/// as midnight UTC). Years outside 1990–2100 are refused as typos.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let parsed = DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M%z"))
+        .or_else(|_| DateTime::parse_from_rfc2822(text))
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            [
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+            .map(|d| d.and_utc())
+        })
+        .or_else(|| {
+            let day = text.get(..10)?;
+            NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })?;
+    let year = chrono::Datelike::year(&parsed);
+    (1990..=2100).contains(&year).then_some(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://site.example/news/story").unwrap()
+    }
+
+    #[test]
+    fn a_copyright_year_is_not_a_publication_date() {
+        let doc = Html::parse_document(
+            "<html><body><article><p>Text.</p></article><footer>© 2019 Site</footer></body></html>",
+        );
+        assert_eq!(read(&doc, &url()).published, None);
+    }
+
+    #[test]
+    fn dates_come_from_meta_then_time_elements() {
+        let doc = Html::parse_document(
+            r#"<html><head><meta property="article:published_time" content="2024-05-06T07:08:09Z"></head>
+            <body><time datetime="2020-01-01">old</time></body></html>"#,
+        );
+        assert_eq!(
+            read(&doc, &url()).published.unwrap().to_rfc3339(),
+            "2024-05-06T07:08:09+00:00"
+        );
+        let doc = Html::parse_document(
+            r#"<html><body><article><time datetime="2023-02-03T10:00:00+02:00">3 Feb</time></article></body></html>"#,
+        );
+        assert_eq!(
+            read(&doc, &url()).published.unwrap().to_rfc3339(),
+            "2023-02-03T08:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn json_ld_graphs_and_author_lists_are_read() {
+        let doc = Html::parse_document(
+            r#"<html><head><script type="application/ld+json">{"@graph":[{"@type":"WebSite","name":"Site"},
+              {"@type":["NewsArticle"],"headline":"H","datePublished":"2022-10-11",
+               "author":[{"name":"A One"},{"name":"B Two"}],"image":{"url":"/i.jpg"}}]}</script></head></html>"#,
+        );
+        let meta = read(&doc, &url());
+        assert_eq!(meta.author.as_deref(), Some("A One, B Two"));
+        assert_eq!(meta.title.as_deref(), Some("H"));
+        assert_eq!(
+            meta.published.unwrap().to_rfc3339(),
+            "2022-10-11T00:00:00+00:00"
+        );
+        assert_eq!(meta.image.unwrap().as_str(), "https://site.example/i.jpg");
+    }
+
+    #[test]
+    fn broken_json_ld_and_odd_dates_are_ignored() {
+        let doc = Html::parse_document(
+            r#"<html><head><script type="application/ld+json">{"@type": </script>
+            <meta name="date" content="0000-00-00"></head></html>"#,
+        );
+        assert_eq!(read(&doc, &url()), Metadata::default());
+    }
+}
