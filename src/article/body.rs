@@ -62,6 +62,11 @@ static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+/// class/id words of reader comments: removed in every pass, whatever their
+/// size (a short post with a long discussion under it is still the post).
+static COMMENTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)comment|disqus").expect("a valid pattern"));
+
 /// class/id words of article containers.
 static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)article|body|content|entry|hentry|main|post|text|blog|story|prose|column")
@@ -308,7 +313,13 @@ fn furniture(doc: &Html, pass: Pass) -> Vec<NodeId> {
             || (pass.strip_by_class
                 && !matches!(name, "article" | "main")
                 && looks_like_furniture(el));
-        furniture && measures.get(&node.id()).map_or(0, |m| m.chars) * 2 < page_chars
+        let comments = !matches!(name, "article" | "main")
+            && [el.attr("class"), el.attr("id")]
+                .into_iter()
+                .flatten()
+                .any(|n| n.split_whitespace().any(|w| COMMENTS.is_match(w)));
+        comments
+            || (furniture && measures.get(&node.id()).map_or(0, |m| m.chars) * 2 < page_chars)
     })
 }
 
@@ -396,7 +407,14 @@ fn choose(doc: &Html) -> Vec<NodeId> {
             }
             *prose.entry(node.id()).or_default() += own.chars;
         }
-        for (level, ancestor) in node.ancestors().take(5).enumerate() {
+        // A paragraph's score goes to its container; a container's own text
+        // is like a paragraph inside it, so the container is scored itself.
+        let container = matches!(el.name(), "div" | "section" | "article" | "main" | "center");
+        let receivers = container
+            .then_some(node)
+            .into_iter()
+            .chain(node.ancestors());
+        for (level, ancestor) in receivers.take(5).enumerate() {
             let Some(ancestor_el) = element(&ancestor) else {
                 break;
             };
@@ -415,7 +433,9 @@ fn choose(doc: &Html) -> Vec<NodeId> {
         .iter()
         .map(|(id, score)| (*id, score * (1.0 - link_density(id))))
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Ties go to the earlier element, so that the result never depends on
+    // the map's order.
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let Some(&(mut top, top_score)) = ranked.first() else {
         return Vec::new();
     };
