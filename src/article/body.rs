@@ -52,7 +52,7 @@ const FURNITURE_ROLES: &[&str] = &[
 /// class/id words of boilerplate containers.
 static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)comment|disqus|footer|sidebar|side-bar|widget|share|sharing|social|related|",
+        r"(?i)comment|disqus|footer|sidebar|side-bar|share|sharing|social|related|",
         r"recommend|promo|sponsor|advert|^ads?$|^ad-|-ad-|-ads?$|banner|breadcrumb|pagination|",
         r"pager|popup|modal|cookie|consent|newsletter|subscri|signup|sign-up|masthead|",
         r"outbrain|taboola|trending|popular|read-?more|more-?stories|also-?read|tags|",
@@ -755,37 +755,35 @@ pub fn trace(html: &str) {
     let mut doc = Html::parse_document(html);
     let n0 = noise(&doc);
     detach(&mut doc, &n0);
-    let before = measure_all(&doc);
-    eprintln!(
-        "page chars {}",
-        before.get(&doc.root_element().id()).map_or(0, |m| m.chars)
-    );
-    for id in furniture(&doc, PASSES[0]) {
+    let show = |doc: &Html, id: NodeId, m: &HashMap<NodeId, Measure>| {
         let n = doc.tree.get(id).unwrap();
         let e = n.value().as_element().unwrap();
-        let c = before.get(&id).map_or(0, |m| m.chars);
-        if c > 200 {
-            eprintln!(
-                "  strip <{} class={:?} id={:?} role={:?}> chars {}",
-                e.name(),
-                e.attr("class"),
-                e.attr("id"),
-                e.attr("role"),
-                c
-            );
+        format!("<{} class={:?} id={:?}> chars {}", e.name(), e.attr("class").map(|c| c.chars().take(80).collect::<String>()), e.attr("id"), m.get(&id).map_or(0, |m| m.chars))
+    };
+    for pass in PASSES {
+        let mut attempt = doc.clone();
+        let before = measure_all(&attempt);
+        let furniture = furniture(&attempt, *pass);
+        for id in &furniture { if before.get(id).map_or(0, |m| m.chars) > 300 { eprintln!("  strip {}", show(&attempt, *id, &before)); } }
+        detach(&mut attempt, &furniture);
+        let roots = choose(&attempt);
+        let m = measure_all(&attempt);
+        for r in &roots { eprintln!(" root {}", show(&attempt, *r, &m)); }
+        if pass.prune {
+            let measures = measure_all(&attempt);
+            for root in &roots {
+                let root = attempt.tree.get(*root).unwrap();
+                for node in root.descendants().skip(1) {
+                    let Some(el) = element(&node) else { continue };
+                    if !JUDGED.contains(&el.name()) { continue; }
+                    let mm = measures.get(&node.id()).unwrap();
+                    if mm.chars > 300 && is_boilerplate(el, mm, node) { eprintln!("  prune {}", show(&attempt, node.id(), &measures)); }
+                }
+            }
+            prune(&mut attempt, &roots);
         }
-    }
-    let roots = find(&mut doc);
-    let after = measure_all(&doc);
-    for r in &roots {
-        let n = doc.tree.get(*r).unwrap();
-        let e = n.value().as_element().unwrap();
-        eprintln!(
-            "root <{} class={:?} id={:?}> chars {}",
-            e.name(),
-            e.attr("class"),
-            e.attr("id"),
-            after.get(r).map_or(0, |m| m.chars)
-        );
+        let m = measure_all(&attempt);
+        let chars: usize = roots.iter().filter_map(|r| m.get(r)).map(|m| m.chars).sum();
+        eprintln!("pass {pass:?}: {chars} chars");
     }
 }
