@@ -116,7 +116,7 @@ fn measure_all(doc: &Html) -> HashMap<NodeId, Measure> {
         match edge {
             ego_tree::iter::Edge::Open(node) => match node.value() {
                 Node::Element(element) => {
-                    if element.name() == "a" {
+                    if is_link(element) {
                         link_depth += 1;
                     }
                     stack.push(Measure::default());
@@ -142,8 +142,10 @@ fn measure_all(doc: &Html) -> HashMap<NodeId, Measure> {
                     continue;
                 };
                 let Some(mut own) = stack.pop() else { continue };
+                if is_link(element) {
+                    link_depth = link_depth.saturating_sub(1);
+                }
                 match element.name() {
-                    "a" => link_depth = link_depth.saturating_sub(1),
                     "p" | "pre" | "blockquote" => own.paragraphs += 1,
                     "img" | "picture" => own.images += 1,
                     "li" | "dt" | "dd" => own.list_items += 1,
@@ -158,6 +160,12 @@ fn measure_all(doc: &Html) -> HashMap<NodeId, Measure> {
         }
     }
     measures
+}
+
+/// A link to somewhere: `<a href>`. An `<a>` without `href` is an anchor
+/// (headings are often wrapped in one) and its text is not link text.
+pub(super) fn is_link(element: &Element) -> bool {
+    element.name() == "a" && element.attr("href").is_some()
 }
 
 fn element<'a>(node: &NodeRef<'a, Node>) -> Option<&'a Element> {
@@ -318,8 +326,7 @@ fn furniture(doc: &Html, pass: Pass) -> Vec<NodeId> {
                 .into_iter()
                 .flatten()
                 .any(|n| n.split_whitespace().any(|w| COMMENTS.is_match(w)));
-        comments
-            || (furniture && measures.get(&node.id()).map_or(0, |m| m.chars) * 2 < page_chars)
+        comments || (furniture && measures.get(&node.id()).map_or(0, |m| m.chars) * 2 < page_chars)
     })
 }
 
@@ -590,7 +597,7 @@ fn own_text(node: NodeRef<'_, Node>) -> Measure {
                 if super::text::BLOCKS.contains(&el.name()) {
                     continue;
                 }
-                let link = in_link || el.name() == "a";
+                let link = in_link || is_link(el);
                 let mut children: Vec<_> = current.children().map(|c| (c, link)).collect();
                 children.reverse();
                 stack.extend(children);
@@ -758,26 +765,43 @@ pub fn trace(html: &str) {
     let show = |doc: &Html, id: NodeId, m: &HashMap<NodeId, Measure>| {
         let n = doc.tree.get(id).unwrap();
         let e = n.value().as_element().unwrap();
-        format!("<{} class={:?} id={:?}> chars {}", e.name(), e.attr("class").map(|c| c.chars().take(80).collect::<String>()), e.attr("id"), m.get(&id).map_or(0, |m| m.chars))
+        format!(
+            "<{} class={:?} id={:?}> chars {}",
+            e.name(),
+            e.attr("class")
+                .map(|c| c.chars().take(80).collect::<String>()),
+            e.attr("id"),
+            m.get(&id).map_or(0, |m| m.chars)
+        )
     };
     for pass in PASSES {
         let mut attempt = doc.clone();
         let before = measure_all(&attempt);
         let furniture = furniture(&attempt, *pass);
-        for id in &furniture { if before.get(id).map_or(0, |m| m.chars) > 300 { eprintln!("  strip {}", show(&attempt, *id, &before)); } }
+        for id in &furniture {
+            if before.get(id).map_or(0, |m| m.chars) > 300 {
+                eprintln!("  strip {}", show(&attempt, *id, &before));
+            }
+        }
         detach(&mut attempt, &furniture);
         let roots = choose(&attempt);
         let m = measure_all(&attempt);
-        for r in &roots { eprintln!(" root {}", show(&attempt, *r, &m)); }
+        for r in &roots {
+            eprintln!(" root {}", show(&attempt, *r, &m));
+        }
         if pass.prune {
             let measures = measure_all(&attempt);
             for root in &roots {
                 let root = attempt.tree.get(*root).unwrap();
                 for node in root.descendants().skip(1) {
                     let Some(el) = element(&node) else { continue };
-                    if !JUDGED.contains(&el.name()) { continue; }
+                    if !JUDGED.contains(&el.name()) {
+                        continue;
+                    }
                     let mm = measures.get(&node.id()).unwrap();
-                    if mm.chars > 300 && is_boilerplate(el, mm, node) { eprintln!("  prune {}", show(&attempt, node.id(), &measures)); }
+                    if mm.chars > 300 && is_boilerplate(el, mm, node) {
+                        eprintln!("  prune {}", show(&attempt, node.id(), &measures));
+                    }
                 }
             }
             prune(&mut attempt, &roots);

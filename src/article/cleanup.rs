@@ -66,6 +66,20 @@ const PROMPTS: &[&str] = &[
     "share on twitter",
 ];
 
+/// A marker does not end the article when the prose after it is more than a
+/// third of the words before it ("Related:" over a list in the middle of a
+/// guide): a teaser after "Check Also" is short.
+const TAIL_MAX_PROSE_SHARE: usize = 3;
+
+/// Words in blocks that read like prose: ten words or more, few of them links.
+fn prose_words(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .filter(|b| b.words >= 10 && b.link_share < 0.5)
+        .map(|b| b.words)
+        .sum()
+}
+
 /// Blocks longer than this are prose, whatever they contain.
 const SHORT_BLOCK_WORDS: usize = 40;
 
@@ -90,7 +104,7 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
     let mut words_before = 0;
     let mut seen: HashSet<&str> = HashSet::new();
     let mut cut = false;
-    for block in &blocks {
+    for (index, block) in blocks.iter().enumerate() {
         let late = words_before * 2 >= total_words;
         words_before += block.words;
         if cut {
@@ -101,7 +115,11 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
             doomed.push(block.id);
             continue;
         }
-        if late && block.words <= 6 && is_tail_marker(&block.text) {
+        if late
+            && block.words <= 6
+            && is_tail_marker(&block.text)
+            && prose_words(&blocks[index + 1..]) * TAIL_MAX_PROSE_SHARE < words_before
+        {
             cut = true;
             doomed.push(block.id);
             continue;
@@ -176,7 +194,7 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 .descendants()
                 .filter(|n| {
                     n.ancestors()
-                        .any(|a| a.value().as_element().is_some_and(|el| el.name() == "a"))
+                        .any(|a| a.value().as_element().is_some_and(super::body::is_link))
                 })
                 .filter_map(|n| match n.value() {
                     Node::Text(t) => Some(t.chars().filter(|c| !c.is_whitespace()).count()),
