@@ -104,7 +104,8 @@ fn their_field(entry: &TheirEntry, field: &str) -> Option<String> {
 }
 
 /// Whether two values of `field` say the same thing: links as parsed URLs,
-/// dates as instants, text with whitespace collapsed.
+/// dates as instants to the second (feedparser has no fractions), text with
+/// whitespace collapsed.
 fn same(field: &str, ours: Option<&str>, theirs: Option<&str>) -> bool {
     match (ours, theirs) {
         (None, None) => true,
@@ -117,7 +118,8 @@ fn same(field: &str, ours: Option<&str>, theirs: Option<&str>) -> bool {
                 let instant =
                     |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc));
                 match (instant(a), instant(b)) {
-                    (Ok(a), Ok(b)) => a == b,
+                    // feedparser keeps whole seconds.
+                    (Ok(a), Ok(b)) => a.timestamp() == b.timestamp(),
                     _ => a == b,
                 }
             }

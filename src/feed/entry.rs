@@ -254,11 +254,18 @@ fn bounded_id(id: String) -> String {
 }
 
 /// Whether plain text carries HTML tags (RSS titles often hold escaped or
-/// CDATA markup: `<![CDATA[<b>New</b> post]]>`).
+/// CDATA markup: `<![CDATA[<b>New</b> post]]>`). Only tags of HTML's inline
+/// and block elements count: a title that says `Harbour <reopens>` means
+/// the angle brackets.
 fn has_markup(text: &str) -> bool {
     static TAG: OnceLock<Regex> = OnceLock::new();
-    TAG.get_or_init(|| Regex::new(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>").expect("a valid regex"))
-        .is_match(text)
+    TAG.get_or_init(|| {
+        Regex::new(
+            r"(?i)</?(a|abbr|b|big|blockquote|br|cite|code|del|div|em|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|time|tt|u|ul|var)(\s[^<>]*)?/?>",
+        )
+        .expect("a valid regex")
+    })
+    .is_match(text)
 }
 
 /// Plain text of a feed text construct, always: HTML and XHTML are stripped

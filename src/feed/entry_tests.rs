@@ -122,14 +122,14 @@ fn pub_date_wins_over_dc_date_and_updated_is_only_a_modification() {
 fn titles_are_plain_text_however_they_are_written() {
     let entries = rss(r#"
         <item><guid>https://news.example/1</guid><title><![CDATA[<b>Bold</b> &amp; brave]]></title></item>
-        <item><guid>https://news.example/2</guid><title>Fish &amp; chips &lt; 5 pounds</title></item>
+        <item><guid>https://news.example/2</guid><title>Fish &amp; chips &lt;cheap&gt; &lt; 5 pounds</title></item>
         <item><guid>https://news.example/3</guid><media:title>From the media</media:title></item>"#);
     let titles: Vec<Option<&str>> = entries.iter().map(|e| e.title.as_deref()).collect();
     assert_eq!(
         titles,
         [
             Some("Bold & brave"),
-            Some("Fish & chips < 5 pounds"),
+            Some("Fish & chips <cheap> < 5 pounds"),
             Some("From the media")
         ]
     );
