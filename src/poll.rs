@@ -438,7 +438,8 @@ impl Pipeline {
             .as_deref()
             .map_or(0, |t| t.split_whitespace().count());
 
-        let scraped = match (&entry.url, feed.full_text) {
+        // A page several entries link to (anchors) is none of their articles.
+        let scraped = match (&entry.url, feed.full_text && !entry.shares_page) {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
         };

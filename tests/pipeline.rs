@@ -711,3 +711,79 @@ fn a_redirect_from_the_feeds_host_to_a_private_address_is_not_followed() {
     );
     assert_eq!(gleaner.export(&[])[0]["content_source"], "feed");
 }
+
+#[test]
+fn entries_that_are_anchors_of_one_page_stay_distinct_articles_with_their_own_text() {
+    let server = TestServer::start();
+    let day = server.url("/2026/11/23");
+    let post = |guid: &'static str, text: &'static str, link: String| (guid, text, link);
+    let posts = [
+        post(
+            "p1",
+            "The ferry timetable changes on Monday.",
+            format!("{day}#p1"),
+        ),
+        post(
+            "p2",
+            "A new bakery opened by the harbour.",
+            format!("{day}#p2"),
+        ),
+        post(
+            "p3",
+            "The library stays open late this week.",
+            format!("{day}#p3"),
+        ),
+    ];
+    let feed = |posts: &[(&str, &str, String)]| {
+        let items: Vec<Item<'_>> = posts
+            .iter()
+            .map(|(guid, text, link)| Item {
+                guid,
+                title: guid,
+                link,
+                description: text,
+                pub_date: DATE_1,
+            })
+            .collect();
+        Route::rss(rss("Day page", &items))
+    };
+    server.set("/feed.xml", feed(&posts[..2]));
+    server.set(
+        "/2026/11/23",
+        Route::html(article_page("The whole day", &story("the day page"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("day", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    // A later post on the same page, in the next poll.
+    server.set("/feed.xml", feed(&posts));
+    gleaner.poll();
+
+    let articles = gleaner.export(&[]);
+    let mut seen: Vec<(&str, &str, &str)> = articles
+        .iter()
+        .map(|a| {
+            (
+                a["sources"][0]["entry_id"].as_str().unwrap_or(""),
+                text(a),
+                a["content_source"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("p1", posts[0].1, "feed"),
+            ("p2", posts[1].1, "feed"),
+            ("p3", posts[2].1, "feed")
+        ],
+        "each anchor is its own article with its own text"
+    );
+    let ids: std::collections::HashSet<&str> =
+        articles.iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids.len(), 3, "distinct public ids");
+    assert!(
+        server.requests("/2026/11/23").is_empty(),
+        "the shared page is none of the entries' article"
+    );
+}

@@ -300,6 +300,11 @@ pub fn normalize_text_types(text: &str) -> Option<String> {
                 "" | "text/plain" | "plain" | "TEXT" => Some("text"),
                 "application/xhtml+xml" | "XHTML" => Some("xhtml"),
                 "HTML" | "escaped" => Some("html"),
+                "text" | "html" | "xhtml" | "text/html" => None,
+                // Any other type (`application/octet-stream`, `image/png`):
+                // feed-rs fails the whole feed over one such element, so
+                // it is read as text, and `content` keeps its type.
+                _ if local_name(name) != "content" => Some("text"),
                 _ => None,
             };
             if let Some(keyword) = keyword {

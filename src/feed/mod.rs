@@ -18,6 +18,8 @@ pub mod dates;
 pub mod dialects;
 pub mod discover;
 pub mod entities;
+mod entry;
+pub mod items;
 pub mod json;
 pub mod references;
 pub mod repair;
@@ -25,15 +27,14 @@ pub mod repair;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use feed_rs::model;
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
-use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::article::text::html_to_text;
 use crate::encoding::{self, CharsetSource};
 use dates::DateLog;
+pub use entry::Entry;
+use entry::{convert_entry, mark_shared_pages, text_of};
 pub use repair::Repair;
 
 /// A parsed feed.
@@ -48,51 +49,6 @@ pub struct ParsedFeed {
     pub repairs: Vec<Repair>,
     /// RSS `<ttl>`: how long the feed asks to be cached.
     pub ttl: Option<Duration>,
-}
-
-/// One feed entry, as gleaner uses it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// GUID / Atom id / JSON Feed id (feed-rs derives one when the feed has none).
-    pub id: String,
-    /// The article link, absolute.
-    pub url: Option<Url>,
-    /// Plain text.
-    pub title: Option<String>,
-    pub author: Option<String>,
-    pub published: Option<DateTime<Utc>>,
-    pub updated: Option<DateTime<Utc>>,
-    /// The entry's summary/description as HTML (text is valid HTML too).
-    pub summary_html: Option<String>,
-    /// The entry's full content as HTML, when the feed carries it.
-    pub content_html: Option<String>,
-}
-
-impl Entry {
-    /// A fingerprint of what the feed says about this entry; when it changes,
-    /// the stored article is updated in place.
-    pub fn fingerprint(&self) -> String {
-        let mut hasher = Sha256::new();
-        for part in [
-            self.url.as_ref().map(Url::as_str),
-            self.title.as_deref(),
-            self.summary_html.as_deref(),
-            self.content_html.as_deref(),
-        ] {
-            hasher.update(part.unwrap_or("").as_bytes());
-            hasher.update([0]);
-        }
-        hasher.update(
-            self.updated
-                .map(|t| t.timestamp())
-                .unwrap_or(0)
-                .to_le_bytes(),
-        );
-        hasher.finalize()[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
 }
 
 /// Why a document fetched from `url` did not give a feed.
@@ -137,7 +93,7 @@ pub fn parse(
     let strict = match strict {
         Ok(feed) if !feed.entries.is_empty() || !has_entry_markup(&text, is_json) => {
             let feed = keep_good_dates(feed, &text, base, &dates, &mut repairs);
-            return Ok(convert(feed, base, repairs));
+            return Ok(convert(feed, &text, base, repairs));
         }
         other => other,
     };
@@ -156,11 +112,11 @@ pub fn parse(
         {
             repairs.extend(applied);
             let feed = keep_good_dates(feed, &fixed, base, &dates, &mut repairs);
-            return Ok(convert(feed, base, repairs));
+            return Ok(convert(feed, &fixed, base, repairs));
         }
     }
     match strict {
-        Ok(feed) => Ok(convert(feed, base, repairs)),
+        Ok(feed) => Ok(convert(feed, &text, base, repairs)),
         Err(Failure::Panicked) => Err(FeedError::ParserPanicked { url: base.clone() }),
         Err(Failure::Parse(error)) => Err(explain(error, &text, base)),
     }
@@ -274,14 +230,26 @@ fn explain(error: ParseFeedError, text: &str, base: &Url) -> FeedError {
     }
 }
 
-fn convert(feed: model::Feed, base: &Url, mut repairs: Vec<Repair>) -> ParsedFeed {
+/// feed-rs' feed into gleaner's; `text` is the document feed-rs read, where
+/// the RSS items' own elements are read again ([`items`]).
+fn convert(feed: model::Feed, text: &str, base: &Url, mut repairs: Vec<Repair>) -> ParsedFeed {
     repairs.sort();
     repairs.dedup();
+    let is_rss = matches!(
+        feed.feed_type,
+        model::FeedType::RSS0 | model::FeedType::RSS1 | model::FeedType::RSS2
+    );
+    let details = is_rss
+        .then(|| items::rss_items(text))
+        .flatten()
+        .filter(|items| items.len() == feed.entries.len());
     let mut entries: Vec<Entry> = feed
         .entries
         .into_iter()
-        .map(|e| convert_entry(e, base))
+        .enumerate()
+        .map(|(i, e)| convert_entry(e, base, details.as_ref().and_then(|d| d.get(i)), is_rss))
         .collect();
+    mark_shared_pages(&mut entries);
     // Feeds list newest first; store oldest first. Sort by date only when every
     // entry has one, otherwise trust the document order.
     entries.reverse();
@@ -298,105 +266,13 @@ fn convert(feed: model::Feed, base: &Url, mut repairs: Vec<Repair>) -> ParsedFee
     }
 }
 
-fn convert_entry(entry: model::Entry, base: &Url) -> Entry {
-    let url = pick_link(&entry.links).and_then(|href| base.join(href.trim()).ok());
-    let author = entry
-        .authors
-        .iter()
-        .filter_map(|p| p.name.as_deref().map(str::trim))
-        .find(|n| !n.is_empty())
-        .map(str::to_owned);
-    Entry {
-        id: bounded_id(entry.id),
-        url,
-        title: entry
-            .title
-            .as_ref()
-            .map(|t| clip(text_of(t), MAX_TITLE_CHARS))
-            .filter(|t| !t.is_empty()),
-        author: author.map(|a| clip(a, MAX_AUTHOR_CHARS)),
-        published: entry.published,
-        updated: entry.updated,
-        summary_html: entry
-            .summary
-            .map(|s| html_of(&s))
-            .filter(|s| !s.trim().is_empty()),
-        content_html: entry
-            .content
-            .and_then(|c| c.body)
-            .filter(|b| !b.trim().is_empty()),
-    }
-}
-
-/// Feeds are untrusted input: titles and author names past these lengths are
-/// cut (at a character boundary, with an ellipsis).
-const MAX_TITLE_CHARS: usize = 1000;
-const MAX_AUTHOR_CHARS: usize = 300;
-/// Entry ids longer than this are replaced by a hash of themselves: they are
-/// database keys, and cutting them could make two ids equal.
-const MAX_ID_BYTES: usize = 512;
-
-fn clip(text: String, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-fn bounded_id(id: String) -> String {
-    if id.len() <= MAX_ID_BYTES {
-        return id;
-    }
-    let digest: String = Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{digest}")
-}
-
-/// The entry's web page: the `alternate` link, else the first link without a rel.
-fn pick_link(links: &[model::Link]) -> Option<&str> {
-    links
-        .iter()
-        .find(|l| l.rel.as_deref() == Some("alternate"))
-        .or_else(|| links.iter().find(|l| l.rel.is_none()))
-        .or_else(|| links.first())
-        .map(|l| l.href.as_str())
-}
-
-/// Plain text of a feed text construct (HTML titles are stripped of markup;
-/// entities a feed escaped twice, like `&amp;nbsp;`, are decoded).
-fn text_of(text: &model::Text) -> String {
-    if text.content_type.essence().subty.as_str() == "html" {
-        html_to_text(&text.content)
-    } else {
-        entities::decode_text(&text.content)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// A feed text construct as HTML (plain text is escaped, after decoding
-/// leftover entities so that `&nbsp;` does not show up literally).
-fn html_of(text: &model::Text) -> String {
-    if text.content_type.essence().subty.as_str() == "plain" {
-        let escaped = entities::decode_text(&text.content)
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        format!("<p>{escaped}</p>")
-    } else {
-        text.content.clone()
-    }
-}
-
 #[cfg(test)]
 mod mutation_tests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entry::{MAX_ID_BYTES, MAX_TITLE_CHARS};
 
     #[test]
     fn overlong_titles_authors_and_ids_are_bounded() {

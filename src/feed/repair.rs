@@ -45,7 +45,9 @@ pub enum Repair {
     /// HTML, an unclosed element) were balanced.
     UnbalancedTags,
     /// Text constructs with a MIME or empty `type` (`text/plain`,
-    /// `application/xhtml+xml`, `""`) were given the Atom keyword.
+    /// `application/xhtml+xml`, `""`) were given the Atom keyword; other
+    /// types (`application/octet-stream`) on anything but `content` are
+    /// read as text rather than fail the feed.
     TextTypes,
     /// An Atom `<feed>` whose entries were written as RSS `<item>`s.
     AtomItems,

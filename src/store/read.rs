@@ -179,10 +179,16 @@ impl Store {
         let Some(normalized) = url.and_then(normalize_url) else {
             return Ok(Known::New);
         };
+        // An article that is already another entry of this feed is not this
+        // one (anchors of one page): only articles of other feeds count.
         let known_url = self
             .conn
-            .prepare_cached("SELECT 1 FROM article_keys WHERE key = ?1")?
-            .exists([url_key(&normalized)])?;
+            .prepare_cached(
+                "SELECT 1 FROM article_keys k WHERE k.key = ?1 AND NOT EXISTS
+                     (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
+                      AND s.feed_url = ?2)",
+            )?
+            .exists(params![url_key(&normalized), feed_url])?;
         if known_url {
             return Ok(Known::Url);
         }

@@ -316,7 +316,7 @@ fn record_sighting(
         let keys: Vec<&str> = std::iter::once(entry.as_str())
             .chain(link.as_deref())
             .collect();
-        let Some(seq) = find_article(tx, &keys)? else {
+        let Some(seq) = find_article_of(tx, &keys, feed_url, &sighting.entry_id)? else {
             tracing::warn!(feed = feed_url, entry = %sighting.entry_id,
                 "entry was thought known but no article has its keys; it will be fetched on the next poll");
             return Ok(SightingResult::Unchanged);
@@ -342,7 +342,7 @@ fn record_sighting(
     keys.extend(canonical.as_deref());
     keys.extend(text.as_deref());
 
-    if let Some(seq) = find_article(tx, &keys[..1])? {
+    if let Some(seq) = article_under(tx, &entry)? {
         // Same feed, same entry id: the entry changed in its feed.
         if is_purged(tx, seq)? {
             add_source(tx, seq, feed_url, sighting, now)?;
@@ -355,7 +355,7 @@ fn record_sighting(
         add_tags(tx, seq, &article.tags)?;
         return Ok(SightingResult::Updated);
     }
-    if let Some(seq) = find_article(tx, &keys[1..])? {
+    if let Some(seq) = find_article_of(tx, &keys[1..], feed_url, &sighting.entry_id)? {
         // Known under another identity; a purged one stays a tombstone.
         if is_purged(tx, seq)? {
             add_source(tx, seq, feed_url, sighting, now)?;
@@ -370,7 +370,13 @@ fn record_sighting(
         return Ok(SightingResult::Merged);
     }
 
-    let id = article_id(link.as_deref().unwrap_or(&entry));
+    // The id comes from the link unless another entry of this feed already
+    // took it (anchors of one page): then from the entry, which is unique.
+    let id_key = match link.as_deref() {
+        Some(link) if article_under(tx, link)?.is_none() => link,
+        _ => entry.as_str(),
+    };
+    let id = article_id(id_key);
     let seq = insert_article(tx, &id, now, article)?;
     save_page(tx, seq, article, now, true)?;
     add_source(tx, seq, feed_url, sighting, now)?;
@@ -418,12 +424,34 @@ fn is_specific_page(url: &Url) -> bool {
     url.path() != "/" || url.query().is_some()
 }
 
-/// The oldest article known under any of `keys`.
-fn find_article(tx: &Transaction<'_>, keys: &[&str]) -> rusqlite::Result<Option<i64>> {
+/// The article stored under `key`.
+fn article_under(tx: &Transaction<'_>, key: &str) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached("SELECT article_seq FROM article_keys WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+/// The oldest article known under any of `keys` that is not another entry
+/// of `feed_url`: two entries their own feed gives distinct ids are never
+/// one article (SPEC, Deduplication, comes before rules 2–4), even when they
+/// link to one page (`day#post-1`, `day#post-2`) or carry the same text.
+fn find_article_of(
+    tx: &Transaction<'_>,
+    keys: &[&str],
+    feed_url: &str,
+    entry_id: &str,
+) -> rusqlite::Result<Option<i64>> {
     let mut best: Option<i64> = None;
-    let mut stmt = tx.prepare_cached("SELECT article_seq FROM article_keys WHERE key = ?1")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT k.article_seq FROM article_keys k WHERE k.key = ?1 AND NOT EXISTS
+             (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
+              AND s.feed_url = ?2 AND s.entry_id <> ?3)",
+    )?;
     for key in keys {
-        if let Some(seq) = stmt.query_row([key], |r| r.get::<_, i64>(0)).optional()? {
+        let found = stmt
+            .query_row(params![key, feed_url, entry_id], |r| r.get::<_, i64>(0))
+            .optional()?;
+        if let Some(seq) = found {
             best = Some(best.map_or(seq, |b| b.min(seq)));
         }
     }

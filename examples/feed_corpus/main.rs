@@ -5,6 +5,7 @@
 //!
 //! ```sh
 //! cargo run --release --example feed_corpus -- PATH [--check] [--http] [--list] [--mutate SECS]
+//!     [--feedparser FILE]
 //! ```
 //!
 //! Prints per-folder counts (files, files with entries, entries, dated
@@ -14,12 +15,20 @@
 //! every file on 127.0.0.1 (with its manifest `Content-Type`) and polls it
 //! through the real `gleaner::poll::Pipeline` into a temporary database,
 //! checking that as many feeds stored an article as parsed to one directly.
-//! `--list` names the files that lost or gained entries. `--mutate SECS`
+//! It also counts entries lost to a merge inside their own feed (two
+//! entries the feed gives distinct ids stored as one article), which must be
+//! none. `--feedparser FILE` compares gleaner's entries field by field with
+//! Python feedparser's (`scripts/feedparser_entries.py` writes FILE) and
+//! prints the agreement per field; `--check` holds it to the minimums too.
+//! `--list` names the files that lost or gained entries (and, with
+//! `--feedparser`, every field the two parsers disagree on). `--mutate SECS`
 //! then feeds randomly mutated copies of the files (fixed seed) to gleaner's
 //! parser for that long and counts panics: the fuzzing stand-in for
 //! machines where `cargo fuzz` cannot run.
 
-use std::collections::{BTreeMap, HashMap};
+mod compare;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +39,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use gleaner::config::Config;
 use gleaner::feed::{self, FeedError};
-use gleaner::poll::{FeedLocks, Pipeline, PollMode};
+use gleaner::poll::{FeedLocks, MAX_ENTRIES_PER_POLL, Pipeline, PollMode};
 use gleaner::store::{Store, StoreHandle};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -296,9 +305,16 @@ fn read_minimums(path: &Path) -> anyhow::Result<HashMap<String, usize>> {
 /// A file as served over HTTP: its Content-Type (if the manifest gives one) and body.
 type Served = (Option<String>, Vec<u8>);
 
-/// Serves the files on 127.0.0.1 and polls each through the real pipeline;
-/// returns how many feeds stored at least one article.
-async fn poll_over_http(files: &[CorpusFile]) -> anyhow::Result<usize> {
+/// What polling the corpus over HTTP stored.
+struct Polled {
+    /// Feeds that stored at least one article.
+    feeds_with_articles: usize,
+    /// Entries lost to a merge inside their own feed, with the files.
+    merged_within_feed: Vec<(String, usize)>,
+}
+
+/// Serves the files on 127.0.0.1 and polls each through the real pipeline.
+async fn poll_over_http(files: &[CorpusFile]) -> anyhow::Result<Polled> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let served: Arc<HashMap<String, Served>> = Arc::new(
@@ -362,12 +378,28 @@ async fn poll_over_http(files: &[CorpusFile]) -> anyhow::Result<usize> {
     tokio::task::spawn_blocking(move || store_thread.join()).await?;
     server.abort();
     let store = Store::open(&config.storage.database)?;
-    let stored = store
-        .feed_statuses()?
-        .values()
-        .filter(|s| s.articles > 0)
-        .count();
-    Ok(stored)
+    let statuses = store.feed_statuses()?;
+    let mut merged_within_feed = Vec::new();
+    for (file, feed) in files.iter().zip(&config.feeds) {
+        // Each entry id the feed gives is one article of that feed, unless
+        // the merge rules wrongly joined two of them.
+        let ids: HashSet<String> =
+            feed::parse(&file.bytes, file.content_type.as_deref(), &feed.url)
+                .map(|p| {
+                    let skip = p.entries.len().saturating_sub(MAX_ENTRIES_PER_POLL);
+                    p.entries.into_iter().skip(skip).map(|e| e.id).collect()
+                })
+                .unwrap_or_default();
+        let articles = statuses.get(feed.url.as_str()).map_or(0, |s| s.articles);
+        let lost = ids.len().saturating_sub(articles as usize);
+        if lost > 0 {
+            merged_within_feed.push((file.path.clone(), lost));
+        }
+    }
+    Ok(Polled {
+        feeds_with_articles: statuses.values().filter(|s| s.articles > 0).count(),
+        merged_within_feed,
+    })
 }
 
 /// Parses mutated copies of the corpus files (byte flips, cuts, splices of
@@ -431,12 +463,18 @@ fn main() -> anyhow::Result<()> {
     let (mut check, mut http, mut list) = (false, false, false);
     let mut mutate_secs: Option<u64> = None;
     let mut dump: Option<PathBuf> = None;
+    let mut feedparser: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
             "--http" => http = true,
             "--list" => list = true,
+            "--feedparser" => {
+                feedparser = Some(PathBuf::from(
+                    args.next().context("--feedparser needs a file")?,
+                ))
+            }
             "--dump" => dump = Some(PathBuf::from(args.next().context("--dump needs a folder")?)),
             "--mutate" => {
                 mutate_secs = Some(args.next().context("--mutate needs SECONDS")?.parse()?)
@@ -446,7 +484,7 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let root = root.context(
-        "usage: feed_corpus PATH [--check] [--http] [--list] [--mutate SECS] [--dump DIR]",
+        "usage: feed_corpus PATH [--check] [--http] [--list] [--mutate SECS] [--dump DIR] [--feedparser FILE]",
     )?;
     let files = read_corpus(&root)?;
     if let Some(dir) = dump {
@@ -520,7 +558,7 @@ fn main() -> anyhow::Result<()> {
         .zip(&ours)
         .filter(|(r, o)| r.entries > 0 || o.entries > 0)
         .count();
-    let totals = totals(&files, &ours, &raw);
+    let mut totals = totals(&files, &ours, &raw);
     let rejects = files.iter().filter(|f| f.expected == "reject").count();
     println!(
         "totals: files with >=1 entry: feed-rs {}, gleaner {} (union {union}); panics: feed-rs {}, gleaner {}; \
@@ -556,6 +594,33 @@ fn main() -> anyhow::Result<()> {
         }
     }
 
+    if let Some(path) = &feedparser {
+        let theirs = compare::read_feedparser(path)?;
+        let entries: Vec<Vec<feed::Entry>> = files
+            .iter()
+            .map(|f| {
+                feed::parse(&f.bytes, f.content_type.as_deref(), &base_of(f))
+                    .map(|p| p.entries)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let comparison = compare::compare(
+            files
+                .iter()
+                .zip(&entries)
+                .map(|(f, e)| (f.path.as_str(), e.as_slice())),
+            &theirs,
+        );
+        comparison.print();
+        if list {
+            comparison.list();
+        }
+        for field in compare::FIELDS {
+            let permille = comparison.fields.get(field).map_or(1000, |t| t.permille());
+            totals.insert(compare::permille_key(field), permille);
+        }
+    }
+
     let mut failures = Vec::new();
     if let Some(secs) = mutate_secs {
         let (runs, panics, caught) = mutate_corpus(&files, Duration::from_secs(secs));
@@ -569,10 +634,19 @@ fn main() -> anyhow::Result<()> {
     }
     if http {
         let runtime = tokio::runtime::Runtime::new()?;
-        let stored = runtime.block_on(async {
+        let polled = runtime.block_on(async {
             tokio::time::timeout(Duration::from_secs(600), poll_over_http(&files)).await
         })??;
+        let stored = polled.feeds_with_articles;
         let direct = totals["gleaner_files_with_entries"];
+        let lost: usize = polled.merged_within_feed.iter().map(|(_, n)| n).sum();
+        println!(
+            "http: entries merged into another entry of their own feed: {lost} {:?}",
+            polled.merged_within_feed
+        );
+        if lost > 0 {
+            failures.push(format!("{lost} entries merged within their own feed"));
+        }
         println!("http: {stored} feeds stored >=1 article; direct parse: {direct}");
         if stored != direct {
             failures.push(format!(
@@ -583,6 +657,9 @@ fn main() -> anyhow::Result<()> {
     if check {
         let min_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/feed_corpus.min");
         for (key, minimum) in read_minimums(&min_path)? {
+            if key.starts_with("feedparser_") && feedparser.is_none() {
+                continue;
+            }
             let Some(&value) = totals.get(key.as_str()) else {
                 failures.push(format!("{key}: unknown total"));
                 continue;
