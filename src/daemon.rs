@@ -76,7 +76,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                             _ if since_beat > stale_after => tracing::error!(
                                 "the scheduler has not ticked for {since_beat:?}; not feeding the watchdog"),
                             Ok(Ok(())) => notify(&[NotifyState::Watchdog]),
-                            _ => tracing::error!("the database thread did not answer within {:?}; not feeding the watchdog", interval / 4),
+                            Ok(Err(error)) => tracing::error!("the database thread failed ({error}); not feeding the watchdog"),
+                            Err(_) => tracing::error!("the database thread did not answer within {:?}; not feeding the watchdog", interval / 4),
                         }
                     }
                     () = cancel.cancelled() => break,
@@ -86,10 +87,19 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     });
 
     let mut config = config;
+    // Set when the database thread died: the daemon stops with an error so
+    // that the service manager restarts it, instead of polling on without
+    // being able to store anything.
+    let mut writer_died = None;
     loop {
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
+            message = store.died() => {
+                tracing::error!("the database thread stopped ({message}): stopping with an error so that gleaner is restarted");
+                writer_died = Some(message);
+                break;
+            }
             _ = sighup.recv() => {
                 let mut reloading = vec![NotifyState::Reloading];
                 reloading.extend(NotifyState::monotonic_usec_now().ok());
@@ -146,6 +156,12 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || store_thread.join())
         .await
         .context("waiting for the database thread")?;
+    if let Some(message) = writer_died {
+        anyhow::bail!(
+            "the database thread of {} panicked ({message}); nothing could be stored, so gleaner stopped (restart it; report the panic if it recurs)",
+            config.storage.database.display()
+        );
+    }
     tracing::info!("stopped");
     Ok(())
 }
