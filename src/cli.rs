@@ -17,6 +17,7 @@ use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
+use crate::redact;
 use crate::schedule::FeedSchedule;
 use crate::store::read::FeedStatus;
 use crate::store::{Store, StoreError, StoreHandle, format_time};
@@ -491,7 +492,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             };
             FeedRow {
                 name: feed.name.clone(),
-                url: feed.url.to_string(),
+                url: redact::url(&feed.url).to_string(),
                 state: status.state,
                 last_poll: status.last_poll_at.map(format_time),
                 last_success: status.last_success_at.map(format_time),
@@ -503,7 +504,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 poll_interval_secs,
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
-                moved_to: status.moved_to,
+                moved_to: status.moved_to.as_deref().map(redact::url_text),
             }
         })
         .collect();
@@ -634,13 +635,17 @@ fn add(
     {
         anyhow::bail!(
             "the name {name:?} is already used by {}; pick another with --name",
-            taken.url
+            redact::url(&taken.url)
         );
     }
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
     let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
     if let Some(existing) = config.feeds.iter().find(|f| f.url == feed_url) {
-        anyhow::bail!("{feed_url} is already configured, as {:?}", existing.name);
+        anyhow::bail!(
+            "{} is already configured, as {:?}",
+            redact::url(&feed_url),
+            existing.name
+        );
     }
     let mut file = ConfigFile::load(path)?;
     file.add(&NewFeed {
@@ -656,8 +661,9 @@ fn add(
         .context("the added feed is missing from the saved config")?;
     let title = parsed.title.map(|t| format!("{t:?}, ")).unwrap_or_default();
     println!(
-        "added {}: {feed_url} ({title}{} entries) to {}",
+        "added {}: {} ({title}{} entries) to {}",
         added.name,
+        redact::url(&feed_url),
         parsed.entries.len(),
         path.display()
     );
@@ -671,7 +677,7 @@ fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow:
     if !file.remove(&feed.url)? {
         anyhow::bail!(
             "{} is not a [[feeds]] block of {}; edit it by hand",
-            feed.url,
+            redact::url(&feed.url),
             path.display()
         );
     }
@@ -679,7 +685,7 @@ fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow:
     println!(
         "removed {} ({}) from {}; its articles stay in the database",
         feed.name,
-        feed.url,
+        redact::url(&feed.url),
         path.display()
     );
     Ok(())

@@ -519,7 +519,10 @@ fn check_feeds(
                     let first = at.problem(first, "").line;
                     problems.push(at.at(
                         &raw.url,
-                        format!("duplicate feed URL {url} (first used on line {first})"),
+                        format!(
+                            "duplicate feed URL {} (first used on line {first})",
+                            crate::redact::url(&url)
+                        ),
                     ));
                     None
                 }
@@ -533,10 +536,10 @@ fn check_feeds(
                 None
             }
         };
-        let feed_label = url
-            .as_ref()
-            .map_or(raw.url.get_ref().as_str(), Url::as_str)
-            .to_owned();
+        let feed_label = url.as_ref().map_or_else(
+            || raw.url.get_ref().clone(),
+            |url| crate::redact::url(url).to_string(),
+        );
 
         let schedule = match &raw.schedule {
             Some(s) => match schedules.get(s.get_ref().trim()) {

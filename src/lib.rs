@@ -18,6 +18,7 @@ pub mod feed;
 pub mod fetch;
 pub mod metrics;
 pub mod poll;
+pub mod redact;
 pub mod reextract;
 pub mod schedule;
 pub mod store;

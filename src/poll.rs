@@ -24,8 +24,10 @@ use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
 use crate::metrics::{ErrorKind, Metrics};
+use crate::redact;
 use crate::schedule::{AdaptiveBounds, FeedSchedule, error_backoff, jitter};
 use crate::store::StoreHandle;
+use crate::store::handle::panic_message;
 use crate::store::read::Known;
 use crate::store::write::{
     ArticleRecord, Cadence, ContentSource, FeedOutcome, FeedState, PollRecord, PollSummary,
@@ -344,7 +346,7 @@ impl Pipeline {
             // Entries are oldest first: keep the newest.
             let dropped = entries.len() - MAX_ENTRIES_PER_POLL;
             entries.drain(..dropped);
-            tracing::warn!(feed = %feed.name, url = %feed.url, dropped,
+            tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
         let sightings = match self.sightings(feed, entries).await {
@@ -353,7 +355,8 @@ impl Pipeline {
         };
         if let Some(moved) = &body.moved_permanently {
             tracing::warn!(feed = %feed.name,
-                "{} has moved permanently to {moved}: update the feed's url in the config", feed.url);
+                "{} has moved permanently to {}: update the feed's url in the config",
+                redact::url(&feed.url), redact::url(moved));
         }
         let outcome = FeedOutcome::Fetched {
             etag: body.etag,
@@ -638,13 +641,8 @@ impl ExtractionPool {
     ) -> Result<T, String> {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(move || {
-            let result = catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
-                panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".to_owned())
-            });
+            let result =
+                catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(panic.as_ref()));
             let _ = reply.send(result);
         });
         self.jobs

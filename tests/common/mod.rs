@@ -46,6 +46,13 @@ impl Route {
         Route::new(200, "application/rss+xml", body)
     }
 
+    /// A 302 to `location`.
+    pub fn redirect(location: &str) -> Route {
+        let mut route = Route::new(302, "text/plain", "");
+        route.headers.push(("location".into(), location.into()));
+        route
+    }
+
     pub fn with_etag(mut self, etag: &str) -> Route {
         self.etag = Some(etag.into());
         self
