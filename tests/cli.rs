@@ -278,3 +278,88 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
     assert!(man.contains(".TH gleaner 1"), "{man}");
     assert!(man.contains("export\\-opml"), "{man}");
 }
+
+/// Ids in a JSONL export.
+fn jsonl_ids(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| {
+            let article: serde_json::Value = serde_json::from_str(line).unwrap();
+            article["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn two_exports_of_one_consumer_at_once_deliver_each_article_once() {
+    let server = TestServer::start();
+    // Distinct texts: identical ones would be one article.
+    let texts: Vec<String> = (0..300)
+        .map(|i| format!("Story {i}: a long paragraph of the feed's own text. ").repeat(20))
+        .collect();
+    let (guids, links): (Vec<String>, Vec<String>) = (0..300)
+        .map(|i| (format!("id-{i}"), server.url(&format!("/s/{i}"))))
+        .unzip();
+    let items: Vec<Item<'_>> = guids
+        .iter()
+        .zip(&links)
+        .zip(&texts)
+        .map(|((guid, link), text)| Item {
+            guid,
+            title: guid,
+            link,
+            description: text,
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    server.set("/feed.xml", Route::rss(rss("F", &items)));
+    let gleaner = Gleaner::new(&feed_block(
+        "f",
+        &server.url("/feed.xml"),
+        "full_text = false",
+    ));
+    gleaner.poll();
+
+    let export = || {
+        gleaner
+            .command()
+            .args(["export", "--consumer", "c", "--format", "jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The first export fills its pipe (~300 KB of output) and blocks in
+    // the middle of its batch, cursor not yet moved.
+    let mut first = export();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let mut second = export();
+    let second_out = second.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut { second_out }, &mut bytes).unwrap();
+        bytes
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let first = first.wait_with_output().unwrap();
+    let second_stdout = reader.join().unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert!(first.status.success() && second.status.success());
+
+    let (a, b) = (jsonl_ids(&first.stdout), jsonl_ids(&second_stdout));
+    assert_eq!(
+        a.len() + b.len(),
+        300,
+        "{} + {} articles given",
+        a.len(),
+        b.len()
+    );
+    let mut all: Vec<&String> = a.iter().chain(&b).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 300, "an article was given twice");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another export for consumer \"c\""),
+        "the second export says why it waits"
+    );
+}

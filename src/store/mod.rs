@@ -11,6 +11,7 @@
 //!   transaction as the articles of that poll: a crash never records "seen"
 //!   without the articles.
 
+pub mod consumer_lock;
 pub mod handle;
 pub mod keys;
 pub mod pages;
@@ -54,6 +55,13 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("the database writer thread has stopped")]
     WriterGone,
+    #[error(
+        "cannot lock {path} (which keeps two exports of one consumer from running at once): {source} (check that the database's folder is writable)"
+    )]
+    ConsumerLock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// How long a connection waits for another process's write lock.
