@@ -51,6 +51,9 @@ pub enum Command {
         /// A feed's name or URL; repeat for several. Default: every feed.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
         feeds: Vec<String>,
+        /// Poll even the feeds a server's Retry-After has paused.
+        #[arg(long)]
+        force: bool,
     },
     /// Write stored articles as JSON.
     Export {
@@ -240,7 +243,7 @@ fn run_with_config(
             let runtime = runtime()?;
             runtime.block_on(crate::daemon::run(path.to_owned(), config))?;
         }
-        Command::Poll { feeds } => poll(&config, &feeds)?,
+        Command::Poll { feeds, force } => poll(&config, &feeds, force)?,
         Command::Export {
             format,
             consumer,
@@ -366,7 +369,7 @@ fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a Fe
         })
 }
 
-fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
+fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
     let feeds: Vec<FeedConfig> = if names.is_empty() {
         config.feeds.clone()
     } else {
@@ -374,6 +377,11 @@ fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
             .iter()
             .map(|n| find_feed(config, n).cloned())
             .collect::<anyhow::Result<_>>()?
+    };
+    let mode = if force {
+        PollMode::Forced
+    } else {
+        PollMode::Manual
     };
     let store = open_store(config, Access::Write)?;
     let runtime = runtime()?;
@@ -393,7 +401,7 @@ fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
             })
         };
         let summary = pipeline
-            .poll_all(&feeds, PollMode::Manual, |report| {
+            .poll_all(&feeds, mode, |report| {
                 if let Some(bar) = &bar {
                     bar.set_message(report.feed.clone());
                     bar.inc(1);
@@ -476,16 +484,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|feed| {
             let status: FeedStatus = statuses.remove(feed.url.as_str()).unwrap_or_default();
-            let next_due = match &feed.schedule {
-                FeedSchedule::Cron(cron) => match (cron.next_after(now), status.next_attempt_at) {
-                    (Some(tick), Some(after)) if after > tick => {
-                        cron.next_after(after - chrono::Duration::seconds(1))
-                    }
-                    (tick, _) => tick,
-                },
-                // Swept for due feeds every few seconds.
-                FeedSchedule::Adaptive => Some(status.next_attempt_at.map_or(now, |t| t.max(now))),
-            };
+            let next_due = crate::pacing::next_due(&feed.schedule, status.next_attempt_at, now);
             let poll_interval_secs = match feed.schedule {
                 FeedSchedule::Adaptive => status.poll_interval.map(|d| d.as_secs()),
                 FeedSchedule::Cron(_) => None,

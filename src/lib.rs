@@ -17,6 +17,7 @@ pub mod export;
 pub mod feed;
 pub mod fetch;
 pub mod metrics;
+pub mod pacing;
 pub mod poll;
 pub mod redact;
 pub mod reextract;

@@ -164,7 +164,7 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP gleaner_poll_errors_total Failed polls by kind (429/503 are rate_limited).\n\
+            "# HELP gleaner_poll_errors_total Failed polls by kind (429/503 with Retry-After are rate_limited).\n\
              # TYPE gleaner_poll_errors_total counter"
         );
         for (kind, counter) in KINDS.iter().zip(&self.errors) {

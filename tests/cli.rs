@@ -331,7 +331,7 @@ fn two_exports_of_one_consumer_at_once_deliver_each_article_once() {
     };
     // The first export fills its pipe (~300 KB of output) and blocks in
     // the middle of its batch, cursor not yet moved.
-    let mut first = export();
+    let first = export();
     std::thread::sleep(std::time::Duration::from_millis(1000));
     let mut second = export();
     let second_out = second.stdout.take().unwrap();
@@ -362,4 +362,38 @@ fn two_exports_of_one_consumer_at_once_deliver_each_article_once() {
         String::from_utf8_lossy(&second.stderr).contains("another export for consumer \"c\""),
         "the second export says why it waits"
     );
+}
+
+#[test]
+fn check_config_checks_the_range_of_every_number_at_its_position() {
+    let gleaner = Gleaner::new("");
+    // Each of these passed check-config and then crashed or misbehaved.
+    let config = "[storage]\nkeep_days = 4000000000\nmax_articles_per_feed = 0\n\
+        [fetch]\nconcurrency = 9000000000000000000\nper_host_concurrency = 100000\n\
+        timeout_secs = -5\nmax_feed_bytes = 0\nmax_article_bytes = 99999999999999\n\
+        per_host_interval_ms = -1\nmax_retry_after = \"30d\"\n";
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let path = gleaner.config_path();
+    let expect = [
+        "2:13: [storage].keep_days = 4000000000 is out of range",
+        "3:25: [storage].max_articles_per_feed = 0 is out of range",
+        "5:15: [fetch].concurrency = 9000000000000000000 is out of range: write a number from 1 to 1024",
+        "6:24: [fetch].per_host_concurrency = 100000",
+        "7:16: [fetch].timeout_secs = -5",
+        "8:18: [fetch].max_feed_bytes = 0",
+        "9:21: [fetch].max_article_bytes = 99999999999999",
+        "10:24: [fetch].per_host_interval_ms = -1",
+        "11:19: [fetch].max_retry_after must be between 1m and 7d",
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), expect.len(), "{stderr}");
+    for (line, wanted) in lines.iter().zip(expect) {
+        assert!(
+            line.starts_with(&format!("{}:{wanted}", path.display())),
+            "{line}\nshould start with {wanted}"
+        );
+    }
 }
