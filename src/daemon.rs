@@ -109,7 +109,6 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                         if new_config.metrics_listen != config.metrics_listen {
                             tracing::warn!("[metrics] listen changed: restart gleaner for it to take effect");
                         }
-                        schedule.stop().await;
                         // Feeds new to the config get their first poll now; the
                         // others keep their rhythm.
                         let added: Vec<_> = new_config
@@ -118,10 +117,22 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                             .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
                             .cloned()
                             .collect();
-                        schedule = Schedule::start(&new_config, &added, &shared).await?;
-                        tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
-                        notify_status(&format!("polling {} feeds", new_config.feeds.len()));
-                        config = new_config;
+                        // The new schedule starts before the old one stops, so
+                        // that a failure keeps the old one running; FeedLocks
+                        // keep the two from polling one feed at once.
+                        match Schedule::start(&new_config, &added, &shared).await {
+                            Ok(started) => {
+                                schedule.stop().await;
+                                schedule = started;
+                                tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
+                                notify_status(&format!("polling {} feeds", new_config.feeds.len()));
+                                config = new_config;
+                            }
+                            Err(error) => tracing::error!(
+                                "SIGHUP: cannot start the new configuration's schedule, keeping the old one ({} feeds): {error:#}",
+                                config.feeds.len()
+                            ),
+                        }
                     }
                     Err(error) => {
                         tracing::error!("SIGHUP: the new configuration is invalid, keeping the old one ({} feeds):\n{error}", config.feeds.len());
@@ -209,8 +220,15 @@ async fn serve_metrics(
 }
 
 /// The jobs of one configuration.
+///
+/// The schedule holds the only lasting reference to its [`Pipeline`] (its
+/// HTTP clients and extraction threads); jobs hold a `Weak` one and polls
+/// a strong one only while they run. The scheduler keeps its jobs after
+/// `shutdown`, so strong references in them would keep every replaced
+/// pipeline, threads and all, alive for the daemon's lifetime.
 struct Schedule {
     scheduler: JobScheduler,
+    _pipeline: Arc<Pipeline>,
 }
 
 impl Schedule {
@@ -248,9 +266,13 @@ impl Schedule {
         for (cron, feeds) in by_cron {
             let count = feeds.len();
             let feeds = Arc::new(feeds);
-            let (pipeline, tracker) = (pipeline.clone(), tracker.clone());
+            let (pipeline, tracker) = (Arc::downgrade(&pipeline), tracker.clone());
             let job = Job::new_async(cron, move |_, _| {
-                let (pipeline, feeds) = (pipeline.clone(), feeds.clone());
+                // Gone once this configuration was replaced.
+                let Some(pipeline) = pipeline.upgrade() else {
+                    return Box::pin(async {});
+                };
+                let feeds = feeds.clone();
                 tracker.spawn(async move {
                     pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
                 });
@@ -306,11 +328,15 @@ impl Schedule {
 
         // The first poll of a feed happens now, not at its first tick.
         let feeds = first_poll.to_vec();
+        let first = pipeline.clone();
         tracker.spawn(async move {
-            let summary: PassSummary = pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
+            let summary: PassSummary = first.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
             tracing::info!("first poll: {summary}");
         });
-        Ok(Schedule { scheduler })
+        Ok(Schedule {
+            scheduler,
+            _pipeline: pipeline,
+        })
     }
 
     async fn stop(&mut self) {
@@ -336,13 +362,16 @@ fn sweep_job(
     let feeds = Arc::new(feeds);
     let sweeping = Arc::new(tokio::sync::Mutex::new(()));
     let (pipeline, store, tracker) = (
-        pipeline.clone(),
+        Arc::downgrade(pipeline),
         shared.store.clone(),
         shared.tracker.clone(),
     );
     Job::new_repeated_async(period, move |_, _| {
-        let (pipeline, store, feeds, urls) =
-            (pipeline.clone(), store.clone(), feeds.clone(), urls.clone());
+        // Gone once this configuration was replaced.
+        let Some(pipeline) = pipeline.upgrade() else {
+            return Box::pin(async {});
+        };
+        let (store, feeds, urls) = (store.clone(), feeds.clone(), urls.clone());
         let Ok(running) = sweeping.clone().try_lock_owned() else {
             return Box::pin(async {});
         };
