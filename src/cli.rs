@@ -20,7 +20,7 @@ use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
 use crate::redact;
 use crate::schedule::FeedSchedule;
 use crate::store::read::FeedStatus;
-use crate::store::{Store, StoreError, StoreHandle, format_time};
+use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod report;
@@ -269,7 +269,7 @@ fn run_with_config(
                 output,
             };
             let access = match (&request.consumer, request.peek) {
-                (Some(_), false) => Access::Write,
+                (Some(_), false) => Access::Update,
                 _ => Access::Read,
             };
             let mut store = open_store(&config, access)?;
@@ -308,28 +308,10 @@ fn run_with_config(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a command writes to the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    Read,
-    Write,
-}
-
-/// Opens the database; every error names the file.
-pub(crate) fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
+/// Opens the database of `config` for `access`; every error names the file.
+fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
     let path = &config.storage.database;
-    if access == Access::Write {
-        // SQLite would open a read-only file read-only and create its -shm
-        // file read-only too, which then outlives a fix of the file's
-        // permissions: refuse before SQLite touches anything.
-        if let Err(error) = std::fs::OpenOptions::new().write(true).open(path)
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            return Err(anyhow::Error::new(error)
-                .context(format!("cannot write the database {}", path.display())));
-        }
-    }
-    Store::open(path).map_err(|error| match error {
+    Store::open_for(path, access).map_err(|error| match error {
         StoreError::Sql(_) | StoreError::WriterGone => {
             anyhow::Error::new(error).context(format!("cannot open database {}", path.display()))
         }
@@ -383,7 +365,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
     } else {
         PollMode::Manual
     };
-    let store = open_store(config, Access::Write)?;
+    let store = open_store(config, Access::Create)?;
     let runtime = runtime()?;
     let (summary, database_failure) = runtime.block_on(async {
         let (store, store_thread) = StoreHandle::spawn(store);
@@ -566,7 +548,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         .iter()
         .map(|n| find_feed(config, n).map(|f| f.url.to_string()))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut store = open_store(config, Access::Write)?;
+    let mut store = open_store(config, Access::Create)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {
         println!(
@@ -597,7 +579,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
 
 fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
     let retention = config.storage.retention;
-    let mut store = open_store(config, Access::Write)?;
+    let mut store = open_store(config, Access::Create)?;
     if retention.is_set() {
         let purged = store.purge(&retention, Utc::now())?;
         println!(

@@ -24,14 +24,16 @@ use crate::config::{Config, FeedConfig};
 use crate::metrics::{Endpoints, Metrics};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use crate::schedule::FeedSchedule;
-use crate::store::StoreHandle;
+use crate::store::{Access, Store, StoreHandle};
 
 /// How long shutdown waits for polls in flight before abandoning them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
-    let store = crate::cli::open_store(&config, crate::cli::Access::Write)?;
+    let database = &config.storage.database;
+    let store = Store::open_for(database, Access::Create)
+        .with_context(|| format!("cannot open database {}", database.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
     let shared = Shared {
         store: store.clone(),

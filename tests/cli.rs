@@ -397,3 +397,29 @@ fn check_config_checks_the_range_of_every_number_at_its_position() {
         );
     }
 }
+
+#[test]
+fn read_only_commands_refuse_a_database_that_does_not_exist() {
+    let gleaner = Gleaner::new(&feed_block("f", "http://127.0.0.1:9/feed.xml", ""));
+    for args in [
+        &["feeds"][..],
+        &["feeds", "--json"],
+        &["search", "harbour"],
+        &["export"],
+        &["export", "--consumer", "c"],
+        &["export", "--consumer", "c", "--peek"],
+    ] {
+        let output = gleaner.command().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "the database {} does not exist yet: run `gleaner poll` or `gleaner run`",
+                gleaner.db_path().display()
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!gleaner.db_path().exists(), "{args:?} created the database");
+    }
+}
