@@ -22,7 +22,7 @@ use crate::article::{self, Extractor, SiteRules, sanitize::sanitize, text::html_
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
-use crate::metrics::{ErrorKind, Metrics};
+use crate::metrics::{ErrorKind, Metrics, PollOutcome};
 use crate::pacing;
 use crate::redact;
 use crate::schedule::{AdaptiveBounds, FeedSchedule};
@@ -261,7 +261,15 @@ impl Pipeline {
             ReportOutcome::Skipped(why) => tracing::debug!(feed = %feed.name, "skipped: {why}"),
         }
         let report = report(outcome);
-        self.metrics.poll(&report);
+        self.metrics.poll(match &report.outcome {
+            ReportOutcome::Fetched(s) => PollOutcome::Fetched {
+                new: s.new,
+                updated: s.updated,
+            },
+            ReportOutcome::NotModified => PollOutcome::NotModified,
+            ReportOutcome::Failed(_) => PollOutcome::Failed,
+            ReportOutcome::Skipped(_) => PollOutcome::Skipped,
+        });
         report
     }
 
