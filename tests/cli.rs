@@ -423,3 +423,43 @@ fn read_only_commands_refuse_a_database_that_does_not_exist() {
         assert!(!gleaner.db_path().exists(), "{args:?} created the database");
     }
 }
+
+#[test]
+fn extract_without_url_drops_relative_images_and_links() {
+    let mut paragraphs = story("the old mill");
+    paragraphs[1].push_str(
+        " <img src=\"/pics/p.jpg\" alt=\"The mill\"> See <a href=\"/more\">more</a> and <img src=\"https://cdn.example/mill.jpg\" alt=\"x\">.",
+    );
+    let page = article_page(
+        "Mill",
+        &paragraphs,
+        "<meta property=\"og:image\" content=\"/pics/p.jpg\">",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args([
+            "--config",
+            "/nonexistent/g.toml",
+            "extract",
+            "--format",
+            "json",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["image"], serde_json::Value::Null, "{json:#}");
+    let html = json["content_html"].as_str().unwrap();
+    assert!(!html.contains("file:"), "{html}");
+    assert!(!html.contains("/pics/p.jpg"), "{html}");
+    assert!(html.contains("https://cdn.example/mill.jpg"), "{html}");
+}

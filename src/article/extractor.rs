@@ -147,7 +147,11 @@ impl Extractor for DomSmoothie {
             dom_smoothie::Readability::new(html, Some(url.as_str()), Some(config)).ok()?;
         let article = readability.parse().ok()?;
         let some = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let absolute = |s: Option<String>| some(s).and_then(|s| url.join(&s).ok());
+        let absolute = |s: Option<String>| {
+            some(s)
+                .and_then(|s| url.join(&s).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+        };
         Some(Extracted {
             content_html: article.content.to_string(),
             title: some(Some(article.title)),
