@@ -614,19 +614,21 @@ fn add(
     if let Some(name) = &name
         && let Some(taken) = config.feeds.iter().find(|f| &f.name == name)
     {
-        anyhow::bail!(
+        return Err(UsageError(format!(
             "the name {name:?} is already used by {}; pick another with --name",
             redact::url(&taken.url)
-        );
+        ))
+        .into());
     }
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
     let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
     if let Some(existing) = config.feeds.iter().find(|f| f.url == feed_url) {
-        anyhow::bail!(
+        return Err(UsageError(format!(
             "{} is already configured, as {:?}",
             redact::url(&feed_url),
             existing.name
-        );
+        ))
+        .into());
     }
     let mut file = ConfigFile::load(path)?;
     file.add(&NewFeed {

@@ -283,6 +283,13 @@ impl Gleaner {
         value.as_array().expect("export is a JSON array").clone()
     }
 
+    /// `gleaner feeds --json` for a set-up that never polled: `feeds`
+    /// refuses a database that does not exist, so an empty one is made first.
+    pub fn feeds_before_any_poll(&self) -> HashMap<String, serde_json::Value> {
+        drop(self.db());
+        self.feeds()
+    }
+
     /// `gleaner feeds --json`, as a map from feed name to its row.
     pub fn feeds(&self) -> HashMap<String, serde_json::Value> {
         let output = self.ok(&["feeds", "--json"]);
