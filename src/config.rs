@@ -190,12 +190,117 @@ impl Config {
     /// resolve the relative database path).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let positions = Positions::new(text, path);
+        // Unknown keys are found first, all of them, so that one run reports
+        // them beside every other problem (serde would stop at the first).
+        let mut problems = unknown_keys(text, &positions);
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            ConfigError::Invalid(vec![positions.problem(offset, e.message().trim())])
+            problems.push(positions.problem(offset, e.message().trim()));
+            ConfigError::Invalid(problems.clone())
         })?;
-        raw.check(&positions).map_err(ConfigError::Invalid)
+        match raw.check(&positions) {
+            Ok(config) if problems.is_empty() => Ok(config),
+            Ok(_) => Err(ConfigError::Invalid(problems)),
+            Err(more) => {
+                problems.extend(more);
+                problems.sort_by_key(|p| (p.line, p.column));
+                Err(ConfigError::Invalid(problems))
+            }
+        }
     }
+}
+
+/// The keys each table may have.
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    (
+        "storage",
+        &[
+            "database",
+            "keep_days",
+            "keep_html",
+            "max_articles_per_feed",
+        ],
+    ),
+    (
+        "fetch",
+        &[
+            "user_agent",
+            "timeout_secs",
+            "max_feed_bytes",
+            "max_article_bytes",
+            "concurrency",
+            "per_host_concurrency",
+            "per_host_interval_ms",
+            "allow_private_networks",
+            "max_retry_after",
+        ],
+    ),
+    ("schedule", &["default", "adaptive_min", "adaptive_max"]),
+    ("metrics", &["listen"]),
+    (
+        "feeds",
+        &[
+            "url",
+            "name",
+            "schedule",
+            "full_text",
+            "content_selector",
+            "remove_selectors",
+            "tags",
+        ],
+    ),
+];
+
+/// Every key of `text` that no table of [`KNOWN_KEYS`] has, at its
+/// position. A document toml cannot parse gives none here (the parse error
+/// is reported by serde).
+fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
+    let Ok(document) = toml_edit::Document::parse(text) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
+        let known: &[&str] = match section {
+            None => &["storage", "fetch", "schedule", "metrics", "feeds"],
+            Some(name) => KNOWN_KEYS
+                .iter()
+                .find(|(s, _)| *s == name)
+                .map_or(&[], |(_, keys)| *keys),
+        };
+        for (key, _) in table.iter() {
+            if known.contains(&key) {
+                continue;
+            }
+            let offset = table.key(key).and_then(|k| k.span()).map_or(0, |s| s.start);
+            let place = section.map_or_else(|| "the top level".to_owned(), |s| format!("[{s}]"));
+            problems.push(at.problem(
+                offset,
+                format!(
+                    "unknown key `{key}` in {place} (known keys: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    };
+    let root = document.as_table();
+    check(root, None);
+    for (section, _) in KNOWN_KEYS {
+        let Some(item) = root.get(section) else {
+            continue;
+        };
+        if let Some(feeds) = item.as_array_of_tables() {
+            for feed in feeds.iter() {
+                check(feed, Some(section));
+            }
+        } else if let Some(array) = item.as_array() {
+            for feed in array.iter().filter_map(|v| v.as_inline_table()) {
+                check(feed, Some(section));
+            }
+        } else if let Some(table) = item.as_table_like() {
+            check(table, Some(section));
+        }
+    }
+    problems
 }
 
 /// Maps byte offsets of the source text to 1-based line and column.
@@ -236,7 +341,6 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
     storage: RawStorage,
@@ -251,13 +355,11 @@ struct RawConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawMetrics {
     listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawStorage {
     database: Option<Spanned<String>>,
     keep_days: Option<Spanned<i64>>,
@@ -266,7 +368,6 @@ struct RawStorage {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFetch {
     user_agent: Option<String>,
     timeout_secs: Option<Spanned<i64>>,
@@ -280,7 +381,6 @@ struct RawFetch {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSchedule {
     default: Option<Spanned<String>>,
     adaptive_min: Option<Spanned<String>>,
@@ -288,7 +388,6 @@ struct RawSchedule {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFeed {
     url: Spanned<String>,
     name: Option<Spanned<String>>,
@@ -728,7 +827,10 @@ mod tests {
             errors[0].starts_with("/etc/gleaner/g.toml:3:1: "),
             "{errors:?}"
         );
-        assert!(errors[0].contains("user_agnet"), "{errors:?}");
+        assert!(
+            errors[0].contains("unknown key `user_agnet` in [fetch]"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -463,3 +463,32 @@ fn extract_without_url_drops_relative_images_and_links() {
     assert!(!html.contains("/pics/p.jpg"), "{html}");
     assert!(html.contains("https://cdn.example/mill.jpg"), "{html}");
 }
+
+#[test]
+fn check_config_reports_every_unknown_key_beside_the_other_problems() {
+    let gleaner = Gleaner::new("");
+    let config = "[storage]\ndatabse = \"g.db\"\n[fetch]\ntimeout = 5\nuser_agnet = \"x\"\n\
+        [[feeds]]\nurl = \"ftp://files.example/feed\"\ntag = [\"a\"]\n\
+        [[feeds]]\nurl = \"https://b.example/feed\"\nfulltext = false\n";
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expect = [
+        "2:1: unknown key `databse` in [storage]",
+        "4:1: unknown key `timeout` in [fetch]",
+        "5:1: unknown key `user_agnet` in [fetch]",
+        "7:7: invalid feed URL \"ftp://files.example/feed\"",
+        "8:1: unknown key `tag` in [feeds]",
+        "11:1: unknown key `fulltext` in [feeds]",
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), expect.len(), "{stderr}");
+    let path = gleaner.config_path();
+    for (line, wanted) in lines.iter().zip(expect) {
+        assert!(
+            line.starts_with(&format!("{}:{wanted}", path.display())),
+            "{line}\nshould start with {wanted}"
+        );
+    }
+}
