@@ -570,10 +570,18 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
         summary.pages,
         summary.changed,
-        summary.pages - summary.changed - summary.failed - summary.kept_feed_text,
+        summary.pages.saturating_sub(
+            summary.changed + summary.failed + summary.kept_feed_text + summary.crashed
+        ),
         summary.failed,
         summary.kept_feed_text
     );
+    if summary.crashed > 0 {
+        println!(
+            "{} pages crashed the extractor (kept as stored; the log names them): please report them",
+            summary.crashed
+        );
+    }
     Ok(())
 }
 
