@@ -903,7 +903,6 @@ fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) ->
     let chosen: Vec<usize> = (0..total).step_by(stride).collect();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let next = AtomicUsize::new(0);
-    let extractor = article::Combined::default();
     let start = mark(None);
     let tallies: Vec<Tally> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -924,7 +923,6 @@ fn extraction_ceiling(port: u16, feeds: usize, entries: usize, sample: usize) ->
                             Some("text/html; charset=utf-8"),
                             &url,
                             SiteRules::default(),
-                            &extractor,
                         );
                         tally.cpu += thread_cpu().saturating_sub(cpu);
                         tally.busy += started.elapsed();

@@ -17,9 +17,10 @@ use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
+use crate::redact;
 use crate::schedule::FeedSchedule;
 use crate::store::read::FeedStatus;
-use crate::store::{Store, StoreError, StoreHandle, format_time};
+use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod report;
@@ -50,6 +51,9 @@ pub enum Command {
         /// A feed's name or URL; repeat for several. Default: every feed.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
         feeds: Vec<String>,
+        /// Poll even the feeds a server's Retry-After has paused.
+        #[arg(long)]
+        force: bool,
     },
     /// Write stored articles as JSON.
     Export {
@@ -239,7 +243,7 @@ fn run_with_config(
             let runtime = runtime()?;
             runtime.block_on(crate::daemon::run(path.to_owned(), config))?;
         }
-        Command::Poll { feeds } => poll(&config, &feeds)?,
+        Command::Poll { feeds, force } => poll(&config, &feeds, force)?,
         Command::Export {
             format,
             consumer,
@@ -265,7 +269,7 @@ fn run_with_config(
                 output,
             };
             let access = match (&request.consumer, request.peek) {
-                (Some(_), false) => Access::Write,
+                (Some(_), false) => Access::Update,
                 _ => Access::Read,
             };
             let mut store = open_store(&config, access)?;
@@ -304,28 +308,10 @@ fn run_with_config(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a command writes to the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    Read,
-    Write,
-}
-
-/// Opens the database; every error names the file.
-pub(crate) fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
+/// Opens the database of `config` for `access`; every error names the file.
+fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
     let path = &config.storage.database;
-    if access == Access::Write {
-        // SQLite would open a read-only file read-only and create its -shm
-        // file read-only too, which then outlives a fix of the file's
-        // permissions: refuse before SQLite touches anything.
-        if let Err(error) = std::fs::OpenOptions::new().write(true).open(path)
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            return Err(anyhow::Error::new(error)
-                .context(format!("cannot write the database {}", path.display())));
-        }
-    }
-    Store::open(path).map_err(|error| match error {
+    Store::open_for(path, access).map_err(|error| match error {
         StoreError::Sql(_) | StoreError::WriterGone => {
             anyhow::Error::new(error).context(format!("cannot open database {}", path.display()))
         }
@@ -365,7 +351,7 @@ fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a Fe
         })
 }
 
-fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
+fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
     let feeds: Vec<FeedConfig> = if names.is_empty() {
         config.feeds.clone()
     } else {
@@ -374,7 +360,12 @@ fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
             .map(|n| find_feed(config, n).cloned())
             .collect::<anyhow::Result<_>>()?
     };
-    let store = open_store(config, Access::Write)?;
+    let mode = if force {
+        PollMode::Forced
+    } else {
+        PollMode::Manual
+    };
+    let store = open_store(config, Access::Create)?;
     let runtime = runtime()?;
     let (summary, database_failure) = runtime.block_on(async {
         let (store, store_thread) = StoreHandle::spawn(store);
@@ -392,7 +383,7 @@ fn poll(config: &Config, names: &[String]) -> anyhow::Result<()> {
             })
         };
         let summary = pipeline
-            .poll_all(&feeds, PollMode::Manual, |report| {
+            .poll_all(&feeds, mode, |report| {
                 if let Some(bar) = &bar {
                     bar.set_message(report.feed.clone());
                     bar.inc(1);
@@ -475,23 +466,14 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|feed| {
             let status: FeedStatus = statuses.remove(feed.url.as_str()).unwrap_or_default();
-            let next_due = match &feed.schedule {
-                FeedSchedule::Cron(cron) => match (cron.next_after(now), status.next_attempt_at) {
-                    (Some(tick), Some(after)) if after > tick => {
-                        cron.next_after(after - chrono::Duration::seconds(1))
-                    }
-                    (tick, _) => tick,
-                },
-                // Swept for due feeds every few seconds.
-                FeedSchedule::Adaptive => Some(status.next_attempt_at.map_or(now, |t| t.max(now))),
-            };
+            let next_due = crate::pacing::next_due(&feed.schedule, status.next_attempt_at, now);
             let poll_interval_secs = match feed.schedule {
                 FeedSchedule::Adaptive => status.poll_interval.map(|d| d.as_secs()),
                 FeedSchedule::Cron(_) => None,
             };
             FeedRow {
                 name: feed.name.clone(),
-                url: feed.url.to_string(),
+                url: redact::url(&feed.url).to_string(),
                 state: status.state,
                 last_poll: status.last_poll_at.map(format_time),
                 last_success: status.last_success_at.map(format_time),
@@ -503,7 +485,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 poll_interval_secs,
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
-                moved_to: status.moved_to,
+                moved_to: status.moved_to.as_deref().map(redact::url_text),
             }
         })
         .collect();
@@ -566,7 +548,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         .iter()
         .map(|n| find_feed(config, n).map(|f| f.url.to_string()))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut store = open_store(config, Access::Write)?;
+    let mut store = open_store(config, Access::Create)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {
         println!(
@@ -588,16 +570,24 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
         summary.pages,
         summary.changed,
-        summary.pages - summary.changed - summary.failed - summary.kept_feed_text,
+        summary.pages.saturating_sub(
+            summary.changed + summary.failed + summary.kept_feed_text + summary.crashed
+        ),
         summary.failed,
         summary.kept_feed_text
     );
+    if summary.crashed > 0 {
+        println!(
+            "{} pages crashed the extractor (kept as stored; the log names them): please report them",
+            summary.crashed
+        );
+    }
     Ok(())
 }
 
 fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
     let retention = config.storage.retention;
-    let mut store = open_store(config, Access::Write)?;
+    let mut store = open_store(config, Access::Create)?;
     if retention.is_set() {
         let purged = store.purge(&retention, Utc::now())?;
         println!(
@@ -632,15 +622,21 @@ fn add(
     if let Some(name) = &name
         && let Some(taken) = config.feeds.iter().find(|f| &f.name == name)
     {
-        anyhow::bail!(
+        return Err(UsageError(format!(
             "the name {name:?} is already used by {}; pick another with --name",
-            taken.url
-        );
+            redact::url(&taken.url)
+        ))
+        .into());
     }
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
     let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
     if let Some(existing) = config.feeds.iter().find(|f| f.url == feed_url) {
-        anyhow::bail!("{feed_url} is already configured, as {:?}", existing.name);
+        return Err(UsageError(format!(
+            "{} is already configured, as {:?}",
+            redact::url(&feed_url),
+            existing.name
+        ))
+        .into());
     }
     let mut file = ConfigFile::load(path)?;
     file.add(&NewFeed {
@@ -656,8 +652,9 @@ fn add(
         .context("the added feed is missing from the saved config")?;
     let title = parsed.title.map(|t| format!("{t:?}, ")).unwrap_or_default();
     println!(
-        "added {}: {feed_url} ({title}{} entries) to {}",
+        "added {}: {} ({title}{} entries) to {}",
         added.name,
+        redact::url(&feed_url),
         parsed.entries.len(),
         path.display()
     );
@@ -671,7 +668,7 @@ fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow:
     if !file.remove(&feed.url)? {
         anyhow::bail!(
             "{} is not a [[feeds]] block of {}; edit it by hand",
-            feed.url,
+            redact::url(&feed.url),
             path.display()
         );
     }
@@ -679,7 +676,7 @@ fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow:
     println!(
         "removed {} ({}) from {}; its articles stay in the database",
         feed.name,
-        feed.url,
+        redact::url(&feed.url),
         path.display()
     );
     Ok(())

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
@@ -66,6 +68,8 @@ pub struct FetchConfig {
     pub per_host_interval: Duration,
     /// Fetch article links that resolve to non-public addresses (see SPEC, Security).
     pub allow_private_networks: bool,
+    /// The longest pause a server's `Retry-After` is obeyed for.
+    pub max_retry_after: Duration,
 }
 
 /// `[schedule]`.
@@ -186,12 +190,117 @@ impl Config {
     /// resolve the relative database path).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let positions = Positions::new(text, path);
+        // Unknown keys are found first, all of them, so that one run reports
+        // them beside every other problem (serde would stop at the first).
+        let mut problems = unknown_keys(text, &positions);
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            ConfigError::Invalid(vec![positions.problem(offset, e.message().trim())])
+            problems.push(positions.problem(offset, e.message().trim()));
+            ConfigError::Invalid(problems.clone())
         })?;
-        raw.check(&positions).map_err(ConfigError::Invalid)
+        match raw.check(&positions) {
+            Ok(config) if problems.is_empty() => Ok(config),
+            Ok(_) => Err(ConfigError::Invalid(problems)),
+            Err(more) => {
+                problems.extend(more);
+                problems.sort_by_key(|p| (p.line, p.column));
+                Err(ConfigError::Invalid(problems))
+            }
+        }
     }
+}
+
+/// The keys each table may have.
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    (
+        "storage",
+        &[
+            "database",
+            "keep_days",
+            "keep_html",
+            "max_articles_per_feed",
+        ],
+    ),
+    (
+        "fetch",
+        &[
+            "user_agent",
+            "timeout_secs",
+            "max_feed_bytes",
+            "max_article_bytes",
+            "concurrency",
+            "per_host_concurrency",
+            "per_host_interval_ms",
+            "allow_private_networks",
+            "max_retry_after",
+        ],
+    ),
+    ("schedule", &["default", "adaptive_min", "adaptive_max"]),
+    ("metrics", &["listen"]),
+    (
+        "feeds",
+        &[
+            "url",
+            "name",
+            "schedule",
+            "full_text",
+            "content_selector",
+            "remove_selectors",
+            "tags",
+        ],
+    ),
+];
+
+/// Every key of `text` that no table of [`KNOWN_KEYS`] has, at its
+/// position. A document toml cannot parse gives none here (the parse error
+/// is reported by serde).
+fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
+    let Ok(document) = toml_edit::Document::parse(text) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
+        let known: &[&str] = match section {
+            None => &["storage", "fetch", "schedule", "metrics", "feeds"],
+            Some(name) => KNOWN_KEYS
+                .iter()
+                .find(|(s, _)| *s == name)
+                .map_or(&[], |(_, keys)| *keys),
+        };
+        for (key, _) in table.iter() {
+            if known.contains(&key) {
+                continue;
+            }
+            let offset = table.key(key).and_then(|k| k.span()).map_or(0, |s| s.start);
+            let place = section.map_or_else(|| "the top level".to_owned(), |s| format!("[{s}]"));
+            problems.push(at.problem(
+                offset,
+                format!(
+                    "unknown key `{key}` in {place} (known keys: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    };
+    let root = document.as_table();
+    check(root, None);
+    for (section, _) in KNOWN_KEYS {
+        let Some(item) = root.get(section) else {
+            continue;
+        };
+        if let Some(feeds) = item.as_array_of_tables() {
+            for feed in feeds.iter() {
+                check(feed, Some(section));
+            }
+        } else if let Some(array) = item.as_array() {
+            for feed in array.iter().filter_map(|v| v.as_inline_table()) {
+                check(feed, Some(section));
+            }
+        } else if let Some(table) = item.as_table_like() {
+            check(table, Some(section));
+        }
+    }
+    problems
 }
 
 /// Maps byte offsets of the source text to 1-based line and column.
@@ -232,7 +341,6 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
     storage: RawStorage,
@@ -247,35 +355,32 @@ struct RawConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawMetrics {
     listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawStorage {
     database: Option<Spanned<String>>,
-    keep_days: Option<Spanned<u32>>,
+    keep_days: Option<Spanned<i64>>,
     keep_html: Option<bool>,
-    max_articles_per_feed: Option<Spanned<u32>>,
+    max_articles_per_feed: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFetch {
     user_agent: Option<String>,
-    timeout_secs: Option<Spanned<u64>>,
-    max_feed_bytes: Option<Spanned<u64>>,
-    max_article_bytes: Option<Spanned<u64>>,
-    concurrency: Option<Spanned<usize>>,
-    per_host_concurrency: Option<Spanned<usize>>,
-    per_host_interval_ms: Option<u64>,
+    timeout_secs: Option<Spanned<i64>>,
+    max_feed_bytes: Option<Spanned<i64>>,
+    max_article_bytes: Option<Spanned<i64>>,
+    concurrency: Option<Spanned<i64>>,
+    per_host_concurrency: Option<Spanned<i64>>,
+    per_host_interval_ms: Option<Spanned<i64>>,
     allow_private_networks: Option<bool>,
+    max_retry_after: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSchedule {
     default: Option<Spanned<String>>,
     adaptive_min: Option<Spanned<String>>,
@@ -283,7 +388,6 @@ struct RawSchedule {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFeed {
     url: Spanned<String>,
     name: Option<Spanned<String>>,
@@ -326,21 +430,17 @@ impl RawConfig {
             }
         };
 
-        let mut at_least_one = |value: Option<Spanned<u32>>, key: &str| match value {
-            Some(v) if *v.get_ref() == 0 => {
-                problems.push(at.at(
-                    &v,
-                    format!("[storage].{key} must be at least 1 (leave it out to keep everything)"),
-                ));
-                None
-            }
-            v => v.map(Spanned::into_inner),
+        let mut kept = |value: &Option<Spanned<i64>>, key: &str, range| {
+            let advice = "leave it out to keep everything";
+            in_range(value, "storage", key, range, advice, at, &mut problems)
+                .and_then(|v| u32::try_from(v).ok())
         };
         let retention = Retention {
-            keep_days: at_least_one(self.storage.keep_days, "keep_days"),
-            max_articles_per_feed: at_least_one(
-                self.storage.max_articles_per_feed,
+            keep_days: kept(&self.storage.keep_days, "keep_days", KEEP_DAYS),
+            max_articles_per_feed: kept(
+                &self.storage.max_articles_per_feed,
                 "max_articles_per_feed",
+                MAX_ARTICLES_PER_FEED,
             ),
         };
 
@@ -438,26 +538,52 @@ impl RawSchedule {
 
 impl RawFetch {
     fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
-        let mut positive = |value: Option<Spanned<u64>>, key: &str, default: u64| match value {
-            Some(v) if *v.get_ref() == 0 => {
-                problems.push(at.at(&v, format!("[fetch].{key} must be at least 1")));
-                default
-            }
-            Some(v) => v.into_inner(),
-            None => default,
+        let mut number = |value: &Option<Spanned<i64>>, key: &str, range, default: i64| {
+            let advice = "or leave it out for the default";
+            let checked = in_range(value, "fetch", key, range, advice, at, problems);
+            // In range, hence non-negative.
+            checked.map_or(default, |v| v).unsigned_abs()
         };
-        let timeout_secs = positive(self.timeout_secs, "timeout_secs", 20);
-        let max_feed_bytes = positive(self.max_feed_bytes, "max_feed_bytes", 5_000_000);
-        let max_article_bytes = positive(self.max_article_bytes, "max_article_bytes", 5_000_000);
-        let to_u64 = |v: Option<Spanned<usize>>| {
-            v.map(|s| {
-                let span = s.span();
-                Spanned::new(span, *s.get_ref() as u64)
-            })
+        let timeout_secs = number(&self.timeout_secs, "timeout_secs", TIMEOUT_SECS, 20);
+        let max_feed_bytes = number(
+            &self.max_feed_bytes,
+            "max_feed_bytes",
+            BODY_BYTES,
+            5_000_000,
+        );
+        let max_article_bytes = number(
+            &self.max_article_bytes,
+            "max_article_bytes",
+            BODY_BYTES,
+            5_000_000,
+        );
+        let concurrency = number(&self.concurrency, "concurrency", CONCURRENCY, 16);
+        let per_host_concurrency = number(
+            &self.per_host_concurrency,
+            "per_host_concurrency",
+            PER_HOST_CONCURRENCY,
+            2,
+        );
+        let per_host_interval_ms = number(
+            &self.per_host_interval_ms,
+            "per_host_interval_ms",
+            PER_HOST_INTERVAL_MS,
+            DEFAULT_PER_HOST_INTERVAL_MS as i64,
+        );
+        let max_retry_after = match &self.max_retry_after {
+            Some(v) => match parse_duration(v.get_ref()) {
+                Ok(d) if (MIN_RETRY_AFTER..=FRESHNESS_CAP).contains(&d) => d,
+                Ok(_) => {
+                    problems.push(at.at(v, "[fetch].max_retry_after must be between 1m and 7d"));
+                    DEFAULT_MAX_RETRY_AFTER
+                }
+                Err(e) => {
+                    problems.push(at.at(v, format!("[fetch].max_retry_after: {e}")));
+                    DEFAULT_MAX_RETRY_AFTER
+                }
+            },
+            None => DEFAULT_MAX_RETRY_AFTER,
         };
-        let concurrency = positive(to_u64(self.concurrency), "concurrency", 16) as usize;
-        let per_host_concurrency =
-            positive(to_u64(self.per_host_concurrency), "per_host_concurrency", 2) as usize;
         FetchConfig {
             user_agent: self
                 .user_agent
@@ -465,15 +591,54 @@ impl RawFetch {
             timeout: Duration::from_secs(timeout_secs),
             max_feed_bytes,
             max_article_bytes,
-            concurrency,
-            per_host_concurrency,
-            per_host_interval: Duration::from_millis(
-                self.per_host_interval_ms
-                    .unwrap_or(DEFAULT_PER_HOST_INTERVAL_MS),
-            ),
+            // Both at most a few thousand (checked above).
+            concurrency: concurrency as usize,
+            per_host_concurrency: per_host_concurrency as usize,
+            per_host_interval: Duration::from_millis(per_host_interval_ms),
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
+            max_retry_after,
         }
     }
+}
+
+/// The ranges of the numeric keys. Wide enough for any real use, narrow
+/// enough that nothing downstream overflows (dates a hundred years back,
+/// semaphores, `concurrency + 2 × cores` pages in hand).
+const KEEP_DAYS: RangeInclusive<i64> = 1..=36_500;
+const MAX_ARTICLES_PER_FEED: RangeInclusive<i64> = 1..=100_000_000;
+const TIMEOUT_SECS: RangeInclusive<i64> = 1..=3_600;
+const BODY_BYTES: RangeInclusive<i64> = 1..=1_000_000_000;
+const CONCURRENCY: RangeInclusive<i64> = 1..=1_024;
+const PER_HOST_CONCURRENCY: RangeInclusive<i64> = 1..=64;
+const PER_HOST_INTERVAL_MS: RangeInclusive<i64> = 0..=3_600_000;
+/// The shortest `[fetch] max_retry_after`.
+const MIN_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The value of `[section].key` when it lies in `range`; else a problem at
+/// the value (saying the range and `advice`) and `None`.
+fn in_range(
+    value: &Option<Spanned<i64>>,
+    section: &str,
+    key: &str,
+    range: RangeInclusive<i64>,
+    advice: &str,
+    at: &Positions<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<i64> {
+    let value = value.as_ref()?;
+    let number = *value.get_ref();
+    if range.contains(&number) {
+        return Some(number);
+    }
+    problems.push(at.at(
+        value,
+        format!(
+            "[{section}].{key} = {number} is out of range: write a number from {} to {} ({advice})",
+            range.start(),
+            range.end()
+        ),
+    ));
+    None
 }
 
 fn check_feeds(
@@ -519,7 +684,10 @@ fn check_feeds(
                     let first = at.problem(first, "").line;
                     problems.push(at.at(
                         &raw.url,
-                        format!("duplicate feed URL {url} (first used on line {first})"),
+                        format!(
+                            "duplicate feed URL {} (first used on line {first})",
+                            crate::redact::url(&url)
+                        ),
                     ));
                     None
                 }
@@ -533,10 +701,10 @@ fn check_feeds(
                 None
             }
         };
-        let feed_label = url
-            .as_ref()
-            .map_or(raw.url.get_ref().as_str(), Url::as_str)
-            .to_owned();
+        let feed_label = url.as_ref().map_or_else(
+            || raw.url.get_ref().clone(),
+            |url| crate::redact::url(url).to_string(),
+        );
 
         let schedule = match &raw.schedule {
             Some(s) => match schedules.get(s.get_ref().trim()) {
@@ -659,7 +827,10 @@ mod tests {
             errors[0].starts_with("/etc/gleaner/g.toml:3:1: "),
             "{errors:?}"
         );
-        assert!(errors[0].contains("user_agnet"), "{errors:?}");
+        assert!(
+            errors[0].contains("unknown key `user_agnet` in [fetch]"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -754,7 +925,11 @@ content_selector = "div[["
         let errors = load("[fetch]\nconcurrency = 0\n[[feeds]]\nurl = \"file:///etc/passwd\"\n")
             .unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors[0].contains("concurrency must be at least 1"));
+        assert!(
+            errors[0]
+                .contains("[fetch].concurrency = 0 is out of range: write a number from 1 to 1024"),
+            "{errors:?}"
+        );
         assert!(errors[1].contains("scheme \"file\""));
     }
 }

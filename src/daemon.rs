@@ -24,14 +24,16 @@ use crate::config::{Config, FeedConfig};
 use crate::metrics::{Endpoints, Metrics};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use crate::schedule::FeedSchedule;
-use crate::store::StoreHandle;
+use crate::store::{Access, Store, StoreHandle};
 
 /// How long shutdown waits for polls in flight before abandoning them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
-    let store = crate::cli::open_store(&config, crate::cli::Access::Write)?;
+    let database = &config.storage.database;
+    let store = Store::open_for(database, Access::Create)
+        .with_context(|| format!("cannot open database {}", database.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
     let shared = Shared {
         store: store.clone(),
@@ -76,7 +78,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                             _ if since_beat > stale_after => tracing::error!(
                                 "the scheduler has not ticked for {since_beat:?}; not feeding the watchdog"),
                             Ok(Ok(())) => notify(&[NotifyState::Watchdog]),
-                            _ => tracing::error!("the database thread did not answer within {:?}; not feeding the watchdog", interval / 4),
+                            Ok(Err(error)) => tracing::error!("the database thread failed ({error}); not feeding the watchdog"),
+                            Err(_) => tracing::error!("the database thread did not answer within {:?}; not feeding the watchdog", interval / 4),
                         }
                     }
                     () = cancel.cancelled() => break,
@@ -86,10 +89,19 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     });
 
     let mut config = config;
+    // Set when the database thread died: the daemon stops with an error so
+    // that the service manager restarts it, instead of polling on without
+    // being able to store anything.
+    let mut writer_died = None;
     loop {
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
+            message = store.died() => {
+                tracing::error!("the database thread stopped ({message}): stopping with an error so that gleaner is restarted");
+                writer_died = Some(message);
+                break;
+            }
             _ = sighup.recv() => {
                 let mut reloading = vec![NotifyState::Reloading];
                 reloading.extend(NotifyState::monotonic_usec_now().ok());
@@ -99,7 +111,6 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                         if new_config.metrics_listen != config.metrics_listen {
                             tracing::warn!("[metrics] listen changed: restart gleaner for it to take effect");
                         }
-                        schedule.stop().await;
                         // Feeds new to the config get their first poll now; the
                         // others keep their rhythm.
                         let added: Vec<_> = new_config
@@ -108,10 +119,22 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                             .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
                             .cloned()
                             .collect();
-                        schedule = Schedule::start(&new_config, &added, &shared).await?;
-                        tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
-                        notify_status(&format!("polling {} feeds", new_config.feeds.len()));
-                        config = new_config;
+                        // The new schedule starts before the old one stops, so
+                        // that a failure keeps the old one running; FeedLocks
+                        // keep the two from polling one feed at once.
+                        match Schedule::start(&new_config, &added, &shared).await {
+                            Ok(started) => {
+                                schedule.stop().await;
+                                schedule = started;
+                                tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
+                                notify_status(&format!("polling {} feeds", new_config.feeds.len()));
+                                config = new_config;
+                            }
+                            Err(error) => tracing::error!(
+                                "SIGHUP: cannot start the new configuration's schedule, keeping the old one ({} feeds): {error:#}",
+                                config.feeds.len()
+                            ),
+                        }
                     }
                     Err(error) => {
                         tracing::error!("SIGHUP: the new configuration is invalid, keeping the old one ({} feeds):\n{error}", config.feeds.len());
@@ -146,6 +169,12 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || store_thread.join())
         .await
         .context("waiting for the database thread")?;
+    if let Some(message) = writer_died {
+        anyhow::bail!(
+            "the database thread of {} panicked ({message}); nothing could be stored, so gleaner stopped (restart it; report the panic if it recurs)",
+            config.storage.database.display()
+        );
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -193,8 +222,15 @@ async fn serve_metrics(
 }
 
 /// The jobs of one configuration.
+///
+/// The schedule holds the only lasting reference to its [`Pipeline`] (its
+/// HTTP clients and extraction threads); jobs hold a `Weak` one and polls
+/// a strong one only while they run. The scheduler keeps its jobs after
+/// `shutdown`, so strong references in them would keep every replaced
+/// pipeline, threads and all, alive for the daemon's lifetime.
 struct Schedule {
     scheduler: JobScheduler,
+    _pipeline: Arc<Pipeline>,
 }
 
 impl Schedule {
@@ -232,9 +268,13 @@ impl Schedule {
         for (cron, feeds) in by_cron {
             let count = feeds.len();
             let feeds = Arc::new(feeds);
-            let (pipeline, tracker) = (pipeline.clone(), tracker.clone());
+            let (pipeline, tracker) = (Arc::downgrade(&pipeline), tracker.clone());
             let job = Job::new_async(cron, move |_, _| {
-                let (pipeline, feeds) = (pipeline.clone(), feeds.clone());
+                // Gone once this configuration was replaced.
+                let Some(pipeline) = pipeline.upgrade() else {
+                    return Box::pin(async {});
+                };
+                let feeds = feeds.clone();
                 tracker.spawn(async move {
                     pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
                 });
@@ -290,11 +330,15 @@ impl Schedule {
 
         // The first poll of a feed happens now, not at its first tick.
         let feeds = first_poll.to_vec();
+        let first = pipeline.clone();
         tracker.spawn(async move {
-            let summary: PassSummary = pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
+            let summary: PassSummary = first.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
             tracing::info!("first poll: {summary}");
         });
-        Ok(Schedule { scheduler })
+        Ok(Schedule {
+            scheduler,
+            _pipeline: pipeline,
+        })
     }
 
     async fn stop(&mut self) {
@@ -320,13 +364,16 @@ fn sweep_job(
     let feeds = Arc::new(feeds);
     let sweeping = Arc::new(tokio::sync::Mutex::new(()));
     let (pipeline, store, tracker) = (
-        pipeline.clone(),
+        Arc::downgrade(pipeline),
         shared.store.clone(),
         shared.tracker.clone(),
     );
     Job::new_repeated_async(period, move |_, _| {
-        let (pipeline, store, feeds, urls) =
-            (pipeline.clone(), store.clone(), feeds.clone(), urls.clone());
+        // Gone once this configuration was replaced.
+        let Some(pipeline) = pipeline.upgrade() else {
+            return Box::pin(async {});
+        };
+        let (store, feeds, urls) = (store.clone(), feeds.clone(), urls.clone());
         let Ok(running) = sweeping.clone().try_lock_owned() else {
             return Box::pin(async {});
         };

@@ -82,6 +82,10 @@ pub enum ExportError {
 
 /// Runs an export; returns how many articles were written.
 pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, ExportError> {
+    // Held until the cursor has moved: a second export of this consumer
+    // waits here, then reads the moved cursor (exactly-once holds for
+    // concurrent exports too).
+    let mut _exporting = None;
     if let (Some(consumer), false) = (&request.consumer, request.peek) {
         store
             .claim_consumer(consumer, Utc::now())
@@ -90,6 +94,12 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
                 database: store.path().to_owned(),
                 source: Box::new(source),
             })?;
+        let waiting = || {
+            tracing::warn!(
+                "another export for consumer {consumer:?} is running; waiting for it to finish"
+            )
+        };
+        _exporting = Some(store.lock_consumer(consumer, waiting)?);
     }
     match &request.output {
         Some(path) => {

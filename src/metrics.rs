@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use crate::fetch::FetchError;
-use crate::poll::{FeedReport, ReportOutcome};
 use crate::store::StoreHandle;
 use crate::store::write::{FeedOutcome, FeedState};
 
@@ -104,20 +103,33 @@ pub struct Metrics {
     extraction_failures: AtomicU64,
 }
 
+/// How a poll ended, as the `outcome` label of `gleaner_polls_total` (a
+/// plain enum, so that metrics need not know the pipeline's report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollOutcome {
+    /// Fetched and stored: `new` articles stored, `updated` in place.
+    Fetched {
+        new: usize,
+        updated: usize,
+    },
+    NotModified,
+    Failed,
+    Skipped,
+}
+
 impl Metrics {
     /// Counts a finished poll.
-    pub fn poll(&self, report: &FeedReport) {
-        let counter = match &report.outcome {
-            ReportOutcome::Fetched(summary) => {
-                self.articles_new
-                    .fetch_add(summary.new as u64, Ordering::Relaxed);
+    pub fn poll(&self, outcome: PollOutcome) {
+        let counter = match outcome {
+            PollOutcome::Fetched { new, updated } => {
+                self.articles_new.fetch_add(new as u64, Ordering::Relaxed);
                 self.articles_updated
-                    .fetch_add(summary.updated as u64, Ordering::Relaxed);
+                    .fetch_add(updated as u64, Ordering::Relaxed);
                 &self.polls_ok
             }
-            ReportOutcome::NotModified => &self.polls_not_modified,
-            ReportOutcome::Failed(_) => &self.polls_failed,
-            ReportOutcome::Skipped(_) => &self.polls_skipped,
+            PollOutcome::NotModified => &self.polls_not_modified,
+            PollOutcome::Failed => &self.polls_failed,
+            PollOutcome::Skipped => &self.polls_skipped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -164,7 +176,7 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP gleaner_poll_errors_total Failed polls by kind (429/503 are rate_limited).\n\
+            "# HELP gleaner_poll_errors_total Failed polls by kind (429/503 with Retry-After are rate_limited).\n\
              # TYPE gleaner_poll_errors_total counter"
         );
         for (kind, counter) in KINDS.iter().zip(&self.errors) {

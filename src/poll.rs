@@ -14,7 +14,6 @@ use std::thread;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
-use reqwest::StatusCode;
 use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -23,13 +22,16 @@ use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
-use crate::metrics::{ErrorKind, Metrics};
-use crate::schedule::{AdaptiveBounds, FeedSchedule, error_backoff, jitter};
+use crate::metrics::{ErrorKind, Metrics, PollOutcome};
+use crate::pacing;
+use crate::redact;
+use crate::schedule::{AdaptiveBounds, FeedSchedule};
 use crate::store::StoreHandle;
+use crate::store::handle::panic_message;
 use crate::store::read::Known;
 use crate::store::write::{
-    ArticleRecord, Cadence, ContentSource, FeedOutcome, FeedState, PollRecord, PollSummary,
-    Sighting, StoredPage,
+    ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
+    StoredPage,
 };
 
 /// How many article pages of one feed are fetched at once (the fetcher's
@@ -51,13 +53,7 @@ pub const MAX_ENTRIES_PER_POLL: usize = 1000;
 /// words to be preferred over it (SPEC: "extraction weaker than the feed's content").
 pub(crate) const ARTICLE_TO_FEED_MIN_RATIO: f64 = 0.8;
 
-/// Why a poll was started: scheduled polls honour the back-off of a failing
-/// feed; a manual `gleaner poll` only honours a server's Retry-After.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PollMode {
-    Scheduled,
-    Manual,
-}
+pub use crate::pacing::PollMode;
 
 /// The result of polling one feed.
 #[derive(Debug, Clone)]
@@ -167,6 +163,8 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     /// `[storage] keep_html`: store each page, compressed, with its article.
     keep_html: bool,
+    /// `[fetch] max_retry_after`: the longest pause a server's Retry-After gets.
+    max_retry_after: std::time::Duration,
 }
 
 impl Pipeline {
@@ -189,6 +187,7 @@ impl Pipeline {
             adaptive: config.schedule.adaptive,
             metrics: Arc::default(),
             keep_html: config.storage.keep_html,
+            max_retry_after: config.fetch.max_retry_after,
         })
     }
 
@@ -247,7 +246,7 @@ impl Pipeline {
         };
         match &outcome {
             // `gleaner poll` prints its own report line for a failure.
-            ReportOutcome::Failed(error) if mode == PollMode::Manual => {
+            ReportOutcome::Failed(error) if mode != PollMode::Scheduled => {
                 tracing::info!(feed = %feed.name, "poll failed: {error}")
             }
             ReportOutcome::Failed(error) => {
@@ -260,7 +259,15 @@ impl Pipeline {
             ReportOutcome::Skipped(why) => tracing::debug!(feed = %feed.name, "skipped: {why}"),
         }
         let report = report(outcome);
-        self.metrics.poll(&report);
+        self.metrics.poll(match &report.outcome {
+            ReportOutcome::Fetched(s) => PollOutcome::Fetched {
+                new: s.new,
+                updated: s.updated,
+            },
+            ReportOutcome::NotModified => PollOutcome::NotModified,
+            ReportOutcome::Failed(_) => PollOutcome::Failed,
+            ReportOutcome::Skipped(_) => PollOutcome::Skipped,
+        });
         report
     }
 
@@ -271,19 +278,15 @@ impl Pipeline {
             Err(e) => return self.database_failure(e),
         };
         let now = Utc::now();
-        if let Some(next) = status.next_attempt_at.filter(|t| *t > now) {
-            // A server's Retry-After binds every poll; error back-off and an
-            // adaptive rhythm bind only scheduled ones.
-            let why = match (status.state.as_deref(), mode, &feed.schedule) {
-                (Some("rate_limited"), _, _) => Some("rate-limited"),
-                (_, PollMode::Manual, _) => None,
-                (Some("ok" | "not_modified"), _, FeedSchedule::Adaptive) => Some("not due"),
-                (Some("ok" | "not_modified"), _, FeedSchedule::Cron(_)) => None,
-                _ => Some("backing off after errors"),
-            };
-            if let Some(why) = why {
-                return ReportOutcome::Skipped(format!("{why} until {}", next.to_rfc3339()));
-            }
+        let held = pacing::hold(
+            status.state.as_deref(),
+            status.next_attempt_at,
+            mode,
+            &feed.schedule,
+            now,
+        );
+        if let Some(why) = held {
+            return ReportOutcome::Skipped(why);
         }
 
         let validators = Validators {
@@ -293,7 +296,8 @@ impl Pipeline {
         let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
             Ok(response) => response,
             Err(error) => {
-                let outcome = failure(&error, status.consecutive_errors, now);
+                let outcome =
+                    pacing::failure(&error, status.consecutive_errors, now, self.max_retry_after);
                 self.metrics.error(ErrorKind::of(&error, &outcome));
                 return self.record(feed, now, outcome, None, Vec::new()).await;
             }
@@ -317,12 +321,13 @@ impl Pipeline {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(error)) => {
                 self.metrics.error(ErrorKind::Parse);
-                let outcome = error_outcome(error.to_string(), status.consecutive_errors, now);
+                let outcome =
+                    pacing::error_outcome(error.to_string(), status.consecutive_errors, now);
                 return self.record(feed, now, outcome, None, Vec::new()).await;
             }
             Err(join) => {
                 self.metrics.error(ErrorKind::Parse);
-                let outcome = error_outcome(
+                let outcome = pacing::error_outcome(
                     format!("{}: the feed parser failed: {join}", body.final_url),
                     status.consecutive_errors,
                     now,
@@ -342,7 +347,7 @@ impl Pipeline {
             // Entries are oldest first: keep the newest.
             let dropped = entries.len() - MAX_ENTRIES_PER_POLL;
             entries.drain(..dropped);
-            tracing::warn!(feed = %feed.name, url = %feed.url, dropped,
+            tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
         let sightings = match self.sightings(feed, entries).await {
@@ -351,7 +356,8 @@ impl Pipeline {
         };
         if let Some(moved) = &body.moved_permanently {
             tracing::warn!(feed = %feed.name,
-                "{} has moved permanently to {moved}: update the feed's url in the config", feed.url);
+                "{} has moved permanently to {}: update the feed's url in the config",
+                redact::url(&feed.url), redact::url(moved));
         }
         let outcome = FeedOutcome::Fetched {
             etag: body.etag,
@@ -635,13 +641,8 @@ impl ExtractionPool {
     ) -> Result<T, String> {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(move || {
-            let result = catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
-                panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".to_owned())
-            });
+            let result =
+                catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(panic.as_ref()));
             let _ = reply.send(result);
         });
         self.jobs
@@ -650,45 +651,5 @@ impl ExtractionPool {
         answer
             .await
             .map_err(|_| "the extraction thread stopped".to_owned())?
-    }
-}
-
-/// The stored outcome of a failed fetch: 429/503 pause until Retry-After
-/// (rate-limited, not an error), 410 marks the feed gone, anything else backs off.
-fn failure(error: &FetchError, consecutive_errors: u32, now: DateTime<Utc>) -> FeedOutcome {
-    if let FetchError::Status {
-        status,
-        retry_after,
-        ..
-    } = error
-    {
-        match *status {
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                let until = retry_after
-                    .unwrap_or_else(|| now + jitter(error_backoff(consecutive_errors + 1)));
-                return FeedOutcome::Failed {
-                    state: FeedState::RateLimited,
-                    error: error.to_string(),
-                    next_attempt: Some(until),
-                };
-            }
-            StatusCode::GONE => {
-                return FeedOutcome::Failed {
-                    state: FeedState::Gone,
-                    error: format!("{error} (the feed is gone: remove it from the config)"),
-                    next_attempt: Some(now + jitter(error_backoff(u32::MAX))),
-                };
-            }
-            _ => {}
-        }
-    }
-    error_outcome(error.to_string(), consecutive_errors, now)
-}
-
-fn error_outcome(error: String, consecutive_errors: u32, now: DateTime<Utc>) -> FeedOutcome {
-    FeedOutcome::Failed {
-        state: FeedState::Error,
-        error,
-        next_attempt: Some(now + jitter(error_backoff(consecutive_errors + 1))),
     }
 }

@@ -6,6 +6,7 @@
 //! article either as it was or re-extracted.
 
 use std::io::Read;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
 use url::Url;
@@ -13,6 +14,7 @@ use url::Url;
 use crate::article::{self, SiteRules};
 use crate::config::Config;
 use crate::poll::ARTICLE_TO_FEED_MIN_RATIO;
+use crate::store::handle::panic_message;
 use crate::store::pages::{KeptPage, Reextraction};
 use crate::store::{Store, StoreError};
 
@@ -29,6 +31,8 @@ pub struct Summary {
     pub failed: usize,
     /// Articles that keep the feed's own text, longer than the new extraction.
     pub kept_feed_text: usize,
+    /// Pages whose extraction panicked (their stored body is kept).
+    pub crashed: usize,
 }
 
 /// Re-extracts the kept pages of articles from `feed_urls` (all when
@@ -49,14 +53,14 @@ pub fn reextract(
         };
         after = last.seq;
         let chunk = batch.len().div_ceil(threads);
-        let results: Vec<(&KeptPage, Option<article::Article>)> = thread::scope(|scope| {
+        let results: Vec<(&KeptPage, Extraction)> = thread::scope(|scope| {
             let workers: Vec<_> = batch
                 .chunks(chunk)
                 .map(|pages| {
                     scope.spawn(move || {
                         pages
                             .iter()
-                            .map(|page| (page, extract(page, config)))
+                            .map(|page| (page, extract_guarded(page, config)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -67,11 +71,18 @@ pub fn reextract(
                 .collect()
         });
         let mut new = Vec::new();
-        for (page, article) in results {
+        for (page, extraction) in results {
             summary.pages += 1;
-            let Some(article) = article else {
-                summary.failed += 1;
-                continue;
+            let article = match extraction {
+                Extraction::Done(article) => article,
+                Extraction::Nothing => {
+                    summary.failed += 1;
+                    continue;
+                }
+                Extraction::Crashed => {
+                    summary.crashed += 1;
+                    continue;
+                }
             };
             let feed_words = page.word_count.unwrap_or(0) as f64;
             if page.content_source == "feed"
@@ -89,6 +100,29 @@ pub fn reextract(
         }
         summary.changed += store.apply_reextractions(&new)?;
         progress(summary.pages);
+    }
+}
+
+/// What became of one page.
+enum Extraction {
+    Done(Box<article::Article>),
+    /// The extractor found no article (logged).
+    Nothing,
+    /// The extractor panicked (logged): counted, never silently dropped.
+    Crashed,
+}
+
+/// [`extract`] behind `catch_unwind`, so that a page that panics the
+/// extractor costs that page, not its whole chunk.
+fn extract_guarded(page: &KeptPage, config: &Config) -> Extraction {
+    match catch_unwind(AssertUnwindSafe(|| extract(page, config))) {
+        Ok(Some(article)) => Extraction::Done(Box::new(article)),
+        Ok(None) => Extraction::Nothing,
+        Err(panic) => {
+            tracing::error!(url = %page.url, "the extractor crashed on the kept page: {}",
+                panic_message(panic.as_ref()));
+            Extraction::Crashed
+        }
     }
 }
 

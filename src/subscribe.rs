@@ -142,10 +142,12 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
     let mut tried = Vec::new();
     match try_feed(fetcher, url).await {
         Ok(found) => return Ok(found),
-        Err(Some(FeedError::WebPage { feed, .. })) => match try_feed(fetcher, &feed).await {
-            Ok(found) => return Ok(found),
-            Err(error) => tried.push(describe(&feed, error)),
-        },
+        Err(Some(FeedError::WebPage { feed, .. })) => {
+            match try_feed_linked(fetcher, &feed, url).await {
+                Ok(found) => return Ok(found),
+                Err(error) => tried.push(describe(&feed, error)),
+            }
+        }
         Err(error) => tried.push(describe(url, error)),
     }
     for path in COMMON_FEED_PATHS {
@@ -161,7 +163,7 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
         }
     }
     Err(SubscribeError::NoFeed {
-        url: url.clone(),
+        url: crate::redact::url(url),
         tried,
     })
 }
@@ -170,13 +172,29 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
 /// permanently), or why not (`None` when it could not be fetched at all;
 /// the reason is logged).
 async fn try_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), Option<FeedError>> {
-    let response = fetcher
-        .fetch_feed(url, &Validators::default())
-        .await
-        .map_err(|error| {
-            tracing::info!("{error}");
-            None
-        })?;
+    let response = fetcher.fetch_feed(url, &Validators::default()).await;
+    parse_found(url, response)
+}
+
+/// [`try_feed`] for a feed URL that the page at `page` advertised: the page
+/// is not trusted, so neither is a host its link leads to.
+async fn try_feed_linked(
+    fetcher: &Fetcher,
+    url: &Url,
+    page: &Url,
+) -> Result<(Url, ParsedFeed), Option<FeedError>> {
+    let response = fetcher.fetch_linked_feed(url, page).await;
+    parse_found(url, response)
+}
+
+fn parse_found(
+    url: &Url,
+    response: Result<FeedResponse, crate::fetch::FetchError>,
+) -> Result<(Url, ParsedFeed), Option<FeedError>> {
+    let response = response.map_err(|error| {
+        tracing::info!("{error}");
+        None
+    })?;
     let FeedResponse::Fetched(body) = response else {
         return Err(None);
     };
@@ -192,7 +210,7 @@ async fn try_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), Opt
 fn describe(url: &Url, error: Option<FeedError>) -> String {
     match error {
         Some(error) => error.to_string(),
-        None => format!("{url}: could not be fetched"),
+        None => format!("{}: could not be fetched", crate::redact::url(url)),
     }
 }
 
@@ -327,7 +345,8 @@ pub fn write_opml(config: &Config, now: chrono::DateTime<chrono::Utc>) -> String
         format!(
             "<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{category}/>",
             name = escape(&feed.name),
-            url = escape(feed.url.as_str())
+            // A subscription list is shared: no credentials in it.
+            url = escape(crate::redact::url(&feed.url).as_str())
         )
     };
     let mut body = String::new();

@@ -278,3 +278,217 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
     assert!(man.contains(".TH gleaner 1"), "{man}");
     assert!(man.contains("export\\-opml"), "{man}");
 }
+
+/// Ids in a JSONL export.
+fn jsonl_ids(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| {
+            let article: serde_json::Value = serde_json::from_str(line).unwrap();
+            article["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn two_exports_of_one_consumer_at_once_deliver_each_article_once() {
+    let server = TestServer::start();
+    // Distinct texts: identical ones would be one article.
+    let texts: Vec<String> = (0..300)
+        .map(|i| format!("Story {i}: a long paragraph of the feed's own text. ").repeat(20))
+        .collect();
+    let (guids, links): (Vec<String>, Vec<String>) = (0..300)
+        .map(|i| (format!("id-{i}"), server.url(&format!("/s/{i}"))))
+        .unzip();
+    let items: Vec<Item<'_>> = guids
+        .iter()
+        .zip(&links)
+        .zip(&texts)
+        .map(|((guid, link), text)| Item {
+            guid,
+            title: guid,
+            link,
+            description: text,
+            pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+        })
+        .collect();
+    server.set("/feed.xml", Route::rss(rss("F", &items)));
+    let gleaner = Gleaner::new(&feed_block(
+        "f",
+        &server.url("/feed.xml"),
+        "full_text = false",
+    ));
+    gleaner.poll();
+
+    let export = || {
+        gleaner
+            .command()
+            .args(["export", "--consumer", "c", "--format", "jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The first export fills its pipe (~300 KB of output) and blocks in
+    // the middle of its batch, cursor not yet moved.
+    let first = export();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let mut second = export();
+    let second_out = second.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut { second_out }, &mut bytes).unwrap();
+        bytes
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let first = first.wait_with_output().unwrap();
+    let second_stdout = reader.join().unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert!(first.status.success() && second.status.success());
+
+    let (a, b) = (jsonl_ids(&first.stdout), jsonl_ids(&second_stdout));
+    assert_eq!(
+        a.len() + b.len(),
+        300,
+        "{} + {} articles given",
+        a.len(),
+        b.len()
+    );
+    let mut all: Vec<&String> = a.iter().chain(&b).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 300, "an article was given twice");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another export for consumer \"c\""),
+        "the second export says why it waits"
+    );
+}
+
+#[test]
+fn check_config_checks_the_range_of_every_number_at_its_position() {
+    let gleaner = Gleaner::new("");
+    // Each of these passed check-config and then crashed or misbehaved.
+    let config = "[storage]\nkeep_days = 4000000000\nmax_articles_per_feed = 0\n\
+        [fetch]\nconcurrency = 9000000000000000000\nper_host_concurrency = 100000\n\
+        timeout_secs = -5\nmax_feed_bytes = 0\nmax_article_bytes = 99999999999999\n\
+        per_host_interval_ms = -1\nmax_retry_after = \"30d\"\n";
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let path = gleaner.config_path();
+    let expect = [
+        "2:13: [storage].keep_days = 4000000000 is out of range",
+        "3:25: [storage].max_articles_per_feed = 0 is out of range",
+        "5:15: [fetch].concurrency = 9000000000000000000 is out of range: write a number from 1 to 1024",
+        "6:24: [fetch].per_host_concurrency = 100000",
+        "7:16: [fetch].timeout_secs = -5",
+        "8:18: [fetch].max_feed_bytes = 0",
+        "9:21: [fetch].max_article_bytes = 99999999999999",
+        "10:24: [fetch].per_host_interval_ms = -1",
+        "11:19: [fetch].max_retry_after must be between 1m and 7d",
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), expect.len(), "{stderr}");
+    for (line, wanted) in lines.iter().zip(expect) {
+        assert!(
+            line.starts_with(&format!("{}:{wanted}", path.display())),
+            "{line}\nshould start with {wanted}"
+        );
+    }
+}
+
+#[test]
+fn read_only_commands_refuse_a_database_that_does_not_exist() {
+    let gleaner = Gleaner::new(&feed_block("f", "http://127.0.0.1:9/feed.xml", ""));
+    for args in [
+        &["feeds"][..],
+        &["feeds", "--json"],
+        &["search", "harbour"],
+        &["export"],
+        &["export", "--consumer", "c"],
+        &["export", "--consumer", "c", "--peek"],
+    ] {
+        let output = gleaner.command().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "the database {} does not exist yet: run `gleaner poll` or `gleaner run`",
+                gleaner.db_path().display()
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!gleaner.db_path().exists(), "{args:?} created the database");
+    }
+}
+
+#[test]
+fn extract_without_url_drops_relative_images_and_links() {
+    let mut paragraphs = story("the old mill");
+    paragraphs[1].push_str(
+        " <img src=\"/pics/p.jpg\" alt=\"The mill\"> See <a href=\"/more\">more</a> and <img src=\"https://cdn.example/mill.jpg\" alt=\"x\">.",
+    );
+    let page = article_page(
+        "Mill",
+        &paragraphs,
+        "<meta property=\"og:image\" content=\"/pics/p.jpg\">",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args([
+            "--config",
+            "/nonexistent/g.toml",
+            "extract",
+            "--format",
+            "json",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["image"], serde_json::Value::Null, "{json:#}");
+    let html = json["content_html"].as_str().unwrap();
+    assert!(!html.contains("file:"), "{html}");
+    assert!(!html.contains("/pics/p.jpg"), "{html}");
+    assert!(html.contains("https://cdn.example/mill.jpg"), "{html}");
+}
+
+#[test]
+fn check_config_reports_every_unknown_key_beside_the_other_problems() {
+    let gleaner = Gleaner::new("");
+    let config = "[storage]\ndatabse = \"g.db\"\n[fetch]\ntimeout = 5\nuser_agnet = \"x\"\n\
+        [[feeds]]\nurl = \"ftp://files.example/feed\"\ntag = [\"a\"]\n\
+        [[feeds]]\nurl = \"https://b.example/feed\"\nfulltext = false\n";
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expect = [
+        "2:1: unknown key `databse` in [storage]",
+        "4:1: unknown key `timeout` in [fetch]",
+        "5:1: unknown key `user_agnet` in [fetch]",
+        "7:7: invalid feed URL \"ftp://files.example/feed\"",
+        "8:1: unknown key `tag` in [feeds]",
+        "11:1: unknown key `fulltext` in [feeds]",
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), expect.len(), "{stderr}");
+    let path = gleaner.config_path();
+    for (line, wanted) in lines.iter().zip(expect) {
+        assert!(
+            line.starts_with(&format!("{}:{wanted}", path.display())),
+            "{line}\nshould start with {wanted}"
+        );
+    }
+}

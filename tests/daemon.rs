@@ -384,3 +384,50 @@ fn exports_in_a_tight_loop_beside_the_daemon_see_no_lock_and_miss_nothing() {
         "{runs} exports, {batches} non-empty batches: too few to mean much"
     );
 }
+
+/// The daemon's threads whose name starts with `prefix` (Linux keeps the
+/// first 15 bytes of a thread's name).
+fn threads_named(child: &Child, prefix: &str) -> usize {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).unwrap();
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+#[test]
+fn reloads_do_not_leak_extraction_threads() {
+    let server = TestServer::start();
+    server.set("/feed.xml", Route::rss(items(&server, 1)));
+    server.set(
+        "/story/0",
+        Route::html(article_page("S", &story("the market"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block(
+        "f",
+        &server.url("/feed.xml"),
+        "schedule = \"0 0 0 1 1 *\"",
+    ));
+    let mut child = gleaner.daemon();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    wait_for(Duration::from_secs(20), "the first poll", || {
+        !server.requests("/story/0").is_empty()
+    });
+    for _ in 0..5 {
+        signal(&child, libc::SIGHUP);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Each configuration starts its own threads; a replaced one's end.
+    let mut last = 0;
+    wait_for(
+        Duration::from_secs(10),
+        "the extraction threads of replaced configurations to end",
+        || {
+            last = threads_named(&child, "gleaner-extract");
+            last == cores
+        },
+    );
+    assert_eq!(last, cores);
+    signal(&child, libc::SIGTERM);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}

@@ -362,20 +362,14 @@ fn a_gzip_bomb_is_cut_at_the_cap_and_memory_stays_flat() {
     assert_eq!(articles[0]["content_text"], "The feed's own text.");
 }
 
-fn redirect(to: &str) -> Route {
-    let mut route = Route::new(302, "text/plain", "");
-    route.headers.push(("location".into(), to.into()));
-    route
-}
-
 #[test]
 fn redirect_loops_between_two_urls_end_at_the_limit() {
     let server = TestServer::start();
-    server.set("/a.xml", redirect("/b.xml"));
-    server.set("/b.xml", redirect(&server.url("/a.xml")));
+    server.set("/a.xml", Route::redirect("/b.xml"));
+    server.set("/b.xml", Route::redirect(&server.url("/a.xml")));
     // The good feed's article page loops too: its text comes from the feed.
-    server.set("/p1", redirect("/p2"));
-    server.set("/p2", redirect("/p1"));
+    server.set("/p1", Route::redirect("/p2"));
+    server.set("/p2", Route::redirect("/p1"));
     server.set(
         "/good.xml",
         Route::rss(rss("G", &[item("g1", &server.url("/p1"))])),

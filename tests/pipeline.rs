@@ -694,9 +694,7 @@ fn a_redirect_from_the_feeds_host_to_a_private_address_is_not_followed() {
     // The link is on the feed's own (trusted) host, but redirects to another
     // host name that resolves to loopback: that hop is refused.
     let secret = format!("http://localhost:{}/secret", server.addr.port());
-    let mut redirect = Route::new(302, "text/plain", "");
-    redirect.headers.push(("location".into(), secret));
-    server.set("/go", redirect);
+    server.set("/go", Route::redirect(&secret));
     server.set("/secret", Route::html("<p>internal admin page</p>"));
     server.set(
         "/feed.xml",
@@ -785,5 +783,69 @@ fn entries_that_are_anchors_of_one_page_stay_distinct_articles_with_their_own_te
     assert!(
         server.requests("/2026/11/23").is_empty(),
         "the shared page is none of the entries' article"
+    );
+}
+
+#[test]
+fn credentials_in_a_feed_url_are_sent_but_never_shown() {
+    let server = TestServer::start();
+    let port = server.addr.port();
+    server.set(
+        "/private.xml",
+        Route::rss(rss("P", &[item("1", "One", &server.url("/1"))])),
+    );
+    server.set(
+        "/1",
+        Route::html(article_page("One", &story("the library"), "")),
+    );
+    server.set("/down.xml", Route::new(500, "text/plain", "oops"));
+    let secret = "s3cret-pass";
+    let gleaner = Gleaner::new(
+        &[
+            feed_block(
+                "private",
+                &format!("http://reader:{secret}@127.0.0.1:{port}/private.xml"),
+                "",
+            ),
+            feed_block(
+                "down",
+                &format!("http://reader:{secret}@127.0.0.1:{port}/down.xml"),
+                "",
+            ),
+        ]
+        .concat(),
+    );
+    let poll = gleaner.ok(&["--log-level", "debug", "poll"]);
+
+    // The server got the credentials...
+    let auth = server.requests("/private.xml")[0].headers["authorization"].clone();
+    assert!(auth.to_str().unwrap().starts_with("Basic "), "{auth:?}");
+    // ...and nothing gleaner prints, logs or exports shows them.
+    let shown = [
+        String::from_utf8_lossy(&poll.stdout).into_owned(),
+        String::from_utf8_lossy(&poll.stderr).into_owned(),
+        String::from_utf8(gleaner.ok(&["feeds"]).stdout).unwrap(),
+        String::from_utf8(gleaner.ok(&["feeds", "--json"]).stdout).unwrap(),
+        String::from_utf8(gleaner.ok(&["export"]).stdout).unwrap(),
+        String::from_utf8(gleaner.ok(&["export", "--format", "jsonfeed"]).stdout).unwrap(),
+        String::from_utf8(gleaner.ok(&["export-opml"]).stdout).unwrap(),
+    ];
+    for text in &shown {
+        assert!(!text.contains(secret), "the password is shown:\n{text}");
+    }
+    let feeds = gleaner.feeds();
+    assert_eq!(
+        feeds["private"]["url"],
+        format!("http://***@127.0.0.1:{port}/private.xml")
+    );
+    let error = feeds["down"]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("http://***@127.0.0.1:{port}/down.xml")),
+        "{error}"
+    );
+    let articles = gleaner.export(&[]);
+    assert_eq!(
+        articles[0]["sources"][0]["feed_url"],
+        format!("http://***@127.0.0.1:{port}/private.xml")
     );
 }

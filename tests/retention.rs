@@ -102,7 +102,7 @@ fn zero_retention_is_a_config_error_and_none_keeps_everything() {
     let output = gleaner.command().arg("check-config").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("[storage].keep_days must be at least 1")
+        String::from_utf8_lossy(&output.stderr).contains("[storage].keep_days = 0 is out of range")
     );
     gleaner.edit_config("keep_days = 0\n", "");
     let said = String::from_utf8(gleaner.ok(&["gc"]).stdout).unwrap();

@@ -117,9 +117,7 @@ fn serve(server: &TestServer, v6: Option<&TestServer>, links: &[Link]) -> Gleane
         .iter()
         .map(|link| match &link.via {
             Some(via) => {
-                let mut redirect = Route::new(302, "text/plain", "");
-                redirect.headers.push(("location".into(), link.url.clone()));
-                server.set(via, redirect);
+                server.set(via, Route::redirect(&link.url));
                 format!("http://localhost:{port}{via}")
             }
             None => link.url.clone(),
@@ -212,4 +210,83 @@ fn links_to_loopback_in_any_spelling_and_redirects_to_it_are_refused() {
     for link in &links {
         assert_eq!(requests(&server, v6.as_ref(), link), 1, "{}", link.url);
     }
+}
+
+#[test]
+fn a_feed_that_redirects_to_another_host_on_a_private_address_is_refused() {
+    let server = TestServer::start();
+    let port = server.addr.port();
+    let story_item = Item {
+        guid: "1",
+        title: "Inside",
+        link: "http://example.invalid/1",
+        description: "internal",
+        pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+    };
+    server.set(
+        "/feed.xml",
+        Route::redirect(&format!("http://localhost:{port}/internal.xml")),
+    );
+    server.set("/internal.xml", Route::rss(rss("Internal", &[story_item])));
+    // A hop on the feed's own host stays trusted.
+    server.set("/moved.xml", Route::redirect("/internal.xml"));
+    let gleaner = Gleaner::new(&format!(
+        "{}{}",
+        feed_block("away", &server.url("/feed.xml"), "full_text = false"),
+        feed_block("home", &server.url("/moved.xml"), "full_text = false"),
+    ));
+    gleaner.poll();
+
+    assert_eq!(server.requests("/feed.xml").len(), 1);
+    assert_eq!(
+        server.requests("/internal.xml").len(),
+        1,
+        "only the same-host redirect reached the private feed"
+    );
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["away"]["state"], "error", "{:#}", feeds["away"]);
+    let error = feeds["away"]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("localhost") && error.contains("non-public address"),
+        "{error}"
+    );
+    assert_eq!(feeds["home"]["state"], "ok", "{:#}", feeds["home"]);
+}
+
+#[test]
+fn add_does_not_follow_a_pages_feed_link_to_a_private_address() {
+    let server = TestServer::start();
+    let port = server.addr.port();
+    server.set(
+        "/",
+        Route::html(format!(
+            "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"http://localhost:{port}/private.xml\"></head><body>Hi</body></html>"
+        )),
+    );
+    server.set(
+        "/private.xml",
+        Route::rss(rss(
+            "Private",
+            &[Item {
+                guid: "1",
+                title: "Inside",
+                link: "http://example.invalid/1",
+                description: "internal",
+                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+            }],
+        )),
+    );
+    let gleaner = Gleaner::new("");
+    let output = gleaner
+        .command()
+        .args(["add", &server.url("/")])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "add found the private feed");
+    assert!(
+        server.requests("/private.xml").is_empty(),
+        "the page's link to a private address was followed"
+    );
+    let config = std::fs::read_to_string(gleaner.config_path()).unwrap();
+    assert!(!config.contains("private.xml"), "{config}");
 }

@@ -68,7 +68,7 @@ fn add_finds_the_feed_behind_a_page_and_keeps_the_config_as_written() {
     );
     gleaner.ok(&["add", &server.url("/blog/")]);
 
-    let feeds = gleaner.feeds();
+    let feeds = gleaner.feeds_before_any_poll();
     assert_eq!(feeds["news"]["url"], server.url("/news.xml"));
     assert_eq!(feeds["news"]["tags"], serde_json::json!(["local", "daily"]));
     let derived: Vec<_> = feeds
@@ -78,14 +78,15 @@ fn add_finds_the_feed_behind_a_page_and_keeps_the_config_as_written() {
     assert_eq!(derived.len(), 1, "the usual path was found: {feeds:?}");
     assert_eq!(feeds["first"]["url"], "https://first.example/feed");
 
-    // Adding it again, or a name in use, is refused and changes nothing.
+    // Adding it again, or a name in use, is refused as a usage error (exit
+    // 2, as README says) and changes nothing.
     let written = config_text(&gleaner);
     for args in [
         vec!["add", "--name", "other", &server.url("/news.xml")],
         vec!["add", "--name", "first", &server.url("/news.xml")],
     ] {
         let output = gleaner.command().args(&args).output().unwrap();
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("already"), "{stderr}");
     }
@@ -127,7 +128,7 @@ fn remove_drops_only_that_block() {
     let text = config_text(&gleaner);
     assert!(!text.contains("first.example"), "{text}");
     assert!(text.contains("# the second one"), "{text}");
-    assert_eq!(gleaner.feeds().len(), 1);
+    assert_eq!(gleaner.feeds_before_any_poll().len(), 1);
     let output = gleaner
         .command()
         .args(["remove", "first"])
@@ -159,7 +160,7 @@ fn opml_export_and_import_round_trip_names_urls_and_tags() {
     let output = target.ok(&["import-opml", opml_path.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("imported 3 feeds"));
     let rows = |g: &Gleaner| -> HashMap<String, (serde_json::Value, serde_json::Value)> {
-        g.feeds()
+        g.feeds_before_any_poll()
             .into_iter()
             .map(|(name, row)| (name, (row["url"].clone(), row["tags"].clone())))
             .collect()

@@ -15,8 +15,14 @@ use url::Url;
 pub fn sanitize(html: &str, base: &Url) -> String {
     let html = reveal_images(html);
     let mut builder = Builder::default();
+    // Only a web address can resolve a relative link; against anything
+    // else (`gleaner extract` without --url) relative links are dropped.
+    let relative = match base.scheme() {
+        "http" | "https" => UrlRelative::RewriteWithBase(base.clone()),
+        _ => UrlRelative::Deny,
+    };
     builder
-        .url_relative(UrlRelative::RewriteWithBase(base.clone()))
+        .url_relative(relative)
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .add_tags(["figure", "figcaption", "picture", "time"])
         .add_tag_attributes("img", ["src", "alt", "title", "width", "height"])

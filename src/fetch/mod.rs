@@ -56,6 +56,21 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The same error with the credentials of its URL masked
+    /// ([`crate::redact`]): messages are logged, stored and printed.
+    fn without_credentials(mut self) -> FetchError {
+        let (FetchError::Status { url, .. }
+        | FetchError::TooLarge { url, .. }
+        | FetchError::Timeout { url, .. }
+        | FetchError::TooManyRedirects { url }
+        | FetchError::BadRedirect { url, .. }
+        | FetchError::Refused { url, .. }
+        | FetchError::NotHtml { url, .. }
+        | FetchError::Network { url, .. }) = &mut self;
+        crate::redact::redact_in_place(url);
+        self
+    }
+
     fn network(url: &Url, error: reqwest::Error, timeout: Duration) -> FetchError {
         if error.is_timeout() {
             return FetchError::Timeout {
@@ -192,11 +207,37 @@ impl Fetcher {
         })
     }
 
-    /// Fetches a feed, conditionally when `validators` are known.
+    /// Fetches a feed, conditionally when `validators` are known. Its URL is
+    /// the operator's and trusted, but only on its own host: a redirect hop
+    /// to any other host must be public (unless `allow_private_networks`),
+    /// or a feed host could send the daemon to 127.0.0.1 or a cloud's
+    /// metadata address.
     pub async fn fetch_feed(
         &self,
         url: &Url,
         validators: &Validators,
+    ) -> Result<FeedResponse, FetchError> {
+        self.feed_request(url, validators, url).await
+    }
+
+    /// Fetches a feed that a page on `linked_from` advertised (`gleaner
+    /// add` following `<link rel="alternate">`): the link comes from the
+    /// page, not from the operator, so only hops on `linked_from`'s host are
+    /// trusted.
+    pub async fn fetch_linked_feed(
+        &self,
+        url: &Url,
+        linked_from: &Url,
+    ) -> Result<FeedResponse, FetchError> {
+        self.feed_request(url, &Validators::default(), linked_from)
+            .await
+    }
+
+    async fn feed_request(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        trusted: &Url,
     ) -> Result<FeedResponse, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -211,14 +252,19 @@ impl Fetcher {
         if let Some(lm) = validators.last_modified.as_deref().and_then(header_value) {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
-        let (response, _permits, moved) = self.get(url, headers, |_| true).await?;
+        let trusted_host = trusted.host_str();
+        let (response, _permits, moved) = self
+            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .await
+            .map_err(FetchError::without_credentials)?;
         if response.status() == StatusCode::NOT_MODIFIED {
             let fresh_for = fresh_for(response.headers(), Utc::now());
             return Ok(FeedResponse::NotModified { fresh_for });
         }
         let mut body = self
             .read_body(response, self.config.max_feed_bytes, "max_feed_bytes")
-            .await?;
+            .await
+            .map_err(FetchError::without_credentials)?;
         body.moved_permanently = moved;
         Ok(FeedResponse::Fetched(Box::new(body)))
     }
@@ -236,7 +282,8 @@ impl Fetcher {
         let trusted_host = feed_url.host_str();
         let (response, _permits, _) = self
             .get(url, headers, |hop| hop.host_str() == trusted_host)
-            .await?;
+            .await
+            .map_err(FetchError::without_credentials)?;
         if let Some(content_type) = content_type(&response) {
             let mime = content_type
                 .split(';')
@@ -258,6 +305,7 @@ impl Fetcher {
         }
         self.read_body(response, self.config.max_article_bytes, "max_article_bytes")
             .await
+            .map_err(FetchError::without_credentials)
     }
 
     /// One GET with redirects followed by hand (so each hop's host is checked).

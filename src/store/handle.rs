@@ -7,13 +7,20 @@
 //!
 //! The handle remembers the first call that failed, so that a command can
 //! tell "the database failed" (exit 1) from "some feeds failed" (recorded).
+//!
+//! A job that panics stops the thread: the connection may be in the middle
+//! of a transaction nobody will finish, and carrying on would leave a
+//! process that polls and fetches but stores nothing. [`StoreHandle::died`]
+//! tells the daemon, which exits 1 so that the service manager restarts it.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::{Store, StoreError};
 
@@ -36,6 +43,9 @@ pub struct StoreHandle {
     first_failure: Arc<Mutex<Option<String>>>,
     /// Nanoseconds the thread has spent running jobs (see [`StoreHandle::busy`]).
     busy: Arc<AtomicU64>,
+    /// Cancelled when a job panicked and the thread stopped; the message is in `panic`.
+    dead: CancellationToken,
+    panic: Arc<Mutex<Option<String>>>,
 }
 
 /// Stops and joins the writer thread; returned by [`StoreHandle::spawn`].
@@ -62,12 +72,26 @@ impl StoreHandle {
         let (jobs, mut queue) = mpsc::channel::<Message>(QUEUE);
         let busy = Arc::new(AtomicU64::new(0));
         let counter = busy.clone();
+        let dead = CancellationToken::new();
+        let panic = Arc::new(Mutex::new(None));
+        let (dying, last_words) = (dead.clone(), panic.clone());
         let thread = thread::Builder::new()
             .name("gleaner-store".into())
             .spawn(move || {
                 while let Some(Message::Run(job)) = queue.blocking_recv() {
                     let started = Instant::now();
-                    job(&mut store);
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(&mut store))) {
+                        let message = panic_message(payload.as_ref());
+                        tracing::error!(
+                            "the database thread panicked and stopped: {message}; nothing more can be stored"
+                        );
+                        *last_words.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+                        // Close the queue first, so that no caller waits on a
+                        // job that will never run.
+                        queue.close();
+                        dying.cancel();
+                        return;
+                    }
                     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
                     counter.fetch_add(nanos, Ordering::Relaxed);
                 }
@@ -79,6 +103,8 @@ impl StoreHandle {
                 jobs,
                 first_failure: Arc::default(),
                 busy,
+                dead,
+                panic,
             },
             StoreThread {
                 thread,
@@ -91,6 +117,18 @@ impl StoreHandle {
     /// (the benchmarks divide it by wall time: the share of time in SQLite).
     pub fn busy(&self) -> Duration {
         Duration::from_nanos(self.busy.load(Ordering::Relaxed))
+    }
+
+    /// Waits until the database thread has stopped because a job panicked,
+    /// and returns the panic's message. Never returns while the thread works
+    /// (an orderly [`StoreThread::join`] does not count).
+    pub async fn died(&self) -> String {
+        self.dead.cancelled().await;
+        self.panic
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| "a panic".to_owned())
     }
 
     /// Runs `f` on the database thread and returns its result.
@@ -124,4 +162,13 @@ impl StoreHandle {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+}
+
+/// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

@@ -11,6 +11,7 @@
 //!   transaction as the articles of that poll: a crash never records "seen"
 //!   without the articles.
 
+pub mod consumer_lock;
 pub mod handle;
 pub mod keys;
 pub mod pages;
@@ -50,10 +51,26 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error(
+        "the database {path} does not exist yet: run `gleaner poll` or `gleaner run` to create it (or point [storage] database at the right file)"
+    )]
+    Missing { path: PathBuf },
+    #[error("cannot write the database {path}: {source}")]
+    NotWritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("the database writer thread has stopped")]
     WriterGone,
+    #[error(
+        "cannot lock {path} (which keeps two exports of one consumer from running at once): {source} (check that the database's folder is writable)"
+    )]
+    ConsumerLock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// How long a connection waits for another process's write lock.
@@ -193,7 +210,43 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// What a command is going to do with the database, which decides what
+/// opening it checks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only read (`feeds`, `search`, `export`): the file must exist; an
+    /// empty database created by a typo in the path would only hide it.
+    Read,
+    /// Write to an existing database (`export --consumer` moves a cursor).
+    Update,
+    /// Write, creating the database when there is none (`poll`, `run`).
+    Create,
+}
+
 impl Store {
+    /// Opens the database at `path` for `access`; every error names the file.
+    pub fn open_for(path: &Path, access: Access) -> Result<Store, StoreError> {
+        if access != Access::Create && !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        if access != Access::Read {
+            // SQLite would open a read-only file read-only and create its
+            // -shm file read-only too, which then outlives a fix of the
+            // file's permissions: refuse before SQLite touches anything.
+            if let Err(source) = std::fs::OpenOptions::new().write(true).open(path)
+                && source.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(StoreError::NotWritable {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+        Store::open(path)
+    }
+
     /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         create_private(path)?;

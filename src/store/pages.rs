@@ -78,7 +78,12 @@ impl Store {
 
     /// Stores new extractions; returns how many changed the stored body.
     pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
+        // It reads before it writes: a deferred transaction would fail with
+        // SQLITE_BUSY_SNAPSHOT when a daemon committed in between, where
+        // taking the write lock first waits for it (busy_timeout).
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut changed = 0;
         {
             let mut current = tx

@@ -299,7 +299,8 @@ impl Store {
                 .query_map([seq], |r| {
                     Ok(StoredSource {
                         feed: r.get(0)?,
-                        feed_url: r.get(1)?,
+                        // Stored as configured; exported without credentials.
+                        feed_url: crate::redact::url_text(&r.get::<_, String>(1)?),
                         entry_id: r.get(2)?,
                         url: r.get(3)?,
                     })

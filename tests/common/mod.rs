@@ -46,6 +46,13 @@ impl Route {
         Route::new(200, "application/rss+xml", body)
     }
 
+    /// A 302 to `location`.
+    pub fn redirect(location: &str) -> Route {
+        let mut route = Route::new(302, "text/plain", "");
+        route.headers.push(("location".into(), location.into()));
+        route
+    }
+
     pub fn with_etag(mut self, etag: &str) -> Route {
         self.etag = Some(etag.into());
         self
@@ -274,6 +281,13 @@ impl Gleaner {
         let value: serde_json::Value = serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("export is not JSON ({e}): {stdout}"));
         value.as_array().expect("export is a JSON array").clone()
+    }
+
+    /// `gleaner feeds --json` for a set-up that never polled: `feeds`
+    /// refuses a database that does not exist, so an empty one is made first.
+    pub fn feeds_before_any_poll(&self) -> HashMap<String, serde_json::Value> {
+        drop(self.db());
+        self.feeds()
     }
 
     /// `gleaner feeds --json`, as a map from feed name to its row.

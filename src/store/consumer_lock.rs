@@ -1,0 +1,119 @@
+//! One export at a time per consumer.
+//!
+//! A consumer's export reads its cursor, writes a batch and only then moves
+//! the cursor; two exports of one consumer running at once would both read
+//! the same cursor and deliver the same batch. SQLite's own locks cannot
+//! serialise them without holding the write lock for the whole export (and
+//! stalling the daemon), so exports of a consumer take a POSIX record lock
+//! on one byte of `DATABASE-consumers.lock`, chosen by a hash of the
+//! consumer's name: another consumer's export does not wait, and the kernel
+//! releases the lock when the process ends, however it ends.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{Store, StoreError};
+
+/// Held while a consumer's export runs; dropping it lets the next one in.
+#[derive(Debug)]
+pub struct ConsumerLock {
+    /// Closing the file releases the lock.
+    _file: File,
+}
+
+impl Store {
+    /// Waits until no other process exports for `consumer`, and keeps others
+    /// out until the returned lock is dropped. `waiting` is called once if
+    /// another export holds the lock.
+    pub fn lock_consumer(
+        &self,
+        consumer: &str,
+        waiting: impl FnOnce(),
+    ) -> Result<ConsumerLock, StoreError> {
+        let path = lock_path(&self.path);
+        let error = |source| StoreError::ConsumerLock {
+            path: path.clone(),
+            source,
+        };
+        let file = open_private(&path).map_err(error)?;
+        let byte = consumer_byte(consumer);
+        if !record_lock(&file, byte, false).map_err(error)? {
+            waiting();
+            record_lock(&file, byte, true).map_err(error)?;
+        }
+        Ok(ConsumerLock { _file: file })
+    }
+}
+
+/// `gleaner.db` → `gleaner.db-consumers.lock`, beside SQLite's -wal and -shm.
+fn lock_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-consumers.lock");
+    PathBuf::from(name)
+}
+
+fn open_private(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+/// The byte of the lock file that stands for `consumer` (2^40 of them:
+/// two names sharing one only make their exports take turns).
+fn consumer_byte(consumer: &str) -> i64 {
+    let digest = Sha256::digest(consumer.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes[3..].copy_from_slice(&digest[..5]);
+    i64::from_be_bytes(bytes)
+}
+
+/// Takes a write lock on one byte of `file`: waiting for it when `wait`,
+/// else `Ok(false)` when another process holds it.
+fn record_lock(file: &File, byte: i64, wait: bool) -> std::io::Result<bool> {
+    // SAFETY: an all-zero `flock` is a valid value of this plain C struct;
+    // its fields are then set as fcntl(2) documents.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    lock.l_start = byte as libc::off_t;
+    lock.l_len = 1;
+    let command = if wait { libc::F_SETLKW } else { libc::F_SETLK };
+    loop {
+        // SAFETY: fcntl on a file descriptor we own, with a pointer to a
+        // live, initialised flock.
+        let result = unsafe { libc::fcntl(file.as_raw_fd(), command, &lock) };
+        if result == 0 {
+            return Ok(true);
+        }
+        let error = std::io::Error::last_os_error();
+        match error.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN | libc::EACCES) if !wait => return Ok(false),
+            _ => return Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumers_get_distinct_bytes_and_the_lock_file_sits_beside_the_database() {
+        assert_ne!(consumer_byte("mytool"), consumer_byte("other"));
+        assert_eq!(consumer_byte("mytool"), consumer_byte("mytool"));
+        assert!(consumer_byte("x") < 1 << 40);
+        assert_eq!(
+            lock_path(Path::new("/var/lib/gleaner/g.db")),
+            Path::new("/var/lib/gleaner/g.db-consumers.lock")
+        );
+    }
+}
