@@ -57,7 +57,7 @@ static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
         r"pager|popup|modal|cookie|consent|newsletter|subscri|signup|sign-up|masthead|",
         r"outbrain|taboola|trending|popular|read-?more|more-?stories|also-?read|tags|",
         r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|jump|meta-?nav|",
-        r"^nav|-nav|navbar|menu|rss|shopping|donate|paywall|teaser|carousel|slider"
+        r"^nav|-nav|navbar|menu|rss|shopping|donate|teaser|carousel|slider"
     ))
     .expect("a valid pattern")
 });
@@ -240,20 +240,31 @@ struct Pass {
     strip_by_class: bool,
     /// Judge containers inside the article ([`prune`]).
     prune: bool,
+    /// Remove hidden elements. Pages rendered by script keep their article
+    /// in a hidden element until the script moves it (`<div hidden id="S:0">`).
+    strip_hidden: bool,
 }
 
 const PASSES: &[Pass] = &[
     Pass {
         strip_by_class: true,
         prune: true,
+        strip_hidden: true,
     },
     Pass {
         strip_by_class: false,
         prune: true,
+        strip_hidden: true,
     },
     Pass {
         strip_by_class: false,
         prune: false,
+        strip_hidden: true,
+    },
+    Pass {
+        strip_by_class: false,
+        prune: true,
+        strip_hidden: false,
     },
 ];
 
@@ -264,11 +275,11 @@ const MIN_ARTICLE_CHARS: usize = 500;
 /// furniture rules judge boilerplate from `doc` and returns the body's
 /// element(s), in document order; empty when the page has no prose.
 pub(super) fn find(doc: &mut Html) -> Vec<NodeId> {
-    let noise = noise(doc);
-    detach(doc, &noise);
     let mut best: Option<(usize, Html, Vec<NodeId>)> = None;
     for pass in PASSES {
         let mut attempt = doc.clone();
+        let noise = noise(&attempt, *pass);
+        detach(&mut attempt, &noise);
         let furniture = furniture(&attempt, *pass);
         detach(&mut attempt, &furniture);
         let roots = choose(&attempt);
@@ -299,9 +310,9 @@ pub(super) fn find(doc: &mut Html) -> Vec<NodeId> {
 }
 
 /// Elements that are never text: scripts, styles, controls, hidden ones.
-fn noise(doc: &Html) -> Vec<NodeId> {
+fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
     outermost_matching(doc, |_, el| {
-        NOISE_TAGS.contains(&el.name()) || is_hidden(el)
+        NOISE_TAGS.contains(&el.name()) || (pass.strip_hidden && is_hidden(el))
     })
 }
 
@@ -671,7 +682,7 @@ fn is_boilerplate(el: &Element, m: &Measure, node: NodeRef<'_, Node>) -> bool {
 #[doc(hidden)]
 pub fn trace(html: &str) {
     let mut doc = Html::parse_document(html);
-    let n0 = noise(&doc);
+    let n0 = noise(&doc, PASSES[0]);
     detach(&mut doc, &n0);
     let show = |doc: &Html, id: NodeId, m: &HashMap<NodeId, Measure>| {
         let n = doc.tree.get(id).unwrap();
@@ -811,4 +822,3 @@ mod tests {
         );
     }
 }
-
