@@ -238,11 +238,7 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 .sum();
             let chars = text.chars().filter(|c| !c.is_whitespace()).count();
             Block {
-                caption: e.ancestors().chain(std::iter::once(*e)).any(|a| {
-                    a.value()
-                        .as_element()
-                        .is_some_and(|el| matches!(el.name(), "figcaption" | "figure"))
-                }),
+                caption: is_caption(&e),
                 id: e.id(),
                 words: text.split_whitespace().count(),
                 link_share: if chars == 0 {
@@ -254,6 +250,20 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
             }
         })
         .collect()
+}
+
+/// A caption or credit: inside a `<figcaption>`, or inside a `<figure>`
+/// but not in a table, list or quote it holds (page builders wrap tables in
+/// figures: `<figure class="wp-block-table">`).
+fn is_caption(block: &ElementRef<'_>) -> bool {
+    for node in std::iter::once(**block).chain(block.ancestors()) {
+        match node.value().as_element().map(|el| el.name()) {
+            Some("figcaption" | "figure") => return true,
+            Some("table" | "ul" | "ol" | "dl" | "blockquote" | "pre") => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 fn normalize_space(text: &str) -> String {
