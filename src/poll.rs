@@ -396,24 +396,32 @@ impl Pipeline {
             let build = match known {
                 Known::Entry {
                     entry_hash: ref old,
+                    ..
                 } if *old == entry_hash => return None,
-                Known::Entry { .. } | Known::New => true,
-                Known::Url => false,
+                // Changed in its feed, same page: the stored page is not
+                // fetched again, only the feed's fields are taken.
+                Known::Entry {
+                    link_changed: false,
+                    ..
+                } => Build::FromFeed,
+                Known::Entry { .. } | Known::New => Build::Full,
+                Known::Url => Build::Nothing,
             };
             Some((entry, entry_hash, build))
         });
         let sightings = stream::iter(work)
             .map(|(entry, entry_hash, build)| async move {
-                let article = if build {
-                    Some(self.build_article(feed, &entry).await)
-                } else {
-                    None
+                let article = match build {
+                    Build::Full => Some(self.build_article(feed, &entry, true).await),
+                    Build::FromFeed => Some(self.build_article(feed, &entry, false).await),
+                    Build::Nothing => None,
                 };
                 Sighting {
                     entry_id: entry.id,
                     url: entry.url,
                     entry_hash,
                     article,
+                    feed_only: build == Build::FromFeed,
                 }
             })
             .buffered(ARTICLES_IN_PARALLEL)
@@ -422,9 +430,14 @@ impl Pipeline {
         Ok(sightings)
     }
 
-    /// The article for a new (or changed) entry: the scraped page when full
-    /// text is on and it works, else the feed's own content.
-    async fn build_article(&self, feed: &FeedConfig, entry: &Entry) -> ArticleRecord {
+    /// The article for a new (or changed) entry: the scraped page when
+    /// `fetch_page`, full text is on and it works, else the feed's own content.
+    async fn build_article(
+        &self,
+        feed: &FeedConfig,
+        entry: &Entry,
+        fetch_page: bool,
+    ) -> ArticleRecord {
         let base = entry.url.clone().unwrap_or_else(|| feed.url.clone());
         let summary = entry
             .summary_html
@@ -445,7 +458,10 @@ impl Pipeline {
             .map_or(0, |t| t.split_whitespace().count());
 
         // A page several entries link to (anchors) is none of their articles.
-        let scraped = match (&entry.url, feed.full_text && !entry.shares_page) {
+        let scraped = match (
+            &entry.url,
+            fetch_page && feed.full_text && !entry.shares_page,
+        ) {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
         };
@@ -598,6 +614,17 @@ impl Pipeline {
             Err(e) => self.database_failure(e),
         }
     }
+}
+
+/// What a sighting needs built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// A new entry, or one whose link changed: fetch its page.
+    Full,
+    /// A changed entry with the same link: the feed's fields only.
+    FromFeed,
+    /// Known under its URL from another feed: only a source is added.
+    Nothing,
 }
 
 /// The threads that extract articles, one per core, fed through a channel.

@@ -93,6 +93,12 @@ pub struct Sighting {
     /// The article, when it had to be built (new or changed entry). `None`
     /// for an entry already known by its id or URL: only the source is added.
     pub article: Option<ArticleRecord>,
+    /// The article was rebuilt from the feed alone: the entry changed but its
+    /// link did not, so its page was not fetched again (feeds whose items
+    /// change on every fetch would otherwise re-download every page). The
+    /// feed's fields update the stored article; a body extracted from the
+    /// page stays.
+    pub feed_only: bool,
 }
 
 /// An article as the pipeline built it, ready to be stored.
@@ -348,8 +354,15 @@ fn record_sighting(
             add_source(tx, seq, feed_url, sighting, now)?;
             return Ok(SightingResult::Unchanged);
         }
-        update_article(tx, seq, article)?;
-        save_page(tx, seq, article, now, true)?;
+        if sighting.feed_only {
+            if !refresh_article(tx, seq, article)? {
+                // The stored body is the page's: the feed's text is no identity of it.
+                keys.retain(|k| Some(*k) != text.as_deref());
+            }
+        } else {
+            update_article(tx, seq, article)?;
+            save_page(tx, seq, article, now, true)?;
+        }
         add_source(tx, seq, feed_url, sighting, now)?;
         add_keys(tx, seq, &keys)?;
         add_tags(tx, seq, &article.tags)?;
@@ -543,6 +556,42 @@ fn update_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite
     )?
     .execute(&*named(&values))?;
     Ok(())
+}
+
+/// The entry changed in its feed but its page was not fetched again: take
+/// the feed's fields (a field the feed lacks keeps the stored value, which
+/// may come from the page), and its body only when the stored body is not the
+/// page's. True when the body was taken.
+fn refresh_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "UPDATE articles SET title = COALESCE(?2, title), url = ?3,
+             author = COALESCE(?4, author), published = COALESCE(?5, published),
+             updated = ?6, summary = ?7
+         WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        a.title,
+        a.url.as_ref().map(Url::as_str),
+        a.author,
+        a.published.map(format_time),
+        a.updated.map(format_time),
+        a.summary,
+    ])?;
+    let took_body = tx
+        .prepare_cached(
+            "UPDATE articles SET content_html = ?2, content_text = ?3, content_source = ?4,
+                 word_count = ?5
+             WHERE seq = ?1 AND content_source <> 'article'",
+        )?
+        .execute(params![
+            seq,
+            a.content_html,
+            a.content_text,
+            a.content_source.unwrap_or(ContentSource::None).as_str(),
+            a.word_count,
+        ])?;
+    Ok(took_body > 0)
 }
 
 /// The columns an article record sets, as named SQL parameters.
