@@ -610,7 +610,13 @@ impl Pipeline {
             sightings,
         };
         match self.store.call(move |s| s.record_poll(&poll)).await {
-            Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),
+            Ok(summary) => {
+                if !matches!(report, Some(ReportOutcome::Failed(_))) {
+                    self.metrics
+                        .succeeded(feed.url.as_str(), &feed.name, polled_at);
+                }
+                report.unwrap_or(ReportOutcome::Fetched(summary))
+            }
             Err(e) => self.database_failure(e),
         }
     }

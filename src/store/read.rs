@@ -139,6 +139,30 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// `(feed URL, name, time)` of every feed's last successful poll: what the
+    /// metrics start from. Reads only the feeds table.
+    pub fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT url, name, last_success_at FROM feeds
+             WHERE name IS NOT NULL AND last_success_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (url, name, at) = row?;
+            if let Some(at) = parse_time(&at) {
+                found.push((url, name, at));
+            }
+        }
+        Ok(found)
+    }
+
     /// Which of `feed_urls` are due at `now`: never polled, or with no
     /// pending next attempt, or one that has come.
     pub fn due_feeds(
