@@ -38,6 +38,11 @@ use crate::store::write::{
 /// global and per-host limits still apply).
 const ARTICLES_IN_PARALLEL: usize = 8;
 
+/// How many built articles (HTML, text, maybe a compressed page each) a poll
+/// holds before it stores them: what bounds a poll's memory whatever its
+/// feed's size (with the [`ARTICLES_IN_PARALLEL`] being built).
+const ARTICLES_PER_TRANSACTION: usize = 32;
+
 /// zstd level for kept pages: fast, and HTML still shrinks about 5×.
 pub const PAGE_COMPRESSION: i32 = 3;
 
@@ -350,8 +355,8 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
-        let sightings = match self.sightings(feed, entries).await {
-            Ok(sightings) => sightings,
+        let (sightings, stored) = match self.sightings(feed, now, entries).await {
+            Ok(found) => found,
             Err(e) => return self.database_failure(e),
         };
         if let Some(moved) = &body.moved_permanently {
@@ -366,16 +371,26 @@ impl Pipeline {
             repairs,
             ttl: parsed.ttl,
         };
-        self.record(feed, now, outcome, fresh_for, sightings).await
+        match self.record(feed, now, outcome, fresh_for, sightings).await {
+            ReportOutcome::Fetched(mut summary) => {
+                summary += stored;
+                ReportOutcome::Fetched(summary)
+            }
+            other => other,
+        }
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
-    /// of new and changed ones.
+    /// of new and changed ones. Every [`ARTICLES_PER_TRANSACTION`] built
+    /// articles are stored at once (without the feed's state), so that a
+    /// feed's articles are not all held until its end; returns the sightings
+    /// left for the poll's own transaction and what the earlier ones stored.
     async fn sightings(
         &self,
         feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
-    ) -> Result<Vec<Sighting>, crate::store::StoreError> {
+    ) -> Result<(Vec<Sighting>, PollSummary), crate::store::StoreError> {
         let feed_url = feed.url.as_str().to_owned();
         let lookups: Vec<(String, Option<Url>)> = entries
             .iter()
@@ -424,10 +439,23 @@ impl Pipeline {
                     feed_only: build == Build::FromFeed,
                 }
             })
-            .buffered(ARTICLES_IN_PARALLEL)
-            .collect()
-            .await;
-        Ok(sightings)
+            .buffered(ARTICLES_IN_PARALLEL);
+        let mut sightings = std::pin::pin!(sightings);
+        let (mut pending, mut built, mut stored) = (Vec::new(), 0, PollSummary::default());
+        while let Some(sighting) = sightings.next().await {
+            built += usize::from(sighting.article.is_some());
+            pending.push(sighting);
+            if built == ARTICLES_PER_TRANSACTION {
+                let chunk = std::mem::take(&mut pending);
+                let (feed_url, feed_name) = (feed.url.as_str().to_owned(), feed.name.clone());
+                stored += self
+                    .store
+                    .call(move |s| s.record_sightings(&feed_url, &feed_name, polled_at, &chunk))
+                    .await?;
+                built = 0;
+            }
+        }
+        Ok((pending, stored))
     }
 
     /// The article for a new (or changed) entry: the scraped page when

@@ -173,21 +173,25 @@ enum SightingResult {
     Unchanged,
 }
 
+impl std::ops::AddAssign for PollSummary {
+    fn add_assign(&mut self, other: PollSummary) {
+        self.new += other.new;
+        self.updated += other.updated;
+        self.merged += other.merged;
+    }
+}
+
 impl Store {
-    /// Records a poll: the feed's state and all its sightings, atomically.
+    /// Records a poll: the feed's state and all its (remaining) sightings,
+    /// atomically. A large poll stores its earlier sightings first with
+    /// [`Store::record_sightings`]; the validators come only with this last
+    /// part, so a crash in between redoes the poll (and dedup makes the redo
+    /// store nothing twice).
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let tx = self.conn.transaction()?;
         let now = format_time(poll.polled_at);
         record_feed_state(&tx, poll, &now)?;
-        let mut summary = PollSummary::default();
-        for sighting in &poll.sightings {
-            match record_sighting(&tx, &poll.feed_url, &now, sighting)? {
-                SightingResult::New => summary.new += 1,
-                SightingResult::Updated => summary.updated += 1,
-                SightingResult::Merged => summary.merged += 1,
-                SightingResult::Unchanged => {}
-            }
-        }
+        let summary = record_all(&tx, &poll.feed_url, &now, &poll.sightings)?;
         let succeeded = !matches!(poll.outcome, FeedOutcome::Failed { .. });
         if let (Cadence::Adaptive { bounds, fresh_for }, true) = (poll.cadence, succeeded) {
             schedule_adaptive(&tx, &poll.feed_url, poll.polled_at, bounds, fresh_for)?;
@@ -195,14 +199,55 @@ impl Store {
         tx.commit()?;
         Ok(summary)
     }
+
+    /// Records part of a poll's sightings in one transaction, before the rest
+    /// of the poll: the feed's state is not touched (it is stored, validators
+    /// and all, with the last part by [`Store::record_poll`]).
+    pub fn record_sightings(
+        &mut self,
+        feed_url: &str,
+        feed_name: &str,
+        polled_at: DateTime<Utc>,
+        sightings: &[Sighting],
+    ) -> Result<PollSummary, StoreError> {
+        let tx = self.conn.transaction()?;
+        register_feed(&tx, feed_url, feed_name)?;
+        let summary = record_all(&tx, feed_url, &format_time(polled_at), sightings)?;
+        tx.commit()?;
+        Ok(summary)
+    }
 }
 
-fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusqlite::Result<()> {
+fn record_all(
+    tx: &Transaction<'_>,
+    feed_url: &str,
+    now: &str,
+    sightings: &[Sighting],
+) -> Result<PollSummary, StoreError> {
+    let mut summary = PollSummary::default();
+    for sighting in sightings {
+        match record_sighting(tx, feed_url, now, sighting)? {
+            SightingResult::New => summary.new += 1,
+            SightingResult::Updated => summary.updated += 1,
+            SightingResult::Merged => summary.merged += 1,
+            SightingResult::Unchanged => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// The feed's row, with its configured name.
+fn register_feed(tx: &Transaction<'_>, feed_url: &str, feed_name: &str) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO feeds (url, name) VALUES (?1, ?2)
          ON CONFLICT (url) DO UPDATE SET name = excluded.name",
-        params![poll.feed_url, poll.feed_name],
+        params![feed_url, feed_name],
     )?;
+    Ok(())
+}
+
+fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusqlite::Result<()> {
+    register_feed(tx, &poll.feed_url, &poll.feed_name)?;
     match &poll.outcome {
         FeedOutcome::Fetched {
             etag,
