@@ -467,20 +467,11 @@ impl Pipeline {
         fetch_page: bool,
     ) -> ArticleRecord {
         let base = entry.url.clone().unwrap_or_else(|| feed.url.clone());
-        let summary = entry
-            .summary_html
-            .as_deref()
-            .map(|html| html_to_text(&sanitize(html, &base)))
-            .filter(|t| !t.is_empty());
-        let feed_html = entry
-            .content_html
-            .as_deref()
-            .or(entry.summary_html.as_deref())
-            .map(|html| sanitize(html, &base));
-        let feed_text = feed_html
-            .as_deref()
-            .map(html_to_text)
-            .filter(|t| !t.is_empty());
+        let FeedContent {
+            summary,
+            html: feed_html,
+            text: feed_text,
+        } = self.feed_content(feed, entry, base).await;
         let feed_words = feed_text
             .as_deref()
             .map_or(0, |t| t.split_whitespace().count());
@@ -537,6 +528,25 @@ impl Pipeline {
             },
         }
         record
+    }
+
+    /// The entry's own summary and content, sanitized and as text, worked
+    /// out on an extraction thread: ammonia and the text conversion are CPU
+    /// work that on the reactor would stall every feed of the pass.
+    async fn feed_content(&self, feed: &FeedConfig, entry: &Entry, base: Url) -> FeedContent {
+        let (summary_html, content_html) = (entry.summary_html.clone(), entry.content_html.clone());
+        if summary_html.is_none() && content_html.is_none() {
+            return FeedContent::default();
+        }
+        let work = move || FeedContent::of(summary_html.as_deref(), content_html.as_deref(), &base);
+        match self.extraction.run(work).await {
+            Ok(content) => content,
+            Err(crash) => {
+                tracing::error!(feed = %feed.name, entry = %entry.id,
+                    "sanitizing the feed's content crashed: {crash}");
+                FeedContent::default()
+            }
+        }
     }
 
     /// Fetches and extracts one article page, with the page itself when it
@@ -646,6 +656,35 @@ impl Pipeline {
                 report.unwrap_or(ReportOutcome::Fetched(summary))
             }
             Err(e) => self.database_failure(e),
+        }
+    }
+}
+
+/// What an entry itself gives as its article's body.
+#[derive(Debug, Default)]
+struct FeedContent {
+    /// The summary as plain text.
+    summary: Option<String>,
+    /// The content (else the summary), sanitized.
+    html: Option<String>,
+    /// `html` as plain text.
+    text: Option<String>,
+}
+
+impl FeedContent {
+    /// Sanitizes an entry's summary and content, links resolved against `base`.
+    fn of(summary_html: Option<&str>, content_html: Option<&str>, base: &Url) -> FeedContent {
+        let summary = summary_html
+            .map(|html| html_to_text(&sanitize(html, base)))
+            .filter(|t| !t.is_empty());
+        let html = content_html
+            .or(summary_html)
+            .map(|html| sanitize(html, base));
+        let text = html.as_deref().map(html_to_text).filter(|t| !t.is_empty());
+        FeedContent {
+            summary,
+            html,
+            text,
         }
     }
 }
