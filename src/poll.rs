@@ -1,5 +1,6 @@
 //! One poll of one feed, end to end: fetch → parse → skip what is known →
-//! fetch and extract new articles → one transaction in the store.
+//! fetch and extract new articles → the store (a large feed's articles in
+//! parts, the feed's state with the last).
 //!
 //! A [`Pipeline`] is shared by the daemon's jobs and by `gleaner poll`, so both
 //! run the same code. Failures of a feed are data (recorded in its state),
@@ -7,14 +8,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -27,12 +26,15 @@ use crate::pacing;
 use crate::redact;
 use crate::schedule::{AdaptiveBounds, FeedSchedule};
 use crate::store::StoreHandle;
-use crate::store::handle::panic_message;
 use crate::store::read::Known;
 use crate::store::write::{
     ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
     StoredPage,
 };
+
+mod extraction;
+
+use extraction::ExtractionPool;
 
 /// How many article pages of one feed are fetched at once (the fetcher's
 /// global and per-host limits still apply).
@@ -45,10 +47,6 @@ const ARTICLES_PER_TRANSACTION: usize = 32;
 
 /// zstd level for kept pages: fast, and HTML still shrinks about 5×.
 pub const PAGE_COMPRESSION: i32 = 3;
-
-/// The stack of an extraction thread: what tokio gives its blocking threads,
-/// and what the deepest page `article::limits` lets through needs (tested there).
-const EXTRACTION_STACK: usize = 2 << 20;
 
 /// At most this many entries of one feed are read per poll (the newest):
 /// a feed of 100,000 entries is an archive dump, not news.
@@ -698,58 +696,4 @@ enum Build {
     FromFeed,
     /// Known under its URL from another feed: only a source is added.
     Nothing,
-}
-
-/// The threads that extract articles, one per core, fed through a channel.
-///
-/// A fixed set of threads rather than tokio's blocking pool: the pool grows to
-/// many threads (feed parsing uses it too), and each thread that once built a
-/// page's DOM keeps its own malloc arena of freed memory; two threads keep two.
-/// The threads end when the pipeline is dropped.
-struct ExtractionPool {
-    jobs: mpsc::Sender<Box<dyn FnOnce() + Send>>,
-}
-
-impl ExtractionPool {
-    fn start(threads: usize) -> ExtractionPool {
-        let (jobs, queue) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
-        let queue = Arc::new(Mutex::new(queue));
-        for i in 0..threads {
-            let queue = queue.clone();
-            thread::Builder::new()
-                .name(format!("gleaner-extract-{i}"))
-                .stack_size(EXTRACTION_STACK)
-                .spawn(move || {
-                    loop {
-                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        match job {
-                            Ok(job) => job(),
-                            Err(mpsc::RecvError) => break,
-                        }
-                    }
-                })
-                .expect("spawning an extraction thread");
-        }
-        ExtractionPool { jobs }
-    }
-
-    /// Runs `work` on an extraction thread; `Err` with the panic's message
-    /// when it panicked (the thread survives).
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, String> {
-        let (reply, answer) = oneshot::channel();
-        let job = Box::new(move || {
-            let result =
-                catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(panic.as_ref()));
-            let _ = reply.send(result);
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| "the extraction threads have stopped".to_owned())?;
-        answer
-            .await
-            .map_err(|_| "the extraction thread stopped".to_owned())?
-    }
 }
