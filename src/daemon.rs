@@ -34,6 +34,9 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let database = &config.storage.database;
     let store = Store::open_for(database, Access::Create)
         .with_context(|| format!("cannot open database {}", database.display()))?;
+    let last_successes = store
+        .last_successes()
+        .with_context(|| format!("cannot read database {}", database.display()))?;
     let (store, store_thread) = StoreHandle::spawn(store);
     let shared = Shared {
         store: store.clone(),
@@ -41,7 +44,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         cancel: CancellationToken::new(),
         tracker: TaskTracker::new(),
         heartbeat: Arc::new(Mutex::new(Instant::now())),
-        metrics: Arc::default(),
+        metrics: Arc::new(Metrics::starting_from(last_successes)),
     };
     let (cancel, tracker) = (shared.cancel.clone(), shared.tracker.clone());
 

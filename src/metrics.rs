@@ -2,10 +2,13 @@
 //! `/healthz`, served by the daemon.
 //!
 //! Counters are process-wide atomics that polls bump as they finish; the
-//! per-feed "last success" gauges are read from the database when scraped.
-//! A scrape never waits on a poll: only on one short query of the store
-//! thread, bounded by a timeout.
+//! per-feed "last success" gauges are kept the same way (read from the
+//! database once, at start). A scrape touches neither the network nor the
+//! database, so it never waits on a poll nor delays the database thread's
+//! writes, however large the database; only `/healthz` asks the database
+//! thread for a round trip.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
 
 use crate::fetch::FetchError;
 use crate::store::StoreHandle;
@@ -101,6 +105,9 @@ pub struct Metrics {
     articles_new: AtomicU64,
     articles_updated: AtomicU64,
     extraction_failures: AtomicU64,
+    /// When each feed last polled successfully, by feed URL: its name (the
+    /// gauge's label) and the poll's time.
+    last_success: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
 }
 
 /// How a poll ended, as the `outcome` label of `gleaner_polls_total` (a
@@ -118,6 +125,26 @@ pub enum PollOutcome {
 }
 
 impl Metrics {
+    /// Metrics that start from the stored last successes (`feed URL, name,
+    /// time`, as `Store::last_successes` reads them), so that a restart
+    /// does not blank the gauges.
+    pub fn starting_from(last_success: Vec<(String, String, DateTime<Utc>)>) -> Metrics {
+        let metrics = Metrics::default();
+        for (feed_url, name, at) in last_success {
+            metrics.succeeded(&feed_url, &name, at);
+        }
+        metrics
+    }
+
+    /// A poll of the feed at `feed_url`, named `name`, that started at `at`
+    /// succeeded (fetched or not modified) and was stored.
+    pub fn succeeded(&self, feed_url: &str, name: &str, at: DateTime<Utc>) {
+        self.last_success
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(feed_url.to_owned(), (name.to_owned(), at));
+    }
+
     /// Counts a finished poll.
     pub fn poll(&self, outcome: PollOutcome) {
         let counter = match outcome {
@@ -144,9 +171,8 @@ impl Metrics {
         self.extraction_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition, with `last_success` per feed name
-    /// (Unix seconds).
-    pub fn render(&self, last_success: &[(String, i64)]) -> String {
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::from(
             "# HELP gleaner_polls_total Feed polls by outcome.\n# TYPE gleaner_polls_total counter\n",
@@ -215,11 +241,19 @@ impl Metrics {
             "# HELP gleaner_feed_last_success_timestamp_seconds When each feed last polled successfully.\n\
              # TYPE gleaner_feed_last_success_timestamp_seconds gauge"
         );
+        let mut last_success: Vec<(String, i64)> = self
+            .last_success
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|(name, at)| (name.clone(), at.timestamp()))
+            .collect();
+        last_success.sort();
         for (feed, at) in last_success {
             let _ = writeln!(
                 out,
                 "gleaner_feed_last_success_timestamp_seconds{{feed=\"{}\"}} {at}",
-                label_value(feed)
+                label_value(&feed)
             );
         }
         out
@@ -244,7 +278,7 @@ pub struct Endpoints {
     pub stale_after: Duration,
 }
 
-/// How long a scrape waits for the database thread.
+/// How long `/healthz` waits for the database thread.
 const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Endpoints {
@@ -268,22 +302,9 @@ impl Endpoints {
     }
 
     async fn metrics(&self) -> axum::response::Response {
-        let statuses =
-            tokio::time::timeout(STORE_TIMEOUT, self.store.call(|s| s.feed_statuses())).await;
-        let last_success: Vec<(String, i64)> = match statuses {
-            Ok(Ok(statuses)) => {
-                let mut rows: Vec<(String, i64)> = statuses
-                    .into_values()
-                    .filter_map(|s| Some((s.name?, s.last_success_at?.timestamp())))
-                    .collect();
-                rows.sort();
-                rows
-            }
-            _ => Vec::new(),
-        };
         (
             [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
-            self.metrics.render(&last_success),
+            self.metrics.render(),
         )
             .into_response()
     }
@@ -330,7 +351,9 @@ mod tests {
         let metrics = Metrics::default();
         metrics.error(ErrorKind::Timeout);
         metrics.extraction_failed();
-        let text = metrics.render(&[("a \"quoted\" feed".into(), 1_700_000_000)]);
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        metrics.succeeded("https://a.example/feed", "a \"quoted\" feed", at);
+        let text = metrics.render();
         assert!(
             text.contains("gleaner_polls_total{outcome=\"ok\"} 0\n"),
             "{text}"

@@ -1,5 +1,6 @@
 //! One poll of one feed, end to end: fetch → parse → skip what is known →
-//! fetch and extract new articles → one transaction in the store.
+//! fetch and extract new articles → the store (a large feed's articles in
+//! parts, the feed's state with the last).
 //!
 //! A [`Pipeline`] is shared by the daemon's jobs and by `gleaner poll`, so both
 //! run the same code. Failures of a feed are data (recorded in its state),
@@ -7,14 +8,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -27,23 +26,27 @@ use crate::pacing;
 use crate::redact;
 use crate::schedule::{AdaptiveBounds, FeedSchedule};
 use crate::store::StoreHandle;
-use crate::store::handle::panic_message;
 use crate::store::read::Known;
 use crate::store::write::{
     ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
     StoredPage,
 };
 
+mod extraction;
+
+use extraction::ExtractionPool;
+
 /// How many article pages of one feed are fetched at once (the fetcher's
 /// global and per-host limits still apply).
 const ARTICLES_IN_PARALLEL: usize = 8;
 
+/// How many built articles (HTML, text, maybe a compressed page each) a poll
+/// holds before it stores them: what bounds a poll's memory whatever its
+/// feed's size (with the [`ARTICLES_IN_PARALLEL`] being built).
+const ARTICLES_PER_TRANSACTION: usize = 32;
+
 /// zstd level for kept pages: fast, and HTML still shrinks about 5×.
 pub const PAGE_COMPRESSION: i32 = 3;
-
-/// The stack of an extraction thread: what tokio gives its blocking threads,
-/// and what the deepest page `article::limits` lets through needs (tested there).
-const EXTRACTION_STACK: usize = 2 << 20;
 
 /// At most this many entries of one feed are read per poll (the newest):
 /// a feed of 100,000 entries is an archive dump, not news.
@@ -350,8 +353,8 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
-        let sightings = match self.sightings(feed, entries).await {
-            Ok(sightings) => sightings,
+        let (sightings, stored) = match self.sightings(feed, now, entries).await {
+            Ok(found) => found,
             Err(e) => return self.database_failure(e),
         };
         if let Some(moved) = &body.moved_permanently {
@@ -366,16 +369,26 @@ impl Pipeline {
             repairs,
             ttl: parsed.ttl,
         };
-        self.record(feed, now, outcome, fresh_for, sightings).await
+        match self.record(feed, now, outcome, fresh_for, sightings).await {
+            ReportOutcome::Fetched(mut summary) => {
+                summary += stored;
+                ReportOutcome::Fetched(summary)
+            }
+            other => other,
+        }
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
-    /// of new and changed ones.
+    /// of new and changed ones. Every [`ARTICLES_PER_TRANSACTION`] built
+    /// articles are stored at once (without the feed's state), so that a
+    /// feed's articles are not all held until its end; returns the sightings
+    /// left for the poll's own transaction and what the earlier ones stored.
     async fn sightings(
         &self,
         feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
-    ) -> Result<Vec<Sighting>, crate::store::StoreError> {
+    ) -> Result<(Vec<Sighting>, PollSummary), crate::store::StoreError> {
         let feed_url = feed.url.as_str().to_owned();
         let lookups: Vec<(String, Option<Url>)> = entries
             .iter()
@@ -396,56 +409,76 @@ impl Pipeline {
             let build = match known {
                 Known::Entry {
                     entry_hash: ref old,
+                    ..
                 } if *old == entry_hash => return None,
-                Known::Entry { .. } | Known::New => true,
-                Known::Url => false,
+                // Changed in its feed, same page: the stored page is not
+                // fetched again, only the feed's fields are taken.
+                Known::Entry {
+                    link_changed: false,
+                    ..
+                } => Build::FromFeed,
+                Known::Entry { .. } | Known::New => Build::Full,
+                Known::Url => Build::Nothing,
             };
             Some((entry, entry_hash, build))
         });
         let sightings = stream::iter(work)
             .map(|(entry, entry_hash, build)| async move {
-                let article = if build {
-                    Some(self.build_article(feed, &entry).await)
-                } else {
-                    None
+                let article = match build {
+                    Build::Full => Some(self.build_article(feed, &entry, true).await),
+                    Build::FromFeed => Some(self.build_article(feed, &entry, false).await),
+                    Build::Nothing => None,
                 };
                 Sighting {
                     entry_id: entry.id,
                     url: entry.url,
                     entry_hash,
                     article,
+                    feed_only: build == Build::FromFeed,
                 }
             })
-            .buffered(ARTICLES_IN_PARALLEL)
-            .collect()
-            .await;
-        Ok(sightings)
+            .buffered(ARTICLES_IN_PARALLEL);
+        let mut sightings = std::pin::pin!(sightings);
+        let (mut pending, mut built, mut stored) = (Vec::new(), 0, PollSummary::default());
+        while let Some(sighting) = sightings.next().await {
+            built += usize::from(sighting.article.is_some());
+            pending.push(sighting);
+            if built == ARTICLES_PER_TRANSACTION {
+                let chunk = std::mem::take(&mut pending);
+                let (feed_url, feed_name) = (feed.url.as_str().to_owned(), feed.name.clone());
+                stored += self
+                    .store
+                    .call(move |s| s.record_sightings(&feed_url, &feed_name, polled_at, &chunk))
+                    .await?;
+                built = 0;
+            }
+        }
+        Ok((pending, stored))
     }
 
-    /// The article for a new (or changed) entry: the scraped page when full
-    /// text is on and it works, else the feed's own content.
-    async fn build_article(&self, feed: &FeedConfig, entry: &Entry) -> ArticleRecord {
+    /// The article for a new (or changed) entry: the scraped page when
+    /// `fetch_page`, full text is on and it works, else the feed's own content.
+    async fn build_article(
+        &self,
+        feed: &FeedConfig,
+        entry: &Entry,
+        fetch_page: bool,
+    ) -> ArticleRecord {
         let base = entry.url.clone().unwrap_or_else(|| feed.url.clone());
-        let summary = entry
-            .summary_html
-            .as_deref()
-            .map(|html| html_to_text(&sanitize(html, &base)))
-            .filter(|t| !t.is_empty());
-        let feed_html = entry
-            .content_html
-            .as_deref()
-            .or(entry.summary_html.as_deref())
-            .map(|html| sanitize(html, &base));
-        let feed_text = feed_html
-            .as_deref()
-            .map(html_to_text)
-            .filter(|t| !t.is_empty());
+        let FeedContent {
+            summary,
+            html: feed_html,
+            text: feed_text,
+        } = self.feed_content(feed, entry, base).await;
         let feed_words = feed_text
             .as_deref()
             .map_or(0, |t| t.split_whitespace().count());
 
         // A page several entries link to (anchors) is none of their articles.
-        let scraped = match (&entry.url, feed.full_text && !entry.shares_page) {
+        let scraped = match (
+            &entry.url,
+            fetch_page && feed.full_text && !entry.shares_page,
+        ) {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
         };
@@ -493,6 +526,25 @@ impl Pipeline {
             },
         }
         record
+    }
+
+    /// The entry's own summary and content, sanitized and as text, worked
+    /// out on an extraction thread: ammonia and the text conversion are CPU
+    /// work that on the reactor would stall every feed of the pass.
+    async fn feed_content(&self, feed: &FeedConfig, entry: &Entry, base: Url) -> FeedContent {
+        let (summary_html, content_html) = (entry.summary_html.clone(), entry.content_html.clone());
+        if summary_html.is_none() && content_html.is_none() {
+            return FeedContent::default();
+        }
+        let work = move || FeedContent::of(summary_html.as_deref(), content_html.as_deref(), &base);
+        match self.extraction.run(work).await {
+            Ok(content) => content,
+            Err(crash) => {
+                tracing::error!(feed = %feed.name, entry = %entry.id,
+                    "sanitizing the feed's content crashed: {crash}");
+                FeedContent::default()
+            }
+        }
     }
 
     /// Fetches and extracts one article page, with the page itself when it
@@ -594,62 +646,54 @@ impl Pipeline {
             sightings,
         };
         match self.store.call(move |s| s.record_poll(&poll)).await {
-            Ok(summary) => report.unwrap_or(ReportOutcome::Fetched(summary)),
+            Ok(summary) => {
+                if !matches!(report, Some(ReportOutcome::Failed(_))) {
+                    self.metrics
+                        .succeeded(feed.url.as_str(), &feed.name, polled_at);
+                }
+                report.unwrap_or(ReportOutcome::Fetched(summary))
+            }
             Err(e) => self.database_failure(e),
         }
     }
 }
 
-/// The threads that extract articles, one per core, fed through a channel.
-///
-/// A fixed set of threads rather than tokio's blocking pool: the pool grows to
-/// many threads (feed parsing uses it too), and each thread that once built a
-/// page's DOM keeps its own malloc arena of freed memory; two threads keep two.
-/// The threads end when the pipeline is dropped.
-struct ExtractionPool {
-    jobs: mpsc::Sender<Box<dyn FnOnce() + Send>>,
+/// What an entry itself gives as its article's body.
+#[derive(Debug, Default)]
+struct FeedContent {
+    /// The summary as plain text.
+    summary: Option<String>,
+    /// The content (else the summary), sanitized.
+    html: Option<String>,
+    /// `html` as plain text.
+    text: Option<String>,
 }
 
-impl ExtractionPool {
-    fn start(threads: usize) -> ExtractionPool {
-        let (jobs, queue) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
-        let queue = Arc::new(Mutex::new(queue));
-        for i in 0..threads {
-            let queue = queue.clone();
-            thread::Builder::new()
-                .name(format!("gleaner-extract-{i}"))
-                .stack_size(EXTRACTION_STACK)
-                .spawn(move || {
-                    loop {
-                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        match job {
-                            Ok(job) => job(),
-                            Err(mpsc::RecvError) => break,
-                        }
-                    }
-                })
-                .expect("spawning an extraction thread");
+impl FeedContent {
+    /// Sanitizes an entry's summary and content, links resolved against `base`.
+    fn of(summary_html: Option<&str>, content_html: Option<&str>, base: &Url) -> FeedContent {
+        let summary = summary_html
+            .map(|html| html_to_text(&sanitize(html, base)))
+            .filter(|t| !t.is_empty());
+        let html = content_html
+            .or(summary_html)
+            .map(|html| sanitize(html, base));
+        let text = html.as_deref().map(html_to_text).filter(|t| !t.is_empty());
+        FeedContent {
+            summary,
+            html,
+            text,
         }
-        ExtractionPool { jobs }
     }
+}
 
-    /// Runs `work` on an extraction thread; `Err` with the panic's message
-    /// when it panicked (the thread survives).
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, String> {
-        let (reply, answer) = oneshot::channel();
-        let job = Box::new(move || {
-            let result =
-                catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(panic.as_ref()));
-            let _ = reply.send(result);
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| "the extraction threads have stopped".to_owned())?;
-        answer
-            .await
-            .map_err(|_| "the extraction thread stopped".to_owned())?
-    }
+/// What a sighting needs built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// A new entry, or one whose link changed: fetch its page.
+    Full,
+    /// A changed entry with the same link: the feed's fields only.
+    FromFeed,
+    /// Known under its URL from another feed: only a source is added.
+    Nothing,
 }

@@ -302,6 +302,15 @@ fn exports_in_a_tight_loop_beside_the_daemon_see_no_lock_and_miss_nothing() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
+    // Exports refuse a database that does not exist yet: let the daemon create it.
+    // (Opened only once there: opening it would create it.)
+    wait_for(Duration::from_secs(20), "the first poll", || {
+        gleaner.db_path().exists()
+            && gleaner
+                .db()
+                .query_row("SELECT count(*) FROM feeds", [], |r| r.get::<_, i64>(0))
+                .is_ok_and(|n| n > 0)
+    });
 
     // For four seconds the feeds grow while the daemon polls them every
     // second, and exports of every kind run back to back.

@@ -146,3 +146,45 @@ fn a_bad_listen_address_is_a_config_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_scrape_answers_at_once_while_the_database_thread_is_busy() {
+    let server = TestServer::start();
+    server.set(
+        "/f.xml",
+        Route::rss(rss_of_pages(|p| server.url(p), &["a"])).with_etag("\"f1\""),
+    );
+    server.set("/a", Route::html(article_page("A", &story("news"), "")));
+    let port = free_port();
+    let gleaner = Gleaner::new(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n{}",
+        feed_block("f", &server.url("/f.xml"), "schedule = \"* * * * * *\""),
+    ));
+    let mut daemon = gleaner.daemon();
+    let gauge = "gleaner_feed_last_success_timestamp_seconds{feed=\"f\"}";
+    wait_for(Duration::from_secs(20), "the first poll's gauge", || {
+        get(port, "/metrics").is_some_and(|(_, text)| text.contains(gauge))
+    });
+
+    // Another process holds the write lock: the next poll's transaction
+    // keeps the database thread waiting (busy_timeout).
+    let blocker = gleaner.db();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let polls = server.requests("/f.xml").len();
+    wait_for(Duration::from_secs(10), "a poll under the lock", || {
+        server.requests("/f.xml").len() > polls
+    });
+    std::thread::sleep(Duration::from_millis(500));
+
+    let started = std::time::Instant::now();
+    let scraped = get(port, "/metrics");
+    let took = started.elapsed();
+    blocker.execute_batch("ROLLBACK").unwrap();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+
+    let (status, text) = scraped.expect("/metrics answers");
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(1), "the scrape took {took:?}");
+    assert!(text.contains(gauge), "{text}");
+}

@@ -227,12 +227,14 @@ fn the_same_entry_id_is_one_article_updated_in_place_and_not_exported_again() {
     gleaner.poll();
     assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
 
+    // The entry moves to a new page: that page is fetched.
+    let b = server.url("/b");
     server.set(
         "/feed.xml",
-        Route::rss(rss("F", &[item("1", "New title", &a)])),
+        Route::rss(rss("F", &[item("1", "New title", &b)])),
     );
     server.set(
-        "/a",
+        "/b",
         Route::html(article_page(
             "New title",
             &story("the harbour extension"),
@@ -248,7 +250,73 @@ fn the_same_entry_id_is_one_article_updated_in_place_and_not_exported_again() {
     let all = gleaner.export(&[]);
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["title"], "New title");
+    assert_eq!(all[0]["url"], b.as_str());
     assert!(text(&all[0]).contains("the harbour extension"));
+}
+
+#[test]
+fn a_changed_entry_whose_link_did_not_change_is_updated_without_fetching_its_page() {
+    let server = TestServer::start();
+    let link = server.url("/a?utm_source=rss&view=1");
+    let feed = |title: &str, teaser: &str, link: &str| {
+        rss(
+            "F",
+            &[Item {
+                guid: "1",
+                title,
+                link,
+                description: teaser,
+                pub_date: DATE_1,
+            }],
+        )
+    };
+    server.set(
+        "/feed.xml",
+        Route::rss(feed("Harbour", "Seen 10 times.", &link)),
+    );
+    server.set(
+        "/a?utm_source=rss&view=1",
+        Route::html(article_page("Harbour", &story("the harbour"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
+
+    // A rotating summary, a new title, a tracking parameter that changes on
+    // every fetch: the same page.
+    for (views, title) in [(11, "Harbour (updated)"), (12, "Harbour: the vote")] {
+        let moved = server.url(&format!("/a?utm_source=feed{views}&view=1"));
+        server.set(
+            "/feed.xml",
+            Route::rss(feed(title, &format!("Seen {views} times."), &moved)),
+        );
+        let summary = gleaner.poll();
+        assert!(summary.contains("1 ok"), "{summary}");
+    }
+
+    assert_eq!(
+        server.requests("/a?utm_source=rss&view=1").len(),
+        1,
+        "the page is not fetched again"
+    );
+    assert_eq!(
+        server
+            .all_requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/a"))
+            .count(),
+        1
+    );
+    assert!(
+        gleaner.export(&["--consumer", "c"]).is_empty(),
+        "an update is not a new article"
+    );
+    let all = gleaner.export(&[]);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["title"], "Harbour: the vote");
+    assert_eq!(all[0]["summary"], "Seen 12 times.");
+    assert_eq!(all[0]["content_source"], "article");
+    assert!(text(&all[0]).contains(&story("the harbour")[0]));
 }
 
 #[test]

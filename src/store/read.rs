@@ -55,8 +55,13 @@ macro_rules! feed_status_sql {
 /// Whether an entry is already stored, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Known {
-    /// This feed already gave this entry id; `entry_hash` is what it looked like then.
-    Entry { entry_hash: String },
+    /// This feed already gave this entry id; `entry_hash` is what it looked
+    /// like then, `link_changed` whether its link now names another page
+    /// (after normalization, so a rotating tracking parameter is no change).
+    Entry {
+        entry_hash: String,
+        link_changed: bool,
+    },
     /// Another entry (maybe of another feed) has the same normalized URL.
     Url,
     /// Never seen: build the article.
@@ -134,6 +139,30 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// `(feed URL, name, time)` of every feed's last successful poll: what the
+    /// metrics start from. Reads only the feeds table.
+    pub fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT url, name, last_success_at FROM feeds
+             WHERE name IS NOT NULL AND last_success_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (url, name, at) = row?;
+            if let Some(at) = parse_time(&at) {
+                found.push((url, name, at));
+            }
+        }
+        Ok(found)
+    }
+
     /// Which of `feed_urls` are due at `now`: never polled, or with no
     /// pending next attempt, or one that has come.
     pub fn due_feeds(
@@ -161,19 +190,31 @@ impl Store {
         entry_id: &str,
         url: Option<&Url>,
     ) -> Result<Known, StoreError> {
-        let seen: Option<(String, bool)> = self
+        let seen: Option<(String, bool, Option<String>)> = self
             .conn
             .prepare_cached(
-                "SELECT s.entry_hash, a.purged_at IS NOT NULL
+                "SELECT s.entry_hash, a.purged_at IS NOT NULL, s.url
                  FROM sources s JOIN articles a ON a.seq = s.article_seq
                  WHERE s.feed_url = ?1 AND s.entry_id = ?2",
             )?
-            .query_row(params![feed_url, entry_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![feed_url, entry_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         match seen {
             // A purged article stays purged, even when its entry changes.
-            Some((_, true)) => return Ok(Known::Url),
-            Some((entry_hash, false)) => return Ok(Known::Entry { entry_hash }),
+            Some((_, true, _)) => return Ok(Known::Url),
+            Some((entry_hash, false, old_link)) => {
+                let old = old_link
+                    .as_deref()
+                    .and_then(|u| Url::parse(u).ok())
+                    .and_then(|u| normalize_url(&u));
+                let new = url.and_then(normalize_url);
+                return Ok(Known::Entry {
+                    entry_hash,
+                    link_changed: old != new,
+                });
+            }
             None => {}
         }
         let Some(normalized) = url.and_then(normalize_url) else {

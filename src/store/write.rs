@@ -93,6 +93,12 @@ pub struct Sighting {
     /// The article, when it had to be built (new or changed entry). `None`
     /// for an entry already known by its id or URL: only the source is added.
     pub article: Option<ArticleRecord>,
+    /// The article was rebuilt from the feed alone: the entry changed but its
+    /// link did not, so its page was not fetched again (feeds whose items
+    /// change on every fetch would otherwise re-download every page). The
+    /// feed's fields update the stored article; a body extracted from the
+    /// page stays.
+    pub feed_only: bool,
 }
 
 /// An article as the pipeline built it, ready to be stored.
@@ -167,21 +173,25 @@ enum SightingResult {
     Unchanged,
 }
 
+impl std::ops::AddAssign for PollSummary {
+    fn add_assign(&mut self, other: PollSummary) {
+        self.new += other.new;
+        self.updated += other.updated;
+        self.merged += other.merged;
+    }
+}
+
 impl Store {
-    /// Records a poll: the feed's state and all its sightings, atomically.
+    /// Records a poll: the feed's state and all its (remaining) sightings,
+    /// atomically. A large poll stores its earlier sightings first with
+    /// [`Store::record_sightings`]; the validators come only with this last
+    /// part, so a crash in between redoes the poll (and dedup makes the redo
+    /// store nothing twice).
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let tx = self.conn.transaction()?;
         let now = format_time(poll.polled_at);
         record_feed_state(&tx, poll, &now)?;
-        let mut summary = PollSummary::default();
-        for sighting in &poll.sightings {
-            match record_sighting(&tx, &poll.feed_url, &now, sighting)? {
-                SightingResult::New => summary.new += 1,
-                SightingResult::Updated => summary.updated += 1,
-                SightingResult::Merged => summary.merged += 1,
-                SightingResult::Unchanged => {}
-            }
-        }
+        let summary = record_all(&tx, &poll.feed_url, &now, &poll.sightings)?;
         let succeeded = !matches!(poll.outcome, FeedOutcome::Failed { .. });
         if let (Cadence::Adaptive { bounds, fresh_for }, true) = (poll.cadence, succeeded) {
             schedule_adaptive(&tx, &poll.feed_url, poll.polled_at, bounds, fresh_for)?;
@@ -189,14 +199,55 @@ impl Store {
         tx.commit()?;
         Ok(summary)
     }
+
+    /// Records part of a poll's sightings in one transaction, before the rest
+    /// of the poll: the feed's state is not touched (it is stored, validators
+    /// and all, with the last part by [`Store::record_poll`]).
+    pub fn record_sightings(
+        &mut self,
+        feed_url: &str,
+        feed_name: &str,
+        polled_at: DateTime<Utc>,
+        sightings: &[Sighting],
+    ) -> Result<PollSummary, StoreError> {
+        let tx = self.conn.transaction()?;
+        register_feed(&tx, feed_url, feed_name)?;
+        let summary = record_all(&tx, feed_url, &format_time(polled_at), sightings)?;
+        tx.commit()?;
+        Ok(summary)
+    }
 }
 
-fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusqlite::Result<()> {
+fn record_all(
+    tx: &Transaction<'_>,
+    feed_url: &str,
+    now: &str,
+    sightings: &[Sighting],
+) -> Result<PollSummary, StoreError> {
+    let mut summary = PollSummary::default();
+    for sighting in sightings {
+        match record_sighting(tx, feed_url, now, sighting)? {
+            SightingResult::New => summary.new += 1,
+            SightingResult::Updated => summary.updated += 1,
+            SightingResult::Merged => summary.merged += 1,
+            SightingResult::Unchanged => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// The feed's row, with its configured name.
+fn register_feed(tx: &Transaction<'_>, feed_url: &str, feed_name: &str) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO feeds (url, name) VALUES (?1, ?2)
          ON CONFLICT (url) DO UPDATE SET name = excluded.name",
-        params![poll.feed_url, poll.feed_name],
+        params![feed_url, feed_name],
     )?;
+    Ok(())
+}
+
+fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusqlite::Result<()> {
+    register_feed(tx, &poll.feed_url, &poll.feed_name)?;
     match &poll.outcome {
         FeedOutcome::Fetched {
             etag,
@@ -348,8 +399,15 @@ fn record_sighting(
             add_source(tx, seq, feed_url, sighting, now)?;
             return Ok(SightingResult::Unchanged);
         }
-        update_article(tx, seq, article)?;
-        save_page(tx, seq, article, now, true)?;
+        if sighting.feed_only {
+            if !refresh_article(tx, seq, article)? {
+                // The stored body is the page's: the feed's text is no identity of it.
+                keys.retain(|k| Some(*k) != text.as_deref());
+            }
+        } else {
+            update_article(tx, seq, article)?;
+            save_page(tx, seq, article, now, true)?;
+        }
         add_source(tx, seq, feed_url, sighting, now)?;
         add_keys(tx, seq, &keys)?;
         add_tags(tx, seq, &article.tags)?;
@@ -543,6 +601,42 @@ fn update_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite
     )?
     .execute(&*named(&values))?;
     Ok(())
+}
+
+/// The entry changed in its feed but its page was not fetched again: take
+/// the feed's fields (a field the feed lacks keeps the stored value, which
+/// may come from the page), and its body only when the stored body is not the
+/// page's. True when the body was taken.
+fn refresh_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "UPDATE articles SET title = COALESCE(?2, title), url = ?3,
+             author = COALESCE(?4, author), published = COALESCE(?5, published),
+             updated = ?6, summary = ?7
+         WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        a.title,
+        a.url.as_ref().map(Url::as_str),
+        a.author,
+        a.published.map(format_time),
+        a.updated.map(format_time),
+        a.summary,
+    ])?;
+    let took_body = tx
+        .prepare_cached(
+            "UPDATE articles SET content_html = ?2, content_text = ?3, content_source = ?4,
+                 word_count = ?5
+             WHERE seq = ?1 AND content_source <> 'article'",
+        )?
+        .execute(params![
+            seq,
+            a.content_html,
+            a.content_text,
+            a.content_source.unwrap_or(ContentSource::None).as_str(),
+            a.word_count,
+        ])?;
+    Ok(took_body > 0)
 }
 
 /// The columns an article record sets, as named SQL parameters.
