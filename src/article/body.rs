@@ -297,6 +297,9 @@ const PASSES: &[Pass] = &[
     },
 ];
 
+/// A looser pass replaces a stricter one only with this many times its text.
+const LOOSER_PASS_GAIN: usize = 2;
+
 /// An attempt is accepted when its text has this many characters…
 const MIN_ARTICLE_CHARS: usize = 500;
 
@@ -322,7 +325,12 @@ pub(super) fn find(doc: &mut Html) -> Vec<NodeId> {
             .map(|m| m.chars)
             .sum();
         let accepted = chars >= MIN_ARTICLE_CHARS;
-        if best.as_ref().is_none_or(|(most, _, _)| chars > *most) {
+        // A looser pass must find clearly more: a short article read by the
+        // strict pass is not traded for the same text with its furniture.
+        if best
+            .as_ref()
+            .is_none_or(|(most, _, _)| chars > most.saturating_mul(LOOSER_PASS_GAIN))
+        {
             best = Some((chars, attempt, roots));
         }
         if accepted {
