@@ -16,6 +16,8 @@ pub mod metadata;
 pub mod sanitize;
 pub mod text;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html};
@@ -103,6 +105,7 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
     };
     drop_leading_headline(&mut doc, &roots);
     cleanup::clean_subtrees(&mut doc, &roots);
+    drop_empty_elements(&mut doc, &roots);
 
     let subtrees: Vec<ElementRef<'_>> = roots
         .iter()
@@ -116,13 +119,17 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
     }
     let raw_html: String = subtrees
         .iter()
-        .map(|e| match e.value().name() {
-            "body" | "html" => e.inner_html(),
-            _ => e.html(),
+        .map(|e| {
+            let e = innermost_wrapper(*e);
+            if WRAPPERS.contains(&e.value().name()) {
+                e.inner_html()
+            } else {
+                e.html()
+            }
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let content_html = sanitize::sanitize(&raw_html, url);
+    let content_html = sanitize::sanitize(&raw_html, url).trim().to_owned();
     let word_count = u32::try_from(content_text.split_whitespace().count()).unwrap_or(u32::MAX);
     Ok(Article {
         title: meta.title,
@@ -169,6 +176,60 @@ fn drop_leading_headline(doc: &mut Html, roots: &[NodeId]) {
         .map(|h1| h1.id());
     if let Some(mut headline) = first.and_then(|id| doc.tree.get_mut(id)) {
         headline.detach();
+    }
+}
+
+/// Containers whose tag says nothing about the content: the body's HTML is
+/// what they hold (their classes and ids would not survive sanitizing).
+const WRAPPERS: &[&str] = &[
+    "html", "body", "main", "article", "section", "div", "center",
+];
+
+/// The innermost of a chain of wrappers that each hold only the next one.
+fn innermost_wrapper(mut element: ElementRef<'_>) -> ElementRef<'_> {
+    while WRAPPERS.contains(&element.value().name()) {
+        let mut children = element.children().filter(|c| match c.value() {
+            scraper::Node::Text(text) => !text.trim().is_empty(),
+            scraper::Node::Element(_) => true,
+            _ => false,
+        });
+        match (children.next().and_then(ElementRef::wrap), children.next()) {
+            (Some(only), None) => element = only,
+            _ => break,
+        }
+    }
+    element
+}
+
+/// Elements that hold nothing to read or see once the clean-up is done.
+const CONTENT_VOIDS: &[&str] = &["img", "picture", "video", "audio", "br", "hr", "td", "th"];
+
+/// Detaches the elements under `roots` left with neither text nor an image
+/// (the husk of a removed share bar or related box), innermost first.
+fn drop_empty_elements(doc: &mut Html, roots: &[NodeId]) {
+    let mut empty: HashSet<NodeId> = HashSet::new();
+    for root in roots.iter().filter_map(|id| doc.tree.get(*id)) {
+        for node in root.descendants().skip(1) {
+            let Some(element) = node.value().as_element() else {
+                continue;
+            };
+            if CONTENT_VOIDS.contains(&element.name()) {
+                continue;
+            }
+            let has_content = node.descendants().any(|d| match d.value() {
+                scraper::Node::Text(text) => !text.trim().is_empty(),
+                scraper::Node::Element(e) => CONTENT_VOIDS.contains(&e.name()),
+                _ => false,
+            });
+            if !has_content && !node.ancestors().any(|a| empty.contains(&a.id())) {
+                empty.insert(node.id());
+            }
+        }
+    }
+    for id in empty {
+        if let Some(mut node) = doc.tree.get_mut(id) {
+            node.detach();
+        }
     }
 }
 
