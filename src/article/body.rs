@@ -2,23 +2,23 @@
 //!
 //! Three steps on the one parsed tree, each a function below:
 //!
-//! 1. [`noise`] detaches what is never text (scripts, styles, controls,
-//!    hidden elements), then [`furniture`] what is page furniture:
+//! 1. `noise` detaches what is never text (scripts, styles, controls,
+//!    hidden elements), then `furniture` what is page furniture:
 //!    navigation, asides, headers and footers (by tag, ARIA role, or a
 //!    class/id of the boilerplate vocabulary), unless the element holds more
 //!    than half of the page's text (some sites wrap everything in a `<form>`
 //!    or a `<header>`); reader comments always go.
-//! 2. [`choose`] scores text blocks (paragraphs, and containers with text of
+//! 2. `choose` scores text blocks (paragraphs, and containers with text of
 //!    their own) by length and commas, damped by their link density, adds
 //!    each score to the containers above (less the further up), weights them
 //!    by the class/id vocabulary and picks the best one. It grows to its
 //!    parent while the parent adds mostly prose, and takes siblings that
 //!    score nearly as well or read like prose.
-//! 3. [`prune`] removes link lists, galleries, link-heavy boxes and empty
+//! 3. `prune` removes link lists, galleries, link-heavy boxes and empty
 //!    wrappers from inside the chosen subtrees.
 //!
-//! [`find`] runs these in [`PASSES`], strictest first, until one leaves
-//! [`MIN_ARTICLE_CHARS`] of text.
+//! `find` runs these in `PASSES`, strictest first, until one leaves
+//! `MIN_ARTICLE_CHARS` of text.
 //!
 //! Each rule and constant was measured with `cargo bench --bench extraction`
 //! on both DEV sets, against trafilatura's and dom_smoothie's own text in the

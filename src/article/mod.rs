@@ -5,7 +5,7 @@
 //! One parse, one tree: decode the bytes ([`crate::encoding`]) → parse once →
 //! read the [`metadata`] → drop the feed's `remove_selectors` → the body is the
 //! feed's `content_selector` if it matches, else what [`body`] finds → clean
-//! it ([`body::prune`], the leading headline, [`cleanup`]) → its sanitized
+//! it (`body::prune`, the leading headline, [`cleanup`]) → its sanitized
 //! HTML ([`sanitize`]) and its text ([`text`]), both from the same subtrees.
 //! Extraction is CPU-bound: callers run it on a blocking thread.
 
