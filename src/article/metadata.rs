@@ -63,6 +63,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
         .or_else(|| {
             meta(&[
                 "article:published_time",
+                "article:published",
                 "og:published_time",
                 "published_time",
                 "pubdate",
@@ -128,12 +129,13 @@ fn meta_content(doc: &Html, names: &[&str]) -> Option<String> {
     names.iter().find_map(|wanted| {
         metas.iter().find_map(|m| {
             let e = m.value();
-            let key = e
-                .attr("property")
-                .or_else(|| e.attr("name"))
-                .or_else(|| e.attr("itemprop"))
-                .or_else(|| e.attr("http-equiv"))?;
-            if !key.trim().eq_ignore_ascii_case(wanted) {
+            // `itemprop` may list several properties ("datePublished dateCreated").
+            let named = ["property", "name", "itemprop", "http-equiv"]
+                .iter()
+                .filter_map(|attribute| e.attr(attribute))
+                .flat_map(str::split_whitespace)
+                .any(|key| key.eq_ignore_ascii_case(wanted));
+            if !named {
                 return None;
             }
             clean(e.attr("content")?)
@@ -285,6 +287,18 @@ mod tests {
         assert_eq!(
             read(&doc, &url()).published.unwrap().to_rfc3339(),
             "2023-02-03T08:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn a_meta_tag_is_found_by_any_of_its_names() {
+        let doc = Html::parse_document(
+            r#"<html><head><meta property="article:modified" itemprop="dateModified" content="2019-11-20T00:00:00Z">
+            <meta property="og:type" itemprop="datePublished dateCreated" content="2019-11-19T11:00:09.000Z"></head></html>"#,
+        );
+        assert_eq!(
+            read(&doc, &url()).published.unwrap().to_rfc3339(),
+            "2019-11-19T11:00:09+00:00"
         );
     }
 
