@@ -169,6 +169,28 @@ fn a_broken_stdout_does_not_move_the_cursor() {
     assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
 }
 
+/// `gleaner extract ARGS -` with `page` on stdin (no config, no network):
+/// its stdout, after checking that it exited 0.
+fn extract_stdin(args: &[&str], page: &str) -> String {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["--config", "/nonexistent/g.toml", "extract"])
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
 #[test]
 fn extract_reads_a_saved_page_from_stdin_without_network() {
     let page = article_page(
@@ -177,30 +199,15 @@ fn extract_reads_a_saved_page_from_stdin_without_network() {
         "<meta property=\"og:image\" content=\"/img/bridge.jpg\">",
     );
     let run = |format: &str| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
-            .args([
-                "--config",
-                "/nonexistent/g.toml",
-                "extract",
+        extract_stdin(
+            &[
                 "--url",
                 "https://news.example/2026/bridge",
                 "--format",
                 format,
-                "-",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(page.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        String::from_utf8(output.stdout).unwrap()
+            ],
+            &page,
+        )
     };
     let text = run("text");
     assert!(text.starts_with(&story("the new bridge")[0]), "{text}");
@@ -435,28 +442,8 @@ fn extract_without_url_drops_relative_images_and_links() {
         &paragraphs,
         "<meta property=\"og:image\" content=\"/pics/p.jpg\">",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args([
-            "--config",
-            "/nonexistent/g.toml",
-            "extract",
-            "--format",
-            "json",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(page.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&extract_stdin(&["--format", "json"], &page)).unwrap();
     assert_eq!(json["image"], serde_json::Value::Null, "{json:#}");
     let html = json["content_html"].as_str().unwrap();
     assert!(!html.contains("file:"), "{html}");
