@@ -40,7 +40,7 @@ use gleaner::article::{self, SiteRules};
 use gleaner::config::Config;
 use gleaner::fetch::{FeedResponse, Fetcher, Validators};
 use gleaner::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
-use gleaner::store::{Store, StoreHandle};
+use gleaner::store::{Access, Store, StoreHandle};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -1187,7 +1187,8 @@ async fn main() {
     );
 
     // The passes first, in a fresh process, as `gleaner poll` would run them.
-    let store = Store::open(&config.storage.database).expect("opening the database");
+    let store =
+        Store::open_for(&config.storage.database, Access::Create).expect("opening the database");
     let (store, store_thread) = StoreHandle::spawn(store);
     let pipeline = Pipeline::new(
         &config,

@@ -857,6 +857,12 @@ fn init_logging(cli: &Cli) {
         eprintln!("warning: ignoring the log filter {filter:?}: {e}");
         EnvFilter::new(default)
     });
+    // The PostgreSQL client logs every statement with its parameters at
+    // debug level, feed URLs with their credentials among them: never shown.
+    let filter = match "tokio_postgres=info".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     let tty = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -21,6 +21,9 @@ use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
+pub mod database;
+pub use database::Database;
+
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
 
@@ -41,10 +44,10 @@ pub struct Config {
 /// `[storage]`.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
-    /// Absolute, or relative to the current directory when the config file
-    /// itself was given by a relative path: relative entries in the file are
-    /// resolved against the file's folder.
-    pub database: PathBuf,
+    /// A SQLite file (absolute, or relative to the current directory when
+    /// the config file itself was given by a relative path: relative entries
+    /// in the file are resolved against the file's folder), or a PostgreSQL URL.
+    pub database: Database,
     /// `keep_days` and `max_articles_per_feed`.
     pub retention: Retention,
     /// Keep each article's page (compressed) for `gleaner reextract`.
@@ -216,6 +219,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
         "storage",
         &[
             "database",
+            "password_file",
             "keep_days",
             "keep_html",
             "max_articles_per_feed",
@@ -362,6 +366,7 @@ struct RawMetrics {
 #[derive(Debug, Default, Deserialize)]
 struct RawStorage {
     database: Option<Spanned<String>>,
+    password_file: Option<Spanned<String>>,
     keep_days: Option<Spanned<i64>>,
     keep_html: Option<bool>,
     max_articles_per_feed: Option<Spanned<i64>>,
@@ -415,18 +420,39 @@ impl RawConfig {
     fn check(self, at: &Positions<'_>) -> Result<Config, Vec<Problem>> {
         let mut problems = Vec::new();
 
-        let database = {
-            let raw = self
-                .storage
-                .database
-                .as_ref()
-                .map(|d| d.get_ref().as_str())
-                .unwrap_or("gleaner.db");
+        let relative = |raw: &str| {
             let raw = PathBuf::from(raw);
             if raw.is_absolute() {
                 raw
             } else {
                 at.path.parent().unwrap_or(Path::new("")).join(raw)
+            }
+        };
+        let password_file = self.storage.password_file.as_ref();
+        let database = match &self.storage.database {
+            Some(url) if database::is_postgres_url(url.get_ref()) => {
+                let file = password_file.map(|f| relative(f.get_ref()));
+                match database::check_postgres_url(url.get_ref(), file) {
+                    Ok(target) => Database::Postgres(target),
+                    Err(message) => {
+                        problems.push(at.at(url, format!("[storage].database: {message}")));
+                        Database::Sqlite(PathBuf::new())
+                    }
+                }
+            }
+            other => {
+                if let Some(file) = password_file {
+                    problems.push(at.at(
+                        file,
+                        "[storage].password_file is only for a PostgreSQL database (a postgres:// URL in [storage].database): remove it",
+                    ));
+                }
+                Database::Sqlite(relative(
+                    other
+                        .as_ref()
+                        .map(|d| d.get_ref().as_str())
+                        .unwrap_or("gleaner.db"),
+                ))
             }
         };
 
@@ -806,7 +832,7 @@ mod tests {
         let config = load("[[feeds]]\nurl = \"https://www.example.org/feed.xml\"\n").unwrap();
         assert_eq!(
             config.storage.database,
-            Path::new("/etc/gleaner/gleaner.db")
+            Database::Sqlite("/etc/gleaner/gleaner.db".into())
         );
         assert_eq!(config.fetch.timeout, Duration::from_secs(20));
         assert_eq!(config.fetch.concurrency, 16);

@@ -31,12 +31,19 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
-    let database = &config.storage.database;
-    let store = Store::open_for(database, Access::Create)
-        .with_context(|| format!("cannot open database {}", database.display()))?;
-    let last_successes = store
-        .last_successes()
-        .with_context(|| format!("cannot read database {}", database.display()))?;
+    // Off the reactor: opening may connect to PostgreSQL, whose client
+    // blocks (and would not run inside the async runtime at all).
+    let database = config.storage.database.clone();
+    let (store, last_successes) = tokio::task::spawn_blocking(move || {
+        let store = Store::open_for(&database, Access::Create)
+            .with_context(|| format!("cannot open database {}", database.display()))?;
+        let last_successes = store
+            .last_successes()
+            .with_context(|| format!("cannot read database {}", database.display()))?;
+        anyhow::Ok((store, last_successes))
+    })
+    .await
+    .context("opening the database")??;
     let (store, store_thread) = StoreHandle::spawn(store);
     let shared = Shared {
         store: store.clone(),

@@ -40,7 +40,7 @@ use axum::http::{Request, Response, StatusCode};
 use gleaner::config::Config;
 use gleaner::feed::{self, FeedError};
 use gleaner::poll::{FeedLocks, MAX_ENTRIES_PER_POLL, Pipeline, PollMode};
-use gleaner::store::{Store, StoreHandle};
+use gleaner::store::{Access, Store, StoreHandle};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -363,7 +363,8 @@ async fn poll_over_http(files: &[CorpusFile]) -> anyhow::Result<Polled> {
         "[storage]\ndatabase = \"corpus.db\"\n[fetch]\nconcurrency = 16\nper_host_concurrency = 16\nper_host_interval_ms = 0\n{feeds_toml}"
     );
     let config = Config::from_str_at(&toml, &dir.path().join("corpus.toml"))?;
-    let (store, store_thread) = StoreHandle::spawn(Store::open(&config.storage.database)?);
+    let (store, store_thread) =
+        StoreHandle::spawn(Store::open_for(&config.storage.database, Access::Create)?);
     let pipeline = Pipeline::new(
         &config,
         store,
@@ -377,7 +378,7 @@ async fn poll_over_http(files: &[CorpusFile]) -> anyhow::Result<Polled> {
     drop(pipeline);
     tokio::task::spawn_blocking(move || store_thread.join()).await?;
     server.abort();
-    let store = Store::open(&config.storage.database)?;
+    let store = Store::open_for(&config.storage.database, Access::Create)?;
     let statuses = store.feed_statuses()?;
     let mut merged_within_feed = Vec::new();
     for (file, feed) in files.iter().zip(&config.feeds) {

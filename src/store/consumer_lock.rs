@@ -8,6 +8,9 @@
 //! on one byte of `DATABASE-consumers.lock`, chosen by a hash of the
 //! consumer's name: another consumer's export does not wait, and the kernel
 //! releases the lock when the process ends, however it ends.
+//!
+//! On PostgreSQL the lock is the server's (see [`super::pg`]): exports of
+//! one consumer on any machine take turns.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -15,16 +18,38 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 
 /// Held while a consumer's export runs; dropping it lets the next one in.
-#[derive(Debug)]
 pub struct ConsumerLock {
-    /// Closing the file releases the lock.
-    _file: File,
+    _held: Held,
 }
 
-impl Store {
+/// What holds the lock: closing it releases the lock.
+#[allow(dead_code, reason = "held only to be dropped")]
+pub(super) enum Held {
+    /// The record lock on the lock file beside a SQLite database.
+    File(File),
+    /// The PostgreSQL connection holding the consumer's advisory lock.
+    Postgres(Box<postgres::Client>),
+}
+
+impl ConsumerLock {
+    pub(super) fn new(held: Held) -> ConsumerLock {
+        ConsumerLock { _held: held }
+    }
+}
+
+impl std::fmt::Debug for ConsumerLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self._held {
+            Held::File(_) => "ConsumerLock(file)",
+            Held::Postgres(_) => "ConsumerLock(postgres)",
+        })
+    }
+}
+
+impl Sqlite {
     /// Waits until no other process exports for `consumer`, and keeps others
     /// out until the returned lock is dropped. `waiting` is called once if
     /// another export holds the lock.
@@ -44,7 +69,7 @@ impl Store {
             waiting();
             record_lock(&file, byte, true).map_err(error)?;
         }
-        Ok(ConsumerLock { _file: file })
+        Ok(ConsumerLock::new(Held::File(file)))
     }
 }
 

@@ -1,6 +1,11 @@
-//! SQLite storage: the only module that speaks SQL.
+//! Storage: the only module that speaks SQL.
 //!
-//! Invariants:
+//! [`Store`] is one interface over two backends: SQLite (this file and the
+//! modules beside it, the embedded default) and PostgreSQL ([`pg`], one
+//! database shared by many instances). The rules of a poll's writes are
+//! written once, in `dedup`; each backend runs its own statements.
+//!
+//! Invariants (SQLite's; [`pg`] keeps each of them across instances):
 //! - `articles.seq` is the order of first storage and the export order. With
 //!   SQLite's single write lock, seq values become visible in increasing order,
 //!   so a consumer cursor is "the highest seq given" (see [`read`]).
@@ -12,9 +17,12 @@
 //!   without the articles.
 
 pub mod consumer_lock;
+mod dedup;
+mod dispatch;
 pub mod handle;
 pub mod keys;
 pub mod pages;
+pub mod pg;
 pub mod read;
 pub mod retention;
 pub mod search;
@@ -26,6 +34,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use dispatch::Store;
 pub use handle::StoreHandle;
 
 /// Why the database could not be used.
@@ -62,6 +71,21 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {}", postgres_message(.0))]
+    Postgres(#[from] postgres::Error),
+    #[error(
+        "cannot connect to the PostgreSQL database {database}: {} (check [storage] database, that the server runs and lets this user in)", postgres_message(.source)
+    )]
+    PostgresOpen {
+        database: String,
+        source: postgres::Error,
+    },
+    #[error("PostgreSQL database {database}: {message}")]
+    PostgresPassword { database: String, message: String },
+    #[error("{what} is not available on PostgreSQL yet: use a SQLite database for it")]
+    Unsupported { what: &'static str },
+    #[error("the database answered something impossible: {0}")]
+    Inconsistent(String),
     #[error("the database writer thread has stopped")]
     WriterGone,
     #[error(
@@ -201,11 +225,11 @@ CREATE TABLE pages (
 "#,
 ];
 
-/// An open database connection with the schema up to date.
+/// An open SQLite connection with the schema up to date.
 ///
 /// Writes go through [`write`] (in the daemon: one [`StoreHandle`] thread);
-/// any number of `Store`s may read at once thanks to WAL.
-pub struct Store {
+/// any number of connections may read at once thanks to WAL.
+pub struct Sqlite {
     conn: Connection,
     path: PathBuf,
 }
@@ -223,9 +247,9 @@ pub enum Access {
     Create,
 }
 
-impl Store {
+impl Sqlite {
     /// Opens the database at `path` for `access`; every error names the file.
-    pub fn open_for(path: &Path, access: Access) -> Result<Store, StoreError> {
+    pub fn open_for(path: &Path, access: Access) -> Result<Sqlite, StoreError> {
         if access != Access::Create && !path.exists() {
             return Err(StoreError::Missing {
                 path: path.to_owned(),
@@ -244,11 +268,11 @@ impl Store {
                 });
             }
         }
-        Store::open(path)
+        Sqlite::open(path)
     }
 
     /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
         create_private(path)?;
         let conn = Connection::open_with_flags(
             path,
@@ -260,7 +284,7 @@ impl Store {
             path: path.to_owned(),
             source,
         })?;
-        let mut store = Store {
+        let mut store = Sqlite {
             conn,
             path: path.to_owned(),
         };
@@ -320,6 +344,18 @@ impl Store {
     }
 }
 
+/// A PostgreSQL error with the server's own message and detail, which the
+/// client's `Display` leaves out ("db error" alone).
+fn postgres_message(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => error.to_string(),
+    }
+}
+
 /// Creates the database file readable by its owner only, before SQLite does
 /// (SQLite would use the umask). The -wal and -shm files take the main file's
 /// permissions.
@@ -362,7 +398,7 @@ mod tests {
     fn new_database_is_private_and_migrated() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");
-        let store = Store::open(&path).unwrap();
+        let store = Sqlite::open(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let version: i64 = store
@@ -372,7 +408,7 @@ mod tests {
         assert_eq!(version, MIGRATIONS.len() as i64);
         drop(store);
         // Re-opening is a no-op migration.
-        Store::open(&path).unwrap();
+        Sqlite::open(&path).unwrap();
     }
 
     #[test]
@@ -389,7 +425,7 @@ mod tests {
             .unwrap();
             conn.pragma_update(None, "user_version", 1).unwrap();
         }
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Sqlite::open(&path).unwrap();
         assert_eq!(
             store.feed_statuses().unwrap()["https://a.example/f"].repairs,
             Vec::<String>::new()
@@ -435,7 +471,7 @@ mod tests {
             .unwrap();
             conn.pragma_update(None, "user_version", 4).unwrap();
         }
-        let store = Store::open(&path).unwrap();
+        let store = Sqlite::open(&path).unwrap();
         let hits = store.search("harbour", 10).unwrap();
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].title.as_deref(), Some("Old news"));
@@ -445,11 +481,11 @@ mod tests {
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");
-        let store = Store::open(&path).unwrap();
+        let store = Sqlite::open(&path).unwrap();
         store.conn.pragma_update(None, "user_version", 99).unwrap();
         drop(store);
         assert!(matches!(
-            Store::open(&path),
+            Sqlite::open(&path),
             Err(StoreError::TooNew { found: 99, .. })
         ));
     }

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 
 /// A kept page and what is stored of its article.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ const IN_FEEDS: &str = "(?1 = '[]' OR EXISTS (SELECT 1 FROM sources s
      WHERE s.article_seq = p.article_seq
        AND s.feed_url IN (SELECT value FROM json_each(?1))))";
 
-impl Store {
+impl Sqlite {
     /// How many pages are kept (of articles from `feed_urls`; all when empty).
     pub fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
         let feeds = serde_json::to_string(feed_urls).unwrap_or_else(|_| "[]".into());

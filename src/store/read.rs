@@ -10,7 +10,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::keys::{normalize_url, url_key};
-use super::{Store, StoreError, format_time, parse_time};
+use super::{Sqlite, StoreError, format_time, parse_time};
 
 /// What the database remembers about a feed.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +51,7 @@ macro_rules! feed_status_sql {
         )
     };
 }
+pub(super) use feed_status_sql;
 
 /// Whether an entry is already stored, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +117,7 @@ pub struct StoredSource {
     pub url: Option<String>,
 }
 
-impl Store {
+impl Sqlite {
     /// The remembered state of one feed.
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
         let mut stmt = self

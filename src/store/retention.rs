@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, StoreError, format_time};
+use super::{Sqlite, StoreError, format_time};
 
 /// How long and how many articles are kept; `None` = no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,7 +36,7 @@ const PURGE: &str = "UPDATE articles SET title = NULL, author = NULL, summary = 
         content_html = NULL, content_text = NULL, image = NULL, word_count = NULL,
         purged_at = ?1";
 
-impl Store {
+impl Sqlite {
     /// Purges what `retention` no longer keeps, in one transaction.
     pub fn purge(
         &mut self,

@@ -3,7 +3,7 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 
 /// A title match weighs this many times a match in the text.
 const TITLE_WEIGHT: f64 = 5.0;
@@ -46,7 +46,7 @@ pub fn fts_query(typed: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-impl Store {
+impl Sqlite {
     /// The `limit` best matches of `typed` (see [`fts_query`]).
     pub fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
         let Some(query) = fts_query(typed) else {

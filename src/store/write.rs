@@ -9,10 +9,9 @@ use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use url::Url;
 
 use crate::feed::Repair;
-use crate::schedule::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
+use crate::schedule::AdaptiveBounds;
 
-use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
-use super::{Store, StoreError, format_time};
+use super::{Sqlite, StoreError, dedup, format_time};
 
 /// Where an article's body came from (SPEC: `content_source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,13 +165,6 @@ pub struct PollSummary {
     pub merged: usize,
 }
 
-enum SightingResult {
-    New,
-    Updated,
-    Merged,
-    Unchanged,
-}
-
 impl std::ops::AddAssign for PollSummary {
     fn add_assign(&mut self, other: PollSummary) {
         self.new += other.new;
@@ -181,20 +173,20 @@ impl std::ops::AddAssign for PollSummary {
     }
 }
 
-impl Store {
+impl Sqlite {
     /// Records a poll: the feed's state and all its (remaining) sightings,
     /// atomically. A large poll stores its earlier sightings first with
     /// [`Store::record_sightings`]; the validators come only with this last
     /// part, so a crash in between redoes the poll (and dedup makes the redo
     /// store nothing twice).
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        let tx = self.conn.transaction()?;
+        let mut tx = self.conn.transaction()?;
         let now = format_time(poll.polled_at);
         record_feed_state(&tx, poll, &now)?;
-        let summary = record_all(&tx, &poll.feed_url, &now, &poll.sightings)?;
+        let summary = dedup::record_all(&mut tx, &poll.feed_url, &now, &poll.sightings)?;
         let succeeded = !matches!(poll.outcome, FeedOutcome::Failed { .. });
         if let (Cadence::Adaptive { bounds, fresh_for }, true) = (poll.cadence, succeeded) {
-            schedule_adaptive(&tx, &poll.feed_url, poll.polled_at, bounds, fresh_for)?;
+            dedup::schedule_adaptive(&mut tx, &poll.feed_url, poll.polled_at, bounds, fresh_for)?;
         }
         tx.commit()?;
         Ok(summary)
@@ -210,30 +202,12 @@ impl Store {
         polled_at: DateTime<Utc>,
         sightings: &[Sighting],
     ) -> Result<PollSummary, StoreError> {
-        let tx = self.conn.transaction()?;
+        let mut tx = self.conn.transaction()?;
         register_feed(&tx, feed_url, feed_name)?;
-        let summary = record_all(&tx, feed_url, &format_time(polled_at), sightings)?;
+        let summary = dedup::record_all(&mut tx, feed_url, &format_time(polled_at), sightings)?;
         tx.commit()?;
         Ok(summary)
     }
-}
-
-fn record_all(
-    tx: &Transaction<'_>,
-    feed_url: &str,
-    now: &str,
-    sightings: &[Sighting],
-) -> Result<PollSummary, StoreError> {
-    let mut summary = PollSummary::default();
-    for sighting in sightings {
-        match record_sighting(tx, feed_url, now, sighting)? {
-            SightingResult::New => summary.new += 1,
-            SightingResult::Updated => summary.updated += 1,
-            SightingResult::Merged => summary.merged += 1,
-            SightingResult::Unchanged => {}
-        }
-    }
-    Ok(summary)
 }
 
 /// The feed's row, with its configured name.
@@ -302,147 +276,6 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
     Ok(())
 }
 
-/// Sets the next poll of an adaptive feed that was just polled successfully
-/// (its new entries already inserted).
-fn schedule_adaptive(
-    tx: &Transaction<'_>,
-    feed_url: &str,
-    now: DateTime<Utc>,
-    bounds: AdaptiveBounds,
-    fresh_for: Option<Duration>,
-) -> rusqlite::Result<()> {
-    // When each of the feed's newest articles was published, or first seen
-    // when the feed gave no date.
-    let mut newest = tx.prepare_cached(
-        "SELECT max(coalesce(a.published, s.first_seen))
-         FROM sources s JOIN articles a ON a.seq = s.article_seq
-         WHERE s.feed_url = ?1
-         GROUP BY a.seq ORDER BY 1 DESC LIMIT ?2",
-    )?;
-    let publications: Vec<DateTime<Utc>> = newest
-        .query_map(params![feed_url, ADAPTIVE_HISTORY as i64], |r| {
-            r.get::<_, String>(0)
-        })?
-        .filter_map(|t| t.ok().as_deref().and_then(super::parse_time))
-        .collect();
-    let (ttl, previous): (Option<u64>, Option<u64>) = tx.query_row(
-        "SELECT ttl_secs, poll_interval_secs FROM feeds WHERE url = ?1",
-        params![feed_url],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let floor = fresh_for.max(ttl.map(Duration::from_secs));
-    let interval = adaptive_interval(
-        &publications,
-        now,
-        previous.map(Duration::from_secs),
-        bounds,
-        floor,
-    );
-    let next = chrono::Duration::from_std(interval)
-        .ok()
-        .and_then(|d| now.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    tx.execute(
-        "UPDATE feeds SET poll_interval_secs = ?2, next_attempt_at = ?3 WHERE url = ?1",
-        params![feed_url, interval.as_secs(), format_time(next)],
-    )?;
-    Ok(())
-}
-
-fn record_sighting(
-    tx: &Transaction<'_>,
-    feed_url: &str,
-    now: &str,
-    sighting: &Sighting,
-) -> Result<SightingResult, StoreError> {
-    let entry = entry_key(feed_url, &sighting.entry_id);
-    let link = sighting
-        .url
-        .as_ref()
-        .and_then(normalize_url)
-        .map(|u| url_key(&u));
-
-    let Some(article) = &sighting.article else {
-        // Known entry: attach this sighting to the article it is known as.
-        let keys: Vec<&str> = std::iter::once(entry.as_str())
-            .chain(link.as_deref())
-            .collect();
-        let Some(seq) = find_article_of(tx, &keys, feed_url, &sighting.entry_id)? else {
-            tracing::warn!(feed = feed_url, entry = %sighting.entry_id,
-                "entry was thought known but no article has its keys; it will be fetched on the next poll");
-            return Ok(SightingResult::Unchanged);
-        };
-        let added = add_source(tx, seq, feed_url, sighting, now)?;
-        add_keys(tx, seq, &keys)?;
-        return Ok(if added {
-            SightingResult::Merged
-        } else {
-            SightingResult::Unchanged
-        });
-    };
-
-    let canonical = article
-        .canonical_url
-        .as_ref()
-        .filter(|u| is_specific_page(u))
-        .and_then(normalize_url)
-        .map(|u| url_key(&u));
-    let text = article.content_text.as_deref().and_then(text_key);
-    let mut keys: Vec<&str> = vec![entry.as_str()];
-    keys.extend(link.as_deref());
-    keys.extend(canonical.as_deref());
-    keys.extend(text.as_deref());
-
-    if let Some(seq) = article_under(tx, &entry)? {
-        // Same feed, same entry id: the entry changed in its feed.
-        if is_purged(tx, seq)? {
-            add_source(tx, seq, feed_url, sighting, now)?;
-            return Ok(SightingResult::Unchanged);
-        }
-        if sighting.feed_only {
-            if !refresh_article(tx, seq, article)? {
-                // The stored body is the page's: the feed's text is no identity of it.
-                keys.retain(|k| Some(*k) != text.as_deref());
-            }
-        } else {
-            update_article(tx, seq, article)?;
-            save_page(tx, seq, article, now, true)?;
-        }
-        add_source(tx, seq, feed_url, sighting, now)?;
-        add_keys(tx, seq, &keys)?;
-        add_tags(tx, seq, &article.tags)?;
-        return Ok(SightingResult::Updated);
-    }
-    if let Some(seq) = find_article_of(tx, &keys[1..], feed_url, &sighting.entry_id)? {
-        // Known under another identity; a purged one stays a tombstone.
-        if is_purged(tx, seq)? {
-            add_source(tx, seq, feed_url, sighting, now)?;
-            add_keys(tx, seq, &keys)?;
-            return Ok(SightingResult::Unchanged);
-        }
-        merge_article(tx, seq, article)?;
-        save_page(tx, seq, article, now, false)?;
-        add_source(tx, seq, feed_url, sighting, now)?;
-        add_keys(tx, seq, &keys)?;
-        add_tags(tx, seq, &article.tags)?;
-        return Ok(SightingResult::Merged);
-    }
-
-    // The id comes from the link unless another entry of this feed already
-    // took it (anchors of one page): then from the entry, which is unique.
-    let id_key = match link.as_deref() {
-        Some(link) if article_under(tx, link)?.is_none() => link,
-        _ => entry.as_str(),
-    };
-    let id = article_id(id_key);
-    let seq = insert_article(tx, &id, now, article)?;
-    save_page(tx, seq, article, now, true)?;
-    add_source(tx, seq, feed_url, sighting, now)?;
-    add_keys(tx, seq, &keys)?;
-    add_tags(tx, seq, &article.tags)?;
-    Ok(SightingResult::New)
-}
-
 /// Keeps the article's page; `replace` an older one (an update), or only
 /// fill a gap (another sighting of a stored article).
 fn save_page(
@@ -473,13 +306,6 @@ fn save_page(
 fn is_purged(tx: &Transaction<'_>, seq: i64) -> rusqlite::Result<bool> {
     tx.prepare_cached("SELECT 1 FROM articles WHERE seq = ?1 AND purged_at IS NOT NULL")?
         .exists([seq])
-}
-
-/// A canonical link that points at a site's front page (a common template
-/// mistake) would merge every article of the site into one; such links are
-/// not used as identities.
-fn is_specific_page(url: &Url) -> bool {
-    url.path() != "/" || url.query().is_some()
 }
 
 /// The article stored under `key`.
@@ -701,4 +527,107 @@ fn merge_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite:
         .execute(params![seq, a.content_html, a.content_text, a.word_count])?;
     }
     Ok(())
+}
+
+/// SQLite's statements for the rules in [`dedup`].
+impl dedup::PollTx for Transaction<'_> {
+    fn article_under(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(article_under(self, key)?)
+    }
+
+    fn find_article_of(
+        &mut self,
+        keys: &[&str],
+        feed_url: &str,
+        entry_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(find_article_of(self, keys, feed_url, entry_id)?)
+    }
+
+    fn is_purged(&mut self, seq: i64) -> Result<bool, StoreError> {
+        Ok(is_purged(self, seq)?)
+    }
+
+    fn add_source(
+        &mut self,
+        seq: i64,
+        feed_url: &str,
+        sighting: &Sighting,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(add_source(self, seq, feed_url, sighting, now)?)
+    }
+
+    fn add_keys(&mut self, seq: i64, keys: &[&str]) -> Result<(), StoreError> {
+        Ok(add_keys(self, seq, keys)?)
+    }
+
+    fn add_tags(&mut self, seq: i64, tags: &[String]) -> Result<(), StoreError> {
+        Ok(add_tags(self, seq, tags)?)
+    }
+
+    fn insert_article(
+        &mut self,
+        id: &str,
+        now: &str,
+        article: &ArticleRecord,
+    ) -> Result<i64, StoreError> {
+        Ok(insert_article(self, id, now, article)?)
+    }
+
+    fn update_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<(), StoreError> {
+        Ok(update_article(self, seq, article)?)
+    }
+
+    fn refresh_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<bool, StoreError> {
+        Ok(refresh_article(self, seq, article)?)
+    }
+
+    fn merge_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<(), StoreError> {
+        Ok(merge_article(self, seq, article)?)
+    }
+
+    fn save_page(
+        &mut self,
+        seq: i64,
+        article: &ArticleRecord,
+        now: &str,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        Ok(save_page(self, seq, article, now, replace)?)
+    }
+
+    fn publications(&mut self, feed_url: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        // When each of the feed's newest articles was published, or first
+        // seen when the feed gave no date.
+        let mut newest = self.prepare_cached(
+            "SELECT max(coalesce(a.published, s.first_seen))
+             FROM sources s JOIN articles a ON a.seq = s.article_seq
+             WHERE s.feed_url = ?1
+             GROUP BY a.seq ORDER BY 1 DESC LIMIT ?2",
+        )?;
+        let rows = newest.query_map(params![feed_url, limit], |r| r.get::<_, String>(0))?;
+        Ok(rows.filter_map(Result::ok).collect())
+    }
+
+    fn feed_cadence(&mut self, feed_url: &str) -> Result<(Option<u64>, Option<u64>), StoreError> {
+        Ok(self.query_row(
+            "SELECT ttl_secs, poll_interval_secs FROM feeds WHERE url = ?1",
+            params![feed_url],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    fn set_next_poll(
+        &mut self,
+        feed_url: &str,
+        interval_secs: u64,
+        next: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE feeds SET poll_interval_secs = ?2, next_attempt_at = ?3 WHERE url = ?1",
+            params![feed_url, interval_secs, next],
+        )?;
+        Ok(())
+    }
 }

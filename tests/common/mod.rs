@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pages;
+pub mod postgres;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -187,25 +188,45 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
     response.body(Body::from(route.body)).unwrap()
 }
 
-/// A gleaner set-up: a config file and its database in a temporary folder.
+/// A gleaner set-up: a config file and its database in a temporary folder
+/// (or, with `GLEANER_TEST_BACKEND=postgres`, a PostgreSQL database of its own).
 pub struct Gleaner {
     pub dir: tempfile::TempDir,
+    pub postgres: Option<postgres::TestDatabase>,
 }
 
 impl Gleaner {
-    /// A config whose `[[feeds]]` part is `feeds` (TOML), database `g.db`.
+    /// A config whose `[[feeds]]` part is `feeds` (TOML), database `g.db`
+    /// (or the test's PostgreSQL database, see [`postgres`]).
     pub fn new(feeds: &str) -> Gleaner {
+        let database = postgres::backend_is_postgres()
+            .then(|| postgres::server("Gleaner::new"))
+            .flatten()
+            .map(|server| postgres::TestDatabase::create(&server));
+        Gleaner::with(database, feeds)
+    }
+
+    /// [`Gleaner::new`] on this PostgreSQL database, or SQLite's `g.db` for `None`.
+    pub fn with(postgres: Option<postgres::TestDatabase>, feeds: &str) -> Gleaner {
         let dir = tempfile::tempdir().unwrap();
-        let gleaner = Gleaner { dir };
+        let gleaner = Gleaner { dir, postgres };
         gleaner.write_config(feeds);
         gleaner
+    }
+
+    /// The `[storage] database` value of the config.
+    pub fn database_setting(&self) -> String {
+        match &self.postgres {
+            Some(database) => database.url().to_string(),
+            None => "g.db".to_owned(),
+        }
     }
 
     pub fn write_config(&self, feeds: &str) {
         let config =
             // Six lines before the feeds (config tests count on it); no
             // spacing between requests to 127.0.0.1 unless a test asks.
-            format!("[storage]\ndatabase = \"g.db\"\n[fetch]\ntimeout_secs = 5\nper_host_interval_ms = 0\n\n{feeds}\n");
+            format!("[storage]\ndatabase = \"{}\"\n[fetch]\ntimeout_secs = 5\nper_host_interval_ms = 0\n\n{feeds}\n", self.database_setting());
         std::fs::write(self.config_path(), config).unwrap();
     }
 

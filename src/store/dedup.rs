@@ -1,0 +1,228 @@
+//! The rules of one poll's writes, written once for both backends.
+//!
+//! What a sighting becomes (new article, update in place, merge into an
+//! article known under another identity, tombstone kept) and when an
+//! adaptive feed is due next are decided here; each backend's transaction
+//! only runs the statements ([`PollTx`]: SQLite's in `write`, PostgreSQL's
+//! in `postgres`). Both therefore deduplicate by the same rules.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::schedule::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
+
+use super::StoreError;
+use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
+use super::write::{ArticleRecord, PollSummary, Sighting};
+
+/// The statements a poll's transaction runs; see the SQLite implementation
+/// in `write` for what each means.
+pub(super) trait PollTx {
+    /// The article stored under `key`.
+    fn article_under(&mut self, key: &str) -> Result<Option<i64>, StoreError>;
+    /// The oldest article known under any of `keys` that is not another
+    /// entry of `feed_url`.
+    fn find_article_of(
+        &mut self,
+        keys: &[&str],
+        feed_url: &str,
+        entry_id: &str,
+    ) -> Result<Option<i64>, StoreError>;
+    fn is_purged(&mut self, seq: i64) -> Result<bool, StoreError>;
+    /// Adds (or refreshes) the source row; true when it did not exist before.
+    fn add_source(
+        &mut self,
+        seq: i64,
+        feed_url: &str,
+        sighting: &Sighting,
+        now: &str,
+    ) -> Result<bool, StoreError>;
+    fn add_keys(&mut self, seq: i64, keys: &[&str]) -> Result<(), StoreError>;
+    fn add_tags(&mut self, seq: i64, tags: &[String]) -> Result<(), StoreError>;
+    fn insert_article(
+        &mut self,
+        id: &str,
+        now: &str,
+        article: &ArticleRecord,
+    ) -> Result<i64, StoreError>;
+    fn update_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<(), StoreError>;
+    /// Feed fields only; true when the body was taken too.
+    fn refresh_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<bool, StoreError>;
+    fn merge_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<(), StoreError>;
+    fn save_page(
+        &mut self,
+        seq: i64,
+        article: &ArticleRecord,
+        now: &str,
+        replace: bool,
+    ) -> Result<(), StoreError>;
+    /// When each of the feed's newest `limit` articles was published (or
+    /// first seen), newest first, as stored text.
+    fn publications(&mut self, feed_url: &str, limit: i64) -> Result<Vec<String>, StoreError>;
+    /// The feed's `ttl_secs` and `poll_interval_secs`.
+    fn feed_cadence(&mut self, feed_url: &str) -> Result<(Option<u64>, Option<u64>), StoreError>;
+    fn set_next_poll(
+        &mut self,
+        feed_url: &str,
+        interval_secs: u64,
+        next: &str,
+    ) -> Result<(), StoreError>;
+}
+
+enum SightingResult {
+    New,
+    Updated,
+    Merged,
+    Unchanged,
+}
+
+pub(super) fn record_all(
+    tx: &mut impl PollTx,
+    feed_url: &str,
+    now: &str,
+    sightings: &[Sighting],
+) -> Result<PollSummary, StoreError> {
+    let mut summary = PollSummary::default();
+    for sighting in sightings {
+        match record_sighting(tx, feed_url, now, sighting)? {
+            SightingResult::New => summary.new += 1,
+            SightingResult::Updated => summary.updated += 1,
+            SightingResult::Merged => summary.merged += 1,
+            SightingResult::Unchanged => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// Sets the next poll of an adaptive feed that was just polled successfully
+/// (its new entries already inserted).
+pub(super) fn schedule_adaptive(
+    tx: &mut impl PollTx,
+    feed_url: &str,
+    now: DateTime<Utc>,
+    bounds: AdaptiveBounds,
+    fresh_for: Option<Duration>,
+) -> Result<(), StoreError> {
+    let publications: Vec<DateTime<Utc>> = tx
+        .publications(feed_url, ADAPTIVE_HISTORY as i64)?
+        .iter()
+        .filter_map(|t| super::parse_time(t))
+        .collect();
+    let (ttl, previous) = tx.feed_cadence(feed_url)?;
+    let floor = fresh_for.max(ttl.map(Duration::from_secs));
+    let interval = adaptive_interval(
+        &publications,
+        now,
+        previous.map(Duration::from_secs),
+        bounds,
+        floor,
+    );
+    let next = chrono::Duration::from_std(interval)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    tx.set_next_poll(feed_url, interval.as_secs(), &super::format_time(next))
+}
+
+fn record_sighting(
+    tx: &mut impl PollTx,
+    feed_url: &str,
+    now: &str,
+    sighting: &Sighting,
+) -> Result<SightingResult, StoreError> {
+    let entry = entry_key(feed_url, &sighting.entry_id);
+    let link = sighting
+        .url
+        .as_ref()
+        .and_then(normalize_url)
+        .map(|u| url_key(&u));
+
+    let Some(article) = &sighting.article else {
+        // Known entry: attach this sighting to the article it is known as.
+        let keys: Vec<&str> = std::iter::once(entry.as_str())
+            .chain(link.as_deref())
+            .collect();
+        let Some(seq) = tx.find_article_of(&keys, feed_url, &sighting.entry_id)? else {
+            tracing::warn!(feed = feed_url, entry = %sighting.entry_id,
+                "entry was thought known but no article has its keys; it will be fetched on the next poll");
+            return Ok(SightingResult::Unchanged);
+        };
+        let added = tx.add_source(seq, feed_url, sighting, now)?;
+        tx.add_keys(seq, &keys)?;
+        return Ok(if added {
+            SightingResult::Merged
+        } else {
+            SightingResult::Unchanged
+        });
+    };
+
+    let canonical = article
+        .canonical_url
+        .as_ref()
+        .filter(|u| is_specific_page(u))
+        .and_then(normalize_url)
+        .map(|u| url_key(&u));
+    let text = article.content_text.as_deref().and_then(text_key);
+    let mut keys: Vec<&str> = vec![entry.as_str()];
+    keys.extend(link.as_deref());
+    keys.extend(canonical.as_deref());
+    keys.extend(text.as_deref());
+
+    if let Some(seq) = tx.article_under(&entry)? {
+        // Same feed, same entry id: the entry changed in its feed.
+        if tx.is_purged(seq)? {
+            tx.add_source(seq, feed_url, sighting, now)?;
+            return Ok(SightingResult::Unchanged);
+        }
+        if sighting.feed_only {
+            if !tx.refresh_article(seq, article)? {
+                // The stored body is the page's: the feed's text is no identity of it.
+                keys.retain(|k| Some(*k) != text.as_deref());
+            }
+        } else {
+            tx.update_article(seq, article)?;
+            tx.save_page(seq, article, now, true)?;
+        }
+        tx.add_source(seq, feed_url, sighting, now)?;
+        tx.add_keys(seq, &keys)?;
+        tx.add_tags(seq, &article.tags)?;
+        return Ok(SightingResult::Updated);
+    }
+    if let Some(seq) = tx.find_article_of(&keys[1..], feed_url, &sighting.entry_id)? {
+        // Known under another identity; a purged one stays a tombstone.
+        if tx.is_purged(seq)? {
+            tx.add_source(seq, feed_url, sighting, now)?;
+            tx.add_keys(seq, &keys)?;
+            return Ok(SightingResult::Unchanged);
+        }
+        tx.merge_article(seq, article)?;
+        tx.save_page(seq, article, now, false)?;
+        tx.add_source(seq, feed_url, sighting, now)?;
+        tx.add_keys(seq, &keys)?;
+        tx.add_tags(seq, &article.tags)?;
+        return Ok(SightingResult::Merged);
+    }
+
+    // The id comes from the link unless another entry of this feed already
+    // took it (anchors of one page): then from the entry, which is unique.
+    let id_key = match link.as_deref() {
+        Some(link) if tx.article_under(link)?.is_none() => link,
+        _ => entry.as_str(),
+    };
+    let id = article_id(id_key);
+    let seq = tx.insert_article(&id, now, article)?;
+    tx.save_page(seq, article, now, true)?;
+    tx.add_source(seq, feed_url, sighting, now)?;
+    tx.add_keys(seq, &keys)?;
+    tx.add_tags(seq, &article.tags)?;
+    Ok(SightingResult::New)
+}
+
+/// A canonical link that points at a site's front page (a common template
+/// mistake) would merge every article of the site into one; such links are
+/// not used as identities.
+fn is_specific_page(url: &Url) -> bool {
+    url.path() != "/" || url.query().is_some()
+}

@@ -1,0 +1,213 @@
+//! [`Store`]: the one storage interface, over SQLite or PostgreSQL.
+//!
+//! Each method hands the call to the backend the config names; both
+//! implement every method with the same meaning (see [`super::Sqlite`] for
+//! the documentation of each). What PostgreSQL cannot do yet says so with
+//! [`StoreError::Unsupported`] rather than doing something else.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::config::Database;
+
+use super::consumer_lock::ConsumerLock;
+use super::pages::{KeptPage, Reextraction};
+use super::pg::Postgres;
+use super::read::{ExportFilter, FeedStatus, Known, StoredArticle};
+use super::retention::{Purged, Retention};
+use super::search::SearchHit;
+use super::write::{PollRecord, PollSummary, Sighting};
+use super::{Access, Sqlite, StoreError};
+
+/// An open database, SQLite or PostgreSQL, with its schema up to date.
+pub struct Store {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(Box<Postgres>),
+}
+
+/// Runs `$call` with `$s` bound to whichever backend `$backend` holds.
+macro_rules! on {
+    ($backend:expr, $s:ident => $call:expr) => {
+        match $backend {
+            Backend::Sqlite($s) => $call,
+            Backend::Postgres($s) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the configured database for `access`; every error names it.
+    pub fn open_for(database: &Database, access: Access) -> Result<Store, StoreError> {
+        let backend = match database {
+            Database::Sqlite(path) => Backend::Sqlite(Sqlite::open_for(path, access)?),
+            Database::Postgres(target) => {
+                Backend::Postgres(Box::new(Postgres::open(target, access)?))
+            }
+        };
+        Ok(Store { backend })
+    }
+
+    /// Opens (creating if needed) the SQLite database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Sqlite(Sqlite::open(path)?),
+        })
+    }
+
+    /// The database as messages name it: the SQLite file, or the
+    /// PostgreSQL URL without credentials.
+    pub fn path(&self) -> &Path {
+        on!(&self.backend, s => s.path())
+    }
+
+    /// Whether this is a PostgreSQL database (shared by instances).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
+        on!(&mut self.backend, s => s.record_poll(poll))
+    }
+
+    pub fn record_sightings(
+        &mut self,
+        feed_url: &str,
+        feed_name: &str,
+        polled_at: DateTime<Utc>,
+        sightings: &[Sighting],
+    ) -> Result<PollSummary, StoreError> {
+        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, sightings))
+    }
+
+    pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
+        on!(&self.backend, s => s.feed_status(feed_url))
+    }
+
+    pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
+        on!(&self.backend, s => s.feed_statuses())
+    }
+
+    pub fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        on!(&self.backend, s => s.last_successes())
+    }
+
+    pub fn due_feeds(
+        &self,
+        feed_urls: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        on!(&self.backend, s => s.due_feeds(feed_urls, now))
+    }
+
+    pub fn known(
+        &self,
+        feed_url: &str,
+        entry_id: &str,
+        url: Option<&Url>,
+    ) -> Result<Known, StoreError> {
+        on!(&self.backend, s => s.known(feed_url, entry_id, url))
+    }
+
+    pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
+        on!(&self.backend, s => s.consumer_cursor(consumer))
+    }
+
+    pub fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on!(&mut self.backend, s => s.claim_consumer(consumer, now))
+    }
+
+    pub fn advance_cursor(
+        &mut self,
+        consumer: &str,
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on!(&mut self.backend, s => s.advance_cursor(consumer, seq, now))
+    }
+
+    pub fn for_each_article<E>(
+        &mut self,
+        filter: &ExportFilter,
+        each: impl FnMut(StoredArticle) -> Result<(), E>,
+    ) -> Result<Result<i64, E>, StoreError> {
+        on!(&mut self.backend, s => s.for_each_article(filter, each))
+    }
+
+    pub fn lock_consumer(
+        &self,
+        consumer: &str,
+        waiting: impl FnOnce(),
+    ) -> Result<ConsumerLock, StoreError> {
+        on!(&self.backend, s => s.lock_consumer(consumer, waiting))
+    }
+
+    pub fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.search(typed, limit),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner search",
+            }),
+        }
+    }
+
+    pub fn purge(
+        &mut self,
+        retention: &Retention,
+        now: DateTime<Utc>,
+    ) -> Result<Purged, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.purge(retention, now),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "retention ([storage] keep_days, max_articles_per_feed)",
+            }),
+        }
+    }
+
+    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.vacuum(),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner gc --vacuum",
+            }),
+        }
+    }
+
+    pub fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.kept_pages(feed_urls),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner reextract",
+            }),
+        }
+    }
+
+    pub fn kept_pages_after(
+        &self,
+        after_seq: i64,
+        limit: usize,
+        feed_urls: &[String],
+    ) -> Result<Vec<KeptPage>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.kept_pages_after(after_seq, limit, feed_urls),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner reextract",
+            }),
+        }
+    }
+
+    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.apply_reextractions(new),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner reextract",
+            }),
+        }
+    }
+}

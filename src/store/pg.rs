@@ -1,0 +1,1061 @@
+//! PostgreSQL storage: one database shared by any number of gleaner instances.
+//!
+//! The schema is SQLite's (same tables, columns and numbered migrations,
+//! times as RFC 3339 text in the C collation so text order is time order);
+//! the rules of a poll's writes are shared ([`super::dedup`]).
+//!
+//! Invariants, as SQLite gives them:
+//! - **One writer at a time.** Every transaction that stores sightings
+//!   first takes the transaction-level advisory lock `gleaner write`, held
+//!   until it commits. Dedup's look-up-then-insert therefore never races
+//!   another instance, and `articles.seq` values (taken from a sequence
+//!   under that lock) become visible in increasing order: a snapshot that
+//!   sees seq N sees every seq below it, so a consumer cursor stays "the
+//!   highest seq given".
+//! - **Migrations run once.** They run under the session advisory lock
+//!   `gleaner migrate`, so instances starting together take turns and the
+//!   later ones find the work done.
+//! - **One export per consumer at a time** across machines: the export holds
+//!   a session advisory lock for its consumer on a connection of its own,
+//!   released by the server when that connection ends, however it ends.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use postgres::types::ToSql;
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use url::Url;
+
+use crate::config::database::PostgresTarget;
+
+use super::consumer_lock::{ConsumerLock, Held};
+use super::keys::{normalize_url, url_key};
+use super::read::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource, feed_status_sql};
+use super::write::{
+    ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
+};
+use super::{Access, StoreError, dedup, format_time, parse_time};
+
+/// Schema migrations; `gleaner_schema.version` counts those applied. Entry
+/// N is SQLite's migration N for PostgreSQL, so a version means one schema.
+const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE articles (
+    seq            BIGSERIAL PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    title          TEXT,
+    url            TEXT,
+    canonical_url  TEXT,
+    author         TEXT,
+    published      TEXT COLLATE "C",
+    updated        TEXT COLLATE "C",
+    fetched_at     TEXT COLLATE "C" NOT NULL,
+    summary        TEXT,
+    content_html   TEXT,
+    content_text   TEXT,
+    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
+    word_count     BIGINT,
+    language       TEXT,
+    image          TEXT
+);
+CREATE INDEX articles_fetched_at ON articles (fetched_at);
+
+CREATE TABLE article_keys (
+    key         TEXT COLLATE "C" PRIMARY KEY,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq)
+);
+CREATE INDEX article_keys_article ON article_keys (article_seq);
+
+CREATE TABLE sources (
+    -- The order sightings were stored (SQLite's rowid).
+    source_seq  BIGSERIAL PRIMARY KEY,
+    feed_url    TEXT COLLATE "C" NOT NULL,
+    entry_id    TEXT COLLATE "C" NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    url         TEXT,
+    entry_hash  TEXT NOT NULL,
+    first_seen  TEXT COLLATE "C" NOT NULL,
+    UNIQUE (feed_url, entry_id)
+);
+CREATE INDEX sources_article ON sources (article_seq);
+
+CREATE TABLE article_tags (
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    tag         TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (article_seq, tag)
+);
+CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
+
+CREATE TABLE feeds (
+    url                TEXT COLLATE "C" PRIMARY KEY,
+    name               TEXT NOT NULL,
+    etag               TEXT,
+    last_modified      TEXT,
+    last_poll_at       TEXT COLLATE "C",
+    last_success_at    TEXT COLLATE "C",
+    state              TEXT,
+    last_error         TEXT,
+    consecutive_errors BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at    TEXT COLLATE "C"
+);
+
+CREATE TABLE consumers (
+    name       TEXT COLLATE "C" PRIMARY KEY,
+    cursor_seq BIGINT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#,
+    "ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE feeds ADD COLUMN moved_to TEXT;",
+    "ALTER TABLE feeds ADD COLUMN ttl_secs BIGINT;
+     ALTER TABLE feeds ADD COLUMN poll_interval_secs BIGINT;",
+    // Full-text search: SQLite's FTS5 table; here a generated tsvector.
+    "ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS
+         (setweight(to_tsvector('simple', coalesce(title, '')), 'A')
+          || to_tsvector('simple', coalesce(content_text, ''))) STORED;
+     CREATE INDEX articles_search ON articles USING gin (search);",
+    "ALTER TABLE articles ADD COLUMN purged_at TEXT COLLATE \"C\";",
+    r#"
+CREATE TABLE pages (
+    article_seq  BIGINT PRIMARY KEY REFERENCES articles (seq),
+    url          TEXT NOT NULL,
+    content_type TEXT,
+    fetched_at   TEXT NOT NULL,
+    body_zstd    BYTEA NOT NULL
+);
+"#,
+];
+
+/// How long connecting may take before the command fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many articles an export reads per round trip.
+const EXPORT_BATCH: i32 = 256;
+
+/// An open connection to a migrated PostgreSQL database.
+pub struct Postgres {
+    client: RefCell<Client>,
+    /// Statements prepared on this connection, by their text.
+    statements: RefCell<Prepared>,
+    target: PostgresTarget,
+    /// The URL as shown, as a path for the messages that name "the database".
+    shown: PathBuf,
+}
+
+/// Connects to `target` as [`PostgresTarget`] describes.
+pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
+    let open_error = |source| StoreError::PostgresOpen {
+        database: target.shown().to_owned(),
+        source,
+    };
+    let mut config: postgres::Config = target
+        .url_without_password()
+        .as_str()
+        .parse()
+        .map_err(open_error)?;
+    let password = target
+        .password()
+        .map_err(|e| StoreError::PostgresPassword {
+            database: target.shown().to_owned(),
+            message: e.to_string(),
+        })?;
+    if let Some(password) = password {
+        config.password(password);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("gleaner");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.connect(NoTls).map_err(open_error)
+}
+
+impl Postgres {
+    /// Connects and migrates. `Access::Read` and `Update` need a database
+    /// gleaner has already set up (the schema), like SQLite's file.
+    pub fn open(target: &PostgresTarget, access: Access) -> Result<Postgres, StoreError> {
+        let mut client = connect(target)?;
+        let shown = PathBuf::from(target.shown());
+        if access != Access::Create && schema_version(&mut client)?.is_none() {
+            return Err(StoreError::Missing { path: shown });
+        }
+        migrate(&mut client, &shown)?;
+        Ok(Postgres {
+            client: RefCell::new(client),
+            statements: RefCell::default(),
+            target: target.clone(),
+            shown,
+        })
+    }
+
+    /// The database as shown in messages.
+    pub fn path(&self) -> &Path {
+        &self.shown
+    }
+
+    /// Waits until no other export (on any machine) runs for `consumer`,
+    /// and keeps others out until the returned lock is dropped: a session
+    /// advisory lock on a connection of its own, which the server releases
+    /// when the connection ends, however it ends.
+    pub fn lock_consumer(
+        &self,
+        consumer: &str,
+        waiting: impl FnOnce(),
+    ) -> Result<ConsumerLock, StoreError> {
+        let mut client = connect(&self.target)?;
+        let key = format!("gleaner consumer {consumer}");
+        let got: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                &[&key],
+            )?
+            .get(0);
+        if !got {
+            waiting();
+            client.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", &[&key])?;
+        }
+        Ok(ConsumerLock::new(Held::Postgres(Box::new(client))))
+    }
+
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client, &mut Prepared) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut statements = self.statements.borrow_mut();
+        f(&mut client, &mut statements)
+    }
+
+    /// A write transaction holding the `gleaner write` lock.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_client(|client, cache| {
+            let mut tx = client.transaction()?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
+                &[],
+            )?;
+            let mut pg_tx = PgTx { tx, cache };
+            let value = f(&mut pg_tx)?;
+            pg_tx.tx.commit()?;
+            Ok(value)
+        })
+    }
+
+    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
+        self.write(|tx| {
+            let now = format_time(poll.polled_at);
+            record_feed_state(tx, poll, &now)?;
+            let summary = dedup::record_all(tx, &poll.feed_url, &now, &poll.sightings)?;
+            let succeeded = !matches!(poll.outcome, FeedOutcome::Failed { .. });
+            if let (Cadence::Adaptive { bounds, fresh_for }, true) = (poll.cadence, succeeded) {
+                dedup::schedule_adaptive(tx, &poll.feed_url, poll.polled_at, bounds, fresh_for)?;
+            }
+            Ok(summary)
+        })
+    }
+
+    pub fn record_sightings(
+        &mut self,
+        feed_url: &str,
+        feed_name: &str,
+        polled_at: DateTime<Utc>,
+        sightings: &[Sighting],
+    ) -> Result<PollSummary, StoreError> {
+        self.write(|tx| {
+            register_feed(tx, feed_url, feed_name)?;
+            dedup::record_all(tx, feed_url, &format_time(polled_at), sightings)
+        })
+    }
+
+    pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
+        self.with_client(|client, cache| {
+            let stmt = prepared(
+                cache,
+                client,
+                concat!(feed_status_sql!("0::bigint"), " WHERE f.url = $1"),
+            )?;
+            let row = client.query_opt(&stmt, &[&feed_url])?;
+            Ok(row.map(|r| feed_status_row(&r).1))
+        })
+    }
+
+    pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
+        self.with_client(|client, cache| {
+            let stmt = prepared(
+                cache,
+                client,
+                feed_status_sql!(
+                    "(SELECT count(DISTINCT s.article_seq) FROM sources s
+                      JOIN articles a ON a.seq = s.article_seq
+                      WHERE s.feed_url = f.url AND a.purged_at IS NULL)"
+                ),
+            )?;
+            Ok(client
+                .query(&stmt, &[])?
+                .iter()
+                .map(feed_status_row)
+                .collect())
+        })
+    }
+
+    pub fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        self.with_client(|client, _| {
+            let rows = client.query(
+                "SELECT url, name, last_success_at FROM feeds WHERE last_success_at IS NOT NULL",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| {
+                    let at = parse_time(r.get::<_, &str>(2))?;
+                    Some((r.get(0), r.get(1), at))
+                })
+                .collect())
+        })
+    }
+
+    pub fn due_feeds(
+        &self,
+        feed_urls: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.with_client(|client, cache| {
+            let stmt = prepared(
+                cache,
+                client,
+                "SELECT u FROM unnest($1::text[]) WITH ORDINALITY AS c (u, n)
+                 WHERE NOT EXISTS (SELECT 1 FROM feeds f
+                                   WHERE f.url = c.u AND f.next_attempt_at > $2)
+                 ORDER BY n",
+            )?;
+            let rows = client.query(&stmt, &[&feed_urls, &format_time(now)])?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    pub fn known(
+        &self,
+        feed_url: &str,
+        entry_id: &str,
+        url: Option<&Url>,
+    ) -> Result<Known, StoreError> {
+        self.with_client(|client, cache| {
+            let stmt = prepared(
+                cache,
+                client,
+                "SELECT s.entry_hash, a.purged_at IS NOT NULL, s.url
+                 FROM sources s JOIN articles a ON a.seq = s.article_seq
+                 WHERE s.feed_url = $1 AND s.entry_id = $2",
+            )?;
+            if let Some(row) = client.query_opt(&stmt, &[&feed_url, &entry_id])? {
+                // A purged article stays purged, even when its entry changes.
+                if row.get::<_, bool>(1) {
+                    return Ok(Known::Url);
+                }
+                let old = row
+                    .get::<_, Option<&str>>(2)
+                    .and_then(|u| Url::parse(u).ok())
+                    .and_then(|u| normalize_url(&u));
+                return Ok(Known::Entry {
+                    entry_hash: row.get(0),
+                    link_changed: old != url.and_then(normalize_url),
+                });
+            }
+            let Some(normalized) = url.and_then(normalize_url) else {
+                return Ok(Known::New);
+            };
+            // Only articles of other feeds count (see the SQLite version).
+            let stmt = prepared(
+                cache,
+                client,
+                "SELECT 1 FROM article_keys k WHERE k.key = $1 AND NOT EXISTS
+                     (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
+                      AND s.feed_url = $2)",
+            )?;
+            let found = client.query_opt(&stmt, &[&url_key(&normalized), &feed_url])?;
+            Ok(if found.is_some() {
+                Known::Url
+            } else {
+                Known::New
+            })
+        })
+    }
+
+    pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
+        self.with_client(|client, _| {
+            let row = client.query_opt(
+                "SELECT cursor_seq FROM consumers WHERE name = $1",
+                &[&consumer],
+            )?;
+            Ok(row.map_or(0, |r| r.get(0)))
+        })
+    }
+
+    pub fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.with_client(|client, _| {
+            client.execute(
+                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES ($1, 0, $2)
+                 ON CONFLICT (name) DO UPDATE SET cursor_seq = consumers.cursor_seq",
+                &[&consumer, &format_time(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn advance_cursor(
+        &mut self,
+        consumer: &str,
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with_client(|client, _| {
+            client.execute(
+                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET
+                     cursor_seq = GREATEST(consumers.cursor_seq, EXCLUDED.cursor_seq),
+                     updated_at = EXCLUDED.updated_at",
+                &[&consumer, &seq, &format_time(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// See the SQLite version: one snapshot (REPEATABLE READ), oldest first,
+    /// read [`EXPORT_BATCH`] articles per round trip.
+    pub fn for_each_article<E>(
+        &mut self,
+        filter: &ExportFilter,
+        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
+    ) -> Result<Result<i64, E>, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let snapshot_max: i64 = tx
+            .query_one("SELECT COALESCE(max(seq), 0) FROM articles", &[])?
+            .get(0);
+        let since = filter.since.map(format_time);
+        let limit = filter.limit.map(|l| l.min(i64::MAX as u64) as i64);
+        let portal = tx.bind(
+            "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
+                    a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
+                    a.content_source, a.word_count, a.language, a.image
+             FROM articles a
+             WHERE a.seq > $1 AND a.seq <= $2 AND a.purged_at IS NULL
+               AND ($3::text IS NULL OR a.fetched_at >= $3)
+               AND (cardinality($4::text[]) = 0 OR EXISTS (SELECT 1 FROM sources s
+                    WHERE s.article_seq = a.seq AND s.feed_url = ANY ($4)))
+               AND (cardinality($5::text[]) = 0 OR EXISTS (SELECT 1 FROM article_tags t
+                    WHERE t.article_seq = a.seq AND t.tag = ANY ($5)))
+             ORDER BY a.seq LIMIT $6",
+            &[
+                &filter.after_seq,
+                &snapshot_max,
+                &since,
+                &filter.feed_urls,
+                &filter.tags,
+                &limit,
+            ],
+        )?;
+        loop {
+            let rows = tx.query_portal(&portal, EXPORT_BATCH)?;
+            if rows.is_empty() {
+                break;
+            }
+            let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+            for r in tx.query(
+                "SELECT article_seq, tag FROM article_tags WHERE article_seq = ANY ($1)
+                 ORDER BY article_seq, tag",
+                &[&seqs],
+            )? {
+                tags.entry(r.get(0)).or_default().push(r.get(1));
+            }
+            let mut sources: HashMap<i64, Vec<StoredSource>> = HashMap::new();
+            for r in tx.query(
+                "SELECT s.article_seq, COALESCE(f.name, s.feed_url), s.feed_url, s.entry_id, s.url
+                 FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
+                 WHERE s.article_seq = ANY ($1) ORDER BY s.source_seq",
+                &[&seqs],
+            )? {
+                sources.entry(r.get(0)).or_default().push(StoredSource {
+                    feed: r.get(1),
+                    // Stored as configured; exported without credentials.
+                    feed_url: crate::redact::url_text(r.get(2)),
+                    entry_id: r.get(3),
+                    url: r.get(4),
+                });
+            }
+            let done = rows.len() < EXPORT_BATCH as usize;
+            for r in rows {
+                let seq: i64 = r.get(0);
+                let article = StoredArticle {
+                    seq,
+                    id: r.get(1),
+                    title: r.get(2),
+                    url: r.get(3),
+                    canonical_url: r.get(4),
+                    author: r.get(5),
+                    published: r.get(6),
+                    updated: r.get(7),
+                    fetched_at: r.get(8),
+                    summary: r.get(9),
+                    content_html: r.get(10),
+                    content_text: r.get(11),
+                    content_source: r.get(12),
+                    word_count: r
+                        .get::<_, Option<i64>>(13)
+                        .and_then(|n| u32::try_from(n).ok()),
+                    language: r.get(14),
+                    image: r.get(15),
+                    tags: tags.remove(&seq).unwrap_or_default(),
+                    sources: sources.remove(&seq).unwrap_or_default(),
+                };
+                if let Err(e) = each(article) {
+                    return Ok(Err(e));
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        tx.commit()?;
+        Ok(Ok(snapshot_max))
+    }
+}
+
+/// `gleaner_schema.version`, or `None` before gleaner set the database up.
+fn schema_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('gleaner_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let row = client.query_opt("SELECT version FROM gleaner_schema", &[])?;
+    Ok(Some(row.map_or(0, |r| r.get(0))))
+}
+
+fn migrate(client: &mut Client, shown: &Path) -> Result<(), StoreError> {
+    let supported = MIGRATIONS.len() as i64;
+    if schema_version(client)?.is_some_and(|v| v == supported) {
+        return Ok(());
+    }
+    // Instances starting together take turns; the later ones find it done.
+    client.execute(
+        "SELECT pg_advisory_lock(hashtextextended('gleaner migrate', 0))",
+        &[],
+    )?;
+    let result = migrate_locked(client, shown, supported);
+    let unlocked = client.execute(
+        "SELECT pg_advisory_unlock(hashtextextended('gleaner migrate', 0))",
+        &[],
+    );
+    result?;
+    unlocked?;
+    Ok(())
+}
+
+fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(), StoreError> {
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS gleaner_schema (
+             one     BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+             version BIGINT NOT NULL
+         );
+         INSERT INTO gleaner_schema (version) VALUES (0) ON CONFLICT DO NOTHING;",
+    )?;
+    let version = schema_version(client)?.unwrap_or(0);
+    if version > supported {
+        return Err(StoreError::TooNew {
+            path: shown.to_owned(),
+            found: version,
+            supported,
+        });
+    }
+    let start = usize::try_from(version).unwrap_or(usize::MAX);
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+        let mut tx = client.transaction()?;
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "UPDATE gleaner_schema SET version = $1",
+            &[&(index as i64 + 1)],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Statements prepared once per connection, by their text.
+type Prepared = HashMap<&'static str, Statement>;
+
+/// `sql` prepared on `client`'s connection, once.
+fn prepared(
+    cache: &mut Prepared,
+    client: &mut impl GenericClient,
+    sql: &'static str,
+) -> Result<Statement, StoreError> {
+    if let Some(stmt) = cache.get(sql) {
+        return Ok(stmt.clone());
+    }
+    let stmt = client.prepare(sql)?;
+    cache.insert(sql, stmt.clone());
+    Ok(stmt)
+}
+
+/// A write transaction with the connection's prepared statements.
+struct PgTx<'c, 'p> {
+    tx: Transaction<'c>,
+    cache: &'p mut Prepared,
+}
+
+impl PgTx<'_, '_> {
+    fn run(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let stmt = prepared(self.cache, &mut self.tx, sql)?;
+        Ok(self.tx.execute(&stmt, params)?)
+    }
+
+    fn row(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let stmt = prepared(self.cache, &mut self.tx, sql)?;
+        Ok(self.tx.query_opt(&stmt, params)?)
+    }
+
+    fn rows(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let stmt = prepared(self.cache, &mut self.tx, sql)?;
+        Ok(self.tx.query(&stmt, params)?)
+    }
+}
+
+fn register_feed(tx: &mut PgTx<'_, '_>, feed_url: &str, feed_name: &str) -> Result<(), StoreError> {
+    tx.run(
+        "INSERT INTO feeds (url, name) VALUES ($1, $2)
+         ON CONFLICT (url) DO UPDATE SET name = EXCLUDED.name",
+        &[&feed_url, &feed_name],
+    )?;
+    Ok(())
+}
+
+fn record_feed_state(
+    tx: &mut PgTx<'_, '_>,
+    poll: &PollRecord,
+    now: &str,
+) -> Result<(), StoreError> {
+    register_feed(tx, &poll.feed_url, &poll.feed_name)?;
+    match &poll.outcome {
+        FeedOutcome::Fetched {
+            etag,
+            last_modified,
+            moved_to,
+            repairs,
+            ttl,
+        } => {
+            let repairs = repairs
+                .iter()
+                .map(|r| r.name())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let ttl = ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX));
+            tx.run(
+                "UPDATE feeds SET etag = $2, last_modified = $3, last_poll_at = $4,
+                     last_success_at = $4, state = 'ok', last_error = NULL,
+                     consecutive_errors = 0, next_attempt_at = NULL, repairs = $5,
+                     moved_to = $6, ttl_secs = $7
+                 WHERE url = $1",
+                &[
+                    &poll.feed_url,
+                    etag,
+                    last_modified,
+                    &now,
+                    &repairs,
+                    moved_to,
+                    &ttl,
+                ],
+            )?
+        }
+        FeedOutcome::NotModified => tx.run(
+            "UPDATE feeds SET last_poll_at = $2, last_success_at = $2, state = 'not_modified',
+                 last_error = NULL, consecutive_errors = 0, next_attempt_at = NULL
+             WHERE url = $1",
+            &[&poll.feed_url, &now],
+        )?,
+        FeedOutcome::Failed {
+            state,
+            error,
+            next_attempt,
+        } => tx.run(
+            "UPDATE feeds SET last_poll_at = $2, state = $3, last_error = $4,
+                 consecutive_errors = consecutive_errors
+                     + CASE WHEN $3 <> 'rate_limited' THEN 1 ELSE 0 END,
+                 next_attempt_at = $5
+             WHERE url = $1",
+            &[
+                &poll.feed_url,
+                &now,
+                &state.as_str(),
+                error,
+                &next_attempt.map(format_time),
+            ],
+        )?,
+    };
+    Ok(())
+}
+
+fn url_text(url: &Option<Url>) -> Option<&str> {
+    url.as_ref().map(Url::as_str)
+}
+
+fn content_source(a: &ArticleRecord) -> &'static str {
+    a.content_source.unwrap_or(ContentSource::None).as_str()
+}
+
+/// The columns an article record sets, in the order the INSERT and the
+/// UPDATE of [`dedup::PollTx`] list them.
+struct Columns<'a> {
+    a: &'a ArticleRecord,
+    url: Option<&'a str>,
+    canonical_url: Option<&'a str>,
+    image: Option<&'a str>,
+    content_source: &'static str,
+    published: Option<String>,
+    updated: Option<String>,
+    word_count: Option<i64>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(a: &'a ArticleRecord) -> Columns<'a> {
+        Columns {
+            a,
+            url: url_text(&a.url),
+            canonical_url: url_text(&a.canonical_url),
+            image: url_text(&a.image),
+            content_source: content_source(a),
+            published: a.published.map(format_time),
+            updated: a.updated.map(format_time),
+            word_count: a.word_count.map(i64::from),
+        }
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 13] {
+        let a = self.a;
+        [
+            &a.title,
+            &self.url,
+            &self.canonical_url,
+            &a.author,
+            &self.published,
+            &self.updated,
+            &a.summary,
+            &a.content_html,
+            &a.content_text,
+            &self.content_source,
+            &self.word_count,
+            &a.language,
+            &self.image,
+        ]
+    }
+}
+
+/// PostgreSQL's statements for the rules in [`dedup`].
+impl dedup::PollTx for PgTx<'_, '_> {
+    fn article_under(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        let row = self.row(
+            "SELECT article_seq FROM article_keys WHERE key = $1",
+            &[&key],
+        )?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn find_article_of(
+        &mut self,
+        keys: &[&str],
+        feed_url: &str,
+        entry_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = self.row(
+            "SELECT min(k.article_seq) FROM article_keys k WHERE k.key = ANY ($1) AND NOT EXISTS
+                 (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
+                  AND s.feed_url = $2 AND s.entry_id <> $3)",
+            &[&keys, &feed_url, &entry_id],
+        )?;
+        Ok(row.and_then(|r| r.get(0)))
+    }
+
+    fn is_purged(&mut self, seq: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .row(
+                "SELECT 1 FROM articles WHERE seq = $1 AND purged_at IS NOT NULL",
+                &[&seq],
+            )?
+            .is_some())
+    }
+
+    fn add_source(
+        &mut self,
+        seq: i64,
+        feed_url: &str,
+        sighting: &Sighting,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        // xmax = 0 only for a row this statement inserted.
+        let row = self.row(
+            "INSERT INTO sources (feed_url, entry_id, article_seq, url, entry_hash, first_seen)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (feed_url, entry_id) DO UPDATE SET
+                 url = EXCLUDED.url, entry_hash = EXCLUDED.entry_hash
+             RETURNING xmax = 0",
+            &[
+                &feed_url,
+                &sighting.entry_id,
+                &seq,
+                &url_text(&sighting.url),
+                &sighting.entry_hash,
+                &now,
+            ],
+        )?;
+        Ok(row.is_some_and(|r| r.get(0)))
+    }
+
+    fn add_keys(&mut self, seq: i64, keys: &[&str]) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO article_keys (key, article_seq)
+             SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING",
+            &[&keys, &seq],
+        )?;
+        Ok(())
+    }
+
+    fn add_tags(&mut self, seq: i64, tags: &[String]) -> Result<(), StoreError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.run(
+            "INSERT INTO article_tags (article_seq, tag)
+             SELECT $2, t FROM unnest($1::text[]) AS t ON CONFLICT DO NOTHING",
+            &[&tags, &seq],
+        )?;
+        Ok(())
+    }
+
+    fn insert_article(
+        &mut self,
+        id: &str,
+        now: &str,
+        a: &ArticleRecord,
+    ) -> Result<i64, StoreError> {
+        let row = self.row(
+            "INSERT INTO articles (id, fetched_at, title, url, canonical_url, author, published,
+                 updated, summary, content_html, content_text, content_source, word_count,
+                 language, image)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             RETURNING seq",
+            &[
+                &[&id as &(dyn ToSql + Sync), &now],
+                &Columns::of(a).params()[..],
+            ]
+            .concat(),
+        )?;
+        row.map(|r| r.get(0))
+            .ok_or_else(|| StoreError::Inconsistent("INSERT … RETURNING gave no row".into()))
+    }
+
+    fn update_article(&mut self, seq: i64, a: &ArticleRecord) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE articles SET title = $2, url = $3, canonical_url = $4, author = $5,
+                 published = COALESCE($6, published), updated = $7, summary = $8,
+                 content_html = $9, content_text = $10, content_source = $11,
+                 word_count = $12, language = $13, image = $14
+             WHERE seq = $1",
+            &[&[&seq as &(dyn ToSql + Sync)], &Columns::of(a).params()[..]].concat(),
+        )?;
+        Ok(())
+    }
+
+    fn refresh_article(&mut self, seq: i64, a: &ArticleRecord) -> Result<bool, StoreError> {
+        self.run(
+            "UPDATE articles SET title = COALESCE($2, title), url = $3,
+                 author = COALESCE($4, author), published = COALESCE($5, published),
+                 updated = $6, summary = $7
+             WHERE seq = $1",
+            &[
+                &seq,
+                &a.title,
+                &url_text(&a.url),
+                &a.author,
+                &a.published.map(format_time),
+                &a.updated.map(format_time),
+                &a.summary,
+            ],
+        )?;
+        let took_body = self.run(
+            "UPDATE articles SET content_html = $2, content_text = $3, content_source = $4,
+                 word_count = $5
+             WHERE seq = $1 AND content_source <> 'article'",
+            &[
+                &seq,
+                &a.content_html,
+                &a.content_text,
+                &content_source(a),
+                &a.word_count.map(i64::from),
+            ],
+        )?;
+        Ok(took_body > 0)
+    }
+
+    fn merge_article(&mut self, seq: i64, a: &ArticleRecord) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE articles SET
+                 title = COALESCE(title, $2), canonical_url = COALESCE(canonical_url, $3),
+                 author = COALESCE(author, $4), published = COALESCE(published, $5),
+                 summary = COALESCE(summary, $6), language = COALESCE(language, $7),
+                 image = COALESCE(image, $8)
+             WHERE seq = $1",
+            &[
+                &seq,
+                &a.title,
+                &url_text(&a.canonical_url),
+                &a.author,
+                &a.published.map(format_time),
+                &a.summary,
+                &a.language,
+                &url_text(&a.image),
+            ],
+        )?;
+        if a.content_source == Some(ContentSource::Article) {
+            self.run(
+                "UPDATE articles SET content_html = $2, content_text = $3,
+                     content_source = 'article', word_count = $4
+                 WHERE seq = $1 AND content_source <> 'article'",
+                &[
+                    &seq,
+                    &a.content_html,
+                    &a.content_text,
+                    &a.word_count.map(i64::from),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn save_page(
+        &mut self,
+        seq: i64,
+        article: &ArticleRecord,
+        now: &str,
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        let Some(page) = &article.page else {
+            return Ok(());
+        };
+        let params: &[&(dyn ToSql + Sync)] = &[
+            &seq,
+            &page.url.as_str(),
+            &page.content_type,
+            &now,
+            &page.body_zstd,
+        ];
+        if replace {
+            self.run(
+                "INSERT INTO pages (article_seq, url, content_type, fetched_at, body_zstd)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (article_seq) DO UPDATE SET url = EXCLUDED.url,
+                     content_type = EXCLUDED.content_type, fetched_at = EXCLUDED.fetched_at,
+                     body_zstd = EXCLUDED.body_zstd",
+                params,
+            )?;
+        } else {
+            self.run(
+                "INSERT INTO pages (article_seq, url, content_type, fetched_at, body_zstd)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                params,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn publications(&mut self, feed_url: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = self.rows(
+            "SELECT max(coalesce(a.published, s.first_seen))
+             FROM sources s JOIN articles a ON a.seq = s.article_seq
+             WHERE s.feed_url = $1
+             GROUP BY a.seq ORDER BY 1 DESC LIMIT $2",
+            &[&feed_url, &limit],
+        )?;
+        Ok(rows.iter().filter_map(|r| r.get(0)).collect())
+    }
+
+    fn feed_cadence(&mut self, feed_url: &str) -> Result<(Option<u64>, Option<u64>), StoreError> {
+        let row = self.row(
+            "SELECT ttl_secs, poll_interval_secs FROM feeds WHERE url = $1",
+            &[&feed_url],
+        )?;
+        let secs = |r: &Row, i| {
+            r.get::<_, Option<i64>>(i)
+                .and_then(|s| u64::try_from(s).ok())
+        };
+        Ok(row.map_or((None, None), |r| (secs(&r, 0), secs(&r, 1))))
+    }
+
+    fn set_next_poll(
+        &mut self,
+        feed_url: &str,
+        interval_secs: u64,
+        next: &str,
+    ) -> Result<(), StoreError> {
+        let interval = i64::try_from(interval_secs).unwrap_or(i64::MAX);
+        self.run(
+            "UPDATE feeds SET poll_interval_secs = $2, next_attempt_at = $3 WHERE url = $1",
+            &[&feed_url, &interval, &next],
+        )?;
+        Ok(())
+    }
+}
+
+fn feed_status_row(r: &Row) -> (String, FeedStatus) {
+    let time = |i: usize| r.get::<_, Option<&str>>(i).and_then(parse_time);
+    let count = |i: usize| r.get::<_, i64>(i);
+    (
+        r.get(0),
+        FeedStatus {
+            name: r.get(1),
+            etag: r.get(2),
+            last_modified: r.get(3),
+            last_poll_at: time(4),
+            last_success_at: time(5),
+            state: r.get(6),
+            last_error: r.get(7),
+            consecutive_errors: u32::try_from(count(8)).unwrap_or(u32::MAX),
+            next_attempt_at: time(9),
+            articles: u64::try_from(count(10)).unwrap_or(0),
+            repairs: r
+                .get::<_, &str>(11)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            moved_to: r.get(12),
+            poll_interval: r
+                .get::<_, Option<i64>>(13)
+                .and_then(|s| u64::try_from(s).ok())
+                .map(Duration::from_secs),
+        },
+    )
+}

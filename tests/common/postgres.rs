@@ -1,0 +1,121 @@
+//! The PostgreSQL server the tests use, found through environment variables:
+//!
+//! - `GLEANER_TEST_POSTGRES`: a URL of a role that may create databases
+//!   (`.ci/run` starts a throwaway cluster and sets it, see
+//!   `scripts/postgres-test-cluster.sh`). Each test gets a database of its
+//!   own, dropped when the test ends.
+//! - `GLEANER_TEST_BACKEND=postgres`: every [`super::Gleaner`] stores in
+//!   PostgreSQL instead of SQLite, so the same test files run against both.
+//!
+//! Without the server a PostgreSQL test is skipped with a loud message, but
+//! in CI (`CI` set) or with `GLEANER_TEST_BACKEND=postgres` its absence
+//! fails the test: CI never passes by skipping.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use url::Url;
+
+/// The server's URL; `None` (after saying so on stderr) when the tests run
+/// without one outside CI. `test` names the test that skips.
+pub fn server(test: &str) -> Option<Url> {
+    match std::env::var("GLEANER_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => {
+            Some(Url::parse(&url).expect("GLEANER_TEST_POSTGRES is a URL"))
+        }
+        _ => {
+            let required =
+                std::env::var_os("CI").is_some_and(|v| !v.is_empty()) || backend_is_postgres();
+            assert!(
+                !required,
+                "GLEANER_TEST_POSTGRES is not set, but CI or GLEANER_TEST_BACKEND=postgres is: \
+                 start a server with `eval \"$(scripts/postgres-test-cluster.sh start)\"`"
+            );
+            eprintln!(
+                "\n!!! SKIPPED {test}: no PostgreSQL (set GLEANER_TEST_POSTGRES, e.g. \
+                 `eval \"$(scripts/postgres-test-cluster.sh start)\"`) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+/// Whether the test set-ups store in PostgreSQL (`GLEANER_TEST_BACKEND`).
+pub fn backend_is_postgres() -> bool {
+    std::env::var("GLEANER_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A database of its own for one test, dropped with this value.
+pub struct TestDatabase {
+    admin: Url,
+    name: String,
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on `server`.
+    pub fn create(server: &Url) -> TestDatabase {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "gleaner_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            fastrand::u32(..)
+        );
+        let database = TestDatabase {
+            admin: server.clone(),
+            name,
+        };
+        database.admin(&format!("CREATE DATABASE {}", database.name));
+        database
+    }
+
+    /// The URL of this database (password included: it is a test's).
+    pub fn url(&self) -> Url {
+        let mut url = self.admin.clone();
+        url.set_path(&self.name);
+        url
+    }
+
+    /// The URL without its password, and the password.
+    pub fn url_and_password(&self) -> (Url, String) {
+        let mut url = self.url();
+        let password = url.password().unwrap_or_default().to_owned();
+        url.set_password(None).unwrap();
+        (url, password)
+    }
+
+    /// A client of this database, for checks the commands do not show.
+    pub fn query(&self, sql: &str) -> Vec<postgres::Row> {
+        let url = self.url();
+        let sql = sql.to_owned();
+        // The sync client runs its own runtime: keep it off any test's.
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(url.as_str(), postgres::NoTls).unwrap();
+            client.query(&sql, &[]).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
+    fn admin(&self, sql: &str) {
+        let url = self.admin.clone();
+        let sql = sql.to_owned();
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(url.as_str(), postgres::NoTls)
+                .unwrap_or_else(|e| panic!("connecting to GLEANER_TEST_POSTGRES: {e}"));
+            client.batch_execute(&sql).unwrap();
+        })
+        .join()
+        .unwrap()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.admin(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! What only a PostgreSQL database has: its URL and password in the config,
+//! migrations under a lock when instances start together, and several
+//! instances polling the same feeds into one database with dedup and
+//! exactly-once export across them. (The storage suites run against
+//! PostgreSQL as a whole with `GLEANER_TEST_BACKEND=postgres`: see
+//! tests/common/postgres.rs.) Each test is skipped, loudly, without a
+//! server outside CI.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Child, Output};
+
+use common::pages::{article_page, rss_of_pages, story};
+use common::postgres::{TestDatabase, server};
+use common::{Gleaner, Route, TestServer, feed_block};
+
+/// A set-up on a fresh PostgreSQL database, or `None` to skip.
+fn on_postgres(test: &str, feeds: &str) -> Option<Gleaner> {
+    let server = server(test)?;
+    Some(Gleaner::with(Some(TestDatabase::create(&server)), feeds))
+}
+
+fn database(gleaner: &Gleaner) -> &TestDatabase {
+    gleaner.postgres.as_ref().expect("a PostgreSQL set-up")
+}
+
+/// `count` feeds on `server`, feed `i` listing pages `p0`…`p{entries}` of
+/// which the first half are shared by every feed (the same articles under
+/// other feeds: dedup across feeds and instances).
+fn shared_feeds(server: &TestServer, count: usize, entries: usize) -> String {
+    let mut blocks = String::new();
+    for feed in 0..count {
+        let ids: Vec<String> = (0..entries)
+            .map(|e| {
+                if e < entries / 2 {
+                    format!("shared-{e}")
+                } else {
+                    format!("f{feed}-{e}")
+                }
+            })
+            .collect();
+        for id in &ids {
+            server.set(
+                &format!("/{id}"),
+                Route::html(article_page(id, &story(id), "")),
+            );
+        }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let path = format!("/feed-{feed}.xml");
+        server.set(&path, Route::rss(rss_of_pages(|p| server.url(p), &refs)));
+        blocks.push_str(&feed_block(&format!("f{feed}"), &server.url(&path), ""));
+    }
+    blocks
+}
+
+fn spawn(gleaner: &Gleaner, args: &[&str]) -> Child {
+    gleaner
+        .command()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finished_ok(child: Child) -> Output {
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn the_password_comes_from_a_file_or_pgpassword_and_is_never_shown() {
+    let server = TestServer::start();
+    let feeds = shared_feeds(&server, 1, 2);
+    let Some(gleaner) = on_postgres("password sources", &feeds) else {
+        return;
+    };
+    let (url, password) = database(&gleaner).url_and_password();
+    assert!(
+        !password.is_empty(),
+        "the test server's role has a password"
+    );
+    let storage = |lines: &str| {
+        gleaner.edit_config(
+            &format!("database = \"{}\"", gleaner.database_setting()),
+            lines,
+        );
+    };
+
+    // From [storage] password_file (relative to the config's folder).
+    std::fs::write(
+        gleaner.dir.path().join("pg-password"),
+        format!("{password}\n"),
+    )
+    .unwrap();
+    storage(&format!(
+        "database = \"{url}\"\npassword_file = \"pg-password\""
+    ));
+    let poll = gleaner.ok(&["--log-level", "debug", "poll"]);
+    assert!(String::from_utf8_lossy(&poll.stdout).contains("2 new articles"));
+    let mut shown = vec![String::from_utf8_lossy(&poll.stderr).into_owned()];
+
+    // From PGPASSWORD.
+    gleaner.edit_config("password_file = \"pg-password\"", "");
+    let feeds = gleaner
+        .command()
+        .args(["feeds", "--json"])
+        .env("PGPASSWORD", &password)
+        .output()
+        .unwrap();
+    assert!(feeds.status.success(), "{feeds:?}");
+
+    // A wrong password fails, naming the database but not the password.
+    let wrong = gleaner
+        .command()
+        .args(["--log-level", "debug", "export"])
+        .env("PGPASSWORD", "not-the-password")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&wrong.stderr).into_owned();
+    assert!(
+        stderr.contains("cannot connect to the PostgreSQL database"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(url.host_str().unwrap()), "{stderr}");
+    assert!(!stderr.contains("not-the-password"), "{stderr}");
+    shown.push(stderr);
+    shown.push(String::from_utf8_lossy(&feeds.stdout).into_owned());
+    for text in &shown {
+        assert!(!text.contains(&password), "the password is shown:\n{text}");
+    }
+}
+
+#[test]
+fn check_config_validates_the_url_without_connecting() {
+    // Nothing listens on port 9 of loopback: a connection attempt would fail.
+    let Some(gleaner) = on_postgres("check-config", "") else {
+        return;
+    };
+    gleaner.edit_config(
+        &gleaner.database_setting(),
+        "postgres://reader:pw-42@127.0.0.1:9/news",
+    );
+    gleaner.ok(&["check-config"]);
+
+    gleaner.edit_config(
+        "postgres://reader:pw-42@127.0.0.1:9/news",
+        "postgres://reader:pw-42@127.0.0.1:9/news?colour=blue",
+    );
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let path = gleaner.config_path().display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{path}:2:12: [storage].database: postgres://***@127.0.0.1:9/news?colour=blue"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pw-42"), "{stderr}");
+}
+
+#[test]
+fn a_database_gleaner_never_set_up_is_refused_by_reading_commands() {
+    let Some(gleaner) = on_postgres("unset database", "") else {
+        return;
+    };
+    let output = gleaner.command().args(["feeds"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("does not exist yet"), "{stderr}");
+    // ...and nothing was created by looking.
+    let tables = database(&gleaner)
+        .query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0]
+        .get::<_, i64>(0);
+    assert_eq!(tables, 0);
+}
+
+#[test]
+fn instances_polling_together_migrate_once_and_store_each_article_once() {
+    let server = TestServer::start();
+    let feeds = shared_feeds(&server, 12, 6);
+    let Some(gleaner) = on_postgres("instances together", &feeds) else {
+        return;
+    };
+    // Four instances start at once on an empty database: the migrations
+    // take turns under their lock, and the polls of the same feeds (same
+    // entries, same shared pages) race on every article.
+    let polls: Vec<Child> = (0..4).map(|_| spawn(&gleaner, &["poll"])).collect();
+    for poll in polls {
+        finished_ok(poll);
+    }
+    let version: i64 = database(&gleaner).query("SELECT version FROM gleaner_schema")[0].get(0);
+    assert!(version >= 7, "{version}");
+
+    // 3 shared articles + 12 feeds × 3 of their own, each stored once.
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 3 + 12 * 3);
+    let mut ids: Vec<&str> = articles.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), articles.len());
+    let shared = articles
+        .iter()
+        .find(|a| a["title"] == "shared-0")
+        .expect("a shared article");
+    assert_eq!(shared["sources"].as_array().unwrap().len(), 12);
+}
+
+#[test]
+fn a_consumer_exporting_from_several_instances_gets_every_article_once() {
+    let server = TestServer::start();
+    let feeds = shared_feeds(&server, 8, 4);
+    let Some(gleaner) = on_postgres("consumer across instances", &feeds) else {
+        return;
+    };
+    // Two pollers and, meanwhile, exports of one consumer from two
+    // "machines" at once (separate processes): together they must deliver
+    // each stored article exactly once.
+    let pollers: Vec<Child> = (0..2).map(|_| spawn(&gleaner, &["poll"])).collect();
+    let mut delivered: HashMap<String, usize> = HashMap::new();
+    let mut exports = Vec::new();
+    for _ in 0..6 {
+        exports.push(spawn(
+            &gleaner,
+            &["export", "--consumer", "sink", "--format", "jsonl"],
+        ));
+        exports.push(spawn(
+            &gleaner,
+            &["export", "--consumer", "sink", "--format", "jsonl"],
+        ));
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    for poller in pollers {
+        finished_ok(poller);
+    }
+    exports.push(spawn(
+        &gleaner,
+        &["export", "--consumer", "sink", "--format", "jsonl"],
+    ));
+    for export in exports {
+        let output = finished_ok(export);
+        for line in String::from_utf8(output.stdout).unwrap().lines() {
+            let article: serde_json::Value = serde_json::from_str(line).unwrap();
+            *delivered
+                .entry(article["id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    let stored = gleaner.export(&[]);
+    assert_eq!(stored.len(), 2 + 8 * 2);
+    assert_eq!(delivered.len(), stored.len(), "every article delivered");
+    assert!(
+        delivered.values().all(|&n| n == 1),
+        "delivered more than once: {delivered:?}"
+    );
+}
