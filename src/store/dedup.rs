@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::schedule::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
+use crate::pacing::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
 
 use super::StoreError;
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};

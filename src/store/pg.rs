@@ -34,10 +34,9 @@ use crate::config::database::PostgresTarget;
 use super::consumer_lock::{ConsumerLock, Held};
 use super::keys::{normalize_url, url_key};
 use super::read::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource, feed_status_sql};
-use super::write::{
-    ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
-};
+use super::write::{ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting};
 use super::{Access, StoreError, dedup, format_time, parse_time};
+use crate::pacing::FeedOutcome;
 
 /// Schema migrations; `gleaner_schema.version` counts those applied. Entry
 /// N is SQLite's migration N for PostgreSQL, so a version means one schema.
