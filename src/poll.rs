@@ -82,6 +82,9 @@ pub enum Skip {
     Held(Held),
     /// The previous poll of the feed is still running.
     Busy,
+    /// Another instance on the same PostgreSQL database holds the feed's
+    /// lease: it is polling the feed, or already did in this tick.
+    Elsewhere,
     ShuttingDown,
 }
 
@@ -90,6 +93,7 @@ impl fmt::Display for Skip {
         match self {
             Skip::Held(held) => held.fmt(f),
             Skip::Busy => f.write_str("the previous poll of this feed is still running"),
+            Skip::Elsewhere => f.write_str("another instance is polling this feed (or just did)"),
             Skip::ShuttingDown => f.write_str("shutting down"),
         }
     }
@@ -233,7 +237,19 @@ pub struct Pipeline {
     /// Pages being fetched and extracted, by normalized URL: a link that two
     /// feeds of a pass give (tracking parameters aside) is downloaded once.
     in_flight: InFlight,
+    /// This process among the instances sharing a database (feed leases).
+    instance: String,
 }
+
+/// How long a feed's lease lasts: an instance killed mid-poll loses its
+/// feeds to the others after this long. A poll that outlives its lease may
+/// overlap another instance's (dedup keeps the data right).
+pub const FEED_LEASE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Ticks of one schedule come at least this far apart, and instances'
+/// clocks agree within it: a feed claimed since the tick's start, less
+/// this, was polled in this tick by another instance.
+const TICK_SLACK: chrono::Duration = chrono::Duration::seconds(1);
 
 /// A page's article (and the page, when kept), or `None` when the page
 /// gave none (logged).
@@ -272,6 +288,12 @@ impl Pipeline {
             keep_html: config.storage.keep_html,
             max_retry_after: config.fetch.max_retry_after,
             in_flight: InFlight::default(),
+            instance: format!(
+                "{}:{}:{:08x}",
+                hostname(),
+                std::process::id(),
+                fastrand::u32(..)
+            ),
         })
     }
 
@@ -296,10 +318,11 @@ impl Pipeline {
         let mut summary = PassSummary::default();
         let mut waiting = feeds.iter();
         let mut running = FuturesUnordered::new();
+        let started = Utc::now();
         loop {
             while running.len() < self.concurrency {
                 match waiting.next() {
-                    Some(feed) => running.push(self.poll_feed(feed, mode)),
+                    Some(feed) => running.push(self.poll_feed_of_pass(feed, mode, started)),
                     None => break,
                 }
             }
@@ -314,6 +337,16 @@ impl Pipeline {
     /// Polls one feed and records the result. Never fails: problems are in the report
     /// (and in the feed's stored state).
     pub async fn poll_feed(&self, feed: &FeedConfig, mode: PollMode) -> FeedReport {
+        self.poll_feed_of_pass(feed, mode, Utc::now()).await
+    }
+
+    /// [`Pipeline::poll_feed`] in a pass that started at `pass_started`.
+    async fn poll_feed_of_pass(
+        &self,
+        feed: &FeedConfig,
+        mode: PollMode,
+        pass_started: chrono::DateTime<Utc>,
+    ) -> FeedReport {
         let report = |outcome| FeedReport {
             feed: feed.name.clone(),
             url: feed.url.clone(),
@@ -322,10 +355,32 @@ impl Pipeline {
         let Some(_guard) = self.locks.try_lock(&feed.url) else {
             return report(ReportOutcome::Skipped(Skip::Busy));
         };
+        // Across instances: the feed's lease (always granted on SQLite). A
+        // scheduled poll also yields to an instance that claimed the feed
+        // in this tick; an operator's `gleaner poll` only to one polling now.
+        let claimed_before = (mode == PollMode::Scheduled).then(|| pass_started - TICK_SLACK);
+        let (url, instance) = (feed.url.as_str().to_owned(), self.instance.clone());
+        let claim = self
+            .store
+            .call(move |s| s.claim_feed(&url, &instance, FEED_LEASE, claimed_before))
+            .await;
+        match claim {
+            Ok(true) => {}
+            Ok(false) => return report(ReportOutcome::Skipped(Skip::Elsewhere)),
+            Err(e) => return report(self.database_failure(e)),
+        }
         let outcome = tokio::select! {
             outcome = self.poll_locked(feed, mode) => outcome,
             () = self.cancel.cancelled() => ReportOutcome::Skipped(Skip::ShuttingDown),
         };
+        let (url, instance) = (feed.url.as_str().to_owned(), self.instance.clone());
+        if let Err(e) = self
+            .store
+            .call(move |s| s.release_feed(&url, &instance))
+            .await
+        {
+            tracing::warn!(feed = %feed.name, "could not release the feed's lease (it expires by itself): {e}");
+        }
         match &outcome {
             // `gleaner poll` prints its own report line for a failure.
             ReportOutcome::Failed(error) if mode != PollMode::Scheduled => {
@@ -833,4 +888,11 @@ enum Build {
     FromFeed,
     /// Known under its URL from another feed: only a source is added.
     Nothing,
+}
+
+/// This machine's name, for telling instances apart in leases.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned())
 }

@@ -225,6 +225,9 @@ fn a_consumer_exporting_from_several_instances_gets_every_article_once() {
     // Two pollers and, meanwhile, exports of one consumer from two
     // "machines" at once (separate processes): together they must deliver
     // each stored article exactly once.
+    // A first feed sets the database up (an export refuses a database
+    // gleaner never set up, as it refuses a missing SQLite file).
+    gleaner.ok(&["poll", "--feed", "f0"]);
     let pollers: Vec<Child> = (0..2).map(|_| spawn(&gleaner, &["poll"])).collect();
     let mut delivered: HashMap<String, usize> = HashMap::new();
     let mut exports = Vec::new();
@@ -262,4 +265,62 @@ fn a_consumer_exporting_from_several_instances_gets_every_article_once() {
         delivered.values().all(|&n| n == 1),
         "delivered more than once: {delivered:?}"
     );
+}
+
+#[test]
+fn two_daemons_on_one_database_poll_each_feed_once_per_tick() {
+    const FEEDS: usize = 10;
+    let server = TestServer::start();
+    let mut feeds = String::new();
+    for i in 0..FEEDS {
+        let path = format!("/tick-{i}.xml");
+        // Each poll takes a while, so that two instances' polls of one
+        // feed in one tick would overlap or follow each other closely.
+        server.set(
+            &path,
+            Route::rss(rss_of_pages(|p| server.url(p), &["a", "b"]))
+                .with_delay(std::time::Duration::from_millis(300)),
+        );
+        feeds.push_str(&feed_block(
+            &format!("t{i}"),
+            &server.url(&path),
+            "schedule = \"*/3 * * * * *\"\nfull_text = false",
+        ));
+    }
+    let Some(gleaner) = on_postgres("two daemons", &feeds) else {
+        return;
+    };
+    gleaner.ok(&["check-config"]);
+    let spawned = std::time::Instant::now();
+    let mut daemons: Vec<Child> = (0..2).map(|_| gleaner.daemon()).collect();
+    std::thread::sleep(std::time::Duration::from_millis(11_000));
+    for daemon in &mut daemons {
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+    }
+
+    // Past both start-up passes (which poll whatever nobody polled in the
+    // last second), the ticks are 3 s apart and each is one poll, by one
+    // instance: two polls of a feed closer than that are one tick twice.
+    let settled = spawned + std::time::Duration::from_millis(3500);
+    for i in 0..FEEDS {
+        let mut starts: Vec<std::time::Instant> = server
+            .requests(&format!("/tick-{i}.xml"))
+            .iter()
+            .map(|r| r.at)
+            .filter(|&at| at > settled)
+            .collect();
+        starts.sort();
+        assert!(starts.len() >= 2, "feed {i} polled {} times", starts.len());
+        for pair in starts.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap >= std::time::Duration::from_millis(1500),
+                "feed {i} was polled twice {gap:?} apart: two instances took one tick"
+            );
+        }
+    }
+    // Both stored into one database, each entry once.
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 2, "one link pair, shared by every feed");
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -146,6 +147,31 @@ impl Store {
         waiting: impl FnOnce(),
     ) -> Result<ConsumerLock, StoreError> {
         on!(&self.backend, s => s.lock_consumer(consumer, waiting))
+    }
+
+    /// Claims `feed_url` for `holder` for `lease`, unless another holder's
+    /// lease on it is still running or (with `claimed_before`) the feed was
+    /// claimed at or after that time. Always granted on SQLite: one
+    /// machine's polls are kept apart by the process's own locks.
+    pub fn claim_feed(
+        &mut self,
+        feed_url: &str,
+        holder: &str,
+        lease: Duration,
+        claimed_before: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(true),
+            Backend::Postgres(s) => s.claim_feed(feed_url, holder, lease, claimed_before),
+        }
+    }
+
+    /// Ends `holder`'s lease on `feed_url` (its claim time stays).
+    pub fn release_feed(&mut self, feed_url: &str, holder: &str) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(s) => s.release_feed(feed_url, holder),
+        }
     }
 
     pub fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {

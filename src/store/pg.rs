@@ -196,6 +196,57 @@ impl Postgres {
         &self.shown
     }
 
+    /// See [`super::Store::claim_feed`]: the feed's lease row, taken with
+    /// `FOR UPDATE SKIP LOCKED` so that instances claiming at once never
+    /// wait on each other, in the server's clock.
+    pub fn claim_feed(
+        &mut self,
+        feed_url: &str,
+        holder: &str,
+        lease: Duration,
+        claimed_before: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let before = claimed_before.map(|t| t.to_rfc3339());
+        let secs = lease.as_secs_f64();
+        self.with_client(|client, cache| {
+            let mut tx = client.transaction()?;
+            let insert = prepared(
+                cache,
+                &mut tx,
+                "INSERT INTO gleaner_leases (feed_url) VALUES ($1) ON CONFLICT DO NOTHING",
+            )?;
+            tx.execute(&insert, &[&feed_url])?;
+            let claim = prepared(
+                cache,
+                &mut tx,
+                "UPDATE gleaner_leases l SET holder = $2, claimed_at = now(),
+                     expires_at = now() + make_interval(secs => $3)
+                 FROM (SELECT feed_url FROM gleaner_leases
+                       WHERE feed_url = $1 AND expires_at < now()
+                         AND claimed_at < COALESCE($4::text::timestamptz, 'infinity')
+                       FOR UPDATE SKIP LOCKED) free
+                 WHERE l.feed_url = free.feed_url",
+            )?;
+            let claimed = tx.execute(&claim, &[&feed_url, &holder, &secs, &before])?;
+            tx.commit()?;
+            Ok(claimed == 1)
+        })
+    }
+
+    /// See [`super::Store::release_feed`].
+    pub fn release_feed(&mut self, feed_url: &str, holder: &str) -> Result<(), StoreError> {
+        self.with_client(|client, cache| {
+            let release = prepared(
+                cache,
+                client,
+                "UPDATE gleaner_leases SET holder = NULL, expires_at = '-infinity'
+                 WHERE feed_url = $1 AND holder = $2",
+            )?;
+            client.execute(&release, &[&feed_url, &holder])?;
+            Ok(())
+        })
+    }
+
     /// Waits until no other export (on any machine) runs for `consumer`,
     /// and keeps others out until the returned lock is dropped: a session
     /// advisory lock on a connection of its own, which the server releases
@@ -544,9 +595,15 @@ fn schema_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
     Ok(Some(row.map_or(0, |r| r.get(0))))
 }
 
+fn has_leases(client: &mut Client) -> Result<bool, StoreError> {
+    Ok(client
+        .query_one("SELECT to_regclass('gleaner_leases') IS NOT NULL", &[])?
+        .get(0))
+}
+
 fn migrate(client: &mut Client, shown: &Path) -> Result<(), StoreError> {
     let supported = MIGRATIONS.len() as i64;
-    if schema_version(client)?.is_some_and(|v| v == supported) {
+    if schema_version(client)?.is_some_and(|v| v == supported) && has_leases(client)? {
         return Ok(());
     }
     // Instances starting together take turns; the later ones find it done.
@@ -590,6 +647,16 @@ fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(
         )?;
         tx.commit()?;
     }
+    // How instances share the work: PostgreSQL's alone, outside the
+    // numbered migrations (which stay SQLite's, one for one).
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS gleaner_leases (
+             feed_url   TEXT COLLATE \"C\" PRIMARY KEY,
+             holder     TEXT,
+             claimed_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity',
+             expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+         );",
+    )?;
     Ok(())
 }
 
@@ -1057,4 +1124,14 @@ fn feed_status_row(r: &Row) -> (String, FeedStatus) {
                 .map(Duration::from_secs),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_sqlite_migration_has_its_postgresql_twin() {
+        // A version number means one schema on both backends: a migration
+        // added to SQLite's list needs its PostgreSQL form here.
+        assert_eq!(super::MIGRATIONS.len(), super::super::MIGRATIONS.len());
+    }
 }

@@ -30,7 +30,10 @@ pub fn server(test: &str) -> Option<Url> {
                 "GLEANER_TEST_POSTGRES is not set, but CI or GLEANER_TEST_BACKEND=postgres is: \
                  start a server with `eval \"$(scripts/postgres-test-cluster.sh start)\"`"
             );
-            eprintln!(
+            // Straight to stderr: the test harness would swallow eprintln!.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n!!! SKIPPED {test}: no PostgreSQL (set GLEANER_TEST_POSTGRES, e.g. \
                  `eval \"$(scripts/postgres-test-cluster.sh start)\"`) !!!\n"
             );
@@ -100,9 +103,19 @@ impl TestDatabase {
         let url = self.admin.clone();
         let sql = sql.to_owned();
         std::thread::spawn(move || {
-            let mut client = postgres::Client::connect(url.as_str(), postgres::NoTls)
-                .unwrap_or_else(|e| panic!("connecting to GLEANER_TEST_POSTGRES: {e}"));
-            client.batch_execute(&sql).unwrap();
+            // A loaded machine may refuse a connection for a moment.
+            let mut attempt = 0;
+            let mut client = loop {
+                match postgres::Client::connect(url.as_str(), postgres::NoTls) {
+                    Ok(client) => break client,
+                    Err(e) if attempt >= 4 => panic!("connecting to GLEANER_TEST_POSTGRES: {e}"),
+                    Err(_) => attempt += 1,
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            };
+            client
+                .batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
         })
         .join()
         .unwrap()
