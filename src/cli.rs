@@ -153,6 +153,16 @@ pub enum Command {
         #[arg(long)]
         vacuum: bool,
     },
+    /// Copy the configured SQLite database (articles, dedup keys, tombstones,
+    /// feed state, consumer cursors, kept pages) into an empty PostgreSQL
+    /// database; run it again to finish a copy cut short. The counts of
+    /// every table are compared at the end.
+    MigrateDb {
+        /// The PostgreSQL database: postgres://USER@HOST[:PORT]/DATABASE (the
+        /// password from the URL or $PGPASSWORD).
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Run today's extractor and site rules again over the article pages kept
     /// by `[storage] keep_html`, without fetching anything.
     Reextract {
@@ -288,6 +298,7 @@ fn run_with_config(
             limit,
         } => search(&config, &words.join(" "), format, limit)?,
         Command::Gc { vacuum } => gc(&config, vacuum)?,
+        Command::MigrateDb { to } => migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract(&config, &feeds)?,
         Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
         Command::Remove { feed } => remove(path, &config, &feed)?,
@@ -317,6 +328,40 @@ fn open_store(config: &Config, access: Access) -> anyhow::Result<Store> {
         }
         named => named.into(),
     })
+}
+
+/// `gleaner migrate-db --to URL`.
+fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
+    let Some(from) = config.storage.database.sqlite_path() else {
+        anyhow::bail!(
+            "[storage] database is already PostgreSQL ({}): migrate-db copies a SQLite database",
+            config.storage.database.display()
+        );
+    };
+    if !crate::config::database::is_postgres_url(to) {
+        anyhow::bail!("--to {to:?} is not a postgres:// or postgresql:// URL");
+    }
+    let target = crate::config::database::check_postgres_url(to, None)
+        .map_err(|message| anyhow::anyhow!("--to: {message}"))?;
+    let counts = crate::store::copy::sqlite_to_postgres(from, &target, |table, rows| {
+        tracing::info!(table, rows, "copying");
+    })
+    .with_context(|| {
+        format!(
+            "copying {} into {} (run it again to go on where it stopped)",
+            from.display(),
+            target.shown()
+        )
+    })?;
+    for count in &counts {
+        println!("{}: {} rows", count.table, count.postgres);
+    }
+    println!(
+        "copied {} into {}; point [storage] database at it",
+        from.display(),
+        target.shown()
+    );
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -17,8 +17,7 @@ use common::{Gleaner, Route, TestServer, feed_block};
 
 /// A set-up on a fresh PostgreSQL database, or `None` to skip.
 fn on_postgres(test: &str, feeds: &str) -> Option<Gleaner> {
-    let server = server(test)?;
-    Some(Gleaner::with(Some(TestDatabase::create(&server)), feeds))
+    Some(Gleaner::with(Some(server_database(test)?), feeds))
 }
 
 fn database(gleaner: &Gleaner) -> &TestDatabase {
@@ -323,4 +322,62 @@ fn two_daemons_on_one_database_poll_each_feed_once_per_tick() {
     // Both stored into one database, each entry once.
     let articles = gleaner.export(&[]);
     assert_eq!(articles.len(), 2, "one link pair, shared by every feed");
+}
+
+#[test]
+fn migrate_db_copies_everything_and_consumers_carry_on() {
+    let server = TestServer::start();
+    let feeds = shared_feeds(&server, 3, 4);
+    let Some(postgres) = server_database("migrate-db") else {
+        return;
+    };
+    let gleaner = Gleaner::with(None, &feeds);
+    gleaner.poll();
+    // A consumer that has had everything so far, one that has had nothing.
+    let first = gleaner.export(&["--consumer", "early"]);
+    assert_eq!(first.len(), 2 + 3 * 2);
+    let on_sqlite = gleaner.export(&[]);
+    let feeds_before = gleaner.feeds();
+
+    let url = postgres.url().to_string();
+    let copy = gleaner.ok(&["migrate-db", "--to", &url]);
+    let stdout = String::from_utf8_lossy(&copy.stdout);
+    assert!(stdout.contains("articles: 8 rows"), "{stdout}");
+    assert!(stdout.contains("sources: 12 rows"), "{stdout}");
+    assert!(
+        !stdout.contains(postgres.url().password().unwrap()),
+        "{stdout}"
+    );
+    // A second copy into the now full database is refused.
+    let again = gleaner
+        .command()
+        .args(["migrate-db", "--to", &url])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds articles"));
+
+    gleaner.edit_config("database = \"g.db\"", &format!("database = \"{url}\""));
+    assert_eq!(gleaner.export(&[]), on_sqlite, "the same export from both");
+    assert_eq!(gleaner.feeds(), feeds_before);
+    assert!(gleaner.export(&["--consumer", "early"]).is_empty());
+    assert_eq!(gleaner.export(&["--consumer", "late"]).len(), 8);
+
+    // New articles continue after the copied ones.
+    server.set(
+        "/feed-0.xml",
+        Route::rss(rss_of_pages(|p| server.url(p), &["shared-0", "fresh"])),
+    );
+    server.set(
+        "/fresh",
+        Route::html(article_page("fresh", &story("fresh"), "")),
+    );
+    gleaner.poll();
+    let new = gleaner.export(&["--consumer", "early"]);
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["title"], "fresh");
+}
+
+fn server_database(test: &str) -> Option<TestDatabase> {
+    Some(TestDatabase::create(&server(test)?))
 }

@@ -17,6 +17,7 @@
 //!   without the articles.
 
 pub mod consumer_lock;
+pub mod copy;
 mod dedup;
 mod dispatch;
 pub mod handle;
@@ -84,6 +85,10 @@ pub enum StoreError {
     PostgresPassword { database: String, message: String },
     #[error("{what} is not available on PostgreSQL yet: use a SQLite database for it")]
     Unsupported { what: &'static str },
+    #[error(
+        "the PostgreSQL database {database} already holds articles: migrate-db copies into an empty database only (create one with createdb)"
+    )]
+    NotEmpty { database: String },
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),
     #[error("the database writer thread has stopped")]
