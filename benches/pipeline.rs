@@ -1,7 +1,7 @@
 //! The whole pipeline at scale, next to the two ceilings it cannot beat.
 //!
 //! ```sh
-//! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 16]
+//! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 16] [--database URL]
 //!     [--sample 2000] [--skip-ceilings] [--skip-export] [--skip-startup]
 //! ```
 //!
@@ -63,6 +63,11 @@ struct Args {
     /// Do not measure the download and extraction ceilings.
     #[arg(long)]
     skip_ceilings: bool,
+    /// Store into this `[storage] database` instead of a fresh SQLite file:
+    /// a `postgres://` URL of an empty database runs the same passes on
+    /// PostgreSQL (one instance).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
     /// Do not time `gleaner export`.
     #[arg(long)]
     skip_export: bool,
@@ -1135,9 +1140,9 @@ fn startup(config_path: &Path, dir: &Path) -> StartupRow {
 
 // ---------------------------------------------------------------------------
 
-fn config_text(server: &Server, feeds: usize, concurrency: usize) -> String {
+fn config_text(server: &Server, feeds: usize, concurrency: usize, database: &str) -> String {
     let mut toml = format!(
-        "[storage]\ndatabase = \"bench.db\"\n[fetch]\nconcurrency = {concurrency}\n \
+        "[storage]\ndatabase = \"{database}\"\n[fetch]\nconcurrency = {concurrency}\n \
          per_host_concurrency = {concurrency}\nper_host_interval_ms = 0\ntimeout_secs = 120\n"
     );
     for feed in 0..feeds {
@@ -1165,8 +1170,16 @@ async fn main() {
     let server = Server::start(feeds, entries);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let config_path = dir.path().join("bench.toml");
-    std::fs::write(&config_path, config_text(&server, feeds, concurrency))
-        .expect("writing the config");
+    std::fs::write(
+        &config_path,
+        config_text(
+            &server,
+            feeds,
+            concurrency,
+            args.database.as_deref().unwrap_or("bench.db"),
+        ),
+    )
+    .expect("writing the config");
     let config = Config::load(&config_path).expect("a valid config");
     let (sample_html, _) = article_page(server.port, 0, 0);
     println!(
