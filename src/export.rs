@@ -192,9 +192,12 @@ fn write_articles(
         Format::Atom => atom::opening(FEED_TITLE, Utc::now()),
     };
     out.write_all(opening.as_bytes()).map_err(write_error)?;
-    let snapshot_max = store.for_each_article(&filter, |article: StoredArticle| {
+    let snapshot_max = store.for_each_article(&filter, |mut article: StoredArticle| {
         let item = match request.format {
-            Format::Json | Format::Jsonl => serde_json::to_string(&article),
+            Format::Json | Format::Jsonl => {
+                with_markdown(&mut article);
+                serde_json::to_string(&article)
+            }
             Format::Jsonfeed => serde_json::to_string(&jsonfeed::Item::from(&article)),
             Format::Atom => Ok(atom::entry(&article)),
         }
@@ -232,6 +235,15 @@ fn write_articles(
         _ => None,
     };
     Ok((count, CursorUpdate(update)))
+}
+
+/// Fills in the article object's `content_markdown`, made from its
+/// sanitized HTML.
+pub fn with_markdown(article: &mut StoredArticle) {
+    article.content_markdown = article
+        .content_html
+        .as_deref()
+        .and_then(crate::article::markdown::from_html);
 }
 
 /// JSON Feed 1.1 items (<https://jsonfeed.org/version/1.1>).

@@ -99,6 +99,9 @@ pub struct StoredArticle {
     pub summary: Option<String>,
     pub content_html: Option<String>,
     pub content_text: Option<String>,
+    /// Made from `content_html` by the export (`article::markdown`), not
+    /// stored: `None` as read.
+    pub content_markdown: Option<String>,
     pub content_source: String,
     pub word_count: Option<u32>,
     pub language: Option<String>,
@@ -360,6 +363,7 @@ impl Store {
                 summary: r.get(9)?,
                 content_html: r.get(10)?,
                 content_text: r.get(11)?,
+                content_markdown: None,
                 content_source: r.get(12)?,
                 word_count: r.get(13)?,
                 language: r.get(14)?,
