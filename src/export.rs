@@ -13,7 +13,12 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+mod follow;
+
+pub use follow::follow;
+
 use crate::atomic::Replacement;
+use crate::store::consumer_lock::ConsumerLock;
 use crate::store::read::{ExportFilter, StoredArticle};
 use crate::store::{Store, StoreError};
 
@@ -73,6 +78,8 @@ pub enum ExportError {
         database: PathBuf,
         source: Box<StoreError>,
     },
+    #[error("export --follow cannot catch SIGTERM and SIGINT: {0}")]
+    Signals(io::Error),
     #[error("cannot encode article {id} as JSON: {source}")]
     Encode {
         id: String,
@@ -87,19 +94,7 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
     // concurrent exports too).
     let mut _exporting = None;
     if let (Some(consumer), false) = (&request.consumer, request.peek) {
-        store
-            .claim_consumer(consumer, Utc::now())
-            .map_err(|source| ExportError::CursorUnwritable {
-                consumer: consumer.clone(),
-                database: store.path().to_owned(),
-                source: Box::new(source),
-            })?;
-        let waiting = || {
-            tracing::warn!(
-                "another export for consumer {consumer:?} is running; waiting for it to finish"
-            )
-        };
-        _exporting = Some(store.lock_consumer(consumer, waiting)?);
+        _exporting = Some(claim(store, consumer)?);
     }
     match &request.output {
         Some(path) => {
@@ -131,6 +126,25 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
             Ok(count)
         }
     }
+}
+
+/// Registers `consumer` (showing that its cursor can be stored) and takes its
+/// lock, waiting while another export of it runs. Held until the cursor has
+/// moved, the lock makes exports of one consumer take turns.
+pub fn claim(store: &mut Store, consumer: &str) -> Result<ConsumerLock, ExportError> {
+    store
+        .claim_consumer(consumer, Utc::now())
+        .map_err(|source| ExportError::CursorUnwritable {
+            consumer: consumer.to_owned(),
+            database: store.path().to_owned(),
+            source: Box::new(source),
+        })?;
+    let waiting = || {
+        tracing::warn!(
+            "another export for consumer {consumer:?} is running; waiting for it to finish"
+        )
+    };
+    Ok(store.lock_consumer(consumer, waiting)?)
 }
 
 /// The cursor move owed once the output is safely written.

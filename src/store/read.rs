@@ -239,6 +239,15 @@ impl Store {
         Ok(Known::New)
     }
 
+    /// SQLite's `data_version`: a number that changes whenever another
+    /// connection (the daemon, a `poll`) has committed since the last call on
+    /// this one. `export --follow` reads the database again only then.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
     /// The cursor of a consumer: the highest seq it was given (0 for a new one).
     pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
         Ok(self
