@@ -23,6 +23,7 @@ use crate::store::read::FeedStatus;
 use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
+mod deliveries;
 mod report;
 use report::{ADVICE_SPACE, describe};
 
@@ -91,6 +92,13 @@ pub enum Command {
     CheckConfig,
     /// Show every configured feed and its state.
     Feeds {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every [[deliver]] block: its cursor, what it still has to
+    /// deliver, and how its last attempts went.
+    Deliveries {
         /// One JSON array instead of a table.
         #[arg(long)]
         json: bool,
@@ -298,6 +306,7 @@ fn run_with_config(
             })?;
         }
         Command::Feeds { json } => feeds(&config, json)?,
+        Command::Deliveries { json } => deliveries::deliveries(&config, json)?,
         Command::Search {
             words,
             format,

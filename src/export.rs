@@ -251,6 +251,51 @@ fn write_articles(
     Ok((count, CursorUpdate(update)))
 }
 
+/// The next batch of a pushing consumer (`[[deliver]]`).
+#[derive(Debug)]
+pub struct Batch {
+    /// Oldest first, at most the batch size.
+    pub articles: Vec<StoredArticle>,
+    /// Where the consumer's cursor goes once the batch is taken: past the
+    /// last article of a full batch, else past everything the snapshot held
+    /// (articles the selection excludes are not kept for it).
+    pub cursor: i64,
+    /// The cursor the batch was read from.
+    pub from: i64,
+}
+
+/// Reads `consumer`'s next batch of at most `size` articles of `selection`
+/// (its feeds and tags) from one snapshot. Moves nothing.
+pub fn next_batch(
+    store: &mut Store,
+    consumer: &str,
+    selection: &ExportFilter,
+    size: usize,
+) -> Result<Batch, StoreError> {
+    let from = store.consumer_cursor(consumer)?;
+    let filter = ExportFilter {
+        after_seq: from,
+        limit: Some(size as u64),
+        ..selection.clone()
+    };
+    let mut articles = Vec::new();
+    let snapshot_max = store
+        .for_each_article(&filter, |article| {
+            articles.push(article);
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .unwrap_or_else(|never| match never {});
+    let cursor = match articles.last() {
+        Some(last) if articles.len() >= size => last.seq,
+        _ => snapshot_max.max(from),
+    };
+    Ok(Batch {
+        articles,
+        cursor,
+        from,
+    })
+}
+
 /// Fills in the article object's `content_markdown`, made from its
 /// sanitized HTML.
 pub fn with_markdown(article: &mut StoredArticle) {

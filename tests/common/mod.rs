@@ -69,12 +69,15 @@ impl Route {
 pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
+    pub body: Vec<u8>,
     pub at: std::time::Instant,
 }
 
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// Answers for the next requests of a path, before its route.
+    queued: HashMap<String, std::collections::VecDeque<Route>>,
     received: Vec<Received>,
 }
 
@@ -123,6 +126,18 @@ impl TestServer {
         self.state.lock().unwrap().routes.insert(path.into(), route);
     }
 
+    /// The next requests of `path` get `answers`, one each, in order; later
+    /// ones get its route again.
+    pub fn queue(&self, path: &str, answers: Vec<Route>) {
+        self.state
+            .lock()
+            .unwrap()
+            .queued
+            .entry(path.into())
+            .or_default()
+            .extend(answers);
+    }
+
     /// Every request received for `path`, in order.
     pub fn requests(&self, path: &str) -> Vec<Received> {
         let state = self.state.lock().unwrap();
@@ -145,14 +160,23 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
+    let headers = request.headers().clone();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let request = Request::from_parts(parts, ());
     let route = {
         let mut state = state.lock().unwrap();
         state.received.push(Received {
             path: path.clone(),
-            headers: request.headers().clone(),
+            headers,
+            body,
             at: std::time::Instant::now(),
         });
-        state.routes.get(&path).cloned()
+        let queued = state.queued.get_mut(&path).and_then(|q| q.pop_front());
+        queued.or_else(|| state.routes.get(&path).cloned())
     };
     let Some(route) = route else {
         return Response::builder()
