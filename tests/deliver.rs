@@ -11,7 +11,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::pages::{article_page, rss_of_pages, story};
-use common::{Gleaner, Received, Route, TestServer, feed_block, signal, wait_exit, wait_for};
+use common::{
+    Gleaner, Received, Route, TestServer, feed_block, free_port, get, sample, signal, wait_exit,
+    wait_for,
+};
 use hmac::{Hmac, Mac};
 
 /// Serves a feed of `ids`, oldest first (each an article page `/ID`), at
@@ -214,11 +217,44 @@ fn a_webhook_that_fails_twice_gets_every_article_once_in_order_signed() {
             server.url("/hook")
         ),
     );
+    let port = free_port();
+    std::fs::write(
+        gleaner.config_path(),
+        format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n")
+            + &std::fs::read_to_string(gleaner.config_path()).unwrap(),
+    )
+    .unwrap();
     let mut daemon = gleaner.daemon();
     // Two refusals, then three batches: [a, b] [c, d] [e].
     wait_for(Duration::from_secs(60), "five POSTs", || {
         server.requests("/hook").len() >= 5
     });
+    wait_for(
+        Duration::from_secs(10),
+        "the metrics of the last batch",
+        || {
+            get(port, "/metrics").is_some_and(|(_, text)| {
+                text.contains("gleaner_delivered_articles_total{consumer=\"hook\"} 5")
+            })
+        },
+    );
+    let (_, metrics) = get(port, "/metrics").unwrap();
+    for (name, value) in [
+        (
+            "gleaner_delivery_batches_total{consumer=\"hook\",outcome=\"ok\"}",
+            3.0,
+        ),
+        (
+            "gleaner_delivery_batches_total{consumer=\"hook\",outcome=\"failed\"}",
+            2.0,
+        ),
+        (
+            "gleaner_delivery_consecutive_failures{consumer=\"hook\"}",
+            0.0,
+        ),
+    ] {
+        assert_eq!(sample(&metrics, name), value, "{name}");
+    }
     signal(&daemon, libc::SIGTERM);
     assert!(wait_exit(&mut daemon, Duration::from_secs(20)).success());
 
