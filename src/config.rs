@@ -22,6 +22,10 @@ use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
 use crate::schedule::{FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
+mod deliver;
+
+pub use deliver::{DeliverConfig, DeliverTarget, Secret};
+
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
 
@@ -37,6 +41,8 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
     pub feeds: Vec<FeedConfig>,
+    /// `[[deliver]]` blocks in file order; names are unique.
+    pub deliver: Vec<DeliverConfig>,
 }
 
 /// `[storage]`.
@@ -238,6 +244,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ),
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
+    ("deliver", deliver::KEYS),
     (
         "feeds",
         &[
@@ -262,7 +269,9 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
         let known: &[&str] = match section {
-            None => &["storage", "fetch", "schedule", "metrics", "feeds"],
+            None => &[
+                "storage", "fetch", "schedule", "metrics", "feeds", "deliver",
+            ],
             Some(name) => KNOWN_KEYS
                 .iter()
                 .find(|(s, _)| *s == name)
@@ -353,6 +362,8 @@ struct RawConfig {
     metrics: RawMetrics,
     #[serde(default)]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    deliver: Vec<deliver::RawDeliver>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -473,6 +484,7 @@ impl RawConfig {
         let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
         let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
+        let deliver = deliver::check(self.deliver, &feeds, at, &mut problems);
 
         if problems.is_empty() {
             Ok(Config {
@@ -489,6 +501,7 @@ impl RawConfig {
                 },
                 metrics_listen,
                 feeds,
+                deliver,
             })
         } else {
             problems.sort_by_key(|p| (p.line, p.column));
