@@ -24,6 +24,9 @@ use crate::store::retention::Retention;
 
 pub mod database;
 pub use database::Database;
+mod deliver;
+
+pub use deliver::{DeliverConfig, DeliverTarget, Secret};
 
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
@@ -40,6 +43,8 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
     pub feeds: Vec<FeedConfig>,
+    /// `[[deliver]]` blocks in file order; names are unique.
+    pub deliver: Vec<DeliverConfig>,
 }
 
 /// `[storage]`.
@@ -242,6 +247,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ),
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
+    ("deliver", deliver::KEYS),
     (
         "feeds",
         &[
@@ -266,7 +272,9 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
         let known: &[&str] = match section {
-            None => &["storage", "fetch", "schedule", "metrics", "feeds"],
+            None => &[
+                "storage", "fetch", "schedule", "metrics", "feeds", "deliver",
+            ],
             Some(name) => KNOWN_KEYS
                 .iter()
                 .find(|(s, _)| *s == name)
@@ -357,6 +365,8 @@ struct RawConfig {
     metrics: RawMetrics,
     #[serde(default)]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    deliver: Vec<deliver::RawDeliver>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -499,6 +509,7 @@ impl RawConfig {
         let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
         let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
+        let deliver = deliver::check(self.deliver, &feeds, at, &mut problems);
 
         if problems.is_empty() {
             Ok(Config {
@@ -515,6 +526,7 @@ impl RawConfig {
                 },
                 metrics_listen,
                 feeds,
+                deliver,
             })
         } else {
             problems.sort_by_key(|p| (p.line, p.column));

@@ -15,6 +15,7 @@ use url::Url;
 use crate::config::Database;
 
 use super::consumer_lock::ConsumerLock;
+use super::deliveries::DeliveryStatus;
 use super::pages::{KeptPage, Reextraction};
 use super::pg::Postgres;
 use super::read::{ExportFilter, FeedStatus, Known, StoredArticle};
@@ -171,6 +172,57 @@ impl Store {
         match &mut self.backend {
             Backend::Sqlite(_) => Ok(()),
             Backend::Postgres(s) => s.release_feed(feed_url, holder),
+        }
+    }
+
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.data_version(),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner export --follow",
+            }),
+        }
+    }
+
+    pub fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.count_articles(filter),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "counting a consumer's backlog ([[deliver]], gleaner deliveries)",
+            }),
+        }
+    }
+
+    pub fn try_lock_consumer(&self, consumer: &str) -> Result<Option<ConsumerLock>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.try_lock_consumer(consumer),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "[[deliver]]",
+            }),
+        }
+    }
+
+    pub fn record_delivery(
+        &mut self,
+        name: &str,
+        at: DateTime<Utc>,
+        articles: u64,
+        outcome: Result<(), &str>,
+    ) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.record_delivery(name, at, articles, outcome),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "[[deliver]]",
+            }),
+        }
+    }
+
+    pub fn delivery_statuses(&self) -> Result<HashMap<String, DeliveryStatus>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.delivery_statuses(),
+            Backend::Postgres(_) => Err(StoreError::Unsupported {
+                what: "gleaner deliveries",
+            }),
         }
     }
 

@@ -126,6 +126,16 @@ CREATE TABLE pages (
     body_zstd    BYTEA NOT NULL
 );
 "#,
+    r#"
+CREATE TABLE deliveries (
+    name                 TEXT COLLATE "C" PRIMARY KEY,
+    last_attempt_at      TEXT COLLATE "C" NOT NULL,
+    last_success_at      TEXT COLLATE "C",
+    last_error           TEXT,
+    consecutive_failures BIGINT NOT NULL DEFAULT 0,
+    delivered            BIGINT NOT NULL DEFAULT 0
+);
+"#,
 ];
 
 /// How long connecting may take before the command fails.
@@ -561,6 +571,7 @@ impl Postgres {
                     summary: r.get(9),
                     content_html: r.get(10),
                     content_text: r.get(11),
+                    content_markdown: None,
                     content_source: r.get(12),
                     word_count: r
                         .get::<_, Option<i64>>(13)
