@@ -21,6 +21,11 @@ use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
+mod request;
+
+pub use request::FeedRequest;
+use request::{RawCookies, RawHeaders, RawRequest};
+
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
 
@@ -70,6 +75,9 @@ pub struct FetchConfig {
     pub allow_private_networks: bool,
     /// The longest pause a server's `Retry-After` is obeyed for.
     pub max_retry_after: Duration,
+    /// `[fetch] headers` and `cookies`: what every feed sends to its own
+    /// site unless it sets its own (already part of each feed's `request`).
+    pub request: FeedRequest,
 }
 
 /// `[schedule]`.
@@ -97,6 +105,8 @@ pub struct FeedConfig {
     pub remove_selectors: Vec<CssSelector>,
     /// Copied onto every article of this feed.
     pub tags: Vec<String>,
+    /// Headers, cookies, user agent and credentials for the feed's own site.
+    pub request: FeedRequest,
 }
 
 /// A CSS selector that is known to compile, with its source text kept for messages.
@@ -233,6 +243,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "per_host_interval_ms",
             "allow_private_networks",
             "max_retry_after",
+            "headers",
+            "cookies",
         ],
     ),
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
@@ -247,6 +259,13 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "content_selector",
             "remove_selectors",
             "tags",
+            "user_agent",
+            "headers",
+            "cookies",
+            "username",
+            "password",
+            "password_file",
+            "headers_file",
         ],
     ),
 ];
@@ -378,6 +397,8 @@ struct RawFetch {
     per_host_interval_ms: Option<Spanned<i64>>,
     allow_private_networks: Option<bool>,
     max_retry_after: Option<Spanned<String>>,
+    headers: Option<RawHeaders>,
+    cookies: Option<Spanned<RawCookies>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -398,6 +419,28 @@ struct RawFeed {
     remove_selectors: Vec<Spanned<String>>,
     #[serde(default)]
     tags: Vec<String>,
+    user_agent: Option<Spanned<String>>,
+    headers: Option<RawHeaders>,
+    cookies: Option<Spanned<RawCookies>>,
+    username: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+    password_file: Option<Spanned<String>>,
+    headers_file: Option<Spanned<String>>,
+}
+
+impl RawFeed {
+    /// The request keys, moved out.
+    fn take_request(&mut self) -> RawRequest {
+        RawRequest {
+            user_agent: self.user_agent.take(),
+            headers: self.headers.take(),
+            cookies: self.cookies.take(),
+            username: self.username.take(),
+            password: self.password.take(),
+            password_file: self.password_file.take(),
+            headers_file: self.headers_file.take(),
+        }
+    }
 }
 
 /// The `[schedule].default` when none is configured: every 30 minutes.
@@ -471,7 +514,13 @@ impl RawConfig {
         };
         let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
-        let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
+        let feeds = check_feeds(
+            self.feeds,
+            &default_schedule,
+            &fetch.request,
+            at,
+            &mut problems,
+        );
 
         if problems.is_empty() {
             Ok(Config {
@@ -537,7 +586,20 @@ impl RawSchedule {
 }
 
 impl RawFetch {
-    fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
+    fn check(mut self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
+        let defaults = RawRequest {
+            headers: self.headers.take(),
+            cookies: self.cookies.take(),
+            ..RawRequest::default()
+        };
+        let request = request::check(
+            &defaults,
+            &FeedRequest::default(),
+            "[fetch]",
+            config_folder(at),
+            at,
+            problems,
+        );
         let mut number = |value: &Option<Spanned<i64>>, key: &str, range, default: i64| {
             let advice = "or leave it out for the default";
             let checked = in_range(value, "fetch", key, range, advice, at, problems);
@@ -597,8 +659,14 @@ impl RawFetch {
             per_host_interval: Duration::from_millis(per_host_interval_ms),
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
             max_retry_after,
+            request,
         }
     }
+}
+
+/// The folder relative paths of the config are read from.
+fn config_folder<'a>(at: &Positions<'a>) -> &'a Path {
+    at.path.parent().unwrap_or(Path::new(""))
 }
 
 /// The ranges of the numeric keys. Wide enough for any real use, narrow
@@ -644,6 +712,7 @@ fn in_range(
 fn check_feeds(
     raw_feeds: Vec<RawFeed>,
     default_schedule: &FeedSchedule,
+    default_request: &FeedRequest,
     at: &Positions<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<FeedConfig> {
@@ -675,7 +744,7 @@ fn check_feeds(
         }
     }
 
-    for raw in raw_feeds {
+    for mut raw in raw_feeds {
         // A feed with a bad or duplicate URL is still checked to the end, so
         // that one run reports every problem.
         let url = match parse_feed_url(raw.url.get_ref()) {
@@ -731,6 +800,24 @@ fn check_feeds(
         let content_selector = raw.content_selector.as_ref().and_then(&mut selector);
         let remove_selectors = raw.remove_selectors.iter().filter_map(selector).collect();
 
+        let raw_request = raw.take_request();
+        if let (Some(username), Some(url)) = (&raw_request.username, &url)
+            && (!url.username().is_empty() || url.password().is_some())
+        {
+            problems.push(at.at(
+                username,
+                format!("feed {feed_label}: its URL already has credentials; give them once, in the URL or as username"),
+            ));
+        }
+        let request = request::check(
+            &raw_request,
+            default_request,
+            &format!("feed {feed_label}"),
+            config_folder(at),
+            at,
+            problems,
+        );
+
         let Some(url) = url else {
             continue;
         };
@@ -747,6 +834,7 @@ fn check_feeds(
             content_selector,
             remove_selectors,
             tags: raw.tags,
+            request,
         });
     }
     feeds

@@ -296,7 +296,11 @@ impl Pipeline {
             etag: status.etag.clone(),
             last_modified: status.last_modified.clone(),
         };
-        let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
+        let response = match self
+            .fetcher
+            .fetch_feed(&feed.url, &validators, &feed.request)
+            .await
+        {
             Ok(response) => response,
             Err(error) => {
                 let outcome =
@@ -560,7 +564,7 @@ impl Pipeline {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
-        let page = match self.fetcher.fetch_page(url, &feed.url).await {
+        let page = match self.fetcher.fetch_page(url, &feed.url, &feed.request).await {
             Ok(page) => page,
             Err(error) => {
                 let refused = matches!(error, FetchError::Refused { .. });

@@ -4,9 +4,12 @@
 //! `[fetch]`: a global and a per-host cap on requests in flight, a timeout per
 //! attempt, a body cap applied while streaming the *decoded* body (so a
 //! compression bomb is cut at the cap), at most [`MAX_REDIRECTS`] redirects,
-//! and the SSRF rule for article links ([`guard`]).
+//! and the SSRF rule for article links ([`guard`]). A feed's own headers
+//! (cookies, credentials, user agent: [`FeedRequest`]) go only to hops on its
+//! own site ([`site`]).
 
 pub mod guard;
+pub mod site;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +21,7 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use crate::config::FetchConfig;
+use crate::config::{FeedRequest, FetchConfig};
 use guard::{PublicOnlyResolver, Refused};
 
 /// SPEC: at most 10 redirects.
@@ -158,6 +161,13 @@ struct HostLimits {
     last_start: Mutex<Option<Instant>>,
 }
 
+/// The site whose headers a request carries, and those headers.
+#[derive(Clone, Copy)]
+struct OwnSite<'a> {
+    url: &'a Url,
+    request: &'a FeedRequest,
+}
+
 /// A request's places under the per-host and the global limit.
 type Permits = (OwnedSemaphorePermit, OwnedSemaphorePermit);
 
@@ -212,12 +222,20 @@ impl Fetcher {
     /// to any other host must be public (unless `allow_private_networks`),
     /// or a feed host could send the daemon to 127.0.0.1 or a cloud's
     /// metadata address.
+    /// `request` is the feed's own headers, sent to hops on its site only.
     pub async fn fetch_feed(
         &self,
         url: &Url,
         validators: &Validators,
+        request: &FeedRequest,
     ) -> Result<FeedResponse, FetchError> {
-        self.feed_request(url, validators, url).await
+        self.feed_request(url, validators, url, request).await
+    }
+
+    /// What `[fetch]` sends to a site when no feed says more (`headers`,
+    /// `cookies`), for fetches that belong to no configured feed yet.
+    pub fn default_request(&self) -> &FeedRequest {
+        &self.config.request
     }
 
     /// Fetches a feed that a page on `linked_from` advertised (`gleaner
@@ -229,7 +247,8 @@ impl Fetcher {
         url: &Url,
         linked_from: &Url,
     ) -> Result<FeedResponse, FetchError> {
-        self.feed_request(url, &Validators::default(), linked_from)
+        let request = &self.config.request;
+        self.feed_request(url, &Validators::default(), linked_from, request)
             .await
     }
 
@@ -238,6 +257,7 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
         trusted: &Url,
+        request: &FeedRequest,
     ) -> Result<FeedResponse, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -253,8 +273,12 @@ impl Fetcher {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
         let trusted_host = trusted.host_str();
+        let own = OwnSite {
+            url: trusted,
+            request,
+        };
         let (response, _permits, moved) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .get(url, headers, |hop| hop.host_str() == trusted_host, own)
             .await
             .map_err(FetchError::without_credentials)?;
         if response.status() == StatusCode::NOT_MODIFIED {
@@ -272,16 +296,25 @@ impl Fetcher {
     /// Fetches an article page linked from the feed at `feed_url`. Hops on the
     /// feed's own host are trusted; any other host must be public (unless
     /// `allow_private_networks`). Non-HTML answers are refused before their
-    /// body is read.
-    pub async fn fetch_page(&self, url: &Url, feed_url: &Url) -> Result<Body, FetchError> {
+    /// body is read. The feed's `request` headers go to its own site only.
+    pub async fn fetch_page(
+        &self,
+        url: &Url,
+        feed_url: &Url,
+        request: &FeedRequest,
+    ) -> Result<Body, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
             HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.1"),
         );
         let trusted_host = feed_url.host_str();
+        let own = OwnSite {
+            url: feed_url,
+            request,
+        };
         let (response, _permits, _) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .get(url, headers, |hop| hop.host_str() == trusted_host, own)
             .await
             .map_err(FetchError::without_credentials)?;
         if let Some(content_type) = content_type(&response) {
@@ -308,7 +341,8 @@ impl Fetcher {
             .map_err(FetchError::without_credentials)
     }
 
-    /// One GET with redirects followed by hand (so each hop's host is checked).
+    /// One GET with redirects followed by hand (so each hop's host is checked,
+    /// and only hops on `own`'s site get its headers).
     /// The returned permits (global and per-host) are to be held until the
     /// body has been read.
     async fn get(
@@ -316,6 +350,7 @@ impl Fetcher {
         url: &Url,
         headers: HeaderMap,
         is_trusted: impl Fn(&Url) -> bool,
+        own: OwnSite<'_>,
     ) -> Result<(Response, Permits, Option<Url>), FetchError> {
         let mut current = url.clone();
         let (mut hops, mut all_permanent) = (0, true);
@@ -332,10 +367,16 @@ impl Fetcher {
             } else {
                 &self.untrusted
             };
+            let mut hop_headers = headers.clone();
+            if site::same_site(own.url, &current) {
+                for (name, value) in own.request.headers() {
+                    hop_headers.insert(name, value.clone());
+                }
+            }
             let permits = self.permits(&current).await;
             let response = client
                 .get(current.clone())
-                .headers(headers.clone())
+                .headers(hop_headers)
                 .send()
                 .await
                 .map_err(|e| FetchError::network(&current, e, self.config.timeout))?;
