@@ -22,14 +22,13 @@ use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
 use crate::metrics::{ErrorKind, Metrics, PollOutcome};
-use crate::pacing;
+use crate::pacing::{self, AdaptiveBounds, FeedOutcome};
 use crate::redact;
-use crate::schedule::{AdaptiveBounds, FeedSchedule};
+use crate::schedule::FeedSchedule;
 use crate::store::StoreHandle;
 use crate::store::read::Known;
 use crate::store::write::{
-    ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
-    StoredPage,
+    ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting, StoredPage,
 };
 
 mod extraction;
