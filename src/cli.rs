@@ -455,6 +455,8 @@ struct FeedRow {
     repairs: Vec<String>,
     /// Where the feed permanently redirects (301/308): put this URL in the config.
     moved_to: Option<String>,
+    /// How many entries its `block`/`keep` rules dropped in its last fetched poll.
+    filtered: u32,
 }
 
 fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -486,6 +488,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
                 moved_to: status.moved_to.as_deref().map(redact::url_text),
+                filtered: status.filtered,
             }
         })
         .collect();

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::filter::{Filter, Rule};
 use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
 use crate::schedule::{FeedSchedule, parse_duration};
@@ -108,6 +109,8 @@ pub struct FeedConfig {
     pub tags: Vec<String>,
     /// Headers, cookies, user agent and credentials for the feed's own site.
     pub request: FeedRequest,
+    /// Its `block`/`keep` rules after `[filter]`'s.
+    pub filter: Filter,
 }
 
 /// A CSS selector that is known to compile, with its source text kept for messages.
@@ -250,6 +253,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ),
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
+    ("filter", &["block", "keep"]),
     (
         "feeds",
         &[
@@ -267,6 +271,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "password",
             "password_file",
             "headers_file",
+            "block",
+            "keep",
         ],
     ),
 ];
@@ -281,7 +287,7 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
         let known: &[&str] = match section {
-            None => &["storage", "fetch", "schedule", "metrics", "feeds"],
+            None => &["storage", "fetch", "schedule", "metrics", "filter", "feeds"],
             Some(name) => KNOWN_KEYS
                 .iter()
                 .find(|(s, _)| *s == name)
@@ -371,7 +377,37 @@ struct RawConfig {
     #[serde(default)]
     metrics: RawMetrics,
     #[serde(default)]
+    filter: RawFilter,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
+}
+
+/// `block` and `keep`, in `[filter]` and in a feed.
+#[derive(Debug, Default, Deserialize)]
+struct RawFilter {
+    #[serde(default)]
+    block: Vec<Spanned<String>>,
+    #[serde(default)]
+    keep: Vec<Spanned<String>>,
+}
+
+impl RawFilter {
+    /// The rules compiled; each that does not is a problem at its string.
+    fn check(&self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> Filter {
+        let mut rules = |list: &[Spanned<String>]| -> Vec<Rule> {
+            list.iter()
+                .filter_map(|rule| {
+                    Rule::parse(rule.get_ref())
+                        .map_err(|message| problems.push(at.at(rule, message)))
+                        .ok()
+                })
+                .collect()
+        };
+        Filter {
+            block: rules(&self.block),
+            keep: rules(&self.keep),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -427,6 +463,10 @@ struct RawFeed {
     password: Option<Spanned<String>>,
     password_file: Option<Spanned<String>>,
     headers_file: Option<Spanned<String>>,
+    #[serde(default)]
+    block: Vec<Spanned<String>>,
+    #[serde(default)]
+    keep: Vec<Spanned<String>>,
 }
 
 impl RawFeed {
@@ -515,13 +555,13 @@ impl RawConfig {
         };
         let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
-        let feeds = check_feeds(
-            self.feeds,
-            &default_schedule,
-            &fetch.request,
-            at,
-            &mut problems,
-        );
+        let global_filter = self.filter.check(at, &mut problems);
+        let defaults = FeedDefaults {
+            schedule: &default_schedule,
+            request: &fetch.request,
+            filter: &global_filter,
+        };
+        let feeds = check_feeds(self.feeds, &defaults, at, &mut problems);
 
         if problems.is_empty() {
             Ok(Config {
@@ -710,10 +750,16 @@ fn in_range(
     None
 }
 
+/// What a feed takes from the sections above it unless it says otherwise.
+struct FeedDefaults<'a> {
+    schedule: &'a FeedSchedule,
+    request: &'a FeedRequest,
+    filter: &'a Filter,
+}
+
 fn check_feeds(
     raw_feeds: Vec<RawFeed>,
-    default_schedule: &FeedSchedule,
-    default_request: &FeedRequest,
+    defaults: &FeedDefaults<'_>,
     at: &Positions<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<FeedConfig> {
@@ -782,13 +828,13 @@ fn check_feeds(
                 None => {
                     let parsed = FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
                         problems.push(at.at(s, format!("schedule of feed {feed_label}: {e}")));
-                        default_schedule.clone()
+                        defaults.schedule.clone()
                     });
                     schedules.insert(s.get_ref().trim().to_owned(), parsed.clone());
                     parsed
                 }
             },
-            None => default_schedule.clone(),
+            None => defaults.schedule.clone(),
         };
 
         let mut selector = |s: &Spanned<String>| match CssSelector::parse(s.get_ref()) {
@@ -801,6 +847,11 @@ fn check_feeds(
         let content_selector = raw.content_selector.as_ref().and_then(&mut selector);
         let remove_selectors = raw.remove_selectors.iter().filter_map(selector).collect();
 
+        let own_filter = RawFilter {
+            block: std::mem::take(&mut raw.block),
+            keep: std::mem::take(&mut raw.keep),
+        };
+        let filter = defaults.filter.and(&own_filter.check(at, problems));
         let raw_request = raw.take_request();
         if let (Some(username), Some(url)) = (&raw_request.username, &url)
             && (!url.username().is_empty() || url.password().is_some())
@@ -812,7 +863,7 @@ fn check_feeds(
         }
         let request = request::check(
             &raw_request,
-            default_request,
+            defaults.request,
             &format!("feed {feed_label}"),
             config_folder(at),
             at,
@@ -836,6 +887,7 @@ fn check_feeds(
             remove_selectors,
             tags: raw.tags,
             request,
+            filter,
         });
     }
     feeds

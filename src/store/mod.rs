@@ -199,6 +199,11 @@ CREATE TABLE pages (
     body_zstd    BLOB NOT NULL
 );
 "#,
+    r#"
+-- How many entries the feed's filter rules (block/keep) dropped in its last
+-- fetched poll.
+ALTER TABLE feeds ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// An open database connection with the schema up to date.
@@ -407,6 +412,7 @@ mod tests {
                     crate::feed::Repair::Truncated,
                 ],
                 ttl: None,
+                filtered: 0,
             },
             cadence: write::Cadence::Cron,
             sightings: Vec::new(),

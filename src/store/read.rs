@@ -36,6 +36,8 @@ pub struct FeedStatus {
     pub moved_to: Option<String>,
     /// The interval of an adaptive schedule, as of the last successful poll.
     pub poll_interval: Option<Duration>,
+    /// How many entries its filter rules dropped in its last fetched poll.
+    pub filtered: u32,
 }
 
 /// The columns of a [`FeedStatus`], read by [`feed_status_row`]; the
@@ -47,7 +49,7 @@ macro_rules! feed_status_sql {
                 f.last_success_at, f.state, f.last_error, f.consecutive_errors,
                 f.next_attempt_at, ",
             $articles,
-            ", f.repairs, f.moved_to, f.poll_interval_secs FROM feeds f"
+            ", f.repairs, f.moved_to, f.poll_interval_secs, f.filtered FROM feeds f"
         )
     };
 }
@@ -401,6 +403,7 @@ fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatu
                 .collect(),
             moved_to: r.get(12)?,
             poll_interval: r.get::<_, Option<u64>>(13)?.map(Duration::from_secs),
+            filtered: r.get(14)?,
         },
     ))
 }

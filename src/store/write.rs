@@ -207,11 +207,12 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
             moved_to,
             repairs,
             ttl,
+            filtered,
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
                  consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5,
-                 moved_to = ?6, ttl_secs = ?7
+                 moved_to = ?6, ttl_secs = ?7, filtered = ?8
              WHERE url = ?1",
             params![
                 poll.feed_url,
@@ -224,7 +225,8 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
                     .collect::<Vec<_>>()
                     .join(" "),
                 moved_to,
-                ttl.map(|t| t.as_secs())
+                ttl.map(|t| t.as_secs()),
+                filtered
             ],
         )?,
         FeedOutcome::NotModified => tx.execute(

@@ -262,6 +262,24 @@ impl Gleaner {
         output
     }
 
+    /// `gleaner check-config` on a config it must refuse: asserts that each
+    /// of `expected` is a line's start (`PATH:` is prefixed) and returns
+    /// the whole message.
+    pub fn config_problems(&self, expected: &[&str]) -> String {
+        let output = self.command().arg("check-config").output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let path = self.config_path().display().to_string();
+        for expected in expected {
+            let line = format!("{path}:{expected}");
+            assert!(
+                stderr.lines().any(|l| l.starts_with(&line)),
+                "missing {line:?} in:\n{stderr}"
+            );
+        }
+        stderr
+    }
+
     pub fn poll(&self) -> String {
         String::from_utf8(self.ok(&["poll"]).stdout).unwrap()
     }
