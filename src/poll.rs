@@ -536,10 +536,16 @@ impl Pipeline {
             .as_deref()
             .map_or(0, |t| t.split_whitespace().count());
 
-        // A page several entries link to (anchors) is none of their articles.
+        // A page several entries link to (anchors) is none of their
+        // articles; a link to the entry's own media file is no page at all
+        // (a podcast episode keeps its description).
+        let is_media = entry
+            .enclosures
+            .iter()
+            .any(|e| entry.url.as_ref().is_some_and(|u| u.as_str() == e.url));
         let scraped = match (
             &entry.url,
-            fetch_page && feed.full_text && !entry.shares_page,
+            fetch_page && feed.full_text && !entry.shares_page && !is_media,
         ) {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
@@ -561,6 +567,8 @@ impl Pipeline {
             updated: entry.updated,
             summary,
             tags: feed.tags.clone(),
+            categories: entry.categories.clone(),
+            enclosures: entry.enclosures.clone(),
             ..ArticleRecord::default()
         };
         match scraped {

@@ -47,6 +47,8 @@ pub struct Entry {
     /// The entry's own categories (RSS `<category>`, Atom `category`,
     /// JSON Feed `tags`), their labels else their terms, without repeats.
     pub categories: Vec<String>,
+    /// Its media files (enclosures, Media RSS, attachments), never fetched.
+    pub enclosures: Vec<super::Enclosure>,
 }
 
 impl Entry {
@@ -124,6 +126,15 @@ pub(super) fn convert_entry(
         ),
         None => (entry.published, entry.updated),
     };
+    let enclosures =
+        super::media::enclosures(&entry, base, details.and_then(|d| d.itunes_duration));
+    // A podcast episode often describes itself only in its media
+    // (`itunes:summary`, `media:description`).
+    let media_description = entry
+        .media
+        .iter()
+        .find_map(|m| m.description.as_ref())
+        .map(html_of);
     Entry {
         id: bounded_id(entry.id),
         url,
@@ -142,6 +153,7 @@ pub(super) fn convert_entry(
         summary_html: entry
             .summary
             .map(|s| html_of(&s))
+            .or(media_description)
             .filter(|s| !s.trim().is_empty()),
         content_html: entry
             .content
@@ -149,6 +161,7 @@ pub(super) fn convert_entry(
             .filter(|b| !b.trim().is_empty()),
         shares_page: false,
         categories: categories(&entry.categories),
+        enclosures,
     }
 }
 

@@ -204,6 +204,12 @@ CREATE TABLE pages (
 -- fetched poll.
 ALTER TABLE feeds ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- The entry's own categories and its media files (feed::Enclosure), as
+-- JSON arrays; NULL when it has none.
+ALTER TABLE articles ADD COLUMN categories TEXT;
+ALTER TABLE articles ADD COLUMN enclosures TEXT;
+"#,
 ];
 
 /// An open database connection with the schema up to date.

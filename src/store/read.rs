@@ -106,6 +106,9 @@ pub struct StoredArticle {
     pub language: Option<String>,
     pub image: Option<String>,
     pub tags: Vec<String>,
+    /// The entry's own categories (beside the config's `tags`).
+    pub categories: Vec<String>,
+    pub enclosures: Vec<crate::feed::Enclosure>,
     pub sources: Vec<StoredSource>,
 }
 
@@ -297,7 +300,8 @@ impl Store {
         let mut sql = String::from(
             "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                     a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
-                    a.content_source, a.word_count, a.language, a.image
+                    a.content_source, a.word_count, a.language, a.image, a.categories,
+                    a.enclosures
              FROM articles a WHERE a.seq > ? AND a.seq <= ? AND a.purged_at IS NULL",
         );
         let mut args: Vec<rusqlite::types::Value> =
@@ -353,7 +357,11 @@ impl Store {
                 seq,
                 id: r.get(1)?,
                 title: r.get(2)?,
-                url: r.get(3)?,
+                // Exported without tracking parameters; `sources` keeps
+                // the link as the feed gave it.
+                url: r
+                    .get::<_, Option<String>>(3)?
+                    .map(|u| crate::store::keys::without_tracking_text(&u)),
                 canonical_url: r.get(4)?,
                 author: r.get(5)?,
                 published: r.get(6)?,
@@ -367,6 +375,8 @@ impl Store {
                 language: r.get(14)?,
                 image: r.get(15)?,
                 tags,
+                categories: json_list(r.get(16)?),
+                enclosures: json_list(r.get(17)?),
                 sources,
             };
             if let Err(e) = each(article) {
@@ -375,6 +385,12 @@ impl Store {
         }
         Ok(Ok(snapshot_max))
     }
+}
+
+/// A JSON array column (`NULL` for none); an unreadable one reads as none.
+fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Vec<T> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }
 
 fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatus)> {
