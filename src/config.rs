@@ -23,6 +23,7 @@ use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
 use crate::schedule::{FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
+pub mod proxy;
 mod request;
 
 pub use request::FeedRequest;
@@ -77,9 +78,11 @@ pub struct FetchConfig {
     pub allow_private_networks: bool,
     /// The longest pause a server's `Retry-After` is obeyed for.
     pub max_retry_after: Duration,
-    /// `[fetch] headers` and `cookies`: what every feed sends to its own
-    /// site unless it sets its own (already part of each feed's `request`).
+    /// `[fetch] headers`, `cookies` and `proxy`: what every feed uses
+    /// unless it sets its own (already part of each feed's `request`).
     pub request: FeedRequest,
+    /// `HTTP_PROXY` and the like, read with the config.
+    pub env_proxies: proxy::EnvProxies,
 }
 
 /// `[schedule]`.
@@ -249,6 +252,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max_retry_after",
             "headers",
             "cookies",
+            "proxy",
         ],
     ),
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
@@ -273,6 +277,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "headers_file",
             "block",
             "keep",
+            "proxy",
         ],
     ),
 ];
@@ -436,6 +441,7 @@ struct RawFetch {
     max_retry_after: Option<Spanned<String>>,
     headers: Option<RawHeaders>,
     cookies: Option<Spanned<RawCookies>>,
+    proxy: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -467,6 +473,7 @@ struct RawFeed {
     block: Vec<Spanned<String>>,
     #[serde(default)]
     keep: Vec<Spanned<String>>,
+    proxy: Option<Spanned<String>>,
 }
 
 impl RawFeed {
@@ -480,6 +487,7 @@ impl RawFeed {
             password: self.password.take(),
             password_file: self.password_file.take(),
             headers_file: self.headers_file.take(),
+            proxy: self.proxy.take(),
         }
     }
 }
@@ -631,6 +639,7 @@ impl RawFetch {
         let defaults = RawRequest {
             headers: self.headers.take(),
             cookies: self.cookies.take(),
+            proxy: self.proxy.take(),
             ..RawRequest::default()
         };
         let request = request::check(
@@ -701,6 +710,7 @@ impl RawFetch {
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
             max_retry_after,
             request,
+            env_proxies: proxy::EnvProxies::from_env(),
         }
     }
 }

@@ -17,6 +17,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::proxy::ProxySetting;
 use super::{Positions, Problem};
 
 /// The headers one feed adds to its requests to its own site (see
@@ -24,6 +25,8 @@ use super::{Positions, Problem};
 #[derive(Clone, Default, PartialEq)]
 pub struct FeedRequest {
     headers: HeaderMap,
+    /// The feed's `proxy`, else `[fetch] proxy`; `None`: the environment's.
+    proxy: Option<ProxySetting>,
 }
 
 impl FeedRequest {
@@ -31,13 +34,24 @@ impl FeedRequest {
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
+
+    /// The configured proxy (see [`super::proxy::choose`]).
+    pub fn proxy(&self) -> Option<&ProxySetting> {
+        self.proxy.as_ref()
+    }
 }
 
 impl fmt::Debug for FeedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Names only: the values are credentials.
+        let proxy = match &self.proxy {
+            Some(ProxySetting::Via(proxy)) => Some(proxy.shown()),
+            Some(ProxySetting::Direct) => Some("none".to_owned()),
+            None => None,
+        };
         f.debug_struct("FeedRequest")
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("proxy", &proxy)
             .finish()
     }
 }
@@ -64,6 +78,7 @@ pub(super) struct RawRequest {
     pub password: Option<Spanned<String>>,
     pub password_file: Option<Spanned<String>>,
     pub headers_file: Option<Spanned<String>>,
+    pub proxy: Option<Spanned<String>>,
 }
 
 /// Headers that describe the message or the connection, not the feed:
@@ -119,6 +134,12 @@ pub(super) fn check(
     }
     check.basic_auth(raw, folder, label);
 
+    let proxy = raw.proxy.as_ref().and_then(|proxy| {
+        ProxySetting::parse(proxy.get_ref())
+            .map_err(|message| check.problem(proxy.span().start, format!("{label}: {message}")))
+            .ok()
+    });
+
     // The defaults fill in what the feed does not set itself.
     let mut headers = check.headers;
     for (name, value) in defaults.headers() {
@@ -126,7 +147,10 @@ pub(super) fn check(
             headers.insert(name.clone(), value.clone());
         }
     }
-    FeedRequest { headers }
+    FeedRequest {
+        headers,
+        proxy: proxy.or_else(|| defaults.proxy.clone()),
+    }
 }
 
 /// The headers being built, and where their problems go.

@@ -21,6 +21,7 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
+use crate::config::proxy::{self, Proxy};
 use crate::config::{FeedRequest, FetchConfig};
 use guard::{PublicOnlyResolver, Refused};
 
@@ -180,25 +181,14 @@ pub struct Fetcher {
     config: FetchConfig,
     in_flight: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<HostLimits>>>,
+    /// One client per proxy in use (by its URL), built when first needed.
+    proxied: Mutex<HashMap<String, Client>>,
 }
 
 impl Fetcher {
     /// Builds the clients. Fails only if the TLS backend cannot start.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, reqwest::Error> {
-        let base = || {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                header::ACCEPT_LANGUAGE,
-                HeaderValue::from_static("en;q=0.9, *;q=0.5"),
-            );
-            Client::builder()
-                .user_agent(config.user_agent.clone())
-                .default_headers(headers)
-                .timeout(config.timeout)
-                .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-                .pool_idle_timeout(Duration::from_secs(30))
-                .no_proxy()
-        };
+        let base = || base_client(config);
         let trusted = base().redirect(redirect::Policy::none()).build()?;
         let untrusted = if config.allow_private_networks {
             trusted.clone()
@@ -214,7 +204,32 @@ impl Fetcher {
             config: config.clone(),
             in_flight: Arc::new(Semaphore::new(config.concurrency)),
             per_host: Mutex::new(HashMap::new()),
+            proxied: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The client that sends through `proxy`.
+    fn proxied_client(&self, proxy: &Proxy, url: &Url) -> Result<Client, FetchError> {
+        let mut clients = self.proxied.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(proxy.url().as_str()) {
+            return Ok(client.clone());
+        }
+        let failed = |e: reqwest::Error| FetchError::Network {
+            url: url.clone(),
+            message: format!("cannot use proxy {}: {e}", proxy.shown()),
+        };
+        let client = base_client(&self.config)
+            .redirect(redirect::Policy::none())
+            .proxy(reqwest::Proxy::all(proxy.url().as_str()).map_err(failed)?)
+            .build()
+            .map_err(failed)?;
+        clients.insert(proxy.url().as_str().to_owned(), client.clone());
+        Ok(client)
+    }
+
+    /// The proxy a request of a feed with `request` to `url` goes through.
+    pub fn proxy_for<'a>(&'a self, request: &'a FeedRequest, url: &Url) -> Option<&'a Proxy> {
+        proxy::choose(request.proxy(), None, &self.config.env_proxies, url)
     }
 
     /// Fetches a feed, conditionally when `validators` are known. Its URL is
@@ -362,10 +377,22 @@ impl Fetcher {
                     reason: refused.to_string(),
                 })?;
             }
-            let client = if trusted {
-                &self.trusted
-            } else {
-                &self.untrusted
+            let via = self.proxy_for(own.request, &current);
+            let client = match via {
+                Some(proxy) => {
+                    // The proxy resolves the name: the rule is applied here first.
+                    if !trusted {
+                        guard::check_resolved(&current).await.map_err(|refused| {
+                            FetchError::Refused {
+                                url: current.clone(),
+                                reason: refused.to_string(),
+                            }
+                        })?;
+                    }
+                    self.proxied_client(proxy, &current)?
+                }
+                None if trusted => self.trusted.clone(),
+                None => self.untrusted.clone(),
             };
             let mut hop_headers = headers.clone();
             if site::same_site(own.url, &current) {
@@ -513,6 +540,23 @@ impl Fetcher {
             fresh_for,
         })
     }
+}
+
+/// The settings every client shares; proxies are chosen by the fetcher,
+/// never by reqwest from the environment.
+fn base_client(config: &FetchConfig) -> reqwest::ClientBuilder {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ACCEPT_LANGUAGE,
+        HeaderValue::from_static("en;q=0.9, *;q=0.5"),
+    );
+    Client::builder()
+        .user_agent(config.user_agent.clone())
+        .default_headers(headers)
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .no_proxy()
 }
 
 fn header_value(text: &str) -> Option<HeaderValue> {

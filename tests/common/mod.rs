@@ -237,6 +237,12 @@ impl Gleaner {
             .env_remove("GLEANER_CONFIG")
             .env_remove("GLEANER_LOG")
             .env_remove("NOTIFY_SOCKET");
+        // Tests choose their proxies themselves.
+        for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            command
+                .env_remove(proxy)
+                .env_remove(proxy.to_ascii_lowercase());
+        }
         command
     }
 
