@@ -19,6 +19,7 @@ pub mod fetch;
 pub mod filter;
 pub mod metrics;
 pub mod pacing;
+pub mod plural;
 pub mod poll;
 pub mod redact;
 pub mod reextract;

@@ -19,6 +19,7 @@
 //! - Scheduled polls honour every pause; a manual `gleaner poll` only a
 //!   server's Retry-After; `gleaner poll --force` none.
 
+use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -100,6 +101,38 @@ pub fn error_outcome(error: String, consecutive_errors: u32, now: DateTime<Utc>)
     }
 }
 
+/// Why a poll is held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldReason {
+    /// The server's Retry-After.
+    RateLimited,
+    /// The back-off after errors.
+    BackingOff,
+    /// An adaptive feed whose interval has not passed.
+    NotDue,
+}
+
+/// A poll held back, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub reason: HoldReason,
+    pub until: DateTime<Utc>,
+}
+
+impl fmt::Display for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let until = clock(self.until, Utc::now());
+        match self.reason {
+            HoldReason::RateLimited => write!(
+                f,
+                "rate-limited until {until} (gleaner poll --force overrides it)"
+            ),
+            HoldReason::BackingOff => write!(f, "backing off after errors until {until}"),
+            HoldReason::NotDue => write!(f, "not due until {until}"),
+        }
+    }
+}
+
 /// Why a poll in `mode` must not run yet, given the feed's stored `state`
 /// and `next_attempt`; `None` when it may run.
 pub fn hold(
@@ -108,17 +141,59 @@ pub fn hold(
     mode: PollMode,
     schedule: &FeedSchedule,
     now: DateTime<Utc>,
-) -> Option<String> {
-    let next = next_attempt.filter(|t| *t > now)?;
-    let why = match (state, mode, schedule) {
+) -> Option<Held> {
+    let until = next_attempt.filter(|t| *t > now)?;
+    let reason = match (state, mode, schedule) {
         (_, PollMode::Forced, _) => return None,
-        (Some("rate_limited"), _, _) => "rate-limited (gleaner poll --force overrides it)",
+        (Some("rate_limited"), _, _) => HoldReason::RateLimited,
         (_, PollMode::Manual, _) => return None,
-        (Some("ok" | "not_modified"), _, FeedSchedule::Adaptive) => "not due",
+        (Some("ok" | "not_modified"), _, FeedSchedule::Adaptive) => HoldReason::NotDue,
         (Some("ok" | "not_modified"), _, FeedSchedule::Cron(_)) => return None,
-        _ => "backing off after errors",
+        _ => HoldReason::BackingOff,
     };
-    Some(format!("{why} until {}", next.to_rfc3339()))
+    Some(Held { reason, until })
+}
+
+/// What a failed poll's line says about the next try: when the daemon
+/// polls the feed again (the first tick of its schedule after the pause),
+/// and after how many failures in a row. `errors_before` is the count
+/// stored before this poll.
+pub fn retry_note(
+    outcome: &FeedOutcome,
+    errors_before: u32,
+    schedule: &FeedSchedule,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let FeedOutcome::Failed {
+        state,
+        next_attempt,
+        ..
+    } = outcome
+    else {
+        return None;
+    };
+    let at = next_due(schedule, *next_attempt, now).map(|t| clock(t, now));
+    let at = at.as_deref().unwrap_or("the next scheduled tick");
+    Some(match state {
+        FeedState::RateLimited => format!("rate-limited: retrying at {at}"),
+        FeedState::Gone => format!("probing again at {at}"),
+        _ => {
+            let failures = errors_before.saturating_add(1);
+            format!(
+                "retrying at {at}, after {}",
+                crate::plural::count(u64::from(failures), "failure", "failures")
+            )
+        }
+    })
+}
+
+/// `t` for a person: `12:04 UTC` on `now`'s day, else with its date.
+pub fn clock(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if t.date_naive() == now.date_naive() {
+        t.format("%H:%M UTC").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
 }
 
 /// When a feed on `schedule` is next polled by the daemon, given its stored
@@ -362,26 +437,56 @@ mod tests {
     fn which_pauses_bind_which_polls() {
         let cron = FeedSchedule::from_str("0 */30 * * * *").unwrap();
         let adaptive = FeedSchedule::Adaptive;
-        let later = Some(now() + chrono::Duration::hours(1));
+        let in_an_hour = now() + chrono::Duration::hours(1);
+        let later = Some(in_an_hour);
         let held = |state, mode, schedule| hold(Some(state), later, mode, schedule, now());
         use PollMode::*;
         assert!(held("rate_limited", Scheduled, &cron).is_some());
         assert!(held("rate_limited", Manual, &cron).is_some());
         assert_eq!(held("rate_limited", Forced, &cron), None);
-        assert!(
-            held("error", Scheduled, &cron)
-                .unwrap()
-                .starts_with("backing off")
+        assert_eq!(
+            held("error", Scheduled, &cron).map(|h| h.reason),
+            Some(HoldReason::BackingOff)
         );
         assert_eq!(held("error", Manual, &cron), None);
         assert_eq!(
-            held("ok", Scheduled, &adaptive).as_deref().map(|w| &w[..7]),
-            Some("not due")
+            held("ok", Scheduled, &adaptive),
+            Some(Held {
+                reason: HoldReason::NotDue,
+                until: in_an_hour
+            })
         );
         assert_eq!(held("ok", Scheduled, &cron), None);
         // A pause that is over holds nothing.
         let past = Some(now() - chrono::Duration::seconds(1));
         assert_eq!(hold(Some("error"), past, Scheduled, &cron, now()), None);
+    }
+
+    #[test]
+    fn a_failure_says_when_it_is_retried_and_after_how_many() {
+        let cron = FeedSchedule::from_str("0 */30 * * * *").unwrap();
+        let error = error_outcome("refused".into(), 2, now());
+        // The third error backs off ~4 minutes: the next tick is at 00:30.
+        assert_eq!(
+            retry_note(&error, 2, &cron, now()).as_deref(),
+            Some("retrying at 00:30 UTC, after 3 failures")
+        );
+        let first = error_outcome("refused".into(), 0, now());
+        assert!(
+            retry_note(&first, 0, &FeedSchedule::Adaptive, now())
+                .unwrap()
+                .ends_with("after 1 failure")
+        );
+        let limited = FeedOutcome::Failed {
+            state: FeedState::RateLimited,
+            error: "429".into(),
+            next_attempt: Some(now() + chrono::Duration::days(1)),
+        };
+        assert_eq!(
+            retry_note(&limited, 0, &FeedSchedule::Adaptive, now()).as_deref(),
+            Some("rate-limited: retrying at 2026-01-02 00:00 UTC")
+        );
+        assert_eq!(retry_note(&FeedOutcome::NotModified, 0, &cron, now()), None);
     }
 
     #[test]
