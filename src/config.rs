@@ -28,6 +28,9 @@ mod request;
 
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
+mod deliver;
+
+pub use deliver::{DeliverConfig, DeliverTarget, Secret};
 
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
@@ -44,6 +47,8 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
     pub feeds: Vec<FeedConfig>,
+    /// `[[deliver]]` blocks in file order; names are unique.
+    pub deliver: Vec<DeliverConfig>,
 }
 
 /// `[storage]`.
@@ -258,6 +263,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
     ("filter", &["block", "keep"]),
+    ("deliver", deliver::KEYS),
     (
         "feeds",
         &[
@@ -292,7 +298,9 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
         let known: &[&str] = match section {
-            None => &["storage", "fetch", "schedule", "metrics", "filter", "feeds"],
+            None => &[
+                "storage", "fetch", "schedule", "metrics", "filter", "feeds", "deliver",
+            ],
             Some(name) => KNOWN_KEYS
                 .iter()
                 .find(|(s, _)| *s == name)
@@ -385,6 +393,8 @@ struct RawConfig {
     filter: RawFilter,
     #[serde(default)]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    deliver: Vec<deliver::RawDeliver>,
 }
 
 /// `block` and `keep`, in `[filter]` and in a feed.
@@ -570,6 +580,7 @@ impl RawConfig {
             filter: &global_filter,
         };
         let feeds = check_feeds(self.feeds, &defaults, at, &mut problems);
+        let deliver = deliver::check(self.deliver, &feeds, at, &mut problems);
 
         if problems.is_empty() {
             Ok(Config {
@@ -586,6 +597,7 @@ impl RawConfig {
                 },
                 metrics_listen,
                 feeds,
+                deliver,
             })
         } else {
             problems.sort_by_key(|p| (p.line, p.column));

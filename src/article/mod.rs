@@ -12,6 +12,7 @@
 pub mod body;
 pub mod cleanup;
 pub mod limits;
+pub mod markdown;
 pub mod metadata;
 pub mod sanitize;
 pub mod text;

@@ -10,6 +10,7 @@
 
 pub mod guard;
 pub mod site;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
