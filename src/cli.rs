@@ -480,6 +480,10 @@ struct FeedRow {
     repairs: Vec<String>,
     /// Where the feed permanently redirects (301/308): put this URL in the config.
     moved_to: Option<String>,
+    /// How many entries its `block`/`keep` rules dropped in its last fetched poll.
+    filtered: u32,
+    /// The proxy its feed URL is fetched through, without credentials.
+    proxy: Option<String>,
 }
 
 fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -511,6 +515,14 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
                 moved_to: status.moved_to.as_deref().map(redact::url_text),
+                filtered: status.filtered,
+                proxy: crate::config::proxy::choose(
+                    feed.request.proxy(),
+                    None,
+                    &config.fetch.env_proxies,
+                    &feed.url,
+                )
+                .map(|p| p.shown()),
             }
         })
         .collect();

@@ -21,6 +21,7 @@ use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
+use crate::filter::Verdict;
 use crate::metrics::{ErrorKind, Metrics, PollOutcome};
 use crate::pacing::{self, AdaptiveBounds, FeedOutcome, Held, HoldReason};
 use crate::redact;
@@ -375,7 +376,11 @@ impl Pipeline {
             etag: status.etag.clone(),
             last_modified: status.last_modified.clone(),
         };
-        let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
+        let response = match self
+            .fetcher
+            .fetch_feed(&feed.url, &validators, &feed.request)
+            .await
+        {
             Ok(response) => response,
             Err(error) => {
                 let outcome =
@@ -438,7 +443,7 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
-        let (sightings, stored) = match self.sightings(feed, now, entries).await {
+        let (sightings, stored, filtered) = match self.sightings(feed, now, entries).await {
             Ok(found) => found,
             Err(e) => return self.database_failure(e),
         };
@@ -453,6 +458,7 @@ impl Pipeline {
             moved_to: body.moved_permanently.map(String::from),
             repairs,
             ttl: parsed.ttl,
+            filtered,
         };
         match self.record(feed, now, outcome, fresh_for, sightings).await {
             ReportOutcome::Fetched(mut summary) => {
@@ -467,17 +473,19 @@ impl Pipeline {
     /// of new and changed ones. Every [`ARTICLES_PER_TRANSACTION`] built
     /// articles are stored at once (without the feed's state), so that a
     /// feed's articles are not all held until its end; returns the sightings
-    /// left for the poll's own transaction and what the earlier ones stored.
+    /// left for the poll's own transaction, what the earlier ones stored and
+    /// how many entries the feed's filter rules dropped.
     async fn sightings(
         &self,
         feed: &FeedConfig,
         polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
-    ) -> Result<(Vec<Sighting>, PollSummary), crate::store::StoreError> {
+    ) -> Result<(Vec<Sighting>, PollSummary, u32), crate::store::StoreError> {
+        let (entries, mut filtered) = self.filter_entries(feed, entries).await;
         let feed_url = feed.url.as_str().to_owned();
         let lookups: Vec<(String, Option<Url>)> = entries
             .iter()
-            .map(|e| (e.id.clone(), e.url.clone()))
+            .map(|(e, _)| (e.id.clone(), e.url.clone()))
             .collect();
         let known = self
             .store
@@ -489,43 +497,58 @@ impl Pipeline {
             })
             .await?;
 
-        let work = entries.into_iter().zip(known).filter_map(|(entry, known)| {
-            let entry_hash = entry.fingerprint();
-            let build = match known {
-                Known::Entry {
-                    entry_hash: ref old,
-                    ..
-                } if *old == entry_hash => return None,
-                // Changed in its feed, same page: the stored page is not
-                // fetched again, only the feed's fields are taken.
-                Known::Entry {
-                    link_changed: false,
-                    ..
-                } => Build::FromFeed,
-                Known::Entry { .. } | Known::New => Build::Full,
-                Known::Url => Build::Nothing,
-            };
-            Some((entry, entry_hash, build))
-        });
+        let work = entries
+            .into_iter()
+            .zip(known)
+            .filter_map(|((entry, verdict), known)| {
+                let entry_hash = entry.fingerprint();
+                let build = match known {
+                    Known::Entry {
+                        entry_hash: ref old,
+                        ..
+                    } if *old == entry_hash => return None,
+                    // Changed in its feed, same page: the stored page is not
+                    // fetched again, only the feed's fields are taken.
+                    Known::Entry {
+                        link_changed: false,
+                        ..
+                    } => Build::FromFeed,
+                    Known::Entry { .. } | Known::New => Build::Full,
+                    Known::Url => Build::Nothing,
+                };
+                Some((entry, entry_hash, build, verdict))
+            });
         let sightings = stream::iter(work)
-            .map(|(entry, entry_hash, build)| async move {
+            .map(|(entry, entry_hash, build, verdict)| async move {
                 let article = match build {
                     Build::Full => Some(self.build_article(feed, &entry, true).await),
                     Build::FromFeed => Some(self.build_article(feed, &entry, false).await),
                     Build::Nothing => None,
                 };
-                Sighting {
+                // The `content` rules once more, on the article's own text.
+                if let Some(article) = &article
+                    && !feed
+                        .filter
+                        .on_full_text(verdict, article.content_text.as_deref())
+                {
+                    return None;
+                }
+                Some(Sighting {
                     entry_id: entry.id,
                     url: entry.url,
                     entry_hash,
                     article,
                     feed_only: build == Build::FromFeed,
-                }
+                })
             })
             .buffered(ARTICLES_IN_PARALLEL);
         let mut sightings = std::pin::pin!(sightings);
         let (mut pending, mut built, mut stored) = (Vec::new(), 0, PollSummary::default());
         while let Some(sighting) = sightings.next().await {
+            let Some(sighting) = sighting else {
+                filtered += 1;
+                continue;
+            };
             built += usize::from(sighting.article.is_some());
             pending.push(sighting);
             if built == ARTICLES_PER_TRANSACTION {
@@ -538,7 +561,47 @@ impl Pipeline {
                 built = 0;
             }
         }
-        Ok((pending, stored))
+        Ok((pending, stored, filtered))
+    }
+
+    /// The entries the feed's filter rules do not drop before any page is
+    /// fetched, each with its verdict, and how many were dropped. The rules
+    /// run on an extraction thread (`content` rules read the entries' HTML
+    /// as text); if that crashes, every entry is kept and the crash logged.
+    async fn filter_entries(
+        &self,
+        feed: &FeedConfig,
+        entries: Vec<Entry>,
+    ) -> (Vec<(Entry, Verdict)>, u32) {
+        if feed.filter.is_empty() {
+            return (entries.into_iter().map(|e| (e, Verdict::Keep)).collect(), 0);
+        }
+        let (filter, tags) = (feed.filter.clone(), feed.tags.clone());
+        let entries = Arc::new(entries);
+        let judged = entries.clone();
+        let verdicts = self
+            .extraction
+            .run(move || filter.entries(&judged, &tags))
+            .await
+            .unwrap_or_else(|crash| {
+                tracing::error!(feed = %feed.name, "the filter rules crashed, keeping every entry: {crash}");
+                vec![Verdict::Keep; entries.len()]
+            });
+        let entries = Arc::try_unwrap(entries).unwrap_or_else(|shared| (*shared).clone());
+        let mut dropped = 0;
+        let kept = entries
+            .into_iter()
+            .zip(verdicts)
+            .filter(|(entry, verdict)| {
+                let drop = *verdict == Verdict::Drop;
+                if drop {
+                    tracing::debug!(feed = %feed.name, entry = %entry.id, "dropped by the feed's filter rules");
+                    dropped += 1;
+                }
+                !drop
+            })
+            .collect();
+        (kept, dropped)
     }
 
     /// The article for a new (or changed) entry: the scraped page when
@@ -559,10 +622,16 @@ impl Pipeline {
             .as_deref()
             .map_or(0, |t| t.split_whitespace().count());
 
-        // A page several entries link to (anchors) is none of their articles.
+        // A page several entries link to (anchors) is none of their
+        // articles; a link to the entry's own media file is no page at all
+        // (a podcast episode keeps its description).
+        let is_media = entry
+            .enclosures
+            .iter()
+            .any(|e| entry.url.as_ref().is_some_and(|u| u.as_str() == e.url));
         let scraped = match (
             &entry.url,
-            fetch_page && feed.full_text && !entry.shares_page,
+            fetch_page && feed.full_text && !entry.shares_page && !is_media,
         ) {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
@@ -584,6 +653,8 @@ impl Pipeline {
             updated: entry.updated,
             summary,
             tags: feed.tags.clone(),
+            categories: entry.categories.clone(),
+            enclosures: entry.enclosures.clone(),
             ..ArticleRecord::default()
         };
         match scraped {
@@ -671,7 +742,7 @@ impl Pipeline {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
-        let page = match self.fetcher.fetch_page(url, &feed.url).await {
+        let page = match self.fetcher.fetch_page(url, &feed.url, &feed.request).await {
             Ok(page) => page,
             Err(error) => {
                 let refused = matches!(error, FetchError::Refused { .. });
