@@ -254,7 +254,7 @@ impl Fetcher {
         }
         let trusted_host = trusted.host_str();
         let (response, _permits, moved) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .get(url, headers, &[], |hop| hop.host_str() == trusted_host)
             .await
             .map_err(FetchError::without_credentials)?;
         if response.status() == StatusCode::NOT_MODIFIED {
@@ -274,6 +274,19 @@ impl Fetcher {
     /// `allow_private_networks`). Non-HTML answers are refused before their
     /// body is read.
     pub async fn fetch_page(&self, url: &Url, feed_url: &Url) -> Result<Body, FetchError> {
+        self.fetch_site_page(url, feed_url, &[]).await
+    }
+
+    /// [`Fetcher::fetch_page`] with a site rule's `http_header`s, sent only on
+    /// hops to `url`'s own host (a redirect elsewhere does not get a site's
+    /// cookie). The names and values were checked when the rule was read; one
+    /// that is not a header after all is left out.
+    pub async fn fetch_site_page(
+        &self,
+        url: &Url,
+        feed_url: &Url,
+        site_headers: &[(String, String)],
+    ) -> Result<Body, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
@@ -281,7 +294,9 @@ impl Fetcher {
         );
         let trusted_host = feed_url.host_str();
         let (response, _permits, _) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .get(url, headers, site_headers, |hop| {
+                hop.host_str() == trusted_host
+            })
             .await
             .map_err(FetchError::without_credentials)?;
         if let Some(content_type) = content_type(&response) {
@@ -315,6 +330,7 @@ impl Fetcher {
         &self,
         url: &Url,
         headers: HeaderMap,
+        site_headers: &[(String, String)],
         is_trusted: impl Fn(&Url) -> bool,
     ) -> Result<(Response, Permits, Option<Url>), FetchError> {
         let mut current = url.clone();
@@ -335,7 +351,11 @@ impl Fetcher {
             let permits = self.permits(&current).await;
             let response = client
                 .get(current.clone())
-                .headers(headers.clone())
+                .headers(if current.host_str() == url.host_str() {
+                    with_site_headers(&headers, site_headers)
+                } else {
+                    headers.clone()
+                })
                 .send()
                 .await
                 .map_err(|e| FetchError::network(&current, e, self.config.timeout))?;
@@ -552,6 +572,21 @@ pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     };
     let served = date(header::DATE).unwrap_or(now);
     Some((expires - served).to_std().unwrap_or_default())
+}
+
+/// `headers` with a site rule's own added (replacing a default such as
+/// the user agent).
+fn with_site_headers(headers: &HeaderMap, site_headers: &[(String, String)]) -> HeaderMap {
+    let mut headers = headers.clone();
+    for (name, value) in site_headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers
 }
 
 #[cfg(test)]
