@@ -520,7 +520,14 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                     None => "ok".to_owned(),
                 },
                 (Some("not_modified"), _) => "not-modified".to_owned(),
-                (Some(state), Some(error)) => format!("{state}: {}", shorten(error, 70)),
+                // The URL has its own column: the cause is what matters.
+                (Some(state), Some(error)) => {
+                    let cause = error
+                        .strip_prefix(r.url.as_str())
+                        .and_then(|rest| rest.strip_prefix(": "))
+                        .unwrap_or(error);
+                    format!("{state}: {}", shorten(cause, 70))
+                }
                 (Some(state), None) => state.to_owned(),
                 (None, _) => "never polled".to_owned(),
             };
@@ -673,13 +680,13 @@ fn add(
         .context("the added feed is missing from the saved config")?;
     let title = parsed.title.map(|t| format!("{t:?}, ")).unwrap_or_default();
     println!(
-        "added {}: {} ({title}{} entries) to {}",
+        "added {}: {} ({title}{}) to {}",
         added.name,
         redact::url(&feed_url),
-        parsed.entries.len(),
+        crate::plural::count(parsed.entries.len() as u64, "entry", "entries"),
         path.display()
     );
-    println!("reload the daemon to poll it: systemctl reload gleaner");
+    println!("a running daemon picks it up within seconds (or on `systemctl reload gleaner`)");
     Ok(())
 }
 
@@ -888,10 +895,15 @@ fn init_logging(cli: &Cli) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(tty);
+    // systemd sets JOURNAL_STREAM when stderr goes to the journal.
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some_and(|v| !v.is_empty());
     if tty {
         builder.init();
-    } else {
+    } else if journal {
         // journald adds its own timestamps; one plain line per event.
         builder.without_time().with_target(false).init();
+    } else {
+        // A file or a pipe: each line says when (UTC, RFC 3339).
+        builder.with_target(false).init();
     }
 }

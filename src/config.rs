@@ -18,7 +18,8 @@ use toml::Spanned;
 use url::Url;
 
 use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
-use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
+use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
+use crate::schedule::{FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.

@@ -3,13 +3,14 @@
 //! Feeds that share a cron expression share one tokio-cron-scheduler job,
 //! whose tick polls them as one pass; adaptive feeds are polled by a repeated
 //! job that sweeps for the ones that are due. Every feed is also polled once
-//! at start-up. All polls run on one [`TaskTracker`] and
+//! at start-up. SIGHUP, or an edit of the config file (looked for every
+//! two seconds), reloads the config. All polls run on one [`TaskTracker`] and
 //! observe one [`CancellationToken`], so shutdown is a single path: stop the
 //! scheduler, cancel, wait for in-flight polls (bounded), let the store thread
 //! commit and close.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,7 +60,10 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     };
     let mut schedule = Schedule::start(&config, &config.feeds, &shared).await?;
     notify(&[NotifyState::Ready]);
-    notify_status(&format!("polling {} feeds", config.feeds.len()));
+    notify_status(&format!(
+        "polling {}",
+        crate::plural::count(config.feeds.len() as u64, "feed", "feeds")
+    ));
     tracing::info!(
         feeds = config.feeds.len(),
         database = %config.storage.database.display(),
@@ -97,6 +101,11 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     // that the service manager restarts it, instead of polling on without
     // being able to store anything.
     let mut writer_died = None;
+    // Edits of the config file (by hand or `gleaner add`) are picked up like
+    // a SIGHUP, so a daemon started by hand needs no signal.
+    let mut watched = ConfigStamp::of(&config_path);
+    let mut watch = tokio::time::interval(CONFIG_WATCH);
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
@@ -107,44 +116,15 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                 break;
             }
             _ = sighup.recv() => {
-                let mut reloading = vec![NotifyState::Reloading];
-                reloading.extend(NotifyState::monotonic_usec_now().ok());
-                notify(&reloading);
-                match Config::load(&config_path) {
-                    Ok(new_config) => {
-                        if new_config.metrics_listen != config.metrics_listen {
-                            tracing::warn!("[metrics] listen changed: restart gleaner for it to take effect");
-                        }
-                        // Feeds new to the config get their first poll now; the
-                        // others keep their rhythm.
-                        let added: Vec<_> = new_config
-                            .feeds
-                            .iter()
-                            .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
-                            .cloned()
-                            .collect();
-                        // The new schedule starts before the old one stops, so
-                        // that a failure keeps the old one running; FeedLocks
-                        // keep the two from polling one feed at once.
-                        match Schedule::start(&new_config, &added, &shared).await {
-                            Ok(started) => {
-                                schedule.stop().await;
-                                schedule = started;
-                                tracing::info!(feeds = new_config.feeds.len(), "configuration reloaded");
-                                notify_status(&format!("polling {} feeds", new_config.feeds.len()));
-                                config = new_config;
-                            }
-                            Err(error) => tracing::error!(
-                                "SIGHUP: cannot start the new configuration's schedule, keeping the old one ({} feeds): {error:#}",
-                                config.feeds.len()
-                            ),
-                        }
-                    }
-                    Err(error) => {
-                        tracing::error!("SIGHUP: the new configuration is invalid, keeping the old one ({} feeds):\n{error}", config.feeds.len());
-                    }
+                reload(&config_path, &mut config, &mut schedule, &shared, "SIGHUP").await;
+                watched = ConfigStamp::of(&config_path);
+            }
+            _ = watch.tick() => {
+                let now = ConfigStamp::of(&config_path);
+                if now != watched {
+                    watched = now;
+                    reload(&config_path, &mut config, &mut schedule, &shared, "the config file changed").await;
                 }
-                notify(&[NotifyState::Ready]);
             }
         }
     }
@@ -181,6 +161,140 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the daemon looks for an edited config file.
+const CONFIG_WATCH: Duration = Duration::from_secs(2);
+
+/// What tells that the config file was written: its modification time and
+/// size (`None` while it cannot be read: a reload then reports why).
+#[derive(Debug, PartialEq, Eq)]
+struct ConfigStamp(Option<(std::time::SystemTime, u64)>);
+
+impl ConfigStamp {
+    fn of(path: &Path) -> ConfigStamp {
+        ConfigStamp(
+            std::fs::metadata(path)
+                .and_then(|m| Ok((m.modified()?, m.len())))
+                .ok(),
+        )
+    }
+}
+
+/// Loads the config again and, when it is valid and its schedule starts,
+/// replaces the running one; otherwise the running one stays (logged).
+async fn reload(
+    config_path: &Path,
+    config: &mut Config,
+    schedule: &mut Schedule,
+    shared: &Shared,
+    why: &str,
+) {
+    let mut reloading = vec![NotifyState::Reloading];
+    reloading.extend(NotifyState::monotonic_usec_now().ok());
+    notify(&reloading);
+    match Config::load(config_path) {
+        Ok(new_config) => {
+            if new_config.metrics_listen != config.metrics_listen {
+                tracing::warn!("[metrics] listen changed: restart gleaner for it to take effect");
+            }
+            let changes = ConfigChanges::between(config, &new_config);
+            // Feeds new to the config get their first poll now; the others
+            // keep their rhythm.
+            let added: Vec<_> = new_config
+                .feeds
+                .iter()
+                .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
+                .cloned()
+                .collect();
+            // The new schedule starts before the old one stops, so that a
+            // failure keeps the old one running; FeedLocks keep the two from
+            // polling one feed at once.
+            match Schedule::start(&new_config, &added, shared).await {
+                Ok(started) => {
+                    schedule.stop().await;
+                    *schedule = started;
+                    tracing::info!(
+                        feeds = new_config.feeds.len(),
+                        "{why}: configuration reloaded: {changes}"
+                    );
+                    notify_status(&format!(
+                        "polling {}",
+                        crate::plural::count(new_config.feeds.len() as u64, "feed", "feeds")
+                    ));
+                    *config = new_config;
+                }
+                Err(error) => tracing::error!(
+                    "{why}: cannot start the new configuration's schedule, keeping the old one ({} feeds): {error:#}",
+                    config.feeds.len()
+                ),
+            }
+        }
+        Err(error) => {
+            tracing::error!(
+                "{why}: the new configuration is invalid, keeping the old one ({} feeds):\n{error}",
+                config.feeds.len()
+            );
+        }
+    }
+    notify(&[NotifyState::Ready]);
+}
+
+/// What a reload changed, by feed name.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ConfigChanges {
+    added: Vec<String>,
+    removed: Vec<String>,
+    rescheduled: Vec<String>,
+}
+
+impl ConfigChanges {
+    fn between(old: &Config, new: &Config) -> ConfigChanges {
+        let find = |feeds: &[FeedConfig], url: &url::Url| -> Option<FeedConfig> {
+            feeds.iter().find(|f| &f.url == url).cloned()
+        };
+        let mut changes = ConfigChanges::default();
+        for feed in &new.feeds {
+            match find(&old.feeds, &feed.url) {
+                None => changes.added.push(feed.name.clone()),
+                Some(before) if before.schedule.as_str() != feed.schedule.as_str() => {
+                    changes.rescheduled.push(feed.name.clone())
+                }
+                Some(_) => {}
+            }
+        }
+        for feed in &old.feeds {
+            if find(&new.feeds, &feed.url).is_none() {
+                changes.removed.push(feed.name.clone());
+            }
+        }
+        changes
+    }
+}
+
+impl std::fmt::Display for ConfigChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [
+            ("added", &self.added),
+            ("removed", &self.removed),
+            ("rescheduled", &self.rescheduled),
+        ]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(what, names)| {
+            format!(
+                "{} {what} ({})",
+                crate::plural::count(names.len() as u64, "feed", "feeds"),
+                names.join(", ")
+            )
+        })
+        .collect();
+        if parts.is_empty() {
+            f.write_str("no feed added, removed or rescheduled")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
 }
 
 /// When the daemon purges what retention no longer keeps (daily, and at start).
@@ -340,6 +454,9 @@ impl Schedule {
         let feeds = first_poll.to_vec();
         let first = pipeline.clone();
         tracker.spawn(async move {
+            if feeds.is_empty() {
+                return;
+            }
             let summary: PassSummary = first.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
             tracing::info!("first poll: {summary}");
         });

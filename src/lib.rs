@@ -18,6 +18,7 @@ pub mod feed;
 pub mod fetch;
 pub mod metrics;
 pub mod pacing;
+pub mod plural;
 pub mod poll;
 pub mod redact;
 pub mod reextract;

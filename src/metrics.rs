@@ -19,8 +19,8 @@ use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 
 use crate::fetch::FetchError;
+use crate::pacing::{FeedOutcome, FeedState};
 use crate::store::StoreHandle;
-use crate::store::write::{FeedOutcome, FeedState};
 
 /// Why a poll failed, as the `kind` label of `gleaner_poll_errors_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

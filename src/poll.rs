@@ -23,14 +23,14 @@ use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
 use crate::metrics::{ErrorKind, Metrics, PollOutcome};
-use crate::pacing;
+use crate::pacing::{self, AdaptiveBounds, FeedOutcome, Held, HoldReason};
 use crate::redact;
-use crate::schedule::{AdaptiveBounds, FeedSchedule};
+use crate::schedule::FeedSchedule;
 use crate::store::StoreHandle;
+use crate::store::keys::normalize_url;
 use crate::store::read::Known;
 use crate::store::write::{
-    ArticleRecord, Cadence, ContentSource, FeedOutcome, PollRecord, PollSummary, Sighting,
-    StoredPage,
+    ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting, StoredPage,
 };
 
 mod extraction;
@@ -76,8 +76,28 @@ pub enum ReportOutcome {
     Fetched(PollSummary),
     NotModified,
     Failed(String),
-    /// Not polled: backing off, rate-limited, already being polled, or shutting down.
-    Skipped(String),
+    /// Not polled.
+    Skipped(Skip),
+}
+
+/// Why a feed was not polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// Backing off, rate-limited or not due ([`pacing::hold`]).
+    Held(Held),
+    /// The previous poll of the feed is still running.
+    Busy,
+    ShuttingDown,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::Held(held) => held.fmt(f),
+            Skip::Busy => f.write_str("the previous poll of this feed is still running"),
+            Skip::ShuttingDown => f.write_str("shutting down"),
+        }
+    }
 }
 
 impl fmt::Display for FeedReport {
@@ -103,6 +123,9 @@ pub struct PassSummary {
     pub failed: usize,
     pub skipped: usize,
     pub new_articles: usize,
+    /// The skipped feeds held back, by reason: how many, and the earliest
+    /// end of their pauses.
+    held: [(usize, Option<DateTime<Utc>>); 3],
 }
 
 impl PassSummary {
@@ -114,25 +137,64 @@ impl PassSummary {
             }
             ReportOutcome::NotModified => self.not_modified += 1,
             ReportOutcome::Failed(_) => self.failed += 1,
-            ReportOutcome::Skipped(_) => self.skipped += 1,
+            ReportOutcome::Skipped(skip) => {
+                self.skipped += 1;
+                if let Skip::Held(held) = skip {
+                    let (n, first) = &mut self.held[held.reason as usize];
+                    *n += 1;
+                    *first = Some(first.map_or(held.until, |t| t.min(held.until)));
+                }
+            }
         }
     }
 }
 
 impl fmt::Display for PassSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::plural::count;
         write!(
             f,
-            "{} feeds: {} ok, {} not modified, {} failed",
-            self.ok + self.not_modified + self.failed + self.skipped,
+            "{}: {} ok, {} not modified, {} failed",
+            count(
+                (self.ok + self.not_modified + self.failed + self.skipped) as u64,
+                "feed",
+                "feeds"
+            ),
             self.ok,
             self.not_modified,
             self.failed
         )?;
         if self.skipped > 0 {
             write!(f, ", {} skipped", self.skipped)?;
+            let now = Utc::now();
+            let reasons = [
+                (HoldReason::RateLimited, "rate-limited"),
+                (HoldReason::BackingOff, "backing off"),
+                (HoldReason::NotDue, "not due"),
+            ];
+            let mut why: Vec<String> = reasons
+                .iter()
+                .filter_map(|(reason, label)| {
+                    let (n, first) = self.held[*reason as usize];
+                    let first = first?;
+                    let next = if n == 1 { "until" } else { "the first until" };
+                    Some(format!("{n} {label}, {next} {}", pacing::clock(first, now)))
+                })
+                .collect();
+            let held: usize = self.held.iter().map(|(n, _)| n).sum();
+            if self.skipped > held {
+                why.push(format!(
+                    "{} already polling or stopping",
+                    self.skipped - held
+                ));
+            }
+            write!(f, " ({})", why.join("; "))?;
         }
-        write!(f, "; {} new articles", self.new_articles)
+        write!(
+            f,
+            "; {}",
+            count(self.new_articles as u64, "new article", "new articles")
+        )
     }
 }
 
@@ -175,6 +237,24 @@ pub struct Pipeline {
     max_retry_after: std::time::Duration,
     /// `[extraction] site_config_dir`, loaded.
     site_configs: Option<Arc<SiteConfigs>>,
+    /// Pages being fetched and extracted, by normalized URL: a link that two
+    /// feeds of a pass give (tracking parameters aside) is downloaded once.
+    in_flight: InFlight,
+}
+
+/// A page's article (and the page, when kept), or `None` when the page
+/// gave none (logged).
+type Scraped = Option<(article::Article, Option<StoredPage>)>;
+
+#[derive(Default)]
+struct InFlight(Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Scraped>>>>);
+
+impl InFlight {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::OnceCell<Scraped>>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Pipeline {
@@ -199,6 +279,7 @@ impl Pipeline {
             keep_html: config.storage.keep_html,
             max_retry_after: config.fetch.max_retry_after,
             site_configs: None,
+            in_flight: InFlight::default(),
         })
     }
 
@@ -254,13 +335,11 @@ impl Pipeline {
             outcome,
         };
         let Some(_guard) = self.locks.try_lock(&feed.url) else {
-            return report(ReportOutcome::Skipped(
-                "the previous poll of this feed is still running".into(),
-            ));
+            return report(ReportOutcome::Skipped(Skip::Busy));
         };
         let outcome = tokio::select! {
             outcome = self.poll_locked(feed, mode) => outcome,
-            () = self.cancel.cancelled() => ReportOutcome::Skipped("shutting down".into()),
+            () = self.cancel.cancelled() => ReportOutcome::Skipped(Skip::ShuttingDown),
         };
         match &outcome {
             // `gleaner poll` prints its own report line for a failure.
@@ -303,8 +382,8 @@ impl Pipeline {
             &feed.schedule,
             now,
         );
-        if let Some(why) = held {
-            return ReportOutcome::Skipped(why);
+        if let Some(held) = held {
+            return ReportOutcome::Skipped(Skip::Held(held));
         }
 
         let validators = Validators {
@@ -317,7 +396,9 @@ impl Pipeline {
                 let outcome =
                     pacing::failure(&error, status.consecutive_errors, now, self.max_retry_after);
                 self.metrics.error(ErrorKind::of(&error, &outcome));
-                return self.record(feed, now, outcome, None, Vec::new()).await;
+                return self
+                    .record_failure(feed, now, outcome, status.consecutive_errors)
+                    .await;
             }
         };
         let body = match response {
@@ -341,7 +422,9 @@ impl Pipeline {
                 self.metrics.error(ErrorKind::Parse);
                 let outcome =
                     pacing::error_outcome(error.to_string(), status.consecutive_errors, now);
-                return self.record(feed, now, outcome, None, Vec::new()).await;
+                return self
+                    .record_failure(feed, now, outcome, status.consecutive_errors)
+                    .await;
             }
             Err(join) => {
                 self.metrics.error(ErrorKind::Parse);
@@ -350,7 +433,9 @@ impl Pipeline {
                     status.consecutive_errors,
                     now,
                 );
-                return self.record(feed, now, outcome, None, Vec::new()).await;
+                return self
+                    .record_failure(feed, now, outcome, status.consecutive_errors)
+                    .await;
             }
         };
 
@@ -562,17 +647,43 @@ impl Pipeline {
         }
     }
 
-    /// Fetches and extracts one article, with its first page itself when it
-    /// is to be kept; `None` (logged) when that fails. When the site's rules
-    /// name a one-page view (`single_page_link`) it is read instead; when
-    /// they name a next page (`next_page_link`), up to
+    /// Fetches and extracts one article page, with the page itself when it
+    /// is to be kept; `None` (logged) when that fails.
+    async fn scrape(&self, feed: &FeedConfig, url: &Url) -> Scraped {
+        // Feeds with their own extraction rules get their own extraction.
+        let rules = feed.content_selector.is_some() || !feed.remove_selectors.is_empty();
+        let key = normalize_url(url).map(|u| match rules {
+            true => format!("{u} {}", feed.url),
+            false => u,
+        });
+        let Some(key) = key else {
+            return self.scrape_once(feed, url).await;
+        };
+        let cell = self
+            .in_flight
+            .lock()
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let scraped = cell
+            .get_or_init(|| self.scrape_once(feed, url))
+            .await
+            .clone();
+        // Later polls find the article in the store (dedup at insert): only
+        // the pass's concurrent fetches of one page share the cell.
+        let mut in_flight = self.in_flight.lock();
+        if in_flight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            in_flight.remove(&key);
+        }
+        scraped
+    }
+
+    /// [`Pipeline::scrape`] without the sharing: fetches and extracts. When
+    /// the site's rules name a one-page view (`single_page_link`) it is read
+    /// instead; when they name a next page (`next_page_link`), up to
     /// [`MAX_ARTICLE_PAGES`] pages on the same host are read and their
-    /// bodies joined in order.
-    async fn scrape(
-        &self,
-        feed: &FeedConfig,
-        url: &Url,
-    ) -> Option<(article::Article, Option<StoredPage>)> {
+    /// bodies joined in order. Only the first page is kept.
+    async fn scrape_once(&self, feed: &FeedConfig, url: &Url) -> Scraped {
         let _in_hand = self
             .pages_in_hand
             .clone()
@@ -667,6 +778,32 @@ impl Pipeline {
                 tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {crash}");
                 None
             }
+        }
+    }
+
+    /// Stores a failed poll; its report (the log line, `gleaner poll`'s
+    /// line) says when the feed is tried again.
+    async fn record_failure(
+        &self,
+        feed: &FeedConfig,
+        now: DateTime<Utc>,
+        outcome: FeedOutcome,
+        errors_before: u32,
+    ) -> ReportOutcome {
+        let note = pacing::retry_note(&outcome, errors_before, &feed.schedule, now);
+        let error = match &outcome {
+            FeedOutcome::Failed { error, .. } => Some(error.clone()),
+            _ => None,
+        };
+        match self.record(feed, now, outcome, None, Vec::new()).await {
+            // Not when storing it failed: that report is the database's.
+            ReportOutcome::Failed(stored) if Some(&stored) == error.as_ref() => {
+                ReportOutcome::Failed(match note {
+                    Some(note) => format!("{stored}; {note}"),
+                    None => stored,
+                })
+            }
+            other => other,
         }
     }
 

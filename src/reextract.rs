@@ -61,17 +61,29 @@ pub fn reextract(
             let workers: Vec<_> = batch
                 .chunks(chunk)
                 .map(|pages| {
-                    scope.spawn(move || {
+                    let worker = scope.spawn(move || {
                         pages
                             .iter()
                             .map(|page| (page, extract_guarded(page, config, site_configs)))
                             .collect::<Vec<_>>()
-                    })
+                    });
+                    (pages, worker)
                 })
                 .collect();
             workers
                 .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
+                .flat_map(|(pages, worker)| {
+                    // Each page is guarded, so this is only a panic outside
+                    // the extractor; its pages are still counted, as crashed.
+                    worker.join().unwrap_or_else(|panic| {
+                        tracing::error!(
+                            pages = pages.len(),
+                            "a re-extraction worker crashed: {}",
+                            panic_message(panic.as_ref())
+                        );
+                        pages.iter().map(|p| (p, Extraction::Crashed)).collect()
+                    })
+                })
                 .collect()
         });
         let mut new = Vec::new();

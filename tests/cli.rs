@@ -221,6 +221,37 @@ fn extract_reads_a_saved_page_from_stdin_without_network() {
 }
 
 #[test]
+fn without_a_declared_image_the_articles_first_picture_is_its_image() {
+    let mut paragraphs = story("the lighthouse");
+    paragraphs.insert(
+        1,
+        "<figure><img src=\"/px.gif\" width=\"1\" height=\"1\"><img src=\"/pics/light.jpg\" alt=\"The lighthouse\">\
+         <figcaption>The lighthouse at dusk.</figcaption></figure>"
+            .into(),
+    );
+    let page = article_page("Lighthouse", &paragraphs, "");
+    let json: serde_json::Value = serde_json::from_str(&extract_stdin(
+        &[
+            "--url",
+            "https://news.example/2026/light",
+            "--format",
+            "json",
+        ],
+        &page,
+    ))
+    .unwrap();
+    assert_eq!(
+        json["image"], "https://news.example/pics/light.jpg",
+        "{json:#}"
+    );
+    let html = json["content_html"].as_str().unwrap();
+    assert!(
+        html.contains("<figure>"),
+        "the figure is in the body: {html}"
+    );
+}
+
+#[test]
 fn pathological_pages_give_a_clear_error_fast() {
     let dir = tempfile::tempdir().unwrap();
     let nested = format!(
@@ -444,7 +475,8 @@ fn extract_without_url_drops_relative_images_and_links() {
     );
     let json: serde_json::Value =
         serde_json::from_str(&extract_stdin(&["--format", "json"], &page)).unwrap();
-    assert_eq!(json["image"], serde_json::Value::Null, "{json:#}");
+    // The relative og:image is dropped; the article's first absolute picture stands in.
+    assert_eq!(json["image"], "https://cdn.example/mill.jpg", "{json:#}");
     let html = json["content_html"].as_str().unwrap();
     assert!(!html.contains("file:"), "{html}");
     assert!(!html.contains("/pics/p.jpg"), "{html}");

@@ -94,7 +94,7 @@ fn the_daemon_polls_at_start_up_keeps_its_config_on_a_bad_reload_and_stops_on_si
         }
     };
     receive_until("READY=1");
-    receive_until("STATUS=polling 1 feeds");
+    receive_until("STATUS=polling 1 feed\n");
     receive_until("WATCHDOG=1");
 
     wait_for(Duration::from_secs(20), "the start-up poll", || {
@@ -251,6 +251,60 @@ fn a_reload_polls_added_feeds_and_ticks_never_overlap_a_running_poll() {
     );
     signal(&child, libc::SIGTERM);
     assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn an_edited_config_is_picked_up_without_a_signal_and_the_log_says_what_changed() {
+    let server = TestServer::start();
+    server.set("/first.xml", Route::rss(items(&server, 0)));
+    server.set("/second.xml", Route::rss(items(&server, 0)));
+    let yearly = "schedule = \"0 0 0 1 1 *\"";
+    let gleaner = Gleaner::new(&feed_block("first", &server.url("/first.xml"), yearly));
+    let log = gleaner.dir.path().join("daemon.log");
+    let mut child = gleaner
+        .command()
+        .arg("run")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "the start-up poll", || {
+        server.requests("/first.xml").len() == 1
+    });
+
+    // `gleaner add` edits the file; no SIGHUP follows.
+    let said = gleaner.ok(&["add", &server.url("/second.xml"), "--name", "second"]);
+    let said = String::from_utf8(said.stdout).unwrap();
+    assert!(said.contains(" 0 entries)"), "{said}");
+    assert!(said.contains("picks it up"), "{said}");
+    wait_for(
+        Duration::from_secs(20),
+        "the added feed's first poll",
+        || server.requests("/second.xml").len() == 1,
+    );
+    let read_log = || std::fs::read_to_string(&log).unwrap();
+    wait_for(Duration::from_secs(10), "the reload's log line", || {
+        read_log().contains("configuration reloaded: 1 feed added (second)")
+    });
+    gleaner.edit_config(yearly, "schedule = \"0 0 0 1 2 *\"");
+    wait_for(Duration::from_secs(10), "the second reload", || {
+        read_log().contains("configuration reloaded: 1 feed rescheduled (first)")
+    });
+    signal(&child, libc::SIGTERM);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+
+    let log = read_log();
+    assert!(
+        !log.contains("0 feeds"),
+        "a reload polls only added feeds:\n{log}"
+    );
+    // Off a terminal and outside journald, every line says when.
+    for line in log.lines() {
+        let stamp = line.split_whitespace().next().unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+            "no timestamp: {line}"
+        );
+    }
 }
 
 /// What one `gleaner export` printed, parsed: ids, in order.

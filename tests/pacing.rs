@@ -37,7 +37,22 @@ fn a_429_or_503_without_retry_after_is_an_error_that_backs_off() {
         .concat(),
     );
     gleaner.poll();
-    gleaner.poll();
+    let second = gleaner.ok(&["poll"]);
+    // Each failure says when the daemon tries again, and after how many.
+    let said = String::from_utf8(second.stderr).unwrap();
+    for name in ["busy", "slow"] {
+        let line = said
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}: failed")))
+            .unwrap_or_else(|| panic!("no line for {name}: {said}"));
+        assert!(line.contains("; retrying at "), "{line}");
+        assert!(line.ends_with("UTC, after 2 failures"), "{line}");
+    }
+    // The table shows the cause, not the URL it has in its own column.
+    let table = String::from_utf8(gleaner.ok(&["feeds"]).stdout).unwrap();
+    let row = table.lines().find(|l| l.starts_with("busy")).unwrap();
+    assert!(row.contains("error: HTTP 503"), "{table}");
+    assert_eq!(row.matches("/busy.xml").count(), 1, "{table}");
     let feeds = gleaner.feeds();
     for name in ["busy", "slow"] {
         let row = &feeds[name];
@@ -83,7 +98,10 @@ fn retry_after_is_capped_and_poll_force_overrides_it() {
 
     // A manual poll honours the pause; --force does not.
     let said = gleaner.poll();
-    assert!(said.contains("2 skipped"), "{said}");
+    assert!(
+        said.contains("2 skipped (2 rate-limited, the first until "),
+        "the summary says why: {said}"
+    );
     assert_eq!(server.requests("/forever.xml").len(), 1);
     gleaner.ok(&["poll", "--force", "--feed", "forever"]);
     assert_eq!(server.requests("/forever.xml").len(), 2);

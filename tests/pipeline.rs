@@ -45,7 +45,7 @@ fn a_poll_stores_the_full_text_without_boilerplate() {
 
     let summary = gleaner.poll();
     assert!(
-        summary.contains("1 ok") && summary.contains("1 new articles"),
+        summary.contains("1 ok") && summary.contains("1 new article"),
         "{summary}"
     );
 
@@ -388,6 +388,44 @@ fn tracking_parameters_canonical_links_and_identical_text_deduplicate_across_fee
         server
             .requests("/tram?utm_source=rss&utm_medium=feed&fbclid=xyz")
             .is_empty()
+    );
+}
+
+#[test]
+fn one_page_linked_by_two_feeds_of_a_pass_with_different_tracking_is_fetched_once() {
+    let server = TestServer::start();
+    let page = article_page("Ferry", &story("the night ferry"), "");
+    let links = ["/ferry?utm_source=top", "/ferry?utm_source=rss&fbclid=1"];
+    for (n, link) in links.iter().enumerate() {
+        // Slow enough that both feeds' fetches of the page overlap.
+        server.set(
+            link,
+            Route::html(page.clone()).with_delay(std::time::Duration::from_millis(400)),
+        );
+        server.set(
+            &format!("/{n}.xml"),
+            Route::rss(rss(
+                "F",
+                &[item(&format!("{n}"), "Ferry", &server.url(link))],
+            )),
+        );
+    }
+    let gleaner = Gleaner::new(
+        &(0..2)
+            .map(|n| feed_block(&format!("f{n}"), &server.url(&format!("/{n}.xml")), ""))
+            .collect::<String>(),
+    );
+    gleaner.poll();
+    let fetched: usize = links.iter().map(|l| server.requests(l).len()).sum();
+    assert_eq!(fetched, 1, "the page was downloaded once");
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1, "{articles:#?}");
+    assert_eq!(articles[0]["sources"].as_array().unwrap().len(), 2);
+    assert!(
+        articles[0]["content_text"]
+            .as_str()
+            .unwrap()
+            .contains("the night ferry")
     );
 }
 

@@ -3,6 +3,10 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use common::pages::{article_page, rss_of_pages, story};
 use common::{Gleaner, Route, TestServer, feed_block};
 
@@ -10,11 +14,15 @@ const EDITOR_NOTE: &str = "Editor's note: this story was updated with the reacti
      who attended the meeting, and a correction to the time of the vote.";
 
 fn serve(server: &TestServer) {
+    serve_pages(server, &["a", "b"]);
+}
+
+fn serve_pages(server: &TestServer, ids: &[&str]) {
     server.set(
         "/feed.xml",
-        Route::rss(rss_of_pages(|p| server.url(p), &["a", "b"])),
+        Route::rss(rss_of_pages(|p| server.url(p), ids)),
     );
-    for id in ["a", "b"] {
+    for &id in ids {
         let mut paragraphs = story(&format!("the harbour {id}"));
         paragraphs.push(format!("<span class=\"editor-note\">{EDITOR_NOTE}</span>"));
         server.set(
@@ -98,4 +106,58 @@ fn without_keep_html_reextract_says_how_to_start() {
         .query_row("SELECT count(*) FROM pages", [], |r| r.get(0))
         .unwrap();
     assert_eq!(pages, 0, "pages are kept only when asked");
+}
+
+#[test]
+fn reextract_beside_a_writing_daemon_waits_for_the_lock_instead_of_failing() {
+    let server = TestServer::start();
+    let ids: Vec<String> = (0..40).map(|i| format!("p{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    serve_pages(&server, &ids);
+    let url = server.url("/feed.xml");
+    let gleaner = Gleaner::new(&feed_block("f", &url, ""));
+    gleaner.edit_config("[storage]\n", "[storage]\nkeep_html = true\n");
+    gleaner.poll();
+    gleaner.edit_config(
+        &format!("url = \"{url}\""),
+        &format!("url = \"{url}\"\nremove_selectors = [\".editor-note\"]"),
+    );
+
+    // A writer that, like a polling daemon, keeps committing while
+    // reextract reads what it is about to overwrite.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, db) = (stop.clone(), gleaner.db());
+        std::thread::spawn(move || {
+            db.busy_timeout(Duration::from_secs(10)).unwrap();
+            let mut commits = 0;
+            while !stop.load(Ordering::Relaxed) {
+                db.execute_batch("BEGIN IMMEDIATE; UPDATE feeds SET name = name;")
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+                db.execute_batch("COMMIT").unwrap();
+                commits += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            commits
+        })
+    };
+    let output = gleaner.command().arg("reextract").output().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let commits = writer.join().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "reextract failed beside a writer: {said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        said.starts_with("re-extracted 40 pages: 40 changed"),
+        "{said}"
+    );
+    assert!(commits > 0, "the writer ran alongside");
+    assert!(
+        texts(&gleaner).iter().all(|t| !t.contains("Editor's note")),
+        "every page was re-extracted"
+    );
 }

@@ -73,6 +73,12 @@ fn search_ranks_title_matches_first_and_follows_updates() {
     assert_eq!(hits[1]["url"], "https://other.example/3");
     let snippet = hits[1]["snippet"].as_str().unwrap();
     assert!(snippet.contains("[reservoir]"), "{snippet}");
+    // A match in the title alone shows the start of the text, not the title.
+    let title_only = hits[0]["snippet"].as_str().unwrap();
+    assert!(
+        title_only.starts_with("The council met on Thursday"),
+        "{title_only}"
+    );
     let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 

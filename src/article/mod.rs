@@ -205,12 +205,25 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
         published: meta.published,
         canonical_url: meta.canonical_url,
         language: meta.language,
-        image: meta.image,
+        // Without a declared one, the article's own first picture.
+        image: meta.image.or_else(|| first_image(&subtrees, url)),
         content_html,
         content_text,
         word_count,
         links,
     })
+}
+
+/// The first `<img>` under `subtrees` with an http(s) source (relative to
+/// `url`), tracking pixels aside.
+fn first_image(subtrees: &[ElementRef<'_>], url: &Url) -> Option<Url> {
+    subtrees
+        .iter()
+        .flat_map(|e| e.descendants().filter_map(ElementRef::wrap))
+        .filter(|e| e.value().name() == "img")
+        .filter(|e| !["width", "height"].iter().any(|a| e.attr(a) == Some("1")))
+        .filter_map(|e| url.join(e.attr("src")?.trim()).ok())
+        .find(|src| matches!(src.scheme(), "http" | "https"))
 }
 
 /// `ids` without the ones inside another of them, in document order.

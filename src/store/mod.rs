@@ -398,7 +398,7 @@ mod tests {
             feed_url: "https://a.example/f".into(),
             feed_name: "a".into(),
             polled_at: Utc::now(),
-            outcome: write::FeedOutcome::Fetched {
+            outcome: crate::pacing::FeedOutcome::Fetched {
                 etag: None,
                 last_modified: None,
                 moved_to: None,

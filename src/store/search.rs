@@ -57,7 +57,7 @@ impl Store {
                     (SELECT json_group_array(DISTINCT coalesce(f.name, s.feed_url))
                      FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
                      WHERE s.article_seq = a.seq),
-                    snippet(articles_fts, -1, '[', ']', '…', ?3),
+                    snippet(articles_fts, 1, '[', ']', '…', ?3),
                     -bm25(articles_fts, ?4, 1.0) AS score
              FROM articles_fts JOIN articles a ON a.seq = articles_fts.rowid
              WHERE articles_fts MATCH ?1 AND a.purged_at IS NULL

@@ -8,8 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use url::Url;
 
-use crate::feed::Repair;
-use crate::schedule::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
+use crate::pacing::{ADAPTIVE_HISTORY, AdaptiveBounds, FeedOutcome, adaptive_interval};
 
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
 use super::{Store, StoreError, format_time};
@@ -33,53 +32,6 @@ impl ContentSource {
             ContentSource::None => "none",
         }
     }
-}
-
-/// A feed's state after a poll, as `feeds --json` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedState {
-    Ok,
-    NotModified,
-    RateLimited,
-    Error,
-    Gone,
-}
-
-impl FeedState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeedState::Ok => "ok",
-            FeedState::NotModified => "not_modified",
-            FeedState::RateLimited => "rate_limited",
-            FeedState::Error => "error",
-            FeedState::Gone => "gone",
-        }
-    }
-}
-
-/// What happened when a feed was fetched.
-#[derive(Debug, Clone)]
-pub enum FeedOutcome {
-    /// A 200 that parsed: store the new validators.
-    Fetched {
-        etag: Option<String>,
-        last_modified: Option<String>,
-        /// Where the feed permanently redirected to, if it did.
-        moved_to: Option<String>,
-        /// What the lenient parser had to fix (a failed or unmodified poll
-        /// keeps the previous list).
-        repairs: Vec<Repair>,
-        /// The feed's RSS `<ttl>`, kept until the next parsed fetch.
-        ttl: Option<Duration>,
-    },
-    /// A 304: nothing new.
-    NotModified,
-    /// The poll failed; `state` is `Error`, `RateLimited` or `Gone`.
-    Failed {
-        state: FeedState,
-        error: String,
-        next_attempt: Option<DateTime<Utc>>,
-    },
 }
 
 /// One entry seen in a feed during a poll.

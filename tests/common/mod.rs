@@ -236,7 +236,8 @@ impl Gleaner {
             .arg(self.config_path())
             .env_remove("GLEANER_CONFIG")
             .env_remove("GLEANER_LOG")
-            .env_remove("NOTIFY_SOCKET");
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("JOURNAL_STREAM");
         command
     }
 
