@@ -234,3 +234,28 @@ fn a_missing_rule_folder_is_a_config_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn reextract_applies_a_new_rule_library_to_kept_pages_without_fetching() {
+    let server = TestServer::start();
+    server.set("/a/1", Route::html(story_page("the story", None)));
+    // The first poll's library has nothing for this host.
+    let gleaner = setup(&server, "");
+    gleaner.edit_config("[storage]\n", "[storage]\nkeep_html = true\n");
+    gleaner.poll();
+    assert!(text(&only_article(&gleaner)).contains("Paragraph 3 of the story"));
+    let fetched = server.all_requests().len();
+
+    let rules = gleaner.dir.path().join("rules").join("127.0.0.1.txt");
+    std::fs::write(
+        &rules,
+        "body: //div[@id='story']\nstrip: //p[contains(., 'Paragraph 3')]\n",
+    )
+    .unwrap();
+    gleaner.ok(&["reextract"]);
+
+    let text = text(&only_article(&gleaner));
+    assert!(text.contains("Paragraph 2 of the story"), "{text}");
+    assert!(!text.contains("Paragraph 3"), "{text}");
+    assert_eq!(server.all_requests().len(), fetched, "reextract fetched");
+}

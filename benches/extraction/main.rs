@@ -90,7 +90,8 @@ fn site_configs() -> Option<&'static SiteConfigs> {
     LOADED
         .get_or_init(|| {
             let dirs: Vec<PathBuf> = std::env::var("GLEANER_SITE_CONFIG_DIR")
-                .ok()?
+                .ok()
+                .filter(|dirs| !dirs.is_empty())?
                 .split(':')
                 .map(PathBuf::from)
                 .collect();
