@@ -1,6 +1,7 @@
 //! Evaluating a parsed [`Expr`] on scraper's tree, with XPath 1.0's four
 //! value types and its conversion and comparison rules.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -426,11 +427,42 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// `string(expr)` without allocating for the two forms site rules test
+    /// on every element: a literal and the context node's `@name`.
+    fn string_of<'e>(&'e self, expr: &'e Expr, cx: Context) -> Cow<'e, str> {
+        match expr {
+            Expr::Literal(text) => Cow::Borrowed(text.as_str()),
+            Expr::Path(Path {
+                start: Start::Context,
+                steps,
+            }) if matches!(
+                steps.as_slice(),
+                [Step { axis: Axis::Attribute, test: NodeTest::Name(_), predicates }]
+                    if predicates.is_empty()
+            ) =>
+            {
+                let NodeTest::Name(name) = &steps[0].test else {
+                    unreachable!("matched above")
+                };
+                let XNode::Tree(id) = cx.node else {
+                    return Cow::Borrowed("");
+                };
+                let value = self
+                    .node(id)
+                    .and_then(|n| n.value().as_element())
+                    .and_then(|e| e.attrs().find(|(n, _)| n == name))
+                    .map_or("", |(_, v)| v);
+                Cow::Borrowed(value)
+            }
+            other => Cow::Owned(self.string(self.eval(other, cx))),
+        }
+    }
+
     fn call(&self, function: Function, args: &[Expr], cx: Context) -> Value {
         let arg = |i: usize| self.eval(&args[i], cx);
         let string_arg = |i: usize| {
             if args.len() > i {
-                self.string(arg(i))
+                self.string_of(&args[i], cx).into_owned()
             } else {
                 self.string_value(cx.node)
             }
@@ -483,8 +515,14 @@ impl<'a> Evaluator<'a> {
             Function::Concat => {
                 Value::String((0..args.len()).map(|i| self.string(arg(i))).collect())
             }
-            Function::StartsWith => Value::Boolean(string_arg(0).starts_with(&string_arg(1))),
-            Function::Contains => Value::Boolean(string_arg(0).contains(&string_arg(1))),
+            Function::StartsWith => Value::Boolean(
+                self.string_of(&args[0], cx)
+                    .starts_with(&*self.string_of(&args[1], cx)),
+            ),
+            Function::Contains => Value::Boolean(
+                self.string_of(&args[0], cx)
+                    .contains(&*self.string_of(&args[1], cx)),
+            ),
             Function::SubstringBefore => {
                 let (s, pattern) = (string_arg(0), string_arg(1));
                 Value::String(
