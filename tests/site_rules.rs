@@ -259,3 +259,23 @@ fn reextract_applies_a_new_rule_library_to_kept_pages_without_fetching() {
     assert!(!text.contains("Paragraph 3"), "{text}");
     assert_eq!(server.all_requests().len(), fetched, "reextract fetched");
 }
+
+#[test]
+fn a_sites_headers_are_not_sent_to_another_host_it_redirects_to() {
+    let server = TestServer::start();
+    // The same server under another name: another host to the fetcher.
+    let elsewhere = server.url("/moved").replace("127.0.0.1", "localhost");
+    server.set("/a/1", Route::redirect(&elsewhere));
+    server.set("/moved", Route::html(story_page("the story", None)));
+    let gleaner = setup(&server, "http_header(cookie): session=secret\n");
+    gleaner.edit_config("[fetch]\n", "[fetch]\nallow_private_networks = true\n");
+    gleaner.poll();
+
+    assert!(text(&only_article(&gleaner)).contains("Paragraph 1 of the story"));
+    assert_eq!(
+        server.requests("/a/1")[0].headers["cookie"],
+        "session=secret"
+    );
+    let moved = &server.requests("/moved")[0];
+    assert!(moved.headers.get("cookie").is_none(), "{:?}", moved.headers);
+}
