@@ -23,6 +23,7 @@ use crate::store::read::FeedStatus;
 use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
+mod deliveries;
 mod report;
 use report::{ADVICE_SPACE, describe};
 
@@ -81,11 +82,23 @@ pub enum Command {
         /// Write to this file atomically (mode 0600) instead of stdout.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// With --consumer and --format jsonl: after the backlog, stay and write
+        /// each new article as it is stored (flushed per batch, the cursor
+        /// moved after each), until SIGTERM/SIGINT or the reader closes the pipe.
+        #[arg(long, requires = "consumer", conflicts_with_all = ["peek", "output", "limit"])]
+        follow: bool,
     },
     /// Validate the config without touching the network or the database.
     CheckConfig,
     /// Show every configured feed and its state.
     Feeds {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every [[deliver]] block: its cursor, what it still has to
+    /// deliver, and how its last attempts went.
+    Deliveries {
         /// One JSON array instead of a table.
         #[arg(long)]
         json: bool,
@@ -253,7 +266,13 @@ fn run_with_config(
             tags,
             limit,
             output,
+            follow,
         } => {
+            if follow && format != Format::Jsonl {
+                return Err(
+                    UsageError("--follow streams JSON lines: add --format jsonl".into()).into(),
+                );
+            }
             let feed_urls = feeds
                 .iter()
                 .map(|f| find_feed(&config, f).map(|feed| feed.url.to_string()))
@@ -273,7 +292,12 @@ fn run_with_config(
                 _ => Access::Read,
             };
             let mut store = open_store(&config, access)?;
-            export::export(&mut store, &request).map_err(|error| match error {
+            let run = if follow {
+                export::follow
+            } else {
+                export::export
+            };
+            run(&mut store, &request).map_err(|error| match error {
                 ExportError::Store(_) => anyhow::Error::new(error).context(format!(
                     "cannot export from the database {}",
                     store.path().display()
@@ -282,6 +306,7 @@ fn run_with_config(
             })?;
         }
         Command::Feeds { json } => feeds(&config, json)?,
+        Command::Deliveries { json } => deliveries::deliveries(&config, json)?,
         Command::Search {
             words,
             format,

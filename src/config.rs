@@ -22,6 +22,10 @@ use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
 use crate::schedule::{FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
+mod deliver;
+
+pub use deliver::{DeliverConfig, DeliverTarget, Secret};
+
 /// The default config path when neither `--config` nor `$GLEANER_CONFIG` is given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/gleaner/gleaner.toml";
 
@@ -39,6 +43,8 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
     pub feeds: Vec<FeedConfig>,
+    /// `[[deliver]]` blocks in file order; names are unique.
+    pub deliver: Vec<DeliverConfig>,
 }
 
 /// `[storage]`.
@@ -250,6 +256,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
     ("extraction", &["site_config_dir"]),
+    ("deliver", deliver::KEYS),
     (
         "feeds",
         &[
@@ -281,6 +288,7 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
                 "metrics",
                 "extraction",
                 "feeds",
+                "deliver",
             ],
             Some(name) => KNOWN_KEYS
                 .iter()
@@ -374,6 +382,8 @@ struct RawConfig {
     extraction: RawExtraction,
     #[serde(default)]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    deliver: Vec<deliver::RawDeliver>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -509,6 +519,7 @@ impl RawConfig {
         let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
         let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
+        let deliver = deliver::check(self.deliver, &feeds, at, &mut problems);
 
         if problems.is_empty() {
             Ok(Config {
@@ -526,6 +537,7 @@ impl RawConfig {
                 extraction,
                 metrics_listen,
                 feeds,
+                deliver,
             })
         } else {
             problems.sort_by_key(|p| (p.line, p.column));

@@ -17,12 +17,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use sd_notify::NotifyState;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::article::site_config;
 use crate::config::{Config, FeedConfig};
+use crate::deliver::Deliveries;
 use crate::metrics::{Endpoints, Metrics};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use crate::schedule::FeedSchedule;
@@ -47,6 +49,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         tracker: TaskTracker::new(),
         heartbeat: Arc::new(Mutex::new(Instant::now())),
         metrics: Arc::new(Metrics::starting_from(last_successes)),
+        passed: Arc::new(Notify::new()),
     };
     let (cancel, tracker) = (shared.cancel.clone(), shared.tracker.clone());
 
@@ -59,6 +62,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         None => None,
     };
     let mut schedule = Schedule::start(&config, &config.feeds, &shared).await?;
+    let mut deliveries = Delivering::start(&config, &shared)?;
     notify(&[NotifyState::Ready]);
     notify_status(&format!(
         "polling {}",
@@ -116,14 +120,14 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
                 break;
             }
             _ = sighup.recv() => {
-                reload(&config_path, &mut config, &mut schedule, &shared, "SIGHUP").await;
+                reload(&config_path, &mut config, &mut schedule, &mut deliveries, &shared, "SIGHUP").await;
                 watched = ConfigStamp::of(&config_path);
             }
             _ = watch.tick() => {
                 let now = ConfigStamp::of(&config_path);
                 if now != watched {
                     watched = now;
-                    reload(&config_path, &mut config, &mut schedule, &shared, "the config file changed").await;
+                    reload(&config_path, &mut config, &mut schedule, &mut deliveries, &shared, "the config file changed").await;
                 }
             }
         }
@@ -132,6 +136,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     notify(&[NotifyState::Stopping]);
     notify_status("stopping");
     schedule.stop().await;
+    deliveries.stop().await;
     cancel.cancel();
     tracker.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
@@ -187,6 +192,7 @@ async fn reload(
     config_path: &Path,
     config: &mut Config,
     schedule: &mut Schedule,
+    deliveries: &mut Delivering,
     shared: &Shared,
     why: &str,
 ) {
@@ -214,6 +220,11 @@ async fn reload(
                 Ok(started) => {
                     schedule.stop().await;
                     *schedule = started;
+                    deliveries.stop().await;
+                    *deliveries = Delivering::start(&new_config, shared).unwrap_or_else(|error| {
+                        tracing::error!("{why}: cannot start the [[deliver]] blocks: {error:#}");
+                        Delivering::default()
+                    });
                     tracing::info!(
                         feeds = new_config.feeds.len(),
                         "{why}: configuration reloaded: {changes}"
@@ -312,6 +323,42 @@ struct Shared {
     /// When the scheduler last ran its heartbeat job.
     heartbeat: Arc<Mutex<Instant>>,
     metrics: Arc<Metrics>,
+    /// Told when a poll pass ends: deliveries then look for new articles.
+    passed: Arc<Notify>,
+}
+
+/// The task that runs the `[[deliver]]` blocks of one configuration.
+#[derive(Default)]
+struct Delivering {
+    task: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
+}
+
+impl Delivering {
+    fn start(config: &Config, shared: &Shared) -> anyhow::Result<Delivering> {
+        let Some(deliveries) =
+            Deliveries::new(config, shared.store.clone(), shared.metrics.clone())?
+        else {
+            return Ok(Delivering::default());
+        };
+        let stop = shared.cancel.child_token();
+        let task = shared.tracker.spawn(crate::deliver::run(
+            deliveries,
+            shared.passed.clone(),
+            stop.clone(),
+        ));
+        Ok(Delivering {
+            task: Some((stop, task)),
+        })
+    }
+
+    /// Stops the task and waits for it (it holds at most one consumer lock,
+    /// which must be gone before another task takes one).
+    async fn stop(&mut self) {
+        if let Some((stop, task)) = self.task.take() {
+            stop.cancel();
+            let _ = task.await;
+        }
+    }
 }
 
 /// Serves `/metrics` and `/healthz` on `addr` until the daemon stops.
@@ -391,14 +438,16 @@ impl Schedule {
             let count = feeds.len();
             let feeds = Arc::new(feeds);
             let (pipeline, tracker) = (Arc::downgrade(&pipeline), tracker.clone());
+            let passed = shared.passed.clone();
             let job = Job::new_async(cron, move |_, _| {
                 // Gone once this configuration was replaced.
                 let Some(pipeline) = pipeline.upgrade() else {
                     return Box::pin(async {});
                 };
-                let feeds = feeds.clone();
+                let (feeds, passed) = (feeds.clone(), passed.clone());
                 tracker.spawn(async move {
                     pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
+                    passed.notify_one();
                 });
                 Box::pin(async {})
             })
@@ -452,13 +501,14 @@ impl Schedule {
 
         // The first poll of a feed happens now, not at its first tick.
         let feeds = first_poll.to_vec();
-        let first = pipeline.clone();
+        let (first, passed) = (pipeline.clone(), shared.passed.clone());
         tracker.spawn(async move {
             if feeds.is_empty() {
                 return;
             }
             let summary: PassSummary = first.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
             tracing::info!("first poll: {summary}");
+            passed.notify_one();
         });
         Ok(Schedule {
             scheduler,
@@ -488,17 +538,19 @@ fn sweep_job(
         Arc::new(feeds.iter().map(|f| f.url.as_str().to_owned()).collect());
     let feeds = Arc::new(feeds);
     let sweeping = Arc::new(tokio::sync::Mutex::new(()));
-    let (pipeline, store, tracker) = (
+    let (pipeline, store, tracker, passed) = (
         Arc::downgrade(pipeline),
         shared.store.clone(),
         shared.tracker.clone(),
+        shared.passed.clone(),
     );
     Job::new_repeated_async(period, move |_, _| {
         // Gone once this configuration was replaced.
         let Some(pipeline) = pipeline.upgrade() else {
             return Box::pin(async {});
         };
-        let (store, feeds, urls) = (store.clone(), feeds.clone(), urls.clone());
+        let (store, feeds, urls, passed) =
+            (store.clone(), feeds.clone(), urls.clone(), passed.clone());
         let Ok(running) = sweeping.clone().try_lock_owned() else {
             return Box::pin(async {});
         };
@@ -522,6 +574,7 @@ fn sweep_job(
                 .collect();
             if !due.is_empty() {
                 pipeline.poll_all(&due, PollMode::Scheduled, |_| {}).await;
+                passed.notify_one();
             }
         });
         Box::pin(async {})

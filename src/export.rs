@@ -13,7 +13,12 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+mod follow;
+
+pub use follow::follow;
+
 use crate::atomic::Replacement;
+use crate::store::consumer_lock::ConsumerLock;
 use crate::store::read::{ExportFilter, StoredArticle};
 use crate::store::{Store, StoreError};
 
@@ -73,6 +78,8 @@ pub enum ExportError {
         database: PathBuf,
         source: Box<StoreError>,
     },
+    #[error("export --follow cannot catch SIGTERM and SIGINT: {0}")]
+    Signals(io::Error),
     #[error("cannot encode article {id} as JSON: {source}")]
     Encode {
         id: String,
@@ -87,19 +94,7 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
     // concurrent exports too).
     let mut _exporting = None;
     if let (Some(consumer), false) = (&request.consumer, request.peek) {
-        store
-            .claim_consumer(consumer, Utc::now())
-            .map_err(|source| ExportError::CursorUnwritable {
-                consumer: consumer.clone(),
-                database: store.path().to_owned(),
-                source: Box::new(source),
-            })?;
-        let waiting = || {
-            tracing::warn!(
-                "another export for consumer {consumer:?} is running; waiting for it to finish"
-            )
-        };
-        _exporting = Some(store.lock_consumer(consumer, waiting)?);
+        _exporting = Some(claim(store, consumer)?);
     }
     match &request.output {
         Some(path) => {
@@ -131,6 +126,25 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
             Ok(count)
         }
     }
+}
+
+/// Registers `consumer` (showing that its cursor can be stored) and takes its
+/// lock, waiting while another export of it runs. Held until the cursor has
+/// moved, the lock makes exports of one consumer take turns.
+pub fn claim(store: &mut Store, consumer: &str) -> Result<ConsumerLock, ExportError> {
+    store
+        .claim_consumer(consumer, Utc::now())
+        .map_err(|source| ExportError::CursorUnwritable {
+            consumer: consumer.to_owned(),
+            database: store.path().to_owned(),
+            source: Box::new(source),
+        })?;
+    let waiting = || {
+        tracing::warn!(
+            "another export for consumer {consumer:?} is running; waiting for it to finish"
+        )
+    };
+    Ok(store.lock_consumer(consumer, waiting)?)
 }
 
 /// The cursor move owed once the output is safely written.
@@ -192,9 +206,12 @@ fn write_articles(
         Format::Atom => atom::opening(FEED_TITLE, Utc::now()),
     };
     out.write_all(opening.as_bytes()).map_err(write_error)?;
-    let snapshot_max = store.for_each_article(&filter, |article: StoredArticle| {
+    let snapshot_max = store.for_each_article(&filter, |mut article: StoredArticle| {
         let item = match request.format {
-            Format::Json | Format::Jsonl => serde_json::to_string(&article),
+            Format::Json | Format::Jsonl => {
+                with_markdown(&mut article);
+                serde_json::to_string(&article)
+            }
             Format::Jsonfeed => serde_json::to_string(&jsonfeed::Item::from(&article)),
             Format::Atom => Ok(atom::entry(&article)),
         }
@@ -232,6 +249,60 @@ fn write_articles(
         _ => None,
     };
     Ok((count, CursorUpdate(update)))
+}
+
+/// The next batch of a pushing consumer (`[[deliver]]`).
+#[derive(Debug)]
+pub struct Batch {
+    /// Oldest first, at most the batch size.
+    pub articles: Vec<StoredArticle>,
+    /// Where the consumer's cursor goes once the batch is taken: past the
+    /// last article of a full batch, else past everything the snapshot held
+    /// (articles the selection excludes are not kept for it).
+    pub cursor: i64,
+    /// The cursor the batch was read from.
+    pub from: i64,
+}
+
+/// Reads `consumer`'s next batch of at most `size` articles of `selection`
+/// (its feeds and tags) from one snapshot. Moves nothing.
+pub fn next_batch(
+    store: &mut Store,
+    consumer: &str,
+    selection: &ExportFilter,
+    size: usize,
+) -> Result<Batch, StoreError> {
+    let from = store.consumer_cursor(consumer)?;
+    let filter = ExportFilter {
+        after_seq: from,
+        limit: Some(size as u64),
+        ..selection.clone()
+    };
+    let mut articles = Vec::new();
+    let snapshot_max = store
+        .for_each_article(&filter, |article| {
+            articles.push(article);
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .unwrap_or_else(|never| match never {});
+    let cursor = match articles.last() {
+        Some(last) if articles.len() >= size => last.seq,
+        _ => snapshot_max.max(from),
+    };
+    Ok(Batch {
+        articles,
+        cursor,
+        from,
+    })
+}
+
+/// Fills in the article object's `content_markdown`, made from its
+/// sanitized HTML.
+pub fn with_markdown(article: &mut StoredArticle) {
+    article.content_markdown = article
+        .content_html
+        .as_deref()
+        .and_then(crate::article::markdown::from_html);
 }
 
 /// JSON Feed 1.1 items (<https://jsonfeed.org/version/1.1>).

@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod deliver;
 pub mod encoding;
 pub mod export;
 pub mod feed;

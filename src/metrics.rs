@@ -108,6 +108,17 @@ pub struct Metrics {
     /// When each feed last polled successfully, by feed URL: its name (the
     /// gauge's label) and the poll's time.
     last_success: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
+    /// `[[deliver]]` consumers by name.
+    deliveries: Mutex<HashMap<String, DeliveryCounters>>,
+}
+
+/// One `[[deliver]]` consumer's counters.
+#[derive(Debug, Default, Clone, Copy)]
+struct DeliveryCounters {
+    batches_ok: u64,
+    batches_failed: u64,
+    articles: u64,
+    consecutive_failures: u64,
 }
 
 /// How a poll ended, as the `outcome` label of `gleaner_polls_total` (a
@@ -145,6 +156,21 @@ impl Metrics {
             .insert(feed_url.to_owned(), (name.to_owned(), at));
     }
 
+    /// A batch of `articles` pushed to the `[[deliver]]` consumer `name`:
+    /// taken (`ok`) or not.
+    pub fn delivery(&self, name: &str, articles: usize, ok: bool) {
+        let mut deliveries = self.deliveries.lock().unwrap_or_else(|e| e.into_inner());
+        let counters = deliveries.entry(name.to_owned()).or_default();
+        if ok {
+            counters.batches_ok += 1;
+            counters.articles += articles as u64;
+            counters.consecutive_failures = 0;
+        } else {
+            counters.batches_failed += 1;
+            counters.consecutive_failures += 1;
+        }
+    }
+
     /// Counts a finished poll.
     pub fn poll(&self, outcome: PollOutcome) {
         let counter = match outcome {
@@ -169,6 +195,55 @@ impl Metrics {
     /// An article page was fetched but its extraction failed or crashed.
     pub fn extraction_failed(&self) {
         self.extraction_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render_deliveries(&self, out: &mut String) {
+        let mut deliveries: Vec<(String, DeliveryCounters)> = self
+            .deliveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(name, counters)| (name.clone(), *counters))
+            .collect();
+        deliveries.sort_by(|a, b| a.0.cmp(&b.0));
+        let _ = writeln!(
+            out,
+            "# HELP gleaner_delivery_batches_total [[deliver]] batches by consumer and outcome.\n\
+             # TYPE gleaner_delivery_batches_total counter"
+        );
+        for (name, c) in &deliveries {
+            let name = label_value(name);
+            let _ = writeln!(
+                out,
+                "gleaner_delivery_batches_total{{consumer=\"{name}\",outcome=\"ok\"}} {}\n\
+                 gleaner_delivery_batches_total{{consumer=\"{name}\",outcome=\"failed\"}} {}",
+                c.batches_ok, c.batches_failed
+            );
+        }
+        for (metric, help, kind, value) in [
+            (
+                "gleaner_delivered_articles_total",
+                "Articles a [[deliver]] consumer has taken.",
+                "counter",
+                (|c: &DeliveryCounters| c.articles) as fn(&DeliveryCounters) -> u64,
+            ),
+            (
+                "gleaner_delivery_consecutive_failures",
+                "Failed attempts since a [[deliver]] consumer last took a batch.",
+                "gauge",
+                |c: &DeliveryCounters| c.consecutive_failures,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} {kind}");
+            for (name, c) in &deliveries {
+                let _ = writeln!(
+                    out,
+                    "{metric}{{consumer=\"{}\"}} {}",
+                    label_value(name),
+                    value(c)
+                );
+            }
+        }
     }
 
     /// The Prometheus text exposition.
@@ -256,6 +331,7 @@ impl Metrics {
                 label_value(&feed)
             );
         }
+        self.render_deliveries(&mut out);
         out
     }
 }
@@ -372,6 +448,25 @@ mod tests {
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let value = line.rsplit(' ').next().unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn deliveries_count_batches_articles_and_failures_in_a_row() {
+        let metrics = Metrics::default();
+        metrics.delivery("hook", 3, false);
+        metrics.delivery("hook", 3, false);
+        let failing = metrics.render();
+        assert!(failing.contains("gleaner_delivery_consecutive_failures{consumer=\"hook\"} 2\n"));
+        metrics.delivery("hook", 3, true);
+        let text = metrics.render();
+        for line in [
+            "gleaner_delivery_batches_total{consumer=\"hook\",outcome=\"ok\"} 1",
+            "gleaner_delivery_batches_total{consumer=\"hook\",outcome=\"failed\"} 2",
+            "gleaner_delivered_articles_total{consumer=\"hook\"} 3",
+            "gleaner_delivery_consecutive_failures{consumer=\"hook\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line}: {text}");
         }
     }
 }

@@ -9,27 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pages::{Item, article_page, rss, story};
-use common::{Gleaner, Route, TestServer, feed_block, wait_for};
-
-fn signal(child: &Child, signal: libc::c_int) {
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
-    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-}
-
-fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("gleaner did not exit within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{Gleaner, Route, TestServer, feed_block, signal, wait_exit, wait_for};
 
 fn items(server: &TestServer, n: usize) -> String {
     feed_of(server, "", n)

@@ -139,3 +139,40 @@ fn atom_export_is_a_feed_another_gleaner_can_poll() {
         );
     }
 }
+
+#[test]
+fn json_exports_carry_the_article_as_markdown() {
+    let server = TestServer::start();
+    let mut paragraphs = story("the bridge");
+    paragraphs.push(
+        "<h2>What comes next</h2><ul><li>a review by the regional planning office</li><li>a public vote in the spring</li></ul>"
+            .into(),
+    );
+    paragraphs.push("The plans are on <a href=\"/plans\">the council's site</a> for anyone to read and comment on.".into());
+    paragraphs.push("<blockquote>We will listen, said the mayor.</blockquote>".into());
+    server.set("/a", Route::html(article_page("Bridge", &paragraphs, "")));
+    server.set(
+        "/feed.xml",
+        Route::rss(common::pages::rss_of_pages(|p| server.url(p), &["a"])),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.poll();
+    for format in ["json", "jsonl"] {
+        let articles = gleaner.export(&["--format", format]);
+        assert_eq!(articles.len(), 1);
+        let markdown = articles[0]["content_markdown"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{format}: no content_markdown in {}", articles[0]));
+        assert!(markdown.starts_with("The city council met"), "{markdown}");
+        assert!(markdown.contains("\n\n## What comes next\n\n- a review by the regional planning office\n- a public vote in the spring\n"), "{markdown}");
+        // Links are absolute, as in content_html.
+        assert!(
+            markdown.contains(&format!("[the council's site]({})", server.url("/plans"))),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("> We will listen, said the mayor."),
+            "{markdown}"
+        );
+    }
+}

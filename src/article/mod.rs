@@ -15,6 +15,7 @@
 pub mod body;
 pub mod cleanup;
 pub mod limits;
+pub mod markdown;
 pub mod metadata;
 pub mod sanitize;
 pub mod site_config;

@@ -7,6 +7,7 @@
 //! and the SSRF rule for article links ([`guard`]).
 
 pub mod guard;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -48,6 +48,26 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The consumer's lock when no other process holds it, else `None`
+    /// (the daemon's deliveries skip a consumer a running export holds).
+    ///
+    /// POSIX record locks belong to the process, and closing any descriptor
+    /// of the file drops all of them: a process must hold one of these
+    /// locks at a time (the daemon delivers to one consumer after another).
+    pub fn try_lock_consumer(&self, consumer: &str) -> Result<Option<ConsumerLock>, StoreError> {
+        let path = lock_path(&self.path);
+        let error = |source| StoreError::ConsumerLock {
+            path: path.clone(),
+            source,
+        };
+        let file = open_private(&path).map_err(error)?;
+        Ok(record_lock(&file, consumer_byte(consumer), false)
+            .map_err(error)?
+            .then_some(ConsumerLock { _file: file }))
+    }
+}
+
 /// `gleaner.db` → `gleaner.db-consumers.lock`, beside SQLite's -wal and -shm.
 fn lock_path(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();

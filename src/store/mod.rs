@@ -12,6 +12,7 @@
 //!   without the articles.
 
 pub mod consumer_lock;
+pub mod deliveries;
 pub mod handle;
 pub mod keys;
 pub mod pages;
@@ -199,6 +200,18 @@ CREATE TABLE pages (
     body_zstd    BLOB NOT NULL
 );
 "#,
+    r#"
+-- [[deliver]]: how each consumer's pushes went (the cursor itself is in
+-- consumers), for gleaner deliveries.
+CREATE TABLE deliveries (
+    name                 TEXT PRIMARY KEY,
+    last_attempt_at      TEXT NOT NULL,
+    last_success_at      TEXT,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    delivered            INTEGER NOT NULL DEFAULT 0
+);
+"#,
 ];
 
 /// An open database connection with the schema up to date.
@@ -344,6 +357,15 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 /// is time order.
 pub fn format_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Column `index` of `row` as a time written by [`format_time`] (`None`
+/// when NULL or unreadable).
+fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    Ok(row
+        .get::<_, Option<String>>(index)?
+        .as_deref()
+        .and_then(parse_time))
 }
 
 /// Reads a time written by [`format_time`]; anything else is treated as unknown.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::keys::{normalize_url, url_key};
-use super::{Store, StoreError, format_time, parse_time};
+use super::{Store, StoreError, format_time, parse_time, time_column};
 
 /// What the database remembers about a feed.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +99,9 @@ pub struct StoredArticle {
     pub summary: Option<String>,
     pub content_html: Option<String>,
     pub content_text: Option<String>,
+    /// Made from `content_html` by the export (`article::markdown`), not
+    /// stored: `None` as read.
+    pub content_markdown: Option<String>,
     pub content_source: String,
     pub word_count: Option<u32>,
     pub language: Option<String>,
@@ -236,6 +239,15 @@ impl Store {
         Ok(Known::New)
     }
 
+    /// SQLite's `data_version`: a number that changes whenever another
+    /// connection (the daemon, a `poll`) has committed since the last call on
+    /// this one. `export --follow` reads the database again only then.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
     /// The cursor of a consumer: the highest seq it was given (0 for a new one).
     pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
         Ok(self
@@ -277,6 +289,17 @@ impl Store {
         Ok(())
     }
 
+    /// How many stored articles match `filter` (its limit aside): what a
+    /// consumer still has to be given.
+    pub fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
+        let (conditions, args) = filter_sql(filter, i64::MAX);
+        let sql = format!("SELECT count(*) FROM articles a WHERE {conditions}");
+        Ok(self
+            .conn
+            .prepare(&sql)?
+            .query_row(params_from_iter(args), |r| r.get(0))?)
+    }
+
     /// Calls `each` on every article matching `filter`, oldest first, all read
     /// from one snapshot. Returns the highest seq that existed in that snapshot
     /// (what a consumer has "seen" when no limit cut the output short).
@@ -292,31 +315,13 @@ impl Store {
                 r.get(0)
             })?;
 
-        let mut sql = String::from(
+        let (conditions, mut args) = filter_sql(filter, snapshot_max);
+        let mut sql = format!(
             "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                     a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
                     a.content_source, a.word_count, a.language, a.image
-             FROM articles a WHERE a.seq > ? AND a.seq <= ? AND a.purged_at IS NULL",
+             FROM articles a WHERE {conditions} ORDER BY a.seq"
         );
-        let mut args: Vec<rusqlite::types::Value> =
-            vec![filter.after_seq.into(), snapshot_max.into()];
-        if let Some(since) = filter.since {
-            sql.push_str(" AND a.fetched_at >= ?");
-            args.push(format_time(since).into());
-        }
-        if !filter.feed_urls.is_empty() {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = a.seq AND s.feed_url IN (");
-            sql.push_str(&vec!["?"; filter.feed_urls.len()].join(", "));
-            sql.push_str("))");
-            args.extend(filter.feed_urls.iter().map(|u| u.clone().into()));
-        }
-        if !filter.tags.is_empty() {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_seq = a.seq AND t.tag IN (");
-            sql.push_str(&vec!["?"; filter.tags.len()].join(", "));
-            sql.push_str("))");
-            args.extend(filter.tags.iter().map(|t| t.clone().into()));
-        }
-        sql.push_str(" ORDER BY a.seq");
         if let Some(limit) = filter.limit {
             sql.push_str(" LIMIT ?");
             args.push((limit.min(i64::MAX as u64) as i64).into());
@@ -360,6 +365,7 @@ impl Store {
                 summary: r.get(9)?,
                 content_html: r.get(10)?,
                 content_text: r.get(11)?,
+                content_markdown: None,
                 content_source: r.get(12)?,
                 word_count: r.get(13)?,
                 language: r.get(14)?,
@@ -375,12 +381,36 @@ impl Store {
     }
 }
 
+/// The `WHERE` conditions of `filter` (without its limit) over
+/// `articles a`, up to `snapshot_max`, and their arguments.
+fn filter_sql(filter: &ExportFilter, snapshot_max: i64) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("a.seq > ? AND a.seq <= ? AND a.purged_at IS NULL");
+    let mut args: Vec<rusqlite::types::Value> = vec![filter.after_seq.into(), snapshot_max.into()];
+    if let Some(since) = filter.since {
+        sql.push_str(" AND a.fetched_at >= ?");
+        args.push(format_time(since).into());
+    }
+    if !filter.feed_urls.is_empty() {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = a.seq AND s.feed_url IN (",
+        );
+        sql.push_str(&vec!["?"; filter.feed_urls.len()].join(", "));
+        sql.push_str("))");
+        args.extend(filter.feed_urls.iter().map(|u| u.clone().into()));
+    }
+    if !filter.tags.is_empty() {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_seq = a.seq AND t.tag IN (",
+        );
+        sql.push_str(&vec!["?"; filter.tags.len()].join(", "));
+        sql.push_str("))");
+        args.extend(filter.tags.iter().map(|t| t.clone().into()));
+    }
+    (sql, args)
+}
+
 fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatus)> {
-    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-        Ok(r.get::<_, Option<String>>(i)?
-            .as_deref()
-            .and_then(parse_time))
-    };
+    let time = |i: usize| time_column(r, i);
     Ok((
         r.get(0)?,
         FeedStatus {

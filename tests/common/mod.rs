@@ -69,12 +69,15 @@ impl Route {
 pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
+    pub body: Vec<u8>,
     pub at: std::time::Instant,
 }
 
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// Answers for the next requests of a path, before its route.
+    queued: HashMap<String, std::collections::VecDeque<Route>>,
     received: Vec<Received>,
 }
 
@@ -123,6 +126,18 @@ impl TestServer {
         self.state.lock().unwrap().routes.insert(path.into(), route);
     }
 
+    /// The next requests of `path` get `answers`, one each, in order; later
+    /// ones get its route again.
+    pub fn queue(&self, path: &str, answers: Vec<Route>) {
+        self.state
+            .lock()
+            .unwrap()
+            .queued
+            .entry(path.into())
+            .or_default()
+            .extend(answers);
+    }
+
     /// Every request received for `path`, in order.
     pub fn requests(&self, path: &str) -> Vec<Received> {
         let state = self.state.lock().unwrap();
@@ -145,14 +160,23 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
+    let headers = request.headers().clone();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let request = Request::from_parts(parts, ());
     let route = {
         let mut state = state.lock().unwrap();
         state.received.push(Received {
             path: path.clone(),
-            headers: request.headers().clone(),
+            headers,
+            body,
             at: std::time::Instant::now(),
         });
-        state.routes.get(&path).cloned()
+        let queued = state.queued.get_mut(&path).and_then(|q| q.pop_front());
+        queued.or_else(|| state.routes.get(&path).cloned())
     };
     let Some(route) = route else {
         return Response::builder()
@@ -325,4 +349,61 @@ pub fn wait_for(timeout: Duration, what: &str, mut condition: impl FnMut() -> bo
 pub fn file_mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Sends `signal` to a child process.
+pub fn signal(child: &std::process::Child, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// Waits for `child` to exit; kills it and panics after `timeout`.
+pub fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("gleaner did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `GET path` on 127.0.0.1:port: (status, body).
+pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+/// The value of the sample `name` (with its labels, exactly) in `text`.
+pub fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
+}
+
+/// A port on 127.0.0.1 nothing listens on (just now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
