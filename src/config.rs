@@ -43,6 +43,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub fetch: FetchConfig,
     pub schedule: ScheduleConfig,
+    /// `[extraction]`.
+    pub extraction: ExtractionConfig,
     /// `[metrics] listen`: where the daemon serves `/metrics` and `/healthz`.
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
@@ -88,6 +90,15 @@ pub struct FetchConfig {
     pub request: FeedRequest,
     /// `HTTP_PROXY` and the like, read with the config.
     pub env_proxies: proxy::EnvProxies,
+}
+
+/// `[extraction]`: how article pages are read.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractionConfig {
+    /// `site_config_dir`: folders of site rules in Full-Text RSS's format,
+    /// in the order given (a later folder's file overrides an earlier
+    /// one's); relative paths are relative to the config file's folder.
+    pub site_config_dirs: Vec<PathBuf>,
 }
 
 /// `[schedule]`.
@@ -263,6 +274,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
     ("filter", &["block", "keep"]),
+    ("extraction", &["site_config_dir"]),
     ("deliver", deliver::KEYS),
     (
         "feeds",
@@ -299,7 +311,14 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
     let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
         let known: &[&str] = match section {
             None => &[
-                "storage", "fetch", "schedule", "metrics", "filter", "feeds", "deliver",
+                "storage",
+                "fetch",
+                "schedule",
+                "metrics",
+                "filter",
+                "extraction",
+                "feeds",
+                "deliver",
             ],
             Some(name) => KNOWN_KEYS
                 .iter()
@@ -392,6 +411,8 @@ struct RawConfig {
     #[serde(default)]
     filter: RawFilter,
     #[serde(default)]
+    extraction: RawExtraction,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
     #[serde(default)]
     deliver: Vec<deliver::RawDeliver>,
@@ -423,6 +444,19 @@ impl RawFilter {
             keep: rules(&self.keep),
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawExtraction {
+    site_config_dir: Option<Spanned<OneOrMany>>,
+}
+
+/// A string, or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -564,6 +598,8 @@ impl RawConfig {
                 .ok()
         });
 
+        let extraction = self.extraction.check(at, &mut problems);
+
         let default_schedule = match &self.schedule.default {
             Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
                 problems.push(at.at(s, format!("[schedule].default: {e}")));
@@ -595,6 +631,7 @@ impl RawConfig {
                     default: default_schedule,
                     adaptive,
                 },
+                extraction,
                 metrics_listen,
                 feeds,
                 deliver,
@@ -603,6 +640,42 @@ impl RawConfig {
             problems.sort_by_key(|p| (p.line, p.column));
             Err(problems)
         }
+    }
+}
+
+impl RawExtraction {
+    fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> ExtractionConfig {
+        let Some(dirs) = self.site_config_dir else {
+            return ExtractionConfig::default();
+        };
+        let list = match dirs.get_ref() {
+            OneOrMany::One(dir) => vec![dir.clone()],
+            OneOrMany::Many(list) => list.clone(),
+        };
+        let base = at.path.parent().unwrap_or(Path::new(""));
+        let mut site_config_dirs = Vec::new();
+        for dir in list {
+            if dir.trim().is_empty() {
+                problems.push(at.at(
+                    &dirs,
+                    "[extraction].site_config_dir: an empty path (write the folder of the site rules, e.g. \"/var/lib/gleaner/ftr-site-config\")",
+                ));
+                continue;
+            }
+            let path = base.join(&dir);
+            if !path.is_dir() {
+                problems.push(at.at(
+                    &dirs,
+                    format!(
+                        "[extraction].site_config_dir: {} is not a folder (clone https://github.com/fivefilters/ftr-site-config there, or fix the path)",
+                        path.display()
+                    ),
+                ));
+                continue;
+            }
+            site_config_dirs.push(path);
+        }
+        ExtractionConfig { site_config_dirs }
     }
 }
 

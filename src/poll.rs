@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::article::site_config::SiteConfigs;
 use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
@@ -45,6 +46,10 @@ const ARTICLES_IN_PARALLEL: usize = 8;
 /// holds before it stores them: what bounds a poll's memory whatever its
 /// feed's size (with the [`ARTICLES_IN_PARALLEL`] being built).
 const ARTICLES_PER_TRANSACTION: usize = 32;
+
+/// At most this many pages of one article are fetched by following its
+/// site's `next_page_link` (the first page included).
+pub const MAX_ARTICLE_PAGES: usize = 10;
 
 /// zstd level for kept pages: fast, and HTML still shrinks about 5×.
 pub const PAGE_COMPRESSION: i32 = 3;
@@ -231,6 +236,8 @@ pub struct Pipeline {
     keep_html: bool,
     /// `[fetch] max_retry_after`: the longest pause a server's Retry-After gets.
     max_retry_after: std::time::Duration,
+    /// `[extraction] site_config_dir`, loaded.
+    site_configs: Option<Arc<SiteConfigs>>,
     /// Pages being fetched and extracted, by normalized URL: a link that two
     /// feeds of a pass give (tracking parameters aside) is downloaded once.
     in_flight: InFlight,
@@ -272,8 +279,16 @@ impl Pipeline {
             metrics: Arc::default(),
             keep_html: config.storage.keep_html,
             max_retry_after: config.fetch.max_retry_after,
+            site_configs: None,
             in_flight: InFlight::default(),
         })
+    }
+
+    /// Applies `site_configs` (`[extraction] site_config_dir`, loaded) to
+    /// every article page.
+    pub fn with_site_configs(mut self, site_configs: Option<Arc<SiteConfigs>>) -> Pipeline {
+        self.site_configs = site_configs;
+        self
     }
 
     /// Counts this pipeline's polls in `metrics` (shared across reloads).
@@ -734,7 +749,11 @@ impl Pipeline {
         scraped
     }
 
-    /// [`Pipeline::scrape`] without the sharing: fetches and extracts.
+    /// [`Pipeline::scrape`] without the sharing: fetches and extracts. When
+    /// the site's rules name a one-page view (`single_page_link`) it is read
+    /// instead; when they name a next page (`next_page_link`), up to
+    /// [`MAX_ARTICLE_PAGES`] pages on the same host are read and their
+    /// bodies joined in order. Only the first page is kept.
     async fn scrape_once(&self, feed: &FeedConfig, url: &Url) -> Scraped {
         let _in_hand = self
             .pages_in_hand
@@ -742,7 +761,45 @@ impl Pipeline {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
-        let page = match self.fetcher.fetch_page(url, &feed.url, &feed.request).await {
+        let (mut article, kept) = self.scrape_page(feed, url, self.keep_html).await?;
+        let same_host = |link: &Url| link.host_str() == url.host_str();
+        if let Some(single) = article.links.single_page.clone().filter(same_host)
+            && let Some((whole, _)) = self.scrape_page(feed, &single, false).await
+        {
+            article = whole;
+        }
+        let mut seen = vec![url.clone()];
+        while let Some(next) = article.links.next_page.take() {
+            if seen.len() >= MAX_ARTICLE_PAGES || !same_host(&next) || seen.contains(&next) {
+                break;
+            }
+            seen.push(next.clone());
+            let Some((page, _)) = self.scrape_page(feed, &next, false).await else {
+                break;
+            };
+            article.append_page(page);
+        }
+        Some((article, kept))
+    }
+
+    /// Fetches and extracts one page (with the site's `http_header`s).
+    async fn scrape_page(
+        &self,
+        feed: &FeedConfig,
+        url: &Url,
+        keep_html: bool,
+    ) -> Option<(article::Article, Option<StoredPage>)> {
+        let site = self
+            .site_configs
+            .as_ref()
+            .zip(url.host_str())
+            .and_then(|(configs, host)| configs.for_host(host));
+        let headers = site.as_ref().map_or(&[][..], |s| &s.http_headers[..]);
+        let page = match self
+            .fetcher
+            .fetch_site_page(url, &feed.url, &feed.request, headers)
+            .await
+        {
             Ok(page) => page,
             Err(error) => {
                 let refused = matches!(error, FetchError::Refused { .. });
@@ -756,14 +813,15 @@ impl Pipeline {
         };
         let content_selector = feed.content_selector.clone();
         let remove_selectors = feed.remove_selectors.clone();
+        let site_configs = self.site_configs.clone();
         let page_url = page.final_url.clone();
-        let keep_html = self.keep_html;
         let result = self
             .extraction
             .run(move || {
                 let rules = SiteRules {
                     content_selector: content_selector.as_ref(),
                     remove_selectors: &remove_selectors,
+                    site_configs: site_configs.as_deref(),
                 };
                 let article = article::extract(
                     &page.bytes,

@@ -294,7 +294,7 @@ impl Fetcher {
             request,
         };
         let (response, _permits, moved) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host, own)
+            .get(url, headers, &[], |hop| hop.host_str() == trusted_host, own)
             .await
             .map_err(FetchError::without_credentials)?;
         if response.status() == StatusCode::NOT_MODIFIED {
@@ -319,6 +319,21 @@ impl Fetcher {
         feed_url: &Url,
         request: &FeedRequest,
     ) -> Result<Body, FetchError> {
+        self.fetch_site_page(url, feed_url, request, &[]).await
+    }
+
+    /// [`Fetcher::fetch_page`] with a site rule's `http_header`s, sent only on
+    /// hops to `url`'s own host (a redirect elsewhere does not get a site's
+    /// cookie). The names and values were checked when the rule was read; one
+    /// that is not a header after all is left out. The feed's own headers
+    /// win over a site rule's.
+    pub async fn fetch_site_page(
+        &self,
+        url: &Url,
+        feed_url: &Url,
+        request: &FeedRequest,
+        site_headers: &[(String, String)],
+    ) -> Result<Body, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
@@ -330,7 +345,13 @@ impl Fetcher {
             request,
         };
         let (response, _permits, _) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host, own)
+            .get(
+                url,
+                headers,
+                site_headers,
+                |hop| hop.host_str() == trusted_host,
+                own,
+            )
             .await
             .map_err(FetchError::without_credentials)?;
         if let Some(content_type) = content_type(&response) {
@@ -365,6 +386,7 @@ impl Fetcher {
         &self,
         url: &Url,
         headers: HeaderMap,
+        site_headers: &[(String, String)],
         is_trusted: impl Fn(&Url) -> bool,
         own: OwnSite<'_>,
     ) -> Result<(Response, Permits, Option<Url>), FetchError> {
@@ -395,7 +417,11 @@ impl Fetcher {
                 None if trusted => self.trusted.clone(),
                 None => self.untrusted.clone(),
             };
-            let mut hop_headers = headers.clone();
+            let mut hop_headers = if current.host_str() == url.host_str() {
+                with_site_headers(&headers, site_headers)
+            } else {
+                headers.clone()
+            };
             if site::same_site(own.url, &current) {
                 for (name, value) in own.request.headers() {
                     hop_headers.insert(name, value.clone());
@@ -638,6 +664,21 @@ pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     };
     let served = date(header::DATE).unwrap_or(now);
     Some((expires - served).to_std().unwrap_or_default())
+}
+
+/// `headers` with a site rule's own added (replacing a default such as
+/// the user agent).
+fn with_site_headers(headers: &HeaderMap, site_headers: &[(String, String)]) -> HeaderMap {
+    let mut headers = headers.clone();
+    for (name, value) in site_headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers
 }
 
 #[cfg(test)]
