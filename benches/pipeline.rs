@@ -808,7 +808,11 @@ async fn download(
                         last_modified: None,
                     };
                     match fetcher
-                        .fetch_feed(&server.url(&feed_path(feed)), &validators)
+                        .fetch_feed(
+                            &server.url(&feed_path(feed)),
+                            &validators,
+                            fetcher.default_request(),
+                        )
                         .await
                     {
                         Ok(FeedResponse::Fetched(body)) => body.bytes.len() as u64,
@@ -820,6 +824,7 @@ async fn download(
                     .fetch_page(
                         &server.url(&page_path(feed, entry)),
                         &server.url(&feed_path(feed)),
+                        fetcher.default_request(),
                     )
                     .await
                     .map(|body| body.bytes.len() as u64)

@@ -12,7 +12,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
-use crate::article::{self, SiteRules};
+use crate::article::{self, SiteRules, site_config};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
@@ -397,9 +397,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// Checks the config and, when it names site rules, loads them: a rule that
+/// does not parse is a warning on stderr (`FILE:LINE: message`) and is
+/// skipped, so the exit code stays 0.
 fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
     println!("ok: {} feeds", config.feeds.len());
+    let dirs = &config.extraction.site_config_dirs;
+    if !dirs.is_empty() {
+        let (configs, warnings) = site_config::SiteConfigs::load(dirs)?;
+        let mut stderr = std::io::stderr().lock();
+        for warning in &warnings {
+            let _ = writeln!(stderr, "{warning}");
+        }
+        println!(
+            "site rules: {} site files, {} rules skipped",
+            configs.len(),
+            warnings.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -435,6 +451,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
     } else {
         PollMode::Manual
     };
+    let site_configs = site_config::load_logged(&config.extraction.site_config_dirs)?;
     let store = open_store(config, Access::Create)?;
     let runtime = runtime()?;
     let (summary, database_failure) = runtime.block_on(async {
@@ -442,7 +459,8 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
         let failures = store.clone();
         let cancel = tokio_util::sync::CancellationToken::new();
         let pipeline = Pipeline::new(config, store, FeedLocks::default(), cancel.clone())
-            .context("starting the HTTP client")?;
+            .context("starting the HTTP client")?
+            .with_site_configs(site_configs);
         let bar = progress_bar(feeds.len());
         let ctrl_c = {
             let cancel = cancel.clone();
@@ -525,6 +543,10 @@ struct FeedRow {
     repairs: Vec<String>,
     /// Where the feed permanently redirects (301/308): put this URL in the config.
     moved_to: Option<String>,
+    /// How many entries its `block`/`keep` rules dropped in its last fetched poll.
+    filtered: u32,
+    /// The proxy its feed URL is fetched through, without credentials.
+    proxy: Option<String>,
 }
 
 fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -556,6 +578,14 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 tags: feed.tags.clone(),
                 repairs: status.repairs,
                 moved_to: status.moved_to.as_deref().map(redact::url_text),
+                filtered: status.filtered,
+                proxy: crate::config::proxy::choose(
+                    feed.request.proxy(),
+                    None,
+                    &config.fetch.env_proxies,
+                    &feed.url,
+                )
+                .map(|p| p.shown()),
             }
         })
         .collect();
@@ -635,11 +665,14 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         return Ok(());
     }
     let bar = progress_bar(kept as usize);
-    let summary = crate::reextract::reextract(&mut store, config, &feed_urls, |done| {
-        if let Some(bar) = &bar {
-            bar.set_position(done as u64);
-        }
-    })?;
+    let site_configs = site_config::load_logged(&config.extraction.site_config_dirs)?;
+    let site_configs = site_configs.as_deref();
+    let summary =
+        crate::reextract::reextract(&mut store, config, site_configs, &feed_urls, |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done as u64);
+            }
+        })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -891,10 +924,15 @@ fn extract(
             .iter()
             .find(|f| f.url.host_str() == u.host_str())
     });
-    let rules = feed.map_or_else(SiteRules::default, |f| SiteRules {
-        content_selector: f.content_selector.as_ref(),
-        remove_selectors: &f.remove_selectors,
-    });
+    let site_configs = match &config {
+        Some(config) => site_config::load_logged(&config.extraction.site_config_dirs)?,
+        None => None,
+    };
+    let rules = SiteRules {
+        content_selector: feed.and_then(|f| f.content_selector.as_ref()),
+        remove_selectors: feed.map_or(&[], |f| &f.remove_selectors),
+        site_configs: site_configs.as_deref(),
+    };
     let base = match url {
         Some(url) => url,
         None => Url::parse("file:///").expect("a valid URL"),

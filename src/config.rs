@@ -17,6 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::filter::{Filter, Rule};
 use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
 use crate::schedule::{FeedSchedule, parse_duration};
@@ -24,6 +25,11 @@ use crate::store::retention::Retention;
 
 pub mod database;
 pub use database::Database;
+pub mod proxy;
+mod request;
+
+pub use request::FeedRequest;
+use request::{RawCookies, RawHeaders, RawRequest};
 mod deliver;
 
 pub use deliver::{DeliverConfig, DeliverTarget, Secret};
@@ -39,6 +45,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub fetch: FetchConfig,
     pub schedule: ScheduleConfig,
+    /// `[extraction]`.
+    pub extraction: ExtractionConfig,
     /// `[metrics] listen`: where the daemon serves `/metrics` and `/healthz`.
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Feeds in file order; URLs and names are unique.
@@ -79,6 +87,20 @@ pub struct FetchConfig {
     pub allow_private_networks: bool,
     /// The longest pause a server's `Retry-After` is obeyed for.
     pub max_retry_after: Duration,
+    /// `[fetch] headers`, `cookies` and `proxy`: what every feed uses
+    /// unless it sets its own (already part of each feed's `request`).
+    pub request: FeedRequest,
+    /// `HTTP_PROXY` and the like, read with the config.
+    pub env_proxies: proxy::EnvProxies,
+}
+
+/// `[extraction]`: how article pages are read.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractionConfig {
+    /// `site_config_dir`: folders of site rules in Full-Text RSS's format,
+    /// in the order given (a later folder's file overrides an earlier
+    /// one's); relative paths are relative to the config file's folder.
+    pub site_config_dirs: Vec<PathBuf>,
 }
 
 /// `[schedule]`.
@@ -106,6 +128,10 @@ pub struct FeedConfig {
     pub remove_selectors: Vec<CssSelector>,
     /// Copied onto every article of this feed.
     pub tags: Vec<String>,
+    /// Headers, cookies, user agent and credentials for the feed's own site.
+    pub request: FeedRequest,
+    /// Its `block`/`keep` rules after `[filter]`'s.
+    pub filter: Filter,
 }
 
 /// A CSS selector that is known to compile, with its source text kept for messages.
@@ -243,10 +269,15 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "per_host_interval_ms",
             "allow_private_networks",
             "max_retry_after",
+            "headers",
+            "cookies",
+            "proxy",
         ],
     ),
     ("schedule", &["default", "adaptive_min", "adaptive_max"]),
     ("metrics", &["listen"]),
+    ("filter", &["block", "keep"]),
+    ("extraction", &["site_config_dir"]),
     ("deliver", deliver::KEYS),
     (
         "feeds",
@@ -258,6 +289,16 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "content_selector",
             "remove_selectors",
             "tags",
+            "user_agent",
+            "headers",
+            "cookies",
+            "username",
+            "password",
+            "password_file",
+            "headers_file",
+            "block",
+            "keep",
+            "proxy",
         ],
     ),
 ];
@@ -273,7 +314,14 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
     let mut check = |table: &dyn toml_edit::TableLike, section: Option<&str>| {
         let known: &[&str] = match section {
             None => &[
-                "storage", "fetch", "schedule", "metrics", "feeds", "deliver",
+                "storage",
+                "fetch",
+                "schedule",
+                "metrics",
+                "filter",
+                "extraction",
+                "feeds",
+                "deliver",
             ],
             Some(name) => KNOWN_KEYS
                 .iter()
@@ -364,9 +412,54 @@ struct RawConfig {
     #[serde(default)]
     metrics: RawMetrics,
     #[serde(default)]
+    filter: RawFilter,
+    #[serde(default)]
+    extraction: RawExtraction,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
     #[serde(default)]
     deliver: Vec<deliver::RawDeliver>,
+}
+
+/// `block` and `keep`, in `[filter]` and in a feed.
+#[derive(Debug, Default, Deserialize)]
+struct RawFilter {
+    #[serde(default)]
+    block: Vec<Spanned<String>>,
+    #[serde(default)]
+    keep: Vec<Spanned<String>>,
+}
+
+impl RawFilter {
+    /// The rules compiled; each that does not is a problem at its string.
+    fn check(&self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> Filter {
+        let mut rules = |list: &[Spanned<String>]| -> Vec<Rule> {
+            list.iter()
+                .filter_map(|rule| {
+                    Rule::parse(rule.get_ref())
+                        .map_err(|message| problems.push(at.at(rule, message)))
+                        .ok()
+                })
+                .collect()
+        };
+        Filter {
+            block: rules(&self.block),
+            keep: rules(&self.keep),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawExtraction {
+    site_config_dir: Option<Spanned<OneOrMany>>,
+}
+
+/// A string, or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -394,6 +487,9 @@ struct RawFetch {
     per_host_interval_ms: Option<Spanned<i64>>,
     allow_private_networks: Option<bool>,
     max_retry_after: Option<Spanned<String>>,
+    headers: Option<RawHeaders>,
+    cookies: Option<Spanned<RawCookies>>,
+    proxy: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -414,6 +510,34 @@ struct RawFeed {
     remove_selectors: Vec<Spanned<String>>,
     #[serde(default)]
     tags: Vec<String>,
+    user_agent: Option<Spanned<String>>,
+    headers: Option<RawHeaders>,
+    cookies: Option<Spanned<RawCookies>>,
+    username: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+    password_file: Option<Spanned<String>>,
+    headers_file: Option<Spanned<String>>,
+    #[serde(default)]
+    block: Vec<Spanned<String>>,
+    #[serde(default)]
+    keep: Vec<Spanned<String>>,
+    proxy: Option<Spanned<String>>,
+}
+
+impl RawFeed {
+    /// The request keys, moved out.
+    fn take_request(&mut self) -> RawRequest {
+        RawRequest {
+            user_agent: self.user_agent.take(),
+            headers: self.headers.take(),
+            cookies: self.cookies.take(),
+            username: self.username.take(),
+            password: self.password.take(),
+            password_file: self.password_file.take(),
+            headers_file: self.headers_file.take(),
+            proxy: self.proxy.take(),
+        }
+    }
 }
 
 /// The `[schedule].default` when none is configured: every 30 minutes.
@@ -499,6 +623,8 @@ impl RawConfig {
                 .ok()
         });
 
+        let extraction = self.extraction.check(at, &mut problems);
+
         let default_schedule = match &self.schedule.default {
             Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
                 problems.push(at.at(s, format!("[schedule].default: {e}")));
@@ -508,7 +634,13 @@ impl RawConfig {
         };
         let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
 
-        let feeds = check_feeds(self.feeds, &default_schedule, at, &mut problems);
+        let global_filter = self.filter.check(at, &mut problems);
+        let defaults = FeedDefaults {
+            schedule: &default_schedule,
+            request: &fetch.request,
+            filter: &global_filter,
+        };
+        let feeds = check_feeds(self.feeds, &defaults, at, &mut problems);
         let deliver = deliver::check(self.deliver, &feeds, at, &mut problems);
 
         if problems.is_empty() {
@@ -524,6 +656,7 @@ impl RawConfig {
                     default: default_schedule,
                     adaptive,
                 },
+                extraction,
                 metrics_listen,
                 feeds,
                 deliver,
@@ -532,6 +665,42 @@ impl RawConfig {
             problems.sort_by_key(|p| (p.line, p.column));
             Err(problems)
         }
+    }
+}
+
+impl RawExtraction {
+    fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> ExtractionConfig {
+        let Some(dirs) = self.site_config_dir else {
+            return ExtractionConfig::default();
+        };
+        let list = match dirs.get_ref() {
+            OneOrMany::One(dir) => vec![dir.clone()],
+            OneOrMany::Many(list) => list.clone(),
+        };
+        let base = at.path.parent().unwrap_or(Path::new(""));
+        let mut site_config_dirs = Vec::new();
+        for dir in list {
+            if dir.trim().is_empty() {
+                problems.push(at.at(
+                    &dirs,
+                    "[extraction].site_config_dir: an empty path (write the folder of the site rules, e.g. \"/var/lib/gleaner/ftr-site-config\")",
+                ));
+                continue;
+            }
+            let path = base.join(&dir);
+            if !path.is_dir() {
+                problems.push(at.at(
+                    &dirs,
+                    format!(
+                        "[extraction].site_config_dir: {} is not a folder (clone https://github.com/fivefilters/ftr-site-config there, or fix the path)",
+                        path.display()
+                    ),
+                ));
+                continue;
+            }
+            site_config_dirs.push(path);
+        }
+        ExtractionConfig { site_config_dirs }
     }
 }
 
@@ -576,7 +745,21 @@ impl RawSchedule {
 }
 
 impl RawFetch {
-    fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
+    fn check(mut self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
+        let defaults = RawRequest {
+            headers: self.headers.take(),
+            cookies: self.cookies.take(),
+            proxy: self.proxy.take(),
+            ..RawRequest::default()
+        };
+        let request = request::check(
+            &defaults,
+            &FeedRequest::default(),
+            "[fetch]",
+            config_folder(at),
+            at,
+            problems,
+        );
         let mut number = |value: &Option<Spanned<i64>>, key: &str, range, default: i64| {
             let advice = "or leave it out for the default";
             let checked = in_range(value, "fetch", key, range, advice, at, problems);
@@ -636,8 +819,15 @@ impl RawFetch {
             per_host_interval: Duration::from_millis(per_host_interval_ms),
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
             max_retry_after,
+            request,
+            env_proxies: proxy::EnvProxies::from_env(),
         }
     }
+}
+
+/// The folder relative paths of the config are read from.
+fn config_folder<'a>(at: &Positions<'a>) -> &'a Path {
+    at.path.parent().unwrap_or(Path::new(""))
 }
 
 /// The ranges of the numeric keys. Wide enough for any real use, narrow
@@ -680,9 +870,16 @@ fn in_range(
     None
 }
 
+/// What a feed takes from the sections above it unless it says otherwise.
+struct FeedDefaults<'a> {
+    schedule: &'a FeedSchedule,
+    request: &'a FeedRequest,
+    filter: &'a Filter,
+}
+
 fn check_feeds(
     raw_feeds: Vec<RawFeed>,
-    default_schedule: &FeedSchedule,
+    defaults: &FeedDefaults<'_>,
     at: &Positions<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<FeedConfig> {
@@ -714,7 +911,7 @@ fn check_feeds(
         }
     }
 
-    for raw in raw_feeds {
+    for mut raw in raw_feeds {
         // A feed with a bad or duplicate URL is still checked to the end, so
         // that one run reports every problem.
         let url = match parse_feed_url(raw.url.get_ref()) {
@@ -751,13 +948,13 @@ fn check_feeds(
                 None => {
                     let parsed = FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
                         problems.push(at.at(s, format!("schedule of feed {feed_label}: {e}")));
-                        default_schedule.clone()
+                        defaults.schedule.clone()
                     });
                     schedules.insert(s.get_ref().trim().to_owned(), parsed.clone());
                     parsed
                 }
             },
-            None => default_schedule.clone(),
+            None => defaults.schedule.clone(),
         };
 
         let mut selector = |s: &Spanned<String>| match CssSelector::parse(s.get_ref()) {
@@ -769,6 +966,29 @@ fn check_feeds(
         };
         let content_selector = raw.content_selector.as_ref().and_then(&mut selector);
         let remove_selectors = raw.remove_selectors.iter().filter_map(selector).collect();
+
+        let own_filter = RawFilter {
+            block: std::mem::take(&mut raw.block),
+            keep: std::mem::take(&mut raw.keep),
+        };
+        let filter = defaults.filter.and(&own_filter.check(at, problems));
+        let raw_request = raw.take_request();
+        if let (Some(username), Some(url)) = (&raw_request.username, &url)
+            && (!url.username().is_empty() || url.password().is_some())
+        {
+            problems.push(at.at(
+                username,
+                format!("feed {feed_label}: its URL already has credentials; give them once, in the URL or as username"),
+            ));
+        }
+        let request = request::check(
+            &raw_request,
+            defaults.request,
+            &format!("feed {feed_label}"),
+            config_folder(at),
+            at,
+            problems,
+        );
 
         let Some(url) = url else {
             continue;
@@ -786,6 +1006,8 @@ fn check_feeds(
             content_selector,
             remove_selectors,
             tags: raw.tags,
+            request,
+            filter,
         });
     }
     feeds

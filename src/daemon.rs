@@ -22,6 +22,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::article::site_config;
 use crate::config::{Config, FeedConfig};
 use crate::deliver::Deliveries;
 use crate::metrics::{Endpoints, Metrics};
@@ -420,7 +421,11 @@ impl Schedule {
                 shared.cancel.clone(),
             )
             .context("starting the HTTP client")?
-            .with_metrics(shared.metrics.clone()),
+            .with_metrics(shared.metrics.clone())
+            .with_site_configs(
+                site_config::load_logged(&config.extraction.site_config_dirs)
+                    .context("loading the site rules")?,
+            ),
         );
         let scheduler = JobScheduler::new()
             .await

@@ -337,8 +337,23 @@ mod jsonfeed {
         tags: &'a [String],
         #[serde(skip_serializing_if = "Option::is_none")]
         language: Option<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment<'a>>,
         /// What JSON Feed has no field for, as its extension mechanism allows.
         _gleaner: Extension<'a>,
+    }
+
+    /// An enclosure; JSON Feed requires its MIME type.
+    #[derive(Serialize)]
+    struct Attachment<'a> {
+        url: &'a str,
+        mime_type: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        size_in_bytes: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duration_in_seconds: Option<u64>,
     }
 
     #[derive(Serialize)]
@@ -354,6 +369,8 @@ mod jsonfeed {
         #[serde(skip_serializing_if = "Option::is_none")]
         word_count: Option<u32>,
         fetched_at: &'a str,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        categories: &'a [String],
         sources: &'a [StoredSource],
     }
 
@@ -377,11 +394,23 @@ mod jsonfeed {
                     .collect(),
                 tags: &a.tags,
                 language: a.language.as_deref(),
+                attachments: a
+                    .enclosures
+                    .iter()
+                    .map(|e| Attachment {
+                        url: &e.url,
+                        mime_type: e.mime_type.as_deref().unwrap_or("application/octet-stream"),
+                        title: e.title.as_deref(),
+                        size_in_bytes: e.length,
+                        duration_in_seconds: e.duration_secs,
+                    })
+                    .collect(),
                 _gleaner: Extension {
                     content_source: &a.content_source,
                     canonical_url: a.canonical_url.as_deref(),
                     word_count: a.word_count,
                     fetched_at: &a.fetched_at,
+                    categories: &a.categories,
                     sources: &a.sources,
                 },
             }
@@ -427,8 +456,29 @@ mod atom {
         if let Some(url) = &a.url {
             let _ = write!(xml, "<link rel=\"alternate\" href=\"{}\"/>", escape(url));
         }
-        for tag in &a.tags {
-            let _ = write!(xml, "<category term=\"{}\"/>", escape(tag));
+        for enclosure in &a.enclosures {
+            let _ = write!(
+                xml,
+                "<link rel=\"enclosure\" href=\"{}\"",
+                escape(&enclosure.url)
+            );
+            if let Some(mime) = &enclosure.mime_type {
+                let _ = write!(xml, " type=\"{}\"", escape(mime));
+            }
+            if let Some(length) = enclosure.length {
+                let _ = write!(xml, " length=\"{length}\"");
+            }
+            if let Some(title) = &enclosure.title {
+                let _ = write!(xml, " title=\"{}\"", escape(title));
+            }
+            xml.push_str("/>");
+        }
+        // The config's tags and the entry's own categories, each once.
+        let terms: Vec<&String> = a.tags.iter().chain(&a.categories).collect();
+        for (i, term) in terms.iter().enumerate() {
+            if !terms[..i].contains(term) {
+                let _ = write!(xml, "<category term=\"{}\"/>", escape(term));
+            }
         }
         if let Some(summary) = &a.summary {
             let _ = write!(xml, "<summary type=\"text\">{}</summary>", escape(summary));

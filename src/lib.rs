@@ -17,6 +17,7 @@ pub mod encoding;
 pub mod export;
 pub mod feed;
 pub mod fetch;
+pub mod filter;
 pub mod metrics;
 pub mod pacing;
 pub mod plural;

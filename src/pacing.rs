@@ -260,6 +260,8 @@ pub enum FeedOutcome {
         repairs: Vec<Repair>,
         /// The feed's RSS `<ttl>`, kept until the next parsed fetch.
         ttl: Option<Duration>,
+        /// How many entries the feed's filter rules dropped.
+        filtered: u32,
     },
     /// A 304: nothing new.
     NotModified,

@@ -17,10 +17,12 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::article::site_config::SiteConfigs;
 use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
+use crate::filter::Verdict;
 use crate::metrics::{ErrorKind, Metrics, PollOutcome};
 use crate::pacing::{self, AdaptiveBounds, FeedOutcome, Held, HoldReason};
 use crate::redact;
@@ -44,6 +46,10 @@ const ARTICLES_IN_PARALLEL: usize = 8;
 /// holds before it stores them: what bounds a poll's memory whatever its
 /// feed's size (with the [`ARTICLES_IN_PARALLEL`] being built).
 const ARTICLES_PER_TRANSACTION: usize = 32;
+
+/// At most this many pages of one article are fetched by following its
+/// site's `next_page_link` (the first page included).
+pub const MAX_ARTICLE_PAGES: usize = 10;
 
 /// zstd level for kept pages: fast, and HTML still shrinks about 5×.
 pub const PAGE_COMPRESSION: i32 = 3;
@@ -234,6 +240,8 @@ pub struct Pipeline {
     keep_html: bool,
     /// `[fetch] max_retry_after`: the longest pause a server's Retry-After gets.
     max_retry_after: std::time::Duration,
+    /// `[extraction] site_config_dir`, loaded.
+    site_configs: Option<Arc<SiteConfigs>>,
     /// Pages being fetched and extracted, by normalized URL: a link that two
     /// feeds of a pass give (tracking parameters aside) is downloaded once.
     in_flight: InFlight,
@@ -287,6 +295,7 @@ impl Pipeline {
             metrics: Arc::default(),
             keep_html: config.storage.keep_html,
             max_retry_after: config.fetch.max_retry_after,
+            site_configs: None,
             in_flight: InFlight::default(),
             instance: format!(
                 "{}:{}:{:08x}",
@@ -295,6 +304,13 @@ impl Pipeline {
                 fastrand::u32(..)
             ),
         })
+    }
+
+    /// Applies `site_configs` (`[extraction] site_config_dir`, loaded) to
+    /// every article page.
+    pub fn with_site_configs(mut self, site_configs: Option<Arc<SiteConfigs>>) -> Pipeline {
+        self.site_configs = site_configs;
+        self
     }
 
     /// Counts this pipeline's polls in `metrics` (shared across reloads).
@@ -430,7 +446,11 @@ impl Pipeline {
             etag: status.etag.clone(),
             last_modified: status.last_modified.clone(),
         };
-        let response = match self.fetcher.fetch_feed(&feed.url, &validators).await {
+        let response = match self
+            .fetcher
+            .fetch_feed(&feed.url, &validators, &feed.request)
+            .await
+        {
             Ok(response) => response,
             Err(error) => {
                 let outcome =
@@ -493,7 +513,7 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
-        let (sightings, stored) = match self.sightings(feed, now, entries).await {
+        let (sightings, stored, filtered) = match self.sightings(feed, now, entries).await {
             Ok(found) => found,
             Err(e) => return self.database_failure(e),
         };
@@ -508,6 +528,7 @@ impl Pipeline {
             moved_to: body.moved_permanently.map(String::from),
             repairs,
             ttl: parsed.ttl,
+            filtered,
         };
         match self.record(feed, now, outcome, fresh_for, sightings).await {
             ReportOutcome::Fetched(mut summary) => {
@@ -522,17 +543,19 @@ impl Pipeline {
     /// of new and changed ones. Every [`ARTICLES_PER_TRANSACTION`] built
     /// articles are stored at once (without the feed's state), so that a
     /// feed's articles are not all held until its end; returns the sightings
-    /// left for the poll's own transaction and what the earlier ones stored.
+    /// left for the poll's own transaction, what the earlier ones stored and
+    /// how many entries the feed's filter rules dropped.
     async fn sightings(
         &self,
         feed: &FeedConfig,
         polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
-    ) -> Result<(Vec<Sighting>, PollSummary), crate::store::StoreError> {
+    ) -> Result<(Vec<Sighting>, PollSummary, u32), crate::store::StoreError> {
+        let (entries, mut filtered) = self.filter_entries(feed, entries).await;
         let feed_url = feed.url.as_str().to_owned();
         let lookups: Vec<(String, Option<Url>)> = entries
             .iter()
-            .map(|e| (e.id.clone(), e.url.clone()))
+            .map(|(e, _)| (e.id.clone(), e.url.clone()))
             .collect();
         let known = self
             .store
@@ -544,43 +567,58 @@ impl Pipeline {
             })
             .await?;
 
-        let work = entries.into_iter().zip(known).filter_map(|(entry, known)| {
-            let entry_hash = entry.fingerprint();
-            let build = match known {
-                Known::Entry {
-                    entry_hash: ref old,
-                    ..
-                } if *old == entry_hash => return None,
-                // Changed in its feed, same page: the stored page is not
-                // fetched again, only the feed's fields are taken.
-                Known::Entry {
-                    link_changed: false,
-                    ..
-                } => Build::FromFeed,
-                Known::Entry { .. } | Known::New => Build::Full,
-                Known::Url => Build::Nothing,
-            };
-            Some((entry, entry_hash, build))
-        });
+        let work = entries
+            .into_iter()
+            .zip(known)
+            .filter_map(|((entry, verdict), known)| {
+                let entry_hash = entry.fingerprint();
+                let build = match known {
+                    Known::Entry {
+                        entry_hash: ref old,
+                        ..
+                    } if *old == entry_hash => return None,
+                    // Changed in its feed, same page: the stored page is not
+                    // fetched again, only the feed's fields are taken.
+                    Known::Entry {
+                        link_changed: false,
+                        ..
+                    } => Build::FromFeed,
+                    Known::Entry { .. } | Known::New => Build::Full,
+                    Known::Url => Build::Nothing,
+                };
+                Some((entry, entry_hash, build, verdict))
+            });
         let sightings = stream::iter(work)
-            .map(|(entry, entry_hash, build)| async move {
+            .map(|(entry, entry_hash, build, verdict)| async move {
                 let article = match build {
                     Build::Full => Some(self.build_article(feed, &entry, true).await),
                     Build::FromFeed => Some(self.build_article(feed, &entry, false).await),
                     Build::Nothing => None,
                 };
-                Sighting {
+                // The `content` rules once more, on the article's own text.
+                if let Some(article) = &article
+                    && !feed
+                        .filter
+                        .on_full_text(verdict, article.content_text.as_deref())
+                {
+                    return None;
+                }
+                Some(Sighting {
                     entry_id: entry.id,
                     url: entry.url,
                     entry_hash,
                     article,
                     feed_only: build == Build::FromFeed,
-                }
+                })
             })
             .buffered(ARTICLES_IN_PARALLEL);
         let mut sightings = std::pin::pin!(sightings);
         let (mut pending, mut built, mut stored) = (Vec::new(), 0, PollSummary::default());
         while let Some(sighting) = sightings.next().await {
+            let Some(sighting) = sighting else {
+                filtered += 1;
+                continue;
+            };
             built += usize::from(sighting.article.is_some());
             pending.push(sighting);
             if built == ARTICLES_PER_TRANSACTION {
@@ -593,7 +631,47 @@ impl Pipeline {
                 built = 0;
             }
         }
-        Ok((pending, stored))
+        Ok((pending, stored, filtered))
+    }
+
+    /// The entries the feed's filter rules do not drop before any page is
+    /// fetched, each with its verdict, and how many were dropped. The rules
+    /// run on an extraction thread (`content` rules read the entries' HTML
+    /// as text); if that crashes, every entry is kept and the crash logged.
+    async fn filter_entries(
+        &self,
+        feed: &FeedConfig,
+        entries: Vec<Entry>,
+    ) -> (Vec<(Entry, Verdict)>, u32) {
+        if feed.filter.is_empty() {
+            return (entries.into_iter().map(|e| (e, Verdict::Keep)).collect(), 0);
+        }
+        let (filter, tags) = (feed.filter.clone(), feed.tags.clone());
+        let entries = Arc::new(entries);
+        let judged = entries.clone();
+        let verdicts = self
+            .extraction
+            .run(move || filter.entries(&judged, &tags))
+            .await
+            .unwrap_or_else(|crash| {
+                tracing::error!(feed = %feed.name, "the filter rules crashed, keeping every entry: {crash}");
+                vec![Verdict::Keep; entries.len()]
+            });
+        let entries = Arc::try_unwrap(entries).unwrap_or_else(|shared| (*shared).clone());
+        let mut dropped = 0;
+        let kept = entries
+            .into_iter()
+            .zip(verdicts)
+            .filter(|(entry, verdict)| {
+                let drop = *verdict == Verdict::Drop;
+                if drop {
+                    tracing::debug!(feed = %feed.name, entry = %entry.id, "dropped by the feed's filter rules");
+                    dropped += 1;
+                }
+                !drop
+            })
+            .collect();
+        (kept, dropped)
     }
 
     /// The article for a new (or changed) entry: the scraped page when
@@ -614,10 +692,16 @@ impl Pipeline {
             .as_deref()
             .map_or(0, |t| t.split_whitespace().count());
 
-        // A page several entries link to (anchors) is none of their articles.
+        // A page several entries link to (anchors) is none of their
+        // articles; a link to the entry's own media file is no page at all
+        // (a podcast episode keeps its description).
+        let is_media = entry
+            .enclosures
+            .iter()
+            .any(|e| entry.url.as_ref().is_some_and(|u| u.as_str() == e.url));
         let scraped = match (
             &entry.url,
-            fetch_page && feed.full_text && !entry.shares_page,
+            fetch_page && feed.full_text && !entry.shares_page && !is_media,
         ) {
             (Some(url), true) => self.scrape(feed, url).await,
             _ => None,
@@ -639,6 +723,8 @@ impl Pipeline {
             updated: entry.updated,
             summary,
             tags: feed.tags.clone(),
+            categories: entry.categories.clone(),
+            enclosures: entry.enclosures.clone(),
             ..ArticleRecord::default()
         };
         match scraped {
@@ -718,7 +804,11 @@ impl Pipeline {
         scraped
     }
 
-    /// [`Pipeline::scrape`] without the sharing: fetches and extracts.
+    /// [`Pipeline::scrape`] without the sharing: fetches and extracts. When
+    /// the site's rules name a one-page view (`single_page_link`) it is read
+    /// instead; when they name a next page (`next_page_link`), up to
+    /// [`MAX_ARTICLE_PAGES`] pages on the same host are read and their
+    /// bodies joined in order. Only the first page is kept.
     async fn scrape_once(&self, feed: &FeedConfig, url: &Url) -> Scraped {
         let _in_hand = self
             .pages_in_hand
@@ -726,7 +816,45 @@ impl Pipeline {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
-        let page = match self.fetcher.fetch_page(url, &feed.url).await {
+        let (mut article, kept) = self.scrape_page(feed, url, self.keep_html).await?;
+        let same_host = |link: &Url| link.host_str() == url.host_str();
+        if let Some(single) = article.links.single_page.clone().filter(same_host)
+            && let Some((whole, _)) = self.scrape_page(feed, &single, false).await
+        {
+            article = whole;
+        }
+        let mut seen = vec![url.clone()];
+        while let Some(next) = article.links.next_page.take() {
+            if seen.len() >= MAX_ARTICLE_PAGES || !same_host(&next) || seen.contains(&next) {
+                break;
+            }
+            seen.push(next.clone());
+            let Some((page, _)) = self.scrape_page(feed, &next, false).await else {
+                break;
+            };
+            article.append_page(page);
+        }
+        Some((article, kept))
+    }
+
+    /// Fetches and extracts one page (with the site's `http_header`s).
+    async fn scrape_page(
+        &self,
+        feed: &FeedConfig,
+        url: &Url,
+        keep_html: bool,
+    ) -> Option<(article::Article, Option<StoredPage>)> {
+        let site = self
+            .site_configs
+            .as_ref()
+            .zip(url.host_str())
+            .and_then(|(configs, host)| configs.for_host(host));
+        let headers = site.as_ref().map_or(&[][..], |s| &s.http_headers[..]);
+        let page = match self
+            .fetcher
+            .fetch_site_page(url, &feed.url, &feed.request, headers)
+            .await
+        {
             Ok(page) => page,
             Err(error) => {
                 let refused = matches!(error, FetchError::Refused { .. });
@@ -740,14 +868,15 @@ impl Pipeline {
         };
         let content_selector = feed.content_selector.clone();
         let remove_selectors = feed.remove_selectors.clone();
+        let site_configs = self.site_configs.clone();
         let page_url = page.final_url.clone();
-        let keep_html = self.keep_html;
         let result = self
             .extraction
             .run(move || {
                 let rules = SiteRules {
                     content_selector: content_selector.as_ref(),
                     remove_selectors: &remove_selectors,
+                    site_configs: site_configs.as_deref(),
                 };
                 let article = article::extract(
                     &page.bytes,

@@ -11,6 +11,7 @@ use std::thread;
 
 use url::Url;
 
+use crate::article::site_config::SiteConfigs;
 use crate::article::{self, SiteRules};
 use crate::config::Config;
 use crate::poll::ARTICLE_TO_FEED_MIN_RATIO;
@@ -36,10 +37,13 @@ pub struct Summary {
 }
 
 /// Re-extracts the kept pages of articles from `feed_urls` (all when
-/// empty), calling `progress` with the number of pages done so far.
+/// empty) with the feeds' rules and `site_configs`, calling `progress` with
+/// the number of pages done so far. An article split over several pages
+/// keeps only its first page, so it is re-extracted from that one alone.
 pub fn reextract(
     store: &mut Store,
     config: &Config,
+    site_configs: Option<&SiteConfigs>,
     feed_urls: &[String],
     mut progress: impl FnMut(usize),
 ) -> Result<Summary, StoreError> {
@@ -60,7 +64,7 @@ pub fn reextract(
                     let worker = scope.spawn(move || {
                         pages
                             .iter()
-                            .map(|page| (page, extract_guarded(page, config)))
+                            .map(|page| (page, extract_guarded(page, config, site_configs)))
                             .collect::<Vec<_>>()
                     });
                     (pages, worker)
@@ -126,8 +130,12 @@ enum Extraction {
 
 /// [`extract`] behind `catch_unwind`, so that a page that panics the
 /// extractor costs that page, not its whole chunk.
-fn extract_guarded(page: &KeptPage, config: &Config) -> Extraction {
-    match catch_unwind(AssertUnwindSafe(|| extract(page, config))) {
+fn extract_guarded(
+    page: &KeptPage,
+    config: &Config,
+    site_configs: Option<&SiteConfigs>,
+) -> Extraction {
+    match catch_unwind(AssertUnwindSafe(|| extract(page, config, site_configs))) {
         Ok(Some(article)) => Extraction::Done(Box::new(article)),
         Ok(None) => Extraction::Nothing,
         Err(panic) => {
@@ -140,7 +148,11 @@ fn extract_guarded(page: &KeptPage, config: &Config) -> Extraction {
 
 /// One page through the extractor, with the rules of the first configured
 /// feed the article came from; `None` (logged) when it yields nothing.
-fn extract(page: &KeptPage, config: &Config) -> Option<article::Article> {
+fn extract(
+    page: &KeptPage,
+    config: &Config,
+    site_configs: Option<&SiteConfigs>,
+) -> Option<article::Article> {
     let url = Url::parse(&page.url).ok()?;
     let mut bytes = Vec::new();
     if let Err(error) =
@@ -157,6 +169,7 @@ fn extract(page: &KeptPage, config: &Config) -> Option<article::Article> {
     let rules = SiteRules {
         content_selector: feed.and_then(|f| f.content_selector.as_ref()),
         remove_selectors: feed.map_or(&no_selectors, |f| &f.remove_selectors),
+        site_configs,
     };
     match article::extract(&bytes, page.content_type.as_deref(), &url, rules) {
         Ok(article) => Some(article),

@@ -172,7 +172,9 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
 /// permanently), or why not (`None` when it could not be fetched at all;
 /// the reason is logged).
 async fn try_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), Option<FeedError>> {
-    let response = fetcher.fetch_feed(url, &Validators::default()).await;
+    let response = fetcher
+        .fetch_feed(url, &Validators::default(), fetcher.default_request())
+        .await;
     parse_found(url, response)
 }
 

@@ -67,10 +67,18 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
 
     for generation in 0..KILLS {
         publish(&server, generation);
+        let stored_before = stored_articles(&gleaner);
         let mut daemon = gleaner.daemon();
-        // Start-up and a pass over 100 feeds take a few hundred ms: most kills
-        // land in the middle of the pass.
-        std::thread::sleep(Duration::from_millis(30 + next_random(&mut random) % 300));
+        // A pass over 100 feeds takes a few hundred ms: the kill lands in its
+        // middle, counted from its first stored article, so that a slow
+        // (loaded) machine does not turn every kill into one before the pass.
+        let started = std::time::Instant::now();
+        while stored_articles(&gleaner) == stored_before
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(next_random(&mut random) % 200));
         daemon.kill().unwrap(); // SIGKILL
         daemon.wait().unwrap();
 
@@ -129,6 +137,17 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
         consumer.killed_mid_write_stdout,
         consumer.killed_mid_write_file
     );
+}
+
+/// Articles in the database (0 before the daemon created it).
+fn stored_articles(gleaner: &Gleaner) -> i64 {
+    if !gleaner.db_path().exists() {
+        return 0;
+    }
+    gleaner
+        .db()
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .unwrap_or(0)
 }
 
 /// A consumer that takes a batch only from an export that exited 0, as a

@@ -17,6 +17,13 @@
 //!   `FavorPrecision`), the best library on the first set;
 //! - `dom_smoothie`: its own `text_content` (`TextMode::Formatted`).
 //!
+//! With `GLEANER_SITE_CONFIG_DIR=../shared/site-config/ftr` (folders separated
+//! by `:`) a fourth system, `gleaner+rules`, runs the same extractor with that
+//! rule library (as `[extraction] site_config_dir` gives it), and each set
+//! also prints the figures on the pages whose host has a site file of its
+//! own (`global.txt` applies to every page). The rules are used as
+//! published.
+//!
 //! `GLEANER_BENCH_SYSTEMS=gleaner` measures a subset. gleaner's predictions and
 //! per-page scores go to `target/extraction-bench/<set>/<system>/`
 //! (`scores.tsv` for diffing two runs or systems), cross-checked with the set's `score.py` when python3 is
@@ -32,6 +39,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use std::sync::OnceLock;
+
+use gleaner::article::site_config::SiteConfigs;
 use gleaner::article::{self, SiteRules};
 use metric::{PageScore, Total};
 use url::Url;
@@ -55,6 +65,10 @@ const SYSTEMS: &[System] = &[
         run: gleaner_text,
     },
     System {
+        name: "gleaner+rules",
+        run: gleaner_rules_text,
+    },
+    System {
         name: "trafilatura",
         run: trafilatura_text,
     },
@@ -66,6 +80,45 @@ const SYSTEMS: &[System] = &[
 
 fn gleaner_text(html: &[u8], url: &Url) -> String {
     article::extract(html, None, url, SiteRules::default())
+        .map(|a| a.content_text)
+        .unwrap_or_default()
+}
+
+/// The library of `GLEANER_SITE_CONFIG_DIR`, loaded once.
+fn site_configs() -> Option<&'static SiteConfigs> {
+    static LOADED: OnceLock<Option<SiteConfigs>> = OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            let dirs: Vec<PathBuf> = std::env::var("GLEANER_SITE_CONFIG_DIR")
+                .ok()
+                .filter(|dirs| !dirs.is_empty())?
+                .split(':')
+                .map(PathBuf::from)
+                .collect();
+            match SiteConfigs::load(&dirs) {
+                Ok((configs, warnings)) => {
+                    println!(
+                        "site rules: {} site files, {} rules skipped",
+                        configs.len(),
+                        warnings.len()
+                    );
+                    Some(configs)
+                }
+                Err(error) => {
+                    eprintln!("extraction bench: {error}");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+fn gleaner_rules_text(html: &[u8], url: &Url) -> String {
+    let rules = SiteRules {
+        site_configs: site_configs(),
+        ..SiteRules::default()
+    };
+    article::extract(html, None, url, rules)
         .map(|a| a.content_text)
         .unwrap_or_default()
 }
@@ -107,8 +160,10 @@ fn main() -> ExitCode {
         .collect(),
     };
     let wanted = std::env::var("GLEANER_BENCH_SYSTEMS").ok();
+    let rules = site_configs();
     let systems: Vec<&System> = SYSTEMS
         .iter()
+        .filter(|s| s.name != "gleaner+rules" || rules.is_some())
         .filter(|s| {
             wanted
                 .as_deref()
@@ -138,6 +193,16 @@ fn main() -> ExitCode {
             "{:<14} {:>7} {:>7} {:>7} {:>7} {:>6} {:>6} {:>8}",
             "system", "F1", "±", "P", "R", "acc", "empty", "pages/s"
         );
+        // The pages whose host has a site file of its own.
+        let ruled: Vec<bool> = pages
+            .iter()
+            .map(|p| {
+                rules
+                    .zip(p.url.host_str())
+                    .is_some_and(|(r, host)| r.site_file(host).is_some())
+            })
+            .collect();
+        let mut ruled_lines = Vec::new();
         for system in &systems {
             let (outputs, elapsed) = run(system, &pages);
             let scores: Vec<PageScore> = pages
@@ -157,6 +222,28 @@ fn main() -> ExitCode {
                 total.empty,
                 pages.len() as f64 / elapsed.as_secs_f64()
             );
+            if rules.is_some() {
+                let subset: Vec<PageScore> = pages
+                    .iter()
+                    .zip(&outputs)
+                    .zip(&ruled)
+                    .filter(|(_, ruled)| **ruled)
+                    .map(|((page, text), _)| PageScore::new(&page.truth, text))
+                    .collect();
+                if !subset.is_empty() {
+                    let part = Total::of(&subset);
+                    ruled_lines.push(format!(
+                        "{:<14} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>6.3} {:>6}",
+                        system.name,
+                        part.f1,
+                        part.f1_sd,
+                        part.precision,
+                        part.recall,
+                        part.accuracy,
+                        part.empty
+                    ));
+                }
+            }
             let out_dir = root
                 .join("target/extraction-bench")
                 .join(&set)
@@ -174,6 +261,23 @@ fn main() -> ExitCode {
                     total.f1
                 );
                 failed = true;
+            }
+        }
+        if !ruled_lines.is_empty() {
+            let hosts: std::collections::HashSet<&str> = pages
+                .iter()
+                .zip(&ruled)
+                .filter(|(_, r)| **r)
+                .filter_map(|(p, _)| p.url.host_str())
+                .collect();
+            println!(
+                "-- pages whose host has a site file: {} of {} ({} hosts) --",
+                ruled.iter().filter(|r| **r).count(),
+                pages.len(),
+                hosts.len()
+            );
+            for line in ruled_lines {
+                println!("{line}");
             }
         }
     }

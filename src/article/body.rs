@@ -351,6 +351,17 @@ pub(super) fn find(doc: &mut Html) -> Vec<NodeId> {
     }
 }
 
+/// Cleans a body that a site rule chose: what is never text goes (the
+/// strictest pass's [`noise`]), and with `prune` the link lists and empty
+/// wrappers [`prune`] judges boilerplate inside it.
+pub(super) fn clean_chosen(doc: &mut Html, roots: &[NodeId], prune_too: bool) {
+    let noise = noise(doc, PASSES[0]);
+    detach(doc, &noise);
+    if prune_too {
+        prune(doc, roots);
+    }
+}
+
 /// Elements that are never text: scripts, styles, controls, hidden ones.
 fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
     outermost_matching(doc, |_, el| {

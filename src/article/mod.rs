@@ -2,9 +2,12 @@
 //! bars, related boxes, comments and footers; sanitized HTML with absolute
 //! links; plain text with a blank line between paragraphs; metadata.
 //!
-//! One parse, one tree: decode the bytes ([`crate::encoding`]) → parse once →
-//! read the [`metadata`] → drop the feed's `remove_selectors` → the body is the
-//! feed's `content_selector` if it matches, else what [`body`] finds → clean
+//! One parse, one tree: decode the bytes ([`crate::encoding`]) → the site
+//! file's `find_string`s ([`site_config`]) → parse once → read the
+//! [`metadata`] and the site's links to other pages of the article → drop
+//! the feed's `remove_selectors` and the site's `strip`s → the body is the
+//! feed's `content_selector` if it matches, else the site's `body` (its
+//! [`xpath`] rules), else what [`body`] finds → clean
 //! it (`body::prune`, the leading headline, [`cleanup`]) → its sanitized
 //! HTML ([`sanitize`]) and its text ([`text`]), both from the same subtrees.
 //! Extraction is CPU-bound: callers run it on a blocking thread.
@@ -15,7 +18,9 @@ pub mod limits;
 pub mod markdown;
 pub mod metadata;
 pub mod sanitize;
+pub mod site_config;
 pub mod text;
+pub mod xpath;
 
 use std::collections::HashSet;
 
@@ -27,14 +32,20 @@ use url::Url;
 
 use crate::config::CssSelector;
 use crate::encoding;
+pub use site_config::PageLinks;
+use site_config::{SiteConfigs, apply};
 
-/// Per-site rules from a feed's config.
+/// Per-site rules: the feed's own from its config, and the site files of
+/// `[extraction] site_config_dir`. The feed's win: its `remove_selectors`
+/// go first, its `content_selector` is tried before a site file's `body`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SiteRules<'a> {
     /// When it matches, the article body is exactly these elements.
     pub content_selector: Option<&'a CssSelector>,
     /// Removed from the page before anything else looks at it.
     pub remove_selectors: &'a [CssSelector],
+    /// The rule library; the page's host picks its file.
+    pub site_configs: Option<&'a SiteConfigs>,
 }
 
 /// An extracted article (SPEC: the `extract --format json` object).
@@ -51,6 +62,30 @@ pub struct Article {
     /// Paragraphs separated by a blank line.
     pub content_text: String,
     pub word_count: u32,
+    /// Where the site's rules say the rest of the article is (not exported).
+    #[serde(skip)]
+    pub links: PageLinks,
+}
+
+impl Article {
+    /// Joins the next page of a multi-page article to this one: its body
+    /// after this body, its links as the article's.
+    pub fn append_page(&mut self, next: Article) {
+        if !next.content_html.is_empty() {
+            if !self.content_html.is_empty() {
+                self.content_html.push('\n');
+            }
+            self.content_html.push_str(&next.content_html);
+        }
+        if !next.content_text.is_empty() {
+            if !self.content_text.is_empty() {
+                self.content_text.push_str("\n\n");
+            }
+            self.content_text.push_str(&next.content_text);
+        }
+        self.word_count = self.word_count.saturating_add(next.word_count);
+        self.links = next.links;
+    }
 }
 
 /// Why a page gave no article.
@@ -58,6 +93,10 @@ pub struct Article {
 pub enum ArticleError {
     #[error("{url}: no article body found")]
     NoContent { url: Url },
+    #[error(
+        "{url}: the site's body rules match nothing and its rules say autodetect_on_failure: no"
+    )]
+    NoRuleMatch { url: Url },
     #[error("{url}: not an HTML page (binary data)")]
     Binary { url: Url },
     #[error(
@@ -91,18 +130,47 @@ pub fn extract(
 
 /// [`extract`] on already decoded HTML.
 fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, ArticleError> {
-    let mut doc = Html::parse_document(html);
-    let meta = metadata::read(&doc, url);
+    let site = rules
+        .site_configs
+        .zip(url.host_str())
+        .and_then(|(configs, host)| configs.for_host(host));
+    let html = match &site {
+        Some(site) => apply::replace_strings(html, site),
+        None => std::borrow::Cow::Borrowed(html),
+    };
+    let mut doc = Html::parse_document(&html);
+    let mut meta = metadata::read(&doc, url);
+    // Read before anything is stripped: pagination is often furniture.
+    let links = site
+        .as_ref()
+        .map(|site| apply::page_links(&doc, site, url))
+        .unwrap_or_default();
     remove_matching(&mut doc, rules.remove_selectors);
+    if let Some(site) = &site {
+        apply::strip(&mut doc, site);
+        apply::override_metadata(&doc, site, &mut meta);
+    }
 
     let selected: Vec<NodeId> = rules
         .content_selector
         .map(|s| doc.select(s.selector()).map(|e| e.id()).collect())
         .unwrap_or_default();
-    let roots = if selected.is_empty() {
-        body::find(&mut doc)
-    } else {
+    let roots = if !selected.is_empty() {
         outermost(&doc, selected)
+    } else if let Some(site) = &site
+        && let chosen = apply::body(&doc, site)
+        && !chosen.is_empty()
+    {
+        let roots = outermost(&doc, chosen);
+        body::clean_chosen(&mut doc, &roots, site.prune.unwrap_or(true));
+        roots
+    } else if site
+        .as_ref()
+        .is_some_and(|s| !s.body.is_empty() && s.autodetect_on_failure == Some(false))
+    {
+        return Err(ArticleError::NoRuleMatch { url: url.clone() });
+    } else {
+        body::find(&mut doc)
     };
     drop_leading_headline(&mut doc, &roots);
     cleanup::clean_subtrees(&mut doc, &roots);
@@ -143,6 +211,7 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
         content_html,
         content_text,
         word_count,
+        links,
     })
 }
 
@@ -285,6 +354,7 @@ mod tests {
         let rules = SiteRules {
             content_selector: Some(&content),
             remove_selectors: &remove,
+            site_configs: None,
         };
         let article = extract_html(PAGE, &url(), rules).unwrap();
         assert!(
@@ -330,6 +400,7 @@ mod tests {
         let rules = SiteRules {
             content_selector: Some(&content),
             remove_selectors: &[],
+            site_configs: None,
         };
         let article = extract_html(PAGE, &url(), rules).unwrap();
         assert!(article.content_text.contains("The first paragraph"));

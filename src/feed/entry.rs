@@ -44,6 +44,11 @@ pub struct Entry {
     /// many entries): that page is not this entry's article, so it is not
     /// scraped and the entry keeps its own content.
     pub shares_page: bool,
+    /// The entry's own categories (RSS `<category>`, Atom `category`,
+    /// JSON Feed `tags`), their labels else their terms, without repeats.
+    pub categories: Vec<String>,
+    /// Its media files (enclosures, Media RSS, attachments), never fetched.
+    pub enclosures: Vec<super::Enclosure>,
 }
 
 impl Entry {
@@ -121,6 +126,15 @@ pub(super) fn convert_entry(
         ),
         None => (entry.published, entry.updated),
     };
+    let enclosures =
+        super::media::enclosures(&entry, base, details.and_then(|d| d.itunes_duration));
+    // A podcast episode often describes itself only in its media
+    // (`itunes:summary`, `media:description`).
+    let media_description = entry
+        .media
+        .iter()
+        .find_map(|m| m.description.as_ref())
+        .map(html_of);
     Entry {
         id: bounded_id(entry.id),
         url,
@@ -139,13 +153,38 @@ pub(super) fn convert_entry(
         summary_html: entry
             .summary
             .map(|s| html_of(&s))
+            .or(media_description)
             .filter(|s| !s.trim().is_empty()),
         content_html: entry
             .content
             .and_then(|c| c.body)
             .filter(|b| !b.trim().is_empty()),
         shares_page: false,
+        categories: categories(&entry.categories),
+        enclosures,
     }
+}
+
+/// At most this many categories of one entry are kept, each of at most
+/// [`MAX_CATEGORY_CHARS`]: feeds are untrusted input.
+const MAX_CATEGORIES: usize = 50;
+const MAX_CATEGORY_CHARS: usize = 200;
+
+fn categories(categories: &[model::Category]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for category in categories {
+        let name = category
+            .label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or(&category.term)
+            .trim();
+        let name = clip(name.to_owned(), MAX_CATEGORY_CHARS);
+        if !name.is_empty() && !names.contains(&name) && names.len() < MAX_CATEGORIES {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Sets [`Entry::shares_page`]: entries with distinct ids whose links

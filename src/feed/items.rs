@@ -55,6 +55,9 @@ pub struct ItemDetails {
     pub authors: Vec<String>,
     /// `<media:title>`: the item's title when it has none of its own.
     pub media_title: Option<String>,
+    /// `<itunes:duration>` in seconds (feed-rs drops it when the item has
+    /// no Media RSS to merge it into).
+    pub itunes_duration: Option<u64>,
 }
 
 /// What a direct child of an item is, when it is one this module reads.
@@ -68,6 +71,7 @@ enum Child {
     ItunesAuthor,
     RssAuthor,
     MediaTitle,
+    ItunesDuration,
     Other,
 }
 
@@ -182,6 +186,7 @@ fn child_kind(ns: Option<&str>, local: &str, start: &BytesStart<'_>) -> Child {
         (Some(DC_TERMS), "modified") | (Some(ATOM), "updated") => Child::Modified,
         (Some(ATOM), "author") => Child::AtomAuthor,
         (Some(ITUNES), "author") => Child::ItunesAuthor,
+        (Some(ITUNES), "duration") => Child::ItunesDuration,
         (Some(MEDIA_RSS), "title") => Child::MediaTitle,
         _ => Child::Other,
     }
@@ -243,13 +248,40 @@ fn keep(details: &mut ItemDetails, kind: Child, collected: Collected) {
         Child::ItunesAuthor => details.authors.extend(text),
         Child::RssAuthor => details.authors.extend(clean(&collected.name)),
         Child::MediaTitle => details.media_title = details.media_title.take().or(text),
+        Child::ItunesDuration => {
+            details.itunes_duration = text.as_deref().and_then(duration_seconds);
+        }
         Child::Other => {}
     }
+}
+
+/// An iTunes duration: seconds, `MM:SS` or `HH:MM:SS` (a fraction of a
+/// second dropped); `None` for anything else.
+fn duration_seconds(text: &str) -> Option<u64> {
+    let whole = text.split('.').next()?;
+    let parts: Vec<&str> = whole.split(':').collect();
+    if parts.len() > 3 {
+        return None;
+    }
+    parts.iter().try_fold(0u64, |total, part| {
+        let n: u64 = part.trim().parse().ok()?;
+        total.checked_mul(60)?.checked_add(n)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn itunes_durations_in_every_spelling() {
+        assert_eq!(duration_seconds("3723"), Some(3723));
+        assert_eq!(duration_seconds("62:03"), Some(3723));
+        assert_eq!(duration_seconds("01:02:03.250"), Some(3723));
+        assert_eq!(duration_seconds("an hour"), None);
+        assert_eq!(duration_seconds("1:2:3:4"), None);
+        assert_eq!(duration_seconds("99999999999999999999"), None);
+    }
 
     #[test]
     fn guid_permalink_dates_and_atom_elements_are_read() {

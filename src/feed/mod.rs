@@ -21,6 +21,7 @@ pub mod entities;
 mod entry;
 pub mod items;
 pub mod json;
+pub mod media;
 pub mod references;
 pub mod repair;
 
@@ -35,6 +36,7 @@ use crate::encoding::{self, CharsetSource};
 use dates::DateLog;
 pub use entry::Entry;
 use entry::{convert_entry, mark_shared_pages, text_of};
+pub use media::Enclosure;
 pub use repair::Repair;
 
 /// A parsed feed.

@@ -85,6 +85,35 @@ pub fn check_literal(url: &Url) -> Result<(), Refused> {
     }
 }
 
+/// The rule for a request that goes through a proxy (which resolves the
+/// name itself, so [`PublicOnlyResolver`] never sees it): the target is
+/// resolved here and refused unless every address is public. A name
+/// re-pointed between this check and the proxy's lookup is beyond reach.
+pub async fn check_resolved(url: &Url) -> Result<(), Refused> {
+    check_literal(url)?;
+    let Some(Host::Domain(host)) = url.host() else {
+        return Ok(());
+    };
+    let resolved = tokio::net::lookup_host((host, url.port_or_known_default().unwrap_or(80)))
+        .await
+        .map(|addrs| addrs.collect::<Vec<SocketAddr>>())
+        .unwrap_or_default();
+    // A name that does not resolve here is left to the proxy (an internal
+    // name only it knows is the operator's business only on trusted hosts,
+    // and this is not one): refused too.
+    match resolved.iter().find(|a| !is_public(a.ip())) {
+        Some(private) => Err(Refused {
+            what: host.to_owned(),
+            ip: private.ip(),
+        }),
+        None if resolved.is_empty() => Err(Refused {
+            what: format!("{host} (no address here)"),
+            ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A DNS resolver that only returns public addresses, for untrusted hosts.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PublicOnlyResolver;

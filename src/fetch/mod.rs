@@ -4,9 +4,12 @@
 //! `[fetch]`: a global and a per-host cap on requests in flight, a timeout per
 //! attempt, a body cap applied while streaming the *decoded* body (so a
 //! compression bomb is cut at the cap), at most [`MAX_REDIRECTS`] redirects,
-//! and the SSRF rule for article links ([`guard`]).
+//! and the SSRF rule for article links ([`guard`]). A feed's own headers
+//! (cookies, credentials, user agent: [`FeedRequest`]) go only to hops on its
+//! own site ([`site`]).
 
 pub mod guard;
+pub mod site;
 pub mod webhook;
 
 use std::collections::HashMap;
@@ -19,7 +22,8 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use crate::config::FetchConfig;
+use crate::config::proxy::{self, Proxy};
+use crate::config::{FeedRequest, FetchConfig};
 use guard::{PublicOnlyResolver, Refused};
 
 /// SPEC: at most 10 redirects.
@@ -159,6 +163,13 @@ struct HostLimits {
     last_start: Mutex<Option<Instant>>,
 }
 
+/// The site whose headers a request carries, and those headers.
+#[derive(Clone, Copy)]
+struct OwnSite<'a> {
+    url: &'a Url,
+    request: &'a FeedRequest,
+}
+
 /// A request's places under the per-host and the global limit.
 type Permits = (OwnedSemaphorePermit, OwnedSemaphorePermit);
 
@@ -171,25 +182,14 @@ pub struct Fetcher {
     config: FetchConfig,
     in_flight: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<HostLimits>>>,
+    /// One client per proxy in use (by its URL), built when first needed.
+    proxied: Mutex<HashMap<String, Client>>,
 }
 
 impl Fetcher {
     /// Builds the clients. Fails only if the TLS backend cannot start.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, reqwest::Error> {
-        let base = || {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                header::ACCEPT_LANGUAGE,
-                HeaderValue::from_static("en;q=0.9, *;q=0.5"),
-            );
-            Client::builder()
-                .user_agent(config.user_agent.clone())
-                .default_headers(headers)
-                .timeout(config.timeout)
-                .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-                .pool_idle_timeout(Duration::from_secs(30))
-                .no_proxy()
-        };
+        let base = || base_client(config);
         let trusted = base().redirect(redirect::Policy::none()).build()?;
         let untrusted = if config.allow_private_networks {
             trusted.clone()
@@ -205,7 +205,32 @@ impl Fetcher {
             config: config.clone(),
             in_flight: Arc::new(Semaphore::new(config.concurrency)),
             per_host: Mutex::new(HashMap::new()),
+            proxied: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The client that sends through `proxy`.
+    fn proxied_client(&self, proxy: &Proxy, url: &Url) -> Result<Client, FetchError> {
+        let mut clients = self.proxied.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(proxy.url().as_str()) {
+            return Ok(client.clone());
+        }
+        let failed = |e: reqwest::Error| FetchError::Network {
+            url: url.clone(),
+            message: format!("cannot use proxy {}: {e}", proxy.shown()),
+        };
+        let client = base_client(&self.config)
+            .redirect(redirect::Policy::none())
+            .proxy(reqwest::Proxy::all(proxy.url().as_str()).map_err(failed)?)
+            .build()
+            .map_err(failed)?;
+        clients.insert(proxy.url().as_str().to_owned(), client.clone());
+        Ok(client)
+    }
+
+    /// The proxy a request of a feed with `request` to `url` goes through.
+    pub fn proxy_for<'a>(&'a self, request: &'a FeedRequest, url: &Url) -> Option<&'a Proxy> {
+        proxy::choose(request.proxy(), None, &self.config.env_proxies, url)
     }
 
     /// Fetches a feed, conditionally when `validators` are known. Its URL is
@@ -213,12 +238,20 @@ impl Fetcher {
     /// to any other host must be public (unless `allow_private_networks`),
     /// or a feed host could send the daemon to 127.0.0.1 or a cloud's
     /// metadata address.
+    /// `request` is the feed's own headers, sent to hops on its site only.
     pub async fn fetch_feed(
         &self,
         url: &Url,
         validators: &Validators,
+        request: &FeedRequest,
     ) -> Result<FeedResponse, FetchError> {
-        self.feed_request(url, validators, url).await
+        self.feed_request(url, validators, url, request).await
+    }
+
+    /// What `[fetch]` sends to a site when no feed says more (`headers`,
+    /// `cookies`), for fetches that belong to no configured feed yet.
+    pub fn default_request(&self) -> &FeedRequest {
+        &self.config.request
     }
 
     /// Fetches a feed that a page on `linked_from` advertised (`gleaner
@@ -230,7 +263,8 @@ impl Fetcher {
         url: &Url,
         linked_from: &Url,
     ) -> Result<FeedResponse, FetchError> {
-        self.feed_request(url, &Validators::default(), linked_from)
+        let request = &self.config.request;
+        self.feed_request(url, &Validators::default(), linked_from, request)
             .await
     }
 
@@ -239,6 +273,7 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
         trusted: &Url,
+        request: &FeedRequest,
     ) -> Result<FeedResponse, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -254,8 +289,12 @@ impl Fetcher {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
         let trusted_host = trusted.host_str();
+        let own = OwnSite {
+            url: trusted,
+            request,
+        };
         let (response, _permits, moved) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .get(url, headers, &[], |hop| hop.host_str() == trusted_host, own)
             .await
             .map_err(FetchError::without_credentials)?;
         if response.status() == StatusCode::NOT_MODIFIED {
@@ -273,16 +312,46 @@ impl Fetcher {
     /// Fetches an article page linked from the feed at `feed_url`. Hops on the
     /// feed's own host are trusted; any other host must be public (unless
     /// `allow_private_networks`). Non-HTML answers are refused before their
-    /// body is read.
-    pub async fn fetch_page(&self, url: &Url, feed_url: &Url) -> Result<Body, FetchError> {
+    /// body is read. The feed's `request` headers go to its own site only.
+    pub async fn fetch_page(
+        &self,
+        url: &Url,
+        feed_url: &Url,
+        request: &FeedRequest,
+    ) -> Result<Body, FetchError> {
+        self.fetch_site_page(url, feed_url, request, &[]).await
+    }
+
+    /// [`Fetcher::fetch_page`] with a site rule's `http_header`s, sent only on
+    /// hops to `url`'s own host (a redirect elsewhere does not get a site's
+    /// cookie). The names and values were checked when the rule was read; one
+    /// that is not a header after all is left out. The feed's own headers
+    /// win over a site rule's.
+    pub async fn fetch_site_page(
+        &self,
+        url: &Url,
+        feed_url: &Url,
+        request: &FeedRequest,
+        site_headers: &[(String, String)],
+    ) -> Result<Body, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
             HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.1"),
         );
         let trusted_host = feed_url.host_str();
+        let own = OwnSite {
+            url: feed_url,
+            request,
+        };
         let (response, _permits, _) = self
-            .get(url, headers, |hop| hop.host_str() == trusted_host)
+            .get(
+                url,
+                headers,
+                site_headers,
+                |hop| hop.host_str() == trusted_host,
+                own,
+            )
             .await
             .map_err(FetchError::without_credentials)?;
         if let Some(content_type) = content_type(&response) {
@@ -309,14 +378,17 @@ impl Fetcher {
             .map_err(FetchError::without_credentials)
     }
 
-    /// One GET with redirects followed by hand (so each hop's host is checked).
+    /// One GET with redirects followed by hand (so each hop's host is checked,
+    /// and only hops on `own`'s site get its headers).
     /// The returned permits (global and per-host) are to be held until the
     /// body has been read.
     async fn get(
         &self,
         url: &Url,
         headers: HeaderMap,
+        site_headers: &[(String, String)],
         is_trusted: impl Fn(&Url) -> bool,
+        own: OwnSite<'_>,
     ) -> Result<(Response, Permits, Option<Url>), FetchError> {
         let mut current = url.clone();
         let (mut hops, mut all_permanent) = (0, true);
@@ -328,15 +400,37 @@ impl Fetcher {
                     reason: refused.to_string(),
                 })?;
             }
-            let client = if trusted {
-                &self.trusted
-            } else {
-                &self.untrusted
+            let via = self.proxy_for(own.request, &current);
+            let client = match via {
+                Some(proxy) => {
+                    // The proxy resolves the name: the rule is applied here first.
+                    if !trusted {
+                        guard::check_resolved(&current).await.map_err(|refused| {
+                            FetchError::Refused {
+                                url: current.clone(),
+                                reason: refused.to_string(),
+                            }
+                        })?;
+                    }
+                    self.proxied_client(proxy, &current)?
+                }
+                None if trusted => self.trusted.clone(),
+                None => self.untrusted.clone(),
             };
+            let mut hop_headers = if current.host_str() == url.host_str() {
+                with_site_headers(&headers, site_headers)
+            } else {
+                headers.clone()
+            };
+            if site::same_site(own.url, &current) {
+                for (name, value) in own.request.headers() {
+                    hop_headers.insert(name, value.clone());
+                }
+            }
             let permits = self.permits(&current).await;
             let response = client
                 .get(current.clone())
-                .headers(headers.clone())
+                .headers(hop_headers)
                 .send()
                 .await
                 .map_err(|e| FetchError::network(&current, e, self.config.timeout))?;
@@ -475,6 +569,23 @@ impl Fetcher {
     }
 }
 
+/// The settings every client shares; proxies are chosen by the fetcher,
+/// never by reqwest from the environment.
+fn base_client(config: &FetchConfig) -> reqwest::ClientBuilder {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ACCEPT_LANGUAGE,
+        HeaderValue::from_static("en;q=0.9, *;q=0.5"),
+    );
+    Client::builder()
+        .user_agent(config.user_agent.clone())
+        .default_headers(headers)
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .no_proxy()
+}
+
 fn header_value(text: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(text).ok()
 }
@@ -553,6 +664,21 @@ pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     };
     let served = date(header::DATE).unwrap_or(now);
     Some((expires - served).to_std().unwrap_or_default())
+}
+
+/// `headers` with a site rule's own added (replacing a default such as
+/// the user agent).
+fn with_site_headers(headers: &HeaderMap, site_headers: &[(String, String)]) -> HeaderMap {
+    let mut headers = headers.clone();
+    for (name, value) in site_headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers
 }
 
 #[cfg(test)]

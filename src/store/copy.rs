@@ -49,6 +49,7 @@ const TABLES: &[(&str, &[Column])] = &[
             ("moved_to", "moved_to", Text),
             ("ttl_secs", "ttl_secs", Int),
             ("poll_interval_secs", "poll_interval_secs", Int),
+            ("filtered", "filtered", Int),
         ],
     ),
     (
@@ -71,6 +72,8 @@ const TABLES: &[(&str, &[Column])] = &[
             ("language", "language", Text),
             ("image", "image", Text),
             ("purged_at", "purged_at", Text),
+            ("categories", "categories", Text),
+            ("enclosures", "enclosures", Text),
         ],
     ),
     (

@@ -55,6 +55,25 @@ pub fn normalize_url(url: &Url) -> Option<String> {
     let mut url = url.clone();
     url.set_fragment(None);
     // `Url` already omits a port equal to the scheme's default.
+    remove_tracking(&mut url);
+    Some(url.into())
+}
+
+/// A link as exported: the same, without its tracking parameters (the
+/// others, and their order, kept). Text that is not a URL is kept as it is.
+pub fn without_tracking_text(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) if url.query().is_some() => {
+            remove_tracking(&mut url);
+            url.into()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// Drops the [`TRACKING_PARAMETERS`] (and prefixes) of `url`'s query, and
+/// the query when nothing is left of it.
+fn remove_tracking(url: &mut Url) {
     if url.query().is_some() {
         let kept: Vec<(String, String)> = url
             .query_pairs()
@@ -67,7 +86,6 @@ pub fn normalize_url(url: &Url) -> Option<String> {
             url.query_pairs_mut().clear().extend_pairs(kept);
         }
     }
-    Some(url.into())
 }
 
 /// The key of a feed entry: rule 1, same feed and same entry id.

@@ -241,6 +241,17 @@ CREATE TABLE deliveries (
     delivered            INTEGER NOT NULL DEFAULT 0
 );
 "#,
+    r#"
+-- How many entries the feed's filter rules (block/keep) dropped in its last
+-- fetched poll.
+ALTER TABLE feeds ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- The entry's own categories and its media files (feed::Enclosure), as
+-- JSON arrays; NULL when it has none.
+ALTER TABLE articles ADD COLUMN categories TEXT;
+ALTER TABLE articles ADD COLUMN enclosures TEXT;
+"#,
 ];
 
 /// An open SQLite connection with the schema up to date.
@@ -470,6 +481,7 @@ mod tests {
                     crate::feed::Repair::Truncated,
                 ],
                 ttl: None,
+                filtered: 0,
             },
             cadence: write::Cadence::Cron,
             sightings: Vec::new(),

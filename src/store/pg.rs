@@ -136,6 +136,9 @@ CREATE TABLE deliveries (
     delivered            BIGINT NOT NULL DEFAULT 0
 );
 "#,
+    "ALTER TABLE feeds ADD COLUMN filtered BIGINT NOT NULL DEFAULT 0;",
+    "ALTER TABLE articles ADD COLUMN categories TEXT;
+     ALTER TABLE articles ADD COLUMN enclosures TEXT;",
 ];
 
 /// How long connecting may take before the command fails.
@@ -508,7 +511,8 @@ impl Postgres {
         let portal = tx.bind(
             "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                     a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
-                    a.content_source, a.word_count, a.language, a.image
+                    a.content_source, a.word_count, a.language, a.image, a.categories,
+                    a.enclosures
              FROM articles a
              WHERE a.seq > $1 AND a.seq <= $2 AND a.purged_at IS NULL
                AND ($3::text IS NULL OR a.fetched_at >= $3)
@@ -578,6 +582,8 @@ impl Postgres {
                         .and_then(|n| u32::try_from(n).ok()),
                     language: r.get(14),
                     image: r.get(15),
+                    categories: super::read::json_list(r.get(16)),
+                    enclosures: super::read::json_list(r.get(17)),
                     tags: tags.remove(&seq).unwrap_or_default(),
                     sources: sources.remove(&seq).unwrap_or_default(),
                 };
@@ -745,6 +751,7 @@ fn record_feed_state(
             moved_to,
             repairs,
             ttl,
+            filtered,
         } => {
             let repairs = repairs
                 .iter()
@@ -756,7 +763,7 @@ fn record_feed_state(
                 "UPDATE feeds SET etag = $2, last_modified = $3, last_poll_at = $4,
                      last_success_at = $4, state = 'ok', last_error = NULL,
                      consecutive_errors = 0, next_attempt_at = NULL, repairs = $5,
-                     moved_to = $6, ttl_secs = $7
+                     moved_to = $6, ttl_secs = $7, filtered = $8
                  WHERE url = $1",
                 &[
                     &poll.feed_url,
@@ -766,6 +773,7 @@ fn record_feed_state(
                     &repairs,
                     moved_to,
                     &ttl,
+                    &i64::from(*filtered),
                 ],
             )?
         }
@@ -816,6 +824,8 @@ struct Columns<'a> {
     published: Option<String>,
     updated: Option<String>,
     word_count: Option<i64>,
+    categories: Option<String>,
+    enclosures: Option<String>,
 }
 
 impl<'a> Columns<'a> {
@@ -829,10 +839,12 @@ impl<'a> Columns<'a> {
             published: a.published.map(format_time),
             updated: a.updated.map(format_time),
             word_count: a.word_count.map(i64::from),
+            categories: super::write::json_list(&a.categories),
+            enclosures: super::write::json_list(&a.enclosures),
         }
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 13] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 15] {
         let a = self.a;
         [
             &a.title,
@@ -848,6 +860,8 @@ impl<'a> Columns<'a> {
             &self.word_count,
             &a.language,
             &self.image,
+            &self.categories,
+            &self.enclosures,
         ]
     }
 }
@@ -942,8 +956,8 @@ impl dedup::PollTx for PgTx<'_, '_> {
         let row = self.row(
             "INSERT INTO articles (id, fetched_at, title, url, canonical_url, author, published,
                  updated, summary, content_html, content_text, content_source, word_count,
-                 language, image)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                 language, image, categories, enclosures)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              RETURNING seq",
             &[
                 &[&id as &(dyn ToSql + Sync), &now],
@@ -960,7 +974,8 @@ impl dedup::PollTx for PgTx<'_, '_> {
             "UPDATE articles SET title = $2, url = $3, canonical_url = $4, author = $5,
                  published = COALESCE($6, published), updated = $7, summary = $8,
                  content_html = $9, content_text = $10, content_source = $11,
-                 word_count = $12, language = $13, image = $14
+                 word_count = $12, language = $13, image = $14, categories = $15,
+                 enclosures = $16
              WHERE seq = $1",
             &[&[&seq as &(dyn ToSql + Sync)], &Columns::of(a).params()[..]].concat(),
         )?;
@@ -971,7 +986,7 @@ impl dedup::PollTx for PgTx<'_, '_> {
         self.run(
             "UPDATE articles SET title = COALESCE($2, title), url = $3,
                  author = COALESCE($4, author), published = COALESCE($5, published),
-                 updated = $6, summary = $7
+                 updated = $6, summary = $7, categories = $8, enclosures = $9
              WHERE seq = $1",
             &[
                 &seq,
@@ -981,6 +996,8 @@ impl dedup::PollTx for PgTx<'_, '_> {
                 &a.published.map(format_time),
                 &a.updated.map(format_time),
                 &a.summary,
+                &super::write::json_list(&a.categories),
+                &super::write::json_list(&a.enclosures),
             ],
         )?;
         let took_body = self.run(
@@ -1133,6 +1150,7 @@ fn feed_status_row(r: &Row) -> (String, FeedStatus) {
                 .get::<_, Option<i64>>(13)
                 .and_then(|s| u64::try_from(s).ok())
                 .map(Duration::from_secs),
+            filtered: u32::try_from(count(14)).unwrap_or(u32::MAX),
         },
     )
 }

@@ -36,6 +36,8 @@ pub struct FeedStatus {
     pub moved_to: Option<String>,
     /// The interval of an adaptive schedule, as of the last successful poll.
     pub poll_interval: Option<Duration>,
+    /// How many entries its filter rules dropped in its last fetched poll.
+    pub filtered: u32,
 }
 
 /// The columns of a [`FeedStatus`], read by [`feed_status_row`]; the
@@ -47,7 +49,7 @@ macro_rules! feed_status_sql {
                 f.last_success_at, f.state, f.last_error, f.consecutive_errors,
                 f.next_attempt_at, ",
             $articles,
-            ", f.repairs, f.moved_to, f.poll_interval_secs FROM feeds f"
+            ", f.repairs, f.moved_to, f.poll_interval_secs, f.filtered FROM feeds f"
         )
     };
 }
@@ -108,6 +110,9 @@ pub struct StoredArticle {
     pub language: Option<String>,
     pub image: Option<String>,
     pub tags: Vec<String>,
+    /// The entry's own categories (beside the config's `tags`).
+    pub categories: Vec<String>,
+    pub enclosures: Vec<crate::feed::Enclosure>,
     pub sources: Vec<StoredSource>,
 }
 
@@ -320,7 +325,8 @@ impl Sqlite {
         let mut sql = format!(
             "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                     a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
-                    a.content_source, a.word_count, a.language, a.image
+                    a.content_source, a.word_count, a.language, a.image, a.categories,
+                    a.enclosures
              FROM articles a WHERE {conditions} ORDER BY a.seq"
         );
         if let Some(limit) = filter.limit {
@@ -357,7 +363,11 @@ impl Sqlite {
                 seq,
                 id: r.get(1)?,
                 title: r.get(2)?,
-                url: r.get(3)?,
+                // Exported without tracking parameters; `sources` keeps
+                // the link as the feed gave it.
+                url: r
+                    .get::<_, Option<String>>(3)?
+                    .map(|u| crate::store::keys::without_tracking_text(&u)),
                 canonical_url: r.get(4)?,
                 author: r.get(5)?,
                 published: r.get(6)?,
@@ -372,6 +382,8 @@ impl Sqlite {
                 language: r.get(14)?,
                 image: r.get(15)?,
                 tags,
+                categories: json_list(r.get(16)?),
+                enclosures: json_list(r.get(17)?),
                 sources,
             };
             if let Err(e) = each(article) {
@@ -380,6 +392,12 @@ impl Sqlite {
         }
         Ok(Ok(snapshot_max))
     }
+}
+
+/// A JSON array column (`NULL` for none); an unreadable one reads as none.
+pub(super) fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Vec<T> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }
 
 /// The `WHERE` conditions of `filter` (without its limit) over
@@ -432,6 +450,7 @@ fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatu
                 .collect(),
             moved_to: r.get(12)?,
             poll_interval: r.get::<_, Option<u64>>(13)?.map(Duration::from_secs),
+            filtered: r.get(14)?,
         },
     ))
 }

@@ -69,6 +69,10 @@ pub struct ArticleRecord {
     pub language: Option<String>,
     pub image: Option<Url>,
     pub tags: Vec<String>,
+    /// The entry's own categories.
+    pub categories: Vec<String>,
+    /// The entry's media files.
+    pub enclosures: Vec<crate::feed::Enclosure>,
     /// The page the body was extracted from, kept when `[storage] keep_html`.
     pub page: Option<StoredPage>,
 }
@@ -181,11 +185,12 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
             moved_to,
             repairs,
             ttl,
+            filtered,
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
                  consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5,
-                 moved_to = ?6, ttl_secs = ?7
+                 moved_to = ?6, ttl_secs = ?7, filtered = ?8
              WHERE url = ?1",
             params![
                 poll.feed_url,
@@ -198,7 +203,8 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
                     .collect::<Vec<_>>()
                     .join(" "),
                 moved_to,
-                ttl.map(|t| t.as_secs())
+                ttl.map(|t| t.as_secs()),
+                filtered
             ],
         )?,
         FeedOutcome::NotModified => tx.execute(
@@ -356,10 +362,10 @@ fn insert_article(
     tx.prepare_cached(
         "INSERT INTO articles (id, fetched_at, title, url, canonical_url, author, published,
              updated, summary, content_html, content_text, content_source, word_count,
-             language, image)
+             language, image, categories, enclosures)
          VALUES (:id, :now, :title, :url, :canonical_url, :author, :published, :updated,
              :summary, :content_html, :content_text, :content_source, :word_count,
-             :language, :image)",
+             :language, :image, :categories, :enclosures)",
     )?
     .execute(&*named(&values))?;
     Ok(tx.last_insert_rowid())
@@ -374,7 +380,8 @@ fn update_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlite
              author = :author, published = COALESCE(:published, published),
              updated = :updated, summary = :summary, content_html = :content_html,
              content_text = :content_text, content_source = :content_source,
-             word_count = :word_count, language = :language, image = :image
+             word_count = :word_count, language = :language, image = :image,
+             categories = :categories, enclosures = :enclosures
          WHERE seq = :seq",
     )?
     .execute(&*named(&values))?;
@@ -389,7 +396,7 @@ fn refresh_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlit
     tx.prepare_cached(
         "UPDATE articles SET title = COALESCE(?2, title), url = ?3,
              author = COALESCE(?4, author), published = COALESCE(?5, published),
-             updated = ?6, summary = ?7
+             updated = ?6, summary = ?7, categories = ?8, enclosures = ?9
          WHERE seq = ?1",
     )?
     .execute(params![
@@ -400,6 +407,8 @@ fn refresh_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlit
         a.published.map(format_time),
         a.updated.map(format_time),
         a.summary,
+        json_list(&a.categories),
+        json_list(&a.enclosures),
     ])?;
     let took_body = tx
         .prepare_cached(
@@ -442,7 +451,17 @@ fn article_values(a: &ArticleRecord) -> Vec<(&'static str, Value)> {
         (":word_count", Value::from(a.word_count)),
         (":language", Value::from(a.language.clone())),
         (":image", url(&a.image)),
+        (":categories", Value::from(json_list(&a.categories))),
+        (":enclosures", Value::from(json_list(&a.enclosures))),
     ]
+}
+
+/// A list as a JSON array, `NULL` when empty.
+pub(super) fn json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    serde_json::to_string(items).ok()
 }
 
 fn named<'a>(values: &'a [(&'static str, Value)]) -> Vec<(&'static str, &'a dyn ToSql)> {

@@ -283,6 +283,12 @@ impl Gleaner {
             .env_remove("GLEANER_LOG")
             .env_remove("NOTIFY_SOCKET")
             .env_remove("JOURNAL_STREAM");
+        // Tests choose their proxies themselves.
+        for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            command
+                .env_remove(proxy)
+                .env_remove(proxy.to_ascii_lowercase());
+        }
         command
     }
 
@@ -306,6 +312,24 @@ impl Gleaner {
             String::from_utf8_lossy(&output.stderr)
         );
         output
+    }
+
+    /// `gleaner check-config` on a config it must refuse: asserts that each
+    /// of `expected` is a line's start (`PATH:` is prefixed) and returns
+    /// the whole message.
+    pub fn config_problems(&self, expected: &[&str]) -> String {
+        let output = self.command().arg("check-config").output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let path = self.config_path().display().to_string();
+        for expected in expected {
+            let line = format!("{path}:{expected}");
+            assert!(
+                stderr.lines().any(|l| l.starts_with(&line)),
+                "missing {line:?} in:\n{stderr}"
+            );
+        }
+        stderr
     }
 
     pub fn poll(&self) -> String {
