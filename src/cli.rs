@@ -835,7 +835,9 @@ fn import_opml(
         path.display()
     );
     if added > 0 {
-        println!("reload the daemon to poll them: systemctl reload gleaner");
+        println!(
+            "a running daemon picks them up within seconds (or on `systemctl reload gleaner`)"
+        );
     }
     Ok(())
 }
@@ -845,34 +847,47 @@ fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> any
     let hits = store
         .search(words, limit)
         .with_context(|| format!("searching for {words:?}"))?;
+    let json = match format {
+        SearchFormat::Json => Some(serde_json::to_string_pretty(&hits)?),
+        SearchFormat::Table => None,
+    };
     let mut out = std::io::stdout().lock();
-    match format {
-        SearchFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&hits)?)?,
-        SearchFormat::Table => {
-            for (rank, hit) in hits.iter().enumerate() {
-                let date = hit
-                    .published
-                    .as_deref()
-                    .map_or("", |p| p.get(..10).unwrap_or(p));
-                writeln!(
-                    out,
-                    "{:>2}. {}  {}  [{}]",
-                    rank + 1,
-                    hit.title.as_deref().unwrap_or("(untitled)"),
-                    date,
-                    hit.feeds.join(", ")
-                )?;
-                if let Some(url) = &hit.url {
-                    writeln!(out, "    {url}")?;
+    let written = (|| -> std::io::Result<()> {
+        match json {
+            Some(json) => writeln!(out, "{json}")?,
+            None => {
+                for (rank, hit) in hits.iter().enumerate() {
+                    let date = hit
+                        .published
+                        .as_deref()
+                        .map_or("", |p| p.get(..10).unwrap_or(p));
+                    writeln!(
+                        out,
+                        "{:>2}. {}  {}  [{}]",
+                        rank + 1,
+                        hit.title.as_deref().unwrap_or("(untitled)"),
+                        date,
+                        hit.feeds.join(", ")
+                    )?;
+                    if let Some(url) = &hit.url {
+                        writeln!(out, "    {url}")?;
+                    }
+                    writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
                 }
-                writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
-            }
-            if hits.is_empty() {
-                writeln!(out, "no article matches {words:?}")?;
+                if hits.is_empty() {
+                    writeln!(out, "no article matches {words:?}")?;
+                }
             }
         }
+        Ok(())
+    })();
+    // A reader that stops early (`| head`) is not an error.
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("writing the search results to stdout")
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {

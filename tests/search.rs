@@ -82,6 +82,19 @@ fn search_ranks_title_matches_first_and_follows_updates() {
     let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 
+    // A reader that stops early (`search … | head`) is not an error.
+    let mut child = gleaner
+        .command()
+        .args(["search", "reservoir"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+
     // Every word must appear; a prefix matches; --limit cuts.
     assert_eq!(
         titles(&search(&gleaner, &["reservoir", "swimmers"])),
