@@ -847,44 +847,50 @@ fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> any
     let hits = store
         .search(words, limit)
         .with_context(|| format!("searching for {words:?}"))?;
-    let json = match format {
-        SearchFormat::Json => Some(serde_json::to_string_pretty(&hits)?),
-        SearchFormat::Table => None,
-    };
     let mut out = std::io::stdout().lock();
-    let written = (|| -> std::io::Result<()> {
-        match json {
-            Some(json) => writeln!(out, "{json}")?,
-            None => {
-                for (rank, hit) in hits.iter().enumerate() {
-                    let date = hit
-                        .published
-                        .as_deref()
-                        .map_or("", |p| p.get(..10).unwrap_or(p));
-                    writeln!(
-                        out,
-                        "{:>2}. {}  {}  [{}]",
-                        rank + 1,
-                        hit.title.as_deref().unwrap_or("(untitled)"),
-                        date,
-                        hit.feeds.join(", ")
-                    )?;
-                    if let Some(url) = &hit.url {
-                        writeln!(out, "    {url}")?;
-                    }
-                    writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
-                }
-                if hits.is_empty() {
-                    writeln!(out, "no article matches {words:?}")?;
-                }
-            }
+    let written = match format {
+        SearchFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&hits)?),
+        SearchFormat::Table => print_hits(&mut out, &hits, words),
+    };
+    to_stdout(written, "the search results")
+}
+
+/// The `search` table: rank, title, date, feeds, URL and snippet per hit.
+fn print_hits(
+    out: &mut impl Write,
+    hits: &[crate::store::search::SearchHit],
+    words: &str,
+) -> std::io::Result<()> {
+    for (rank, hit) in hits.iter().enumerate() {
+        let date = hit
+            .published
+            .as_deref()
+            .map_or("", |p| p.get(..10).unwrap_or(p));
+        writeln!(
+            out,
+            "{:>2}. {}  {}  [{}]",
+            rank + 1,
+            hit.title.as_deref().unwrap_or("(untitled)"),
+            date,
+            hit.feeds.join(", ")
+        )?;
+        if let Some(url) = &hit.url {
+            writeln!(out, "    {url}")?;
         }
-        Ok(())
-    })();
-    // A reader that stops early (`| head`) is not an error.
+        writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
+    }
+    if hits.is_empty() {
+        writeln!(out, "no article matches {words:?}")?;
+    }
+    Ok(())
+}
+
+/// What a write of `what` to stdout came to: a reader that stops early
+/// (`| head`) is not an error.
+fn to_stdout(written: std::io::Result<()>, what: &str) -> anyhow::Result<()> {
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("writing the search results to stdout")
+            Err(e).with_context(|| format!("writing {what} to stdout"))
         }
         _ => Ok(()),
     }
@@ -967,13 +973,11 @@ fn extract(
         ExtractFormat::Html => article.content_html,
         ExtractFormat::Json => serde_json::to_string_pretty(&article)?,
     };
-    // A reader that stops early (`| head`) is not an error.
-    match writeln!(std::io::stdout().lock(), "{output}") {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("writing the article to stdout")
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    to_stdout(
+        writeln!(std::io::stdout().lock(), "{output}"),
+        "the article",
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(cli: &Cli) {
