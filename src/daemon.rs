@@ -211,19 +211,13 @@ async fn reload(
             if new_config.metrics_listen != config.metrics_listen {
                 tracing::warn!("[metrics] listen changed: restart gleaner for it to take effect");
             }
-            let changes = ConfigChanges::between(config, &new_config);
             // Feeds new to the config get their first poll now; the others
             // keep their rhythm.
-            let added: Vec<_> = new_config
-                .feeds
-                .iter()
-                .filter(|f| !config.feeds.iter().any(|old| old.url == f.url))
-                .cloned()
-                .collect();
+            let changes = ConfigChanges::between(config, &new_config);
             // The new schedule starts before the old one stops, so that a
             // failure keeps the old one running; FeedLocks keep the two from
             // polling one feed at once.
-            match Schedule::start(&new_config, &added, shared).await {
+            match Schedule::start(&new_config, &changes.added, shared).await {
                 Ok(started) => {
                     schedule.stop().await;
                     *schedule = started;
@@ -258,23 +252,22 @@ async fn reload(
     notify(&[NotifyState::Ready]);
 }
 
-/// What a reload changed, by feed name.
-#[derive(Debug, Default, PartialEq, Eq)]
+/// What a reload changed: the added feeds, and the names of the removed
+/// and rescheduled ones.
+#[derive(Default)]
 struct ConfigChanges {
-    added: Vec<String>,
+    /// The feeds themselves: they get their first poll at once.
+    added: Vec<FeedConfig>,
     removed: Vec<String>,
     rescheduled: Vec<String>,
 }
 
 impl ConfigChanges {
     fn between(old: &Config, new: &Config) -> ConfigChanges {
-        let find = |feeds: &[FeedConfig], url: &url::Url| -> Option<FeedConfig> {
-            feeds.iter().find(|f| &f.url == url).cloned()
-        };
         let mut changes = ConfigChanges::default();
         for feed in &new.feeds {
-            match find(&old.feeds, &feed.url) {
-                None => changes.added.push(feed.name.clone()),
+            match old.feeds.iter().find(|f| f.url == feed.url) {
+                None => changes.added.push(feed.clone()),
                 Some(before) if before.schedule.as_str() != feed.schedule.as_str() => {
                     changes.rescheduled.push(feed.name.clone())
                 }
@@ -282,7 +275,7 @@ impl ConfigChanges {
             }
         }
         for feed in &old.feeds {
-            if find(&new.feeds, &feed.url).is_none() {
+            if !new.feeds.iter().any(|f| f.url == feed.url) {
                 changes.removed.push(feed.name.clone());
             }
         }
@@ -292,8 +285,9 @@ impl ConfigChanges {
 
 impl std::fmt::Display for ConfigChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let added: Vec<String> = self.added.iter().map(|f| f.name.clone()).collect();
         let parts: Vec<String> = [
-            ("added", &self.added),
+            ("added", &added),
             ("removed", &self.removed),
             ("rescheduled", &self.rescheduled),
         ]
