@@ -66,6 +66,9 @@ pub struct StorageConfig {
     pub retention: Retention,
     /// Keep each article's page (compressed) for `gleaner reextract`.
     pub keep_html: bool,
+    /// `lease_secs`: how long a feed's lease runs between renewals (PostgreSQL:
+    /// the instances sharing a database; see `poll`).
+    pub lease: Duration,
 }
 
 /// `[fetch]`: how gleaner talks to the network.
@@ -255,6 +258,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "keep_days",
             "keep_html",
             "max_articles_per_feed",
+            "lease_secs",
         ],
     ),
     (
@@ -474,6 +478,7 @@ struct RawStorage {
     keep_days: Option<Spanned<i64>>,
     keep_html: Option<bool>,
     max_articles_per_feed: Option<Spanned<i64>>,
+    lease_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -582,6 +587,12 @@ impl RawConfig {
                         "[storage].password_file is only for a PostgreSQL database (a postgres:// URL in [storage].database): remove it",
                     ));
                 }
+                if let Some(lease) = &self.storage.lease_secs {
+                    problems.push(at.at(
+                        lease,
+                        "[storage].lease_secs is only for a PostgreSQL database (instances sharing a postgres:// [storage].database): remove it",
+                    ));
+                }
                 Database::Sqlite(relative(
                     other
                         .as_ref()
@@ -590,6 +601,17 @@ impl RawConfig {
                 ))
             }
         };
+        let lease = in_range(
+            &self.storage.lease_secs,
+            "storage",
+            "lease_secs",
+            LEASE_SECS,
+            "leave it out for 600",
+            at,
+            &mut problems,
+        )
+        .and_then(|secs| u64::try_from(secs).ok())
+        .map_or(DEFAULT_LEASE, Duration::from_secs);
 
         let mut kept = |value: &Option<Spanned<i64>>, key: &str, range| {
             let advice = "leave it out to keep everything";
@@ -650,6 +672,7 @@ impl RawConfig {
                     database,
                     retention,
                     keep_html: self.storage.keep_html.unwrap_or(false),
+                    lease,
                 },
                 fetch,
                 schedule: ScheduleConfig {
@@ -835,6 +858,12 @@ fn config_folder<'a>(at: &Positions<'a>) -> &'a Path {
 /// semaphores, `concurrency + 2 × cores` pages in hand).
 const KEEP_DAYS: RangeInclusive<i64> = 1..=36_500;
 const MAX_ARTICLES_PER_FEED: RangeInclusive<i64> = 1..=100_000_000;
+/// `[storage].lease_secs`: from a test's few seconds (the lease is renewed
+/// every third of it, so it must outlast a few database round trips) to a day.
+const LEASE_SECS: RangeInclusive<i64> = 2..=86_400;
+/// How long a feed's lease runs when `[storage].lease_secs` is not set: an
+/// instance killed mid-poll loses its feeds to the others after at most this.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(600);
 const TIMEOUT_SECS: RangeInclusive<i64> = 1..=3_600;
 const BODY_BYTES: RangeInclusive<i64> = 1..=1_000_000_000;
 const CONCURRENCY: RangeInclusive<i64> = 1..=1_024;

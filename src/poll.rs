@@ -247,12 +247,16 @@ pub struct Pipeline {
     in_flight: InFlight,
     /// This process among the instances sharing a database (feed leases).
     instance: String,
+    /// `[storage] lease_secs`: a feed's lease runs this long past its claim
+    /// or its last renewal (every [`RENEWALS_PER_LEASE`]th of it while the
+    /// poll runs), so an instance killed mid-poll loses its feeds to the
+    /// others after at most this, and a long poll keeps its feed.
+    lease: std::time::Duration,
 }
 
-/// How long a feed's lease lasts: an instance killed mid-poll loses its
-/// feeds to the others after this long. A poll that outlives its lease may
-/// overlap another instance's (dedup keeps the data right).
-pub const FEED_LEASE: std::time::Duration = std::time::Duration::from_secs(600);
+/// A running poll renews its feed's lease this many times per lease: two
+/// renewals may be late or fail before the lease runs out.
+const RENEWALS_PER_LEASE: u32 = 3;
 
 /// Ticks of one schedule come at least this far apart, and instances'
 /// clocks agree within it: a feed claimed since the tick's start, less
@@ -303,6 +307,7 @@ impl Pipeline {
                 std::process::id(),
                 fastrand::u32(..)
             ),
+            lease: config.storage.lease,
         })
     }
 
@@ -375,10 +380,14 @@ impl Pipeline {
         // scheduled poll also yields to an instance that claimed the feed
         // in this tick; an operator's `gleaner poll` only to one polling now.
         let claimed_before = (mode == PollMode::Scheduled).then(|| pass_started - TICK_SLACK);
-        let (url, instance) = (feed.url.as_str().to_owned(), self.instance.clone());
+        let (url, instance, lease) = (
+            feed.url.as_str().to_owned(),
+            self.instance.clone(),
+            self.lease,
+        );
         let claim = self
             .store
-            .call(move |s| s.claim_feed(&url, &instance, FEED_LEASE, claimed_before))
+            .call(move |s| s.claim_feed(&url, &instance, lease, claimed_before))
             .await;
         match claim {
             Ok(true) => {}
@@ -387,6 +396,7 @@ impl Pipeline {
         }
         let outcome = tokio::select! {
             outcome = self.poll_locked(feed, mode) => outcome,
+            outcome = self.keep_lease(feed) => outcome,
             () = self.cancel.cancelled() => ReportOutcome::Skipped(Skip::ShuttingDown),
         };
         let (url, instance) = (feed.url.as_str().to_owned(), self.instance.clone());
@@ -422,6 +432,39 @@ impl Pipeline {
             ReportOutcome::Skipped(_) => PollOutcome::Skipped,
         });
         report
+    }
+
+    /// Renews `feed`'s lease every [`RENEWALS_PER_LEASE`]th of it while its
+    /// poll runs; returns only when another instance has taken the lease
+    /// (ours ran out unrenewed), which ends this poll: the feed is that
+    /// instance's now. A renewal that fails is logged and tried again at
+    /// the next.
+    async fn keep_lease(&self, feed: &FeedConfig) -> ReportOutcome {
+        let every = self.lease / RENEWALS_PER_LEASE;
+        loop {
+            tokio::time::sleep(every).await;
+            let (url, instance, lease) = (
+                feed.url.as_str().to_owned(),
+                self.instance.clone(),
+                self.lease,
+            );
+            match self
+                .store
+                .call(move |s| s.renew_feed(&url, &instance, lease))
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(feed = %feed.name,
+                        "the feed's lease ran out before it was renewed and another instance took the feed; \
+                         this poll stops (a database slower than a third of [storage] lease_secs? raise it)");
+                    return ReportOutcome::Skipped(Skip::Elsewhere);
+                }
+                Err(e) => tracing::warn!(feed = %feed.name,
+                    "could not renew the feed's lease (tried again in {every:?}; it lasts {:?} past the last renewal): {e}",
+                    self.lease),
+            }
+        }
     }
 
     async fn poll_locked(&self, feed: &FeedConfig, mode: PollMode) -> ReportOutcome {

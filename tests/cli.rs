@@ -437,6 +437,29 @@ fn check_config_checks_the_range_of_every_number_at_its_position() {
 }
 
 #[test]
+fn lease_secs_has_a_range_and_is_only_for_postgresql() {
+    let gleaner = Gleaner::new("");
+    // check-config does not connect: nothing needs to listen on port 9.
+    let postgres = "[storage]\ndatabase = \"postgres://g@127.0.0.1:9/news\"\n";
+    for (lease, ok) in [("1", false), ("2", true), ("86400", true), ("86401", false)] {
+        std::fs::write(
+            gleaner.config_path(),
+            format!("{postgres}lease_secs = {lease}\n"),
+        )
+        .unwrap();
+        if ok {
+            gleaner.ok(&["check-config"]);
+        } else {
+            gleaner.config_problems(&[&format!(
+                "3:14: [storage].lease_secs = {lease} is out of range: write a number from 2 to 86400"
+            )]);
+        }
+    }
+    std::fs::write(gleaner.config_path(), "[storage]\nlease_secs = 60\n").unwrap();
+    gleaner.config_problems(&["2:14: [storage].lease_secs is only for a PostgreSQL database"]);
+}
+
+#[test]
 fn read_only_commands_refuse_a_database_that_does_not_exist() {
     let gleaner = Gleaner::new(&feed_block("f", "http://127.0.0.1:9/feed.xml", ""));
     for args in [

@@ -167,6 +167,21 @@ impl Store {
         }
     }
 
+    /// Extends `holder`'s lease on `feed_url` to `lease` from now; `false`
+    /// when the lease is no longer `holder`'s (it ran out and another
+    /// holder claimed it). Always `true` on SQLite.
+    pub fn renew_feed(
+        &mut self,
+        feed_url: &str,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(_) => Ok(true),
+            Backend::Postgres(s) => s.renew_feed(feed_url, holder, lease),
+        }
+    }
+
     /// Ends `holder`'s lease on `feed_url` (its claim time stays).
     pub fn release_feed(&mut self, feed_url: &str, holder: &str) -> Result<(), StoreError> {
         match &mut self.backend {

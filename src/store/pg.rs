@@ -15,6 +15,10 @@
 //! - **Migrations run once.** They run under the session advisory lock
 //!   `gleaner migrate`, so instances starting together take turns and the
 //!   later ones find the work done.
+//! - **One poller per feed.** A feed's lease (`gleaner_leases`) is claimed
+//!   with `FOR UPDATE SKIP LOCKED` and renewed by its holder while the
+//!   poll runs, all in the server's clock; only a lease past its expiry
+//!   can be claimed by another holder.
 //! - **One export per consumer at a time** across machines: the export holds
 //!   a session advisory lock for its consumer on a connection of its own,
 //!   released by the server when that connection ends, however it ends.
@@ -243,6 +247,26 @@ impl Postgres {
             let claimed = tx.execute(&claim, &[&feed_url, &holder, &secs, &before])?;
             tx.commit()?;
             Ok(claimed == 1)
+        })
+    }
+
+    /// See [`super::Store::renew_feed`]: a lease that ran out stays its
+    /// holder's until another claims it, so a late renewal still holds.
+    pub fn renew_feed(
+        &mut self,
+        feed_url: &str,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let secs = lease.as_secs_f64();
+        self.with_client(|client, cache| {
+            let renew = prepared(
+                cache,
+                client,
+                "UPDATE gleaner_leases SET expires_at = now() + make_interval(secs => $3)
+                 WHERE feed_url = $1 AND holder = $2",
+            )?;
+            Ok(client.execute(&renew, &[&feed_url, &holder, &secs])? == 1)
         })
     }
 
