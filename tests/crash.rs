@@ -14,8 +14,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::pages::rss_entries;
-use common::{Gleaner, Route, TestServer};
+use common::{Gleaner, TestServer, growing_feed, next_random};
 
 const FEEDS: usize = 100;
 const KILLS: usize = 20;
@@ -25,27 +24,11 @@ fn publish(server: &TestServer, generation: usize) {
     for f in 0..FEEDS {
         // About 1.5 kB per entry, so that a consumer's batch is several
         // times a pipe's buffer and its exports can be killed mid-write.
-        // Distinct texts: identical ones would be one article.
-        let entries: Vec<(String, String, String)> = (0..=generation)
-            .rev()
-            .map(|e| {
-                let id = format!("f{f}-e{e}");
-                let text = format!("Entry {id}: text from the feed. ").repeat(50);
-                (id, server.url(&format!("/a/{f}/{e}")), text)
-            })
-            .collect();
-        let route = Route::rss(rss_entries(&format!("Feed {f}"), &entries))
-            .with_etag(&format!("\"g{generation}\""));
-        server.set(&format!("/f{f}.xml"), route);
+        server.set(
+            &format!("/f{f}.xml"),
+            growing_feed(server, f, generation, 50),
+        );
     }
-}
-
-/// A small deterministic generator (xorshift), so a failure can be replayed.
-fn next_random(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
 }
 
 #[test]

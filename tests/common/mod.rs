@@ -72,6 +72,23 @@ pub struct Received {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub at: std::time::Instant,
+    /// When the server finished answering (or the client went away
+    /// mid-answer); `None` while it is still answering.
+    pub done: Option<std::time::Instant>,
+}
+
+/// Marks its request answered when dropped: at the end of [`answer`],
+/// or when the connection closes before that and the answer is abandoned.
+struct Answering {
+    state: Arc<Mutex<State>>,
+    index: usize,
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.received[self.index].done = Some(std::time::Instant::now());
+    }
 }
 
 #[derive(Default)]
@@ -168,16 +185,26 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Body>) -> Response<Bo
         .map(|b| b.to_vec())
         .unwrap_or_default();
     let request = Request::from_parts(parts, ());
-    let route = {
+    let (route, _answering) = {
+        let shared = state.clone();
         let mut state = state.lock().unwrap();
         state.received.push(Received {
             path: path.clone(),
             headers,
             body,
             at: std::time::Instant::now(),
+            done: None,
         });
+        let index = state.received.len() - 1;
         let queued = state.queued.get_mut(&path).and_then(|q| q.pop_front());
-        queued.or_else(|| state.routes.get(&path).cloned())
+        let route = queued.or_else(|| state.routes.get(&path).cloned());
+        (
+            route,
+            Answering {
+                state: shared,
+                index,
+            },
+        )
     };
     let Some(route) = route else {
         return Response::builder()
@@ -275,10 +302,19 @@ impl Gleaner {
 
     /// [`Gleaner::command`] with the gleaner binary at `binary`.
     pub fn command_of(&self, binary: &Path) -> Command {
+        self.command_with(binary, &self.config_path())
+    }
+
+    /// [`Gleaner::command`] on another config file (another instance's).
+    pub fn command_on(&self, config: &Path) -> Command {
+        self.command_with(Path::new(env!("CARGO_BIN_EXE_gleaner")), config)
+    }
+
+    fn command_with(&self, binary: &Path, config: &Path) -> Command {
         let mut command = Command::new(binary);
         command
             .arg("--config")
-            .arg(self.config_path())
+            .arg(config)
             .env_remove("GLEANER_CONFIG")
             .env_remove("GLEANER_LOG")
             .env_remove("NOTIFY_SOCKET")
@@ -451,4 +487,29 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Growing feed `f` of `server` at `generation`: entries 0..=generation
+/// (newest first), entry `e` linking `/a/f/e` with a text of its own
+/// (`repeat` sentences: identical texts would be one article), the
+/// generation as its ETag.
+pub fn growing_feed(server: &TestServer, f: usize, generation: usize, repeat: usize) -> Route {
+    let entries: Vec<(String, String, String)> = (0..=generation)
+        .rev()
+        .map(|e| {
+            let id = format!("f{f}-e{e}");
+            let text = format!("Entry {id}: text from the feed. ").repeat(repeat);
+            (id, server.url(&format!("/a/{f}/{e}")), text)
+        })
+        .collect();
+    Route::rss(pages::rss_entries(&format!("Feed {f}"), &entries))
+        .with_etag(&format!("\"g{generation}\""))
+}
+
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+pub fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
 }
