@@ -284,7 +284,7 @@ impl Postgres {
         Ok(ConsumerLock::new(Held::Postgres(Box::new(client))))
     }
 
-    fn with_client<T>(
+    pub(super) fn with_client<T>(
         &self,
         f: impl FnOnce(&mut Client, &mut Prepared) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -612,15 +612,21 @@ fn schema_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
     Ok(Some(row.map_or(0, |r| r.get(0))))
 }
 
-fn has_leases(client: &mut Client) -> Result<bool, StoreError> {
+/// Whether the tables of instances sharing the work exist (they are made
+/// after the numbered migrations, see [`migrate_locked`]).
+fn has_sharing_tables(client: &mut Client) -> Result<bool, StoreError> {
     Ok(client
-        .query_one("SELECT to_regclass('gleaner_leases') IS NOT NULL", &[])?
+        .query_one(
+            "SELECT to_regclass('gleaner_leases') IS NOT NULL
+                AND to_regclass('gleaner_hosts') IS NOT NULL",
+            &[],
+        )?
         .get(0))
 }
 
 fn migrate(client: &mut Client, shown: &Path) -> Result<(), StoreError> {
     let supported = MIGRATIONS.len() as i64;
-    if schema_version(client)?.is_some_and(|v| v == supported) && has_leases(client)? {
+    if schema_version(client)?.is_some_and(|v| v == supported) && has_sharing_tables(client)? {
         return Ok(());
     }
     // Instances starting together take turns; the later ones find it done.
@@ -672,16 +678,20 @@ fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(
              holder     TEXT,
              claimed_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity',
              expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+         );
+         CREATE TABLE IF NOT EXISTS gleaner_hosts (
+             host       TEXT COLLATE \"C\" PRIMARY KEY,
+             next_start TIMESTAMPTZ NOT NULL
          );",
     )?;
     Ok(())
 }
 
 /// Statements prepared once per connection, by their text.
-type Prepared = HashMap<&'static str, Statement>;
+pub(super) type Prepared = HashMap<&'static str, Statement>;
 
 /// `sql` prepared on `client`'s connection, once.
-fn prepared(
+pub(super) fn prepared(
     cache: &mut Prepared,
     client: &mut impl GenericClient,
     sql: &'static str,
