@@ -298,12 +298,26 @@ impl Postgres {
         &self,
         f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.transaction(true, f)
+    }
+
+    /// A write transaction, holding the `gleaner write` lock if `serialized`:
+    /// what stores articles, sources or keys must be; what only changes the
+    /// state of a feed this instance holds the lease of need not, so that
+    /// instances' idle polls do not wait on each other.
+    fn transaction<T>(
+        &self,
+        serialized: bool,
+        f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.with_client(|client, cache| {
             let mut tx = client.transaction()?;
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
-                &[],
-            )?;
+            if serialized {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
+                    &[],
+                )?;
+            }
             let mut pg_tx = PgTx { tx, cache };
             let value = f(&mut pg_tx)?;
             pg_tx.tx.commit()?;
@@ -312,7 +326,10 @@ impl Postgres {
     }
 
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        self.write(|tx| {
+        // A poll that stores no sightings (a 304, a failure, an unchanged
+        // feed) writes only its feed's row, which no other instance writes
+        // while this one holds the feed's lease.
+        self.transaction(!poll.sightings.is_empty(), |tx| {
             let now = format_time(poll.polled_at);
             record_feed_state(tx, poll, &now)?;
             let summary = dedup::record_all(tx, &poll.feed_url, &now, &poll.sightings)?;
