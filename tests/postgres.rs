@@ -10,6 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::process::{Child, Output};
+use std::time::{Duration, Instant};
 
 use common::pages::{article_page, rss_of_pages, story};
 use common::postgres::{TestDatabase, server};
@@ -376,6 +377,105 @@ fn migrate_db_copies_everything_and_consumers_carry_on() {
     let new = gleaner.export(&["--consumer", "early"]);
     assert_eq!(new.len(), 1);
     assert_eq!(new[0]["title"], "fresh");
+}
+
+/// `count` feeds on one host, without full text: the only requests are
+/// the feeds', each answered after `delay`.
+fn feeds_of_one_host(server: &TestServer, count: usize, delay: Duration) -> String {
+    let mut feeds = String::new();
+    for i in 0..count {
+        let path = format!("/host-{i}.xml");
+        server.set(
+            &path,
+            Route::rss(rss_of_pages(|p| server.url(p), &[&format!("h{i}")])).with_delay(delay),
+        );
+        feeds.push_str(&feed_block(
+            &format!("h{i}"),
+            &server.url(&path),
+            "full_text = false",
+        ));
+    }
+    feeds
+}
+
+/// When each feed request reached the server, in order.
+fn request_starts(server: &TestServer) -> Vec<Instant> {
+    let mut starts: Vec<Instant> = server.all_requests().iter().map(|r| r.at).collect();
+    starts.sort();
+    starts
+}
+
+#[test]
+fn two_instances_keep_the_per_host_interval_between_them() {
+    const FEEDS: usize = 50;
+    const INTERVAL: Duration = Duration::from_millis(300);
+    let server = TestServer::start();
+    let feeds = feeds_of_one_host(&server, FEEDS, Duration::ZERO);
+    let Some(gleaner) = on_postgres("per-host interval across instances", &feeds) else {
+        return;
+    };
+    gleaner.edit_config(
+        "per_host_interval_ms = 0",
+        &format!("per_host_interval_ms = {}", INTERVAL.as_millis()),
+    );
+    gleaner.ok(&["check-config"]);
+    // Both instances poll every feed of the one host at once (each feed
+    // once, by whichever claims it): alone, each would space only its own
+    // requests, and the host would see the two streams interleaved.
+    let polls: Vec<Child> = (0..2).map(|_| spawn(&gleaner, &["poll"])).collect();
+    let mut per_instance = Vec::new();
+    for poll in polls {
+        let output = finished_ok(poll);
+        per_instance.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let starts = request_starts(&server);
+    assert!(starts.len() >= FEEDS, "{} requests", starts.len());
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= INTERVAL,
+            "two requests to the host {gap:?} apart, under per_host_interval_ms: {per_instance:#?}"
+        );
+    }
+    assert_eq!(gleaner.export(&[]).len(), FEEDS);
+}
+
+#[test]
+fn two_instances_keep_per_host_concurrency_between_them() {
+    const FEEDS: usize = 16;
+    const SLOW: Duration = Duration::from_millis(400);
+    let server = TestServer::start();
+    let feeds = feeds_of_one_host(&server, FEEDS, SLOW);
+    let Some(gleaner) = on_postgres("per-host concurrency across instances", &feeds) else {
+        return;
+    };
+    gleaner.edit_config(
+        "per_host_interval_ms = 0",
+        "per_host_interval_ms = 0\nper_host_concurrency = 2\nconcurrency = 4",
+    );
+    // (Four feeds at a time per instance: neither claims every feed at once.)
+    let polls: Vec<Child> = (0..2).map(|_| spawn(&gleaner, &["poll"])).collect();
+    for poll in polls {
+        finished_ok(poll);
+    }
+    // A request holds its slot until its answer, at least `SLOW` after it
+    // arrived: with two slots among both instances, no three requests
+    // arrive within less than that (four would, were each instance on its
+    // own).
+    let starts = request_starts(&server);
+    assert!(starts.len() >= FEEDS, "{} requests", starts.len());
+    let window = SLOW - Duration::from_millis(20);
+    for (i, first) in starts.iter().enumerate() {
+        let within = starts[i..]
+            .iter()
+            .take_while(|&&at| at - *first < window)
+            .count();
+        assert!(
+            within <= 2,
+            "{within} requests to the host within {window:?}: per_host_concurrency is 2"
+        );
+    }
+    assert_eq!(gleaner.export(&[]).len(), FEEDS);
 }
 
 fn server_database(test: &str) -> Option<TestDatabase> {

@@ -25,6 +25,7 @@ pub mod handle;
 pub mod keys;
 pub mod pages;
 pub mod pg;
+mod pg_hosts;
 pub mod read;
 pub mod retention;
 pub mod search;
