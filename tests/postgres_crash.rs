@@ -173,6 +173,9 @@ fn a_poll_longer_than_its_lease_keeps_it_and_a_killed_instance_loses_it() {
 const FEEDS: usize = 200;
 const KILLS: usize = 20;
 const INSTANCES: usize = 3;
+/// Every feed is on 127.0.0.1: fewer than the instances' `concurrency`
+/// together, so that it holds only if they share it.
+const PER_HOST: usize = 48;
 /// Short, so that a killed instance's feeds are taken over within the test.
 const CRASH_LEASE_SECS: u64 = 4;
 
@@ -259,7 +262,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
     );
     gleaner.edit_config(
         "[fetch]\n",
-        "[fetch]\nconcurrency = 64\nper_host_concurrency = 64\n",
+        &format!("[fetch]\nconcurrency = 32\nper_host_concurrency = {PER_HOST}\n"),
     );
     gleaner.ok(&["check-config"]);
     let seed = seed();
@@ -274,6 +277,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
     let mut instances: Vec<Child> = running.iter().map(|&n| instance(&gleaner, n)).collect();
     let mut received: Vec<String> = Vec::new();
     let mut kills_mid_poll = 0;
+    let mut kills: Vec<(String, Instant)> = Vec::new();
     let consume = |received: &mut Vec<String>| {
         let batch = gleaner.export(&["--consumer", "archive", "--format", "jsonl"]);
         received.extend(batch.iter().map(|a| a["id"].as_str().unwrap().to_owned()));
@@ -297,6 +301,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         instances[victim].kill().unwrap(); // SIGKILL
         let killed = Instant::now();
         instances[victim].wait().unwrap();
+        kills.push((agent.clone(), killed));
         kills_mid_poll += usize::from(
             server
                 .all_requests()
@@ -384,8 +389,34 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
             );
         }
     }
+    // The host's limit held across instances: at no moment more requests
+    // in flight than per_host_concurrency. A killed instance's request
+    // ends with it (its slot is free then, whatever the server still does).
+    let mut edges: Vec<(Instant, i32)> = Vec::new();
+    for request in &requests {
+        let mut end = request.done.expect("every request was answered");
+        if let Some((_, killed)) = kills
+            .iter()
+            .find(|(agent, killed)| in_flight(request, agent, *killed))
+        {
+            end = end.min(*killed);
+        }
+        edges.push((request.at, 1));
+        edges.push((end, -1));
+    }
+    // Ends before starts at the same instant.
+    edges.sort();
+    let (mut now, mut most) = (0, 0);
+    for (_, step) in edges {
+        now += step;
+        most = most.max(now);
+    }
+    assert!(
+        most <= PER_HOST as i32,
+        "{most} requests to the host at once, per_host_concurrency = {PER_HOST} (seed {seed})"
+    );
     println!(
-        "{KILLS} kills ({kills_mid_poll} mid-request), {} feed requests, {published} articles, {:.1} s",
+        "{KILLS} kills ({kills_mid_poll} mid-request), at most {most} requests at once, {} feed requests, {published} articles, {:.1} s",
         requests.len(),
         started.elapsed().as_secs_f64()
     );
