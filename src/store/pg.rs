@@ -29,7 +29,7 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use url::Url;
 
-use crate::config::database::PostgresTarget;
+use crate::config::database::{PostgresTarget, Tls};
 
 use super::consumer_lock::{ConsumerLock, Held};
 use super::keys::{normalize_url, url_key};
@@ -183,7 +183,45 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    config.connect(NoTls).map_err(open_error)
+    match target.tls() {
+        Tls::Off => config.connect(NoTls).map_err(open_error),
+        Tls::Verified { ca_file } => {
+            let tls = super::pg_tls::connector(ca_file.as_deref()).map_err(|message| {
+                StoreError::PostgresPassword {
+                    database: target.shown().to_owned(),
+                    message,
+                }
+            })?;
+            config
+                .connect(tls)
+                .map_err(|source| match refused_certificate(&source) {
+                    Some(reason) => StoreError::PostgresCertificate {
+                        database: target.shown().to_owned(),
+                        ca_file: ca_file.clone(),
+                        reason,
+                    },
+                    None => open_error(source),
+                })
+        }
+    }
+}
+
+/// Why the server's certificate was refused, if that is why connecting failed.
+fn refused_certificate(error: &postgres::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        // tokio-rustls hands rustls's error over inside an io::Error, whose
+        // `source` skips it: look inside.
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map_or(e, |inner| inner as &(dyn std::error::Error + 'static));
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return matches!(tls, rustls::Error::InvalidCertificate(_)).then(|| tls.to_string());
+        }
+        source = e.source();
+    }
+    None
 }
 
 impl Postgres {
