@@ -379,6 +379,110 @@ fn migrate_db_copies_everything_and_consumers_carry_on() {
     assert_eq!(new[0]["title"], "fresh");
 }
 
+/// The test cluster's CA certificate (`GLEANER_TEST_POSTGRES_CA`), whose
+/// database `gleaner_tls` takes TLS connections only; `None` to skip, as
+/// [`server`] does.
+fn tls_ca(test: &str) -> Option<String> {
+    server(test)?;
+    match std::env::var("GLEANER_TEST_POSTGRES_CA") {
+        Ok(ca) if !ca.is_empty() => Some(ca),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "GLEANER_TEST_POSTGRES_CA is not set in CI: start the cluster with \
+                 scripts/postgres-test-cluster.sh"
+            );
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! SKIPPED {test}: the PostgreSQL cluster has no TLS (restart it with \
+                 scripts/postgres-test-cluster.sh) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn tls_is_verified_against_the_ca_file_and_a_server_that_requires_it_refuses_plain_text() {
+    let Some(ca) = tls_ca("TLS") else {
+        return;
+    };
+    let admin = server("TLS").expect("checked by tls_ca");
+    {
+        let mut client = ::postgres::Client::connect(admin.as_str(), ::postgres::NoTls).unwrap();
+        for sql in [
+            "DROP DATABASE IF EXISTS gleaner_tls WITH (FORCE)",
+            "CREATE DATABASE gleaner_tls",
+        ] {
+            client.batch_execute(sql).unwrap();
+        }
+    }
+    let password = admin.password().unwrap().to_owned();
+    let mut plain = admin.clone();
+    plain.set_path("/gleaner_tls");
+    let mut tls = plain.clone();
+    tls.set_query(Some("sslmode=require"));
+
+    let site = TestServer::start();
+    let feeds = shared_feeds(&site, 1, 2);
+    let gleaner = Gleaner::with(None, &feeds);
+    let storage = |lines: &str| {
+        let config = std::fs::read_to_string(gleaner.config_path()).unwrap();
+        let start = config.find("database = ").unwrap();
+        let end = start + config[start..].find("\n[fetch]").unwrap();
+        let config = format!("{}{lines}{}", &config[..start], &config[end..]);
+        std::fs::write(gleaner.config_path(), config).unwrap();
+    };
+    let failure = |args: &[&str]| {
+        let output = gleaner.command().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_ne!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            !stderr.contains(&password),
+            "the password is shown: {stderr}"
+        );
+        stderr
+    };
+
+    // Encrypted, the certificate checked against the cluster's CA.
+    storage(&format!("database = \"{tls}\"\nca_file = \"{ca}\""));
+    gleaner.ok(&["check-config"]);
+    let poll = gleaner.ok(&["poll"]);
+    assert!(String::from_utf8_lossy(&poll.stdout).contains("2 new articles"));
+    assert_eq!(gleaner.export(&[]).len(), 2);
+
+    // The same database in plain text is refused by the server: what
+    // succeeded above was encrypted.
+    storage(&format!("database = \"{plain}\""));
+    let stderr = failure(&["feeds"]);
+    assert!(
+        stderr.contains("cannot connect to the PostgreSQL database"),
+        "{stderr}"
+    );
+
+    // Encrypted without the CA: the system does not trust the throwaway
+    // CA, so the certificate is refused.
+    storage(&format!("database = \"{tls}\""));
+    let stderr = failure(&["feeds"]);
+    assert!(
+        stderr.contains("cannot connect to the PostgreSQL database"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("certificate is refused") && stderr.contains("[storage] ca_file"),
+        "{stderr}"
+    );
+
+    // A CA file for a connection that is not encrypted is a config error.
+    storage(&format!("database = \"{plain}\"\nca_file = \"{ca}\""));
+    let stderr = failure(&["check-config"]);
+    assert!(
+        stderr.contains(":3:11: [storage].ca_file:") && stderr.contains("sslmode=require"),
+        "{stderr}"
+    );
+}
+
 /// `count` feeds on one host, without full text: the only requests are
 /// the feeds', each answered after `delay`.
 fn feeds_of_one_host(server: &TestServer, count: usize, delay: Duration) -> String {

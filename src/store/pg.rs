@@ -33,7 +33,7 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use url::Url;
 
-use crate::config::database::PostgresTarget;
+use crate::config::database::{PostgresTarget, Tls};
 
 use super::consumer_lock::{ConsumerLock, Held};
 use super::keys::{normalize_url, url_key};
@@ -187,7 +187,45 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    config.connect(NoTls).map_err(open_error)
+    match target.tls() {
+        Tls::Off => config.connect(NoTls).map_err(open_error),
+        Tls::Verified { ca_file } => {
+            let tls = super::pg_tls::connector(ca_file.as_deref()).map_err(|message| {
+                StoreError::PostgresPassword {
+                    database: target.shown().to_owned(),
+                    message,
+                }
+            })?;
+            config
+                .connect(tls)
+                .map_err(|source| match refused_certificate(&source) {
+                    Some(reason) => StoreError::PostgresCertificate {
+                        database: target.shown().to_owned(),
+                        ca_file: ca_file.clone(),
+                        reason,
+                    },
+                    None => open_error(source),
+                })
+        }
+    }
+}
+
+/// Why the server's certificate was refused, if that is why connecting failed.
+fn refused_certificate(error: &postgres::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        // tokio-rustls hands rustls's error over inside an io::Error, whose
+        // `source` skips it: look inside.
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map_or(e, |inner| inner as &(dyn std::error::Error + 'static));
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return matches!(tls, rustls::Error::InvalidCertificate(_)).then(|| tls.to_string());
+        }
+        source = e.source();
+    }
+    None
 }
 
 impl Postgres {
@@ -226,16 +264,12 @@ impl Postgres {
         let before = claimed_before.map(|t| t.to_rfc3339());
         let secs = lease.as_secs_f64();
         self.with_client(|client, cache| {
-            let mut tx = client.transaction()?;
-            let insert = prepared(
-                cache,
-                &mut tx,
-                "INSERT INTO gleaner_leases (feed_url) VALUES ($1) ON CONFLICT DO NOTHING",
-            )?;
-            tx.execute(&insert, &[&feed_url])?;
+            // One statement, its own transaction: a feed's row is locked
+            // only while it is claimed, and a claim that finds it locked
+            // skips it rather than wait (another instance is claiming).
             let claim = prepared(
                 cache,
-                &mut tx,
+                client,
                 "UPDATE gleaner_leases l SET holder = $2, claimed_at = now(),
                      expires_at = now() + make_interval(secs => $3)
                  FROM (SELECT feed_url FROM gleaner_leases
@@ -244,9 +278,18 @@ impl Postgres {
                        FOR UPDATE SKIP LOCKED) free
                  WHERE l.feed_url = free.feed_url",
             )?;
-            let claimed = tx.execute(&claim, &[&feed_url, &holder, &secs, &before])?;
-            tx.commit()?;
-            Ok(claimed == 1)
+            if client.execute(&claim, &[&feed_url, &holder, &secs, &before])? == 1 {
+                return Ok(true);
+            }
+            // No free row: the feed's first claim ever, or it is taken.
+            let first = prepared(
+                cache,
+                client,
+                "INSERT INTO gleaner_leases (feed_url, holder, claimed_at, expires_at)
+                 VALUES ($1, $2, now(), now() + make_interval(secs => $3))
+                 ON CONFLICT DO NOTHING",
+            )?;
+            Ok(client.execute(&first, &[&feed_url, &holder, &secs])? == 1)
         })
     }
 
