@@ -167,6 +167,12 @@ impl TestServer {
             .collect()
     }
 
+    /// Whether any request received so far satisfies `test` (without
+    /// copying them all, for a test that asks often).
+    pub fn any_request(&self, test: impl Fn(&Received) -> bool) -> bool {
+        self.state.lock().unwrap().received.iter().any(test)
+    }
+
     pub fn all_requests(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
     }
