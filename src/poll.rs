@@ -467,8 +467,8 @@ impl Pipeline {
                     return ReportOutcome::Skipped(Skip::Elsewhere);
                 }
                 Err(e) => tracing::warn!(feed = %feed.name,
-                    "could not renew the feed's lease (tried again in {every:?}; it lasts {:?} past the last renewal): {e}",
-                    self.lease),
+                    "could not renew the feed's lease (tried again in {} ms; it runs out {} s after the last renewal): {e}",
+                    every.as_millis(), self.lease.as_secs()),
             }
         }
     }

@@ -170,6 +170,52 @@ fn a_poll_longer_than_its_lease_keeps_it_and_a_killed_instance_loses_it() {
     second.wait().unwrap();
 }
 
+#[test]
+fn a_renewal_that_fails_is_logged() {
+    let server = TestServer::start();
+    server.set(
+        "/slow.xml",
+        Route::rss(rss_of_pages(|p| server.url(p), &["slow"])).with_delay(Duration::from_secs(8)),
+    );
+    let feeds = feed_block(
+        "slow",
+        &server.url("/slow.xml"),
+        "schedule = \"* * * * * *\"\nfull_text = false",
+    );
+    let Some(gleaner) = on_postgres("a failed renewal", &feeds) else {
+        return;
+    };
+    gleaner.edit_config("[storage]\n", "[storage]\nlease_secs = 2\n");
+    gleaner.edit_config("timeout_secs = 5", "timeout_secs = 30");
+    let log = gleaner.dir.path().join("run.log");
+    let mut run = daemon(&gleaner, &log);
+    wait_for(Duration::from_secs(20), "the poll", || {
+        !server.requests("/slow.xml").is_empty()
+    });
+    // The database goes away under the running poll: the server ends
+    // gleaner's connections.
+    let ended = gleaner.postgres.as_ref().unwrap().query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'gleaner'",
+    );
+    assert!(!ended.is_empty(), "gleaner was connected");
+    wait_for(
+        Duration::from_secs(10),
+        "the failed renewal in the log",
+        || {
+            std::fs::read_to_string(&log).is_ok_and(|text| {
+                text.lines().any(|l| {
+                    l.contains("WARN")
+                        && l.contains("feed=slow")
+                        && l.contains("could not renew the feed's lease")
+                })
+            })
+        },
+    );
+    run.kill().unwrap();
+    run.wait().unwrap();
+}
+
 const FEEDS: usize = 200;
 const KILLS: usize = 20;
 const INSTANCES: usize = 3;
