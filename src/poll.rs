@@ -398,7 +398,13 @@ impl Pipeline {
         match claim {
             Ok(true) => {}
             Ok(false) => return report(ReportOutcome::Skipped(Skip::Elsewhere)),
-            Err(e) => return report(self.database_failure(e)),
+            Err(e) => {
+                // `gleaner poll` prints its own report line for a failure.
+                if mode == PollMode::Scheduled {
+                    tracing::warn!(feed = %feed.name, "could not claim the feed's lease: {e}");
+                }
+                return report(self.database_failure(e));
+            }
         }
         let outcome = tokio::select! {
             outcome = self.poll_locked(feed, mode) => outcome,

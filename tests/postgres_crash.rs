@@ -171,7 +171,7 @@ fn a_poll_longer_than_its_lease_keeps_it_and_a_killed_instance_loses_it() {
 }
 
 #[test]
-fn a_renewal_that_fails_is_logged() {
+fn a_lost_connection_fails_renewals_loudly_and_the_instance_connects_again() {
     let server = TestServer::start();
     server.set(
         "/slow.xml",
@@ -211,6 +211,16 @@ fn a_renewal_that_fails_is_logged() {
                 })
             })
         },
+    );
+    // The next polls connect again and store what the lost one could not.
+    server.set(
+        "/slow.xml",
+        Route::rss(rss_of_pages(|p| server.url(p), &["slow"])),
+    );
+    wait_for(
+        Duration::from_secs(20),
+        "a poll after the connection's end",
+        || gleaner.export(&[]).len() == 1,
     );
     run.kill().unwrap();
     run.wait().unwrap();

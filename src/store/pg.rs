@@ -357,6 +357,14 @@ impl Postgres {
     ) -> Result<T, StoreError> {
         let mut client = self.client.borrow_mut();
         let mut statements = self.statements.borrow_mut();
+        if client.is_closed() {
+            // The server ended the connection (a restart, a fail-over, an
+            // administrator): the call that found out failed; this one
+            // connects again, so that a long-running instance outlives it.
+            *client = connect(&self.target)?;
+            statements.clear();
+            tracing::info!(database = %self.shown.display(), "connected to the PostgreSQL database again");
+        }
         f(&mut client, &mut statements)
     }
 
