@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 16] [--database URL]
 //!     [--sample 2000] [--skip-ceilings] [--skip-export] [--skip-startup]
+//! cargo bench --bench pipeline -- --scaling postgres://USER:PASSWORD@HOST/DB [--feeds 300 …]
 //! ```
 //!
 //! An in-process HTTP server on 127.0.0.1 (its own runtime and threads) serves
@@ -22,6 +23,10 @@
 //! are many, extrapolated). Then `gleaner export --format jsonl` of everything
 //! stored, and the start-up of `gleaner run` with the same N feeds until it
 //! tells systemd `READY=1`.
+//!
+//! With `--scaling` it runs the three passes instead on SQLite and on
+//! PostgreSQL with 1, 2 and 3 instances sharing one database (see
+//! `pipeline/scaling.rs`).
 
 use std::io::Read;
 use std::os::unix::net::UnixDatagram;
@@ -43,6 +48,9 @@ use gleaner::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
 use gleaner::store::{Access, Store, StoreHandle};
 use tokio_util::sync::CancellationToken;
 use url::Url;
+
+#[path = "pipeline/scaling.rs"]
+mod scaling;
 
 #[derive(Parser, Debug)]
 #[command(about = "gleaner's pipeline against a local server, beside its ceilings")]
@@ -68,6 +76,10 @@ struct Args {
     /// PostgreSQL (one instance).
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// Run the passes on SQLite and on PostgreSQL with 1, 2 and 3
+    /// instances instead, each on a database this role creates (and drops).
+    #[arg(long, value_name = "URL")]
+    scaling: Option<String>,
     /// Do not time `gleaner export`.
     #[arg(long)]
     skip_export: bool,
@@ -1171,6 +1183,10 @@ fn mb(kb: u64) -> f64 {
 async fn main() {
     let args = Args::parse();
     let (feeds, entries, concurrency) = (args.feeds, args.entries, args.concurrency);
+    if let Some(admin) = &args.scaling {
+        scaling::run(admin, feeds, entries, concurrency).await;
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = Server::start(feeds, entries);
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -1205,8 +1221,10 @@ async fn main() {
     );
 
     // The passes first, in a fresh process, as `gleaner poll` would run them.
+    // The postgres client blocks (on a runtime of its own): off the reactor.
     let store =
-        Store::open_for(&config.storage.database, Access::Create).expect("opening the database");
+        tokio::task::block_in_place(|| Store::open_for(&config.storage.database, Access::Create))
+            .expect("opening the database");
     let (store, store_thread) = StoreHandle::spawn(store);
     let pipeline = Pipeline::new(
         &config,

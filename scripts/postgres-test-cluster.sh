@@ -10,8 +10,10 @@
 # postgres user of Debian's package, or one made here), and starts the
 # server on a Unix socket in that folder and on a free 127.0.0.1 port. The
 # role `gleaner` (password-checked over TCP, CREATEDB: each test makes its
-# own database) is what the tests connect as. It prints shell `export`
-# lines: the URL (password in it) and the folder to stop.
+# own database) is what the tests connect as. The database gleaner_tls
+# takes TLS connections only, with a certificate from a throwaway CA. It
+# prints shell `export` lines: the URL (password in it), the folder to stop
+# and the CA's certificate.
 set -euo pipefail
 
 find_bin() {
@@ -47,6 +49,13 @@ start() {
         apt-get update -qq >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
     fi
+    if ! command -v openssl >/dev/null; then
+        if [ "$(id -u)" != 0 ]; then
+            echo "openssl is missing (for the test cluster's TLS certificates): install Debian's openssl package" >&2
+            exit 1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2
+    fi
     local initdb pg_ctl psql
     initdb=$(find_bin initdb)
     pg_ctl=$(find_bin pg_ctl)
@@ -75,8 +84,34 @@ start() {
         cat "$dir/initdb.log" >&2
         exit 1
     }
+    # TLS: a throwaway CA and a server certificate for 127.0.0.1/localhost
+    # signed by it. The database gleaner_tls takes TLS connections only
+    # (pg_hba: the first matching line wins), so a test that reaches it
+    # proves the client encrypted and checked the certificate against ca.pem.
+    mkdir "$dir/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=gleaner test CA" \
+        -keyout "$dir/tls/ca.key" -out "$dir/tls/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$dir/tls/server.key" -out "$dir/tls/server.csr" 2>/dev/null
+    printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = CA:FALSE\n' >"$dir/tls/ext"
+    openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" -CAkey "$dir/tls/ca.key" \
+        -CAcreateserial -days 2 -extfile "$dir/tls/ext" -out "$dir/tls/server.pem" 2>/dev/null
+    chmod 600 "$dir/tls/server.key"
+    [ "$(id -u)" = 0 ] && chown -R "$OWNER" "$dir/tls"
+    chmod 644 "$dir/tls/ca.pem"
+    local hba="$dir/data/pg_hba.conf"
+    {
+        echo "hostnossl gleaner_tls all 127.0.0.1/32 reject"
+        echo "hostssl   gleaner_tls all 127.0.0.1/32 scram-sha-256"
+        cat "$hba"
+    } >"$hba.new" && mv "$hba.new" "$hba"
+    [ "$(id -u)" = 0 ] && chown "$OWNER" "$hba"
+
     # Throwaway data: durability off, so tests spend no time in fsync.
     cat >>"$dir/data/postgresql.conf" <<EOF
+ssl = on
+ssl_cert_file = '$dir/tls/server.pem'
+ssl_key_file = '$dir/tls/server.key'
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
@@ -92,10 +127,12 @@ EOF
     as_owner "$psql" --quiet --no-psqlrc --host="$dir" --port="$port" --username=postgres \
         --dbname=postgres --set=ON_ERROR_STOP=1 \
         --command="CREATE ROLE gleaner LOGIN CREATEDB PASSWORD '$password'" \
-        --command="CREATE DATABASE gleaner OWNER gleaner" >&2
+        --command="CREATE DATABASE gleaner OWNER gleaner" \
+        --command="CREATE DATABASE gleaner_tls OWNER gleaner" >&2
 
     echo "export GLEANER_TEST_POSTGRES='postgres://gleaner:$password@127.0.0.1:$port/gleaner'"
     echo "export GLEANER_TEST_POSTGRES_DIR='$dir'"
+    echo "export GLEANER_TEST_POSTGRES_CA='$dir/tls/ca.pem'"
 }
 
 stop() {

@@ -993,10 +993,14 @@ fn init_logging(cli: &Cli) {
     });
     // The PostgreSQL client logs every statement with its parameters at
     // debug level, feed URLs with their credentials among them: never shown.
-    let filter = match "tokio_postgres=info".parse() {
-        Ok(quiet) => filter.add_directive(quiet),
-        Err(_) => filter,
-    };
+    // The TLS verifier logs a refused certificate that the connection
+    // error reports again, with what to do: once is enough.
+    let filter = ["tokio_postgres=info", "rustls_platform_verifier=off"]
+        .into_iter()
+        .fold(filter, |filter, directive| match directive.parse() {
+            Ok(quiet) => filter.add_directive(quiet),
+            Err(_) => filter,
+        });
     let tty = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

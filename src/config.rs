@@ -252,6 +252,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
         &[
             "database",
             "password_file",
+            "ca_file",
             "keep_days",
             "keep_html",
             "max_articles_per_feed",
@@ -471,6 +472,7 @@ struct RawMetrics {
 struct RawStorage {
     database: Option<Spanned<String>>,
     password_file: Option<Spanned<String>>,
+    ca_file: Option<Spanned<String>>,
     keep_days: Option<Spanned<i64>>,
     keep_html: Option<bool>,
     max_articles_per_feed: Option<Spanned<i64>>,
@@ -568,7 +570,16 @@ impl RawConfig {
             Some(url) if database::is_postgres_url(url.get_ref()) => {
                 let file = password_file.map(|f| relative(f.get_ref()));
                 match database::check_postgres_url(url.get_ref(), file) {
-                    Ok(target) => Database::Postgres(target),
+                    Ok(target) => match &self.storage.ca_file {
+                        None => Database::Postgres(target),
+                        Some(ca) => match target.with_ca_file(relative(ca.get_ref())) {
+                            Ok(target) => Database::Postgres(target),
+                            Err(message) => {
+                                problems.push(at.at(ca, format!("[storage].ca_file: {message}")));
+                                Database::Sqlite(PathBuf::new())
+                            }
+                        },
+                    },
                     Err(message) => {
                         problems.push(at.at(url, format!("[storage].database: {message}")));
                         Database::Sqlite(PathBuf::new())
@@ -576,11 +587,16 @@ impl RawConfig {
                 }
             }
             other => {
-                if let Some(file) = password_file {
-                    problems.push(at.at(
-                        file,
-                        "[storage].password_file is only for a PostgreSQL database (a postgres:// URL in [storage].database): remove it",
-                    ));
+                for (file, key) in [
+                    (password_file, "password_file"),
+                    (self.storage.ca_file.as_ref(), "ca_file"),
+                ] {
+                    if let Some(file) = file {
+                        problems.push(at.at(
+                            file,
+                            format!("[storage].{key} is only for a PostgreSQL database (a postgres:// URL in [storage].database): remove it"),
+                        ));
+                    }
                 }
                 Database::Sqlite(relative(
                     other

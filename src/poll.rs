@@ -21,6 +21,7 @@ use crate::article::site_config::SiteConfigs;
 use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
+use crate::fetch::shared::HostLedger;
 use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
 use crate::filter::Verdict;
 use crate::metrics::{ErrorKind, Metrics, PollOutcome};
@@ -35,6 +36,7 @@ use crate::store::write::{
 };
 
 mod extraction;
+mod ledger;
 
 use extraction::ExtractionPool;
 
@@ -284,7 +286,11 @@ impl Pipeline {
     ) -> Result<Pipeline, reqwest::Error> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Pipeline {
-            fetcher: Fetcher::new(&config.fetch)?,
+            fetcher: Fetcher::new(&config.fetch)?.with_ledger(
+                store
+                    .is_shared()
+                    .then(|| Arc::new(store.clone()) as Arc<dyn HostLedger>),
+            ),
             store,
             extraction: ExtractionPool::start(cores),
             pages_in_hand: Arc::new(Semaphore::new(config.fetch.concurrency + 2 * cores)),

@@ -10,6 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::process::{Child, Output};
+use std::time::{Duration, Instant};
 
 use common::pages::{article_page, rss_of_pages, story};
 use common::postgres::{TestDatabase, server};
@@ -376,6 +377,209 @@ fn migrate_db_copies_everything_and_consumers_carry_on() {
     let new = gleaner.export(&["--consumer", "early"]);
     assert_eq!(new.len(), 1);
     assert_eq!(new[0]["title"], "fresh");
+}
+
+/// The test cluster's CA certificate (`GLEANER_TEST_POSTGRES_CA`), whose
+/// database `gleaner_tls` takes TLS connections only; `None` to skip, as
+/// [`server`] does.
+fn tls_ca(test: &str) -> Option<String> {
+    server(test)?;
+    match std::env::var("GLEANER_TEST_POSTGRES_CA") {
+        Ok(ca) if !ca.is_empty() => Some(ca),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "GLEANER_TEST_POSTGRES_CA is not set in CI: start the cluster with \
+                 scripts/postgres-test-cluster.sh"
+            );
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! SKIPPED {test}: the PostgreSQL cluster has no TLS (restart it with \
+                 scripts/postgres-test-cluster.sh) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn tls_is_verified_against_the_ca_file_and_a_server_that_requires_it_refuses_plain_text() {
+    let Some(ca) = tls_ca("TLS") else {
+        return;
+    };
+    let admin = server("TLS").expect("checked by tls_ca");
+    {
+        let mut client = ::postgres::Client::connect(admin.as_str(), ::postgres::NoTls).unwrap();
+        for sql in [
+            "DROP DATABASE IF EXISTS gleaner_tls WITH (FORCE)",
+            "CREATE DATABASE gleaner_tls",
+        ] {
+            client.batch_execute(sql).unwrap();
+        }
+    }
+    let password = admin.password().unwrap().to_owned();
+    let mut plain = admin.clone();
+    plain.set_path("/gleaner_tls");
+    let mut tls = plain.clone();
+    tls.set_query(Some("sslmode=require"));
+
+    let site = TestServer::start();
+    let feeds = shared_feeds(&site, 1, 2);
+    let gleaner = Gleaner::with(None, &feeds);
+    let storage = |lines: &str| {
+        let config = std::fs::read_to_string(gleaner.config_path()).unwrap();
+        let start = config.find("database = ").unwrap();
+        let end = start + config[start..].find("\n[fetch]").unwrap();
+        let config = format!("{}{lines}{}", &config[..start], &config[end..]);
+        std::fs::write(gleaner.config_path(), config).unwrap();
+    };
+    let failure = |args: &[&str]| {
+        let output = gleaner.command().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_ne!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            !stderr.contains(&password),
+            "the password is shown: {stderr}"
+        );
+        stderr
+    };
+
+    // Encrypted, the certificate checked against the cluster's CA.
+    storage(&format!("database = \"{tls}\"\nca_file = \"{ca}\""));
+    gleaner.ok(&["check-config"]);
+    let poll = gleaner.ok(&["poll"]);
+    assert!(String::from_utf8_lossy(&poll.stdout).contains("2 new articles"));
+    assert_eq!(gleaner.export(&[]).len(), 2);
+
+    // The same database in plain text is refused by the server: what
+    // succeeded above was encrypted.
+    storage(&format!("database = \"{plain}\""));
+    let stderr = failure(&["feeds"]);
+    assert!(
+        stderr.contains("cannot connect to the PostgreSQL database"),
+        "{stderr}"
+    );
+
+    // Encrypted without the CA: the system does not trust the throwaway
+    // CA, so the certificate is refused.
+    storage(&format!("database = \"{tls}\""));
+    let stderr = failure(&["feeds"]);
+    assert!(
+        stderr.contains("cannot connect to the PostgreSQL database"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("certificate is refused") && stderr.contains("[storage] ca_file"),
+        "{stderr}"
+    );
+
+    // A CA file for a connection that is not encrypted is a config error.
+    storage(&format!("database = \"{plain}\"\nca_file = \"{ca}\""));
+    let stderr = failure(&["check-config"]);
+    assert!(
+        stderr.contains(":3:11: [storage].ca_file:") && stderr.contains("sslmode=require"),
+        "{stderr}"
+    );
+}
+
+/// `count` feeds on one host, without full text: the only requests are
+/// the feeds', each answered after `delay`.
+fn feeds_of_one_host(server: &TestServer, count: usize, delay: Duration) -> String {
+    let mut feeds = String::new();
+    for i in 0..count {
+        let path = format!("/host-{i}.xml");
+        server.set(
+            &path,
+            Route::rss(rss_of_pages(|p| server.url(p), &[&format!("h{i}")])).with_delay(delay),
+        );
+        feeds.push_str(&feed_block(
+            &format!("h{i}"),
+            &server.url(&path),
+            "full_text = false",
+        ));
+    }
+    feeds
+}
+
+/// When each feed request reached the server, in order.
+fn request_starts(server: &TestServer) -> Vec<Instant> {
+    let mut starts: Vec<Instant> = server.all_requests().iter().map(|r| r.at).collect();
+    starts.sort();
+    starts
+}
+
+#[test]
+fn two_instances_keep_the_per_host_interval_between_them() {
+    const FEEDS: usize = 50;
+    const INTERVAL: Duration = Duration::from_millis(300);
+    let server = TestServer::start();
+    let feeds = feeds_of_one_host(&server, FEEDS, Duration::ZERO);
+    let Some(gleaner) = on_postgres("per-host interval across instances", &feeds) else {
+        return;
+    };
+    gleaner.edit_config(
+        "per_host_interval_ms = 0",
+        &format!("per_host_interval_ms = {}", INTERVAL.as_millis()),
+    );
+    gleaner.ok(&["check-config"]);
+    // Both instances poll every feed of the one host at once (each feed
+    // once, by whichever claims it): alone, each would space only its own
+    // requests, and the host would see the two streams interleaved.
+    let polls: Vec<Child> = (0..2).map(|_| spawn(&gleaner, &["poll"])).collect();
+    let mut per_instance = Vec::new();
+    for poll in polls {
+        let output = finished_ok(poll);
+        per_instance.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let starts = request_starts(&server);
+    assert!(starts.len() >= FEEDS, "{} requests", starts.len());
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= INTERVAL,
+            "two requests to the host {gap:?} apart, under per_host_interval_ms: {per_instance:#?}"
+        );
+    }
+    assert_eq!(gleaner.export(&[]).len(), FEEDS);
+}
+
+#[test]
+fn two_instances_keep_per_host_concurrency_between_them() {
+    const FEEDS: usize = 16;
+    const SLOW: Duration = Duration::from_millis(400);
+    let server = TestServer::start();
+    let feeds = feeds_of_one_host(&server, FEEDS, SLOW);
+    let Some(gleaner) = on_postgres("per-host concurrency across instances", &feeds) else {
+        return;
+    };
+    gleaner.edit_config(
+        "per_host_interval_ms = 0",
+        "per_host_interval_ms = 0\nper_host_concurrency = 2\nconcurrency = 4",
+    );
+    // (Four feeds at a time per instance: neither claims every feed at once.)
+    let polls: Vec<Child> = (0..2).map(|_| spawn(&gleaner, &["poll"])).collect();
+    for poll in polls {
+        finished_ok(poll);
+    }
+    // A request holds its slot until its answer, at least `SLOW` after it
+    // arrived: with two slots among both instances, no three requests
+    // arrive within less than that (four would, were each instance on its
+    // own).
+    let starts = request_starts(&server);
+    assert!(starts.len() >= FEEDS, "{} requests", starts.len());
+    let window = SLOW - Duration::from_millis(20);
+    for (i, first) in starts.iter().enumerate() {
+        let within = starts[i..]
+            .iter()
+            .take_while(|&&at| at - *first < window)
+            .count();
+        assert!(
+            within <= 2,
+            "{within} requests to the host within {window:?}: per_host_concurrency is 2"
+        );
+    }
+    assert_eq!(gleaner.export(&[]).len(), FEEDS);
 }
 
 fn server_database(test: &str) -> Option<TestDatabase> {

@@ -46,7 +46,8 @@ impl fmt::Display for DisplayDatabase<'_> {
     }
 }
 
-/// A checked PostgreSQL URL and where its password comes from.
+/// A checked PostgreSQL URL, where its password comes from, and how the
+/// connection is protected.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostgresTarget {
     /// The URL without its password (the user name stays: the client needs it).
@@ -54,6 +55,19 @@ pub struct PostgresTarget {
     /// The URL as shown: no userinfo at all.
     shown: String,
     password: Password,
+    tls: Tls,
+}
+
+/// Whether the connection to PostgreSQL is encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// No TLS: `sslmode=disable`, or `prefer` (the default), which this
+    /// client reads as disable rather than trying TLS it would not verify.
+    Off,
+    /// `sslmode=require`: TLS, the server's certificate checked against
+    /// `ca_file` (`[storage] ca_file`) or else the system's trusted roots,
+    /// and its name against the URL's host.
+    Verified { ca_file: Option<PathBuf> },
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -76,6 +90,7 @@ impl fmt::Debug for PostgresTarget {
         f.debug_struct("PostgresTarget")
             .field("url", &self.shown)
             .field("password", &source)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -99,6 +114,28 @@ impl PostgresTarget {
     /// The URL without its password, for the client library.
     pub fn url_without_password(&self) -> &Url {
         &self.url
+    }
+
+    /// How the connection is protected.
+    pub fn tls(&self) -> &Tls {
+        &self.tls
+    }
+
+    /// Checks the server's certificate against the CA certificates in
+    /// `ca_file` (PEM) instead of the system's roots. Only for a URL with
+    /// `sslmode=require`; the message follows `[storage].ca_file: `.
+    pub fn with_ca_file(mut self, ca_file: PathBuf) -> Result<PostgresTarget, String> {
+        match &mut self.tls {
+            Tls::Verified { ca_file: file } => {
+                *file = Some(ca_file);
+                Ok(self)
+            }
+            Tls::Off => Err(format!(
+                "the connection to {} is not encrypted, so there is no certificate to check: \
+                 add ?sslmode=require to [storage].database, or remove ca_file",
+                self.shown
+            )),
+        }
     }
 
     /// The password to log in with, if any: read now from the file or the
@@ -156,11 +193,10 @@ pub fn check_postgres_url(
         .as_str()
         .parse()
         .map_err(|e| format!("{shown}: {e} (see the README's [storage] database)"))?;
-    if parsed.get_ssl_mode() == postgres::config::SslMode::Require {
-        return Err(format!(
-            "{shown}: sslmode=require: this gleaner connects without TLS; use a Unix socket, a loopback port or a private network (sslmode=disable or prefer)"
-        ));
-    }
+    let tls = match parsed.get_ssl_mode() {
+        postgres::config::SslMode::Require => Tls::Verified { ca_file: None },
+        _ => Tls::Off,
+    };
     let password = match (in_url, password_file) {
         (Some(_), Some(_)) => {
             return Err(format!(
@@ -175,6 +211,7 @@ pub fn check_postgres_url(
         url,
         shown,
         password,
+        tls,
     })
 }
 
@@ -241,7 +278,10 @@ mod tests {
             ("postgres://", "names no server"),
             ("postgres://u:pw1@db.internal:notaport/x", "not a valid URL"),
             ("postgres://u:pw1@db.internal/x?colour=blue", "colour"),
-            ("postgres://u:pw1@db.internal/x?sslmode=require", "TLS"),
+            (
+                "postgres://u:pw1@db.internal/x?sslmode=verify-full",
+                "sslmode",
+            ),
         ] {
             let error = check_postgres_url(url, None).unwrap_err();
             assert!(error.contains(expect), "{url}: {error}");
@@ -249,6 +289,24 @@ mod tests {
         }
         let both = check_postgres_url("postgres://u:pw1@db.internal/x", Some("/pw".into()));
         assert!(both.unwrap_err().contains("keep one"));
+    }
+
+    #[test]
+    fn sslmode_require_is_a_verified_connection_and_only_it_takes_a_ca_file() {
+        let url = "postgres://u@db.internal/x";
+        let plain = check_postgres_url(url, None).unwrap();
+        assert_eq!(plain.tls(), &Tls::Off);
+        let error = plain.with_ca_file("/ca.pem".into()).unwrap_err();
+        assert!(error.contains("sslmode=require"), "{error}");
+        let tls = check_postgres_url(&format!("{url}?sslmode=require"), None).unwrap();
+        assert_eq!(tls.tls(), &Tls::Verified { ca_file: None });
+        let tls = tls.with_ca_file("/ca.pem".into()).unwrap();
+        assert_eq!(
+            tls.tls(),
+            &Tls::Verified {
+                ca_file: Some("/ca.pem".into())
+            }
+        );
     }
 
     #[test]

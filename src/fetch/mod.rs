@@ -9,6 +9,7 @@
 //! own site ([`site`]).
 
 pub mod guard;
+pub mod shared;
 pub mod site;
 pub mod webhook;
 
@@ -25,6 +26,7 @@ use url::Url;
 use crate::config::proxy::{self, Proxy};
 use crate::config::{FeedRequest, FetchConfig};
 use guard::{PublicOnlyResolver, Refused};
+use shared::{HostLedger, SharedSlot, Slots};
 
 /// SPEC: at most 10 redirects.
 pub const MAX_REDIRECTS: usize = 10;
@@ -161,6 +163,8 @@ struct HostLimits {
     /// When the last request to this host actually started (or will, once
     /// its final short wait is over).
     last_start: Mutex<Option<Instant>>,
+    /// Which of the host's slots among instances this process holds.
+    shared_slots: Arc<Slots>,
 }
 
 /// The site whose headers a request carries, and those headers.
@@ -170,8 +174,13 @@ struct OwnSite<'a> {
     request: &'a FeedRequest,
 }
 
-/// A request's places under the per-host and the global limit.
-type Permits = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+/// A request's places under the per-host and the global limit (and among
+/// the instances sharing a database), held until its body is read.
+struct Permits {
+    _host: OwnedSemaphorePermit,
+    _global: OwnedSemaphorePermit,
+    _shared: Option<SharedSlot>,
+}
 
 /// The HTTP client of the whole process.
 pub struct Fetcher {
@@ -184,6 +193,8 @@ pub struct Fetcher {
     per_host: Mutex<HashMap<String, Arc<HostLimits>>>,
     /// One client per proxy in use (by its URL), built when first needed.
     proxied: Mutex<HashMap<String, Client>>,
+    /// Where the per-host limits are agreed with other instances, if any.
+    ledger: Option<Arc<dyn HostLedger>>,
 }
 
 impl Fetcher {
@@ -206,7 +217,15 @@ impl Fetcher {
             in_flight: Arc::new(Semaphore::new(config.concurrency)),
             per_host: Mutex::new(HashMap::new()),
             proxied: Mutex::new(HashMap::new()),
+            ledger: None,
         })
+    }
+
+    /// Holds the per-host limits for all the processes that share
+    /// `ledger`, not for this one alone.
+    pub fn with_ledger(mut self, ledger: Option<Arc<dyn HostLedger>>) -> Fetcher {
+        self.ledger = ledger;
+        self
     }
 
     /// The client that sends through `proxy`.
@@ -461,12 +480,14 @@ impl Fetcher {
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
         let limits = {
             let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(host)
+            map.entry(host.clone())
                 .or_insert_with(|| {
+                    let slots = self.config.per_host_concurrency;
                     Arc::new(HostLimits {
-                        in_flight: Arc::new(Semaphore::new(self.config.per_host_concurrency)),
+                        in_flight: Arc::new(Semaphore::new(slots)),
                         next_start: Mutex::new(Instant::now()),
                         last_start: Mutex::new(None),
+                        shared_slots: Arc::new(Slots::new(slots)),
                     })
                 })
                 .clone()
@@ -478,16 +499,37 @@ impl Fetcher {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
+        let shared = match &self.ledger {
+            Some(ledger) => shared::take_slot(ledger, &limits.shared_slots, &host).await,
+            None => None,
+        };
         // Reserve the next start slot of this host, then wait for it.
         let interval = self.config.per_host_interval;
         if !interval.is_zero() {
-            let start = {
+            let jitter = interval.mul_f64(fastrand::f64() / 4.0);
+            let agreed = match (&self.ledger, &shared) {
+                (Some(ledger), Some(_)) => {
+                    let spacing = interval + shared::margin(interval) + jitter;
+                    match ledger.reserve_start(host.clone(), spacing).await {
+                        Ok(wait) => Some(Instant::now() + wait),
+                        Err(e) => {
+                            tracing::warn!(
+                                host,
+                                "cannot agree on the host's next request with the other \
+                                 instances (this process's own spacing applies): {e}"
+                            );
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let start = agreed.unwrap_or_else(|| {
                 let mut next = limits.next_start.lock().unwrap_or_else(|e| e.into_inner());
                 let start = (*next).max(Instant::now());
-                let jitter = interval.mul_f64(fastrand::f64() / 4.0);
                 *next = start + interval + jitter;
                 start
-            };
+            });
             tokio::time::sleep_until(start.into()).await;
         }
         let global = self
@@ -511,7 +553,11 @@ impl Fetcher {
             };
             tokio::time::sleep(wait).await;
         }
-        (host_permit, global)
+        Permits {
+            _host: host_permit,
+            _global: global,
+            _shared: shared,
+        }
     }
 
     /// Reads the (decoded) body, refusing it as soon as it passes `limit`.

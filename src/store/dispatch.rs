@@ -174,6 +174,38 @@ impl Store {
         }
     }
 
+    /// Takes request slot `slot` of `host` among all instances sharing the
+    /// database, unless another instance holds it. Always granted on
+    /// SQLite, where one process's own limits are all there is.
+    pub fn try_lock_host(&self, host: &str, slot: i32) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(true),
+            Backend::Postgres(s) => s.try_lock_host(host, slot),
+        }
+    }
+
+    /// Gives back a slot [`Store::try_lock_host`] took.
+    pub fn unlock_host(&self, host: &str, slot: i32) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(s) => s.unlock_host(host, slot),
+        }
+    }
+
+    /// Reserves `host`'s next request start among all instances, `spacing`
+    /// after the last one reserved, and says how long until it. No wait on
+    /// SQLite (the process spaces its own requests).
+    pub fn reserve_host_start(
+        &self,
+        host: &str,
+        spacing: Duration,
+    ) -> Result<Duration, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Duration::ZERO),
+            Backend::Postgres(s) => s.reserve_host_start(host, spacing),
+        }
+    }
+
     pub fn data_version(&self) -> Result<i64, StoreError> {
         on!(&self.backend, s => s.data_version())
     }

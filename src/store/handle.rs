@@ -46,6 +46,8 @@ pub struct StoreHandle {
     /// Cancelled when a job panicked and the thread stopped; the message is in `panic`.
     dead: CancellationToken,
     panic: Arc<Mutex<Option<String>>>,
+    /// Whether the database is shared by instances (PostgreSQL).
+    shared: bool,
 }
 
 /// Stops and joins the writer thread; returned by [`StoreHandle::spawn`].
@@ -69,6 +71,7 @@ impl StoreThread {
 impl StoreHandle {
     /// Moves `store` onto its own thread.
     pub fn spawn(mut store: Store) -> (StoreHandle, StoreThread) {
+        let shared = store.is_shared();
         let (jobs, mut queue) = mpsc::channel::<Message>(QUEUE);
         let busy = Arc::new(AtomicU64::new(0));
         let counter = busy.clone();
@@ -105,12 +108,19 @@ impl StoreHandle {
                 busy,
                 dead,
                 panic,
+                shared,
             },
             StoreThread {
                 thread,
                 jobs: stopper,
             },
         )
+    }
+
+    /// Whether other instances may share the database (PostgreSQL): what
+    /// they do together must then be agreed through it.
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// The time the database thread has spent running jobs since it started

@@ -25,6 +25,8 @@ pub mod handle;
 pub mod keys;
 pub mod pages;
 pub mod pg;
+mod pg_hosts;
+mod pg_tls;
 pub mod read;
 pub mod retention;
 pub mod search;
@@ -82,6 +84,19 @@ pub enum StoreError {
         database: String,
         source: postgres::Error,
     },
+    #[error(
+        "cannot connect to the PostgreSQL database {database}: its TLS certificate is refused ({reason}): {}",
+        match .ca_file {
+            Some(file) => format!("check that {} holds the CA that signed the server's certificate, and that the URL's host is a name in it", file.display()),
+            None => "for a server whose CA the system does not trust, set [storage] ca_file to that CA's certificate (PEM)".to_owned(),
+        }
+    )]
+    PostgresCertificate {
+        database: String,
+        ca_file: Option<std::path::PathBuf>,
+        reason: String,
+    },
+    /// The password or the TLS set-up could not be had before connecting.
     #[error("PostgreSQL database {database}: {message}")]
     PostgresPassword { database: String, message: String },
     #[error(

@@ -29,7 +29,7 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use url::Url;
 
-use crate::config::database::PostgresTarget;
+use crate::config::database::{PostgresTarget, Tls};
 
 use super::consumer_lock::{ConsumerLock, Held};
 use super::keys::{normalize_url, url_key};
@@ -212,7 +212,45 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    config.connect(NoTls).map_err(open_error)
+    match target.tls() {
+        Tls::Off => config.connect(NoTls).map_err(open_error),
+        Tls::Verified { ca_file } => {
+            let tls = super::pg_tls::connector(ca_file.as_deref()).map_err(|message| {
+                StoreError::PostgresPassword {
+                    database: target.shown().to_owned(),
+                    message,
+                }
+            })?;
+            config
+                .connect(tls)
+                .map_err(|source| match refused_certificate(&source) {
+                    Some(reason) => StoreError::PostgresCertificate {
+                        database: target.shown().to_owned(),
+                        ca_file: ca_file.clone(),
+                        reason,
+                    },
+                    None => open_error(source),
+                })
+        }
+    }
+}
+
+/// Why the server's certificate was refused, if that is why connecting failed.
+fn refused_certificate(error: &postgres::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        // tokio-rustls hands rustls's error over inside an io::Error, whose
+        // `source` skips it: look inside.
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map_or(e, |inner| inner as &(dyn std::error::Error + 'static));
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return matches!(tls, rustls::Error::InvalidCertificate(_)).then(|| tls.to_string());
+        }
+        source = e.source();
+    }
+    None
 }
 
 impl Postgres {
@@ -313,7 +351,7 @@ impl Postgres {
         Ok(ConsumerLock::new(Held::Postgres(Box::new(client))))
     }
 
-    fn with_client<T>(
+    pub(super) fn with_client<T>(
         &self,
         f: impl FnOnce(&mut Client, &mut Prepared) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -327,12 +365,26 @@ impl Postgres {
         &self,
         f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.transaction(true, f)
+    }
+
+    /// A write transaction, holding the `gleaner write` lock if `serialized`:
+    /// what stores articles, sources or keys must be; what only changes the
+    /// state of a feed this instance holds the lease of need not, so that
+    /// instances' idle polls do not wait on each other.
+    fn transaction<T>(
+        &self,
+        serialized: bool,
+        f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.with_client(|client, cache| {
             let mut tx = client.transaction()?;
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
-                &[],
-            )?;
+            if serialized {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
+                    &[],
+                )?;
+            }
             let mut pg_tx = PgTx { tx, cache };
             let value = f(&mut pg_tx)?;
             pg_tx.tx.commit()?;
@@ -341,7 +393,10 @@ impl Postgres {
     }
 
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        self.write(|tx| {
+        // A poll that stores no sightings (a 304, a failure, an unchanged
+        // feed) writes only its feed's row, which no other instance writes
+        // while this one holds the feed's lease.
+        self.transaction(!poll.sightings.is_empty(), |tx| {
             let now = format_time(poll.polled_at);
             record_feed_state(tx, poll, &now)?;
             let summary = dedup::record_all(tx, &poll.feed_url, &now, &poll.sightings)?;
@@ -638,15 +693,21 @@ fn schema_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
     Ok(Some(row.map_or(0, |r| r.get(0))))
 }
 
-fn has_leases(client: &mut Client) -> Result<bool, StoreError> {
+/// Whether the tables of instances sharing the work exist (they are made
+/// after the numbered migrations, see [`migrate_locked`]).
+fn has_sharing_tables(client: &mut Client) -> Result<bool, StoreError> {
     Ok(client
-        .query_one("SELECT to_regclass('gleaner_leases') IS NOT NULL", &[])?
+        .query_one(
+            "SELECT to_regclass('gleaner_leases') IS NOT NULL
+                AND to_regclass('gleaner_hosts') IS NOT NULL",
+            &[],
+        )?
         .get(0))
 }
 
 fn migrate(client: &mut Client, shown: &Path) -> Result<(), StoreError> {
     let supported = MIGRATIONS.len() as i64;
-    if schema_version(client)?.is_some_and(|v| v == supported) && has_leases(client)? {
+    if schema_version(client)?.is_some_and(|v| v == supported) && has_sharing_tables(client)? {
         return Ok(());
     }
     // Instances starting together take turns; the later ones find it done.
@@ -698,16 +759,20 @@ fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(
              holder     TEXT,
              claimed_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity',
              expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+         );
+         CREATE TABLE IF NOT EXISTS gleaner_hosts (
+             host       TEXT COLLATE \"C\" PRIMARY KEY,
+             next_start TIMESTAMPTZ NOT NULL
          );",
     )?;
     Ok(())
 }
 
 /// Statements prepared once per connection, by their text.
-type Prepared = HashMap<&'static str, Statement>;
+pub(super) type Prepared = HashMap<&'static str, Statement>;
 
 /// `sql` prepared on `client`'s connection, once.
-fn prepared(
+pub(super) fn prepared(
     cache: &mut Prepared,
     client: &mut impl GenericClient,
     sql: &'static str,
