@@ -6,9 +6,10 @@ use super::{Postgres, prepared};
 use crate::store::StoreError;
 use crate::store::search::{SearchHit, TITLE_WEIGHT, terms};
 
-/// `ts_headline`'s options: around as many words as SQLite's snippet shows,
-/// each match in `[` `]`.
-const HEADLINE: &str = "StartSel=[, StopSel=], MaxWords=16, MinWords=15, ShortWord=0";
+/// `ts_headline`'s options: one passage of around as many words as SQLite's
+/// snippet shows, with words on both sides of the matches (each in `[` `]`).
+const HEADLINE: &str =
+    "StartSel=[, StopSel=], MaxFragments=1, MaxWords=16, MinWords=15, ShortWord=0";
 
 /// PostgreSQL never indexes a longer word (`to_tsvector` drops it), and
 /// `to_tsquery` refuses one: such a word matches nothing.
@@ -83,10 +84,15 @@ impl Postgres {
 /// `headline` (a part of `text` with its matches in brackets) as SQLite's
 /// snippet shows it: trimmed, with `…` where it cuts the text short.
 fn snippet(headline: &str, text: &str) -> String {
-    let unmarked = |s: &str| s.replace(['[', ']'], "");
+    // Compared without the marks and the punctuation at either end, which
+    // a passage may leave out.
+    let words = |s: &str| {
+        s.replace(['[', ']'], "")
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_owned()
+    };
     let headline = headline.trim();
-    let (part, whole) = (unmarked(headline), unmarked(text));
-    let whole = whole.trim();
+    let (part, whole) = (words(headline), words(text));
     let before = if whole.starts_with(part.as_str()) {
         ""
     } else {
@@ -124,6 +130,7 @@ mod tests {
         let text = "One two [three] four five.";
         assert_eq!(snippet("One two", text), "One two…");
         assert_eq!(snippet("[four] five.", text), "…[four] five.");
+        assert_eq!(snippet("[four] five", text), "…[four] five");
         assert_eq!(
             snippet(" [One] two [three] four five. ", text),
             "[One] two [three] four five."
