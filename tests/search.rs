@@ -1,5 +1,6 @@
-//! `gleaner search`: full-text search (SQLite FTS5, PostgreSQL tsvector) over
-//! stored titles and text, ranked with title matches first, kept in step with updates in place.
+//! `gleaner search`: full-text search (SQLite FTS5, PostgreSQL tsvector)
+//! over stored titles and text, ranked with title matches first, kept in
+//! step with updates in place.
 
 mod common;
 
