@@ -289,16 +289,12 @@ impl Postgres {
         let before = claimed_before.map(|t| t.to_rfc3339());
         let secs = lease.as_secs_f64();
         self.with_client(|client, cache| {
-            let mut tx = client.transaction()?;
-            let insert = prepared(
-                cache,
-                &mut tx,
-                "INSERT INTO gleaner_leases (feed_url) VALUES ($1) ON CONFLICT DO NOTHING",
-            )?;
-            tx.execute(&insert, &[&feed_url])?;
+            // One statement, its own transaction: a feed's row is locked
+            // only while it is claimed, and a claim that finds it locked
+            // skips it rather than wait (another instance is claiming).
             let claim = prepared(
                 cache,
-                &mut tx,
+                client,
                 "UPDATE gleaner_leases l SET holder = $2, claimed_at = now(),
                      expires_at = now() + make_interval(secs => $3)
                  FROM (SELECT feed_url FROM gleaner_leases
@@ -307,9 +303,18 @@ impl Postgres {
                        FOR UPDATE SKIP LOCKED) free
                  WHERE l.feed_url = free.feed_url",
             )?;
-            let claimed = tx.execute(&claim, &[&feed_url, &holder, &secs, &before])?;
-            tx.commit()?;
-            Ok(claimed == 1)
+            if client.execute(&claim, &[&feed_url, &holder, &secs, &before])? == 1 {
+                return Ok(true);
+            }
+            // No free row: the feed's first claim ever, or it is taken.
+            let first = prepared(
+                cache,
+                client,
+                "INSERT INTO gleaner_leases (feed_url, holder, claimed_at, expires_at)
+                 VALUES ($1, $2, now(), now() + make_interval(secs => $3))
+                 ON CONFLICT DO NOTHING",
+            )?;
+            Ok(client.execute(&first, &[&feed_url, &holder, &secs])? == 1)
         })
     }
 
