@@ -427,7 +427,7 @@ fn a_webhook_on_a_private_address_is_refused_unless_the_operator_allows_it() {
     ));
     let mut daemon = gleaner.daemon();
     wait_for(Duration::from_secs(30), "a recorded refusal", || {
-        gleaner.db_path().exists() && deliveries(&gleaner)["last_error"].is_string()
+        gleaner.database_exists() && deliveries(&gleaner)["last_error"].is_string()
     });
     signal(&daemon, libc::SIGTERM);
     assert!(wait_exit(&mut daemon, Duration::from_secs(20)).success());

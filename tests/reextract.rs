@@ -101,11 +101,11 @@ fn without_keep_html_reextract_says_how_to_start() {
     gleaner.poll();
     let said = String::from_utf8(gleaner.ok(&["reextract"]).stdout).unwrap();
     assert!(said.contains("set [storage] keep_html = true"), "{said}");
-    let pages: i64 = gleaner
-        .db()
-        .query_row("SELECT count(*) FROM pages", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(pages, 0, "pages are kept only when asked");
+    assert_eq!(
+        gleaner.sql("SELECT count(*) FROM pages"),
+        Some(0),
+        "pages are kept only when asked"
+    );
 }
 
 #[test]
@@ -124,18 +124,17 @@ fn reextract_beside_a_writing_daemon_waits_for_the_lock_instead_of_failing() {
     );
 
     // A writer that, like a polling daemon, keeps committing while
-    // reextract reads what it is about to overwrite.
+    // reextract reads what it is about to overwrite: it holds the write
+    // lock a poll takes (SQLite's, or PostgreSQL's `gleaner write`) for
+    // 20 ms at a time.
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
-        let (stop, db) = (stop.clone(), gleaner.db());
+        let stop = stop.clone();
+        let mut write = writer(&gleaner);
         std::thread::spawn(move || {
-            db.busy_timeout(Duration::from_secs(10)).unwrap();
             let mut commits = 0;
             while !stop.load(Ordering::Relaxed) {
-                db.execute_batch("BEGIN IMMEDIATE; UPDATE feeds SET name = name;")
-                    .unwrap();
-                std::thread::sleep(Duration::from_millis(20));
-                db.execute_batch("COMMIT").unwrap();
+                write();
                 commits += 1;
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -160,4 +159,40 @@ fn reextract_beside_a_writing_daemon_waits_for_the_lock_instead_of_failing() {
         texts(&gleaner).iter().all(|t| !t.contains("Editor's note")),
         "every page was re-extracted"
     );
+}
+
+/// One write transaction that holds the database's write lock for 20 ms,
+/// as a poll's does, each time it is called.
+fn writer(gleaner: &Gleaner) -> Box<dyn FnMut() + Send> {
+    const HOLD: Duration = Duration::from_millis(20);
+    match &gleaner.postgres {
+        Some(database) => {
+            let url = database.url();
+            let mut client = None;
+            Box::new(move || {
+                let client = client.get_or_insert_with(|| {
+                    postgres::Client::connect(url.as_str(), postgres::NoTls).unwrap()
+                });
+                let mut tx = client.transaction().unwrap();
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
+                    &[],
+                )
+                .unwrap();
+                tx.execute("UPDATE feeds SET name = name", &[]).unwrap();
+                std::thread::sleep(HOLD);
+                tx.commit().unwrap();
+            })
+        }
+        None => {
+            let db = gleaner.db();
+            db.busy_timeout(Duration::from_secs(10)).unwrap();
+            Box::new(move || {
+                db.execute_batch("BEGIN IMMEDIATE; UPDATE feeds SET name = name;")
+                    .unwrap();
+                std::thread::sleep(HOLD);
+                db.execute_batch("COMMIT").unwrap();
+            })
+        }
+    }
 }

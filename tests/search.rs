@@ -1,5 +1,6 @@
-//! `gleaner search`: FTS5 over stored titles and text, ranked with title
-//! matches first, kept in step with updates in place.
+//! `gleaner search`: full-text search (SQLite FTS5, PostgreSQL tsvector)
+//! over stored titles and text, ranked with title matches first, kept in
+//! step with updates in place.
 
 mod common;
 
@@ -105,6 +106,16 @@ fn search_ranks_title_matches_first_and_follows_updates() {
     // Query syntax typed by a person never makes the command fail.
     assert!(search(&gleaner, &["C++", "\"reservoir", "AND", "NEAR("]).is_empty());
     assert!(search(&gleaner, &["--", "-"]).is_empty());
+    // Nor does PostgreSQL's tsquery syntax: its operators are punctuation
+    // like any other, around words that still count.
+    assert_eq!(
+        titles(&search(
+            &gleaner,
+            &["!reservoir", "|", "(swimmers:)", "&", "<->"]
+        )),
+        ["Reservoir opens to swimmers"]
+    );
+    assert!(search(&gleaner, &["reservoir's", "a\\b:*", "'"]).is_empty());
 
     // An entry updated in place is found by its new text, not its old one.
     server.set(

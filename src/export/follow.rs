@@ -9,8 +9,9 @@
 //!
 //! Between batches the process sleeps, and reads the database again only
 //! when SQLite's `data_version` says another connection has committed
-//! (checked every [`WAKE`]): an idle follower costs one pragma per tick and
-//! no query. SIGTERM and SIGINT end it after the batch in hand (its cursor
+//! (PostgreSQL: when the highest committed seq has grown; checked every
+//! [`WAKE`]): an idle follower costs one pragma (or one index look-up) per
+//! tick and no export query. SIGTERM and SIGINT end it after the batch in hand (its cursor
 //! stored); a closed pipe ends it without moving the cursor past what the
 //! reader did not take.
 

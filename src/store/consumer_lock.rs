@@ -22,7 +22,8 @@ use super::{Sqlite, StoreError};
 
 /// Held while a consumer's export runs; dropping it lets the next one in.
 pub struct ConsumerLock {
-    _held: Held,
+    /// `None` only while it is dropped.
+    held: Option<Held>,
 }
 
 /// What holds the lock: closing it releases the lock.
@@ -36,15 +37,27 @@ pub(super) enum Held {
 
 impl ConsumerLock {
     pub(super) fn new(held: Held) -> ConsumerLock {
-        ConsumerLock { _held: held }
+        ConsumerLock { held: Some(held) }
+    }
+}
+
+impl Drop for ConsumerLock {
+    fn drop(&mut self) {
+        // A file's lock goes with the file; a PostgreSQL connection is told
+        // to let go before it closes (wherever the lock is dropped, even on
+        // the daemon's reactor).
+        if let Some(Held::Postgres(client)) = self.held.take() {
+            super::pg::release_consumer_lock(client);
+        }
     }
 }
 
 impl std::fmt::Debug for ConsumerLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self._held {
-            Held::File(_) => "ConsumerLock(file)",
-            Held::Postgres(_) => "ConsumerLock(postgres)",
+        f.write_str(match self.held {
+            Some(Held::File(_)) => "ConsumerLock(file)",
+            Some(Held::Postgres(_)) => "ConsumerLock(postgres)",
+            None => "ConsumerLock(released)",
         })
     }
 }

@@ -2,8 +2,7 @@
 //!
 //! Each method hands the call to the backend the config names; both
 //! implement every method with the same meaning (see [`super::Sqlite`] for
-//! the documentation of each). What PostgreSQL cannot do yet says so with
-//! [`StoreError::Unsupported`] rather than doing something else.
+//! the documentation of each).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -223,30 +222,15 @@ impl Store {
     }
 
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.data_version(),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner export --follow",
-            }),
-        }
+        on!(&self.backend, s => s.data_version())
     }
 
     pub fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.count_articles(filter),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "counting a consumer's backlog ([[deliver]], gleaner deliveries)",
-            }),
-        }
+        on!(&self.backend, s => s.count_articles(filter))
     }
 
     pub fn try_lock_consumer(&self, consumer: &str) -> Result<Option<ConsumerLock>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.try_lock_consumer(consumer),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "[[deliver]]",
-            }),
-        }
+        on!(&self.backend, s => s.try_lock_consumer(consumer))
     }
 
     pub fn record_delivery(
@@ -256,30 +240,15 @@ impl Store {
         articles: u64,
         outcome: Result<(), &str>,
     ) -> Result<(), StoreError> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => s.record_delivery(name, at, articles, outcome),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "[[deliver]]",
-            }),
-        }
+        on!(&mut self.backend, s => s.record_delivery(name, at, articles, outcome))
     }
 
     pub fn delivery_statuses(&self) -> Result<HashMap<String, DeliveryStatus>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.delivery_statuses(),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner deliveries",
-            }),
-        }
+        on!(&self.backend, s => s.delivery_statuses())
     }
 
     pub fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.search(typed, limit),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner search",
-            }),
-        }
+        on!(&self.backend, s => s.search(typed, limit))
     }
 
     pub fn purge(
@@ -287,30 +256,15 @@ impl Store {
         retention: &Retention,
         now: DateTime<Utc>,
     ) -> Result<Purged, StoreError> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => s.purge(retention, now),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "retention ([storage] keep_days, max_articles_per_feed)",
-            }),
-        }
+        on!(&mut self.backend, s => s.purge(retention, now))
     }
 
     pub fn vacuum(&mut self) -> Result<(), StoreError> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => s.vacuum(),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner gc --vacuum",
-            }),
-        }
+        on!(&mut self.backend, s => s.vacuum())
     }
 
     pub fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.kept_pages(feed_urls),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner reextract",
-            }),
-        }
+        on!(&self.backend, s => s.kept_pages(feed_urls))
     }
 
     pub fn kept_pages_after(
@@ -319,20 +273,10 @@ impl Store {
         limit: usize,
         feed_urls: &[String],
     ) -> Result<Vec<KeptPage>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.kept_pages_after(after_seq, limit, feed_urls),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner reextract",
-            }),
-        }
+        on!(&self.backend, s => s.kept_pages_after(after_seq, limit, feed_urls))
     }
 
     pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
-        match &mut self.backend {
-            Backend::Sqlite(s) => s.apply_reextractions(new),
-            Backend::Postgres(_) => Err(StoreError::Unsupported {
-                what: "gleaner reextract",
-            }),
-        }
+        on!(&mut self.backend, s => s.apply_reextractions(new))
     }
 }

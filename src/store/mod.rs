@@ -99,8 +99,6 @@ pub enum StoreError {
     /// The password or the TLS set-up could not be had before connecting.
     #[error("PostgreSQL database {database}: {message}")]
     PostgresPassword { database: String, message: String },
-    #[error("{what} is not available on PostgreSQL yet: use a SQLite database for it")]
-    Unsupported { what: &'static str },
     #[error(
         "the PostgreSQL database {database} already holds articles: migrate-db copies into an empty database only (create one with createdb)"
     )]

@@ -42,6 +42,14 @@ use super::write::{ArticleRecord, Cadence, ContentSource, PollRecord, PollSummar
 use super::{Access, StoreError, dedup, format_time, parse_time};
 use crate::pacing::FeedOutcome;
 
+// The rest of the interface, in files of their own (each an `impl Postgres`).
+mod deliveries;
+mod follow;
+pub(super) use follow::release_consumer_lock;
+mod pages;
+mod retention;
+mod search;
+
 /// Schema migrations; `gleaner_schema.version` counts those applied. Entry
 /// N is SQLite's migration N for PostgreSQL, so a version means one schema.
 const MIGRATIONS: &[&str] = &[
@@ -150,6 +158,27 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How many articles an export reads per round trip.
 const EXPORT_BATCH: i32 = 256;
+
+/// The conditions of an export over `articles a`: after the cursor `$1`, up
+/// to the snapshot's highest seq `$2`, not purged, fetched at or after `$3`
+/// (text; NULL: any time), seen in one of the feeds `$4` and carrying one of
+/// the tags `$5` (an empty array: any).
+macro_rules! export_conditions {
+    () => {
+        "a.seq > $1 AND a.seq <= $2 AND a.purged_at IS NULL
+         AND ($3::text IS NULL OR a.fetched_at >= $3)
+         AND (cardinality($4::text[]) = 0 OR EXISTS (SELECT 1 FROM sources s
+              WHERE s.article_seq = a.seq AND s.feed_url = ANY ($4)))
+         AND (cardinality($5::text[]) = 0 OR EXISTS (SELECT 1 FROM article_tags t
+              WHERE t.article_seq = a.seq AND t.tag = ANY ($5)))"
+    };
+}
+use export_conditions;
+
+/// The advisory lock (a text hashed by the server) of `consumer`'s exports.
+fn consumer_lock_key(consumer: &str) -> String {
+    format!("gleaner consumer {consumer}")
+}
 
 /// An open connection to a migrated PostgreSQL database.
 pub struct Postgres {
@@ -337,7 +366,7 @@ impl Postgres {
         waiting: impl FnOnce(),
     ) -> Result<ConsumerLock, StoreError> {
         let mut client = connect(&self.target)?;
-        let key = format!("gleaner consumer {consumer}");
+        let key = consumer_lock_key(consumer);
         let got: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
@@ -601,18 +630,15 @@ impl Postgres {
         let since = filter.since.map(format_time);
         let limit = filter.limit.map(|l| l.min(i64::MAX as u64) as i64);
         let portal = tx.bind(
-            "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
-                    a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
-                    a.content_source, a.word_count, a.language, a.image, a.categories,
-                    a.enclosures
-             FROM articles a
-             WHERE a.seq > $1 AND a.seq <= $2 AND a.purged_at IS NULL
-               AND ($3::text IS NULL OR a.fetched_at >= $3)
-               AND (cardinality($4::text[]) = 0 OR EXISTS (SELECT 1 FROM sources s
-                    WHERE s.article_seq = a.seq AND s.feed_url = ANY ($4)))
-               AND (cardinality($5::text[]) = 0 OR EXISTS (SELECT 1 FROM article_tags t
-                    WHERE t.article_seq = a.seq AND t.tag = ANY ($5)))
-             ORDER BY a.seq LIMIT $6",
+            concat!(
+                "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
+                        a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
+                        a.content_source, a.word_count, a.language, a.image, a.categories,
+                        a.enclosures
+                 FROM articles a WHERE ",
+                export_conditions!(),
+                " ORDER BY a.seq LIMIT $6"
+            ),
             &[
                 &filter.after_seq,
                 &snapshot_max,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Sqlite, StoreError};
 
 /// A title match weighs this many times a match in the text.
-const TITLE_WEIGHT: f64 = 5.0;
+pub(super) const TITLE_WEIGHT: f64 = 5.0;
 
 /// Around this many words of text are shown around the matches.
 const SNIPPET_WORDS: u32 = 16;
@@ -26,12 +26,20 @@ pub struct SearchHit {
     pub score: f64,
 }
 
-/// Turns what a person typed into an FTS5 query: every word must appear
-/// (in any order), a trailing `*` matches a prefix, and nothing else is
-/// syntax, so `C++`, quotes or `AND` never make a query fail. `None` when
-/// there is no word at all.
-pub fn fts_query(typed: &str) -> Option<String> {
-    let terms: Vec<String> = typed
+/// One word of what a person typed: its text without `"`, and whether a
+/// trailing `*` made it a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub word: String,
+    pub prefix: bool,
+}
+
+/// The rules both backends apply to what a person typed: every word must
+/// appear (in any order), a trailing `*` matches a prefix, and nothing else
+/// is syntax, so `C++`, quotes or `AND` never make a query fail. A word
+/// without a letter or digit is no term. Empty when there is no word at all.
+pub fn terms(typed: &str) -> Vec<Term> {
+    typed
         .split_whitespace()
         .filter_map(|word| {
             let (word, prefix) = match word.strip_suffix('*') {
@@ -40,8 +48,17 @@ pub fn fts_query(typed: &str) -> Option<String> {
             };
             let word = word.replace('"', "");
             let has_token = word.chars().any(char::is_alphanumeric);
-            has_token.then(|| format!("\"{word}\"{}", if prefix { "*" } else { "" }))
+            has_token.then_some(Term { word, prefix })
         })
+        .collect()
+}
+
+/// Turns what a person typed into an FTS5 query (see [`terms`]): each word
+/// a quoted string, `None` when there is no word at all.
+pub fn fts_query(typed: &str) -> Option<String> {
+    let terms: Vec<String> = terms(typed)
+        .into_iter()
+        .map(|t| format!("\"{}\"{}", t.word, if t.prefix { "*" } else { "" }))
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }

@@ -411,8 +411,39 @@ impl Gleaner {
             .collect()
     }
 
+    /// The SQLite database (for what is SQLite's alone; see [`Gleaner::sql`]
+    /// for checks either backend answers).
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db_path()).unwrap()
+    }
+
+    /// Runs `sql` (one statement both backends understand, e.g. to age an
+    /// article a test cannot wait for) on this set-up's database, whichever
+    /// it is; returns the first column of its first row as a number, when
+    /// it gives one.
+    pub fn sql(&self, sql: &str) -> Option<i64> {
+        match &self.postgres {
+            Some(database) => database.query(sql).first().map(|r| r.get(0)),
+            None => {
+                let db = self.db();
+                let mut stmt = db.prepare(sql).unwrap();
+                let columns = stmt.column_count();
+                let mut rows = stmt.query([]).unwrap();
+                let first = rows.next().unwrap();
+                first.filter(|_| columns > 0).map(|r| r.get(0).unwrap())
+            }
+        }
+    }
+
+    /// Whether gleaner has set the database up yet (SQLite: its file
+    /// exists; PostgreSQL: its schema does).
+    pub fn database_exists(&self) -> bool {
+        match &self.postgres {
+            Some(database) => !database
+                .query("SELECT 1 WHERE to_regclass('gleaner_schema') IS NOT NULL")
+                .is_empty(),
+            None => self.db_path().exists(),
+        }
     }
 }
 
