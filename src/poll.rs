@@ -469,7 +469,7 @@ impl Pipeline {
                 Ok(false) => {
                     tracing::warn!(feed = %feed.name,
                         "the feed's lease ran out before it was renewed and another instance took the feed; \
-                         this poll stops (a database slower than a third of [storage] lease_secs? raise it)");
+                         this poll stops (renewals held up for two thirds of [storage] lease_secs: raise it)");
                     return ReportOutcome::Skipped(Skip::Elsewhere);
                 }
                 Err(e) => tracing::warn!(feed = %feed.name,
