@@ -9,6 +9,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::{Deref, DerefMut};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,16 +26,43 @@ fn on_postgres(test: &str, feeds: &str) -> Option<Gleaner> {
     Some(Gleaner::with(Some(database), feeds))
 }
 
+/// A `gleaner run` process, SIGKILLed and reaped when dropped, so that a
+/// failing test leaves no daemon behind.
+struct Daemon(Child);
+
+impl Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // Already gone when the test killed it or it exited.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `gleaner run` with its log (info and up) in `log`.
-fn daemon(gleaner: &Gleaner, log: &std::path::Path) -> Child {
+fn daemon(gleaner: &Gleaner, log: &std::path::Path) -> Daemon {
     let log = std::fs::File::create(log).unwrap();
-    gleaner
-        .command()
-        .args(["--log-level", "info", "run"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("starting gleaner run")
+    Daemon(
+        gleaner
+            .command()
+            .args(["--log-level", "info", "run"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting gleaner run"),
+    )
 }
 
 /// Requests of `path` sent by the instance whose user agent is `agent`.
@@ -264,7 +292,7 @@ fn seed() -> u64 {
 /// Instance `n` (a count of starts): `gleaner run` on the set-up's config
 /// with its own user agent, so the server can tell whose request it got;
 /// its log (info and up) in `instance-N.log`.
-fn instance(gleaner: &Gleaner, n: usize) -> Child {
+fn instance(gleaner: &Gleaner, n: usize) -> Daemon {
     let config = std::fs::read_to_string(gleaner.config_path())
         .unwrap()
         .replace(
@@ -274,13 +302,15 @@ fn instance(gleaner: &Gleaner, n: usize) -> Child {
     let path = gleaner.dir.path().join(format!("instance-{n}.toml"));
     std::fs::write(&path, config).unwrap();
     let log = std::fs::File::create(gleaner.dir.path().join(format!("instance-{n}.log"))).unwrap();
-    gleaner
-        .command_on(&path)
-        .args(["--log-level", "info", "run"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("starting gleaner run")
+    Daemon(
+        gleaner
+            .command_on(&path)
+            .args(["--log-level", "info", "run"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting gleaner run"),
+    )
 }
 
 fn agent(n: usize) -> String {
@@ -330,7 +360,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
     publish(&server, 0);
     // Slot i runs instance number running[i]; each restart, a new number.
     let mut running: Vec<usize> = (0..INSTANCES).collect();
-    let mut instances: Vec<Child> = running.iter().map(|&n| instance(&gleaner, n)).collect();
+    let mut instances: Vec<Daemon> = running.iter().map(|&n| instance(&gleaner, n)).collect();
     let mut received: Vec<String> = Vec::new();
     let mut kills_mid_poll = 0;
     let mut kills: Vec<(String, Instant)> = Vec::new();
