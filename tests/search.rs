@@ -145,3 +145,42 @@ fn search_ranks_title_matches_first_and_follows_updates() {
     assert!(table.contains("https://other.example/3"), "{table}");
     assert!(table.contains("[lake]"), "{table}");
 }
+
+#[test]
+fn words_are_split_at_punctuation_on_both_backends() {
+    let server = TestServer::start();
+    let text = "Read the report at www.example.com, or write to desk@paper.org \
+                about the state-of-the-art dam.";
+    server.set(
+        "/a.xml",
+        Route::rss(feed(&[
+            ("https://news.example/1", "The dam report", text),
+            ("https://news.example/2", "Weather", "Rain, then sun."),
+        ])),
+    );
+    let gleaner = Gleaner::new(&feed_block(
+        "local",
+        &server.url("/a.xml"),
+        "full_text = false",
+    ));
+    gleaner.poll();
+    // A host name, an address and a hyphenated word are words apart, as
+    // SQLite's tokenizer reads them; typed whole, they are a phrase.
+    for typed in [
+        "example",
+        "paper",
+        "art",
+        "state",
+        "www.example.com",
+        "desk@paper.org",
+        "state-of-the-art",
+    ] {
+        assert_eq!(
+            titles(&search(&gleaner, &[typed])),
+            ["The dam report"],
+            "{typed}"
+        );
+    }
+    // A phrase is its words in order, not merely all of them.
+    assert!(search(&gleaner, &["com.example"]).is_empty());
+}

@@ -151,6 +151,17 @@ CREATE TABLE deliveries (
     "ALTER TABLE feeds ADD COLUMN filtered BIGINT NOT NULL DEFAULT 0;",
     "ALTER TABLE articles ADD COLUMN categories TEXT;
      ALTER TABLE articles ADD COLUMN enclosures TEXT;",
+    // Words split at ASCII punctuation, as SQLite's unicode61 splits them:
+    // PostgreSQL's parser kept `www.example.com`, `a@b.org` and URLs as one
+    // token each, so `example` did not find them. (`translate` is immutable
+    // and knows no locale; the typed words get the same, see `pg::search`.)
+    r##"ALTER TABLE articles DROP COLUMN search;
+     ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS
+         (setweight(to_tsvector('simple', translate(coalesce(title, ''),
+              '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                ')), 'A')
+          || to_tsvector('simple', translate(coalesce(content_text, ''),
+              '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))) STORED;
+     CREATE INDEX articles_search ON articles USING gin (search);"##,
 ];
 
 /// How long connecting may take before the command fails.

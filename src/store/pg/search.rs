@@ -16,10 +16,11 @@ const HEADLINE: &str =
 const MAX_WORD_BYTES: usize = 2046;
 
 /// Turns what a person typed into `to_tsquery('simple', …)` text: each word
-/// a quoted lexeme (PostgreSQL's parser splits it as it split the stored
-/// text, into a phrase when it holds several tokens), `:*` for a prefix,
-/// all of them required. Quotes and backslashes are doubled, so nothing
-/// typed is tsquery syntax. `None` when nothing can match.
+/// a quoted lexeme, split at ASCII punctuation as the stored text was (a
+/// phrase when that leaves several parts, as FTS5 makes one), `:*` for a
+/// prefix, all of them required. Nothing typed is tsquery syntax: quotes
+/// and backslashes are punctuation, and would be doubled. `None` when
+/// nothing can match.
 pub fn tsquery(typed: &str) -> Option<String> {
     let terms = terms(typed);
     if terms.is_empty() || terms.iter().any(|t| t.word.len() > MAX_WORD_BYTES) {
@@ -28,7 +29,14 @@ pub fn tsquery(typed: &str) -> Option<String> {
     let quoted: Vec<String> = terms
         .iter()
         .map(|t| {
-            let escaped = t.word.replace('\\', "\\\\").replace('\'', "''");
+            // Split where the stored text was split (migration 11): at
+            // ASCII punctuation, into a phrase of the parts.
+            let word: String = t
+                .word
+                .chars()
+                .map(|c| if c.is_ascii_punctuation() { ' ' } else { c })
+                .collect();
+            let escaped = word.trim().replace('\\', "\\\\").replace('\'', "''");
             format!("'{escaped}'{}", if t.prefix { ":*" } else { "" })
         })
         .collect();
@@ -119,7 +127,11 @@ mod tests {
         assert_eq!(tsquery("reserv*").as_deref(), Some("'reserv':*"));
         assert_eq!(
             tsquery("C++ \"it's a\\b").as_deref(),
-            Some("'C++' & 'it''s' & 'a\\\\b'")
+            Some("'C' & 'it s' & 'a b'")
+        );
+        assert_eq!(
+            tsquery("www.example.com").as_deref(),
+            Some("'www example com'")
         );
         assert_eq!(tsquery("  -- * \"\" "), None);
         assert_eq!(tsquery(&format!("a {}", "x".repeat(3000))), None);
