@@ -679,7 +679,13 @@ impl RawConfig {
             filter: &global_filter,
         };
         let feeds = check_feeds(self.feeds, &defaults, at, &mut problems);
-        let deliver = deliver::check(self.deliver, &feeds, at, &mut problems);
+        let deliver = deliver::check(
+            self.deliver,
+            &feeds,
+            fetch.allow_private_networks,
+            at,
+            &mut problems,
+        );
 
         if problems.is_empty() {
             Ok(Config {

@@ -420,11 +420,33 @@ fn a_webhook_on_a_private_address_is_refused_unless_the_operator_allows_it() {
     let server = TestServer::start();
     server.set("/hook", Route::new(200, "text/plain", "ok"));
     serve_feed(&server, &["a"]);
+    let literal = server.url("/hook");
     let gleaner = Gleaner::new(&format!(
-        "{}\n[[deliver]]\nname = \"hook\"\nwebhook = \"{}\"\n",
+        "{}\n[[deliver]]\nname = \"hook\"\nwebhook = \"{literal}\"\n",
         feed_block("f", &server.url("/feed.xml"), "schedule = \"0 0 0 1 1 *\""),
-        server.url("/hook")
     ));
+    // A private address written out is refused by check-config, at its place.
+    let config = std::fs::read_to_string(gleaner.config_path()).unwrap();
+    let line = 1 + config
+        .lines()
+        .position(|l| l.starts_with("webhook"))
+        .unwrap();
+    let problems = gleaner.config_problems(&[&format!("{line}:11: [[deliver]] \"hook\"")]);
+    assert!(
+        problems.contains("non-public address 127.0.0.1"),
+        "{problems}"
+    );
+    gleaner.edit_config(
+        "per_host_interval_ms = 0\n",
+        "per_host_interval_ms = 0\nallow_private_networks = true\n",
+    );
+    gleaner.ok(&["check-config"]);
+    gleaner.edit_config("allow_private_networks = true\n", "");
+
+    // A name is resolved when delivering, and refused then.
+    let named = literal.replace("127.0.0.1", "localhost");
+    gleaner.edit_config(&literal, &named);
+    gleaner.ok(&["check-config"]);
     let mut daemon = gleaner.daemon();
     wait_for(Duration::from_secs(30), "a recorded refusal", || {
         gleaner.database_exists() && deliveries(&gleaner)["last_error"].is_string()
@@ -433,7 +455,7 @@ fn a_webhook_on_a_private_address_is_refused_unless_the_operator_allows_it() {
     assert!(wait_exit(&mut daemon, Duration::from_secs(20)).success());
     let state = deliveries(&gleaner);
     let error = state["last_error"].as_str().unwrap();
-    assert!(error.contains("non-public address 127.0.0.1"), "{error}");
+    assert!(error.contains("non-public address"), "{error}");
     assert_eq!(state["pending"], 1, "nothing skipped");
     assert!(server.requests("/hook").is_empty());
 }

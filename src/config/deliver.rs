@@ -91,6 +91,7 @@ const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub(super) fn check(
     raw: Vec<RawDeliver>,
     feeds: &[FeedConfig],
+    allow_private_networks: bool,
     at: &Positions<'_>,
     problems: &mut Vec<Problem>,
 ) -> Vec<DeliverConfig> {
@@ -112,7 +113,7 @@ pub(super) fn check(
             names.push((name.clone(), block.name.span().start));
         }
         let label = format!("[[deliver]] {name:?}");
-        let target = target(&block, &label, at, problems);
+        let target = target(&block, &label, allow_private_networks, at, problems);
         let advice = "or leave it out for the default";
         let batch = in_range(
             &block.batch,
@@ -165,6 +166,7 @@ pub(super) fn check(
 fn target(
     block: &RawDeliver,
     label: &str,
+    allow_private_networks: bool,
     at: &Positions<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<DeliverTarget> {
@@ -203,7 +205,24 @@ fn target(
         (Some(webhook), None) => {
             let url = match Url::parse(webhook.get_ref().trim()) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                    Some(url)
+                    // A name is resolved and checked at each delivery; an
+                    // address written out can be refused now.
+                    match crate::fetch::guard::check_literal(&url) {
+                        Err(refused) if !allow_private_networks => {
+                            problems.push(at.at(
+                                webhook,
+                                format!(
+                                    "{label}: webhook {:?} is the non-public address {}, where \
+                                     gleaner does not deliver unless [fetch] \
+                                     allow_private_networks = true",
+                                    webhook.get_ref(),
+                                    refused.ip
+                                ),
+                            ));
+                            None
+                        }
+                        _ => Some(url),
+                    }
                 }
                 Ok(_) => {
                     problems.push(at.at(

@@ -25,8 +25,10 @@ pub enum WebhookError {
         status: reqwest::StatusCode,
         body: String,
     },
-    #[error("POST {url} failed: {source}")]
-    Network { url: String, source: reqwest::Error },
+    /// `reason`: the innermost cause (a refused address, a refused
+    /// connection), not reqwest's "error sending request".
+    #[error("POST {url} failed: {reason}")]
+    Network { url: String, reason: String },
 }
 
 fn body_suffix(body: &str) -> String {
@@ -84,9 +86,19 @@ impl WebhookClient {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let network = |source: reqwest::Error| WebhookError::Network {
-            url: shown.clone(),
-            source: source.without_url(),
+        let network = |source: reqwest::Error| {
+            let error = super::FetchError::network(url, source, timeout).without_credentials();
+            let reason = match error {
+                super::FetchError::Refused { reason, .. }
+                | super::FetchError::Network {
+                    message: reason, ..
+                } => reason,
+                other => other.to_string(),
+            };
+            WebhookError::Network {
+                url: shown.clone(),
+                reason,
+            }
         };
         let response = request.send().await.map_err(network)?;
         let status = response.status();
