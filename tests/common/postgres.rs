@@ -99,23 +99,29 @@ impl TestDatabase {
         .unwrap()
     }
 
+    /// Runs `sql` as the server's role. A busy machine may refuse a
+    /// connection or, for `DROP DATABASE … WITH (FORCE)`, see a terminated
+    /// session linger past the server's 5 s wait: both are tried again.
     fn admin(&self, sql: &str) {
         let url = self.admin.clone();
         let sql = sql.to_owned();
         std::thread::spawn(move || {
-            // A loaded machine may refuse a connection for a moment.
             let mut attempt = 0;
-            let mut client = loop {
-                match postgres::Client::connect(url.as_str(), postgres::NoTls) {
-                    Ok(client) => break client,
-                    Err(e) if attempt >= 4 => panic!("connecting to GLEANER_TEST_POSTGRES: {e}"),
+            loop {
+                let done = postgres::Client::connect(url.as_str(), postgres::NoTls)
+                    .and_then(|mut client| client.batch_execute(&sql));
+                match done {
+                    Ok(()) => return,
+                    Err(e) if attempt >= 5 => {
+                        let detail = e
+                            .as_db_error()
+                            .map_or(e.to_string(), |d| d.message().to_owned());
+                        panic!("{sql}: {detail}")
+                    }
                     Err(_) => attempt += 1,
                 }
                 std::thread::sleep(std::time::Duration::from_millis(500));
-            };
-            client
-                .batch_execute(&sql)
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
         })
         .join()
         .unwrap()
