@@ -45,6 +45,7 @@ use gleaner::article::{self, SiteRules};
 use gleaner::config::Config;
 use gleaner::fetch::{FeedResponse, Fetcher, Validators};
 use gleaner::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
+use gleaner::store::handle::StoreThread;
 use gleaner::store::{Access, Store, StoreHandle};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -533,6 +534,13 @@ struct Server {
 }
 
 impl Server {
+    /// Every [`NEW_ENTRY_EVERY`]th feed gains one entry (and a new ETag).
+    fn add_new_entries(&self) {
+        for feed in (0..self.generations.len()).step_by(NEW_ENTRY_EVERY) {
+            self.generations[feed].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn start(feeds: usize, entries: usize) -> Server {
         let generations: Arc<Vec<AtomicU32>> =
             Arc::new((0..feeds).map(|_| AtomicU32::new(0)).collect());
@@ -1157,6 +1165,24 @@ fn startup(config_path: &Path, dir: &Path) -> StartupRow {
 
 // ---------------------------------------------------------------------------
 
+/// A pipeline on its own database connection and thread, as `gleaner run`
+/// or `gleaner poll` holds one. The postgres client blocks (on a runtime of
+/// its own), so the database is opened off the reactor.
+fn start_instance(config: &Config) -> (Pipeline, StoreHandle, StoreThread) {
+    let store =
+        tokio::task::block_in_place(|| Store::open_for(&config.storage.database, Access::Create))
+            .expect("opening the database");
+    let (store, thread) = StoreHandle::spawn(store);
+    let pipeline = Pipeline::new(
+        config,
+        store.clone(),
+        FeedLocks::default(),
+        CancellationToken::new(),
+    )
+    .expect("a pipeline");
+    (pipeline, store, thread)
+}
+
 fn config_text(server: &Server, feeds: usize, concurrency: usize, database: &str) -> String {
     let mut toml = format!(
         "[storage]\ndatabase = \"{database}\"\n[fetch]\nconcurrency = {concurrency}\n \
@@ -1221,18 +1247,7 @@ async fn main() {
     );
 
     // The passes first, in a fresh process, as `gleaner poll` would run them.
-    // The postgres client blocks (on a runtime of its own): off the reactor.
-    let store =
-        tokio::task::block_in_place(|| Store::open_for(&config.storage.database, Access::Create))
-            .expect("opening the database");
-    let (store, store_thread) = StoreHandle::spawn(store);
-    let pipeline = Pipeline::new(
-        &config,
-        store.clone(),
-        FeedLocks::default(),
-        CancellationToken::new(),
-    )
-    .expect("a pipeline");
+    let (pipeline, store, store_thread) = start_instance(&config);
     println!(
         "  RSS before the first pass (config loaded, server and pipeline started): {:.0} MB",
         mb(status_kb("VmRSS"))
@@ -1244,9 +1259,7 @@ async fn main() {
     let old_etags: Vec<String> = (0..feeds)
         .map(|f| feed_etag(f, server.generation(f)))
         .collect();
-    for feed in (0..feeds).step_by(NEW_ENTRY_EVERY) {
-        server.generations[feed].fetch_add(1, Ordering::Relaxed);
-    }
+    server.add_new_entries();
     eprintln!("10 % new pass…");
     rows.push(pass("10 % new", &pipeline, &config, &store, &server).await);
     drop(pipeline);

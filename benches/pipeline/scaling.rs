@@ -12,18 +12,16 @@
 //! instances share its cores, so what this shows is what sharing the work
 //! through one database costs, not what more machines would add.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use gleaner::config::Config;
-use gleaner::poll::{FeedLocks, Pipeline, PollMode};
+use gleaner::poll::{Pipeline, PollMode};
+use gleaner::store::StoreHandle;
 use gleaner::store::handle::StoreThread;
-use gleaner::store::{Access, Store, StoreHandle};
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{NEW_ENTRY_EVERY, Server, config_text, machine_busy, process_cpu};
+use super::{Server, config_text, machine_busy, process_cpu, start_instance};
 
 /// One pass of one set-up.
 struct Row {
@@ -124,18 +122,7 @@ pub async fn run(admin: &str, feeds: usize, entries: usize, concurrency: usize) 
         eprintln!("{setup}…");
         let mut running = Vec::new();
         for _ in 0..instances {
-            let store = tokio::task::block_in_place(|| {
-                Store::open_for(&config.storage.database, Access::Create)
-            })
-            .expect("opening the database");
-            let (store, thread) = StoreHandle::spawn(store);
-            let pipeline = Pipeline::new(
-                &config,
-                store.clone(),
-                FeedLocks::default(),
-                CancellationToken::new(),
-            )
-            .expect("a pipeline");
+            let (pipeline, store, thread) = start_instance(&config);
             running.push(Instance {
                 pipeline,
                 store,
@@ -148,9 +135,7 @@ pub async fn run(admin: &str, feeds: usize, entries: usize, concurrency: usize) 
             // tick began less that (poll::TICK_SLACK).
             tokio::time::sleep(Duration::from_millis(1100)).await;
             if pass == "10 % new" {
-                for feed in (0..feeds).step_by(NEW_ENTRY_EVERY) {
-                    server.generations[feed].fetch_add(1, Ordering::Relaxed);
-                }
+                server.add_new_entries();
             }
             rows.push(one_pass(&setup, pass, &running, &config, &server).await);
         }
