@@ -25,8 +25,6 @@ pub mod handle;
 pub mod keys;
 pub mod pages;
 pub mod pg;
-mod pg_hosts;
-mod pg_tls;
 pub mod read;
 pub mod retention;
 pub mod search;

@@ -46,9 +46,11 @@ use crate::pacing::FeedOutcome;
 mod deliveries;
 mod follow;
 pub(super) use follow::release_consumer_lock;
+mod hosts;
 mod pages;
 mod retention;
 mod search;
+mod tls;
 
 /// Schema migrations; `gleaner_schema.version` counts those applied. Entry
 /// N is SQLite's migration N for PostgreSQL, so a version means one schema.
@@ -230,7 +232,7 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     match target.tls() {
         Tls::Off => config.connect(NoTls).map_err(open_error),
         Tls::Verified { ca_file } => {
-            let tls = super::pg_tls::connector(ca_file.as_deref()).map_err(|message| {
+            let tls = tls::connector(ca_file.as_deref()).map_err(|message| {
                 StoreError::PostgresPassword {
                     database: target.shown().to_owned(),
                     message,
@@ -391,7 +393,7 @@ impl Postgres {
         Ok(ConsumerLock::new(Held::Postgres(Box::new(client))))
     }
 
-    pub(super) fn with_client<T>(
+    fn with_client<T>(
         &self,
         f: impl FnOnce(&mut Client, &mut Prepared) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -817,10 +819,10 @@ fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(
 }
 
 /// Statements prepared once per connection, by their text.
-pub(super) type Prepared = HashMap<&'static str, Statement>;
+type Prepared = HashMap<&'static str, Statement>;
 
 /// `sql` prepared on `client`'s connection, once.
-pub(super) fn prepared(
+fn prepared(
     cache: &mut Prepared,
     client: &mut impl GenericClient,
     sql: &'static str,

@@ -15,8 +15,8 @@
 
 use std::time::Duration;
 
-use super::StoreError;
-use super::pg::{Postgres, prepared};
+use super::{Postgres, prepared};
+use crate::store::StoreError;
 
 impl Postgres {
     /// Takes slot `slot` of `host` for this connection unless another
