@@ -592,22 +592,18 @@ impl RawConfig {
                 }
             }
             other => {
-                for (file, key) in [
-                    (password_file, "password_file"),
-                    (self.storage.ca_file.as_ref(), "ca_file"),
+                let storage = &self.storage;
+                for (place, key) in [
+                    (password_file.map(|v| v.span()), "password_file"),
+                    (storage.ca_file.as_ref().map(|v| v.span()), "ca_file"),
+                    (storage.lease_secs.as_ref().map(|v| v.span()), "lease_secs"),
                 ] {
-                    if let Some(file) = file {
-                        problems.push(at.at(
-                            file,
+                    if let Some(place) = place {
+                        problems.push(at.problem(
+                            place.start,
                             format!("[storage].{key} is only for a PostgreSQL database (a postgres:// URL in [storage].database): remove it"),
                         ));
                     }
-                }
-                if let Some(lease) = &self.storage.lease_secs {
-                    problems.push(at.at(
-                        lease,
-                        "[storage].lease_secs is only for a PostgreSQL database (instances sharing a postgres:// [storage].database): remove it",
-                    ));
                 }
                 Database::Sqlite(relative(
                     other
