@@ -13,7 +13,7 @@ use std::process::{Child, Output};
 use std::time::{Duration, Instant};
 
 use common::pages::{article_page, rss_of_pages, story};
-use common::postgres::{TestDatabase, server};
+use common::postgres::{TestDatabase, server, tls_ca};
 use common::{Gleaner, Route, TestServer, feed_block};
 
 /// A set-up on a fresh PostgreSQL database, or `None` to skip.
@@ -377,30 +377,6 @@ fn migrate_db_copies_everything_and_consumers_carry_on() {
     let new = gleaner.export(&["--consumer", "early"]);
     assert_eq!(new.len(), 1);
     assert_eq!(new[0]["title"], "fresh");
-}
-
-/// The test cluster's CA certificate (`GLEANER_TEST_POSTGRES_CA`), whose
-/// database `gleaner_tls` takes TLS connections only; `None` to skip, as
-/// [`server`] does.
-fn tls_ca(test: &str) -> Option<String> {
-    server(test)?;
-    match std::env::var("GLEANER_TEST_POSTGRES_CA") {
-        Ok(ca) if !ca.is_empty() => Some(ca),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "GLEANER_TEST_POSTGRES_CA is not set in CI: start the cluster with \
-                 scripts/postgres-test-cluster.sh"
-            );
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!! SKIPPED {test}: the PostgreSQL cluster has no TLS (restart it with \
-                 scripts/postgres-test-cluster.sh) !!!\n"
-            );
-            None
-        }
-    }
 }
 
 #[test]

@@ -30,16 +30,43 @@ pub fn server(test: &str) -> Option<Url> {
                 "GLEANER_TEST_POSTGRES is not set, but CI or GLEANER_TEST_BACKEND=postgres is: \
                  start a server with `eval \"$(scripts/postgres-test-cluster.sh start)\"`"
             );
-            // Straight to stderr: the test harness would swallow eprintln!.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!! SKIPPED {test}: no PostgreSQL (set GLEANER_TEST_POSTGRES, e.g. \
-                 `eval \"$(scripts/postgres-test-cluster.sh start)\"`) !!!\n"
-            );
-            None
+            skipped(
+                test,
+                "no PostgreSQL (set GLEANER_TEST_POSTGRES, e.g. \
+                 `eval \"$(scripts/postgres-test-cluster.sh start)\"`)",
+            )
         }
     }
+}
+
+/// The test cluster's CA certificate (`GLEANER_TEST_POSTGRES_CA`), whose
+/// database `gleaner_tls` takes TLS connections only; `None` (said on
+/// stderr) to skip, as [`server`] does, and never in CI.
+pub fn tls_ca(test: &str) -> Option<String> {
+    server(test)?;
+    match std::env::var("GLEANER_TEST_POSTGRES_CA") {
+        Ok(ca) if !ca.is_empty() => Some(ca),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "GLEANER_TEST_POSTGRES_CA is not set in CI: start the cluster with \
+                 scripts/postgres-test-cluster.sh"
+            );
+            skipped(
+                test,
+                "the PostgreSQL cluster has no TLS (restart it with \
+                 scripts/postgres-test-cluster.sh)",
+            )
+        }
+    }
+}
+
+/// Says loudly that `test` is skipped, and why.
+fn skipped<T>(test: &str, why: &str) -> Option<T> {
+    // Straight to stderr: the test harness would swallow eprintln!.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED {test}: {why} !!!\n");
+    None
 }
 
 /// Whether the test set-ups store in PostgreSQL (`GLEANER_TEST_BACKEND`).
