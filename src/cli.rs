@@ -983,7 +983,7 @@ fn extract(
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let default = match cli.command {
-        Command::Run => "info,tokio_cron_scheduler=warn",
+        Command::Run => "info",
         _ => "warn",
     };
     let filter = cli.log_level.as_deref().unwrap_or(default);

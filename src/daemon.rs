@@ -1,7 +1,7 @@
 //! `gleaner run`: the scheduler, signals and systemd notifications.
 //!
-//! Feeds that share a cron expression share one tokio-cron-scheduler job,
-//! whose tick polls them as one pass; adaptive feeds are polled by a repeated
+//! Feeds that share a cron expression share one cron job ([`jobs`]), whose
+//! tick polls them as one pass; adaptive feeds are polled by a repeated
 //! job that sweeps for the ones that are due. Every feed is also polled once
 //! at start-up. SIGHUP, or an edit of the config file (looked for every
 //! two seconds), reloads the config. All polls run on one [`TaskTracker`] and
@@ -18,7 +18,6 @@ use anyhow::Context;
 use sd_notify::NotifyState;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
-use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -27,8 +26,12 @@ use crate::config::{Config, FeedConfig};
 use crate::deliver::Deliveries;
 use crate::metrics::{Endpoints, Metrics};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
-use crate::schedule::FeedSchedule;
+use crate::schedule::{CronSchedule, FeedSchedule};
+use crate::store::retention::Retention;
 use crate::store::{Access, Store, StoreHandle};
+
+mod jobs;
+use jobs::Jobs;
 
 /// How long shutdown waits for polls in flight before abandoning them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -57,6 +60,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         heartbeat: Arc::new(Mutex::new(Instant::now())),
         metrics: Arc::new(Metrics::starting_from(last_successes)),
         passed: Arc::new(Notify::new()),
+        last_purge: Arc::default(),
     };
     let (cancel, tracker) = (shared.cancel.clone(), shared.tracker.clone());
 
@@ -309,8 +313,13 @@ impl std::fmt::Display for ConfigChanges {
     }
 }
 
-/// When the daemon purges what retention no longer keeps (daily, and at start).
+/// When the daemon purges what retention no longer keeps: daily, and when
+/// it starts (a reload does not purge: on a large database a purge is heavy,
+/// and every `gleaner add` reloads).
 const GC_SCHEDULE: &str = "0 17 3 * * *";
+
+/// A purge at start-up is skipped when the daemon purged this recently.
+const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// How often the scheduler proves it is alive (see the watchdog in [`run`]).
 const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -326,6 +335,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     /// Told when a poll pass ends: deliveries then look for new articles.
     passed: Arc<Notify>,
+    /// When this daemon last started a retention purge.
+    last_purge: Arc<Mutex<Option<Instant>>>,
 }
 
 /// The task that runs the `[[deliver]]` blocks of one configuration.
@@ -387,16 +398,12 @@ async fn serve_metrics(
     }))
 }
 
-/// The jobs of one configuration.
-///
-/// The schedule holds the only lasting reference to its [`Pipeline`] (its
-/// HTTP clients and extraction threads); jobs hold a `Weak` one and polls
-/// a strong one only while they run. The scheduler keeps its jobs after
-/// `shutdown`, so strong references in them would keep every replaced
-/// pipeline, threads and all, alive for the daemon's lifetime.
+/// The jobs of one configuration and the [`Pipeline`] they poll with (its
+/// HTTP clients and extraction threads): [`Schedule::stop`] ends every job,
+/// so a replaced configuration leaves nothing behind once its polls in
+/// flight are done.
 struct Schedule {
-    scheduler: JobScheduler,
-    _pipeline: Arc<Pipeline>,
+    jobs: Jobs,
 }
 
 impl Schedule {
@@ -421,88 +428,58 @@ impl Schedule {
                     .context("loading the site rules")?,
             ),
         );
-        let scheduler = JobScheduler::new()
-            .await
-            .context("starting the scheduler")?;
-        let mut jobs = Vec::new();
-        let mut by_cron: BTreeMap<&str, Vec<FeedConfig>> = BTreeMap::new();
+        let jobs = Jobs::new();
+        let mut by_cron: BTreeMap<&str, (CronSchedule, Vec<FeedConfig>)> = BTreeMap::new();
         let mut adaptive = Vec::new();
         for feed in &config.feeds {
             match &feed.schedule {
-                FeedSchedule::Cron(cron) => {
-                    by_cron.entry(cron.as_str()).or_default().push(feed.clone())
-                }
+                FeedSchedule::Cron(cron) => by_cron
+                    .entry(cron.as_str())
+                    .or_insert_with(|| ((**cron).clone(), Vec::new()))
+                    .1
+                    .push(feed.clone()),
                 FeedSchedule::Adaptive => adaptive.push(feed.clone()),
             }
         }
-        for (cron, feeds) in by_cron {
-            let count = feeds.len();
+        for (cron, feeds) in by_cron.into_values() {
             let feeds = Arc::new(feeds);
-            let (pipeline, tracker) = (Arc::downgrade(&pipeline), tracker.clone());
+            let (pipeline, tracker) = (pipeline.clone(), tracker.clone());
             let passed = shared.passed.clone();
-            let job = Job::new_async(cron, move |_, _| {
-                // Gone once this configuration was replaced.
-                let Some(pipeline) = pipeline.upgrade() else {
-                    return Box::pin(async {});
-                };
-                let (feeds, passed) = (feeds.clone(), passed.clone());
+            jobs.cron(cron, move || {
+                let (pipeline, feeds, passed) = (pipeline.clone(), feeds.clone(), passed.clone());
                 tracker.spawn(async move {
                     pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
                     passed.notify_one();
                 });
-                Box::pin(async {})
-            })
-            .with_context(|| format!("scheduling {count} feeds on {cron:?}"))?;
-            jobs.push(job);
+            });
         }
         if !adaptive.is_empty() {
-            jobs.push(sweep_job(adaptive, config, &pipeline, shared)?);
+            sweep_job(&jobs, adaptive, config, &pipeline, shared);
         }
         let retention = config.storage.retention;
         if retention.is_set() {
-            let (store, tracker) = (shared.store.clone(), tracker.clone());
-            let purge = move || {
-                let store = store.clone();
-                tracker.spawn(async move {
-                    match store
-                        .call(move |s| s.purge(&retention, chrono::Utc::now()))
-                        .await
-                    {
-                        Ok(p) => tracing::info!(
-                            by_age = p.by_age,
-                            by_feed_limit = p.by_feed_limit,
-                            "purged old articles"
-                        ),
-                        Err(error) => tracing::error!("purging old articles: {error}"),
-                    }
-                });
+            let purge = Purge {
+                retention,
+                store: shared.store.clone(),
+                tracker: tracker.clone(),
+                last: shared.last_purge.clone(),
             };
-            purge();
-            let job = Job::new_async(GC_SCHEDULE, move |_, _| {
-                purge();
-                Box::pin(async {})
-            })
-            .context("scheduling the daily purge")?;
-            jobs.push(job);
+            // The first configuration with retention purges at once; later
+            // ones (reloads) leave it to the daily tick.
+            purge.unless_done_within(PURGE_EVERY);
+            let cron = GC_SCHEDULE
+                .parse()
+                .map_err(|e| anyhow::anyhow!("scheduling the daily purge: {e}"))?;
+            jobs.cron(cron, move || purge.unless_done_within(PURGE_EVERY / 2));
         }
         let heartbeat = shared.heartbeat.clone();
-        let job = Job::new_repeated_async(HEARTBEAT, move |_, _| {
+        jobs.every(HEARTBEAT, move || {
             *heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-            Box::pin(async {})
-        })
-        .context("scheduling the heartbeat")?;
-        jobs.push(job);
-        for job in jobs {
-            scheduler
-                .add(job)
-                .await
-                .context("adding a job to the scheduler")?;
-        }
-        scheduler.start().await.context("starting the scheduler")?;
+        });
 
         // The first poll of a feed happens now, not at its first tick.
         let feeds = first_poll.to_vec();
-        let (first, passed) = (pipeline.clone(), shared.passed.clone());
+        let (first, passed) = (pipeline, shared.passed.clone());
         tracker.spawn(async move {
             if feeds.is_empty() {
                 return;
@@ -511,16 +488,47 @@ impl Schedule {
             tracing::info!("first poll: {summary}");
             passed.notify_one();
         });
-        Ok(Schedule {
-            scheduler,
-            _pipeline: pipeline,
-        })
+        Ok(Schedule { jobs })
     }
 
     async fn stop(&mut self) {
-        if let Err(error) = self.scheduler.shutdown().await {
-            tracing::warn!("stopping the scheduler: {error}");
+        self.jobs.stop().await;
+    }
+}
+
+/// The retention purge of one configuration, and when the daemon last
+/// purged (kept across reloads in [`Shared`]).
+struct Purge {
+    retention: Retention,
+    store: StoreHandle,
+    tracker: TaskTracker,
+    last: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Purge {
+    /// Purges in the background unless the daemon has purged within `within`.
+    fn unless_done_within(&self, within: Duration) {
+        {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|at| at.elapsed() < within) {
+                return;
+            }
+            *last = Some(Instant::now());
         }
+        let (store, retention) = (self.store.clone(), self.retention);
+        self.tracker.spawn(async move {
+            match store
+                .call(move |s| s.purge(&retention, chrono::Utc::now()))
+                .await
+            {
+                Ok(p) => tracing::info!(
+                    by_age = p.by_age,
+                    by_feed_limit = p.by_feed_limit,
+                    "purged old articles"
+                ),
+                Err(error) => tracing::error!("purging old articles: {error}"),
+            }
+        });
     }
 }
 
@@ -528,11 +536,12 @@ impl Schedule {
 /// every tenth of `adaptive_min` (between 1 s and a minute), so a feed is
 /// polled at most that late; a sweep still running makes the next one skip.
 fn sweep_job(
+    jobs: &Jobs,
     feeds: Vec<FeedConfig>,
     config: &Config,
     pipeline: &Arc<Pipeline>,
     shared: &Shared,
-) -> anyhow::Result<Job> {
+) {
     let period =
         (config.schedule.adaptive.min / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let urls: Arc<Vec<String>> =
@@ -540,20 +549,21 @@ fn sweep_job(
     let feeds = Arc::new(feeds);
     let sweeping = Arc::new(tokio::sync::Mutex::new(()));
     let (pipeline, store, tracker, passed) = (
-        Arc::downgrade(pipeline),
+        pipeline.clone(),
         shared.store.clone(),
         shared.tracker.clone(),
         shared.passed.clone(),
     );
-    Job::new_repeated_async(period, move |_, _| {
-        // Gone once this configuration was replaced.
-        let Some(pipeline) = pipeline.upgrade() else {
-            return Box::pin(async {});
-        };
-        let (store, feeds, urls, passed) =
-            (store.clone(), feeds.clone(), urls.clone(), passed.clone());
+    jobs.every(period, move || {
+        let (pipeline, store, feeds, urls, passed) = (
+            pipeline.clone(),
+            store.clone(),
+            feeds.clone(),
+            urls.clone(),
+            passed.clone(),
+        );
         let Ok(running) = sweeping.clone().try_lock_owned() else {
-            return Box::pin(async {});
+            return;
         };
         tracker.spawn(async move {
             let _running = running;
@@ -578,9 +588,7 @@ fn sweep_job(
                 passed.notify_one();
             }
         });
-        Box::pin(async {})
-    })
-    .context("scheduling the adaptive feeds")
+    });
 }
 
 fn notify(states: &[NotifyState<'_>]) {
