@@ -318,7 +318,11 @@ impl std::fmt::Display for ConfigChanges {
 /// and every `gleaner add` reloads).
 const GC_SCHEDULE: &str = "0 17 3 * * *";
 
-/// A purge at start-up is skipped when the daemon purged this recently.
+/// The daemon purges about once per this period. The first configuration
+/// with retention purges at once unless the daemon purged within it; the
+/// daily tick skips when the daemon purged within half of it (a daemon
+/// started at 03:10 purges once that day). The time of the last purge is
+/// the daemon's, kept across reloads: a restart purges again, once.
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// How often the scheduler proves it is alive (see the watchdog in [`run`]).
