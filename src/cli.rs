@@ -988,7 +988,7 @@ fn extract(
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let default = match cli.command {
-        Command::Run => "info",
+        Command::Run => "info,tokio_cron_scheduler=warn",
         _ => "warn",
     };
     let filter = cli.log_level.as_deref().unwrap_or(default);

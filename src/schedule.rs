@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 
-/// A cron expression with seconds (six or seven fields, e.g.
-/// `0 */30 * * * *`); the daemon's cron jobs tick at its [`next_after`](Self::next_after).
+/// A cron expression with seconds, parsed exactly as tokio-cron-scheduler
+/// parses it (six or seven fields, e.g. `0 */30 * * * *`).
 ///
 /// Clones share the compiled expression: croner's is several kilobytes, and
 /// ten thousand feeds on one schedule must not hold ten thousand copies.
