@@ -25,7 +25,9 @@ use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod deliveries;
 mod report;
+mod stderr;
 use report::{ADVICE_SPACE, describe};
+use stderr::Stderr;
 
 /// gleaner: polls RSS, Atom and JSON feeds, extracts each article's full
 /// text, deduplicates into SQLite and exports JSON.
@@ -476,12 +478,15 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
                     bar.set_message(report.feed.clone());
                     bar.inc(1);
                 }
-                if let ReportOutcome::Failed(_) | ReportOutcome::Skipped(_) = report.outcome {
-                    let line = report.to_string();
-                    match &bar {
-                        Some(bar) => bar.println(line),
-                        None => eprintln!("{line}"),
-                    }
+                let level = match report.outcome {
+                    ReportOutcome::Failed(_) => tracing::Level::WARN,
+                    ReportOutcome::Skipped(_) => tracing::Level::INFO,
+                    _ => return,
+                };
+                let line = report.to_string();
+                match &bar {
+                    Some(bar) => bar.println(line),
+                    None => stderr::report(level, &line),
                 }
             })
             .await;
@@ -1001,20 +1006,17 @@ fn init_logging(cli: &Cli) {
             Ok(quiet) => filter.add_directive(quiet),
             Err(_) => filter,
         });
-    let tty = std::io::stderr().is_terminal();
+    let stderr = Stderr::detect();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(tty);
-    // systemd sets JOURNAL_STREAM when stderr goes to the journal.
-    let journal = std::env::var_os("JOURNAL_STREAM").is_some_and(|v| !v.is_empty());
-    if tty {
-        builder.init();
-    } else if journal {
+        .with_ansi(stderr == Stderr::Terminal)
+        .with_timer(stderr::UtcTime);
+    match stderr {
+        Stderr::Terminal => builder.init(),
         // journald adds its own timestamps; one plain line per event.
-        builder.without_time().with_target(false).init();
-    } else {
+        Stderr::Journal => builder.without_time().with_target(false).init(),
         // A file or a pipe: each line says when (UTC, RFC 3339).
-        builder.with_target(false).init();
+        Stderr::Elsewhere => builder.with_target(false).init(),
     }
 }

@@ -1074,9 +1074,16 @@ enum Build {
     Nothing,
 }
 
-/// This machine's name, for telling instances apart in leases.
+/// This machine's name, for telling instances apart in leases: the
+/// kernel's answer to `gethostname(2)`, which a sandbox that hides
+/// `/proc/sys` (the shipped unit's `ProcSubset=pid`) does not hide.
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
+    let mut name = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length, which is passed.
+    let done = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) };
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    match String::from_utf8_lossy(&name[..end]).trim() {
+        name if done == 0 && !name.is_empty() => name.to_owned(),
+        _ => "localhost".to_owned(),
+    }
 }
