@@ -148,7 +148,7 @@ pub enum Command {
     /// Run the article extractor on a saved HTML page (no network).
     Extract {
         /// The page's address: resolves relative links and picks the rules of a
-        /// configured feed on the same host. Without it relative links are dropped.
+        /// configured feed on the same site. Without it relative links are dropped.
         #[arg(long)]
         url: Option<Url>,
         #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
@@ -931,7 +931,7 @@ fn extract(
     } else {
         bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     }
-    // Per-site rules come from a configured feed on the page's host, when a
+    // Per-site rules come from a configured feed on the page's site, when a
     // config is there; extract works without one.
     let config = if config_path.exists() {
         Some(Config::load(config_path)?)
@@ -943,7 +943,7 @@ fn extract(
             .as_ref()?
             .feeds
             .iter()
-            .find(|f| f.url.host_str() == u.host_str())
+            .find(|f| crate::fetch::site::same_site(&f.url, u))
     });
     let site_configs = match &config {
         Some(config) => site_config::load_logged(&config.extraction.site_config_dirs)?,

@@ -862,7 +862,8 @@ impl Pipeline {
     /// [`Pipeline::scrape`] without the sharing: fetches and extracts. When
     /// the site's rules name a one-page view (`single_page_link`) it is read
     /// instead; when they name a next page (`next_page_link`), up to
-    /// [`MAX_ARTICLE_PAGES`] pages on the same host are read and their
+    /// [`MAX_ARTICLE_PAGES`] pages on the same site
+    /// ([`crate::fetch::site::same_site`]) are read and their
     /// bodies joined in order. Only the first page is kept.
     async fn scrape_once(&self, feed: &FeedConfig, url: &Url) -> Scraped {
         let _in_hand = self
@@ -872,15 +873,15 @@ impl Pipeline {
             .await
             .expect("semaphores are never closed");
         let (mut article, kept) = self.scrape_page(feed, url, self.keep_html).await?;
-        let same_host = |link: &Url| link.host_str() == url.host_str();
-        if let Some(single) = article.links.single_page.clone().filter(same_host)
+        let same_site = |link: &Url| crate::fetch::site::same_site(url, link);
+        if let Some(single) = article.links.single_page.clone().filter(same_site)
             && let Some((whole, _)) = self.scrape_page(feed, &single, false).await
         {
             article = whole;
         }
         let mut seen = vec![url.clone()];
         while let Some(next) = article.links.next_page.take() {
-            if seen.len() >= MAX_ARTICLE_PAGES || !same_host(&next) || seen.contains(&next) {
+            if seen.len() >= MAX_ARTICLE_PAGES || !same_site(&next) || seen.contains(&next) {
                 break;
             }
             seen.push(next.clone());
