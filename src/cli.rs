@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::article::{self, SiteRules, site_config};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
+use crate::controls::escape;
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
@@ -477,7 +478,8 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
                     bar.inc(1);
                 }
                 if let ReportOutcome::Failed(_) | ReportOutcome::Skipped(_) = report.outcome {
-                    let line = report.to_string();
+                    // A failure's message may quote what a server sent.
+                    let line = escape(&report.to_string()).into_owned();
                     match &bar {
                         Some(bar) => bar.println(line),
                         None => eprintln!("{line}"),
@@ -866,18 +868,20 @@ fn print_hits(
             .published
             .as_deref()
             .map_or("", |p| p.get(..10).unwrap_or(p));
+        // Everything but the rank comes from the database, and so from
+        // outside: escaped like any table's cells.
         writeln!(
             out,
             "{:>2}. {}  {}  [{}]",
             rank + 1,
-            hit.title.as_deref().unwrap_or("(untitled)"),
-            date,
-            hit.feeds.join(", ")
+            escape(hit.title.as_deref().unwrap_or("(untitled)")),
+            escape(date),
+            escape(&hit.feeds.join(", "))
         )?;
         if let Some(url) = &hit.url {
-            writeln!(out, "    {url}")?;
+            writeln!(out, "    {}", escape(url))?;
         }
-        writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
+        writeln!(out, "    {}\n", escape(&hit.snippet.replace('\n', " ")))?;
     }
     if hits.is_empty() {
         writeln!(out, "no article matches {words:?}")?;
@@ -896,7 +900,16 @@ fn to_stdout(written: std::io::Result<()>, what: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Prints a table of `rows` under `header`, every cell's control
+/// characters escaped ([`escape`]): cells hold text from outside (remote
+/// error messages, a hook's output, feeds' names for things), which must
+/// not drive the operator's terminal nor break the table's lines.
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.clone().map(|cell| escape(&cell).into_owned()))
+        .collect();
+    let rows = &rows[..];
     let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

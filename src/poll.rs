@@ -568,8 +568,12 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
+        let errors_before = status.consecutive_errors;
         let (sightings, stored, filtered) = match self.sightings(feed, now, entries).await {
             Ok(found) => found,
+            Err(e) if e.is_data_error() => {
+                return self.unstorable(feed, now, e, errors_before).await;
+            }
             Err(e) => return self.database_failure(e),
         };
         if let Some(moved) = &body.moved_permanently {
@@ -585,13 +589,38 @@ impl Pipeline {
             ttl: parsed.ttl,
             filtered,
         };
-        match self.record(feed, now, outcome, fresh_for, sightings).await {
-            ReportOutcome::Fetched(mut summary) => {
+        match self
+            .try_record(feed, now, outcome, fresh_for, sightings)
+            .await
+        {
+            Ok(ReportOutcome::Fetched(mut summary)) => {
                 summary += stored;
                 ReportOutcome::Fetched(summary)
             }
-            other => other,
+            Ok(other) => other,
+            Err(e) if e.is_data_error() => self.unstorable(feed, now, e, errors_before).await,
+            Err(e) => self.database_failure(e),
         }
+    }
+
+    /// A poll whose entries the database refused for their data (not for
+    /// want of room or rights: [`crate::store::StoreError::is_data_error`]):
+    /// a failure of this feed like any other, recorded in its state and
+    /// backed off, so that its pages are not fetched again every tick.
+    async fn unstorable(
+        &self,
+        feed: &FeedConfig,
+        now: DateTime<Utc>,
+        error: crate::store::StoreError,
+        errors_before: u32,
+    ) -> ReportOutcome {
+        self.metrics.error(ErrorKind::Database);
+        let message = format!(
+            "{}: the database refused an entry of the feed: {error}",
+            redact::url(&feed.url)
+        );
+        let outcome = pacing::error_outcome(message, errors_before, now);
+        self.record_failure(feed, now, outcome, errors_before).await
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -785,8 +814,10 @@ impl Pipeline {
         match scraped {
             Some((article, page)) => {
                 record.page = page;
-                record.title = record.title.or(article.title);
-                record.author = record.author.or(article.author);
+                // A page's title and author come from outside like a feed's.
+                let line = |t: String| crate::controls::strip_owned(t).trim().to_owned();
+                record.title = record.title.or(article.title.map(line));
+                record.author = record.author.or(article.author.map(line));
                 record.published = record.published.or(article.published);
                 record.canonical_url = article.canonical_url;
                 record.language = article.language;
@@ -1003,6 +1034,20 @@ impl Pipeline {
         fresh_for: Option<std::time::Duration>,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
+        self.try_record(feed, polled_at, outcome, fresh_for, sightings)
+            .await
+            .unwrap_or_else(|e| self.database_failure(e))
+    }
+
+    /// [`Pipeline::record`], with the database's error.
+    async fn try_record(
+        &self,
+        feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
+        outcome: FeedOutcome,
+        fresh_for: Option<std::time::Duration>,
+        sightings: Vec<Sighting>,
+    ) -> Result<ReportOutcome, crate::store::StoreError> {
         let report = match &outcome {
             FeedOutcome::Fetched { .. } => None,
             FeedOutcome::NotModified => Some(ReportOutcome::NotModified),
@@ -1022,16 +1067,12 @@ impl Pipeline {
             },
             sightings,
         };
-        match self.store.call(move |s| s.record_poll(&poll)).await {
-            Ok(summary) => {
-                if !matches!(report, Some(ReportOutcome::Failed(_))) {
-                    self.metrics
-                        .succeeded(feed.url.as_str(), &feed.name, polled_at);
-                }
-                report.unwrap_or(ReportOutcome::Fetched(summary))
-            }
-            Err(e) => self.database_failure(e),
+        let summary = self.store.call(move |s| s.record_poll(&poll)).await?;
+        if !matches!(report, Some(ReportOutcome::Failed(_))) {
+            self.metrics
+                .succeeded(feed.url.as_str(), &feed.name, polled_at);
         }
+        Ok(report.unwrap_or(ReportOutcome::Fetched(summary)))
     }
 }
 

@@ -74,7 +74,8 @@ impl Store {
     }
 
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        on!(&mut self.backend, s => s.record_poll(poll))
+        let poll = super::nul::poll(poll);
+        on!(&mut self.backend, s => s.record_poll(&poll))
     }
 
     pub fn record_sightings(
@@ -84,7 +85,8 @@ impl Store {
         polled_at: DateTime<Utc>,
         sightings: &[Sighting],
     ) -> Result<PollSummary, StoreError> {
-        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, sightings))
+        let sightings = super::nul::sightings(sightings);
+        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, &sightings))
     }
 
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
@@ -277,6 +279,7 @@ impl Store {
     }
 
     pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
-        on!(&mut self.backend, s => s.apply_reextractions(new))
+        let new = super::nul::reextractions(new);
+        on!(&mut self.backend, s => s.apply_reextractions(&new))
     }
 }
