@@ -318,3 +318,49 @@ fn an_entry_the_database_refuses_fails_its_feed_and_backs_off_not_the_disk() {
         assert_eq!(long["state"], "ok", "{long:#}");
     }
 }
+
+#[test]
+fn dates_past_year_9999_are_no_dates() {
+    let server = TestServer::start();
+    server.set(
+        "/feed.xml",
+        rss_with(
+            "<item><guid>1</guid><title>Far future</title><link>http://example.invalid/1</link>\
+             <description>One.</description><pubDate>Mon, 01 Jan 99999 00:00:00 GMT</pubDate></item>\
+             <item><guid>2</guid><title>Now</title><link>http://example.invalid/2</link>\
+             <description>Two.</description><pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate></item>",
+        ),
+    );
+    server.set(
+        "/feed.json",
+        Route::new(
+            200,
+            "application/feed+json",
+            r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+                {"id":"j1","url":"http://example.invalid/j1","title":"JSON far","content_text":"Far.","date_published":"+99999-01-01T00:00:00Z","date_modified":"99999-01-01T00:00:00Z"}]}"#,
+        ),
+    );
+    let gleaner = Gleaner::new(&format!(
+        "{}{}",
+        feed_block("rss", &server.url("/feed.xml"), "full_text = false"),
+        feed_block("json", &server.url("/feed.json"), "full_text = false"),
+    ));
+    gleaner.poll();
+
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 3, "{articles:#?}");
+    let by_title = |t: &str| -> &Value { articles.iter().find(|a| a["title"] == t).unwrap() };
+    for title in ["Far future", "JSON far"] {
+        assert_eq!(by_title(title)["published"], Value::Null, "{title}");
+        assert_eq!(by_title(title)["updated"], Value::Null, "{title}");
+    }
+    assert_eq!(by_title("Now")["published"], "2026-11-23T08:00:00Z");
+
+    // A date stored by an older version is not exported either.
+    gleaner.sql("UPDATE articles SET published = '+99999-01-01T00:00:00Z'");
+    for article in gleaner.export(&[]) {
+        assert_eq!(article["published"], Value::Null, "{article:#}");
+    }
+    let atom = String::from_utf8(gleaner.ok(&["export", "--format", "atom"]).stdout).unwrap();
+    assert!(!atom.contains("99999"), "{atom}");
+}

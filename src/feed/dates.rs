@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// Texts the timestamp parser could not read during one parse.
 #[derive(Debug, Clone, Default)]
@@ -44,8 +44,21 @@ impl DateLog {
     }
 }
 
-/// Reads one date as a feed writes it; `None` when nothing sensible can be made of it.
+/// Whether `time` is in years 0000–9999, the years RFC 3339 (and so every
+/// export and the store) can write: any date read from outside that is not
+/// is no date, or it would be exported as `+99999-01-01T00:00:00Z`, which a
+/// strict consumer refuses.
+pub fn representable(time: &DateTime<Utc>) -> bool {
+    (0..=9999).contains(&time.year())
+}
+
+/// Reads one date as a feed writes it; `None` when nothing sensible can be
+/// made of it, or when it is outside [`representable`] years.
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    read_timestamp(text).filter(representable)
+}
+
+fn read_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() {
         return None;

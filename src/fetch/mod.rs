@@ -678,6 +678,7 @@ fn http_date(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(crate::feed::dates::representable)
 }
 
 /// How long a response stays fresh by its headers: `Cache-Control: max-age`

@@ -138,8 +138,17 @@ impl Store {
     pub fn for_each_article<E>(
         &mut self,
         filter: &ExportFilter,
-        each: impl FnMut(StoredArticle) -> Result<(), E>,
+        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
     ) -> Result<Result<i64, E>, StoreError> {
+        // Every export and delivery reads articles here: a date that is not
+        // RFC 3339 (written by an older version, `+99999-01-01T…`) goes out
+        // as no date rather than break a strict consumer.
+        let rfc3339 = |t: &String| super::parse_time(t).is_some();
+        let each = move |mut article: StoredArticle| {
+            article.published = article.published.filter(rfc3339);
+            article.updated = article.updated.filter(rfc3339);
+            each(article)
+        };
         on!(&mut self.backend, s => s.for_each_article(filter, each))
     }
 

@@ -468,11 +468,13 @@ fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option
         .and_then(parse_time))
 }
 
-/// Reads a time written by [`format_time`]; anything else is treated as unknown.
+/// Reads a time written by [`format_time`]; anything else (a year past
+/// 9999 among them) is treated as unknown.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(crate::feed::dates::representable)
 }
 
 #[cfg(test)]
