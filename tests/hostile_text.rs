@@ -364,3 +364,41 @@ fn dates_past_year_9999_are_no_dates() {
     let atom = String::from_utf8(gleaner.ok(&["export", "--format", "atom"]).stdout).unwrap();
     assert!(!atom.contains("99999"), "{atom}");
 }
+
+#[test]
+fn migrate_db_copies_a_sqlite_database_with_nul_in_its_text() {
+    let server = TestServer::start();
+    let Some(postgres) = common::postgres::server("migrate-db-nul") else {
+        return;
+    };
+    let postgres = common::postgres::TestDatabase::create(&postgres);
+    server.set(
+        "/feed.xml",
+        rss_with(
+            "<item><guid>1</guid><title>Title</title><link>http://example.invalid/1</link>\
+             <description>One.</description></item>",
+        ),
+    );
+    let gleaner = Gleaner::with(
+        None,
+        &feed_block("f", &server.url("/feed.xml"), "full_text = false"),
+    );
+    gleaner.poll();
+    // What an older version stored from a title with `&#0;` in it.
+    gleaner
+        .db()
+        .execute_batch(
+            "UPDATE articles SET title = 'Nul' || char(0) || ' title',
+                                 content_text = content_text || char(0);
+             UPDATE feeds SET last_error = 'HTTP 500: ' || char(0);",
+        )
+        .unwrap();
+
+    let url = postgres.url().to_string();
+    gleaner.ok(&["migrate-db", "--to", &url]);
+    gleaner.edit_config("database = \"g.db\"", &format!("database = \"{url}\""));
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1);
+    assert_eq!(articles[0]["title"], "Nul title", "{:#}", articles[0]);
+    assert_eq!(articles[0]["content_text"], "One.");
+}

@@ -6,7 +6,9 @@
 //! control characters from entries (`feed::entry::without_controls`);
 //! [`Store`](super::Store) runs every write of articles and feed states
 //! through here, so that text from any other path (extracted pages,
-//! re-extraction, messages) is storable on both backends alike.
+//! re-extraction, messages) is storable on both backends alike; and
+//! `migrate-db` copies a SQLite database an older version wrote NULs into
+//! ([`without`]).
 
 use std::borrow::Cow;
 
@@ -22,6 +24,13 @@ fn clean(text: &mut String) {
     if has(text) {
         text.retain(|c| c != '\0');
     }
+}
+
+/// `text` without NUL (no copy when it has none): for what `migrate-db`
+/// copies into PostgreSQL from a SQLite database an older version wrote.
+pub(super) fn without(mut text: String) -> String {
+    clean(&mut text);
+    text
 }
 
 fn clean_opt(text: &mut Option<String>) {
