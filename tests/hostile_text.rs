@@ -149,6 +149,21 @@ fn tables_escape_control_characters_whatever_wrote_them() {
         "{feeds}"
     );
     assert_eq!(feeds.lines().count(), 2, "one line per feed:\n{feeds}");
+    // A delivery command's stderr, as the delivery's last error.
+    gleaner.edit_config(
+        "[[feeds]]",
+        "[[deliver]]\nname = \"ingest\"\nexec = [\"true\"]\n\n[[feeds]]",
+    );
+    gleaner.sql(&format!(
+        "INSERT INTO deliveries (name, last_attempt_at, last_error, consecutive_failures) \
+         VALUES ('ingest', '2026-11-23T08:00:00Z', 'exit 1: {ESCAPES}', 1)"
+    ));
+    let deliveries = String::from_utf8(gleaner.ok(&["deliveries"]).stdout).unwrap();
+    assert!(!has_controls(&deliveries), "{deliveries:?}");
+    assert!(
+        deliveries.contains("exit 1: \\u{1b}]0;owned\\u{7}\\u{1b}[2J"),
+        "{deliveries}"
+    );
     // `--json` keeps the text as it is: JSON escapes it.
     let json = gleaner.feeds();
     assert!(
