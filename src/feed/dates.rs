@@ -229,6 +229,22 @@ mod tests {
     }
 
     #[test]
+    fn years_rfc_3339_cannot_write_are_no_dates() {
+        for text in [
+            "Mon, 01 Jan 99999 00:00:00 GMT",
+            "+99999-01-01T00:00:00Z",
+            "99999-01-01T00:00:00Z",
+            "-0001-12-31T00:00:00Z",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
+        assert_eq!(
+            parse_timestamp("9999-12-31T23:59:59Z"),
+            Some(utc("9999-12-31T23:59:59Z"))
+        );
+    }
+
+    #[test]
     fn slashed_and_zoneless_dates_are_utc() {
         assert_eq!(
             parse_timestamp("2020/1/10 14:33:00"),
