@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::article::{self, SiteRules, site_config};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
+use crate::controls::escape;
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
@@ -150,7 +151,7 @@ pub enum Command {
     /// Run the article extractor on a saved HTML page (no network).
     Extract {
         /// The page's address: resolves relative links and picks the rules of a
-        /// configured feed on the same host. Without it relative links are dropped.
+        /// configured feed on the same site. Without it relative links are dropped.
         #[arg(long)]
         url: Option<Url>,
         #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
@@ -483,7 +484,8 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
                     ReportOutcome::Skipped(_) => tracing::Level::INFO,
                     _ => return,
                 };
-                let line = report.to_string();
+                // A failure's message may quote what a server sent.
+                let line = escape(&report.to_string()).into_owned();
                 match &bar {
                     Some(bar) => bar.println(line),
                     None => stderr::report(level, &line),
@@ -871,18 +873,20 @@ fn print_hits(
             .published
             .as_deref()
             .map_or("", |p| p.get(..10).unwrap_or(p));
+        // Everything but the rank comes from the database, and so from
+        // outside: escaped like any table's cells.
         writeln!(
             out,
             "{:>2}. {}  {}  [{}]",
             rank + 1,
-            hit.title.as_deref().unwrap_or("(untitled)"),
-            date,
-            hit.feeds.join(", ")
+            escape(hit.title.as_deref().unwrap_or("(untitled)")),
+            escape(date),
+            escape(&hit.feeds.join(", "))
         )?;
         if let Some(url) = &hit.url {
-            writeln!(out, "    {url}")?;
+            writeln!(out, "    {}", escape(url))?;
         }
-        writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
+        writeln!(out, "    {}\n", escape(&hit.snippet.replace('\n', " ")))?;
     }
     if hits.is_empty() {
         writeln!(out, "no article matches {words:?}")?;
@@ -901,7 +905,16 @@ fn to_stdout(written: std::io::Result<()>, what: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Prints a table of `rows` under `header`, every cell's control
+/// characters escaped ([`escape`]): cells hold text from outside (remote
+/// error messages, a hook's output, feeds' names for things), which must
+/// not drive the operator's terminal nor break the table's lines.
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.clone().map(|cell| escape(&cell).into_owned()))
+        .collect();
+    let rows = &rows[..];
     let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -936,7 +949,7 @@ fn extract(
     } else {
         bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     }
-    // Per-site rules come from a configured feed on the page's host, when a
+    // Per-site rules come from a configured feed on the page's site, when a
     // config is there; extract works without one.
     let config = if config_path.exists() {
         Some(Config::load(config_path)?)
@@ -948,7 +961,7 @@ fn extract(
             .as_ref()?
             .feeds
             .iter()
-            .find(|f| f.url.host_str() == u.host_str())
+            .find(|f| crate::fetch::site::same_site(&f.url, u))
     });
     let site_configs = match &config {
         Some(config) => site_config::load_logged(&config.extraction.site_config_dirs)?,

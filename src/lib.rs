@@ -11,6 +11,7 @@ pub mod article;
 pub mod atomic;
 pub mod cli;
 pub mod config;
+pub mod controls;
 pub mod daemon;
 pub mod deliver;
 pub mod encoding;

@@ -568,8 +568,12 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
+        let errors_before = status.consecutive_errors;
         let (sightings, stored, filtered) = match self.sightings(feed, now, entries).await {
             Ok(found) => found,
+            Err(e) if e.is_data_error() => {
+                return self.unstorable(feed, now, e, errors_before).await;
+            }
             Err(e) => return self.database_failure(e),
         };
         if let Some(moved) = &body.moved_permanently {
@@ -585,13 +589,38 @@ impl Pipeline {
             ttl: parsed.ttl,
             filtered,
         };
-        match self.record(feed, now, outcome, fresh_for, sightings).await {
-            ReportOutcome::Fetched(mut summary) => {
+        match self
+            .try_record(feed, now, outcome, fresh_for, sightings)
+            .await
+        {
+            Ok(ReportOutcome::Fetched(mut summary)) => {
                 summary += stored;
                 ReportOutcome::Fetched(summary)
             }
-            other => other,
+            Ok(other) => other,
+            Err(e) if e.is_data_error() => self.unstorable(feed, now, e, errors_before).await,
+            Err(e) => self.database_failure(e),
         }
+    }
+
+    /// A poll whose entries the database refused for their data (not for
+    /// want of room or rights: [`crate::store::StoreError::is_data_error`]):
+    /// a failure of this feed like any other, recorded in its state and
+    /// backed off, so that its pages are not fetched again every tick.
+    async fn unstorable(
+        &self,
+        feed: &FeedConfig,
+        now: DateTime<Utc>,
+        error: crate::store::StoreError,
+        errors_before: u32,
+    ) -> ReportOutcome {
+        self.metrics.error(ErrorKind::Database);
+        let message = format!(
+            "{}: the database refused an entry of the feed: {error}",
+            redact::url(&feed.url)
+        );
+        let outcome = pacing::error_outcome(message, errors_before, now);
+        self.record_failure(feed, now, outcome, errors_before).await
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -785,8 +814,10 @@ impl Pipeline {
         match scraped {
             Some((article, page)) => {
                 record.page = page;
-                record.title = record.title.or(article.title);
-                record.author = record.author.or(article.author);
+                // A page's title and author come from outside like a feed's.
+                let line = |t: String| crate::controls::strip_owned(t).trim().to_owned();
+                record.title = record.title.or(article.title.map(line));
+                record.author = record.author.or(article.author.map(line));
                 record.published = record.published.or(article.published);
                 record.canonical_url = article.canonical_url;
                 record.language = article.language;
@@ -862,7 +893,8 @@ impl Pipeline {
     /// [`Pipeline::scrape`] without the sharing: fetches and extracts. When
     /// the site's rules name a one-page view (`single_page_link`) it is read
     /// instead; when they name a next page (`next_page_link`), up to
-    /// [`MAX_ARTICLE_PAGES`] pages on the same host are read and their
+    /// [`MAX_ARTICLE_PAGES`] pages on the same site
+    /// ([`crate::fetch::site::same_site`]) are read and their
     /// bodies joined in order. Only the first page is kept.
     async fn scrape_once(&self, feed: &FeedConfig, url: &Url) -> Scraped {
         let _in_hand = self
@@ -872,15 +904,15 @@ impl Pipeline {
             .await
             .expect("semaphores are never closed");
         let (mut article, kept) = self.scrape_page(feed, url, self.keep_html).await?;
-        let same_host = |link: &Url| link.host_str() == url.host_str();
-        if let Some(single) = article.links.single_page.clone().filter(same_host)
+        let same_site = |link: &Url| crate::fetch::site::same_site(url, link);
+        if let Some(single) = article.links.single_page.clone().filter(same_site)
             && let Some((whole, _)) = self.scrape_page(feed, &single, false).await
         {
             article = whole;
         }
         let mut seen = vec![url.clone()];
         while let Some(next) = article.links.next_page.take() {
-            if seen.len() >= MAX_ARTICLE_PAGES || !same_host(&next) || seen.contains(&next) {
+            if seen.len() >= MAX_ARTICLE_PAGES || !same_site(&next) || seen.contains(&next) {
                 break;
             }
             seen.push(next.clone());
@@ -1002,6 +1034,20 @@ impl Pipeline {
         fresh_for: Option<std::time::Duration>,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
+        self.try_record(feed, polled_at, outcome, fresh_for, sightings)
+            .await
+            .unwrap_or_else(|e| self.database_failure(e))
+    }
+
+    /// [`Pipeline::record`], with the database's error.
+    async fn try_record(
+        &self,
+        feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
+        outcome: FeedOutcome,
+        fresh_for: Option<std::time::Duration>,
+        sightings: Vec<Sighting>,
+    ) -> Result<ReportOutcome, crate::store::StoreError> {
         let report = match &outcome {
             FeedOutcome::Fetched { .. } => None,
             FeedOutcome::NotModified => Some(ReportOutcome::NotModified),
@@ -1021,16 +1067,12 @@ impl Pipeline {
             },
             sightings,
         };
-        match self.store.call(move |s| s.record_poll(&poll)).await {
-            Ok(summary) => {
-                if !matches!(report, Some(ReportOutcome::Failed(_))) {
-                    self.metrics
-                        .succeeded(feed.url.as_str(), &feed.name, polled_at);
-                }
-                report.unwrap_or(ReportOutcome::Fetched(summary))
-            }
-            Err(e) => self.database_failure(e),
+        let summary = self.store.call(move |s| s.record_poll(&poll)).await?;
+        if !matches!(report, Some(ReportOutcome::Failed(_))) {
+            self.metrics
+                .succeeded(feed.url.as_str(), &feed.name, polled_at);
         }
+        Ok(report.unwrap_or(ReportOutcome::Fetched(summary)))
     }
 }
 

@@ -227,7 +227,8 @@ fn convert(value: Value, kind: Kind) -> Box<dyn ToSql + Sync> {
     match (kind, value) {
         (Int, Value::Integer(n)) => Box::new(Some(n)),
         (Int, _) => Box::new(None::<i64>),
-        (Text, Value::Text(t)) => Box::new(Some(t)),
+        // A NUL stored by an older version: PostgreSQL refuses it.
+        (Text, Value::Text(t)) => Box::new(Some(super::nul::without(t))),
         (Text, Value::Integer(n)) => Box::new(Some(n.to_string())),
         (Text, _) => Box::new(None::<String>),
         (Blob, Value::Blob(b)) => Box::new(Some(b)),

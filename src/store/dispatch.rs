@@ -74,7 +74,8 @@ impl Store {
     }
 
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        on!(&mut self.backend, s => s.record_poll(poll))
+        let poll = super::nul::poll(poll);
+        on!(&mut self.backend, s => s.record_poll(&poll))
     }
 
     pub fn record_sightings(
@@ -84,7 +85,8 @@ impl Store {
         polled_at: DateTime<Utc>,
         sightings: &[Sighting],
     ) -> Result<PollSummary, StoreError> {
-        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, sightings))
+        let sightings = super::nul::sightings(sightings);
+        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, &sightings))
     }
 
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
@@ -136,8 +138,17 @@ impl Store {
     pub fn for_each_article<E>(
         &mut self,
         filter: &ExportFilter,
-        each: impl FnMut(StoredArticle) -> Result<(), E>,
+        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
     ) -> Result<Result<i64, E>, StoreError> {
+        // Every export and delivery reads articles here: a date that is not
+        // RFC 3339 (written by an older version, `+99999-01-01T…`) goes out
+        // as no date rather than break a strict consumer.
+        let rfc3339 = |t: &String| super::parse_time(t).is_some();
+        let each = move |mut article: StoredArticle| {
+            article.published = article.published.filter(rfc3339);
+            article.updated = article.updated.filter(rfc3339);
+            each(article)
+        };
         on!(&mut self.backend, s => s.for_each_article(filter, each))
     }
 
@@ -277,6 +288,7 @@ impl Store {
     }
 
     pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
-        on!(&mut self.backend, s => s.apply_reextractions(new))
+        let new = super::nul::reextractions(new);
+        on!(&mut self.backend, s => s.apply_reextractions(&new))
     }
 }

@@ -23,6 +23,7 @@ pub mod deliveries;
 mod dispatch;
 pub mod handle;
 pub mod keys;
+mod nul;
 pub mod pages;
 pub mod pg;
 pub mod read;
@@ -422,6 +423,36 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
 }
 
+impl StoreError {
+    /// Whether the database refused what was written for its data (one
+    /// entry's text, a value too large for a row or an index, a constraint),
+    /// not because it cannot be used (disk full, read-only, unreachable):
+    /// that is a failure of the feed that wrote it, recorded in its state
+    /// and backed off like any other, never a reason to tell the operator
+    /// to check the disk. SQLite: a constraint, a value too big or of the
+    /// wrong type. PostgreSQL: data exceptions (class 22: an invalid byte
+    /// sequence, string data too long), integrity constraints (class 23),
+    /// a program limit (54000: an index row too large) and the "invalid
+    /// message format" a NUL in a parameter can cause (08P01).
+    pub fn is_data_error(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sql(e) => matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::ConstraintViolation | ErrorCode::TooBig | ErrorCode::TypeMismatch)
+            ),
+            StoreError::Postgres(e) => e.code().is_some_and(|state| {
+                let code = state.code();
+                code.starts_with("22")
+                    || code.starts_with("23")
+                    || code == "54000"
+                    || code == "08P01"
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// Times are stored as RFC 3339 UTC with second precision, so that text order
 /// is time order.
 pub fn format_time(time: DateTime<Utc>) -> String {
@@ -437,11 +468,13 @@ fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option
         .and_then(parse_time))
 }
 
-/// Reads a time written by [`format_time`]; anything else is treated as unknown.
+/// Reads a time written by [`format_time`]; anything else (a year past
+/// 9999 among them) is treated as unknown.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(crate::feed::dates::representable)
 }
 
 #[cfg(test)]
