@@ -263,8 +263,8 @@ impl Deliveries {
                     .post(url, body, &headers, block.timeout)
                     .await?;
             }
-            DeliverTarget::Exec { argv } => {
-                exec::run(argv, &block.name, body, block.timeout).await?;
+            DeliverTarget::Exec { argv, env_keep } => {
+                exec::run(argv, env_keep, &block.name, body, block.timeout).await?;
             }
         }
         Ok(())
