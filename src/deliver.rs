@@ -147,7 +147,7 @@ impl Deliveries {
                     );
                     return Turn::Busy;
                 }
-                Err(error) => return self.failed(block, 0, &error.into()).await,
+                Err(error) => return self.failed(block, None, &error.into()).await,
             };
             let Batch {
                 articles,
@@ -162,7 +162,7 @@ impl Deliveries {
             };
             if let Err(error) = result {
                 drop(lock);
-                return self.failed(block, count, &error).await;
+                return self.failed(block, Some(count), &error).await;
             }
             let moved = self.advance(block, from, cursor, count).await;
             drop(lock);
@@ -172,7 +172,7 @@ impl Deliveries {
                     "[[deliver]] {:?}: the batch was taken but its cursor could not be stored ({error}); it will be sent again",
                     block.name
                 );
-                return self.failed(block, 0, &error.into()).await;
+                return self.failed(block, None, &error.into()).await;
             }
             if count > 0 {
                 self.metrics.delivery(&block.name, count, true);
@@ -212,19 +212,33 @@ impl Deliveries {
             .await
     }
 
-    /// Logs and records a failed batch; returns when to try again.
-    async fn failed(&self, block: &DeliverConfig, count: usize, error: &DeliveryError) -> Turn {
+    /// Logs and records a failed batch of `count` articles (`None`: none
+    /// was sent, the store failed); returns when to try again.
+    async fn failed(
+        &self,
+        block: &DeliverConfig,
+        count: Option<usize>,
+        error: &DeliveryError,
+    ) -> Turn {
         let failures = self
             .waiting
             .get(&block.name)
             .map_or(0, |(_, n)| *n)
             .saturating_add(1);
         let wait = backoff(failures);
+        let what = match count {
+            Some(count) => format!(
+                "a batch of {} was not delivered",
+                crate::plural::count(count as u64, "article", "articles")
+            ),
+            None => "its state in the database could not be read or stored".to_owned(),
+        };
         tracing::warn!(
-            "[[deliver]] {:?}: a batch of {count} articles was not delivered ({error}); trying again in {wait:?}",
+            "[[deliver]] {:?}: {what}: {error}; trying again in {wait:?}",
             block.name
         );
-        self.metrics.delivery(&block.name, count, false);
+        self.metrics
+            .delivery(&block.name, count.unwrap_or(0), false);
         let (name, message) = (block.name.clone(), error.to_string());
         let recorded = self
             .store
