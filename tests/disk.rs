@@ -404,4 +404,5 @@ fn a_lock_file_the_daemon_cannot_open_is_named_with_what_to_do() {
         assert!(line.contains(words), "{words}: {line}");
     }
     assert!(!line.contains("a batch of 0 articles"), "{line}");
+    eprintln!("the daemon's log: {line}");
 }
