@@ -265,9 +265,10 @@ fn a_webhook_answering_an_endless_error_is_read_only_as_far_as_it_is_shown() {
 fn a_command_flooding_its_stderr_fails_with_the_end_of_it() {
     let server = TestServer::start();
     let gleaner = delivering(&server, &["a"], "");
-    // Exits 3 at once, while what it started writes to stderr without end.
-    let script =
-        r#"cat > /dev/null; (yes "flooding stderr" >&2; echo) & echo $! > "$1/yes.pid"; exit 3"#;
+    // Writes 20 MB to stderr, then exits 3 while what it started goes on
+    // writing there without end.
+    let script = r#"cat > /dev/null; yes "flooding stderr" | head -c 20000000 >&2
+(yes "flooding stderr" >&2; echo) & echo $! > "$1/yes.pid"; exit 3"#;
     append_config(
         &gleaner,
         &exec_block(&gleaner, "ingest", script, "timeout_secs = 10"),
