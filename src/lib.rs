@@ -9,6 +9,7 @@
 
 pub mod article;
 pub mod atomic;
+pub mod capped;
 pub mod cli;
 pub mod config;
 pub mod controls;

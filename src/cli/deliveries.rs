@@ -44,7 +44,7 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
         let status = statuses.remove(&block.name).unwrap_or_default();
         let (kind, target) = match &block.target {
             DeliverTarget::Webhook { url, .. } => ("webhook", redact::url(url).to_string()),
-            DeliverTarget::Exec { argv } => ("exec", argv.join(" ")),
+            DeliverTarget::Exec { argv, .. } => ("exec", argv.join(" ")),
         };
         rows.push(DeliveryRow {
             name: block.name.clone(),

@@ -592,17 +592,16 @@ impl Fetcher {
         let last_modified = text_header(header::LAST_MODIFIED);
         let fresh_for = fresh_for(headers, Utc::now());
 
-        let mut bytes = Vec::with_capacity(declared.min(limit).min(1 << 20) as usize);
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| FetchError::network(&final_url, e, self.config.timeout))?
-        {
-            if (bytes.len() + chunk.len()) as u64 > limit {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
+        let head = crate::capped::response_head(
+            &mut response,
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        )
+        .await
+        .map_err(|e| FetchError::network(&final_url, e, self.config.timeout))?;
+        if !head.complete {
+            return Err(too_large());
         }
+        let bytes = head.bytes;
         Ok(Body {
             final_url,
             bytes,

@@ -107,12 +107,23 @@ pub enum StoreError {
     #[error("the database writer thread has stopped")]
     WriterGone,
     #[error(
-        "cannot lock {path} (which keeps two exports of one consumer from running at once): {source} (check that the database's folder is writable)"
+        "cannot open or lock {path} (which keeps two exports of one consumer from running at once): {source} ({})",
+        consumer_lock_advice(.source)
     )]
     ConsumerLock {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// What to do when the consumer lock file cannot be had.
+fn consumer_lock_advice(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "it must belong to the user gleaner runs as, like the database file: chown it to the database file's owner, or remove it while no export runs"
+        }
+        _ => "check that the database's folder is writable",
+    }
 }
 
 /// How long a connection waits for another process's write lock.
