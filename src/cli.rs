@@ -681,11 +681,21 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         summary.pages,
         summary.changed,
         summary.pages.saturating_sub(
-            summary.changed + summary.failed + summary.kept_feed_text + summary.crashed
+            summary.changed
+                + summary.failed
+                + summary.kept_feed_text
+                + summary.crashed
+                + summary.changed_meanwhile
         ),
         summary.failed,
         summary.kept_feed_text
     );
+    if summary.changed_meanwhile > 0 {
+        println!(
+            "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
+            summary.changed_meanwhile
+        );
+    }
     if summary.crashed > 0 {
         println!(
             "{} pages crashed the extractor (kept as stored; the log names them): please report them",
