@@ -187,6 +187,23 @@ fn posted_ids(request: &Received) -> Vec<String> {
         .collect()
 }
 
+/// A running `gleaner run`, killed if the test fails before stopping it.
+struct Daemon(std::process::Child);
+
+impl Daemon {
+    fn stop(mut self) {
+        signal(&self.0, libc::SIGTERM);
+        assert!(wait_exit(&mut self.0, Duration::from_secs(20)).success());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn delivery_state(gleaner: &Gleaner) -> Value {
     let output = gleaner.ok(&["deliveries", "--json"]);
     serde_json::from_slice::<Value>(&output.stdout).expect("JSON")[0].clone()
@@ -226,15 +243,14 @@ fn a_deliver_block_by_tag_gets_an_article_that_enters_its_selection_once() {
 
     // With feed b, the story gains tag b: the block gets it, once.
     std::fs::write(gleaner.config_path(), config).unwrap();
-    let mut daemon = gleaner.daemon();
+    let daemon = Daemon(gleaner.daemon());
     wait_for(Duration::from_secs(30), "a POST", || {
         !server.requests("/hook").is_empty()
     });
     wait_for(Duration::from_secs(10), "the cursor", || {
         delivery_state(&gleaner)["pending"] == 0
     });
-    signal(&daemon, libc::SIGTERM);
-    assert!(wait_exit(&mut daemon, Duration::from_secs(20)).success());
+    daemon.stop();
     let requests = server.requests("/hook");
     assert_eq!(requests.len(), 1);
     let stored = gleaner.export(&["--tag", "b"]);
