@@ -101,7 +101,7 @@ impl Sqlite {
     }
 
     /// Stores new extractions, each only while its article is still as
-    /// its page was read ([`STILL_AS_READ`]): a `gc` or a poll that ran
+    /// its page was read (`STILL_AS_READ`): a `gc` or a poll that ran
     /// between the read and now wins, and the extraction is dropped.
     pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
         // It reads before it writes: a deferred transaction would fail with
