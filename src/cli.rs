@@ -329,8 +329,8 @@ fn run_with_config(
         Command::MigrateDb { to } => migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract(&config, &feeds)?,
         Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
-        Command::Remove { feed } => remove(path, &config, &feed)?,
-        Command::ImportOpml { file } => import_opml(path, &config, &file)?,
+        Command::Remove { feed } => remove(path, &feed)?,
+        Command::ImportOpml { file } => import_opml(path, &file)?,
         Command::ExportOpml { output } => {
             let opml = subscribe::write_opml(&config, Utc::now());
             match output {
@@ -688,11 +688,21 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         summary.pages,
         summary.changed,
         summary.pages.saturating_sub(
-            summary.changed + summary.failed + summary.kept_feed_text + summary.crashed
+            summary.changed
+                + summary.failed
+                + summary.kept_feed_text
+                + summary.crashed
+                + summary.changed_meanwhile
         ),
         summary.failed,
         summary.kept_feed_text
     );
+    if summary.changed_meanwhile > 0 {
+        println!(
+            "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
+            summary.changed_meanwhile
+        );
+    }
     if summary.crashed > 0 {
         println!(
             "{} pages crashed the extractor (kept as stored; the log names them): please report them",
@@ -736,18 +746,14 @@ fn add(
     name: Option<String>,
     tags: Vec<String>,
 ) -> anyhow::Result<()> {
-    if let Some(name) = &name
-        && let Some(taken) = config.feeds.iter().find(|f| &f.name == name)
-    {
-        return Err(UsageError(format!(
-            "the name {name:?} is already used by {}; pick another with --name",
-            redact::url(&taken.url)
-        ))
-        .into());
-    }
+    check_name_free(config, name.as_deref())?;
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
     let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
-    if let Some(existing) = config.feeds.iter().find(|f| f.url == feed_url) {
+    // Checked again against the config as it is now: another edit may have
+    // taken the name or the feed meanwhile.
+    let mut file = ConfigFile::load(path)?;
+    check_name_free(file.config(), name.as_deref())?;
+    if let Some(existing) = file.config().feeds.iter().find(|f| f.url == feed_url) {
         return Err(UsageError(format!(
             "{} is already configured, as {:?}",
             redact::url(&feed_url),
@@ -755,7 +761,6 @@ fn add(
         ))
         .into());
     }
-    let mut file = ConfigFile::load(path)?;
     file.add(&NewFeed {
         url: feed_url.clone(),
         name,
@@ -779,9 +784,23 @@ fn add(
     Ok(())
 }
 
-fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow::Result<()> {
-    let feed = find_feed(config, name_or_url)?;
+/// A usage error when `name` is already a feed's name in `config`.
+fn check_name_free(config: &Config, name: Option<&str>) -> anyhow::Result<()> {
+    if let Some(name) = name
+        && let Some(taken) = config.feeds.iter().find(|f| f.name == name)
+    {
+        return Err(UsageError(format!(
+            "the name {name:?} is already used by {}; pick another with --name",
+            redact::url(&taken.url)
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn remove(path: &std::path::Path, name_or_url: &str) -> anyhow::Result<()> {
     let mut file = ConfigFile::load(path)?;
+    let feed = find_feed(file.config(), name_or_url)?.clone();
     if !file.remove(&feed.url)? {
         anyhow::bail!(
             "{} is not a [[feeds]] block of {}; edit it by hand",
@@ -799,15 +818,12 @@ fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow:
     Ok(())
 }
 
-fn import_opml(
-    path: &std::path::Path,
-    config: &Config,
-    opml: &std::path::Path,
-) -> anyhow::Result<()> {
+fn import_opml(path: &std::path::Path, opml: &std::path::Path) -> anyhow::Result<()> {
     let xml =
         std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
     let outlines = subscribe::parse_opml(opml, &xml)?;
     let mut file = ConfigFile::load(path)?;
+    let config = file.config();
     let mut names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
     let mut urls: Vec<Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
     let (mut added, mut known) = (0, 0);

@@ -693,6 +693,7 @@ impl Pipeline {
                     entry_hash,
                     article,
                     feed_only: build == Build::FromFeed,
+                    tags: feed.tags.clone(),
                 })
             })
             .buffered(ARTICLES_IN_PARALLEL);
@@ -806,7 +807,6 @@ impl Pipeline {
             published: entry.published,
             updated: entry.updated,
             summary,
-            tags: feed.tags.clone(),
             categories: entry.categories.clone(),
             enclosures: entry.enclosures.clone(),
             ..ArticleRecord::default()

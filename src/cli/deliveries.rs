@@ -17,7 +17,8 @@ struct DeliveryRow {
     kind: &'static str,
     /// The webhook URL (credentials hidden) or the command.
     target: String,
-    /// The highest `seq` given (0: nothing yet).
+    /// The highest position given (a seq, or where an article entered its
+    /// selection; 0: nothing yet).
     cursor: i64,
     /// Articles of its selection stored after the cursor.
     pending: u64,

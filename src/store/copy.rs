@@ -90,11 +90,16 @@ const TABLES: &[(&str, &[Column])] = &[
             ("url", "url", Text),
             ("entry_hash", "entry_hash", Text),
             ("first_seen", "first_seen", Text),
+            ("pos", "pos", Int),
         ],
     ),
     (
         "article_tags",
-        &[("article_seq", "article_seq", Int), ("tag", "tag", Text)],
+        &[
+            ("article_seq", "article_seq", Int),
+            ("tag", "tag", Text),
+            ("pos", "pos", Int),
+        ],
     ),
     (
         "consumers",
@@ -188,10 +193,13 @@ pub fn sqlite_to_postgres(
         }
         progress(table, done);
     }
-    // New rows continue after the copied keys.
+    // New rows continue after the copied keys; new positions (drawn from
+    // the articles' sequence) after every copied position and cursor.
     target.batch_execute(
         "SELECT setval(pg_get_serial_sequence('articles', 'seq'),
-                       GREATEST((SELECT max(seq) FROM articles), 1));
+                       GREATEST((SELECT max(seq) FROM articles), (SELECT max(pos) FROM sources),
+                                (SELECT max(pos) FROM article_tags),
+                                (SELECT max(cursor_seq) FROM consumers), 1));
          SELECT setval(pg_get_serial_sequence('sources', 'source_seq'),
                        GREATEST((SELECT max(source_seq) FROM sources), 1));",
     )?;

@@ -15,7 +15,7 @@ use crate::config::Database;
 
 use super::consumer_lock::ConsumerLock;
 use super::deliveries::DeliveryStatus;
-use super::pages::{KeptPage, Reextraction};
+use super::pages::{Applied, KeptPage, Reextraction};
 use super::pg::Postgres;
 use super::read::{ExportFilter, FeedStatus, Known, StoredArticle};
 use super::retention::{Purged, Retention};
@@ -287,7 +287,9 @@ impl Store {
         on!(&self.backend, s => s.kept_pages_after(after_seq, limit, feed_urls))
     }
 
-    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
+    /// Stores `gleaner reextract`'s new bodies, each only while its article
+    /// is still as its page was read (not purged, the same kept page).
+    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
         let new = super::nul::reextractions(new);
         on!(&mut self.backend, s => s.apply_reextractions(&new))
     }

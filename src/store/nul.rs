@@ -51,7 +51,6 @@ fn article_texts(a: &ArticleRecord) -> impl Iterator<Item = &str> {
     ]
     .into_iter()
     .filter_map(|t| t.as_deref())
-    .chain(a.tags.iter().map(String::as_str))
     .chain(a.categories.iter().map(String::as_str))
     .chain(a.enclosures.iter().flat_map(|e| {
         [
@@ -75,7 +74,6 @@ fn clean_article(a: &mut ArticleRecord) {
     ] {
         clean_opt(text);
     }
-    a.tags.iter_mut().for_each(clean);
     a.categories.iter_mut().for_each(clean);
     for enclosure in &mut a.enclosures {
         clean(&mut enclosure.url);
@@ -87,6 +85,7 @@ fn clean_article(a: &mut ArticleRecord) {
 fn sighting_has(s: &Sighting) -> bool {
     has(&s.entry_id)
         || has(&s.entry_hash)
+        || s.tags.iter().any(|t| has(t))
         || s.article
             .as_ref()
             .is_some_and(|a| article_texts(a).any(has))
@@ -95,6 +94,7 @@ fn sighting_has(s: &Sighting) -> bool {
 fn clean_sighting(s: &mut Sighting) {
     clean(&mut s.entry_id);
     clean(&mut s.entry_hash);
+    s.tags.iter_mut().for_each(clean);
     if let Some(article) = &mut s.article {
         clean_article(article);
     }
@@ -164,6 +164,7 @@ pub(super) fn reextractions(new: &[Reextraction]) -> Cow<'_, [Reextraction]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::pages::KeptPage;
     use crate::store::write::ContentSource;
 
     fn sighting(text: &str) -> Sighting {
@@ -180,6 +181,7 @@ mod tests {
                 ..ArticleRecord::default()
             }),
             feed_only: false,
+            tags: vec![format!("t{text}")],
         }
     }
 
@@ -194,8 +196,18 @@ mod tests {
         assert_eq!(article.content_html.as_deref(), Some("<p>text</p>"));
         assert_eq!(article.content_text.as_deref(), Some("text"));
         assert_eq!(article.categories, ["text"]);
+        assert_eq!(cleaned[0].tags, ["ttext"]);
         let new = [Reextraction {
-            seq: 1,
+            page: KeptPage {
+                seq: 1,
+                url: "https://example.org/a".into(),
+                fetched_at: "2026-12-07T00:00:00Z".into(),
+                content_type: None,
+                body_zstd: Vec::new(),
+                feed_urls: Vec::new(),
+                content_source: "article".into(),
+                word_count: None,
+            },
             content_html: "a\0".into(),
             content_text: "b\0".into(),
             word_count: 1,
