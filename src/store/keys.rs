@@ -93,8 +93,22 @@ pub fn entry_key(feed_url: &str, entry_id: &str) -> String {
     format!("entry:{feed_url}\n{entry_id}")
 }
 
-/// The key of a normalized URL (an article link or a canonical link): rules 2 and 3.
+/// URLs longer than this are known by their hash: PostgreSQL cannot index a
+/// key of more than about 2,700 bytes, so one entry with a longer link made
+/// its whole feed unstorable there. Browsers and servers rarely take URLs
+/// past 2,000 bytes, so the keys of ordinary links keep their readable form.
+const MAX_URL_KEY_BYTES: usize = 2_000;
+
+/// The key of a normalized URL (an article link or a canonical link): rules
+/// 2 and 3. A URL past [`MAX_URL_KEY_BYTES`] is keyed by its SHA-256, in a
+/// namespace of its own so that no readable key can equal it.
 pub fn url_key(normalized_url: &str) -> String {
+    if normalized_url.len() > MAX_URL_KEY_BYTES {
+        return format!(
+            "url-sha256:{}",
+            hex(&Sha256::digest(normalized_url.as_bytes()))
+        );
+    }
     format!("url:{normalized_url}")
 }
 
@@ -178,6 +192,19 @@ mod tests {
         assert!(text_key(&words[..49].join(" ")).is_none());
         assert!(text_key("").is_none());
         assert_ne!(text_key(&a), text_key(&a.replace("w7", "w8")));
+    }
+
+    #[test]
+    fn overlong_urls_are_keyed_by_their_hash_and_stay_distinct() {
+        let long = |c: char| format!("https://example.org/{}", c.to_string().repeat(3_000));
+        let (a, b) = (url_key(&long('a')), url_key(&long('b')));
+        assert!(a.starts_with("url-sha256:") && a.len() < 100, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a, url_key(&long('a')));
+        assert_eq!(
+            url_key("https://example.org/x"),
+            "url:https://example.org/x"
+        );
     }
 
     #[test]
