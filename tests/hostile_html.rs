@@ -1,0 +1,145 @@
+//! HTML built to hurt the parser: nesting that the old byte count did not
+//! see (`<span/>`, stray end tags), and feed content nested thousands deep.
+//! Every page here is generated; none is kept as a fixture.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::pages::{Item, rss};
+use common::{Gleaner, Route, TestServer, feed_block};
+
+const WORDS: &str = "The harbour opened its new pier on Monday, and the town came to watch the \
+    first ferry tie up beside the old fish market before noon. ";
+
+/// A page with a real paragraph and then `hostile` markup.
+fn page(hostile: &str) -> String {
+    format!(
+        "<html><body><article><p>{}</p>{hostile}<p>after</p></article></body></html>",
+        WORDS.repeat(4)
+    )
+}
+
+#[test]
+fn pages_nested_past_the_limit_by_ignored_markup_are_refused_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("self-closing spans", "<span/>".repeat(20_000)),
+        ("stray end tags", "<span></b>".repeat(20_000)),
+        ("misnested formatting", "<b><div></b>".repeat(20_000)),
+        ("foreign content", format!("<svg>{}", "<g>".repeat(20_000))),
+    ];
+    for (name, hostile) in cases {
+        let path = dir.path().join("page.html");
+        std::fs::write(&path, page(&hostile)).unwrap();
+        let started = Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .args(["--config", "/nonexistent/g.toml", "extract", "--url"])
+            .arg("https://x.example/a")
+            .arg(&path)
+            .output()
+            .unwrap();
+        // Generous for a loaded machine: it took minutes before.
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains("nested more than 512 deep"),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn real_nesting_and_siblings_are_still_extracted() {
+    // Thousands of self-closing and misnested siblings, but shallow.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("page.html");
+    let shallow = format!(
+        "{}{}<svg>{}</svg>",
+        "<br/><img src=x.png/>".repeat(5_000),
+        "<p><b>x</p>".repeat(200),
+        "<path d='m0 0'/>".repeat(5_000)
+    );
+    std::fs::write(&path, page(&shallow)).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["--config", "/nonexistent/g.toml", "extract", "--url"])
+        .arg("https://x.example/a")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("first ferry"), "{stdout}");
+}
+
+/// Polls a feed whose one entry's content is `description` and returns
+/// the exported article.
+fn poll_feed_with(server: &TestServer, feed: String, content_type: &str) -> serde_json::Value {
+    server.set("/feed.xml", Route::new(200, content_type, feed));
+    let gleaner = Gleaner::new(&feed_block(
+        "f",
+        &server.url("/feed.xml"),
+        "full_text = false",
+    ));
+    let started = Instant::now();
+    let report = gleaner.poll();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the poll took {:?}",
+        started.elapsed()
+    );
+    assert!(report.contains("1 new"), "{report}");
+    let articles = gleaner.export(&["--consumer", "c"]);
+    assert_eq!(articles.len(), 1, "{articles:?}");
+    articles[0].clone()
+}
+
+#[test]
+fn an_entry_nested_thirty_thousand_deep_is_stored_with_its_text_cut() {
+    let server = TestServer::start();
+    let description = format!(
+        "<p>{WORDS}</p>{}deep tail{}",
+        "<span>".repeat(30_000),
+        "</span>".repeat(30_000)
+    );
+    let item = Item {
+        guid: "deep-1",
+        title: "Deep",
+        link: "https://x.example/deep",
+        description: &description,
+        pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+    };
+    let article = poll_feed_with(&server, rss("F", &[item]), "application/rss+xml");
+    let text = article["content_text"].as_str().unwrap_or_default();
+    assert!(text.contains("first ferry"), "{article}");
+    assert!(!text.contains("deep tail"), "the text is cut: {text}");
+}
+
+#[test]
+fn an_atom_entry_with_xhtml_nested_fifty_thousand_deep_is_stored_cut() {
+    let server = TestServer::start();
+    let feed = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<updated>2026-11-23T08:00:00Z</updated>
+<entry><id>urn:deep</id><title>Deep</title><link href="https://x.example/deep"/>
+<updated>2026-11-23T08:00:00Z</updated>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>{WORDS}</p>{}deep tail{}</div></content>
+</entry></feed>"#,
+        "<div>".repeat(50_000),
+        "</div>".repeat(50_000)
+    );
+    let article = poll_feed_with(&server, feed, "application/atom+xml");
+    let text = article["content_text"].as_str().unwrap_or_default();
+    assert!(text.contains("first ferry"), "{article}");
+    assert!(!text.contains("deep tail"), "the text is cut: {text}");
+}
