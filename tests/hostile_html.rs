@@ -143,3 +143,75 @@ fn an_atom_entry_with_xhtml_nested_fifty_thousand_deep_is_stored_cut() {
     assert!(text.contains("first ferry"), "{article}");
     assert!(!text.contains("deep tail"), "the text is cut: {text}");
 }
+
+/// A set-up with `[extraction] site_config_dir = "rules"` and one feed.
+fn with_rules(server: &TestServer) -> Gleaner {
+    server.set("/feed.xml", Route::rss(rss("F", &[])));
+    let gleaner = Gleaner::new(&format!(
+        "[extraction]\nsite_config_dir = \"rules\"\n\n{}",
+        feed_block("f", &server.url("/feed.xml"), "")
+    ));
+    std::fs::create_dir_all(gleaner.dir.path().join("rules")).unwrap();
+    gleaner
+}
+
+/// A `body:` rule nested 30,000 parentheses deep.
+fn deep_rule() -> String {
+    format!(
+        "body: //article\nbody: {}//div{}\n",
+        "(".repeat(30_000),
+        ")".repeat(30_000)
+    )
+}
+
+#[test]
+fn check_config_names_a_rule_nested_too_deep() {
+    let server = TestServer::start();
+    let gleaner = with_rules(&server);
+    let file = gleaner.dir.path().join("rules").join("x.example.txt");
+    std::fs::write(&file, deep_rule()).unwrap();
+    let output = gleaner.command().arg("check-config").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&format!("{}:2: body:", file.display())))
+        .unwrap_or_else(|| panic!("no line for the rule in {stderr}"));
+    assert!(line.contains("nests more than 100 levels"), "{line}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("1 rules skipped"), "{stdout}");
+}
+
+#[test]
+fn a_reload_with_a_rule_nested_too_deep_keeps_the_daemon_running() {
+    let server = TestServer::start();
+    let gleaner = with_rules(&server);
+    let log_path = gleaner.dir.path().join("run.log");
+    let mut daemon = gleaner
+        .command()
+        .arg("run")
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    common::wait_for(Duration::from_secs(60), "the first poll", || {
+        !server.requests("/feed.xml").is_empty()
+    });
+    std::fs::write(
+        gleaner.dir.path().join("rules").join("x.example.txt"),
+        deep_rule(),
+    )
+    .unwrap();
+    common::signal(&daemon, libc::SIGHUP);
+    common::wait_for(Duration::from_secs(60), "the reload", || {
+        log().contains("configuration reloaded") || daemon.try_wait().unwrap().is_some()
+    });
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "the daemon died on the reload: {}",
+        log()
+    );
+    assert!(log().contains("some site rules do not parse"), "{}", log());
+    common::signal(&daemon, libc::SIGTERM);
+    common::wait_exit(&mut daemon, Duration::from_secs(30));
+}
