@@ -6,6 +6,7 @@
 //! gets that deep ([`within_depth`]).
 
 mod nesting;
+mod sets;
 mod tokens;
 
 pub use nesting::Nesting;
