@@ -925,39 +925,32 @@ impl Pipeline {
         let remove_selectors = feed.remove_selectors.clone();
         let site_configs = self.site_configs.clone();
         let page_url = page.final_url.clone();
-        let extraction = self.extraction.run(move || {
-            let rules = SiteRules {
-                content_selector: content_selector.as_ref(),
-                remove_selectors: &remove_selectors,
-                site_configs: site_configs.as_deref(),
-            };
-            let article = article::extract(
-                &page.bytes,
-                page.content_type.as_deref(),
-                &page.final_url,
-                rules,
-            )?;
-            // Compressed here, on the extraction thread, not on the reactor.
-            let kept = keep_html
-                .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
-                .flatten()
-                .map(|body_zstd| StoredPage {
-                    url: page.final_url,
-                    content_type: page.content_type,
-                    body_zstd,
-                });
-            Ok::<_, article::ArticleError>((article, kept))
-        });
-        // The bounds on bytes and depth keep an extraction to seconds; past
-        // the deadline the page is abandoned (its thread finishes it) and
-        // the entry keeps the feed's own text.
-        let Ok(result) = tokio::time::timeout(EXTRACTION_DEADLINE, extraction).await else {
-            self.metrics.extraction_failed();
-            tracing::warn!(feed = %feed.name, url = %page_url,
-                "extracting the article took longer than {} s; using the feed's content",
-                EXTRACTION_DEADLINE.as_secs());
-            return None;
-        };
+        let result = self
+            .extraction
+            .run(move || {
+                let rules = SiteRules {
+                    content_selector: content_selector.as_ref(),
+                    remove_selectors: &remove_selectors,
+                    site_configs: site_configs.as_deref(),
+                };
+                let article = article::extract(
+                    &page.bytes,
+                    page.content_type.as_deref(),
+                    &page.final_url,
+                    rules,
+                )?;
+                // Compressed here, on the extraction thread, not on the reactor.
+                let kept = keep_html
+                    .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
+                    .flatten()
+                    .map(|body_zstd| StoredPage {
+                        url: page.final_url,
+                        content_type: page.content_type,
+                        body_zstd,
+                    });
+                Ok::<_, article::ArticleError>((article, kept))
+            })
+            .await;
         match result {
             Ok(Ok(scraped)) => Some(scraped),
             Ok(Err(error)) => {
@@ -967,7 +960,7 @@ impl Pipeline {
             }
             Err(crash) => {
                 self.metrics.extraction_failed();
-                tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {crash}");
+                tracing::error!(feed = %feed.name, url = %page_url, "the extractor failed: {crash}");
                 None
             }
         }
@@ -1040,10 +1033,6 @@ impl Pipeline {
         }
     }
 }
-
-/// How long one page's extraction may take before the entry is stored
-/// with the feed's own text. The largest pages accepted take a few seconds.
-const EXTRACTION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What an entry itself gives as its article's body.
 #[derive(Debug, Default)]

@@ -146,7 +146,7 @@ impl Builder {
             && let Some(Entry::Formatting { open, .. }) = self
                 .active
                 .iter_mut()
-                .find(|e| matches!(e, Entry::Formatting { id: i, .. } if *i == id))
+                .rfind(|e| matches!(e, Entry::Formatting { id: i, .. } if *i == id))
         {
             *open = false;
             self.closed += 1;
@@ -554,7 +554,7 @@ impl Builder {
         if let Some(i) = self
             .active
             .iter()
-            .position(|e| matches!(e, Entry::Formatting { id: x, .. } if *x == id))
+            .rposition(|e| matches!(e, Entry::Formatting { id: x, .. } if *x == id))
             && let Entry::Formatting { open, .. } = self.active.remove(i)
             && !open
         {
