@@ -6,6 +6,7 @@ use super::super::tokens;
 use super::{Builder, Entry, Placed, Scope, is};
 
 impl Builder {
+    /// A start tag: what it closes, and where its element goes.
     pub(super) fn start(&mut self, name: Vec<u8>, attributes: &[u8], self_closing: bool) -> Placed {
         if self.in_foreign() {
             if !is(&name, BREAKOUT) {
@@ -227,6 +228,7 @@ impl Builder {
         self.close_in_scope(&[b"p"], Scope::Button);
     }
 
+    /// An end tag: what it closes, if anything.
     pub(super) fn end(&mut self, name: &[u8]) {
         // Foreign content: the element it names, above the first HTML one.
         for i in (0..self.stack.len()).rev() {
@@ -324,6 +326,8 @@ impl Builder {
         }
     }
 
+    /// Text reopens the closed formatting elements (blank text directly in
+    /// a table does not).
     pub(super) fn text(&mut self, blank: bool) {
         let in_table_structure = self.top_is(&[b"table", b"tbody", b"thead", b"tfoot", b"tr"]);
         if !blank || !in_table_structure {
