@@ -215,3 +215,35 @@ fn a_reload_with_a_rule_nested_too_deep_keeps_the_daemon_running() {
     common::signal(&daemon, libc::SIGTERM);
     common::wait_exit(&mut daemon, Duration::from_secs(30));
 }
+
+#[test]
+fn a_poll_whose_article_page_walks_around_the_old_count_stores_the_feeds_text() {
+    // The page a daemon died on at every restart: now refused at once, and
+    // the entry is stored with its feed's own text.
+    let server = TestServer::start();
+    server.set("/a/1", Route::html(page(&"<span></b>".repeat(20_000))));
+    let link = server.url("/a/1");
+    let description = format!("<p>{WORDS}</p>");
+    let item = Item {
+        guid: "a-1",
+        title: "Story",
+        link: &link,
+        description: &description,
+        pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+    };
+    server.set("/feed.xml", Route::rss(rss("F", &[item])));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    let started = Instant::now();
+    let report = gleaner.poll();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the poll took {:?}",
+        started.elapsed()
+    );
+    assert!(report.contains("1 new"), "{report}");
+    let articles = gleaner.export(&["--consumer", "c"]);
+    assert_eq!(articles.len(), 1, "{articles:?}");
+    assert_eq!(articles[0]["content_source"], "feed", "{:#}", articles[0]);
+    let text = articles[0]["content_text"].as_str().unwrap_or_default();
+    assert!(text.contains("first ferry"), "{text}");
+}
