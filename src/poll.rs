@@ -992,7 +992,7 @@ impl Pipeline {
             }
             Err(crash) => {
                 self.metrics.extraction_failed();
-                tracing::error!(feed = %feed.name, url = %page_url, "the extractor crashed: {crash}");
+                tracing::error!(feed = %feed.name, url = %page_url, "the extractor failed: {crash}");
                 None
             }
         }

@@ -120,7 +120,7 @@ const SHORT_BLOCK_WORDS: usize = 40;
 
 /// Applies every clean-up rule to an HTML fragment.
 pub fn clean(html: &str) -> String {
-    let mut fragment = Html::parse_fragment(html);
+    let mut fragment = Html::parse_fragment(super::limits::within_depth(html));
     let root = fragment.root_element().id();
     if clean_subtrees(&mut fragment, &[root]) {
         fragment.root_element().inner_html()

@@ -29,7 +29,7 @@ thread_local! {
 /// `html` (sanitized) as Markdown; `None` when it has no text, nests too
 /// deeply or the converter fails.
 pub fn from_html(html: &str) -> Option<String> {
-    if limits::nesting_depth(html.as_bytes()) > limits::MAX_DEPTH {
+    if limits::nesting(html.as_bytes()).too_deep_at.is_some() {
         return None;
     }
     let converted = catch_unwind(AssertUnwindSafe(|| {

@@ -100,10 +100,10 @@ pub enum ArticleError {
     #[error("{url}: not an HTML page (binary data)")]
     Binary { url: Url },
     #[error(
-        "{url}: elements nested {depth} deep (more than {} is refused as pathological)",
+        "{url}: elements nested more than {} deep (from byte {at}); the page is refused as pathological",
         limits::MAX_DEPTH
     )]
-    TooDeep { url: Url, depth: usize },
+    TooDeep { url: Url, at: usize },
 }
 
 /// Extracts the article from a page's bytes. `url` is the page's address
@@ -116,13 +116,6 @@ pub fn extract(
 ) -> Result<Article, ArticleError> {
     if limits::looks_binary(bytes) {
         return Err(ArticleError::Binary { url: url.clone() });
-    }
-    let depth = limits::nesting_depth(bytes);
-    if depth > limits::MAX_DEPTH {
-        return Err(ArticleError::TooDeep {
-            url: url.clone(),
-            depth,
-        });
     }
     let html = encoding::decode_html(bytes, content_type);
     extract_html(&html, url, rules)
@@ -138,6 +131,14 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
         Some(site) => apply::replace_strings(html, site),
         None => std::borrow::Cow::Borrowed(html),
     };
+    // Measured on the text the parser gets (a UTF-16 page's bytes, or a
+    // site's replace_string, would tell another story).
+    if let Some(at) = limits::nesting(html.as_bytes()).too_deep_at {
+        return Err(ArticleError::TooDeep {
+            url: url.clone(),
+            at,
+        });
+    }
     let mut doc = Html::parse_document(&html);
     let mut meta = metadata::read(&doc, url);
     // Read before anything is stripped: pagination is often furniture.
@@ -409,7 +410,7 @@ mod tests {
 
     #[test]
     fn the_deepest_accepted_page_fits_a_small_thread_stack() {
-        let depth = limits::MAX_DEPTH - 2;
+        let depth = limits::MAX_DEPTH - 3; // html, body and the paragraph
         let page = format!(
             "<html><body>{}<p>{}</p>{}</body></html>",
             "<div>".repeat(depth),

@@ -11,7 +11,8 @@ use url::Url;
 
 /// Returns `html` cleaned by ammonia's allow-list, with relative URLs
 /// resolved against `base`, links marked `rel="noopener noreferrer"`, and
-/// lazy-loaded images given their real `src`.
+/// lazy-loaded images given their real `src`. Markup past
+/// [`super::limits::MAX_DEPTH`] levels is cut off there.
 pub fn sanitize(html: &str, base: &Url) -> String {
     let html = reveal_images(html);
     let mut builder = Builder::default();
@@ -29,7 +30,9 @@ pub fn sanitize(html: &str, base: &Url) -> String {
         .add_tag_attributes("time", ["datetime"])
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true);
-    builder.clean(&html).to_string()
+    builder
+        .clean(super::limits::within_depth(&html))
+        .to_string()
 }
 
 /// Lazy-loading markup into plain images: `<noscript>` is unwrapped (its

@@ -4,6 +4,8 @@
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
+use super::limits;
+
 /// Elements that start a new paragraph (and the units the clean-up judges).
 pub(crate) const BLOCKS: &[&str] = &[
     "address",
@@ -61,9 +63,11 @@ const SKIPPED: &[&str] = &[
     "button", "select", "textarea",
 ];
 
-/// The plain text of an HTML fragment or document.
+/// The plain text of an HTML fragment or document; markup past
+/// [`limits::MAX_DEPTH`] levels is cut off there (the parser's cost grows
+/// with the square of the depth).
 pub fn html_to_text(html: &str) -> String {
-    fragment_text(&Html::parse_fragment(html))
+    fragment_text(&Html::parse_fragment(limits::within_depth(html)))
 }
 
 /// The text of several subtrees of one page, in order, as one text.
@@ -150,34 +154,66 @@ impl TextBuilder {
     }
 }
 
+/// Appends the text under `node` (not `node` itself) to `out`. Iterative:
+/// how deep a tree is does not matter to the thread's stack.
 fn walk(node: NodeRef<'_, Node>, out: &mut TextBuilder, preformatted: bool) {
-    for child in node.children() {
-        match child.value() {
-            Node::Text(text) => out.push_text(text, preformatted),
-            Node::Element(element) => {
-                let name = element.name();
-                if SKIPPED.contains(&name) {
-                    continue;
-                }
-                if name == "br" {
-                    out.line_break();
-                    continue;
-                }
-                if name == "img" {
-                    // An image separates words like a space would.
-                    out.space = true;
-                    continue;
-                }
-                let block = BLOCKS.contains(&name);
-                if block {
-                    out.end_paragraph();
-                }
-                walk(child, out, preformatted || name == "pre");
-                if block {
-                    out.end_paragraph();
-                }
+    enum Step<'a> {
+        /// A node and the siblings after it, in order.
+        From(NodeRef<'a, Node>, bool),
+        /// The end of a block element.
+        EndBlock,
+    }
+    let mut todo: Vec<Step<'_>> = node
+        .first_child()
+        .map(|first| Step::From(first, preformatted))
+        .into_iter()
+        .collect();
+    while let Some(step) = todo.pop() {
+        let (first, preformatted) = match step {
+            Step::From(first, preformatted) => (first, preformatted),
+            Step::EndBlock => {
+                out.end_paragraph();
+                continue;
             }
-            _ => {}
+        };
+        // Siblings are handled in order until an element needs its own
+        // children walked first: the rest wait on the stack.
+        let mut next = Some(first);
+        while let Some(current) = next {
+            next = current.next_sibling();
+            match current.value() {
+                Node::Text(text) => out.push_text(text, preformatted),
+                Node::Element(element) => {
+                    let name = element.name();
+                    if SKIPPED.contains(&name) {
+                        continue;
+                    }
+                    if name == "br" {
+                        out.line_break();
+                        continue;
+                    }
+                    if name == "img" {
+                        // An image separates words like a space would.
+                        out.space = true;
+                        continue;
+                    }
+                    let block = BLOCKS.contains(&name);
+                    if block {
+                        out.end_paragraph();
+                    }
+                    if let Some(rest) = next {
+                        todo.push(Step::From(rest, preformatted));
+                    }
+                    if block {
+                        todo.push(Step::EndBlock);
+                    }
+                    if let Some(child) = current.first_child() {
+                        todo.push(Step::From(child, preformatted || name == "pre"));
+                    }
+                    break;
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -229,6 +265,33 @@ mod tests {
             html_to_text("<p>bell\u{7} and\u{0} nul</p><pre>a\tb</pre>"),
             "bell and nul\n\na\tb"
         );
+    }
+
+    #[test]
+    fn a_deep_tree_is_walked_without_recursion() {
+        // Built by hand: the parser itself is never given such depth.
+        let deep = || {
+            let mut doc = Html::parse_fragment("<div></div>");
+            let mut id = doc.root_element().first_child().unwrap().id();
+            for _ in 0..100_000 {
+                let element = Node::Element(doc.root_element().value().clone());
+                id = doc.tree.get_mut(id).unwrap().append(element).id();
+            }
+            doc.tree
+                .get_mut(id)
+                .unwrap()
+                .append(Node::Text(scraper::node::Text {
+                    text: "deep".into(),
+                }));
+            fragment_text(&doc)
+        };
+        let text = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(deep)
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(text, "deep");
     }
 
     #[test]

@@ -16,7 +16,7 @@ const FEED_TYPES: [&str; 4] = [
 /// The absolute URL of the feed an HTML page advertises, if any; the page
 /// was fetched from `base` (its `<base href>` is honoured).
 pub fn feed_link(html: &str, base: &Url) -> Option<Url> {
-    let document = Html::parse_document(html);
+    let document = Html::parse_document(crate::article::limits::within_depth(html));
     let links = Selector::parse("link[href]").ok()?;
     let base_href = Selector::parse("base[href]").ok()?;
     let base = document

@@ -13,6 +13,10 @@ use crate::store::handle::panic_message;
 /// and what the deepest page `article::limits` lets through needs (tested there).
 const EXTRACTION_STACK: usize = 2 << 20;
 
+/// How long one extraction may take. The bounds on bytes and depth keep a
+/// page to seconds; past this the entry is stored with the feed's own text.
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The threads that extract articles, one per core, fed through a channel.
 ///
 /// A fixed set of threads rather than tokio's blocking pool: the pool grows to
@@ -47,7 +51,8 @@ impl ExtractionPool {
     }
 
     /// Runs `work` on an extraction thread; `Err` with the panic's message
-    /// when it panicked (the thread survives).
+    /// when it panicked (the thread survives), or when it took longer than
+    /// [`DEADLINE`]: the caller goes on without it (the thread finishes it).
     pub(super) async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -61,8 +66,12 @@ impl ExtractionPool {
         self.jobs
             .send(job)
             .map_err(|_| "the extraction threads have stopped".to_owned())?;
-        answer
-            .await
-            .map_err(|_| "the extraction thread stopped".to_owned())?
+        match tokio::time::timeout(DEADLINE, answer).await {
+            Ok(answer) => answer.map_err(|_| "the extraction thread stopped".to_owned())?,
+            Err(_) => Err(format!(
+                "gave up after {} s (bounded in bytes and depth, no page should take that long)",
+                DEADLINE.as_secs()
+            )),
+        }
     }
 }

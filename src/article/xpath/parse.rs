@@ -371,7 +371,11 @@ fn is_name_char(c: char) -> bool {
 /// Parses a whole expression.
 pub(super) fn parse(source: &str) -> Result<Expr, XPathError> {
     let tokens = tokenize(source)?;
-    let mut parser = Parser { tokens, at: 0 };
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     if parser.tokens.is_empty() {
         return Err(XPathError::new(0, "empty expression"));
     }
@@ -382,9 +386,17 @@ pub(super) fn parse(source: &str) -> Result<Expr, XPathError> {
     }
 }
 
+/// How deep an expression may nest (parentheses, predicates, arguments,
+/// and chains of operators, each of which makes the tree one deeper): the
+/// parser, the evaluator and dropping the tree all recurse once per level.
+/// Real site rules stay under ten.
+pub(super) const MAX_NESTING: usize = 100;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Levels of nesting open at this point of the parse.
+    depth: usize,
 }
 
 /// A binary operator of the comparison and arithmetic levels.
@@ -425,19 +437,43 @@ impl Parser {
         XPathError::new(self.at, message)
     }
 
+    /// One level deeper; an error past [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<(), XPathError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.error(format!(
+                "the expression nests more than {MAX_NESTING} levels deep"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A whole (sub)expression: one level of nesting.
     fn or(&mut self) -> Result<Expr, XPathError> {
+        let depth = self.depth;
+        self.enter()?;
+        let expr = self.or_chain();
+        self.depth = depth;
+        expr
+    }
+
+    fn or_chain(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.and()?;
         while self.eat(&Token::Operator("or")) {
+            self.enter()?;
             left = Expr::Or(Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
     }
 
     fn and(&mut self) -> Result<Expr, XPathError> {
+        let depth = self.depth;
         let mut left = self.equality()?;
         while self.eat(&Token::Operator("and")) {
+            self.enter()?;
             left = Expr::And(Box::new(left), Box::new(self.equality()?));
         }
+        self.depth = depth;
         Ok(left)
     }
 
@@ -482,30 +518,40 @@ impl Parser {
         operand: fn(&mut Parser) -> Result<Expr, XPathError>,
         operator: fn(&Token) -> Option<Operator>,
     ) -> Result<Expr, XPathError> {
+        let depth = self.depth;
         let mut left = operand(self)?;
         while let Some(op) = self.peek().and_then(operator) {
             self.at += 1;
+            self.enter()?;
             let right = Box::new(operand(self)?);
             left = match op {
                 Operator::Compare(op) => Expr::Compare(op, Box::new(left), right),
                 Operator::Arith(op) => Expr::Arith(op, Box::new(left), right),
             };
         }
+        self.depth = depth;
         Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, XPathError> {
         if self.eat(&Token::Minus) {
-            return Ok(Expr::Negate(Box::new(self.unary()?)));
+            let depth = self.depth;
+            self.enter()?;
+            let operand = self.unary()?;
+            self.depth = depth;
+            return Ok(Expr::Negate(Box::new(operand)));
         }
         self.union()
     }
 
     fn union(&mut self) -> Result<Expr, XPathError> {
+        let depth = self.depth;
         let mut left = self.path()?;
         while self.eat(&Token::Pipe) {
+            self.enter()?;
             left = Expr::Union(Box::new(left), Box::new(self.path()?));
         }
+        self.depth = depth;
         Ok(left)
     }
 
@@ -796,6 +842,27 @@ mod tests {
         };
         assert_eq!(path.steps.len(), 2);
         assert_eq!(path.steps[0].axis, Axis::DescendantOrSelf);
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_real_rules_fit() {
+        let deep = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&deep(MAX_NESTING - 1)).is_ok());
+        for source in [
+            deep(30_000),
+            format!("//a{}", "[b".repeat(5_000) + &"]".repeat(5_000)),
+            vec!["1"; 30_000].join(" + "),
+            vec!["//a"; 30_000].join(" | "),
+            format!("{}1", "-".repeat(30_000)),
+            format!("concat({}1{})", "concat(".repeat(5_000), ")".repeat(5_000)),
+        ] {
+            let error = parse(&source).unwrap_err().to_string();
+            assert!(error.contains("nests more than 100"), "{error}");
+        }
+        assert!(
+            parse("//div[contains(concat(' ', normalize-space(@class), ' '), ' post ') and not(@id = 'x')] | //article[1]")
+                .is_ok()
+        );
     }
 
     #[test]
