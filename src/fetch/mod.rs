@@ -23,6 +23,7 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
+use crate::article::verdict::ResponseFacts;
 use crate::config::proxy::{self, Proxy};
 use crate::config::{FeedRequest, FetchConfig};
 use guard::{PublicOnlyResolver, Refused};
@@ -40,6 +41,9 @@ pub enum FetchError {
         status: StatusCode,
         /// From `Retry-After` (seconds or HTTP date), when the server sent one.
         retry_after: Option<DateTime<Utc>>,
+        /// What the headers say of the refusal (a bot check, a login), for
+        /// `article::verdict`.
+        response: Box<ResponseFacts>,
     },
     #[error("{url}: the body is larger than the limit of {limit} bytes (raise [fetch] {setting})")]
     TooLarge {
@@ -146,6 +150,8 @@ pub struct Body {
     /// How long the server says the response stays fresh
     /// (`Cache-Control: max-age`, else `Expires`).
     pub fresh_for: Option<Duration>,
+    /// What the status and headers say of the page, for `article::verdict`.
+    pub response: ResponseFacts,
 }
 
 /// Validators remembered from the last response of a feed.
@@ -468,6 +474,11 @@ impl Fetcher {
                 return Ok((response, permits, moved));
             }
             return Err(FetchError::Status {
+                response: Box::new(ResponseFacts::of(
+                    status.as_u16(),
+                    response.headers(),
+                    &current,
+                )),
                 url: current,
                 status,
                 retry_after: retry_after(response.headers(), Utc::now()),
@@ -591,6 +602,7 @@ impl Fetcher {
         let etag = text_header(header::ETAG);
         let last_modified = text_header(header::LAST_MODIFIED);
         let fresh_for = fresh_for(headers, Utc::now());
+        let facts = ResponseFacts::of(response.status().as_u16(), headers, &final_url);
 
         let mut bytes = Vec::with_capacity(declared.min(limit).min(1 << 20) as usize);
         while let Some(chunk) = response
@@ -611,6 +623,7 @@ impl Fetcher {
             last_modified,
             moved_permanently: None,
             fresh_for,
+            response: facts,
         })
     }
 }

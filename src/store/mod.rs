@@ -27,6 +27,7 @@ pub mod pages;
 pub mod pg;
 pub mod read;
 pub mod retention;
+pub mod retries;
 pub mod search;
 pub mod write;
 
@@ -269,6 +270,21 @@ ALTER TABLE articles ADD COLUMN enclosures TEXT;
 -- version still means one schema on both backends.
 SELECT 1;
 "#,
+    r#"
+-- article::verdict: how many article pages the feed's last fetched poll
+-- judged and how many were interstitials of each kind ('pages=5 consent=3').
+ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
+-- Entries whose page was an interstitial, stored with the feed's text: the
+-- page is tried again at next_at (at most store::retries::MAX_RETRIES times).
+CREATE TABLE page_retries (
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at  TEXT NOT NULL,
+    PRIMARY KEY (feed_url, entry_id)
+);
+"#,
 ];
 
 /// An open SQLite connection with the schema up to date.
@@ -499,6 +515,7 @@ mod tests {
                 ],
                 ttl: None,
                 filtered: 0,
+                interstitials: Default::default(),
             },
             cadence: write::Cadence::Cron,
             sightings: Vec::new(),
