@@ -709,11 +709,21 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         summary.pages,
         summary.changed,
         summary.pages.saturating_sub(
-            summary.changed + summary.failed + summary.kept_feed_text + summary.crashed
+            summary.changed
+                + summary.failed
+                + summary.kept_feed_text
+                + summary.crashed
+                + summary.interstitials
         ),
         summary.failed,
         summary.kept_feed_text
     );
+    if summary.interstitials > 0 {
+        println!(
+            "{} pages are interstitials (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
+            summary.interstitials
+        );
+    }
     if summary.crashed > 0 {
         println!(
             "{} pages crashed the extractor (kept as stored; the log names them): please report them",
