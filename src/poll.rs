@@ -570,9 +570,11 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
-        let forced = mode == PollMode::Forced;
+        // An operator's poll tries every page that is pending again at once
+        // (as it ignores the other pauses gleaner sets itself).
+        let every_pending = mode != PollMode::Scheduled;
         let (sightings, stored, filtered, (interstitials, retries, verdict_line)) =
-            match self.sightings(feed, now, entries, forced).await {
+            match self.sightings(feed, now, entries, every_pending).await {
                 Ok(found) => found,
                 Err(e) => return self.database_failure(e),
             };
@@ -624,7 +626,7 @@ impl Pipeline {
         feed: &FeedConfig,
         polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
-        forced: bool,
+        every_pending: bool,
     ) -> Result<(Vec<Sighting>, PollSummary, u32, verdicts::Finished), crate::store::StoreError>
     {
         let (entries, mut filtered) = self.filter_entries(feed, entries).await;
@@ -634,8 +636,8 @@ impl Pipeline {
             .map(|(e, _)| (e.id.clone(), e.url.clone()))
             .collect();
         // Pages that were an interstitial and are due again (all of them
-        // for `poll --force`).
-        let due_at = (!forced).then_some(polled_at);
+        // for `gleaner poll`).
+        let due_at = (!every_pending).then_some(polled_at);
         let (known, due) = self
             .store
             .call(move |s| {

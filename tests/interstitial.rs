@@ -264,6 +264,14 @@ fn each_kind_is_counted_for_its_feed() {
             route
         }),
         (
+            "check-body",
+            Route::new(
+                403,
+                "text/html",
+                "<html><head><title>Just a moment...</title></head><body><p>Enable JavaScript and cookies to continue</p></body></html>",
+            ),
+        ),
+        (
             "check-fr",
             Route::html(
                 "<html><head><title>Un instant…</title></head><body><div id=\"challenge-form\"><p>Vérification de votre navigateur avant d'accéder au site.</p></div></body></html>",
@@ -328,10 +336,10 @@ fn each_kind_is_counted_for_its_feed() {
     }
     assert_eq!(
         interstitials(&gleaner),
-        serde_json::json!({"challenge": 2, "login": 3, "paywall": 3, "not_found": 4,
+        serde_json::json!({"challenge": 3, "login": 3, "paywall": 3, "not_found": 4,
                            "script_only": 1, "denied": 1})
     );
-    assert_eq!(gleaner.feeds()["f"]["pages_judged"], 15);
+    assert_eq!(gleaner.feeds()["f"]["pages_judged"], 16);
 }
 
 #[test]
@@ -360,12 +368,9 @@ fn a_challenge_that_clears_replaces_the_feed_text_in_place_without_redelivery() 
     assert_eq!(first[0]["content_text"], "Teaser of the bridge.");
     assert_eq!(interstitials(&gleaner), serde_json::json!({"challenge": 1}));
 
-    // Not due yet: a plain poll does not fetch the page again.
+    // An operator's poll tries the pending page at once (the daemon waits
+    // an hour); the challenge has cleared.
     gleaner.poll();
-    assert_eq!(server.requests("/bridge").len(), 1);
-
-    // `poll --force` tries it now; the challenge has cleared.
-    gleaner.ok(&["poll", "--force"]);
     assert_eq!(server.requests("/bridge").len(), 2);
     let all = gleaner.export(&[]);
     assert_eq!(all.len(), 1);
@@ -381,9 +386,29 @@ fn a_challenge_that_clears_replaces_the_feed_text_in_place_without_redelivery() 
     assert!(gleaner.export(&["--consumer", "reader"]).is_empty());
     assert_eq!(gleaner.feeds()["f"]["interstitials"], serde_json::json!({}));
 
-    // Nothing is pending any more: a third forced poll fetches nothing.
+    // Nothing is pending any more: a third poll fetches nothing.
     gleaner.ok(&["poll", "--force"]);
     assert_eq!(server.requests("/bridge").len(), 2);
+}
+
+#[test]
+fn a_page_that_stays_a_wall_is_tried_three_times_then_left() {
+    let server = TestServer::start();
+    server.set(
+        "/feed.xml",
+        feed(&server, &[("wall", "Teaser of the wall.")]),
+    );
+    server.set("/wall", Route::html(chrome("Daily Example", CONSENT_EN)));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    for _ in 0..6 {
+        gleaner.poll();
+    }
+    // The first fetch and three retries, whatever the polls after.
+    assert_eq!(server.requests("/wall").len(), 4);
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1);
+    assert_eq!(articles[0]["content_source"], "feed");
+    assert_eq!(articles[0]["content_text"], "Teaser of the wall.");
 }
 
 #[test]

@@ -453,7 +453,7 @@ impl Fetcher {
                 }
             }
             let permits = self.permits(&current).await;
-            let response = client
+            let mut response = client
                 .get(current.clone())
                 .headers(hop_headers)
                 .send()
@@ -473,15 +473,15 @@ impl Fetcher {
                 let moved = (hops > 0 && all_permanent).then(|| current.clone());
                 return Ok((response, permits, moved));
             }
+            let facts = ResponseFacts::of(status.as_u16(), response.headers(), &current);
+            let retry_after = retry_after(response.headers(), Utc::now());
+            // What the refusal says of itself ("Just a moment…"): its start only.
+            let start = body_start(&mut response).await;
             return Err(FetchError::Status {
-                response: Box::new(ResponseFacts::of(
-                    status.as_u16(),
-                    response.headers(),
-                    &current,
-                )),
+                response: Box::new(facts.with_body(&start)),
                 url: current,
                 status,
-                retry_after: retry_after(response.headers(), Utc::now()),
+                retry_after,
             });
         }
         Err(FetchError::TooManyRedirects { url: url.clone() })
@@ -626,6 +626,26 @@ impl Fetcher {
             response: facts,
         })
     }
+}
+
+/// At most this much of an error answer's body is read, for its title.
+const ERROR_BODY_START: usize = 16 << 10;
+
+/// The first [`ERROR_BODY_START`] bytes of `response`'s body (what came
+/// within a second; nothing on an error).
+async fn body_start(response: &mut Response) -> Vec<u8> {
+    let mut start = Vec::new();
+    let read = async {
+        while start.len() < ERROR_BODY_START {
+            match response.chunk().await {
+                Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), read).await;
+    start.truncate(ERROR_BODY_START);
+    start
 }
 
 /// The settings every client shares; proxies are chosen by the fetcher,

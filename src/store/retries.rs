@@ -112,3 +112,22 @@ impl Sqlite {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_retries_within_a_day() {
+        // Whole seconds, as the database keeps times.
+        let now = super::super::parse_time(&format_time(chrono::Utc::now())).unwrap();
+        let at = |attempts| next_attempt(attempts, now).and_then(|t| super::super::parse_time(&t));
+        assert_eq!(at(0), None);
+        let waits: Vec<i64> = (1..=3)
+            .map(|n| (at(n).unwrap() - now).num_minutes())
+            .collect();
+        assert_eq!(waits, [60, 240, 720]);
+        assert!(waits.iter().sum::<i64>() < 24 * 60);
+        assert_eq!(at(4), None, "the fourth verdict is the last");
+    }
+}

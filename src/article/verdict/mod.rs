@@ -195,6 +195,9 @@ pub struct ResponseFacts {
     pub bot_manager: Option<String>,
     /// `Refresh` back to the same URL, within this many seconds.
     pub refresh_to_self: Option<u32>,
+    /// The `<title>` of an error answer's body (normalized), which the
+    /// fetch reads only that far.
+    pub title: Option<String>,
 }
 
 impl Default for ResponseFacts {
@@ -205,6 +208,7 @@ impl Default for ResponseFacts {
             cf_mitigated: None,
             bot_manager: None,
             refresh_to_self: None,
+            title: None,
         }
     }
 }
@@ -218,6 +222,9 @@ const BOT_HEADERS: &[&str] = &[
     "x-px-block",
     "akamai-grn",
 ];
+
+/// `Server` names of fronts that answer a bot check with a 503.
+const BOT_SERVERS: &[&str] = &["cloudflare", "ddos-guard"];
 
 /// Cookies bot managers set on the challenge they answer with.
 const BOT_COOKIES: &[&str] = &[
@@ -245,12 +252,31 @@ impl ResponseFacts {
             .map(|name| name.trim().to_ascii_lowercase())
             .find(|name| BOT_COOKIES.iter().any(|b| name.starts_with(b)))
             .map(|name| format!("cookie {name}"));
+        // A bot check's front answers 503 in its own name.
+        let server = text("server")
+            .map(|v| v.to_ascii_lowercase())
+            .filter(|v| status == 503 && BOT_SERVERS.iter().any(|b| v.starts_with(b)))
+            .map(|v| format!("server: {v}"));
         ResponseFacts {
             status,
             cf_mitigated: text("cf-mitigated").map(|v| v.to_ascii_lowercase()),
-            bot_manager: bot_header.or(bot_cookie),
+            bot_manager: bot_header.or(bot_cookie).or(server),
             refresh_to_self: text("refresh").and_then(|r| signs::refresh_to(&r, url)),
+            title: None,
         }
+    }
+
+    /// These facts with the `<title>` of the start of an error answer's
+    /// body (a byte scan: no parse for an error page).
+    pub fn with_body(mut self, start: &[u8]) -> ResponseFacts {
+        let text = String::from_utf8_lossy(start);
+        let lower = text.to_lowercase();
+        self.title = lower
+            .find("<title")
+            .and_then(|at| Some(at + lower[at..].find('>')? + 1))
+            .and_then(|from| Some(&lower[from..from + lower[from..].find("</title")?]))
+            .map(|title| normalize(title).chars().take(200).collect());
+        self
     }
 }
 
@@ -302,7 +328,12 @@ fn judge_response(response: &ResponseFacts) -> Option<Verdict> {
         ));
     }
     let status = response.status;
-    let bot = response.bot_manager.as_deref();
+    let checking = response
+        .title
+        .as_deref()
+        .and_then(|t| title_segment(t, vocabulary::CHALLENGE))
+        .map(|p| format!("title \"{p}\""));
+    let bot = response.bot_manager.as_deref().or(checking.as_deref());
     Some(match (status, bot) {
         (403 | 429 | 503, Some(bot)) => {
             Interstitial::verdict(Kind::Challenge, format!("HTTP {status} with {bot}"))
@@ -360,28 +391,22 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
         return Interstitial::verdict(Kind::ScriptOnly, evidence);
     }
 
-    // A consent manager: several of its concepts, dominating the body.
-    if length < CONSENT_MAX {
-        let concepts: Vec<&str> = vocabulary::CONSENT
-            .iter()
-            .filter_map(|words| find(body, words))
-            .collect();
-        let needed = if page.consent_buttons > 0 || page.consent_markup {
-            2
-        } else {
-            3
-        };
-        if concepts.len() >= needed && dominated_by(body, vocabulary::CONSENT) {
-            return Interstitial::verdict(
-                Kind::Consent,
-                format!("consent words: {}", concepts.join(", ")),
-            );
-        }
+    // A consent manager: several of its concepts, dominating the body (or,
+    // when the extractor kept next to nothing, the page's own text, with
+    // the manager's markup or buttons).
+    if length < CONSENT_MAX
+        && let Some(words) = consent(body, page, false).or_else(|| {
+            (length < NO_TEXT)
+                .then(|| consent(&page.text_head, page, true))
+                .flatten()
+        })
+    {
+        return Interstitial::verdict(Kind::Consent, format!("consent words: {words}"));
     }
 
     // The page says it does not exist.
     if short
-        && let Some((what, p)) = title_segment(title, &["404"])
+        && let Some((what, p)) = title_segment(title, vocabulary::NOT_FOUND_TITLE)
             .map(|p| ("title", p))
             .or_else(|| find(title, vocabulary::NOT_FOUND).map(|p| ("title", p)))
             .or_else(|| find(heading, vocabulary::NOT_FOUND).map(|p| ("heading", p)))
@@ -421,6 +446,12 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
             return Interstitial::verdict(Kind::Login, format!("a password field and {named}"));
         }
     }
+    // An email-first sign-in form (no password field yet) titled as one.
+    if length < VERY_SHORT
+        && let Some(p) = title_segment(title, vocabulary::SIGN_IN_TITLE)
+    {
+        return Interstitial::verdict(Kind::Login, quoted("title", p));
+    }
 
     // A teaser and an offer.
     if short {
@@ -449,6 +480,23 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
         return Interstitial::verdict(Kind::Denied, quoted("title", p));
     }
     Verdict::Article
+}
+
+/// The consent concepts `text` speaks of, when they make a consent wall:
+/// three (two beside consent buttons or markup; always with them when
+/// `markup_needed`), in sentences that make half of `text` or more.
+fn consent(text: &str, page: &PageSigns, markup_needed: bool) -> Option<String> {
+    let markup = page.consent_buttons > 0 || page.consent_markup;
+    if markup_needed && !markup {
+        return None;
+    }
+    let concepts: Vec<&str> = vocabulary::CONSENT
+        .iter()
+        .filter_map(|words| find(text, words))
+        .collect();
+    let needed = if markup { 2 } else { 3 };
+    (concepts.len() >= needed && dominated_by(text, vocabulary::CONSENT))
+        .then(|| concepts.join(", "))
 }
 
 /// The kind a body's words suggest, for a body judged by its repetition

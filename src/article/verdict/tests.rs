@@ -87,6 +87,8 @@ fn soft_not_found_pages_in_seven_languages() {
         ("Página não encontrada", "Ups"),
         ("Pagina niet gevonden", "Oeps"),
         ("404", "Oops"),
+        ("Not Found", "Oops"),
+        ("Oups ! Cette page est introuvable", "Oups"),
     ] {
         let html = page(
             title,
@@ -142,6 +144,41 @@ fn login_walls_in_four_languages() {
         let html = page(title, &format!("{text}{form}"));
         assert_eq!(kind(&html), Some(Kind::Login), "{title}");
     }
+}
+
+#[test]
+fn an_email_first_sign_in_page_is_a_login_wall() {
+    let html = page(
+        "Sign in | News",
+        "<form><label>Email address</label><input type=\"email\"><button>Continue</button></form>",
+    );
+    assert_eq!(kind(&html), Some(Kind::Login));
+}
+
+#[test]
+fn a_refusal_titled_as_a_bot_check_is_a_challenge() {
+    let response = ResponseFacts {
+        status: 403,
+        ..Default::default()
+    }
+    .with_body(b"<html><head><TITLE>Just a moment...</TITLE></head><body>x</body></html>");
+    assert_eq!(
+        judge(&response, None, None).interstitial().map(|i| i.kind),
+        Some(Kind::Challenge)
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SERVER,
+        header::HeaderValue::from_static("cloudflare"),
+    );
+    let response = ResponseFacts::of(503, &headers, &url());
+    assert_eq!(
+        judge(&response, None, None).interstitial().map(|i| i.kind),
+        Some(Kind::Challenge)
+    );
+    // A plain outage is no interstitial.
+    let response = ResponseFacts::of(503, &HeaderMap::new(), &url());
+    assert_eq!(judge(&response, None, None), Verdict::Article);
 }
 
 #[test]

@@ -24,6 +24,11 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "page you requested",
     "page you are looking for",
     "page you're looking for",
+    "page you were looking for",
+    "page you're trying to reach",
+    "page you are trying to reach",
+    "page isn't available",
+    "page is not available",
     "page does not exist",
     "page doesn't exist",
     "page no longer exists",
@@ -41,6 +46,9 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "die angeforderte seite",
     // French
     "page introuvable",
+    "page est introuvable",
+    "page n'a pas été trouvée",
+    "page n'a pas pu être trouvée",
     "page non trouvée",
     "page non trouvee",
     "page demandée n'existe",
@@ -53,6 +61,9 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "pagina no encontrada",
     "no se encontró la página",
     "no hemos encontrado la página",
+    "no se ha encontrado la página",
+    "no se pudo encontrar la página",
+    "página no existe",
     "la página que buscas",
     "la página no existe",
     "página que estás buscando",
@@ -62,6 +73,8 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "pagina non esiste",
     "pagina non è stata trovata",
     "la pagina che stai cercando",
+    "pagina non disponibile",
+    "pagina non è disponibile",
     "pagina richiesta non",
     "errore 404",
     // Portuguese
@@ -69,6 +82,8 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "pagina nao encontrada",
     "página não existe",
     "a página que procura",
+    "página não foi encontrada",
+    "não foi possível encontrar a página",
     "a página que você procura",
     "página que você está procurando",
     "erro 404",
@@ -76,9 +91,29 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "pagina niet gevonden",
     "pagina bestaat niet",
     "pagina kan niet worden gevonden",
+    "pagina kon niet worden gevonden",
+    "deze pagina bestaat niet meer",
     "de pagina die je zoekt",
     "de pagina die u zoekt",
     "fout 404",
+];
+
+/// A whole title segment that says the page does not exist (too short to
+/// be looked for inside a title: "Not found" is a headline's word too).
+pub(super) const NOT_FOUND_TITLE: &[&str] = &[
+    "404",
+    "not found",
+    "page not found",
+    "nicht gefunden",
+    "introuvable",
+    "non trouvée",
+    "no encontrado",
+    "no encontrada",
+    "non trovato",
+    "non trovata",
+    "não encontrado",
+    "não encontrada",
+    "niet gevonden",
 ];
 
 /// A title or heading that is the sign-in form's own (a segment of the
