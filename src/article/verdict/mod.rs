@@ -371,9 +371,10 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
     if short && let Some(p) = title_segment(title, vocabulary::CHALLENGE) {
         return Interstitial::verdict(Kind::Challenge, quoted("title", p));
     }
+    let bare = page.challenge_markup || page.noscript_javascript || page.text_chars < VERY_SHORT;
     if length < VERY_SHORT
-        && page.challenge_markup
-        && let Some(p) = find(body, vocabulary::CHALLENGE)
+        && bare
+        && let Some(p) = find(start(body, 400), vocabulary::CHALLENGE)
     {
         return Interstitial::verdict(Kind::Challenge, quoted("captcha markup and", p));
     }
@@ -441,6 +442,15 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
                     .then(|| find(body, vocabulary::PASSWORD))
                     .flatten()
                     .map(|p| quoted("text", p))
+            })
+            .or_else(|| {
+                very_short
+                    .then(|| {
+                        find(heading, vocabulary::SIGN_IN_WORDS)
+                            .or_else(|| find(body, vocabulary::SIGN_IN_WORDS))
+                    })
+                    .flatten()
+                    .map(|p| quoted("text", p))
             });
         if let Some(named) = named {
             return Interstitial::verdict(Kind::Login, format!("a password field and {named}"));
@@ -457,11 +467,14 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
     if short {
         // In the body itself: a paywall box elsewhere on the page sits
         // beside teasers that are articles in their own right (a page of
-        // the DEV sets is one).
+        // the DEV sets is one). Only "subscribe to …", a prompt the
+        // clean-up removes from every body, is read in the page's text.
         let offers: Vec<&str> = vocabulary::PAYWALL
             .iter()
             .copied()
-            .filter(|p| body.contains(p))
+            .filter(|p| {
+                body.contains(p) || (p.starts_with("subscribe to") && page.text_head.contains(p))
+            })
             .take(2)
             .collect();
         if offers.len() >= 2 || (page.not_free && !offers.is_empty()) {

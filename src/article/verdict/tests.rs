@@ -156,6 +156,21 @@ fn an_email_first_sign_in_page_is_a_login_wall() {
 }
 
 #[test]
+fn a_sign_in_form_under_the_sites_own_title_is_a_login_wall() {
+    let html = page(
+        "Daily Example",
+        "<h2>Sign in to your account</h2><form><input type=\"email\"><input type=\"password\"><button>Go</button></form>",
+    );
+    assert_eq!(kind(&html), Some(Kind::Login));
+}
+
+#[test]
+fn a_bare_check_page_is_a_challenge() {
+    let html = "<html><head><title>example.com</title></head><body><p>Checking your browser before accessing example.com.</p><p>This process is automatic.</p></body></html>";
+    assert_eq!(kind(html), Some(Kind::Challenge));
+}
+
+#[test]
 fn a_refusal_titled_as_a_bot_check_is_a_challenge() {
     let response = ResponseFacts {
         status: 403,

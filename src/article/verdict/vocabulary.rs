@@ -164,6 +164,9 @@ pub(super) const SIGN_IN_GATE: &[&str] = &[
     "melden sie sich an, um weiterzulesen",
     "anmelden, um weiterzulesen",
     "einloggen, um weiterzulesen",
+    "anmelden und weiterlesen",
+    "einloggen und weiterlesen",
+    "registrieren und weiterlesen",
     "bitte melden sie sich an",
     "bitte loggen sie sich ein",
     "zum weiterlesen anmelden",
@@ -190,6 +193,26 @@ pub(super) const SIGN_IN_GATE: &[&str] = &[
     "log in om dit artikel te lezen",
     "meld je aan om verder te lezen",
     "meld u aan om verder te lezen",
+];
+
+/// What a sign-in form says of itself, inside a longer sentence ("Sign in
+/// to your account"): read only beside a password field.
+pub(super) const SIGN_IN_WORDS: &[&str] = &[
+    "sign in",
+    "sign-in",
+    "log in",
+    "login",
+    "anmelden",
+    "einloggen",
+    "se connecter",
+    "connectez-vous",
+    "iniciar sesión",
+    "inicia sesión",
+    "accedi",
+    "iniciar sessão",
+    "inicie sessão",
+    "faça login",
+    "inloggen",
 ];
 
 /// Words for the secret a sign-in form asks for.
@@ -420,6 +443,8 @@ pub(super) const CHALLENGE: &[&str] = &[
     "are you a robot",
     "are you a human",
     "human verification",
+    "press & hold",
+    "press and hold",
     "security check",
     "ddos protection",
     "please complete the security check",
@@ -466,6 +491,8 @@ pub(super) const DENIED: &[&str] = &[
     "forbidden",
     "request blocked",
     "you have been blocked",
+    "access to this page has been denied",
+    "request unsuccessful",
     "sorry, you have been blocked",
     "zugriff verweigert",
     "zugang verweigert",
