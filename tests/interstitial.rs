@@ -11,7 +11,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::pages::{article_page, rss_entries, story};
-use common::{Gleaner, Route, TestServer, feed_block};
+use common::{Gleaner, Route, TestServer, feed_block, free_port, get, sample, wait_for};
 
 /// A page of the site: its header, navigation, cookie note and footer
 /// around `main` (the chrome real articles of the site carry too).
@@ -409,6 +409,46 @@ fn a_page_that_stays_a_wall_is_tried_three_times_then_left() {
     assert_eq!(articles.len(), 1);
     assert_eq!(articles[0]["content_source"], "feed");
     assert_eq!(articles[0]["content_text"], "Teaser of the wall.");
+}
+
+#[test]
+fn the_daemon_counts_interstitials_in_its_metrics() {
+    let server = TestServer::start();
+    server.set(
+        "/feed.xml",
+        feed(
+            &server,
+            &[
+                ("wall", "Teaser of the wall."),
+                ("bridge", "Teaser of the bridge."),
+            ],
+        ),
+    );
+    server.set("/wall", Route::html(chrome("Daily Example", CONSENT_DE)));
+    server.set("/bridge", Route::html(real_article("the bridge")));
+    let port = free_port();
+    let gleaner = Gleaner::new(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n{}",
+        feed_block("f", &server.url("/feed.xml"), "schedule = \"0 0 0 1 1 *\"")
+    ));
+    let mut daemon = gleaner.daemon();
+    let consent = "gleaner_interstitials_total{kind=\"consent\"}";
+    wait_for(
+        std::time::Duration::from_secs(30),
+        "the start-up poll",
+        || get(port, "/metrics").is_some_and(|(_, text)| sample(&text, consent) >= 1.0),
+    );
+    let (_, text) = get(port, "/metrics").unwrap();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(sample(&text, consent), 1.0, "{text}");
+    assert_eq!(
+        sample(&text, "gleaner_interstitials_total{kind=\"login\"}"),
+        0.0
+    );
+    let articles = by_entry(&gleaner);
+    assert_eq!(articles["wall"]["content_source"], "feed");
+    assert_eq!(articles["bridge"]["content_source"], "article");
 }
 
 #[test]
