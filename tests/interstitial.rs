@@ -436,7 +436,12 @@ fn the_daemon_counts_interstitials_in_its_metrics() {
     wait_for(
         std::time::Duration::from_secs(30),
         "the start-up poll",
-        || get(port, "/metrics").is_some_and(|(_, text)| sample(&text, consent) >= 1.0),
+        // Polls are counted once they are stored.
+        || {
+            get(port, "/metrics").is_some_and(|(_, text)| {
+                sample(&text, "gleaner_polls_total{outcome=\"ok\"}") >= 1.0
+            })
+        },
     );
     let (_, text) = get(port, "/metrics").unwrap();
     daemon.kill().unwrap();
