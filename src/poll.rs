@@ -850,7 +850,8 @@ impl Pipeline {
         }
         if let Some(found) = &interstitial {
             self.metrics.interstitial(found.kind);
-            tracing::info!(feed = %feed.name, url = ?entry.url.as_ref().map(Url::as_str),
+            // The poll's one line per feed says it to the operator.
+            tracing::debug!(feed = %feed.name, url = ?entry.url.as_ref().map(Url::as_str),
                 evidence = %found.evidence, "the page is {}; using the feed's content", found.kind.described());
         }
         let scraped = scraped.filter(|(a, _)| {

@@ -105,7 +105,12 @@ fn a_consent_wall_on_several_urls_keeps_each_entrys_feed_text() {
     server.set("/vier", Route::html(chrome("Daily Example", CONSENT_DE)));
     server.set("/cinq", Route::html(chrome("Daily Example", CONSENT_FR)));
     let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
-    gleaner.poll();
+    let polled = gleaner.ok(&["poll"]);
+    // One line for the feed, with what to do.
+    let log = String::from_utf8_lossy(&polled.stderr);
+    assert_eq!(log.matches("pages were a consent wall").count(), 1, "{log}");
+    assert!(log.contains("5 pages were a consent wall"), "{log}");
+    assert!(log.contains("cookies = \"…\""), "{log}");
 
     let articles = by_entry(&gleaner);
     assert_eq!(articles.len(), 5, "{articles:?}");
@@ -504,4 +509,61 @@ fn extract_says_the_verdict() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_further_page_that_is_a_wall_ends_a_multi_page_article() {
+    let server = TestServer::start();
+    let page = |story: &str, next: &str| {
+        format!(
+            "<html><head><title>Story</title></head><body><nav><a href=\"/\">Home</a></nav>\
+             <div id=\"story\">{story}</div><div class=\"pager\"><a href=\"{next}\">Next page</a></div>\
+             </body></html>"
+        )
+    };
+    let first: String = story("the bridge")
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    server.set("/bridge", Route::html(page(&first, "/bridge?page=2")));
+    server.set(
+        "/bridge?page=2",
+        Route::html(page(
+            "<h2>Sign in to keep reading</h2><form><input type=\"password\"></form>",
+            "/bridge?page=3",
+        )),
+    );
+    let third: String = story("the harbour")
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    server.set(
+        "/bridge?page=3",
+        Route::html(page(&third, "/bridge?page=4")),
+    );
+    server.set(
+        "/feed.xml",
+        feed(&server, &[("bridge", "Teaser of the bridge.")]),
+    );
+    let gleaner = Gleaner::new(&format!(
+        "[extraction]\nsite_config_dir = \"rules\"\n\n{}",
+        feed_block("f", &server.url("/feed.xml"), "")
+    ));
+    let rules = gleaner.dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("127.0.0.1.txt"),
+        "body: //div[@id='story']\nnext_page_link: //div[@class='pager']/a\n",
+    )
+    .unwrap();
+    gleaner.poll();
+
+    let articles = by_entry(&gleaner);
+    let text = articles["bridge"]["content_text"].as_str().unwrap();
+    assert_eq!(articles["bridge"]["content_source"], "article");
+    assert!(text.contains("the bridge"), "{text}");
+    assert!(!text.contains("Sign in"), "{text}");
+    assert!(!text.contains("the harbour"), "{text}");
+    assert_eq!(server.requests("/bridge?page=2").len(), 1);
+    assert!(server.requests("/bridge?page=3").is_empty());
 }
