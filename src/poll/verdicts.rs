@@ -160,25 +160,40 @@ pub(super) fn give_feed_text(article: &mut ArticleRecord, feed: Option<(String, 
     }
 }
 
-/// "3 pages were a consent wall (consent words: …), 1 not found: …".
+/// "3 of 4 article pages were a consent wall (consent words: …): the
+/// feed's text was kept …; the feed's `cookies = "…"` … may let gleaner
+/// through" (several kinds: "… were interstitials: 2 a consent wall (…), 1
+/// not found (HTTP 404): …").
 fn log_line(tally: &Tally, evidence: &BTreeMap<Kind, String>) -> Option<String> {
     let main = tally.main_kind()?;
-    let parts: Vec<String> = tally
-        .kinds
-        .iter()
-        .map(|(kind, n)| {
-            let verb = if *n == 1 { "page was" } else { "pages were" };
-            let why = evidence
-                .get(kind)
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default();
-            format!("{n} {verb} {}{why}", kind.described())
-        })
-        .collect();
+    let why = |kind: &Kind| {
+        evidence
+            .get(kind)
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default()
+    };
+    let (total, pages) = (tally.total(), tally.pages);
+    let verb = if total == 1 { "was" } else { "were" };
+    let what = match tally.kinds.len() {
+        1 => format!(
+            "{total} of {pages} article pages {verb} {}{}",
+            main.described(),
+            why(&main)
+        ),
+        _ => {
+            let kinds: Vec<String> = tally
+                .kinds
+                .iter()
+                .map(|(kind, n)| format!("{n} {}{}", kind.described(), why(kind)))
+                .collect();
+            format!(
+                "{total} of {pages} article pages were interstitials: {}",
+                kinds.join(", ")
+            )
+        }
+    };
     Some(format!(
-        "{} of {} article pages: the feed's text was kept and the pages are tried again later; {}",
-        parts.join(", "),
-        tally.pages,
+        "{what}: the feed's text was kept and the pages are tried again later; {}",
         main.advice()
     ))
 }
