@@ -503,12 +503,21 @@ fn consent(text: &str, page: &PageSigns, markup_needed: bool) -> Option<String> 
     if markup_needed && !markup {
         return None;
     }
+    // "Our 842 partners": the count is no part of the words.
+    let text: String = text
+        .split(' ')
+        .filter(|w| {
+            !w.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let concepts: Vec<&str> = vocabulary::CONSENT
         .iter()
-        .filter_map(|words| find(text, words))
+        .filter_map(|words| find(&text, words))
         .collect();
     let needed = if markup { 2 } else { 3 };
-    (concepts.len() >= needed && dominated_by(text, vocabulary::CONSENT))
+    (concepts.len() >= needed && dominated_by(&text, vocabulary::CONSENT))
         .then(|| concepts.join(", "))
 }
 

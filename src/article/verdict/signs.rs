@@ -15,6 +15,9 @@ const KEPT_CHARS: usize = 300;
 /// start, for judging a page the extractor found nothing in).
 const HEAD_CHARS: usize = 4000;
 
+/// How many `<h1>`s [`PageSigns::heading`] keeps.
+const HEADINGS: usize = 3;
+
 /// Ids of the element a single-page application renders into.
 const APP_ROOTS: &[&str] = &[
     "root",
@@ -51,7 +54,8 @@ const INVISIBLE: &[&str] = &[
 pub struct PageSigns {
     /// `<title>`, normalized.
     pub title: String,
-    /// The first `<h1>`, normalized.
+    /// The first [`HEADINGS`] `<h1>`s, normalized, joined by " | " (a
+    /// blog's name is often its first).
     pub heading: String,
     /// An `<input type=password>`.
     pub password_field: bool,
@@ -81,7 +85,7 @@ impl PageSigns {
     pub fn read(doc: &Html, url: &Url) -> PageSigns {
         let mut signs = PageSigns::default();
         let mut head = String::new();
-        let mut first_heading = None;
+        let mut headings = Vec::new();
         let mut noscript = String::new();
         for node in doc.tree.root().descendants() {
             match node.value() {
@@ -105,7 +109,7 @@ impl PageSigns {
                     let Some(element) = ElementRef::wrap(node) else {
                         continue;
                     };
-                    signs.element(element, url, &mut first_heading, &mut noscript);
+                    signs.element(element, url, &mut headings, &mut noscript);
                 }
                 _ => {}
             }
@@ -115,7 +119,7 @@ impl PageSigns {
             .next()
             .map(|t| bounded(&normalize(&t.text().collect::<String>()), KEPT_CHARS))
             .unwrap_or_default();
-        signs.heading = first_heading.unwrap_or_default();
+        signs.heading = headings.join(" | ");
         signs.noscript_javascript = noscript.contains("javascript");
         signs.text_head = bounded(&normalize(&head), HEAD_CHARS);
         signs
@@ -137,7 +141,7 @@ impl PageSigns {
         &mut self,
         element: ElementRef<'_>,
         url: &Url,
-        first_heading: &mut Option<String>,
+        headings: &mut Vec<String>,
         noscript: &mut String,
     ) {
         let e = element.value();
@@ -148,8 +152,8 @@ impl PageSigns {
                 .map(str::to_ascii_lowercase)
         };
         match e.name() {
-            "h1" if first_heading.is_none() => {
-                *first_heading = Some(bounded(
+            "h1" if headings.len() < HEADINGS => {
+                headings.push(bounded(
                     &normalize(&element.text().collect::<String>()),
                     KEPT_CHARS,
                 ));

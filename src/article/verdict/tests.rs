@@ -38,7 +38,7 @@ fn story() -> String {
 }
 
 #[test]
-fn consent_walls_in_four_languages() {
+fn consent_walls_in_seven_languages() {
     let walls = [
         (
             "We value your privacy",
@@ -57,7 +57,21 @@ fn consent_walls_in_four_languages() {
             "<p>Nosotros y nuestros socios usamos cookies para almacenar y/o acceder a información en un dispositivo y tratar datos para anuncios personalizados.</p><p>Algunos socios se basan en su interés legítimo. Puede retirar su consentimiento.</p><button>Aceptar todo</button>",
         ),
     ];
-    for (title, body) in walls {
+    let more = [
+        (
+            "Privacy",
+            "<p>Noi e i nostri 842 partner archiviamo e/o accediamo a informazioni su un dispositivo, come i cookie, e trattiamo dati personali per annunci e contenuti personalizzati.</p><p>Alcuni partner si basano sul legittimo interesse.</p><button>Accetta tutto</button>",
+        ),
+        (
+            "Privacidade",
+            "<p>Nós e os nossos 842 parceiros armazenamos e/ou acedemos a informações num dispositivo, tais como cookies, para anúncios personalizados.</p><p>Alguns parceiros tratam os seus dados com base no interesse legítimo.</p><button>Aceitar tudo</button>",
+        ),
+        (
+            "Privacy",
+            "<p>Wij en onze 842 partners slaan informatie op een apparaat op en/of openen deze, zoals cookies, voor gepersonaliseerde advertenties.</p><p>Sommige partners baseren zich op hun gerechtvaardigd belang.</p><button>Alles accepteren</button>",
+        ),
+    ];
+    for (title, body) in walls.into_iter().chain(more) {
         assert_eq!(kind(&page(title, body)), Some(Kind::Consent), "{title}");
     }
 }
@@ -98,6 +112,12 @@ fn soft_not_found_pages_in_seven_languages() {
         );
         assert_eq!(kind(&html), Some(Kind::NotFound), "{title}");
     }
+    // A blog's name is its first heading; the error's is the second.
+    let html = page(
+        "Nothing found | My Blog",
+        "<h1>My Blog</h1><section><h1>Oops! That page can&rsquo;t be found.</h1><p>Maybe try a search?</p></section>",
+    );
+    assert_eq!(kind(&html), Some(Kind::NotFound));
     // The heading alone (the site's name as title).
     let html = page(
         "News Example",

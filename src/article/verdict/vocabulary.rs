@@ -36,6 +36,7 @@ pub(super) const NOT_FOUND: &[&str] = &[
     "error 404",
     "404 error",
     "file not found",
+    "nothing was found at this location",
     // German
     "seite nicht gefunden",
     "seite wurde nicht gefunden",
