@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::article::{SiteRules, extract};
+use reqwest::header::{self, HeaderMap};
 
 fn url() -> Url {
     Url::parse("https://news.example/2026/12/story").unwrap()
