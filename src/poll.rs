@@ -648,7 +648,7 @@ impl Pipeline {
                 Ok((known, s.due_page_retries(&feed_url, due_at)?))
             })
             .await?;
-        let due: std::collections::HashSet<String> = due.into_iter().collect();
+        let due: HashMap<String, bool> = due.into_iter().collect();
         let poll_verdicts = PollVerdicts::default();
         let verdicts = &poll_verdicts;
 
@@ -661,7 +661,9 @@ impl Pipeline {
                     Known::Entry {
                         entry_hash: ref old,
                         ..
-                    } if *old == entry_hash && due.contains(&entry.id) => Build::Retry,
+                    } if *old == entry_hash && due.contains_key(&entry.id) => Build::Retry {
+                        stored_page: due.get(&entry.id).copied().unwrap_or(false),
+                    },
                     Known::Entry {
                         entry_hash: ref old,
                         ..
@@ -680,8 +682,8 @@ impl Pipeline {
         let sightings = stream::iter(work)
             .map(|(entry, entry_hash, build, verdict)| async move {
                 let built = match build {
-                    Build::Full | Build::Retry => {
-                        let retry = build == Build::Retry;
+                    Build::Full | Build::Retry { .. } => {
+                        let retry = matches!(build, Build::Retry { .. });
                         Some(
                             self.build_article(feed, &entry, true, verdicts, retry)
                                 .await,
@@ -695,9 +697,10 @@ impl Pipeline {
                 };
                 let (article, demotable) = match built {
                     // A page tried again that is still no article: the
-                    // stored entry stays as it is.
+                    // stored entry stays as it is, unless what is stored is
+                    // that page's (a repeated body found after it was stored).
                     Some((article, _))
-                        if build == Build::Retry
+                        if build == (Build::Retry { stored_page: false })
                             && article.content_source != Some(ContentSource::Article) =>
                     {
                         (None, None)
@@ -847,6 +850,8 @@ impl Pipeline {
         }
         if scraped.is_some() || interstitial.is_some() {
             verdicts.page(&entry.id, interstitial.as_ref(), retried);
+        } else if retried {
+            verdicts.retry_failed(&entry.id);
         }
         if let Some(found) = &interstitial {
             self.metrics.interstitial(found.kind);
@@ -1195,7 +1200,10 @@ enum Build {
     FromFeed,
     /// An unchanged entry whose page was an interstitial and is due to be
     /// tried again: its article replaces the stored feed text in place.
-    Retry,
+    /// `stored_page`: what is stored is the page's text (a repeated body
+    /// found after it was stored), which the feed's replaces if it is still
+    /// no article.
+    Retry { stored_page: bool },
     /// Known under its URL from another feed: only a source is added.
     Nothing,
 }

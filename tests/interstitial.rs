@@ -420,6 +420,31 @@ fn a_page_that_stays_a_wall_is_tried_three_times_then_left() {
 }
 
 #[test]
+fn a_retry_that_fetches_nothing_is_one_of_the_three() {
+    let server = TestServer::start();
+    server.set(
+        "/feed.xml",
+        feed(&server, &[("bridge", "Teaser of the bridge.")]),
+    );
+    let mut challenge = Route::new(403, "text/html", "<p>Checking your browser.</p>");
+    challenge
+        .headers
+        .push(("cf-mitigated".into(), "challenge".into()));
+    server.queue("/bridge", vec![challenge]);
+    // Then the server fails: no verdict, but a retry spent all the same.
+    server.set("/bridge", Route::new(500, "text/html", "<p>Oops</p>"));
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    for _ in 0..6 {
+        gleaner.poll();
+    }
+    assert_eq!(server.requests("/bridge").len(), 4);
+    assert_eq!(
+        gleaner.export(&[])[0]["content_text"],
+        "Teaser of the bridge."
+    );
+}
+
+#[test]
 fn the_daemon_counts_interstitials_in_its_metrics() {
     let server = TestServer::start();
     server.set(

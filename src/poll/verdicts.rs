@@ -78,6 +78,13 @@ impl PollVerdicts {
         }
     }
 
+    /// A retry of `entry_id`'s page that fetched nothing: one retry spent.
+    pub fn retry_failed(&self, entry_id: &str) {
+        self.state().retries.push(RetryChange::Failed {
+            entry_id: entry_id.to_owned(),
+        });
+    }
+
     /// Earlier pages found to serve the body of a repeated interstitial:
     /// those of `feed_url` still in this poll lose their body before they
     /// are stored; the others (stored already) are fetched again next time.

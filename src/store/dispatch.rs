@@ -92,7 +92,7 @@ impl Store {
         &self,
         feed_url: &str,
         now: Option<DateTime<Utc>>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, bool)>, StoreError> {
         on!(&self.backend, s => s.due_page_retries(feed_url, now))
     }
 

@@ -27,6 +27,9 @@ pub enum RetryChange {
     Interstitial { entry_id: String, kind: String },
     /// The article came: no more retries.
     Article { entry_id: String },
+    /// A retry that fetched nothing (the page unreachable, full text
+    /// turned off): it counts as one of the retries.
+    Failed { entry_id: String },
     /// A page found to be one body served for many URLs after it was
     /// stored as an article: fetch it again at the next poll (where the
     /// repetition is seen and the feed's text replaces it).
@@ -42,17 +45,18 @@ pub(super) fn next_attempt(attempts: u32, now: DateTime<Utc>) -> Option<String> 
 
 impl Sqlite {
     /// The entries of `feed_url` whose page is due to be tried again at
-    /// `now` (all pending ones when `now` is `None`: `poll --force`).
+    /// `now` (all pending ones when `now` is `None`: an operator's poll),
+    /// each with whether its stored text is that page's (a [`RetryChange::Recheck`]).
     pub fn due_page_retries(
         &self,
         feed_url: &str,
         now: Option<DateTime<Utc>>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, bool)>, StoreError> {
         let now = now.map_or_else(|| "9999".to_owned(), format_time);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT entry_id FROM page_retries WHERE feed_url = ?1 AND next_at <= ?2",
+            "SELECT entry_id, attempts = 0 FROM page_retries WHERE feed_url = ?1 AND next_at <= ?2",
         )?;
-        let rows = stmt.query_map(params![feed_url, now], |r| r.get(0))?;
+        let rows = stmt.query_map(params![feed_url, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -66,7 +70,11 @@ impl Sqlite {
         let tx = self.conn.transaction()?;
         for change in changes {
             match change {
-                RetryChange::Interstitial { entry_id, kind } => {
+                RetryChange::Interstitial { entry_id, .. } | RetryChange::Failed { entry_id } => {
+                    let kind = match change {
+                        RetryChange::Interstitial { kind, .. } => Some(kind),
+                        _ => None,
+                    };
                     let attempts: u32 = tx
                         .query_row(
                             "SELECT attempts FROM page_retries WHERE feed_url = ?1 AND entry_id = ?2",
@@ -79,13 +87,20 @@ impl Sqlite {
                         })?;
                     let attempts = attempts.saturating_add(1);
                     match next_attempt(attempts, now) {
-                        Some(next) => tx.execute(
-                            "INSERT INTO page_retries (feed_url, entry_id, kind, attempts, next_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5)
-                             ON CONFLICT (feed_url, entry_id) DO UPDATE SET
-                                 kind = ?3, attempts = ?4, next_at = ?5",
-                            params![feed_url, entry_id, kind, attempts, next],
-                        )?,
+                        Some(next) => match kind {
+                            Some(kind) => tx.execute(
+                                "INSERT INTO page_retries (feed_url, entry_id, kind, attempts, next_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5)
+                                 ON CONFLICT (feed_url, entry_id) DO UPDATE SET
+                                     kind = ?3, attempts = ?4, next_at = ?5",
+                                params![feed_url, entry_id, kind, attempts, next],
+                            )?,
+                            None => tx.execute(
+                                "UPDATE page_retries SET attempts = ?3, next_at = ?4
+                                 WHERE feed_url = ?1 AND entry_id = ?2",
+                                params![feed_url, entry_id, attempts, next],
+                            )?,
+                        },
                         None => tx.execute(
                             "DELETE FROM page_retries WHERE feed_url = ?1 AND entry_id = ?2",
                             params![feed_url, entry_id],
