@@ -402,7 +402,7 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
 }
 
 /// The consent concepts `text` speaks of, when they make a consent wall:
-/// three (two beside consent buttons or markup; always with them when
+/// four (two beside consent buttons or markup; always with them when
 /// `markup_needed`), in sentences that make half of `text` or more.
 fn consent(text: &str, page: &PageSigns, markup_needed: bool) -> Option<String> {
     let markup = page.consent_buttons > 0 || page.consent_markup;
@@ -422,7 +422,9 @@ fn consent(text: &str, page: &PageSigns, markup_needed: bool) -> Option<String> 
         .iter()
         .filter_map(|words| find(&text, words))
         .collect();
-    let needed = if markup { 2 } else { 3 };
+    // Without the manager's buttons or markup, a story about consent
+    // managers could speak of three: a wall's own text speaks of four.
+    let needed = if markup { 2 } else { 4 };
     (concepts.len() >= needed && dominated_by(&text, vocabulary::CONSENT))
         .then(|| concepts.join(", "))
 }

@@ -92,6 +92,20 @@ fn an_article_with_a_cookie_banner_is_an_article() {
 }
 
 #[test]
+fn a_story_about_consent_managers_is_an_article() {
+    let html = page(
+        "Regulator fines publisher over cookie banners",
+        "<article><h1>Regulator fines publisher over cookie banners</h1>\
+         <p>The data protection authority fined a large publisher on Tuesday, saying its cookie banner \
+         pushed readers to share data with hundreds of vendors.</p>\
+         <p>The publisher had relied on legitimate interest for much of the tracking, which the \
+         regulator rejected, and must now ask for consent before any cookies are set.</p>\
+         <p>The company said it would appeal the decision and change its banner within three months.</p></article>",
+    );
+    assert_eq!(verdict(&html), Verdict::Article);
+}
+
+#[test]
 fn soft_not_found_pages_in_seven_languages() {
     for (title, heading) in [
         ("Page not found – News", "Sorry, we couldn't find that page"),
