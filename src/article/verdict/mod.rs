@@ -277,18 +277,20 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
     if short && let Some(p) = title_segment(title, vocabulary::CHALLENGE) {
         return Interstitial::verdict(Kind::Challenge, quoted("title", p));
     }
-    let bare = page.challenge_markup || page.noscript_javascript || page.text_chars < VERY_SHORT;
+    let bare = page.challenge_markup || page.text_chars < VERY_SHORT;
     if length < VERY_SHORT
         && bare
-        && let Some(p) = find(start(body, 400), vocabulary::CHALLENGE)
+        && let Some(p) = find(start(body, 400), vocabulary::CHALLENGE_TEXT)
     {
-        return Interstitial::verdict(Kind::Challenge, quoted("captcha markup and", p));
+        return Interstitial::verdict(Kind::Challenge, quoted("text", p));
     }
 
-    // Nothing but a script's shell.
+    // Nothing but a script's shell. A `<noscript>` alone is common (a
+    // comment widget's): without an empty app root the page must have
+    // next to no text at all.
     if length < NO_TEXT
         && page.text_chars < NO_TEXT
-        && (page.noscript_javascript || page.empty_app_root)
+        && (page.empty_app_root || (page.noscript_javascript && page.text_chars < NO_TEXT / 4))
     {
         let evidence = match (page.empty_app_root, page.noscript_javascript) {
             (true, true) => "an empty app root and a <noscript> asking for JavaScript",
@@ -331,10 +333,10 @@ fn judge_page(response: &ResponseFacts, page: &PageSigns, body: &str, length: us
         return Interstitial::verdict(Kind::Login, quoted("text", p));
     }
     // A sign-in dialog often sits hidden in an article's page, its heading
-    // the page's first: the heading and the words count only for a body
-    // too short to be a story.
+    // among the page's first: the heading and the words count only for a
+    // body too short to be even a brief.
     if short && page.password_field {
-        let very_short = length < VERY_SHORT;
+        let very_short = length < NO_TEXT;
         let named = title_segment(title, vocabulary::SIGN_IN_TITLE)
             .map(|p| quoted("title", p))
             .or_else(|| {
@@ -448,7 +450,7 @@ pub fn kind_of_words(text: &str) -> Kind {
         Kind::Paywall
     } else if find(&body, vocabulary::NOT_FOUND).is_some() {
         Kind::NotFound
-    } else if find(&body, vocabulary::CHALLENGE).is_some() {
+    } else if find(&body, vocabulary::CHALLENGE_TEXT).is_some() {
         Kind::Challenge
     } else {
         Kind::Denied

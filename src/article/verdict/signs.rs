@@ -57,7 +57,7 @@ pub struct PageSigns {
     /// The first [`HEADINGS`] `<h1>`s, normalized, joined by " | " (a
     /// blog's name is often its first).
     pub heading: String,
-    /// An `<input type=password>`.
+    /// An `<input type=password>` not hidden in the markup.
     pub password_field: bool,
     /// Buttons (or button-like links) whose whole text is a consent answer.
     pub consent_buttons: usize,
@@ -152,7 +152,7 @@ impl PageSigns {
                 .map(str::to_ascii_lowercase)
         };
         match e.name() {
-            "h1" if headings.len() < HEADINGS => {
+            "h1" if headings.len() < HEADINGS && !hidden(element) => {
                 headings.push(bounded(
                     &normalize(&element.text().collect::<String>()),
                     KEPT_CHARS,
@@ -160,7 +160,7 @@ impl PageSigns {
             }
             "input" => {
                 let kind = e.attr("type").unwrap_or("").trim();
-                if kind.eq_ignore_ascii_case("password") {
+                if kind.eq_ignore_ascii_case("password") && !hidden(element) {
                     self.password_field = true;
                 }
                 if kind.eq_ignore_ascii_case("submit") || kind.eq_ignore_ascii_case("button") {
@@ -224,6 +224,23 @@ impl PageSigns {
             self.consent_buttons = self.consent_buttons.saturating_add(1);
         }
     }
+}
+
+/// Whether `element` or one of its ancestors is hidden in the markup
+/// itself (`hidden`, `aria-hidden="true"`, `display: none`): a sign-in
+/// dialog parked in an article's page.
+fn hidden(element: ElementRef<'_>) -> bool {
+    std::iter::once(*element)
+        .chain(element.ancestors())
+        .filter_map(|n| n.value().as_element())
+        .any(|e| {
+            e.attr("hidden").is_some()
+                || e.attr("aria-hidden").is_some_and(|v| v.trim() == "true")
+                || e.attr("style").is_some_and(|v| {
+                    let style: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+                    style.to_ascii_lowercase().contains("display:none")
+                })
+        })
 }
 
 /// The delay of a refresh (`"5"`, `"5; url=…"`) whose target is `page`

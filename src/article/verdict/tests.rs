@@ -367,6 +367,16 @@ fn script_only_shells() {
 }
 
 #[test]
+fn a_brief_beside_a_hidden_sign_in_dialog_is_an_article() {
+    let html = "<html><head><title>Puente cerrado | Diario</title></head><body>\
+         <div class=\"modal\" hidden><h1>Log in</h1><form><input type=\"password\"></form></div>\
+         <article><h1>Puente cerrado</h1><p>Un momento de tensión vivió el pleno el jueves: el \
+         ayuntamiento cerró el puente viejo hasta nuevo aviso por los daños de las riadas.</p></article>\
+         <noscript>Please enable JavaScript to view the comments.</noscript></body></html>";
+    assert_eq!(verdict(html), Verdict::Article);
+}
+
+#[test]
 fn a_short_article_is_an_article() {
     let html = page(
         "Bridge closed",

@@ -484,6 +484,36 @@ pub(super) const CHALLENGE: &[&str] = &[
     "beveiligingscontrole",
 ];
 
+/// A bot check's own sentences, specific enough to be read in a body
+/// ("un momento" is also how a Spanish story begins a sentence).
+pub(super) const CHALLENGE_TEXT: &[&str] = &[
+    "checking your browser",
+    "checking if the site connection is secure",
+    "verify you are human",
+    "verifying you are human",
+    "verify that you are human",
+    "are you a robot",
+    "please complete the security check",
+    "enable javascript and cookies to continue",
+    "press & hold",
+    "überprüfung ihres browsers",
+    "bestätigen sie, dass sie ein mensch sind",
+    "sind sie ein roboter",
+    "vérification de votre navigateur",
+    "vérifiez que vous êtes humain",
+    "vérifions que vous êtes humain",
+    "êtes-vous un robot",
+    "verificando su navegador",
+    "verifica que eres humano",
+    "verifique que es humano",
+    "verifica del browser",
+    "verifica di essere umano",
+    "verificando seu navegador",
+    "verifique que você é humano",
+    "uw browser wordt gecontroleerd",
+    "bevestig dat u een mens bent",
+];
+
 /// A refusal's title.
 pub(super) const DENIED: &[&str] = &[
     "access denied",
