@@ -41,17 +41,39 @@ impl Replacement {
     }
 }
 
-/// Replaces `path` with `contents`, keeping its permissions (a new file
-/// stays private, 0600).
+/// Replaces `path` with `contents`, keeping its permissions and its owner
+/// and group (a new file stays private, 0600, and the writer's). A
+/// symbolic link stays one: the file it points to is replaced (the
+/// temporary file is made beside that file, so the rename stays in its
+/// file system).
 pub fn write(path: &Path, contents: &[u8], prefix: &str) -> io::Result<()> {
-    let mut replacement = Replacement::begin(path, prefix)?;
+    let target = match std::fs::canonicalize(path) {
+        Ok(target) => target,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(e),
+    };
+    let mut replacement = Replacement::begin(&target, prefix)?;
     replacement.file().write_all(contents)?;
-    match std::fs::metadata(path) {
-        Ok(existing) => replacement.file().set_permissions(existing.permissions())?,
+    match std::fs::metadata(&target) {
+        Ok(existing) => keep_owner_and_mode(replacement.file(), &existing)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
     replacement.commit()
+}
+
+/// Gives `file` the owner, group and permissions of `existing`. The owner
+/// is set first (changing it may clear set-id bits); only when it differs,
+/// so that a user replacing a file of their own needs no privilege. A
+/// user who cannot give the file its owner gets an error, not a file that
+/// changed hands.
+fn keep_owner_and_mode(file: &File, existing: &std::fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = file.metadata()?;
+    if (now.uid(), now.gid()) != (existing.uid(), existing.gid()) {
+        std::os::unix::fs::fchown(file, Some(existing.uid()), Some(existing.gid()))?;
+    }
+    file.set_permissions(existing.permissions())
 }
 
 fn folder(path: &Path) -> &Path {

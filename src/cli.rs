@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::article::{self, SiteRules, site_config};
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH, FeedConfig};
+use crate::controls::escape;
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
@@ -25,7 +26,9 @@ use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod deliveries;
 mod report;
+mod stderr;
 use report::{ADVICE_SPACE, describe};
+use stderr::Stderr;
 
 /// gleaner: polls RSS, Atom and JSON feeds, extracts each article's full
 /// text, deduplicates into SQLite and exports JSON.
@@ -148,7 +151,7 @@ pub enum Command {
     /// Run the article extractor on a saved HTML page (no network).
     Extract {
         /// The page's address: resolves relative links and picks the rules of a
-        /// configured feed on the same host. Without it relative links are dropped.
+        /// configured feed on the same site. Without it relative links are dropped.
         #[arg(long)]
         url: Option<Url>,
         #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
@@ -326,8 +329,8 @@ fn run_with_config(
         Command::MigrateDb { to } => migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract(&config, &feeds)?,
         Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
-        Command::Remove { feed } => remove(path, &config, &feed)?,
-        Command::ImportOpml { file } => import_opml(path, &config, &file)?,
+        Command::Remove { feed } => remove(path, &feed)?,
+        Command::ImportOpml { file } => import_opml(path, &file)?,
         Command::ExportOpml { output } => {
             let opml = subscribe::write_opml(&config, Utc::now());
             match output {
@@ -476,12 +479,16 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
                     bar.set_message(report.feed.clone());
                     bar.inc(1);
                 }
-                if let ReportOutcome::Failed(_) | ReportOutcome::Skipped(_) = report.outcome {
-                    let line = report.to_string();
-                    match &bar {
-                        Some(bar) => bar.println(line),
-                        None => eprintln!("{line}"),
-                    }
+                let level = match report.outcome {
+                    ReportOutcome::Failed(_) => tracing::Level::WARN,
+                    ReportOutcome::Skipped(_) => tracing::Level::INFO,
+                    _ => return,
+                };
+                // A failure's message may quote what a server sent.
+                let line = escape(&report.to_string()).into_owned();
+                match &bar {
+                    Some(bar) => bar.println(line),
+                    None => stderr::report(level, &line),
                 }
             })
             .await;
@@ -713,11 +720,18 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
                 + summary.failed
                 + summary.kept_feed_text
                 + summary.crashed
+                + summary.changed_meanwhile
                 + summary.interstitials
         ),
         summary.failed,
         summary.kept_feed_text
     );
+    if summary.changed_meanwhile > 0 {
+        println!(
+            "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
+            summary.changed_meanwhile
+        );
+    }
     if summary.interstitials > 0 {
         println!(
             "{} pages are interstitials (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
@@ -767,18 +781,14 @@ fn add(
     name: Option<String>,
     tags: Vec<String>,
 ) -> anyhow::Result<()> {
-    if let Some(name) = &name
-        && let Some(taken) = config.feeds.iter().find(|f| &f.name == name)
-    {
-        return Err(UsageError(format!(
-            "the name {name:?} is already used by {}; pick another with --name",
-            redact::url(&taken.url)
-        ))
-        .into());
-    }
+    check_name_free(config, name.as_deref())?;
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
     let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
-    if let Some(existing) = config.feeds.iter().find(|f| f.url == feed_url) {
+    // Checked again against the config as it is now: another edit may have
+    // taken the name or the feed meanwhile.
+    let mut file = ConfigFile::load(path)?;
+    check_name_free(file.config(), name.as_deref())?;
+    if let Some(existing) = file.config().feeds.iter().find(|f| f.url == feed_url) {
         return Err(UsageError(format!(
             "{} is already configured, as {:?}",
             redact::url(&feed_url),
@@ -786,7 +796,6 @@ fn add(
         ))
         .into());
     }
-    let mut file = ConfigFile::load(path)?;
     file.add(&NewFeed {
         url: feed_url.clone(),
         name,
@@ -810,9 +819,23 @@ fn add(
     Ok(())
 }
 
-fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow::Result<()> {
-    let feed = find_feed(config, name_or_url)?;
+/// A usage error when `name` is already a feed's name in `config`.
+fn check_name_free(config: &Config, name: Option<&str>) -> anyhow::Result<()> {
+    if let Some(name) = name
+        && let Some(taken) = config.feeds.iter().find(|f| f.name == name)
+    {
+        return Err(UsageError(format!(
+            "the name {name:?} is already used by {}; pick another with --name",
+            redact::url(&taken.url)
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn remove(path: &std::path::Path, name_or_url: &str) -> anyhow::Result<()> {
     let mut file = ConfigFile::load(path)?;
+    let feed = find_feed(file.config(), name_or_url)?.clone();
     if !file.remove(&feed.url)? {
         anyhow::bail!(
             "{} is not a [[feeds]] block of {}; edit it by hand",
@@ -830,15 +853,12 @@ fn remove(path: &std::path::Path, config: &Config, name_or_url: &str) -> anyhow:
     Ok(())
 }
 
-fn import_opml(
-    path: &std::path::Path,
-    config: &Config,
-    opml: &std::path::Path,
-) -> anyhow::Result<()> {
+fn import_opml(path: &std::path::Path, opml: &std::path::Path) -> anyhow::Result<()> {
     let xml =
         std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
     let outlines = subscribe::parse_opml(opml, &xml)?;
     let mut file = ConfigFile::load(path)?;
+    let config = file.config();
     let mut names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
     let mut urls: Vec<Url> = config.feeds.iter().map(|f| f.url.clone()).collect();
     let (mut added, mut known) = (0, 0);
@@ -904,18 +924,20 @@ fn print_hits(
             .published
             .as_deref()
             .map_or("", |p| p.get(..10).unwrap_or(p));
+        // Everything but the rank comes from the database, and so from
+        // outside: escaped like any table's cells.
         writeln!(
             out,
             "{:>2}. {}  {}  [{}]",
             rank + 1,
-            hit.title.as_deref().unwrap_or("(untitled)"),
-            date,
-            hit.feeds.join(", ")
+            escape(hit.title.as_deref().unwrap_or("(untitled)")),
+            escape(date),
+            escape(&hit.feeds.join(", "))
         )?;
         if let Some(url) = &hit.url {
-            writeln!(out, "    {url}")?;
+            writeln!(out, "    {}", escape(url))?;
         }
-        writeln!(out, "    {}\n", hit.snippet.replace('\n', " "))?;
+        writeln!(out, "    {}\n", escape(&hit.snippet.replace('\n', " ")))?;
     }
     if hits.is_empty() {
         writeln!(out, "no article matches {words:?}")?;
@@ -934,7 +956,16 @@ fn to_stdout(written: std::io::Result<()>, what: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Prints a table of `rows` under `header`, every cell's control
+/// characters escaped ([`escape`]): cells hold text from outside (remote
+/// error messages, a hook's output, feeds' names for things), which must
+/// not drive the operator's terminal nor break the table's lines.
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.clone().map(|cell| escape(&cell).into_owned()))
+        .collect();
+    let rows = &rows[..];
     let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -969,7 +1000,7 @@ fn extract(
     } else {
         bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     }
-    // Per-site rules come from a configured feed on the page's host, when a
+    // Per-site rules come from a configured feed on the page's site, when a
     // config is there; extract works without one.
     let config = if config_path.exists() {
         Some(Config::load(config_path)?)
@@ -981,7 +1012,7 @@ fn extract(
             .as_ref()?
             .feeds
             .iter()
-            .find(|f| f.url.host_str() == u.host_str())
+            .find(|f| crate::fetch::site::same_site(&f.url, u))
     });
     let site_configs = match &config {
         Some(config) => site_config::load_logged(&config.extraction.site_config_dirs)?,
@@ -1070,20 +1101,17 @@ fn init_logging(cli: &Cli) {
             Ok(quiet) => filter.add_directive(quiet),
             Err(_) => filter,
         });
-    let tty = std::io::stderr().is_terminal();
+    let stderr = Stderr::detect();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(tty);
-    // systemd sets JOURNAL_STREAM when stderr goes to the journal.
-    let journal = std::env::var_os("JOURNAL_STREAM").is_some_and(|v| !v.is_empty());
-    if tty {
-        builder.init();
-    } else if journal {
+        .with_ansi(stderr == Stderr::Terminal)
+        .with_timer(stderr::UtcTime);
+    match stderr {
+        Stderr::Terminal => builder.init(),
         // journald adds its own timestamps; one plain line per event.
-        builder.without_time().with_target(false).init();
-    } else {
+        Stderr::Journal => builder.without_time().with_target(false).init(),
         // A file or a pipe: each line says when (UTC, RFC 3339).
-        builder.with_target(false).init();
+        Stderr::Elsewhere => builder.with_target(false).init(),
     }
 }

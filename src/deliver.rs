@@ -64,6 +64,16 @@ enum DeliveryError {
     Encode(#[from] serde_json::Error),
 }
 
+/// Where a delivery failed.
+enum Stage {
+    /// Taking the consumer's lock or reading its batch (nothing was sent).
+    Read,
+    /// Sending a batch of this many articles.
+    Send(usize),
+    /// Storing the cursor past a batch the receiver took.
+    Record,
+}
+
 /// What one consumer's turn came to.
 enum Turn {
     /// Everything there was is delivered.
@@ -147,7 +157,7 @@ impl Deliveries {
                     );
                     return Turn::Busy;
                 }
-                Err(error) => return self.failed(block, 0, &error.into()).await,
+                Err(error) => return self.failed(block, Stage::Read, &error.into()).await,
             };
             let Batch {
                 articles,
@@ -162,7 +172,7 @@ impl Deliveries {
             };
             if let Err(error) = result {
                 drop(lock);
-                return self.failed(block, count, &error).await;
+                return self.failed(block, Stage::Send(count), &error).await;
             }
             let moved = self.advance(block, from, cursor, count).await;
             drop(lock);
@@ -172,7 +182,7 @@ impl Deliveries {
                     "[[deliver]] {:?}: the batch was taken but its cursor could not be stored ({error}); it will be sent again",
                     block.name
                 );
-                return self.failed(block, 0, &error.into()).await;
+                return self.failed(block, Stage::Record, &error.into()).await;
             }
             if count > 0 {
                 self.metrics.delivery(&block.name, count, true);
@@ -212,16 +222,30 @@ impl Deliveries {
             .await
     }
 
-    /// Logs and records a failed batch; returns when to try again.
-    async fn failed(&self, block: &DeliverConfig, count: usize, error: &DeliveryError) -> Turn {
+    /// Logs and records a failed delivery; returns when to try again.
+    async fn failed(&self, block: &DeliverConfig, stage: Stage, error: &DeliveryError) -> Turn {
         let failures = self
             .waiting
             .get(&block.name)
             .map_or(0, |(_, n)| *n)
             .saturating_add(1);
         let wait = backoff(failures);
+        let (what, count) = match stage {
+            Stage::Read => ("its next batch could not be read".to_owned(), 0),
+            Stage::Send(count) => (
+                format!(
+                    "a batch of {} was not delivered",
+                    crate::plural::count(count as u64, "article", "articles")
+                ),
+                count,
+            ),
+            Stage::Record => (
+                "the cursor past its batch could not be stored".to_owned(),
+                0,
+            ),
+        };
         tracing::warn!(
-            "[[deliver]] {:?}: a batch of {count} articles was not delivered ({error}); trying again in {wait:?}",
+            "[[deliver]] {:?}: {what}: {error}; trying again in {wait:?}",
             block.name
         );
         self.metrics.delivery(&block.name, count, false);
@@ -263,8 +287,8 @@ impl Deliveries {
                     .post(url, body, &headers, block.timeout)
                     .await?;
             }
-            DeliverTarget::Exec { argv } => {
-                exec::run(argv, &block.name, body, block.timeout).await?;
+            DeliverTarget::Exec { argv, env_keep } => {
+                exec::run(argv, env_keep, &block.name, body, block.timeout).await?;
             }
         }
         Ok(())

@@ -187,7 +187,7 @@ fn write_articles(
         limit: request.limit,
     };
     let mut count = 0usize;
-    let mut last_seq = after_seq;
+    let mut last_position = after_seq;
     let write_error = |source| ExportError::Write {
         target: target.to_owned(),
         source,
@@ -227,7 +227,7 @@ fn write_articles(
             out.write_all(b"\n").map_err(write_error)?;
         }
         count += 1;
-        last_seq = article.seq;
+        last_position = article.position;
         Ok::<(), ExportError>(())
     })??;
     let newline = if count == 0 { "" } else { "\n" };
@@ -243,7 +243,11 @@ fn write_articles(
     // otherwise the consumer has seen everything in the snapshot (filters
     // define what a consumer subscribes to).
     let cut_short = request.limit.is_some_and(|limit| count as u64 >= limit);
-    let cursor = if cut_short { last_seq } else { snapshot_max };
+    let cursor = if cut_short {
+        last_position
+    } else {
+        snapshot_max
+    };
     let update = match (&request.consumer, request.peek) {
         (Some(consumer), false) => Some((consumer.clone(), cursor)),
         _ => None,
@@ -286,7 +290,7 @@ pub fn next_batch(
         })?
         .unwrap_or_else(|never| match never {});
     let cursor = match articles.last() {
-        Some(last) if articles.len() >= size => last.seq,
+        Some(last) if articles.len() >= size => last.position,
         _ => snapshot_max.max(from),
     };
     Ok(Batch {

@@ -9,8 +9,10 @@
 
 pub mod article;
 pub mod atomic;
+pub mod capped;
 pub mod cli;
 pub mod config;
+pub mod controls;
 pub mod daemon;
 pub mod deliver;
 pub mod encoding;

@@ -573,9 +573,13 @@ impl Pipeline {
         // An operator's poll tries every page that is pending again at once
         // (as it ignores the other pauses gleaner sets itself).
         let every_pending = mode != PollMode::Scheduled;
+        let errors_before = status.consecutive_errors;
         let (sightings, stored, filtered, (interstitials, retries, verdict_line)) =
             match self.sightings(feed, now, entries, every_pending).await {
                 Ok(found) => found,
+                Err(e) if e.is_data_error() => {
+                    return self.unstorable(feed, now, e, errors_before).await;
+                }
                 Err(e) => return self.database_failure(e),
             };
         if let Some(line) = verdict_line {
@@ -595,8 +599,11 @@ impl Pipeline {
             filtered,
             interstitials,
         };
-        match self.record(feed, now, outcome, fresh_for, sightings).await {
-            ReportOutcome::Fetched(mut summary) => {
+        match self
+            .try_record(feed, now, outcome, fresh_for, sightings)
+            .await
+        {
+            Ok(ReportOutcome::Fetched(mut summary)) => {
                 summary += stored;
                 if !retries.is_empty() {
                     let feed_url = feed.url.as_str().to_owned();
@@ -611,8 +618,30 @@ impl Pipeline {
                 }
                 ReportOutcome::Fetched(summary)
             }
-            other => other,
+            Ok(other) => other,
+            Err(e) if e.is_data_error() => self.unstorable(feed, now, e, errors_before).await,
+            Err(e) => self.database_failure(e),
         }
+    }
+
+    /// A poll whose entries the database refused for their data (not for
+    /// want of room or rights: [`crate::store::StoreError::is_data_error`]):
+    /// a failure of this feed like any other, recorded in its state and
+    /// backed off, so that its pages are not fetched again every tick.
+    async fn unstorable(
+        &self,
+        feed: &FeedConfig,
+        now: DateTime<Utc>,
+        error: crate::store::StoreError,
+        errors_before: u32,
+    ) -> ReportOutcome {
+        self.metrics.error(ErrorKind::Database);
+        let message = format!(
+            "{}: the database refused an entry of the feed: {error}",
+            redact::url(&feed.url)
+        );
+        let outcome = pacing::error_outcome(message, errors_before, now);
+        self.record_failure(feed, now, outcome, errors_before).await
     }
 
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -722,6 +751,7 @@ impl Pipeline {
                     entry_hash,
                     article,
                     feed_only: build == Build::FromFeed,
+                    tags: feed.tags.clone(),
                 };
                 Some((sighting, demotable))
             })
@@ -875,7 +905,6 @@ impl Pipeline {
             published: entry.published,
             updated: entry.updated,
             summary,
-            tags: feed.tags.clone(),
             categories: entry.categories.clone(),
             enclosures: entry.enclosures.clone(),
             ..ArticleRecord::default()
@@ -891,8 +920,10 @@ impl Pipeline {
                         .map(|(html, text)| (html, text, feed_words as u32)),
                 });
                 record.page = page;
-                record.title = record.title.or(article.title);
-                record.author = record.author.or(article.author);
+                // A page's title and author come from outside like a feed's.
+                let line = |t: String| crate::controls::strip_owned(t).trim().to_owned();
+                record.title = record.title.or(article.title.map(line));
+                record.author = record.author.or(article.author.map(line));
                 record.published = record.published.or(article.published);
                 record.canonical_url = article.canonical_url;
                 record.language = article.language;
@@ -968,7 +999,8 @@ impl Pipeline {
     /// [`Pipeline::scrape`] without the sharing: fetches and extracts. When
     /// the site's rules name a one-page view (`single_page_link`) it is read
     /// instead; when they name a next page (`next_page_link`), up to
-    /// [`MAX_ARTICLE_PAGES`] pages on the same host are read and their
+    /// [`MAX_ARTICLE_PAGES`] pages on the same site
+    /// ([`crate::fetch::site::same_site`]) are read and their
     /// bodies joined in order. Only the first page is kept.
     async fn scrape_once(&self, feed: &FeedConfig, url: &Url) -> Scraped {
         let _in_hand = self
@@ -981,15 +1013,15 @@ impl Pipeline {
             Scraped::Article(found) => *found,
             other => return other,
         };
-        let same_host = |link: &Url| link.host_str() == url.host_str();
-        if let Some(single) = article.links.single_page.clone().filter(same_host)
+        let same_site = |link: &Url| crate::fetch::site::same_site(url, link);
+        if let Some(single) = article.links.single_page.clone().filter(same_site)
             && let Scraped::Article(whole) = self.scrape_page(feed, &single, false).await
         {
             article = whole.0;
         }
         let mut seen = vec![url.clone()];
         while let Some(next) = article.links.next_page.take() {
-            if seen.len() >= MAX_ARTICLE_PAGES || !same_host(&next) || seen.contains(&next) {
+            if seen.len() >= MAX_ARTICLE_PAGES || !same_site(&next) || seen.contains(&next) {
                 break;
             }
             seen.push(next.clone());
@@ -1130,6 +1162,20 @@ impl Pipeline {
         fresh_for: Option<std::time::Duration>,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
+        self.try_record(feed, polled_at, outcome, fresh_for, sightings)
+            .await
+            .unwrap_or_else(|e| self.database_failure(e))
+    }
+
+    /// [`Pipeline::record`], with the database's error.
+    async fn try_record(
+        &self,
+        feed: &FeedConfig,
+        polled_at: DateTime<Utc>,
+        outcome: FeedOutcome,
+        fresh_for: Option<std::time::Duration>,
+        sightings: Vec<Sighting>,
+    ) -> Result<ReportOutcome, crate::store::StoreError> {
         let report = match &outcome {
             FeedOutcome::Fetched { .. } => None,
             FeedOutcome::NotModified => Some(ReportOutcome::NotModified),
@@ -1149,16 +1195,12 @@ impl Pipeline {
             },
             sightings,
         };
-        match self.store.call(move |s| s.record_poll(&poll)).await {
-            Ok(summary) => {
-                if !matches!(report, Some(ReportOutcome::Failed(_))) {
-                    self.metrics
-                        .succeeded(feed.url.as_str(), &feed.name, polled_at);
-                }
-                report.unwrap_or(ReportOutcome::Fetched(summary))
-            }
-            Err(e) => self.database_failure(e),
+        let summary = self.store.call(move |s| s.record_poll(&poll)).await?;
+        if !matches!(report, Some(ReportOutcome::Failed(_))) {
+            self.metrics
+                .succeeded(feed.url.as_str(), &feed.name, polled_at);
         }
+        Ok(report.unwrap_or(ReportOutcome::Fetched(summary)))
     }
 }
 
@@ -1208,9 +1250,16 @@ enum Build {
     Nothing,
 }
 
-/// This machine's name, for telling instances apart in leases.
+/// This machine's name, for telling instances apart in leases: the
+/// kernel's answer to `gethostname(2)`, which a sandbox that hides
+/// `/proc/sys` (the shipped unit's `ProcSubset=pid`) does not hide.
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
+    let mut name = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length, which is passed.
+    let done = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) };
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    match String::from_utf8_lossy(&name[..end]).trim() {
+        name if done == 0 && !name.is_empty() => name.to_owned(),
+        _ => "localhost".to_owned(),
+    }
 }

@@ -34,6 +34,9 @@ pub struct Summary {
     pub kept_feed_text: usize,
     /// Pages whose extraction panicked (their stored body is kept).
     pub crashed: usize,
+    /// Articles purged or given another page (by `gc` or a poll) while
+    /// their page was being re-extracted: left as they are now.
+    pub changed_meanwhile: usize,
     /// Pages judged interstitials (`article::verdict`: a wall, a challenge,
     /// a soft 404): their text is no article, the stored body is kept.
     pub interstitials: usize,
@@ -115,13 +118,15 @@ pub fn reextract(
                 continue;
             }
             new.push(Reextraction {
-                seq: page.seq,
+                page: page.clone(),
                 content_html: article.content_html,
                 content_text: article.content_text,
                 word_count: article.word_count,
             });
         }
-        summary.changed += store.apply_reextractions(&new)?;
+        let applied = store.apply_reextractions(&new)?;
+        summary.changed += applied.changed;
+        summary.changed_meanwhile += applied.changed_meanwhile;
         progress(summary.pages);
     }
 }

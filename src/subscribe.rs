@@ -3,7 +3,10 @@
 //!
 //! The TOML file is edited with toml_edit, so the operator's comments and
 //! layout survive. Every edit is checked as a whole config before it is
-//! written, and written atomically with the file's own permissions.
+//! written, and written atomically with the file's own permissions and
+//! owner, through a symbolic link to the file it names. Edits of one file
+//! take turns ([`ConfigFile::load`] locks it): each reads the file as the
+//! previous one left it, so edits running at once all land.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -44,6 +47,15 @@ pub enum SubscribeError {
     Edit { path: PathBuf, reason: String },
     #[error("the edited config would be invalid, so it was not written:\n{0}")]
     Invalid(ConfigError),
+    #[error("{0}")]
+    Current(ConfigError),
+    #[error(
+        "cannot lock {path} against other edits of the config: {source} (check that the folder is readable)"
+    )]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no feed found for {url}:\n  {}", .tried.join("\n  "))]
     NoFeed { url: Url, tried: Vec<String> },
     #[error("{path}: not an OPML subscription list: {reason}")]
@@ -59,14 +71,25 @@ pub struct NewFeed {
     pub tags: Vec<String>,
 }
 
-/// The config file as a document that can be edited and written back.
+/// The config file as a document that can be edited and written back,
+/// locked against other edits for as long as this value lives.
 pub struct ConfigFile {
     path: PathBuf,
     doc: DocumentMut,
+    /// The config as read under the lock.
+    config: Config,
+    _lock: EditLock,
 }
 
 impl ConfigFile {
+    /// Waits for other edits of the config (`add`, `remove`,
+    /// `import-opml` of any process) to finish, then reads it: what an edit
+    /// checks (names and URLs taken) and changes is the file as the last
+    /// edit left it, not as it was when the command started, so edits
+    /// running at once all land. Hold the value until [`ConfigFile::save`]
+    /// has written.
     pub fn load(path: &Path) -> Result<ConfigFile, SubscribeError> {
+        let lock = EditLock::take(path)?;
         let text = std::fs::read_to_string(path).map_err(|source| SubscribeError::Read {
             path: path.to_owned(),
             source,
@@ -77,10 +100,18 @@ impl ConfigFile {
                 path: path.to_owned(),
                 reason: e.to_string(),
             })?;
+        let config = Config::from_str_at(&text, path).map_err(SubscribeError::Current)?;
         Ok(ConfigFile {
             path: path.to_owned(),
             doc,
+            config,
+            _lock: lock,
         })
+    }
+
+    /// The config as it is now (read under the lock).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     fn feeds(&mut self) -> Result<&mut ArrayOfTables, SubscribeError> {
@@ -132,6 +163,43 @@ impl ConfigFile {
             }
         })?;
         Ok(config)
+    }
+}
+
+/// An exclusive `flock` on the folder of the file a config path names
+/// (through symbolic links), released when dropped or when the process
+/// ends however it ends. The folder, not the file: an edit replaces the
+/// file (a new inode) by renaming, so a lock on the file would not be seen
+/// by an edit that opens the new one; and the folder leaves no lock file
+/// behind, and whoever may replace the config (write the folder) may lock
+/// it.
+struct EditLock {
+    _folder: std::fs::File,
+}
+
+impl EditLock {
+    fn take(config: &Path) -> Result<EditLock, SubscribeError> {
+        use std::os::fd::AsRawFd;
+        let target = std::fs::canonicalize(config).map_err(|source| SubscribeError::Read {
+            path: config.to_owned(),
+            source,
+        })?;
+        let folder = target.parent().unwrap_or(Path::new("/")).to_owned();
+        let lock_error = |source| SubscribeError::Lock {
+            path: folder.clone(),
+            source,
+        };
+        let file = std::fs::File::open(&folder).map_err(lock_error)?;
+        loop {
+            // SAFETY: flock on a file descriptor this function owns.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(EditLock { _folder: file });
+            }
+            let error = std::io::Error::last_os_error();
+            if error.kind() != std::io::ErrorKind::Interrupted {
+                return Err(lock_error(error));
+            }
+        }
     }
 }
 

@@ -113,9 +113,16 @@ fn kill_9_while_polling_loses_and_duplicates_nothing() {
         "the consumer got an article twice"
     );
     assert_eq!(received.len(), published, "the consumer missed articles");
-    // The test means something only if kills landed in the middle of output.
+    // The test means something only if kills landed in the middle of
+    // output: each consumer's call cuts one export at a point the export
+    // cannot pass (see `kill_mid_output`), so this holds on any machine.
+    eprintln!(
+        "exports killed mid-write: {} to stdout, {} to a file",
+        consumer.killed_mid_write_stdout, consumer.killed_mid_write_file
+    );
+    let calls = KILLS / 4;
     assert!(
-        consumer.killed_mid_write_stdout >= 3 && consumer.killed_mid_write_file >= 3,
+        consumer.killed_mid_write_stdout >= calls && consumer.killed_mid_write_file >= calls,
         "too few exports were killed mid-write: {} to stdout, {} to a file",
         consumer.killed_mid_write_stdout,
         consumer.killed_mid_write_file
@@ -160,13 +167,18 @@ impl Consumer {
             .extend(batch.iter().map(|a| a["id"].as_str().unwrap().to_owned()));
     }
 
-    /// Up to four tries, to stdout or into `out_dir`, each likely to be
-    /// killed mid-write; what is not delivered now is left for the next call.
+    /// One export killed mid-output, then up to four tries, to stdout or
+    /// into `out_dir`, each likely to be killed mid-write; what is not
+    /// delivered now is left for the next call.
     fn take_new_articles(&mut self, gleaner: &Gleaner, out_dir: Option<&Path>, random: &mut u64) {
         // The daemon is not running: the complete output is known in advance.
         let mut peek = EXPORT.to_vec();
         peek.push("--peek");
         let expected = gleaner.ok(&peek).stdout;
+        if let Some(delivered) = self.kill_mid_output(gleaner, out_dir, &expected, random) {
+            self.accept(&parse_jsonl(delivered));
+            return;
+        }
         for _ in 0..4 {
             // Anywhere in the output (a fifth of these tries run to the
             // end), or, to stdout, in its last 16 kB, where the cursor is
@@ -189,42 +201,101 @@ impl Consumer {
                         output.len(),
                         expected.len()
                     );
-                    let batch: Vec<serde_json::Value> = String::from_utf8(output)
-                        .unwrap()
-                        .lines()
-                        .map(|l| serde_json::from_str(l).unwrap())
-                        .collect();
-                    self.accept(&batch);
+                    self.accept(&parse_jsonl(output));
                     return;
                 }
                 Ended::Killed { written } => {
-                    let mid_write = written > 0 && written < expected.len();
-                    match out_dir {
-                        Some(_) => self.killed_mid_write_file += usize::from(mid_write),
-                        None => self.killed_mid_write_stdout += usize::from(mid_write),
-                    }
+                    self.count_kill(out_dir, written, &expected);
                 }
             }
         }
     }
+
+    fn count_kill(&mut self, out_dir: Option<&Path>, written: usize, expected: &[u8]) -> bool {
+        let mid_write = written > 0 && written < expected.len();
+        match out_dir {
+            Some(_) => self.killed_mid_write_file += usize::from(mid_write),
+            None => self.killed_mid_write_stdout += usize::from(mid_write),
+        }
+        mid_write
+    }
+
+    /// Kills an export in the middle of its output, at a point drawn from
+    /// the output's size, which the export cannot get past on any machine:
+    /// on stdout a pipe of one page stops it within a page of what the
+    /// test has read; into a file the kernel kills it (SIGXFSZ) when it
+    /// writes the point's byte (its file size limit, set once its file is
+    /// there). So every call adds a kill mid-output, however fast or loaded
+    /// the machine. Only an export that wrote its whole file before the
+    /// test saw the file escapes: it is killed and run again, or, when it
+    /// had put the file in place already, its batch is delivered (returned).
+    fn kill_mid_output(
+        &mut self,
+        gleaner: &Gleaner,
+        out_dir: Option<&Path>,
+        expected: &[u8],
+        random: &mut u64,
+    ) -> Option<Vec<u8>> {
+        let Some(out_dir) = out_dir else {
+            // Two generations' articles, at least one each, are several pages.
+            assert!(
+                expected.len() > pipe_size() + 1,
+                "a batch of {} bytes is too small to be cut",
+                expected.len()
+            );
+            let point = 1 + (next_random(random) as usize) % (expected.len() - pipe_size() - 1);
+            match export_to_stdout_until(gleaner, point, expected) {
+                Ended::Killed { written } => {
+                    assert!(self.count_kill(None, written, expected), "{written} bytes");
+                }
+                Ended::Delivered(_) => panic!("an export got past its kill point at {point}"),
+            }
+            return None;
+        };
+        assert!(expected.len() > 1, "an empty batch cannot be cut");
+        for _ in 0..10 {
+            let point = 1 + (next_random(random) as usize) % (expected.len() - 1);
+            match export_to_file_killed_at(gleaner, out_dir, point, expected) {
+                Ended::Killed { written } => {
+                    if self.count_kill(Some(out_dir), written, expected) {
+                        return None;
+                    }
+                }
+                Ended::Delivered(output) => return Some(output),
+            }
+        }
+        panic!("ten exports wrote their whole file before the test saw it");
+    }
+}
+
+fn parse_jsonl(output: Vec<u8>) -> Vec<serde_json::Value> {
+    String::from_utf8(output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The size of the pipe to an export's stdout: one page, the least.
+fn pipe_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).unwrap_or(4096)
 }
 
 /// Runs the consumer's export to stdout and reads `budget` bytes of it;
 /// if it has not written its whole output by then, SIGKILLs it.
 fn export_to_stdout_until(gleaner: &Gleaner, budget: usize, expected: &[u8]) -> Ended {
-    let (mut process, mut child) = Process::spawn(
+    // A pipe of one page, made before the export starts, so that where the
+    // reader stops is where the writer blocks, give or take its size.
+    let (mut stdout, write_end) = small_pipe();
+    let (mut process, _child) = Process::spawn(
         gleaner
             .command()
             .args(EXPORT)
-            .stdout(Stdio::piped())
+            .stdout(Stdio::from(write_end))
             .stderr(Stdio::null()),
     );
-    let mut stdout = child.stdout.take().unwrap();
-    // A small pipe, so that where the reader stops is where the writer
-    // blocks, give or take 4 kB. (Should the export have filled more than
-    // that already, the pipe keeps its size; the test holds either way.)
-    // SAFETY: fcntl on a pipe we own.
-    unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
     let mut got = Vec::new();
     let mut buffer = vec![0u8; 16 * 1024];
     while got.len() < budget {
@@ -346,10 +417,96 @@ fn export_to_file_until(
     Ended::Delivered(output)
 }
 
+/// Runs the consumer's export to a file, and has the kernel kill it when
+/// it writes byte `point` of its file (SIGXFSZ): its file size limit is
+/// set once the file is there, after the export's own writes to the
+/// database. When the test first sees the file already complete, the
+/// export is killed then (not mid-write), or, if the file is in place
+/// already, let finish (its batch delivered).
+fn export_to_file_killed_at(
+    gleaner: &Gleaner,
+    out_dir: &Path,
+    point: usize,
+    expected: &[u8],
+) -> Ended {
+    let target = out_dir.join("batch.jsonl");
+    let (mut process, _child) = Process::spawn(
+        gleaner
+            .command()
+            .args(EXPORT)
+            .arg("--output")
+            .arg(&target)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let delivered = |target: &Path| {
+        let output = std::fs::read(target).unwrap();
+        assert!(output == expected, "a delivered batch is the peeked one");
+        std::fs::remove_file(target).unwrap();
+        Ended::Delivered(output)
+    };
+    let temporary = loop {
+        if let Some(exit) = process.try_wait() {
+            assert_eq!(exit, Exit::Code(0));
+            return delivered(&target);
+        }
+        if let Some(entry) = std::fs::read_dir(out_dir).unwrap().next() {
+            break entry.unwrap().path();
+        }
+        std::thread::yield_now();
+    };
+    if !process.stop() {
+        return delivered(&target);
+    }
+    if target.exists() {
+        process.signal(libc::SIGCONT);
+        assert_eq!(process.wait(), Exit::Code(0));
+        return delivered(&target);
+    }
+    let size = std::fs::metadata(&temporary).unwrap().len() as usize;
+    let written = if size < point {
+        process.limit_file_size(point);
+        process.signal(libc::SIGCONT);
+        assert_eq!(process.wait(), Exit::Signal(libc::SIGXFSZ));
+        let written = std::fs::metadata(&temporary).unwrap().len() as usize;
+        assert_eq!(written, point, "killed where its file size limit is");
+        written
+    } else {
+        process.kill();
+        size
+    };
+    assert!(
+        !target.exists(),
+        "a killed export left a file at the destination"
+    );
+    std::fs::remove_file(&temporary).unwrap();
+    Ended::Killed { written }
+}
+
+/// A pipe of [`pipe_size`] bytes: its reading end, and its writing end for a child.
+fn small_pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors, which we then own.
+    unsafe {
+        assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
+        let (read, write) = (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        );
+        let size = pipe_size() as libc::c_int;
+        assert_eq!(
+            libc::fcntl(write.as_raw_fd(), libc::F_SETPIPE_SZ, size),
+            size
+        );
+        (read, write)
+    }
+}
 #[derive(Debug, PartialEq, Eq)]
 enum Exit {
     Code(i32),
     Killed,
+    Signal(i32),
     Other(i32),
 }
 
@@ -358,6 +515,8 @@ fn exit_of(status: i32) -> Exit {
         Exit::Code(libc::WEXITSTATUS(status))
     } else if libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL {
         Exit::Killed
+    } else if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
     } else {
         Exit::Other(status)
     }
@@ -411,6 +570,20 @@ impl Process {
         }
         assert_eq!(exit_of(status), Exit::Code(0));
         false
+    }
+
+    /// Its file size limit becomes `bytes` (and it dumps no core when it
+    /// writes past them).
+    fn limit_file_size(&self, bytes: usize) {
+        for (resource, limit) in [(libc::RLIMIT_CORE, 0), (libc::RLIMIT_FSIZE, bytes as u64)] {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: sets a limit of our own child, which is stopped.
+            let done = unsafe { libc::prlimit(self.pid, resource, &limit, std::ptr::null_mut()) };
+            assert_eq!(done, 0, "{}", std::io::Error::last_os_error());
+        }
     }
 
     fn kill(&mut self) {

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use common::pages::rss_entries;
 use common::{Gleaner, Route, TestServer, feed_block};
@@ -294,4 +295,114 @@ fn a_read_only_database_is_a_clear_error_and_moves_no_cursor() {
     let expected: HashSet<String> = ["e5", "e6", "e7"].map(String::from).into();
     assert_eq!(ids(&rest), expected);
     assert_eq!(stored_articles(&gleaner), 8);
+}
+
+/// `gleaner.db-consumers.lock` beside the set-up's database.
+fn lock_file(gleaner: &Gleaner) -> PathBuf {
+    gleaner.dir.path().join("g.db-consumers.lock")
+}
+
+/// The database polled by `nobody` in a folder `nobody` owns, the way the
+/// service keeps it (SQLite: the lock file is SQLite's). `None` unless root.
+fn owned_by_nobody(server: &TestServer) -> Option<(Gleaner, PathBuf)> {
+    if !is_root() {
+        eprintln!("skipped: needs root to run gleaner as another user");
+        return None;
+    }
+    publish(server, 5);
+    let gleaner = Gleaner::with(
+        None,
+        &feed_block("news", &server.url("/feed.xml"), "full_text = false"),
+    );
+    let binary = binary_for_nobody(gleaner.dir.path());
+    chown_tree(gleaner.dir.path(), NOBODY);
+    let output = unprivileged(&gleaner, &binary, &["poll"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    Some((gleaner, binary))
+}
+
+fn owner(path: &Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).unwrap();
+    (metadata.uid(), metadata.gid())
+}
+
+#[test]
+fn an_export_as_root_leaves_the_lock_file_to_the_database_owner() {
+    let server = TestServer::start();
+    let Some((gleaner, binary)) = owned_by_nobody(&server) else {
+        return;
+    };
+    // As root, as the README's examples run it.
+    let first = gleaner.export(&["--consumer", "c", "--format", "jsonl"]);
+    assert_eq!(first.len(), 5);
+    assert_eq!(owner(&lock_file(&gleaner)), owner(&gleaner.db_path()));
+    assert_eq!(owner(&gleaner.db_path()), (NOBODY, NOBODY));
+
+    // The daemon's user goes on from there.
+    publish(&server, 8);
+    let output = unprivileged(&gleaner, &binary, &["poll"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = unprivileged(
+        &gleaner,
+        &binary,
+        &["export", "--consumer", "c", "--format", "jsonl"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.stdout.split(|b| *b == b'\n').count(), 4, "3 lines");
+}
+
+#[test]
+fn a_lock_file_the_daemon_cannot_open_is_named_with_what_to_do() {
+    let server = TestServer::start();
+    let Some((gleaner, binary)) = owned_by_nobody(&server) else {
+        return;
+    };
+    // What an earlier version's export as root left.
+    let lock = lock_file(&gleaner);
+    std::fs::write(&lock, "").unwrap();
+    std::os::unix::fs::chown(&lock, Some(0), Some(0)).unwrap();
+    set_mode(&lock, 0o600);
+    let shown = lock.display().to_string();
+
+    let output = unprivileged(&gleaner, &binary, &["export", "--consumer", "c"]);
+    assert_fails_with_1(&output, "export --consumer");
+    let message = stderr(&output);
+    for words in [
+        shown.as_str(),
+        "Permission denied",
+        "chown it to the database file's owner",
+    ] {
+        assert!(message.contains(words), "{words}: {message}");
+    }
+
+    // The daemon's delivery says the same, and no batch of 0 articles.
+    let config = std::fs::read_to_string(gleaner.config_path()).unwrap()
+        + "[[deliver]]\nname = \"c\"\nexec = [\"true\"]\n";
+    std::fs::write(gleaner.config_path(), config).unwrap();
+    let log = gleaner.dir.path().join("daemon.log");
+    let mut daemon = gleaner
+        .command_of(&binary)
+        .arg("run")
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    common::wait_for(Duration::from_secs(60), "the refused delivery", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("[[deliver]]"))
+    });
+    common::signal(&daemon, libc::SIGTERM);
+    common::wait_exit(&mut daemon, Duration::from_secs(20));
+    let message = std::fs::read_to_string(&log).unwrap();
+    let line = message.lines().find(|l| l.contains("[[deliver]]")).unwrap();
+    for words in [
+        shown.as_str(),
+        "Permission denied",
+        "chown it to the database file's owner",
+    ] {
+        assert!(line.contains(words), "{words}: {line}");
+    }
+    assert!(!line.contains("a batch of 0 articles"), "{line}");
+    eprintln!("the daemon's log: {line}");
 }

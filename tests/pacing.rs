@@ -43,7 +43,8 @@ fn a_429_or_503_without_retry_after_is_an_error_that_backs_off() {
     for name in ["busy", "slow"] {
         let line = said
             .lines()
-            .find(|l| l.starts_with(&format!("{name}: failed")))
+            // Off a terminal the line starts as log lines do: time, level.
+            .find(|l| l.contains(&format!(" WARN {name}: failed")))
             .unwrap_or_else(|| panic!("no line for {name}: {said}"));
         assert!(line.contains("; retrying at "), "{line}");
         assert!(line.ends_with("UTC, after 2 failures"), "{line}");

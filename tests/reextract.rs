@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use common::pages::{article_page, rss_of_pages, story};
 use common::{Gleaner, Route, TestServer, feed_block};
+use gleaner::config::Config;
+use gleaner::store::pages::{Applied, Reextraction};
+use gleaner::store::{Access, Store};
 
 const EDITOR_NOTE: &str = "Editor's note: this story was updated with the reactions of the residents \
      who attended the meeting, and a correction to the time of the vote.";
@@ -195,4 +198,111 @@ fn writer(gleaner: &Gleaner) -> Box<dyn FnMut() + Send> {
             })
         }
     }
+}
+
+/// The set-up's store, opened through the library as `gleaner` opens it.
+fn open_store(gleaner: &Gleaner) -> Store {
+    let config = Config::load(&gleaner.config_path()).unwrap();
+    Store::open_for(&config.storage.database, Access::Update).unwrap()
+}
+
+/// What `gleaner reextract` holds between reading a batch of kept pages and
+/// storing their new bodies: the pages as read, each with a new body.
+/// (The binary cannot be stopped in between without a hook in the
+/// product, so the race is driven through the library: read, let `gc` or
+/// a poll run through the binary, then store.)
+fn read_batch(store: &Store) -> Vec<Reextraction> {
+    store
+        .kept_pages_after(0, 64, &[])
+        .unwrap()
+        .into_iter()
+        .map(|page| Reextraction {
+            page,
+            content_html: "<p>Re-extracted from the page as it was read.</p>".into(),
+            content_text: "Re-extracted from the page as it was read.".into(),
+            word_count: 8,
+        })
+        .collect()
+}
+
+#[test]
+fn a_reextraction_read_before_gc_purged_its_article_restores_no_body() {
+    let server = TestServer::start();
+    serve(&server);
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.edit_config(
+        "[storage]\n",
+        "[storage]\nkeep_html = true\nkeep_days = 30\n",
+    );
+    gleaner.poll();
+    let mut store = open_store(&gleaner);
+    let batch = read_batch(&store);
+    assert_eq!(batch.len(), 2);
+
+    // `gc` purges both while the batch is being extracted.
+    gleaner.sql("UPDATE articles SET fetched_at = '2000-01-01T00:00:00Z'");
+    let said = String::from_utf8(gleaner.ok(&["gc"]).stdout).unwrap();
+    assert!(said.starts_with("purged 2 articles"), "{said}");
+
+    let applied = store.apply_reextractions(&batch).unwrap();
+    assert_eq!(
+        applied,
+        Applied {
+            changed: 0,
+            changed_meanwhile: 2
+        }
+    );
+    assert_eq!(
+        gleaner.sql(
+            "SELECT count(*) FROM articles
+             WHERE content_html IS NOT NULL OR content_text IS NOT NULL OR word_count IS NOT NULL"
+        ),
+        Some(0),
+        "a tombstone got a body back"
+    );
+    assert!(gleaner.export(&[]).is_empty());
+}
+
+#[test]
+fn a_reextraction_of_a_page_a_poll_replaced_meanwhile_keeps_the_new_pages_body() {
+    let server = TestServer::start();
+    serve(&server);
+    server.set(
+        "/a2",
+        Route::html(article_page("a", &story("the lighthouse"), "")),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.edit_config("[storage]\n", "[storage]\nkeep_html = true\n");
+    gleaner.poll();
+    let mut store = open_store(&gleaner);
+    let batch = read_batch(&store);
+    assert_eq!(batch.len(), 2);
+
+    // Entry a now links to another page: a poll stores that page's body.
+    let feed = rss_of_pages(|p| server.url(p), &["a", "b"]).replace(
+        &format!("{}</link>", server.url("/a")),
+        &format!("{}</link>", server.url("/a2")),
+    );
+    server.set("/feed.xml", Route::rss(feed));
+    gleaner.poll();
+
+    let applied = store.apply_reextractions(&batch).unwrap();
+    assert_eq!(
+        applied,
+        Applied {
+            changed: 1,
+            changed_meanwhile: 1
+        }
+    );
+    let articles = gleaner.export(&[]);
+    let text = |title: &str| {
+        articles
+            .iter()
+            .find(|a| a["title"] == title)
+            .and_then(|a| a["content_text"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(text("a").contains("the lighthouse"), "{}", text("a"));
+    assert!(text("b").starts_with("Re-extracted"), "{}", text("b"));
 }

@@ -183,3 +183,98 @@ fn opml_export_and_import_round_trip_names_urls_and_tags() {
         String::from_utf8_lossy(&again.stdout)
     );
 }
+
+#[test]
+fn thirty_adds_at_once_each_keep_their_feed() {
+    const ADDS: usize = 30;
+    let server = TestServer::start();
+    for i in 0..ADDS {
+        server.set(&format!("/f{i}.xml"), a_feed(&format!("Feed {i}")));
+    }
+    let gleaner = Gleaner::new(COMMENTED);
+    let adds: Vec<std::process::Child> = (0..ADDS)
+        .map(|i| {
+            gleaner
+                .command()
+                .args(["add", &server.url(&format!("/f{i}.xml"))])
+                .args(["--name", &format!("f{i}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for add in adds {
+        let output = add.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let config = config_text(&gleaner);
+    let missing: Vec<usize> = (0..ADDS)
+        .filter(|i| !config.contains(&format!("\"{}\"", server.url(&format!("/f{i}.xml")))))
+        .collect();
+    assert!(missing.is_empty(), "feeds said added but lost: {missing:?}");
+    assert_eq!(config.matches("[[feeds]]").count(), ADDS + 1, "{config}");
+    assert!(config.contains(COMMENTED), "{config}");
+}
+
+#[test]
+fn add_and_remove_write_through_a_symlinked_config() {
+    let server = TestServer::start();
+    server.set("/news.xml", a_feed("News"));
+    let gleaner = Gleaner::new(COMMENTED);
+    let real = gleaner.dir.path().join("etc");
+    std::fs::create_dir(&real).unwrap();
+    let target = real.join("gleaner.toml");
+    std::fs::rename(gleaner.config_path(), &target).unwrap();
+    std::os::unix::fs::symlink(&target, gleaner.config_path()).unwrap();
+    let is_link = || {
+        std::fs::symlink_metadata(gleaner.config_path())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+
+    gleaner.ok(&["add", &server.url("/news.xml"), "--name", "news"]);
+    assert!(is_link(), "the link became a file");
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.contains(&server.url("/news.xml")), "{text}");
+
+    gleaner.ok(&["remove", "news"]);
+    assert!(is_link(), "the link became a file");
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(!text.contains(&server.url("/news.xml")), "{text}");
+    assert!(text.contains(COMMENTED), "{text}");
+}
+
+#[test]
+fn add_and_remove_keep_the_configs_owner_and_mode() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: giving the config to another user needs root");
+        return;
+    }
+    let server = TestServer::start();
+    server.set("/news.xml", a_feed("News"));
+    let gleaner = Gleaner::new(COMMENTED);
+    let path = gleaner.config_path();
+    // nobody's ids, as Debian and most systems give them.
+    let (uid, gid) = (65534, 65534);
+    std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let owner_and_mode = || {
+        let meta = std::fs::metadata(&path).unwrap();
+        (meta.uid(), meta.gid(), meta.mode() & 0o7777)
+    };
+
+    gleaner.ok(&["add", &server.url("/news.xml"), "--name", "news"]);
+    assert!(config_text(&gleaner).contains(&server.url("/news.xml")));
+    assert_eq!(owner_and_mode(), (uid, gid, 0o600), "after add");
+    gleaner.ok(&["remove", "news"]);
+    assert!(!config_text(&gleaner).contains(&server.url("/news.xml")));
+    assert_eq!(owner_and_mode(), (uid, gid, 0o600), "after remove");
+}

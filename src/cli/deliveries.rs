@@ -17,7 +17,8 @@ struct DeliveryRow {
     kind: &'static str,
     /// The webhook URL (credentials hidden) or the command.
     target: String,
-    /// The highest `seq` given (0: nothing yet).
+    /// The highest position given (a seq, or where an article entered its
+    /// selection; 0: nothing yet).
     cursor: i64,
     /// Articles of its selection stored after the cursor.
     pending: u64,
@@ -44,7 +45,7 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
         let status = statuses.remove(&block.name).unwrap_or_default();
         let (kind, target) = match &block.target {
             DeliverTarget::Webhook { url, .. } => ("webhook", redact::url(url).to_string()),
-            DeliverTarget::Exec { argv } => ("exec", argv.join(" ")),
+            DeliverTarget::Exec { argv, .. } => ("exec", argv.join(" ")),
         };
         rows.push(DeliveryRow {
             name: block.name.clone(),

@@ -34,7 +34,13 @@ pub enum DeliverTarget {
     /// POSTed as JSON; a 2xx answer takes it.
     Webhook { url: Url, secret: Option<Secret> },
     /// Run with the batch as JSON lines on stdin; exit 0 takes it.
-    Exec { argv: Vec<String> },
+    Exec {
+        argv: Vec<String>,
+        /// The daemon's variables the command gets besides the few every
+        /// command gets (its environment is otherwise clean: the daemon's
+        /// holds secrets such as `PGPASSWORD`).
+        env_keep: Vec<String>,
+    },
 }
 
 /// A webhook's signing key, never shown (its `Debug` prints `***`).
@@ -58,6 +64,7 @@ pub(super) struct RawDeliver {
     name: Spanned<String>,
     webhook: Option<Spanned<String>>,
     exec: Option<Spanned<Vec<String>>>,
+    env_keep: Option<Spanned<Vec<Spanned<String>>>>,
     secret: Option<Spanned<String>>,
     secret_file: Option<Spanned<String>>,
     batch: Option<Spanned<i64>>,
@@ -73,6 +80,7 @@ pub(super) const KEYS: &[&str] = &[
     "name",
     "webhook",
     "exec",
+    "env_keep",
     "secret",
     "secret_file",
     "batch",
@@ -189,9 +197,11 @@ fn target(
                     format!("{label}: a secret signs webhooks only; a command gets no signature"),
                 ));
             }
+            let env_keep = env_keep(block, label, at, problems);
             match exec.get_ref().first() {
                 Some(program) if !program.trim().is_empty() => Some(DeliverTarget::Exec {
                     argv: exec.get_ref().clone(),
+                    env_keep,
                 }),
                 _ => {
                     problems.push(at.at(
@@ -242,10 +252,49 @@ fn target(
                     None
                 }
             };
+            if let Some(keep) = &block.env_keep {
+                problems.push(at.at(
+                    keep,
+                    format!(
+                        "{label}: env_keep is for a command's environment; a webhook runs none"
+                    ),
+                ));
+            }
             let secret = secret(block, label, at, problems);
             url.map(|url| DeliverTarget::Webhook { url, secret })
         }
     }
+}
+
+/// The block's `env_keep`: names of variables, each checked.
+fn env_keep(
+    block: &RawDeliver,
+    label: &str,
+    at: &Positions<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    for name in block.env_keep.iter().flat_map(|keep| keep.get_ref()) {
+        let text = name.get_ref();
+        let mut bytes = text.bytes();
+        let valid = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if valid {
+            names.push(text.clone());
+        } else {
+            problems.push(at.at(
+                name,
+                format!(
+                    "{label}: env_keep {text:?} is not a variable's name (letters, digits and _, \
+                     not starting with a digit); write the names of the daemon's variables the \
+                     command gets"
+                ),
+            ));
+        }
+    }
+    names
 }
 
 /// The block's `secret`, or the first line of its `secret_file` (relative
@@ -314,7 +363,9 @@ mod tests {
         assert_eq!(config.deliver[0].batch, DEFAULT_BATCH);
         let cmd = &config.deliver[1];
         assert_eq!((cmd.batch, cmd.timeout), (5, Duration::from_secs(9)));
-        assert!(matches!(&cmd.target, DeliverTarget::Exec { argv } if argv == &["/bin/true"]));
+        assert!(
+            matches!(&cmd.target, DeliverTarget::Exec { argv, env_keep } if argv == &["/bin/true"] && env_keep.is_empty())
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// Texts the timestamp parser could not read during one parse.
 #[derive(Debug, Clone, Default)]
@@ -44,8 +44,21 @@ impl DateLog {
     }
 }
 
-/// Reads one date as a feed writes it; `None` when nothing sensible can be made of it.
+/// Whether `time` is in years 0000–9999, the years RFC 3339 (and so every
+/// export and the store) can write: any date read from outside that is not
+/// is no date, or it would be exported as `+99999-01-01T00:00:00Z`, which a
+/// strict consumer refuses.
+pub fn representable(time: &DateTime<Utc>) -> bool {
+    (0..=9999).contains(&time.year())
+}
+
+/// Reads one date as a feed writes it; `None` when nothing sensible can be
+/// made of it, or when it is outside [`representable`] years.
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    read_timestamp(text).filter(representable)
+}
+
+fn read_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -212,6 +225,22 @@ mod tests {
         assert_eq!(
             parse_timestamp(" 2024-01-02T10:00:00+02:00 "),
             Some(utc("2024-01-02T08:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn years_rfc_3339_cannot_write_are_no_dates() {
+        for text in [
+            "Mon, 01 Jan 99999 00:00:00 GMT",
+            "+99999-01-01T00:00:00Z",
+            "99999-01-01T00:00:00Z",
+            "-0001-12-31T00:00:00Z",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
+        assert_eq!(
+            parse_timestamp("9999-12-31T23:59:59Z"),
+            Some(utc("9999-12-31T23:59:59Z"))
         );
     }
 

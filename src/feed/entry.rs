@@ -20,6 +20,7 @@ use super::dates::parse_timestamp;
 use super::entities;
 use super::items::{Guid, ItemDetails};
 use crate::article::text::html_to_text;
+use crate::controls;
 
 /// One feed entry, as gleaner uses it.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,10 +282,54 @@ fn clip(text: String, max_chars: usize) -> String {
     }
 }
 
+/// `entry` without control characters (C0 but tab and newline, DEL, C1:
+/// [`controls::strip`]) in anything it carries as text: its title, author,
+/// id, categories, media titles and HTML. This is the one place they are
+/// dropped for every entry of every feed type, so that none reaches a
+/// terminal, an export or the store (where a NUL makes PostgreSQL refuse
+/// the whole feed's transaction).
+pub(super) fn without_controls(mut entry: Entry) -> Entry {
+    let line = |text: String| {
+        let text = collapse(&controls::strip(&text));
+        (!text.is_empty()).then_some(text)
+    };
+    // In HTML a carriage return is whitespace: it stays a line break.
+    let html = |html: String| controls::strip_owned(html.replace('\r', "\n"));
+    entry.title = entry.title.and_then(line);
+    entry.author = entry.author.and_then(line);
+    let id = controls::strip(&entry.id);
+    if id.len() != entry.id.len() {
+        entry.id = match id.trim() {
+            // An id of nothing but controls is still an id: its hash.
+            "" => hashed_id(&entry.id),
+            _ => id.into_owned(),
+        };
+    }
+    entry.summary_html = entry.summary_html.map(html);
+    entry.content_html = entry.content_html.map(html);
+    let mut categories: Vec<String> = Vec::with_capacity(entry.categories.len());
+    for category in entry.categories.into_iter().filter_map(line) {
+        if !categories.contains(&category) {
+            categories.push(category);
+        }
+    }
+    entry.categories = categories;
+    for enclosure in &mut entry.enclosures {
+        enclosure.title = enclosure.title.take().and_then(line);
+        enclosure.mime_type = enclosure.mime_type.take().and_then(line);
+    }
+    entry
+}
+
 fn bounded_id(id: String) -> String {
     if id.len() <= MAX_ID_BYTES {
         return id;
     }
+    hashed_id(&id)
+}
+
+/// An id that cannot be used as it is, replaced by its hash.
+fn hashed_id(id: &str) -> String {
     let digest: String = Sha256::digest(id.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -35,7 +35,7 @@ use url::Url;
 use crate::encoding::{self, CharsetSource};
 use dates::DateLog;
 pub use entry::Entry;
-use entry::{convert_entry, mark_shared_pages, text_of};
+use entry::{convert_entry, mark_shared_pages, text_of, without_controls};
 pub use media::Enclosure;
 pub use repair::Repair;
 
@@ -250,6 +250,7 @@ fn convert(feed: model::Feed, text: &str, base: &Url, mut repairs: Vec<Repair>) 
         .into_iter()
         .enumerate()
         .map(|(i, e)| convert_entry(e, base, details.as_ref().and_then(|d| d.get(i)), is_rss))
+        .map(without_controls)
         .collect();
     mark_shared_pages(&mut entries);
     // Feeds list newest first; store oldest first. Sort by date only when every
@@ -259,7 +260,11 @@ fn convert(feed: model::Feed, text: &str, base: &Url, mut repairs: Vec<Repair>) 
         entries.sort_by_key(|e| e.published.or(e.updated));
     }
     ParsedFeed {
-        title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .map(|t| text_of(&t))
+            .map(|t| crate::controls::strip_owned(t).trim().to_owned())
+            .filter(|t| !t.is_empty()),
         entries,
         repairs,
         ttl: feed

@@ -1,6 +1,6 @@
 //! The SSRF rule (SPEC, Security): article links come from feeds and are not
-//! trusted. A link whose host differs from its feed's host must not reach a
-//! loopback, private, link-local or otherwise non-public address.
+//! trusted. A link whose site ([`super::site::same_site`]: scheme, host and
+//! port) differs from its feed's must not reach a loopback, private, link-local or otherwise non-public address.
 //!
 //! Two places enforce it: [`check_literal`] for hosts written as IP addresses
 //! (in any spelling: the `url` crate turns `2130706433` or `0177.0.0.1` into

@@ -190,9 +190,9 @@ struct Permits {
 
 /// The HTTP client of the whole process.
 pub struct Fetcher {
-    /// For operator-configured feed URLs (and article links on the feed's host).
+    /// For operator-configured feed URLs (and article links on the feed's site).
     trusted: Client,
-    /// For article links on other hosts: only public addresses, no automatic redirects.
+    /// For article links on other sites: only public addresses, no automatic redirects.
     untrusted: Client,
     config: FetchConfig,
     in_flight: Arc<Semaphore>,
@@ -259,10 +259,12 @@ impl Fetcher {
     }
 
     /// Fetches a feed, conditionally when `validators` are known. Its URL is
-    /// the operator's and trusted, but only on its own host: a redirect hop
-    /// to any other host must be public (unless `allow_private_networks`),
-    /// or a feed host could send the daemon to 127.0.0.1 or a cloud's
-    /// metadata address.
+    /// the operator's and trusted, but only on its own site (scheme, host
+    /// and port: [`site::same_site`]): a redirect hop to any other site,
+    /// another port of the same address included, must be public (unless
+    /// `allow_private_networks`), or a feed host could send the daemon to
+    /// 127.0.0.1, another service of its own machine or a cloud's metadata
+    /// address.
     /// `request` is the feed's own headers, sent to hops on its site only.
     pub async fn fetch_feed(
         &self,
@@ -281,7 +283,7 @@ impl Fetcher {
 
     /// Fetches a feed that a page on `linked_from` advertised (`gleaner
     /// add` following `<link rel="alternate">`): the link comes from the
-    /// page, not from the operator, so only hops on `linked_from`'s host are
+    /// page, not from the operator, so only hops on `linked_from`'s site are
     /// trusted.
     pub async fn fetch_linked_feed(
         &self,
@@ -313,13 +315,12 @@ impl Fetcher {
         if let Some(lm) = validators.last_modified.as_deref().and_then(header_value) {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
-        let trusted_host = trusted.host_str();
         let own = OwnSite {
             url: trusted,
             request,
         };
         let (response, _permits, moved) = self
-            .get(url, headers, &[], |hop| hop.host_str() == trusted_host, own)
+            .get(url, headers, &[], |hop| site::same_site(trusted, hop), own)
             .await
             .map_err(FetchError::without_credentials)?;
         if response.status() == StatusCode::NOT_MODIFIED {
@@ -335,7 +336,7 @@ impl Fetcher {
     }
 
     /// Fetches an article page linked from the feed at `feed_url`. Hops on the
-    /// feed's own host are trusted; any other host must be public (unless
+    /// feed's own site are trusted; any other site must be public (unless
     /// `allow_private_networks`). Non-HTML answers are refused before their
     /// body is read. The feed's `request` headers go to its own site only.
     pub async fn fetch_page(
@@ -348,7 +349,7 @@ impl Fetcher {
     }
 
     /// [`Fetcher::fetch_page`] with a site rule's `http_header`s, sent only on
-    /// hops to `url`'s own host (a redirect elsewhere does not get a site's
+    /// hops to `url`'s own site (a redirect elsewhere does not get a site's
     /// cookie). The names and values were checked when the rule was read; one
     /// that is not a header after all is left out. The feed's own headers
     /// win over a site rule's.
@@ -364,7 +365,6 @@ impl Fetcher {
             header::ACCEPT,
             HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.1"),
         );
-        let trusted_host = feed_url.host_str();
         let own = OwnSite {
             url: feed_url,
             request,
@@ -374,7 +374,7 @@ impl Fetcher {
                 url,
                 headers,
                 site_headers,
-                |hop| hop.host_str() == trusted_host,
+                |hop| site::same_site(feed_url, hop),
                 own,
             )
             .await
@@ -403,7 +403,7 @@ impl Fetcher {
             .map_err(FetchError::without_credentials)
     }
 
-    /// One GET with redirects followed by hand (so each hop's host is checked,
+    /// One GET with redirects followed by hand (so each hop's site is checked,
     /// and only hops on `own`'s site get its headers).
     /// The returned permits (global and per-host) are to be held until the
     /// body has been read.
@@ -442,7 +442,7 @@ impl Fetcher {
                 None if trusted => self.trusted.clone(),
                 None => self.untrusted.clone(),
             };
-            let mut hop_headers = if current.host_str() == url.host_str() {
+            let mut hop_headers = if site::same_site(url, &current) {
                 with_site_headers(&headers, site_headers)
             } else {
                 headers.clone()
@@ -604,17 +604,16 @@ impl Fetcher {
         let fresh_for = fresh_for(headers, Utc::now());
         let facts = ResponseFacts::of(response.status().as_u16(), headers, &final_url);
 
-        let mut bytes = Vec::with_capacity(declared.min(limit).min(1 << 20) as usize);
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| FetchError::network(&final_url, e, self.config.timeout))?
-        {
-            if (bytes.len() + chunk.len()) as u64 > limit {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
+        let head = crate::capped::response_head(
+            &mut response,
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        )
+        .await
+        .map_err(|e| FetchError::network(&final_url, e, self.config.timeout))?;
+        if !head.complete {
+            return Err(too_large());
         }
+        let bytes = head.bytes;
         Ok(Body {
             final_url,
             bytes,
@@ -711,6 +710,7 @@ fn http_date(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(crate::feed::dates::representable)
 }
 
 /// How long a response stays fresh by its headers: `Cache-Control: max-age`

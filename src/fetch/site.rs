@@ -1,11 +1,17 @@
-//! Which hops of a request get a feed's own headers ([`FeedRequest`]:
-//! cookies, credentials, user agent): only those on the feed's own site,
-//! never another host a redirect or an article link leads to.
+//! The one definition of "the same site", for every decision that compares
+//! two URLs: which hops of a request get a feed's own headers
+//! ([`FeedRequest`]: cookies, credentials, user agent) and a site rule's
+//! `http_header`s, which article links and redirect hops are trusted like
+//! the feed's own URL (the SSRF rule, [`super::guard`]), which feed a page
+//! advertises that `add` trusts like the page, and which
+//! `next_page_link`/`single_page_link` pages are read. A host alone is not a
+//! site: two ports of one address are two services, and trust given to one
+//! must not reach the other.
 //!
-//! "The same site" is the same host and port, as for a browser's origin,
-//! except that an upgrade from `http` to `https` on the default ports keeps
-//! it (most sites redirect so); a downgrade to `http` does not, nor does
-//! another port of the same address.
+//! "The same site" is the same scheme, host and port (default ports
+//! applied), as for a browser's origin, except that an upgrade from `http`
+//! to `https` on the default ports keeps it (most sites redirect so); a
+//! downgrade to `http` does not, nor does another port of the same address.
 //!
 //! [`FeedRequest`]: crate::config::FeedRequest
 

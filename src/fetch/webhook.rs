@@ -14,6 +14,11 @@ use url::Url;
 use super::guard::{self, PublicOnlyResolver};
 use crate::config::FetchConfig;
 
+/// How much of a refusing answer's body is read; the rest is not.
+const ERROR_BODY_READ: usize = 4 * 1024;
+/// How much of it the error shows.
+const ERROR_BODY_SHOWN: usize = 200;
+
 /// Why a batch was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -100,15 +105,21 @@ impl WebhookClient {
                 reason,
             }
         };
-        let response = request.send().await.map_err(network)?;
+        let mut response = request.send().await.map_err(network)?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
-        // A little of the answer helps the operator; more is noise.
-        let mut body = response.text().await.unwrap_or_default();
-        if body.len() > 200 {
-            let mut end = 200;
+        // A little of the answer helps the operator; more is noise, and a
+        // body that never ends must not be read: the start of it, then the
+        // response is dropped (and its connection closed).
+        let head = crate::capped::response_head(&mut response, ERROR_BODY_READ)
+            .await
+            .unwrap_or_default();
+        drop(response);
+        let mut body = String::from_utf8_lossy(&head.bytes).into_owned();
+        if body.len() > ERROR_BODY_SHOWN {
+            let mut end = ERROR_BODY_SHOWN;
             while !body.is_char_boundary(end) {
                 end -= 1;
             }

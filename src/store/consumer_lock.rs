@@ -9,6 +9,10 @@
 //! consumer's name: another consumer's export does not wait, and the kernel
 //! releases the lock when the process ends, however it ends.
 //!
+//! The lock file takes the database file's owner and group when root
+//! creates it (as SQLite gives its -wal and -shm files): an `export` run as
+//! root must not leave a file the daemon's user cannot open.
+//!
 //! On PostgreSQL the lock is the server's (see [`super::pg`]): exports of
 //! one consumer on any machine take turns.
 
@@ -76,7 +80,7 @@ impl Sqlite {
             path: path.clone(),
             source,
         };
-        let file = open_private(&path).map_err(error)?;
+        let file = open_lock_file(&path, &self.path).map_err(error)?;
         let byte = consumer_byte(consumer);
         if !record_lock(&file, byte, false).map_err(error)? {
             waiting();
@@ -99,7 +103,7 @@ impl Sqlite {
             path: path.clone(),
             source,
         };
-        let file = open_private(&path).map_err(error)?;
+        let file = open_lock_file(&path, &self.path).map_err(error)?;
         Ok(record_lock(&file, consumer_byte(consumer), false)
             .map_err(error)?
             .then(|| ConsumerLock::new(Held::File(file))))
@@ -113,15 +117,38 @@ fn lock_path(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn open_private(path: &Path) -> std::io::Result<File> {
+/// Opens (creating, mode 0600) the lock file at `path` beside `database`,
+/// owned as the database is.
+fn open_lock_file(path: &Path, database: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(path)
+        .open(path)?;
+    owned_like(&file, database);
+    Ok(file)
+}
+
+/// As root, gives `file` the owner and group of `database` (a lock file an
+/// earlier root run left to root is given back too). Any other user can
+/// only have created it as itself, and cannot give it away: nothing to do.
+/// Best effort: when it fails, the daemon's user meets the lock file in a
+/// message that says what to do.
+fn owned_like(file: &File, database: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let (Ok(database), Ok(own)) = (std::fs::metadata(database), file.metadata()) else {
+        return;
+    };
+    if (own.uid(), own.gid()) != (database.uid(), database.gid()) {
+        let _ = std::os::unix::fs::fchown(file, Some(database.uid()), Some(database.gid()));
+    }
 }
 
 /// The byte of the lock file that stands for `consumer` (2^40 of them:

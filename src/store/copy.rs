@@ -91,11 +91,16 @@ const TABLES: &[(&str, &[Column])] = &[
             ("url", "url", Text),
             ("entry_hash", "entry_hash", Text),
             ("first_seen", "first_seen", Text),
+            ("pos", "pos", Int),
         ],
     ),
     (
         "article_tags",
-        &[("article_seq", "article_seq", Int), ("tag", "tag", Text)],
+        &[
+            ("article_seq", "article_seq", Int),
+            ("tag", "tag", Text),
+            ("pos", "pos", Int),
+        ],
     ),
     (
         "consumers",
@@ -199,10 +204,13 @@ pub fn sqlite_to_postgres(
         }
         progress(table, done);
     }
-    // New rows continue after the copied keys.
+    // New rows continue after the copied keys; new positions (drawn from
+    // the articles' sequence) after every copied position and cursor.
     target.batch_execute(
         "SELECT setval(pg_get_serial_sequence('articles', 'seq'),
-                       GREATEST((SELECT max(seq) FROM articles), 1));
+                       GREATEST((SELECT max(seq) FROM articles), (SELECT max(pos) FROM sources),
+                                (SELECT max(pos) FROM article_tags),
+                                (SELECT max(cursor_seq) FROM consumers), 1));
          SELECT setval(pg_get_serial_sequence('sources', 'source_seq'),
                        GREATEST((SELECT max(source_seq) FROM sources), 1));",
     )?;
@@ -238,7 +246,8 @@ fn convert(value: Value, kind: Kind) -> Box<dyn ToSql + Sync> {
     match (kind, value) {
         (Int, Value::Integer(n)) => Box::new(Some(n)),
         (Int, _) => Box::new(None::<i64>),
-        (Text, Value::Text(t)) => Box::new(Some(t)),
+        // A NUL stored by an older version: PostgreSQL refuses it.
+        (Text, Value::Text(t)) => Box::new(Some(super::nul::without(t))),
         (Text, Value::Integer(n)) => Box::new(Some(n.to_string())),
         (Text, _) => Box::new(None::<String>),
         (Blob, Value::Blob(b)) => Box::new(Some(b)),

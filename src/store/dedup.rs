@@ -31,16 +31,22 @@ pub(super) trait PollTx {
         entry_id: &str,
     ) -> Result<Option<i64>, StoreError>;
     fn is_purged(&mut self, seq: i64) -> Result<bool, StoreError>;
-    /// Adds (or refreshes) the source row; true when it did not exist before.
+    /// A new position from the counter `articles.seq` is drawn from, above
+    /// every seq and position before it (see [`join_selections`]).
+    fn next_position(&mut self) -> Result<i64, StoreError>;
+    /// Adds (or refreshes) the source row, at `position` when new; true
+    /// when it did not exist before.
     fn add_source(
         &mut self,
         seq: i64,
+        position: i64,
         feed_url: &str,
         sighting: &Sighting,
         now: &str,
     ) -> Result<bool, StoreError>;
     fn add_keys(&mut self, seq: i64, keys: &[&str]) -> Result<(), StoreError>;
-    fn add_tags(&mut self, seq: i64, tags: &[String]) -> Result<(), StoreError>;
+    /// Adds the tags the article lacks, at `position`.
+    fn add_tags(&mut self, seq: i64, position: i64, tags: &[String]) -> Result<(), StoreError>;
     fn insert_article(
         &mut self,
         id: &str,
@@ -149,7 +155,11 @@ fn record_sighting(
                 "entry was thought known but no article has its keys; it will be fetched on the next poll");
             return Ok(SightingResult::Unchanged);
         };
-        let added = tx.add_source(seq, feed_url, sighting, now)?;
+        let added = if tx.is_purged(seq)? {
+            tx.add_source(seq, seq, feed_url, sighting, now)?
+        } else {
+            join_selections(tx, seq, feed_url, sighting, now)?
+        };
         tx.add_keys(seq, &keys)?;
         return Ok(if added {
             SightingResult::Merged
@@ -173,7 +183,7 @@ fn record_sighting(
     if let Some(seq) = tx.article_under(&entry)? {
         // Same feed, same entry id: the entry changed in its feed.
         if tx.is_purged(seq)? {
-            tx.add_source(seq, feed_url, sighting, now)?;
+            tx.add_source(seq, seq, feed_url, sighting, now)?;
             return Ok(SightingResult::Unchanged);
         }
         if sighting.feed_only {
@@ -185,23 +195,21 @@ fn record_sighting(
             tx.update_article(seq, article)?;
             tx.save_page(seq, article, now, true)?;
         }
-        tx.add_source(seq, feed_url, sighting, now)?;
+        join_selections(tx, seq, feed_url, sighting, now)?;
         tx.add_keys(seq, &keys)?;
-        tx.add_tags(seq, &article.tags)?;
         return Ok(SightingResult::Updated);
     }
     if let Some(seq) = tx.find_article_of(&keys[1..], feed_url, &sighting.entry_id)? {
         // Known under another identity; a purged one stays a tombstone.
         if tx.is_purged(seq)? {
-            tx.add_source(seq, feed_url, sighting, now)?;
+            tx.add_source(seq, seq, feed_url, sighting, now)?;
             tx.add_keys(seq, &keys)?;
             return Ok(SightingResult::Unchanged);
         }
         tx.merge_article(seq, article)?;
         tx.save_page(seq, article, now, false)?;
-        tx.add_source(seq, feed_url, sighting, now)?;
+        join_selections(tx, seq, feed_url, sighting, now)?;
         tx.add_keys(seq, &keys)?;
-        tx.add_tags(seq, &article.tags)?;
         return Ok(SightingResult::Merged);
     }
 
@@ -214,10 +222,43 @@ fn record_sighting(
     let id = article_id(id_key);
     let seq = tx.insert_article(&id, now, article)?;
     tx.save_page(seq, article, now, true)?;
-    tx.add_source(seq, feed_url, sighting, now)?;
+    // Stored with its article: it entered every selection it is in at its seq.
+    tx.add_source(seq, seq, feed_url, sighting, now)?;
+    tx.add_tags(seq, seq, &sighting.tags)?;
     tx.add_keys(seq, &keys)?;
-    tx.add_tags(seq, &article.tags)?;
     Ok(SightingResult::New)
+}
+
+/// What a sighting of an already stored article adds to the selections it
+/// is in: its feed's source and that feed's tags.
+///
+/// An export selection (`--feed`, `--tag`, a `[[deliver]]` block's
+/// `feeds`/`tags`) is a set of sources and tags, and an article enters it
+/// once it has what the selection asks for. Each source and tag row keeps
+/// the position at which it was added: its article's seq when stored with
+/// the article, else a new position from the seq counter (under the same
+/// write lock, so positions become visible in increasing order like seqs).
+/// An article's position in a selection is then the largest of its seq
+/// and, per filter, the smallest position of a matching row: when it
+/// entered. It never changes once the article is in (rows are only added),
+/// and a consumer's new articles are those whose position is above its
+/// cursor (see `read`): one that enters a filtered selection after the
+/// consumer passed its seq is given then, once; one already in it (another
+/// matching tag or feed gave it earlier) is not given again; an unfiltered
+/// consumer's position is the seq alone, so a merge gives it nothing.
+///
+/// True when the source is new.
+fn join_selections(
+    tx: &mut impl PollTx,
+    seq: i64,
+    feed_url: &str,
+    sighting: &Sighting,
+    now: &str,
+) -> Result<bool, StoreError> {
+    let position = tx.next_position()?;
+    let added = tx.add_source(seq, position, feed_url, sighting, now)?;
+    tx.add_tags(seq, position, &sighting.tags)?;
+    Ok(added)
 }
 
 /// A canonical link that points at a site's front page (a common template

@@ -15,7 +15,7 @@ use crate::config::Database;
 
 use super::consumer_lock::ConsumerLock;
 use super::deliveries::DeliveryStatus;
-use super::pages::{KeptPage, Reextraction};
+use super::pages::{Applied, KeptPage, Reextraction};
 use super::pg::Postgres;
 use super::read::{ExportFilter, FeedStatus, Known, StoredArticle};
 use super::retention::{Purged, Retention};
@@ -75,7 +75,8 @@ impl Store {
     }
 
     pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        on!(&mut self.backend, s => s.record_poll(poll))
+        let poll = super::nul::poll(poll);
+        on!(&mut self.backend, s => s.record_poll(&poll))
     }
 
     pub fn record_sightings(
@@ -85,7 +86,8 @@ impl Store {
         polled_at: DateTime<Utc>,
         sightings: &[Sighting],
     ) -> Result<PollSummary, StoreError> {
-        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, sightings))
+        let sightings = super::nul::sightings(sightings);
+        on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, &sightings))
     }
 
     pub fn due_page_retries(
@@ -154,8 +156,17 @@ impl Store {
     pub fn for_each_article<E>(
         &mut self,
         filter: &ExportFilter,
-        each: impl FnMut(StoredArticle) -> Result<(), E>,
+        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
     ) -> Result<Result<i64, E>, StoreError> {
+        // Every export and delivery reads articles here: a date that is not
+        // RFC 3339 (written by an older version, `+99999-01-01T…`) goes out
+        // as no date rather than break a strict consumer.
+        let rfc3339 = |t: &String| super::parse_time(t).is_some();
+        let each = move |mut article: StoredArticle| {
+            article.published = article.published.filter(rfc3339);
+            article.updated = article.updated.filter(rfc3339);
+            each(article)
+        };
         on!(&mut self.backend, s => s.for_each_article(filter, each))
     }
 
@@ -294,7 +305,10 @@ impl Store {
         on!(&self.backend, s => s.kept_pages_after(after_seq, limit, feed_urls))
     }
 
-    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
-        on!(&mut self.backend, s => s.apply_reextractions(new))
+    /// Stores `gleaner reextract`'s new bodies, each only while its article
+    /// is still as its page was read (not purged, the same kept page).
+    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
+        let new = super::nul::reextractions(new);
+        on!(&mut self.backend, s => s.apply_reextractions(&new))
     }
 }

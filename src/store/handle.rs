@@ -156,7 +156,11 @@ impl StoreHandle {
             Ok(()) => answer.await.unwrap_or_else(|_| Err(StoreError::WriterGone)),
             Err(_) => Err(StoreError::WriterGone),
         };
-        if let Err(error) = &result {
+        // An error caused by the data written is the failure of the feed
+        // that wrote it (recorded in its state), not of the database.
+        if let Err(error) = &result
+            && !error.is_data_error()
+        {
             let mut first = self.first_failure.lock().unwrap_or_else(|e| e.into_inner());
             first.get_or_insert_with(|| error.to_string());
         }
@@ -165,7 +169,8 @@ impl StoreHandle {
 
     /// The error of the first call that failed on any clone of this handle,
     /// if one did: the database could not be read or written (disk full,
-    /// read-only file), as opposed to a feed's own failure.
+    /// read-only file), as opposed to a feed's own failure (an error caused
+    /// by the data it wrote, [`StoreError::is_data_error`], is not counted).
     pub fn first_failure(&self) -> Option<String> {
         self.first_failure
             .lock()

@@ -6,9 +6,12 @@
 //! written once, in `dedup`; each backend runs its own statements.
 //!
 //! Invariants (SQLite's; [`pg`] keeps each of them across instances):
-//! - `articles.seq` is the order of first storage and the export order. With
-//!   SQLite's single write lock, seq values become visible in increasing order,
-//!   so a consumer cursor is "the highest seq given" (see [`read`]).
+//! - `articles.seq` is the order of first storage, and sources and tags
+//!   added to a stored article later get a position from the same counter;
+//!   an export's order is when each article entered its selection. With
+//!   SQLite's single write lock, seqs and positions become visible in
+//!   increasing order, so a consumer cursor is "the highest position given"
+//!   (see `dedup::join_selections` and [`read`]).
 //! - Every identity an article was seen under is a row of `article_keys`;
 //!   deduplication is a lookup of all of an incoming article's keys, done inside
 //!   the transaction that inserts it ([`write`]).
@@ -23,6 +26,7 @@ pub mod deliveries;
 mod dispatch;
 pub mod handle;
 pub mod keys;
+mod nul;
 pub mod pages;
 pub mod pg;
 pub mod read;
@@ -107,12 +111,23 @@ pub enum StoreError {
     #[error("the database writer thread has stopped")]
     WriterGone,
     #[error(
-        "cannot lock {path} (which keeps two exports of one consumer from running at once): {source} (check that the database's folder is writable)"
+        "cannot open or lock {path} (which keeps two exports of one consumer from running at once): {source} ({})",
+        consumer_lock_advice(.source)
     )]
     ConsumerLock {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// What to do when the consumer lock file cannot be had.
+fn consumer_lock_advice(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "it must belong to the user gleaner runs as, like the database file: chown it to the database file's owner, or remove it while no export runs"
+        }
+        _ => "check that the database's folder is writable",
+    }
 }
 
 /// How long a connection waits for another process's write lock.
@@ -269,6 +284,20 @@ ALTER TABLE articles ADD COLUMN enclosures TEXT;
 -- unicode61 tokenizer here always has: nothing changes in SQLite, but a
 -- version still means one schema on both backends.
 SELECT 1;
+"#,
+    r#"
+-- Exactly-once export to filtered consumers: the position at which each
+-- source and tag was added to its article (the article's seq when stored
+-- with it, a later number of the same counter when another sighting added
+-- it), so that an article entering a consumer's selection after the
+-- consumer passed its seq is still given (see read::for_each_article).
+-- Rows stored before came with their article.
+ALTER TABLE sources ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
+UPDATE sources SET pos = article_seq;
+CREATE INDEX sources_pos ON sources (pos);
+ALTER TABLE article_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
+UPDATE article_tags SET pos = article_seq;
+CREATE INDEX article_tags_pos ON article_tags (pos);
 "#,
     r#"
 -- article::verdict: how many article pages the feed's last fetched poll
@@ -438,6 +467,36 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
 }
 
+impl StoreError {
+    /// Whether the database refused what was written for its data (one
+    /// entry's text, a value too large for a row or an index, a constraint),
+    /// not because it cannot be used (disk full, read-only, unreachable):
+    /// that is a failure of the feed that wrote it, recorded in its state
+    /// and backed off like any other, never a reason to tell the operator
+    /// to check the disk. SQLite: a constraint, a value too big or of the
+    /// wrong type. PostgreSQL: data exceptions (class 22: an invalid byte
+    /// sequence, string data too long), integrity constraints (class 23),
+    /// a program limit (54000: an index row too large) and the "invalid
+    /// message format" a NUL in a parameter can cause (08P01).
+    pub fn is_data_error(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sql(e) => matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::ConstraintViolation | ErrorCode::TooBig | ErrorCode::TypeMismatch)
+            ),
+            StoreError::Postgres(e) => e.code().is_some_and(|state| {
+                let code = state.code();
+                code.starts_with("22")
+                    || code.starts_with("23")
+                    || code == "54000"
+                    || code == "08P01"
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// Times are stored as RFC 3339 UTC with second precision, so that text order
 /// is time order.
 pub fn format_time(time: DateTime<Utc>) -> String {
@@ -453,11 +512,13 @@ fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option
         .and_then(parse_time))
 }
 
-/// Reads a time written by [`format_time`]; anything else is treated as unknown.
+/// Reads a time written by [`format_time`]; anything else (a year past
+/// 9999 among them) is treated as unknown.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(crate::feed::dates::representable)
 }
 
 #[cfg(test)]
@@ -548,6 +609,57 @@ mod tests {
         let hits = store.search("harbour", 10).unwrap();
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].title.as_deref(), Some("Old news"));
+    }
+
+    #[test]
+    fn sources_and_tags_stored_before_positions_existed_entered_with_their_article() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let before = MIGRATIONS.len() - 1;
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..before] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO articles (seq, id, fetched_at, content_source)
+                 VALUES (7, 'x', '2026-01-01T00:00:00Z', 'feed');
+                 INSERT INTO sources (feed_url, entry_id, article_seq, entry_hash, first_seen)
+                 VALUES ('https://a.example/f', '1', 7, 'h', '2026-01-01T00:00:00Z');
+                 INSERT INTO article_tags (article_seq, tag) VALUES (7, 'news');
+                 INSERT INTO consumers (name, cursor_seq, updated_at)
+                 VALUES ('c', 6, '2026-01-01T00:00:00Z');",
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+        }
+        let mut store = Sqlite::open(&path).unwrap();
+        let positions: (i64, i64) = store
+            .conn
+            .query_row(
+                "SELECT (SELECT pos FROM sources), (SELECT pos FROM article_tags)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(positions, (7, 7));
+        // A filtered consumer behind the article still gets it, at its seq.
+        let filter = read::ExportFilter {
+            after_seq: store.consumer_cursor("c").unwrap(),
+            feed_urls: vec!["https://a.example/f".into()],
+            tags: vec!["news".into()],
+            ..read::ExportFilter::default()
+        };
+        let mut given = Vec::new();
+        let highest = store
+            .for_each_article(&filter, |a| {
+                given.push((a.seq, a.position));
+                Ok::<_, ()>(())
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!((given, highest), (vec![(7, 7)], 7));
     }
 
     #[test]

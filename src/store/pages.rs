@@ -9,6 +9,8 @@ use super::{Sqlite, StoreError};
 pub struct KeptPage {
     pub seq: i64,
     pub url: String,
+    /// When the page was kept: with its URL and bytes, which page it is.
+    pub fetched_at: String,
     pub content_type: Option<String>,
     pub body_zstd: Vec<u8>,
     /// The feeds the article was seen in.
@@ -21,11 +23,32 @@ pub struct KeptPage {
 /// A new extraction of a kept page.
 #[derive(Debug, Clone)]
 pub struct Reextraction {
-    pub seq: i64,
+    /// The page it was extracted from, as read with its article: the new
+    /// body is stored only while the article is still so (see
+    /// [`Sqlite::apply_reextractions`]).
+    pub page: KeptPage,
     pub content_html: String,
     pub content_text: String,
     pub word_count: u32,
 }
+
+/// What [`Sqlite::apply_reextractions`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Articles whose stored body changed.
+    pub changed: usize,
+    /// Articles purged, or whose kept page or body's origin was replaced,
+    /// since their page was read: left as they are now.
+    pub changed_meanwhile: usize,
+}
+
+/// The article `?1` is still as its page `?2`..`?5` (URL, kept at, bytes,
+/// the body's origin) was read with: not purged (`gc` since), the same
+/// kept page (a poll since replaced it when the entry's link changed), the
+/// body from the same origin.
+const STILL_AS_READ: &str = "a.seq = ?1 AND a.purged_at IS NULL AND a.content_source = ?5
+     AND EXISTS (SELECT 1 FROM pages p WHERE p.article_seq = a.seq
+                 AND p.url = ?2 AND p.fetched_at = ?3 AND p.body_zstd = ?4)";
 
 /// Restricts to articles seen in these feeds (a JSON array; `[]` = all).
 const IN_FEEDS: &str = "(?1 = '[]' OR EXISTS (SELECT 1 FROM sources s
@@ -56,7 +79,7 @@ impl Sqlite {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT p.article_seq, p.url, p.content_type, p.body_zstd,
                     (SELECT json_group_array(feed_url) FROM sources WHERE article_seq = p.article_seq),
-                    a.content_source, a.word_count
+                    a.content_source, a.word_count, p.fetched_at
              FROM pages p JOIN articles a ON a.seq = p.article_seq
              WHERE a.purged_at IS NULL AND p.article_seq > ?2 AND {IN_FEEDS}
              ORDER BY p.article_seq LIMIT ?3"
@@ -66,6 +89,7 @@ impl Sqlite {
             Ok(KeptPage {
                 seq: r.get(0)?,
                 url: r.get(1)?,
+                fetched_at: r.get(7)?,
                 content_type: r.get(2)?,
                 body_zstd: r.get(3)?,
                 feed_urls: serde_json::from_str(&feed_urls).unwrap_or_default(),
@@ -76,38 +100,65 @@ impl Sqlite {
         Ok(pages.collect::<Result<_, _>>()?)
     }
 
-    /// Stores new extractions; returns how many changed the stored body.
-    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<usize, StoreError> {
+    /// Stores new extractions, each only while its article is still as
+    /// its page was read (`STILL_AS_READ`): a `gc` or a poll that ran
+    /// between the read and now wins, and the extraction is dropped.
+    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
         // It reads before it writes: a deferred transaction would fail with
         // SQLITE_BUSY_SNAPSHOT when a daemon committed in between, where
         // taking the write lock first waits for it (busy_timeout).
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut changed = 0;
+        let mut applied = Applied::default();
         {
-            let mut current = tx
-                .prepare_cached("SELECT content_html, content_text FROM articles WHERE seq = ?1")?;
-            let mut update = tx.prepare_cached(
-                "UPDATE articles SET content_html = ?2, content_text = ?3, word_count = ?4,
+            let mut current = tx.prepare_cached(&format!(
+                "SELECT a.content_html, a.content_text FROM articles a WHERE {STILL_AS_READ}"
+            ))?;
+            let mut update = tx.prepare_cached(&format!(
+                "UPDATE articles AS a SET content_html = ?6, content_text = ?7, word_count = ?8,
                      content_source = 'article'
-                 WHERE seq = ?1",
-            )?;
+                 WHERE {STILL_AS_READ}"
+            ))?;
             for r in new {
+                let page = &r.page;
+                let read_as = params![
+                    page.seq,
+                    page.url,
+                    page.fetched_at,
+                    page.body_zstd,
+                    page.content_source
+                ];
                 let stored: Option<(Option<String>, Option<String>)> = current
-                    .query_row([r.seq], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .query_row(read_as, |row| Ok((row.get(0)?, row.get(1)?)))
                     .optional()?;
-                let same = stored.is_some_and(|(html, text)| {
-                    html.as_deref() == Some(r.content_html.as_str())
-                        && text.as_deref() == Some(r.content_text.as_str())
-                });
-                if !same {
-                    update.execute(params![r.seq, r.content_html, r.content_text, r.word_count])?;
-                    changed += 1;
+                let Some((html, text)) = stored else {
+                    applied.changed_meanwhile += 1;
+                    continue;
+                };
+                if html.as_deref() == Some(r.content_html.as_str())
+                    && text.as_deref() == Some(r.content_text.as_str())
+                {
+                    continue;
+                }
+                let updated = update.execute(params![
+                    page.seq,
+                    page.url,
+                    page.fetched_at,
+                    page.body_zstd,
+                    page.content_source,
+                    r.content_html,
+                    r.content_text,
+                    r.word_count
+                ])?;
+                if updated > 0 {
+                    applied.changed += 1;
+                } else {
+                    applied.changed_meanwhile += 1;
                 }
             }
         }
         tx.commit()?;
-        Ok(changed)
+        Ok(applied)
     }
 }

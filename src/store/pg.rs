@@ -8,10 +8,11 @@
 //! - **One writer at a time.** Every transaction that stores sightings
 //!   first takes the transaction-level advisory lock `gleaner write`, held
 //!   until it commits. Dedup's look-up-then-insert therefore never races
-//!   another instance, and `articles.seq` values (taken from a sequence
-//!   under that lock) become visible in increasing order: a snapshot that
-//!   sees seq N sees every seq below it, so a consumer cursor stays "the
-//!   highest seq given".
+//!   another instance, and `articles.seq` values and the positions of
+//!   sources and tags added later (taken from one sequence under that lock)
+//!   become visible in increasing order: a snapshot that sees position N
+//!   sees every one below it, so a consumer cursor stays "the highest
+//!   position given".
 //! - **Migrations run once.** They run under the session advisory lock
 //!   `gleaner migrate`, so instances starting together take turns and the
 //!   later ones find the work done.
@@ -166,6 +167,14 @@ CREATE TABLE deliveries (
           || to_tsvector('simple', translate(coalesce(content_text, ''),
               '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))) STORED;
      CREATE INDEX articles_search ON articles USING gin (search);"##,
+    "ALTER TABLE sources ADD COLUMN pos BIGINT;
+     UPDATE sources SET pos = article_seq;
+     ALTER TABLE sources ALTER COLUMN pos SET NOT NULL;
+     CREATE INDEX sources_pos ON sources (pos);
+     ALTER TABLE article_tags ADD COLUMN pos BIGINT;
+     UPDATE article_tags SET pos = article_seq;
+     ALTER TABLE article_tags ALTER COLUMN pos SET NOT NULL;
+     CREATE INDEX article_tags_pos ON article_tags (pos);",
     r#"
 ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
 CREATE TABLE page_retries (
@@ -185,21 +194,42 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many articles an export reads per round trip.
 const EXPORT_BATCH: i32 = 256;
 
-/// The conditions of an export over `articles a`: after the cursor `$1`, up
-/// to the snapshot's highest seq `$2`, not purged, fetched at or after `$3`
-/// (text; NULL: any time), seen in one of the feeds `$4` and carrying one of
-/// the tags `$5` (an empty array: any).
-macro_rules! export_conditions {
+/// An export's selection after a cursor, as `a`, each article with its
+/// `position` in it (SQLite's `read::SELECTION`, which says why): after
+/// the cursor `$1`, up to the snapshot's highest position `$2`, not purged,
+/// fetched at or after `$3` (text; NULL: any time), with a source in one of
+/// the feeds `$4` and one of the tags `$5` (an empty array: any).
+macro_rules! export_selection {
     () => {
-        "a.seq > $1 AND a.seq <= $2 AND a.purged_at IS NULL
-         AND ($3::text IS NULL OR a.fetched_at >= $3)
-         AND (cardinality($4::text[]) = 0 OR EXISTS (SELECT 1 FROM sources s
-              WHERE s.article_seq = a.seq AND s.feed_url = ANY ($4)))
-         AND (cardinality($5::text[]) = 0 OR EXISTS (SELECT 1 FROM article_tags t
-              WHERE t.article_seq = a.seq AND t.tag = ANY ($5)))"
+        "(SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
+                 a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
+                 a.content_source, a.word_count, a.language, a.image, a.categories,
+                 a.enclosures,
+                 CASE WHEN m.f IS NOT NULL AND m.t IS NOT NULL
+                      THEN GREATEST(a.seq, m.f, m.t) END AS position
+          FROM articles a CROSS JOIN LATERAL (SELECT
+              CASE WHEN cardinality($4::text[]) = 0 THEN a.seq ELSE
+                  (SELECT min(s.pos) FROM sources s WHERE s.article_seq = a.seq
+                   AND s.feed_url = ANY ($4)) END AS f,
+              CASE WHEN cardinality($5::text[]) = 0 THEN a.seq ELSE
+                  (SELECT min(t.pos) FROM article_tags t WHERE t.article_seq = a.seq
+                   AND t.tag = ANY ($5)) END AS t) m
+          WHERE a.seq IN (SELECT seq FROM articles WHERE seq > $1
+                          UNION SELECT article_seq FROM sources
+                                WHERE pos > $1 AND pos > article_seq
+                          UNION SELECT article_seq FROM article_tags
+                                WHERE pos > $1 AND pos > article_seq)
+            AND a.purged_at IS NULL AND ($3::text IS NULL OR a.fetched_at >= $3)) a
+         WHERE a.position > $1 AND a.position <= $2"
     };
 }
-use export_conditions;
+use export_selection;
+
+/// The highest position in the database (SQLite's `read::HIGHEST_POSITION`).
+const HIGHEST_POSITION: &str = "SELECT GREATEST(
+     COALESCE((SELECT max(seq) FROM articles), 0),
+     COALESCE((SELECT max(pos) FROM sources), 0),
+     COALESCE((SELECT max(pos) FROM article_tags), 0))";
 
 /// The advisory lock (a text hashed by the server) of `consumer`'s exports.
 fn consumer_lock_key(consumer: &str) -> String {
@@ -650,9 +680,7 @@ impl Postgres {
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let snapshot_max: i64 = tx
-            .query_one("SELECT COALESCE(max(seq), 0) FROM articles", &[])?
-            .get(0);
+        let snapshot_max: i64 = tx.query_one(HIGHEST_POSITION, &[])?.get(0);
         let since = filter.since.map(format_time);
         let limit = filter.limit.map(|l| l.min(i64::MAX as u64) as i64);
         let portal = tx.bind(
@@ -660,10 +688,10 @@ impl Postgres {
                 "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                         a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
                         a.content_source, a.word_count, a.language, a.image, a.categories,
-                        a.enclosures
-                 FROM articles a WHERE ",
-                export_conditions!(),
-                " ORDER BY a.seq LIMIT $6"
+                        a.enclosures, a.position
+                 FROM ",
+                export_selection!(),
+                " ORDER BY a.position, a.seq LIMIT $6"
             ),
             &[
                 &filter.after_seq,
@@ -708,6 +736,7 @@ impl Postgres {
                 let seq: i64 = r.get(0);
                 let article = StoredArticle {
                     seq,
+                    position: r.get(18),
                     id: r.get(1),
                     title: r.get(2),
                     url: r.get(3),
@@ -1056,17 +1085,29 @@ impl dedup::PollTx for PgTx<'_, '_> {
             .is_some())
     }
 
+    fn next_position(&mut self) -> Result<i64, StoreError> {
+        // Under the `gleaner write` lock, like every seq the sequence gives.
+        let row = self.row(
+            "SELECT nextval(pg_get_serial_sequence('articles', 'seq'))",
+            &[],
+        )?;
+        row.map(|r| r.get(0))
+            .ok_or_else(|| StoreError::Inconsistent("nextval gave no row".into()))
+    }
+
     fn add_source(
         &mut self,
         seq: i64,
+        position: i64,
         feed_url: &str,
         sighting: &Sighting,
         now: &str,
     ) -> Result<bool, StoreError> {
         // xmax = 0 only for a row this statement inserted.
         let row = self.row(
-            "INSERT INTO sources (feed_url, entry_id, article_seq, url, entry_hash, first_seen)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO sources (feed_url, entry_id, article_seq, url, entry_hash, first_seen,
+                 pos)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (feed_url, entry_id) DO UPDATE SET
                  url = EXCLUDED.url, entry_hash = EXCLUDED.entry_hash
              RETURNING xmax = 0",
@@ -1077,6 +1118,7 @@ impl dedup::PollTx for PgTx<'_, '_> {
                 &url_text(&sighting.url),
                 &sighting.entry_hash,
                 &now,
+                &position,
             ],
         )?;
         Ok(row.is_some_and(|r| r.get(0)))
@@ -1091,14 +1133,14 @@ impl dedup::PollTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn add_tags(&mut self, seq: i64, tags: &[String]) -> Result<(), StoreError> {
+    fn add_tags(&mut self, seq: i64, position: i64, tags: &[String]) -> Result<(), StoreError> {
         if tags.is_empty() {
             return Ok(());
         }
         self.run(
-            "INSERT INTO article_tags (article_seq, tag)
-             SELECT $2, t FROM unnest($1::text[]) AS t ON CONFLICT DO NOTHING",
-            &[&tags, &seq],
+            "INSERT INTO article_tags (article_seq, tag, pos)
+             SELECT $2, t, $3 FROM unnest($1::text[]) AS t ON CONFLICT DO NOTHING",
+            &[&tags, &seq, &position],
         )?;
         Ok(())
     }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use url::Url;
 
@@ -78,7 +78,8 @@ pub enum Known {
 /// Which stored articles an export wants.
 #[derive(Debug, Clone, Default)]
 pub struct ExportFilter {
-    /// Only articles with `seq` greater than this (a consumer's cursor).
+    /// Only articles that entered the selection at a position greater than
+    /// this (a consumer's cursor; see `dedup::join_selections`).
     pub after_seq: i64,
     /// Only articles fetched at or after this time.
     pub since: Option<DateTime<Utc>>,
@@ -95,6 +96,11 @@ pub struct StoredArticle {
     /// Internal order of first storage; not exported.
     #[serde(skip)]
     pub seq: i64,
+    /// Where the article entered the export's selection (its seq for an
+    /// export of everything): the export's order, and the cursor of a
+    /// consumer given it. Not exported.
+    #[serde(skip)]
+    pub position: i64,
     pub id: String,
     pub title: Option<String>,
     pub url: Option<String>,
@@ -258,7 +264,8 @@ impl Sqlite {
             .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
-    /// The cursor of a consumer: the highest seq it was given (0 for a new one).
+    /// The cursor of a consumer: the highest position it was given, or
+    /// passed (0 for a new one).
     pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
         Ok(self
             .conn
@@ -302,17 +309,18 @@ impl Sqlite {
     /// How many stored articles match `filter` (its limit aside): what a
     /// consumer still has to be given.
     pub fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
-        let (conditions, args) = filter_sql(filter, i64::MAX);
-        let sql = format!("SELECT count(*) FROM articles a WHERE {conditions}");
+        let sql = format!("SELECT count(*) FROM {SELECTION}");
+        let args = selection_args(filter, i64::MAX);
         Ok(self
             .conn
-            .prepare(&sql)?
-            .query_row(params_from_iter(args), |r| r.get(0))?)
+            .prepare_cached(&sql)?
+            .query_row(&*args.named(), |r| r.get(0))?)
     }
 
-    /// Calls `each` on every article matching `filter`, oldest first, all read
-    /// from one snapshot. Returns the highest seq that existed in that snapshot
-    /// (what a consumer has "seen" when no limit cut the output short).
+    /// Calls `each` on every article matching `filter`, in the order they
+    /// entered its selection (oldest first), all read from one snapshot.
+    /// Returns the highest position that existed in that snapshot (what a
+    /// consumer has "seen" when no limit cut the output short).
     pub fn for_each_article<E>(
         &mut self,
         filter: &ExportFilter,
@@ -320,23 +328,15 @@ impl Sqlite {
     ) -> Result<Result<i64, E>, StoreError> {
         // One read transaction = one consistent snapshot under WAL.
         let tx = self.conn.transaction()?;
-        let snapshot_max: i64 =
-            tx.query_row("SELECT COALESCE(max(seq), 0) FROM articles", [], |r| {
-                r.get(0)
-            })?;
-
-        let (conditions, mut args) = filter_sql(filter, snapshot_max);
-        let mut sql = format!(
+        let snapshot_max: i64 = tx.query_row(HIGHEST_POSITION, [], |r| r.get(0))?;
+        let args = selection_args(filter, snapshot_max);
+        let sql = format!(
             "SELECT a.seq, a.id, a.title, a.url, a.canonical_url, a.author, a.published,
                     a.updated, a.fetched_at, a.summary, a.content_html, a.content_text,
                     a.content_source, a.word_count, a.language, a.image, a.categories,
-                    a.enclosures
-             FROM articles a WHERE {conditions} ORDER BY a.seq"
+                    a.enclosures, a.position
+             FROM {SELECTION} ORDER BY a.position, a.seq LIMIT :limit"
         );
-        if let Some(limit) = filter.limit {
-            sql.push_str(" LIMIT ?");
-            args.push((limit.min(i64::MAX as u64) as i64).into());
-        }
 
         let mut tags_stmt =
             tx.prepare("SELECT tag FROM article_tags WHERE article_seq = ?1 ORDER BY tag")?;
@@ -346,7 +346,10 @@ impl Sqlite {
              WHERE s.article_seq = ?1 ORDER BY s.rowid",
         )?;
         let mut stmt = tx.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(args))?;
+        let limit = filter.limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64);
+        let mut named = args.named();
+        named.push((":limit", &limit));
+        let mut rows = stmt.query(&*named)?;
         while let Some(r) = rows.next()? {
             let seq: i64 = r.get(0)?;
             let tags = tags_stmt
@@ -365,6 +368,7 @@ impl Sqlite {
                 .collect::<Result<Vec<_>, _>>()?;
             let article = StoredArticle {
                 seq,
+                position: r.get(18)?,
                 id: r.get(1)?,
                 title: r.get(2)?,
                 // Exported without tracking parameters; `sources` keeps
@@ -404,32 +408,69 @@ pub(super) fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) ->
         .unwrap_or_default()
 }
 
-/// The `WHERE` conditions of `filter` (without its limit) over
-/// `articles a`, up to `snapshot_max`, and their arguments.
-fn filter_sql(filter: &ExportFilter, snapshot_max: i64) -> (String, Vec<rusqlite::types::Value>) {
-    let mut sql = String::from("a.seq > ? AND a.seq <= ? AND a.purged_at IS NULL");
-    let mut args: Vec<rusqlite::types::Value> = vec![filter.after_seq.into(), snapshot_max.into()];
-    if let Some(since) = filter.since {
-        sql.push_str(" AND a.fetched_at >= ?");
-        args.push(format_time(since).into());
+/// The highest position in the database: its highest seq, or a later
+/// position a source or tag was added at (`dedup::join_selections`).
+const HIGHEST_POSITION: &str = "SELECT max(
+     COALESCE((SELECT max(seq) FROM articles), 0),
+     COALESCE((SELECT max(pos) FROM sources), 0),
+     COALESCE((SELECT max(pos) FROM article_tags), 0))";
+
+/// The articles of an export's selection after a cursor, as `a`, each with
+/// its `position` in the selection: when it entered it (see
+/// `dedup::join_selections`). That is the largest of its seq, the
+/// smallest position of its sources in the feeds `:feeds` and that of its
+/// tags among `:tags` (JSON arrays; an empty one: any), NULL while it lacks
+/// either. Articles are looked for among those stored after the cursor
+/// `:after` or given a source or tag since (an article's position is one
+/// of those), then kept when their position is above the cursor and at
+/// most `:max` (the snapshot's highest), unpurged, fetched at or after
+/// `:since` (NULL: any time).
+const SELECTION: &str = "(SELECT a.*, max(a.seq,
+         CASE WHEN json_array_length(:feeds) = 0 THEN a.seq ELSE
+             (SELECT min(s.pos) FROM sources s WHERE s.article_seq = a.seq
+              AND s.feed_url IN (SELECT value FROM json_each(:feeds))) END,
+         CASE WHEN json_array_length(:tags) = 0 THEN a.seq ELSE
+             (SELECT min(t.pos) FROM article_tags t WHERE t.article_seq = a.seq
+              AND t.tag IN (SELECT value FROM json_each(:tags))) END) AS position
+     FROM articles a
+     WHERE a.seq IN (SELECT seq FROM articles WHERE seq > :after
+                     UNION SELECT article_seq FROM sources
+                           WHERE pos > :after AND pos > article_seq
+                     UNION SELECT article_seq FROM article_tags
+                           WHERE pos > :after AND pos > article_seq)
+       AND a.purged_at IS NULL AND (:since IS NULL OR a.fetched_at >= :since)) a
+     WHERE a.position > :after AND a.position <= :max";
+
+/// The arguments of [`SELECTION`] for `filter` up to `snapshot_max`.
+struct SelectionArgs {
+    after: i64,
+    max: i64,
+    since: Option<String>,
+    feeds: String,
+    tags: String,
+}
+
+impl SelectionArgs {
+    fn named(&self) -> Vec<(&'static str, &dyn rusqlite::ToSql)> {
+        vec![
+            (":after", &self.after),
+            (":max", &self.max),
+            (":since", &self.since),
+            (":feeds", &self.feeds),
+            (":tags", &self.tags),
+        ]
     }
-    if !filter.feed_urls.is_empty() {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = a.seq AND s.feed_url IN (",
-        );
-        sql.push_str(&vec!["?"; filter.feed_urls.len()].join(", "));
-        sql.push_str("))");
-        args.extend(filter.feed_urls.iter().map(|u| u.clone().into()));
+}
+
+fn selection_args(filter: &ExportFilter, snapshot_max: i64) -> SelectionArgs {
+    let list = |items: &[String]| serde_json::Value::from(items.to_vec()).to_string();
+    SelectionArgs {
+        after: filter.after_seq,
+        max: snapshot_max,
+        since: filter.since.map(format_time),
+        feeds: list(&filter.feed_urls),
+        tags: list(&filter.tags),
     }
-    if !filter.tags.is_empty() {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_seq = a.seq AND t.tag IN (",
-        );
-        sql.push_str(&vec!["?"; filter.tags.len()].join(", "));
-        sql.push_str("))");
-        args.extend(filter.tags.iter().map(|t| t.clone().into()));
-    }
-    (sql, args)
 }
 
 fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatus)> {

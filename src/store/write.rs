@@ -50,6 +50,9 @@ pub struct Sighting {
     /// feed's fields update the stored article; a body extracted from the
     /// page stays.
     pub feed_only: bool,
+    /// The config's tags of the feed it was seen in: every sighting adds
+    /// those the article lacks, a new one's or another feed's alike.
+    pub tags: Vec<String>,
 }
 
 /// An article as the pipeline built it, ready to be stored.
@@ -68,7 +71,6 @@ pub struct ArticleRecord {
     pub word_count: Option<u32>,
     pub language: Option<String>,
     pub image: Option<Url>,
-    pub tags: Vec<String>,
     /// The entry's own categories.
     pub categories: Vec<String>,
     /// The entry's media files.
@@ -312,20 +314,41 @@ fn add_keys(tx: &Transaction<'_>, seq: i64, keys: &[&str]) -> rusqlite::Result<(
     Ok(())
 }
 
-fn add_tags(tx: &Transaction<'_>, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+fn add_tags(
+    tx: &Transaction<'_>,
+    seq: i64,
+    position: i64,
+    tags: &[String],
+) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO article_tags (article_seq, tag) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        "INSERT INTO article_tags (article_seq, tag, pos) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
     )?;
     for tag in tags {
-        stmt.execute(params![seq, tag])?;
+        stmt.execute(params![seq, tag, position])?;
     }
     Ok(())
 }
 
-/// Adds (or refreshes) the source row; true when it did not exist before.
+/// The next number of `articles.seq`'s AUTOINCREMENT counter, taken: the
+/// next article's seq is above it (SQLite gives the larger of the counter
+/// and the highest seq, plus one).
+fn next_position(tx: &Transaction<'_>) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(
+        "UPDATE sqlite_sequence
+         SET seq = max(seq, (SELECT COALESCE(max(a.seq), 0) FROM articles a)) + 1
+         WHERE name = 'articles' RETURNING seq",
+    )?
+    .query_row([], |r| r.get(0))
+    .optional()
+}
+
+/// Adds (or refreshes) the source row, at `position` when new; true when
+/// it did not exist before.
 fn add_source(
     tx: &Transaction<'_>,
     seq: i64,
+    position: i64,
     feed_url: &str,
     sighting: &Sighting,
     now: &str,
@@ -334,8 +357,8 @@ fn add_source(
         .prepare_cached("SELECT 1 FROM sources WHERE feed_url = ?1 AND entry_id = ?2")?
         .exists(params![feed_url, sighting.entry_id])?;
     tx.prepare_cached(
-        "INSERT INTO sources (feed_url, entry_id, article_seq, url, entry_hash, first_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO sources (feed_url, entry_id, article_seq, url, entry_hash, first_seen, pos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (feed_url, entry_id) DO UPDATE SET
              url = excluded.url, entry_hash = excluded.entry_hash",
     )?
@@ -345,7 +368,8 @@ fn add_source(
         seq,
         sighting.url.as_ref().map(Url::as_str),
         sighting.entry_hash,
-        now
+        now,
+        position
     ])?;
     Ok(!existed)
 }
@@ -521,22 +545,32 @@ impl dedup::PollTx for Transaction<'_> {
         Ok(is_purged(self, seq)?)
     }
 
+    fn next_position(&mut self) -> Result<i64, StoreError> {
+        next_position(self)?.ok_or_else(|| {
+            StoreError::Inconsistent(
+                "an article is stored but the articles' counter (sqlite_sequence) is missing"
+                    .into(),
+            )
+        })
+    }
+
     fn add_source(
         &mut self,
         seq: i64,
+        position: i64,
         feed_url: &str,
         sighting: &Sighting,
         now: &str,
     ) -> Result<bool, StoreError> {
-        Ok(add_source(self, seq, feed_url, sighting, now)?)
+        Ok(add_source(self, seq, position, feed_url, sighting, now)?)
     }
 
     fn add_keys(&mut self, seq: i64, keys: &[&str]) -> Result<(), StoreError> {
         Ok(add_keys(self, seq, keys)?)
     }
 
-    fn add_tags(&mut self, seq: i64, tags: &[String]) -> Result<(), StoreError> {
-        Ok(add_tags(self, seq, tags)?)
+    fn add_tags(&mut self, seq: i64, position: i64, tags: &[String]) -> Result<(), StoreError> {
+        Ok(add_tags(self, seq, position, tags)?)
     }
 
     fn insert_article(

@@ -10,15 +10,17 @@ use crate::store::consumer_lock::{ConsumerLock, Held};
 use crate::store::read::ExportFilter;
 
 impl Postgres {
-    /// The highest committed `articles.seq`: what `export --follow` waits
-    /// on to change (SQLite's `data_version`). Articles are only added, and
-    /// writers commit their seqs in order under the `gleaner write` lock,
-    /// so it grows exactly when an export would find new articles; updates
-    /// in place and purges, which no export delivers again, leave it as it
-    /// is. One look at the primary key's last entry.
+    /// The highest committed position (seq, or that of a source or tag
+    /// added to a stored article): what `export --follow` waits on to
+    /// change (SQLite's `data_version`). Articles, sources and tags are
+    /// only added, and writers commit their positions in order under the
+    /// `gleaner write` lock, so it grows exactly when an export could find
+    /// new articles; updates in place and purges, which no export delivers
+    /// again, leave it as it is. One look at each of three indexes' last
+    /// entry.
     pub fn data_version(&self) -> Result<i64, StoreError> {
         self.with_client(|client, cache| {
-            let stmt = prepared(cache, client, "SELECT COALESCE(max(seq), 0) FROM articles")?;
+            let stmt = prepared(cache, client, super::HIGHEST_POSITION)?;
             Ok(client.query_one(&stmt, &[])?.get(0))
         })
     }
@@ -31,10 +33,7 @@ impl Postgres {
             let stmt = prepared(
                 cache,
                 client,
-                concat!(
-                    "SELECT count(*) FROM articles a WHERE ",
-                    super::export_conditions!()
-                ),
+                concat!("SELECT count(*) FROM ", super::export_selection!()),
             )?;
             let count: i64 = client
                 .query_one(
