@@ -615,7 +615,11 @@ mod tests {
     fn sources_and_tags_stored_before_positions_existed_entered_with_their_article() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");
-        let before = MIGRATIONS.len() - 1;
+        // The migration that added positions (later ones may follow it).
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("ALTER TABLE sources ADD COLUMN pos"))
+            .unwrap();
         {
             let conn = Connection::open(&path).unwrap();
             for sql in &MIGRATIONS[..before] {
