@@ -552,6 +552,10 @@ struct FeedRow {
     moved_to: Option<String>,
     /// How many entries its `block`/`keep` rules dropped in its last fetched poll.
     filtered: u32,
+    /// How many article pages its last fetched poll judged (`article::verdict`) …
+    pages_judged: u32,
+    /// … and how many of them were interstitials, by kind (`{"consent": 3}`).
+    interstitials: std::collections::BTreeMap<&'static str, u32>,
     /// The proxy its feed URL is fetched through, without credentials.
     proxy: Option<String>,
 }
@@ -586,6 +590,13 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 repairs: status.repairs,
                 moved_to: status.moved_to.as_deref().map(redact::url_text),
                 filtered: status.filtered,
+                pages_judged: status.interstitials.pages,
+                interstitials: status
+                    .interstitials
+                    .kinds
+                    .iter()
+                    .map(|(k, n)| (k.as_str(), *n))
+                    .collect(),
                 proxy: crate::config::proxy::choose(
                     feed.request.proxy(),
                     None,
@@ -604,9 +615,10 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|r| {
             let status = match (r.state.as_deref(), &r.last_error) {
-                (Some("ok"), _) => match &r.moved_to {
-                    Some(to) => format!("ok, moved permanently to {to}"),
-                    None => "ok".to_owned(),
+                (Some("ok"), _) => match (&r.moved_to, interstitial_status(r)) {
+                    (Some(to), _) => format!("ok, moved permanently to {to}"),
+                    (None, Some(walls)) => format!("ok, {walls}"),
+                    (None, None) => "ok".to_owned(),
                 },
                 (Some("not_modified"), _) => "not-modified".to_owned(),
                 // The URL has its own column: the cause is what matters.
@@ -644,6 +656,22 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         &table,
     );
     Ok(())
+}
+
+/// "3 of 4 pages were a consent wall", when most pages of the feed's last
+/// fetched poll were interstitials (the feed's text was kept for them).
+fn interstitial_status(row: &FeedRow) -> Option<String> {
+    let total: u32 = row.interstitials.values().sum();
+    if total == 0 || u64::from(total) * 2 <= u64::from(row.pages_judged) {
+        return None;
+    }
+    let (main, _) = row.interstitials.iter().max_by_key(|(_, n)| **n)?;
+    let described = crate::article::verdict::Kind::parse(main)?.described();
+    let pages = row.pages_judged;
+    Some(match row.interstitials.len() {
+        1 => format!("{total} of {pages} pages were {described}"),
+        _ => format!("{total} of {pages} pages were interstitials, most {described}"),
+    })
 }
 
 /// `text` cut to `max` characters with an ellipsis (the table stays readable;
@@ -693,6 +721,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
                 + summary.kept_feed_text
                 + summary.crashed
                 + summary.changed_meanwhile
+                + summary.interstitials
         ),
         summary.failed,
         summary.kept_feed_text
@@ -701,6 +730,12 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         println!(
             "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
             summary.changed_meanwhile
+        );
+    }
+    if summary.interstitials > 0 {
+        println!(
+            "{} pages are interstitials (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
+            summary.interstitials
         );
     }
     if summary.crashed > 0 {
@@ -992,7 +1027,34 @@ fn extract(
         Some(url) => url,
         None => Url::parse("file:///").expect("a valid URL"),
     };
-    let article = match article::extract(&bytes, None, &base, rules) {
+    let extracted = article::extract(&bytes, None, &base, rules);
+    // A saved page has no response to weigh: a 200 with nothing special.
+    let verdict = crate::article::verdict::judge_bytes(
+        &Default::default(),
+        &bytes,
+        None,
+        &base,
+        extracted.as_ref(),
+    );
+    if let Some(found) = verdict.interstitial() {
+        // Not an article: its text is the wall's. JSON still says what was
+        // found, with the verdict; the other formats print nothing.
+        if format == ExtractFormat::Json {
+            let mut object = match &extracted {
+                Ok(article) => serde_json::to_value(article)?,
+                Err(_) => serde_json::json!({}),
+            };
+            object["verdict"] = serde_json::to_value(&verdict)?;
+            println!("{}", serde_json::to_string_pretty(&object)?);
+        }
+        eprintln!(
+            "{base}: the page is {} ({}), not an article",
+            found.kind.described(),
+            found.evidence
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let article = match extracted {
         Ok(article) => article,
         Err(error) => {
             if format == ExtractFormat::Json {
@@ -1005,7 +1067,11 @@ fn extract(
     let output = match format {
         ExtractFormat::Text => article.content_text,
         ExtractFormat::Html => article.content_html,
-        ExtractFormat::Json => serde_json::to_string_pretty(&article)?,
+        ExtractFormat::Json => {
+            let mut object = serde_json::to_value(&article)?;
+            object["verdict"] = serde_json::to_value(&verdict)?;
+            serde_json::to_string_pretty(&object)?
+        }
     };
     to_stdout(
         writeln!(std::io::stdout().lock(), "{output}"),

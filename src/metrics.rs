@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 
+use crate::article::verdict::Kind;
 use crate::fetch::FetchError;
 use crate::pacing::{FeedOutcome, FeedState};
 use crate::store::StoreHandle;
@@ -105,6 +106,8 @@ pub struct Metrics {
     articles_new: AtomicU64,
     articles_updated: AtomicU64,
     extraction_failures: AtomicU64,
+    /// Article pages judged interstitials, by kind (`article::verdict::Kind::ALL`'s order).
+    interstitials: [AtomicU64; Kind::ALL.len()],
     /// When each feed last polled successfully, by feed URL: its name (the
     /// gauge's label) and the poll's time.
     last_success: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
@@ -195,6 +198,13 @@ impl Metrics {
     /// An article page was fetched but its extraction failed or crashed.
     pub fn extraction_failed(&self) {
         self.extraction_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An article page was judged an interstitial of `kind` (the feed's text was kept).
+    pub fn interstitial(&self, kind: Kind) {
+        if let Some(i) = Kind::ALL.iter().position(|k| *k == kind) {
+            self.interstitials[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn render_deliveries(&self, out: &mut String) {
@@ -308,6 +318,18 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                get(counter)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP gleaner_interstitials_total Article pages that were an interstitial (bot challenge, consent or login wall, paywall, not found, script-only, refused), by kind; the feed's text was kept.\n\
+             # TYPE gleaner_interstitials_total counter"
+        );
+        for (kind, counter) in Kind::ALL.iter().zip(&self.interstitials) {
+            let _ = writeln!(
+                out,
+                "gleaner_interstitials_total{{kind=\"{kind}\"}} {}",
                 get(counter)
             );
         }

@@ -262,6 +262,8 @@ pub enum FeedOutcome {
         ttl: Option<Duration>,
         /// How many entries the feed's filter rules dropped.
         filtered: u32,
+        /// The verdicts on the article pages fetched (`article::verdict`).
+        interstitials: crate::article::verdict::Tally,
     },
     /// A 304: nothing new.
     NotModified,
@@ -356,6 +358,7 @@ mod tests {
             url: url::Url::parse("https://a.example/feed").unwrap(),
             status: StatusCode::from_u16(code).unwrap(),
             retry_after,
+            response: Box::default(),
         }
     }
 

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::article::site_config::SiteConfigs;
+use crate::article::verdict::{self, Interstitial, Verdict as PageVerdict};
 use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
 use crate::config::{Config, FeedConfig};
 use crate::feed::{self, Entry};
@@ -37,8 +38,10 @@ use crate::store::write::{
 
 mod extraction;
 mod ledger;
+mod verdicts;
 
 use extraction::ExtractionPool;
+use verdicts::{Demotable, PollVerdicts, Scraped};
 
 /// How many article pages of one feed are fetched at once (the fetcher's
 /// global and per-host limits still apply).
@@ -254,6 +257,8 @@ pub struct Pipeline {
     /// poll runs), so an instance killed mid-poll loses its feeds to the
     /// others after at most this, and a long poll keeps its feed.
     lease: std::time::Duration,
+    /// Recent article bodies per host: one body on many URLs is an interstitial.
+    repeats: verdict::Repeats,
 }
 
 /// A running poll renews its feed's lease this many times per lease: two
@@ -264,10 +269,6 @@ const RENEWALS_PER_LEASE: u32 = 3;
 /// clocks agree within it: a feed claimed since the tick's start, less
 /// this, was polled in this tick by another instance.
 const TICK_SLACK: chrono::Duration = chrono::Duration::seconds(1);
-
-/// A page's article (and the page, when kept), or `None` when the page
-/// gave none (logged).
-type Scraped = Option<(article::Article, Option<StoredPage>)>;
 
 #[derive(Default)]
 struct InFlight(Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Scraped>>>>);
@@ -314,6 +315,7 @@ impl Pipeline {
                 fastrand::u32(..)
             ),
             lease: config.storage.lease,
+            repeats: verdict::Repeats::default(),
         })
     }
 
@@ -568,14 +570,21 @@ impl Pipeline {
             tracing::warn!(feed = %feed.name, url = %redact::url(&feed.url), dropped,
                 "the feed has more than {MAX_ENTRIES_PER_POLL} entries; only the newest are read");
         }
+        // An operator's poll tries every page that is pending again at once
+        // (as it ignores the other pauses gleaner sets itself).
+        let every_pending = mode != PollMode::Scheduled;
         let errors_before = status.consecutive_errors;
-        let (sightings, stored, filtered) = match self.sightings(feed, now, entries).await {
-            Ok(found) => found,
-            Err(e) if e.is_data_error() => {
-                return self.unstorable(feed, now, e, errors_before).await;
-            }
-            Err(e) => return self.database_failure(e),
-        };
+        let (sightings, stored, filtered, (interstitials, retries, verdict_line)) =
+            match self.sightings(feed, now, entries, every_pending).await {
+                Ok(found) => found,
+                Err(e) if e.is_data_error() => {
+                    return self.unstorable(feed, now, e, errors_before).await;
+                }
+                Err(e) => return self.database_failure(e),
+            };
+        if let Some(line) = verdict_line {
+            tracing::warn!(feed = %feed.name, "{line}");
+        }
         if let Some(moved) = &body.moved_permanently {
             tracing::warn!(feed = %feed.name,
                 "{} has moved permanently to {}: update the feed's url in the config",
@@ -588,6 +597,7 @@ impl Pipeline {
             repairs,
             ttl: parsed.ttl,
             filtered,
+            interstitials,
         };
         match self
             .try_record(feed, now, outcome, fresh_for, sightings)
@@ -595,6 +605,17 @@ impl Pipeline {
         {
             Ok(ReportOutcome::Fetched(mut summary)) => {
                 summary += stored;
+                if !retries.is_empty() {
+                    let feed_url = feed.url.as_str().to_owned();
+                    let recorded = self
+                        .store
+                        .call(move |s| s.record_page_retries(&feed_url, now, &retries))
+                        .await;
+                    if let Err(e) = recorded {
+                        tracing::warn!(feed = %feed.name,
+                            "could not record which pages to try again (they keep the feed's text): {e}");
+                    }
+                }
                 ReportOutcome::Fetched(summary)
             }
             Ok(other) => other,
@@ -634,22 +655,31 @@ impl Pipeline {
         feed: &FeedConfig,
         polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
-    ) -> Result<(Vec<Sighting>, PollSummary, u32), crate::store::StoreError> {
+        every_pending: bool,
+    ) -> Result<(Vec<Sighting>, PollSummary, u32, verdicts::Finished), crate::store::StoreError>
+    {
         let (entries, mut filtered) = self.filter_entries(feed, entries).await;
         let feed_url = feed.url.as_str().to_owned();
         let lookups: Vec<(String, Option<Url>)> = entries
             .iter()
             .map(|(e, _)| (e.id.clone(), e.url.clone()))
             .collect();
-        let known = self
+        // Pages that were an interstitial and are due again (all of them
+        // for `gleaner poll`).
+        let due_at = (!every_pending).then_some(polled_at);
+        let (known, due) = self
             .store
             .call(move |s| {
-                lookups
+                let known = lookups
                     .iter()
                     .map(|(id, url)| s.known(&feed_url, id, url.as_ref()))
-                    .collect::<Result<Vec<_>, _>>()
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((known, s.due_page_retries(&feed_url, due_at)?))
             })
             .await?;
+        let due: HashMap<String, bool> = due.into_iter().collect();
+        let poll_verdicts = PollVerdicts::default();
+        let verdicts = &poll_verdicts;
 
         let work = entries
             .into_iter()
@@ -657,6 +687,12 @@ impl Pipeline {
             .filter_map(|((entry, verdict), known)| {
                 let entry_hash = entry.fingerprint();
                 let build = match known {
+                    Known::Entry {
+                        entry_hash: ref old,
+                        ..
+                    } if *old == entry_hash && due.contains_key(&entry.id) => Build::Retry {
+                        stored_page: due.get(&entry.id).copied().unwrap_or(false),
+                    },
                     Known::Entry {
                         entry_hash: ref old,
                         ..
@@ -674,10 +710,32 @@ impl Pipeline {
             });
         let sightings = stream::iter(work)
             .map(|(entry, entry_hash, build, verdict)| async move {
-                let article = match build {
-                    Build::Full => Some(self.build_article(feed, &entry, true).await),
-                    Build::FromFeed => Some(self.build_article(feed, &entry, false).await),
+                let built = match build {
+                    Build::Full | Build::Retry { .. } => {
+                        let retry = matches!(build, Build::Retry { .. });
+                        Some(
+                            self.build_article(feed, &entry, true, verdicts, retry)
+                                .await,
+                        )
+                    }
+                    Build::FromFeed => Some(
+                        self.build_article(feed, &entry, false, verdicts, false)
+                            .await,
+                    ),
                     Build::Nothing => None,
+                };
+                let (article, demotable) = match built {
+                    // A page tried again that is still no article: the
+                    // stored entry stays as it is, unless what is stored is
+                    // that page's (a repeated body found after it was stored).
+                    Some((article, _))
+                        if build == (Build::Retry { stored_page: false })
+                            && article.content_source != Some(ContentSource::Article) =>
+                    {
+                        (None, None)
+                    }
+                    Some((article, demotable)) => (Some(article), demotable),
+                    None => (None, None),
                 };
                 // The `content` rules once more, on the article's own text.
                 if let Some(article) = &article
@@ -687,14 +745,15 @@ impl Pipeline {
                 {
                     return None;
                 }
-                Some(Sighting {
+                let sighting = Sighting {
                     entry_id: entry.id,
                     url: entry.url,
                     entry_hash,
                     article,
                     feed_only: build == Build::FromFeed,
                     tags: feed.tags.clone(),
-                })
+                };
+                Some((sighting, demotable))
             })
             .buffered(ARTICLES_IN_PARALLEL);
         let mut sightings = std::pin::pin!(sightings);
@@ -704,10 +763,11 @@ impl Pipeline {
                 filtered += 1;
                 continue;
             };
-            built += usize::from(sighting.article.is_some());
+            built += usize::from(sighting.0.article.is_some());
             pending.push(sighting);
             if built == ARTICLES_PER_TRANSACTION {
-                let chunk = std::mem::take(&mut pending);
+                verdicts.demote(&mut pending);
+                let chunk: Vec<Sighting> = pending.drain(..).map(|(s, _)| s).collect();
                 let (feed_url, feed_name) = (feed.url.as_str().to_owned(), feed.name.clone());
                 stored += self
                     .store
@@ -716,7 +776,9 @@ impl Pipeline {
                 built = 0;
             }
         }
-        Ok((pending, stored, filtered))
+        verdicts.demote(&mut pending);
+        let pending = pending.into_iter().map(|(s, _)| s).collect();
+        Ok((pending, stored, filtered, verdicts.finish()))
     }
 
     /// The entries the feed's filter rules do not drop before any page is
@@ -766,7 +828,9 @@ impl Pipeline {
         feed: &FeedConfig,
         entry: &Entry,
         fetch_page: bool,
-    ) -> ArticleRecord {
+        verdicts: &PollVerdicts,
+        retried: bool,
+    ) -> (ArticleRecord, Option<Demotable>) {
         let base = entry.url.clone().unwrap_or_else(|| feed.url.clone());
         let FeedContent {
             summary,
@@ -789,8 +853,42 @@ impl Pipeline {
             fetch_page && feed.full_text && !entry.shares_page && !is_media,
         ) {
             (Some(url), true) => self.scrape(feed, url).await,
-            _ => None,
+            _ => Scraped::Failed,
         };
+        let (mut scraped, mut interstitial) = match scraped {
+            Scraped::Article(found) => (Some(*found), None),
+            Scraped::Interstitial(found) => (None, Some(found)),
+            Scraped::Failed => (None, None),
+        };
+        // One body served for many URLs of the host is no article either.
+        if let (Some((article, _)), Some(url)) = (&scraped, &entry.url) {
+            let owner = (feed.url.as_str().to_owned(), entry.id.clone());
+            let seen = self.repeats.see(url, &article.content_text, Some(owner));
+            if seen.is_interstitial() {
+                let kind = verdict::kind_of_words(&article.content_text);
+                verdicts.repeated(feed.url.as_str(), kind, seen.others);
+                interstitial = Some(Interstitial {
+                    kind,
+                    evidence: format!(
+                        "the same text on {} URLs of {}",
+                        seen.urls,
+                        url.host_str().unwrap_or("the site")
+                    ),
+                });
+                scraped = None;
+            }
+        }
+        if scraped.is_some() || interstitial.is_some() {
+            verdicts.page(&entry.id, interstitial.as_ref(), retried);
+        } else if retried {
+            verdicts.retry_failed(&entry.id);
+        }
+        if let Some(found) = &interstitial {
+            self.metrics.interstitial(found.kind);
+            // The poll's one line per feed says it to the operator.
+            tracing::debug!(feed = %feed.name, url = ?entry.url.as_ref().map(Url::as_str),
+                evidence = %found.evidence, "the page is {}; using the feed's content", found.kind.described());
+        }
         let scraped = scraped.filter(|(a, _)| {
             let strong = a.word_count as f64 >= feed_words as f64 * ARTICLE_TO_FEED_MIN_RATIO;
             if !strong {
@@ -811,8 +909,16 @@ impl Pipeline {
             enclosures: entry.enclosures.clone(),
             ..ArticleRecord::default()
         };
+        let mut demotable = None;
         match scraped {
             Some((article, page)) => {
+                // Kept until the poll stores it, should a later page show
+                // this body to be an interstitial's.
+                demotable = Some(Demotable {
+                    feed: feed_html
+                        .zip(feed_text)
+                        .map(|(html, text)| (html, text, feed_words as u32)),
+                });
                 record.page = page;
                 // A page's title and author come from outside like a feed's.
                 let line = |t: String| crate::controls::strip_owned(t).trim().to_owned();
@@ -837,7 +943,7 @@ impl Pipeline {
                 _ => record.content_source = Some(ContentSource::None),
             },
         }
-        record
+        (record, demotable)
     }
 
     /// The entry's own summary and content, sanitized and as text, worked
@@ -903,12 +1009,15 @@ impl Pipeline {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
-        let (mut article, kept) = self.scrape_page(feed, url, self.keep_html).await?;
+        let (mut article, kept) = match self.scrape_page(feed, url, self.keep_html).await {
+            Scraped::Article(found) => *found,
+            other => return other,
+        };
         let same_site = |link: &Url| crate::fetch::site::same_site(url, link);
         if let Some(single) = article.links.single_page.clone().filter(same_site)
-            && let Some((whole, _)) = self.scrape_page(feed, &single, false).await
+            && let Scraped::Article(whole) = self.scrape_page(feed, &single, false).await
         {
-            article = whole;
+            article = whole.0;
         }
         let mut seen = vec![url.clone()];
         while let Some(next) = article.links.next_page.take() {
@@ -916,21 +1025,23 @@ impl Pipeline {
                 break;
             }
             seen.push(next.clone());
-            let Some((page, _)) = self.scrape_page(feed, &next, false).await else {
-                break;
+            let page = match self.scrape_page(feed, &next, false).await {
+                Scraped::Article(page) => page.0,
+                Scraped::Interstitial(found) => {
+                    tracing::info!(feed = %feed.name, url = %next, evidence = %found.evidence,
+                        "a further page of the article is {}: the article ends before it",
+                        found.kind.described());
+                    break;
+                }
+                Scraped::Failed => break,
             };
             article.append_page(page);
         }
-        Some((article, kept))
+        Scraped::Article(Box::new((article, kept)))
     }
 
     /// Fetches and extracts one page (with the site's `http_header`s).
-    async fn scrape_page(
-        &self,
-        feed: &FeedConfig,
-        url: &Url,
-        keep_html: bool,
-    ) -> Option<(article::Article, Option<StoredPage>)> {
+    async fn scrape_page(&self, feed: &FeedConfig, url: &Url, keep_html: bool) -> Scraped {
         let site = self
             .site_configs
             .as_ref()
@@ -944,13 +1055,19 @@ impl Pipeline {
         {
             Ok(page) => page,
             Err(error) => {
+                if let FetchError::Status { response, .. } = &error
+                    && let PageVerdict::Interstitial(found) = verdict::judge(response, None, None)
+                {
+                    tracing::debug!(feed = %feed.name, "{error}: {}", found.kind.described());
+                    return Scraped::Interstitial(found);
+                }
                 let refused = matches!(error, FetchError::Refused { .. });
                 if refused {
                     tracing::warn!(feed = %feed.name, "not fetching article: {error}");
                 } else {
                     tracing::warn!(feed = %feed.name, "article page unavailable, using the feed's content: {error}");
                 }
-                return None;
+                return Scraped::Failed;
             }
         };
         let content_selector = feed.content_selector.clone();
@@ -965,12 +1082,23 @@ impl Pipeline {
                     remove_selectors: &remove_selectors,
                     site_configs: site_configs.as_deref(),
                 };
-                let article = article::extract(
+                let extracted = article::extract(
                     &page.bytes,
                     page.content_type.as_deref(),
                     &page.final_url,
                     rules,
-                )?;
+                );
+                let judged = verdict::judge_bytes(
+                    &page.response,
+                    &page.bytes,
+                    page.content_type.as_deref(),
+                    &page.final_url,
+                    extracted.as_ref(),
+                );
+                if let PageVerdict::Interstitial(found) = judged {
+                    return Ok(Scraped::Interstitial(found));
+                }
+                let article = extracted?;
                 // Compressed here, on the extraction thread, not on the reactor.
                 let kept = keep_html
                     .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
@@ -980,20 +1108,20 @@ impl Pipeline {
                         content_type: page.content_type,
                         body_zstd,
                     });
-                Ok::<_, article::ArticleError>((article, kept))
+                Ok::<_, article::ArticleError>(Scraped::Article(Box::new((article, kept))))
             })
             .await;
         match result {
-            Ok(Ok(scraped)) => Some(scraped),
+            Ok(Ok(scraped)) => scraped,
             Ok(Err(error)) => {
                 self.metrics.extraction_failed();
                 tracing::info!(feed = %feed.name, "{error}; using the feed's content");
-                None
+                Scraped::Failed
             }
             Err(crash) => {
                 self.metrics.extraction_failed();
                 tracing::error!(feed = %feed.name, url = %page_url, "the extractor failed: {crash}");
-                None
+                Scraped::Failed
             }
         }
     }
@@ -1112,6 +1240,12 @@ enum Build {
     Full,
     /// A changed entry with the same link: the feed's fields only.
     FromFeed,
+    /// An unchanged entry whose page was an interstitial and is due to be
+    /// tried again: its article replaces the stored feed text in place.
+    /// `stored_page`: what is stored is the page's text (a repeated body
+    /// found after it was stored), which the feed's replaces if it is still
+    /// no article.
+    Retry { stored_page: bool },
     /// Known under its URL from another feed: only a source is added.
     Nothing,
 }

@@ -12,7 +12,7 @@ use std::thread;
 use url::Url;
 
 use crate::article::site_config::SiteConfigs;
-use crate::article::{self, SiteRules};
+use crate::article::{self, SiteRules, verdict};
 use crate::config::Config;
 use crate::poll::ARTICLE_TO_FEED_MIN_RATIO;
 use crate::store::handle::panic_message;
@@ -37,6 +37,9 @@ pub struct Summary {
     /// Articles purged or given another page (by `gc` or a poll) while
     /// their page was being re-extracted: left as they are now.
     pub changed_meanwhile: usize,
+    /// Pages judged interstitials (`article::verdict`: a wall, a challenge,
+    /// a soft 404): their text is no article, the stored body is kept.
+    pub interstitials: usize,
 }
 
 /// Re-extracts the kept pages of articles from `feed_urls` (all when
@@ -102,6 +105,10 @@ pub fn reextract(
                     summary.crashed += 1;
                     continue;
                 }
+                Extraction::Interstitial => {
+                    summary.interstitials += 1;
+                    continue;
+                }
             };
             let feed_words = page.word_count.unwrap_or(0) as f64;
             if page.content_source == "feed"
@@ -131,6 +138,8 @@ enum Extraction {
     Nothing,
     /// The extractor panicked (logged): counted, never silently dropped.
     Crashed,
+    /// The page is an interstitial, not an article (logged).
+    Interstitial,
 }
 
 /// [`extract`] behind `catch_unwind`, so that a page that panics the
@@ -141,7 +150,8 @@ fn extract_guarded(
     site_configs: Option<&SiteConfigs>,
 ) -> Extraction {
     match catch_unwind(AssertUnwindSafe(|| extract(page, config, site_configs))) {
-        Ok(Some(article)) => Extraction::Done(Box::new(article)),
+        Ok(Some(Ok(article))) => Extraction::Done(Box::new(article)),
+        Ok(Some(Err(()))) => Extraction::Interstitial,
         Ok(None) => Extraction::Nothing,
         Err(panic) => {
             tracing::error!(url = %page.url, "the extractor crashed on the kept page: {}",
@@ -152,12 +162,14 @@ fn extract_guarded(
 }
 
 /// One page through the extractor, with the rules of the first configured
-/// feed the article came from; `None` (logged) when it yields nothing.
+/// feed the article came from; `None` (logged) when it yields nothing,
+/// `Err` (logged) when it is an interstitial (`article::verdict`, on the
+/// kept page as a 200 with nothing special: its headers are not kept).
 fn extract(
     page: &KeptPage,
     config: &Config,
     site_configs: Option<&SiteConfigs>,
-) -> Option<article::Article> {
+) -> Option<Result<article::Article, ()>> {
     let url = Url::parse(&page.url).ok()?;
     let mut bytes = Vec::new();
     if let Err(error) =
@@ -176,8 +188,21 @@ fn extract(
         remove_selectors: feed.map_or(&no_selectors, |f| &f.remove_selectors),
         site_configs,
     };
-    match article::extract(&bytes, page.content_type.as_deref(), &url, rules) {
-        Ok(article) => Some(article),
+    let extracted = article::extract(&bytes, page.content_type.as_deref(), &url, rules);
+    let judged = verdict::judge_bytes(
+        &verdict::ResponseFacts::default(),
+        &bytes,
+        page.content_type.as_deref(),
+        &url,
+        extracted.as_ref(),
+    );
+    if let Some(found) = judged.interstitial() {
+        tracing::info!(url = %url, evidence = %found.evidence,
+            "the kept page is {}; keeping the stored body", found.kind.described());
+        return Some(Err(()));
+    }
+    match extracted {
+        Ok(article) => Some(Ok(article)),
         Err(error) => {
             tracing::info!("{error}; keeping the stored body");
             None

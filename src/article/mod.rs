@@ -20,6 +20,7 @@ pub mod metadata;
 pub mod sanitize;
 pub mod site_config;
 pub mod text;
+pub mod verdict;
 pub mod xpath;
 
 use std::collections::HashSet;
@@ -65,6 +66,10 @@ pub struct Article {
     /// Where the site's rules say the rest of the article is (not exported).
     #[serde(skip)]
     pub links: PageLinks,
+    /// What the page showed before anything was removed, for
+    /// [`verdict::judge`] (not exported).
+    #[serde(skip)]
+    pub signs: verdict::PageSigns,
 }
 
 impl Article {
@@ -140,6 +145,7 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
         });
     }
     let mut doc = Html::parse_document(&html);
+    let signs = verdict::PageSigns::read(&doc, url);
     let mut meta = metadata::read(&doc, url);
     // Read before anything is stripped: pagination is often furniture.
     let links = site
@@ -213,6 +219,7 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
         content_text,
         word_count,
         links,
+        signs,
     })
 }
 

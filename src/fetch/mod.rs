@@ -23,6 +23,7 @@ use reqwest::{Client, Response, StatusCode, redirect};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
+use crate::article::verdict::ResponseFacts;
 use crate::config::proxy::{self, Proxy};
 use crate::config::{FeedRequest, FetchConfig};
 use guard::{PublicOnlyResolver, Refused};
@@ -40,6 +41,9 @@ pub enum FetchError {
         status: StatusCode,
         /// From `Retry-After` (seconds or HTTP date), when the server sent one.
         retry_after: Option<DateTime<Utc>>,
+        /// What the headers say of the refusal (a bot check, a login), for
+        /// `article::verdict`.
+        response: Box<ResponseFacts>,
     },
     #[error("{url}: the body is larger than the limit of {limit} bytes (raise [fetch] {setting})")]
     TooLarge {
@@ -146,6 +150,8 @@ pub struct Body {
     /// How long the server says the response stays fresh
     /// (`Cache-Control: max-age`, else `Expires`).
     pub fresh_for: Option<Duration>,
+    /// What the status and headers say of the page, for `article::verdict`.
+    pub response: ResponseFacts,
 }
 
 /// Validators remembered from the last response of a feed.
@@ -447,7 +453,7 @@ impl Fetcher {
                 }
             }
             let permits = self.permits(&current).await;
-            let response = client
+            let mut response = client
                 .get(current.clone())
                 .headers(hop_headers)
                 .send()
@@ -467,10 +473,15 @@ impl Fetcher {
                 let moved = (hops > 0 && all_permanent).then(|| current.clone());
                 return Ok((response, permits, moved));
             }
+            let facts = ResponseFacts::of(status.as_u16(), response.headers(), &current);
+            let retry_after = retry_after(response.headers(), Utc::now());
+            // What the refusal says of itself ("Just a moment…"): its start only.
+            let start = body_start(&mut response).await;
             return Err(FetchError::Status {
+                response: Box::new(facts.with_body(&start)),
                 url: current,
                 status,
-                retry_after: retry_after(response.headers(), Utc::now()),
+                retry_after,
             });
         }
         Err(FetchError::TooManyRedirects { url: url.clone() })
@@ -591,6 +602,7 @@ impl Fetcher {
         let etag = text_header(header::ETAG);
         let last_modified = text_header(header::LAST_MODIFIED);
         let fresh_for = fresh_for(headers, Utc::now());
+        let facts = ResponseFacts::of(response.status().as_u16(), headers, &final_url);
 
         let head = crate::capped::response_head(
             &mut response,
@@ -610,8 +622,29 @@ impl Fetcher {
             last_modified,
             moved_permanently: None,
             fresh_for,
+            response: facts,
         })
     }
+}
+
+/// At most this much of an error answer's body is read, for its title.
+const ERROR_BODY_START: usize = 16 << 10;
+
+/// The first [`ERROR_BODY_START`] bytes of `response`'s body (what came
+/// within a second; nothing on an error).
+async fn body_start(response: &mut Response) -> Vec<u8> {
+    let mut start = Vec::new();
+    let read = async {
+        while start.len() < ERROR_BODY_START {
+            match response.chunk().await {
+                Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), read).await;
+    start.truncate(ERROR_BODY_START);
+    start
 }
 
 /// The settings every client shares; proxies are chosen by the fetcher,

@@ -50,6 +50,7 @@ const TABLES: &[(&str, &[Column])] = &[
             ("ttl_secs", "ttl_secs", Int),
             ("poll_interval_secs", "poll_interval_secs", Int),
             ("filtered", "filtered", Int),
+            ("interstitials", "interstitials", Text),
         ],
     ),
     (
@@ -117,6 +118,16 @@ const TABLES: &[(&str, &[Column])] = &[
             ("content_type", "content_type", Text),
             ("fetched_at", "fetched_at", Text),
             ("body_zstd", "body_zstd", Blob),
+        ],
+    ),
+    (
+        "page_retries",
+        &[
+            ("feed_url", "feed_url", Text),
+            ("entry_id", "entry_id", Text),
+            ("kind", "kind", Text),
+            ("attempts", "attempts", Int),
+            ("next_at", "next_at", Text),
         ],
     ),
 ];

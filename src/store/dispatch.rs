@@ -19,6 +19,7 @@ use super::pages::{Applied, KeptPage, Reextraction};
 use super::pg::Postgres;
 use super::read::{ExportFilter, FeedStatus, Known, StoredArticle};
 use super::retention::{Purged, Retention};
+use super::retries::RetryChange;
 use super::search::SearchHit;
 use super::write::{PollRecord, PollSummary, Sighting};
 use super::{Access, Sqlite, StoreError};
@@ -87,6 +88,23 @@ impl Store {
     ) -> Result<PollSummary, StoreError> {
         let sightings = super::nul::sightings(sightings);
         on!(&mut self.backend, s => s.record_sightings(feed_url, feed_name, polled_at, &sightings))
+    }
+
+    pub fn due_page_retries(
+        &self,
+        feed_url: &str,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, bool)>, StoreError> {
+        on!(&self.backend, s => s.due_page_retries(feed_url, now))
+    }
+
+    pub fn record_page_retries(
+        &mut self,
+        feed_url: &str,
+        now: DateTime<Utc>,
+        changes: &[RetryChange],
+    ) -> Result<(), StoreError> {
+        on!(&mut self.backend, s => s.record_page_retries(feed_url, now, changes))
     }
 
     pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {

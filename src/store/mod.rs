@@ -31,6 +31,7 @@ pub mod pages;
 pub mod pg;
 pub mod read;
 pub mod retention;
+pub mod retries;
 pub mod search;
 pub mod write;
 
@@ -298,6 +299,21 @@ ALTER TABLE article_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
 UPDATE article_tags SET pos = article_seq;
 CREATE INDEX article_tags_pos ON article_tags (pos);
 "#,
+    r#"
+-- article::verdict: how many article pages the feed's last fetched poll
+-- judged and how many were interstitials of each kind ('pages=5 consent=3').
+ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
+-- Entries whose page was an interstitial, stored with the feed's text: the
+-- page is tried again at next_at (at most store::retries::MAX_RETRIES times).
+CREATE TABLE page_retries (
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at  TEXT NOT NULL,
+    PRIMARY KEY (feed_url, entry_id)
+);
+"#,
 ];
 
 /// An open SQLite connection with the schema up to date.
@@ -560,6 +576,7 @@ mod tests {
                 ],
                 ttl: None,
                 filtered: 0,
+                interstitials: Default::default(),
             },
             cadence: write::Cadence::Cron,
             sightings: Vec::new(),
@@ -598,7 +615,11 @@ mod tests {
     fn sources_and_tags_stored_before_positions_existed_entered_with_their_article() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.db");
-        let before = MIGRATIONS.len() - 1;
+        // The migration that added positions (later ones may follow it).
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("ALTER TABLE sources ADD COLUMN pos"))
+            .unwrap();
         {
             let conn = Connection::open(&path).unwrap();
             for sql in &MIGRATIONS[..before] {

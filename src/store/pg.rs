@@ -41,6 +41,7 @@ use super::keys::{normalize_url, url_key};
 use super::read::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource, feed_status_sql};
 use super::write::{ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting};
 use super::{Access, StoreError, dedup, format_time, parse_time};
+use crate::article::verdict::Tally;
 use crate::pacing::FeedOutcome;
 
 // The rest of the interface, in files of their own (each an `impl Postgres`).
@@ -50,6 +51,7 @@ pub(super) use follow::release_consumer_lock;
 mod hosts;
 mod pages;
 mod retention;
+mod retries;
 mod search;
 mod tls;
 
@@ -173,6 +175,17 @@ CREATE TABLE deliveries (
      UPDATE article_tags SET pos = article_seq;
      ALTER TABLE article_tags ALTER COLUMN pos SET NOT NULL;
      CREATE INDEX article_tags_pos ON article_tags (pos);",
+    r#"
+ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
+CREATE TABLE page_retries (
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at  TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (feed_url, entry_id)
+);
+"#,
 ];
 
 /// How long connecting may take before the command fails.
@@ -922,6 +935,7 @@ fn record_feed_state(
             repairs,
             ttl,
             filtered,
+            interstitials,
         } => {
             let repairs = repairs
                 .iter()
@@ -933,7 +947,7 @@ fn record_feed_state(
                 "UPDATE feeds SET etag = $2, last_modified = $3, last_poll_at = $4,
                      last_success_at = $4, state = 'ok', last_error = NULL,
                      consecutive_errors = 0, next_attempt_at = NULL, repairs = $5,
-                     moved_to = $6, ttl_secs = $7, filtered = $8
+                     moved_to = $6, ttl_secs = $7, filtered = $8, interstitials = $9
                  WHERE url = $1",
                 &[
                     &poll.feed_url,
@@ -944,6 +958,7 @@ fn record_feed_state(
                     moved_to,
                     &ttl,
                     &i64::from(*filtered),
+                    &interstitials.to_column(),
                 ],
             )?
         }
@@ -1334,6 +1349,7 @@ fn feed_status_row(r: &Row) -> (String, FeedStatus) {
                 .and_then(|s| u64::try_from(s).ok())
                 .map(Duration::from_secs),
             filtered: u32::try_from(count(14)).unwrap_or(u32::MAX),
+            interstitials: Tally::from_column(r.get::<_, &str>(15)),
         },
     )
 }

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::keys::{normalize_url, url_key};
 use super::{Sqlite, StoreError, format_time, parse_time, time_column};
+use crate::article::verdict::Tally;
 
 /// What the database remembers about a feed.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +39,9 @@ pub struct FeedStatus {
     pub poll_interval: Option<Duration>,
     /// How many entries its filter rules dropped in its last fetched poll.
     pub filtered: u32,
+    /// How many article pages its last fetched poll judged, and which
+    /// were interstitials (`article::verdict`).
+    pub interstitials: Tally,
 }
 
 /// The columns of a [`FeedStatus`], read by [`feed_status_row`]; the
@@ -49,7 +53,7 @@ macro_rules! feed_status_sql {
                 f.last_success_at, f.state, f.last_error, f.consecutive_errors,
                 f.next_attempt_at, ",
             $articles,
-            ", f.repairs, f.moved_to, f.poll_interval_secs, f.filtered FROM feeds f"
+            ", f.repairs, f.moved_to, f.poll_interval_secs, f.filtered, f.interstitials FROM feeds f"
         )
     };
 }
@@ -492,6 +496,7 @@ fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatu
             moved_to: r.get(12)?,
             poll_interval: r.get::<_, Option<u64>>(13)?.map(Duration::from_secs),
             filtered: r.get(14)?,
+            interstitials: Tally::from_column(&r.get::<_, String>(15)?),
         },
     ))
 }

@@ -188,11 +188,12 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
             repairs,
             ttl,
             filtered,
+            interstitials,
         } => tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                  last_success_at = ?4, state = 'ok', last_error = NULL,
                  consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5,
-                 moved_to = ?6, ttl_secs = ?7, filtered = ?8
+                 moved_to = ?6, ttl_secs = ?7, filtered = ?8, interstitials = ?9
              WHERE url = ?1",
             params![
                 poll.feed_url,
@@ -206,7 +207,8 @@ fn record_feed_state(tx: &Transaction<'_>, poll: &PollRecord, now: &str) -> rusq
                     .join(" "),
                 moved_to,
                 ttl.map(|t| t.as_secs()),
-                filtered
+                filtered,
+                interstitials.to_column()
             ],
         )?,
         FeedOutcome::NotModified => tx.execute(
