@@ -468,8 +468,15 @@ fn export_to_file_killed_at(
         process.limit_file_size(point);
         process.signal(libc::SIGCONT);
         assert_eq!(process.wait(), Exit::Signal(libc::SIGXFSZ));
+        // At the limit, or short of it when the kernel stopped the export
+        // at another file's write past the limit (its database's WAL
+        // grows past small limits): then it was killed before its output
+        // was complete all the same, and a kill at 0 bytes is tried again.
         let written = std::fs::metadata(&temporary).unwrap().len() as usize;
-        assert_eq!(written, point, "killed where its file size limit is");
+        assert!(
+            written <= point,
+            "{written} bytes written past the file size limit {point}"
+        );
         written
     } else {
         process.kill();
