@@ -25,8 +25,10 @@ use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod deliveries;
+pub(crate) mod out;
 mod report;
 mod stderr;
+use out::{StdoutClosed, outln};
 use report::{ADVICE_SPACE, describe};
 use stderr::Stderr;
 
@@ -221,13 +223,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig => check_config(&cli.config),
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "gleaner", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "gleaner", &mut script);
+            out::write_all(&script).map(|()| ExitCode::SUCCESS)
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map(|()| ExitCode::SUCCESS)
-            .context("writing the man page"),
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .context("rendering the man page")
+                .and_then(|()| out::write_all(&page))
+                .map(|()| ExitCode::SUCCESS)
+        }
         Command::Extract { url, format, file } => extract(&cli.config, url, format, &file),
         command => {
             load(&cli.config).and_then(|config| run_with_config(&cli.config, config, command))
@@ -235,6 +242,8 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of stdout stopped early (`| head`): the end, not a failure.
+        Err(error) if error.is::<StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
             if let Some(ConfigError::Invalid(problems)) = error.downcast_ref::<ConfigError>() {
                 for problem in problems {
@@ -310,13 +319,22 @@ fn run_with_config(
             } else {
                 export::export
             };
-            run(&mut store, &request).map_err(|error| match error {
-                ExportError::Store(_) => anyhow::Error::new(error).context(format!(
-                    "cannot export from the database {}",
-                    store.path().display()
-                )),
-                other => other.into(),
-            })?;
+            match run(&mut store, &request) {
+                Ok(_) => {}
+                Err(ExportError::Write { source, .. })
+                    if request.output.is_none()
+                        && source.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    return Ok(stdout_closed_export(&request));
+                }
+                Err(error @ ExportError::Store(_)) => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "cannot export from the database {}",
+                        store.path().display()
+                    )));
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
         Command::Feeds { json } => feeds(&config, json)?,
         Command::Deliveries { json } => deliveries::deliveries(&config, json)?,
@@ -336,7 +354,7 @@ fn run_with_config(
             match output {
                 Some(file) => crate::atomic::write(&file, opml.as_bytes(), ".gleaner-")
                     .with_context(|| format!("cannot write {}", file.display()))?,
-                None => std::io::stdout().lock().write_all(opml.as_bytes())?,
+                None => out::write_all(opml.as_bytes())?,
             }
         }
         Command::CheckConfig
@@ -345,6 +363,23 @@ fn run_with_config(
         | Command::Man => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How an export to stdout ends when its reader closed the pipe before the
+/// end: exit 0 when no cursor would have moved (the reader had what it
+/// wanted); for a consumer, whose cursor stays where it was, exit 141 (a
+/// write to a closed pipe, as the shell reports it), because a consumer
+/// takes only an export that exited 0 as delivered.
+fn stdout_closed_export(request: &ExportRequest) -> ExitCode {
+    match (&request.consumer, request.peek) {
+        (Some(consumer), false) => {
+            eprintln!(
+                "error: stdout was closed before the export was complete; the cursor of consumer {consumer:?} did not move, so the next export gives these articles again"
+            );
+            ExitCode::from(141)
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 /// Opens the database of `config` for `access`; every error names the file.
@@ -382,13 +417,13 @@ fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
         )
     })?;
     for count in &counts {
-        println!("{}: {} rows", count.table, count.postgres);
+        outln!("{}: {} rows", count.table, count.postgres)?;
     }
-    println!(
+    outln!(
         "copied {} into {}; point [storage] database at it",
         from.display(),
         target.shown()
-    );
+    )?;
     Ok(())
 }
 
@@ -405,7 +440,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// skipped, so the exit code stays 0.
 fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
-    println!("ok: {} feeds", config.feeds.len());
+    outln!("ok: {} feeds", config.feeds.len())?;
     let dirs = &config.extraction.site_config_dirs;
     if !dirs.is_empty() {
         let (configs, warnings) = site_config::SiteConfigs::load(dirs)?;
@@ -413,11 +448,11 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         for warning in &warnings {
             let _ = writeln!(stderr, "{warning}");
         }
-        println!(
+        outln!(
             "site rules: {} site files, {} rules skipped",
             configs.len(),
             warnings.len()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -500,7 +535,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || store_thread.join()).await?;
         anyhow::Ok((summary, failures.first_failure()))
     })?;
-    println!("poll: {summary}");
+    let printed = outln!("poll: {summary}");
     // A feed's failure is recorded in its state; a database that cannot
     // record is the operator's problem (exit 1).
     if let Some(failure) = database_failure {
@@ -509,7 +544,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
             config.storage.database.display()
         );
     }
-    Ok(())
+    printed
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
@@ -608,7 +643,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     let table: Vec<[String; 7]> = rows
@@ -654,8 +689,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             "NEXT DUE",
         ],
         &table,
-    );
-    Ok(())
+    )
 }
 
 /// "3 of 4 pages were a consent wall", when most pages of the feed's last
@@ -693,10 +727,10 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
     let mut store = open_store(config, Access::Create)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {
-        println!(
+        outln!(
             "no article pages are kept{}: set [storage] keep_html = true to keep the pages fetched from then on",
             if config.storage.keep_html { " yet" } else { "" }
-        );
+        )?;
         return Ok(());
     }
     let bar = progress_bar(kept as usize);
@@ -711,7 +745,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    println!(
+    outln!(
         "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
         summary.pages,
         summary.changed,
@@ -725,24 +759,24 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         ),
         summary.failed,
         summary.kept_feed_text
-    );
+    )?;
     if summary.changed_meanwhile > 0 {
-        println!(
+        outln!(
             "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
             summary.changed_meanwhile
-        );
+        )?;
     }
     if summary.interstitials > 0 {
-        println!(
+        outln!(
             "{} pages are interstitials (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
             summary.interstitials
-        );
+        )?;
     }
     if summary.crashed > 0 {
-        println!(
+        outln!(
             "{} pages crashed the extractor (kept as stored; the log names them): please report them",
             summary.crashed
-        );
+        )?;
     }
     Ok(())
 }
@@ -752,7 +786,7 @@ fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
     let mut store = open_store(config, Access::Create)?;
     if retention.is_set() {
         let purged = store.purge(&retention, Utc::now())?;
-        println!(
+        outln!(
             "purged {} articles ({} older than {} days, {} beyond {} per feed)",
             purged.by_age + purged.by_feed_limit,
             purged.by_age,
@@ -761,15 +795,15 @@ fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
             retention
                 .max_articles_per_feed
                 .map_or("-".into(), |n| n.to_string()),
-        );
+        )?;
     } else {
-        println!("nothing to purge: [storage] keep_days and max_articles_per_feed are not set");
+        outln!("nothing to purge: [storage] keep_days and max_articles_per_feed are not set")?;
     }
     if vacuum {
         store
             .vacuum()
             .with_context(|| format!("vacuuming {}", config.storage.database.display()))?;
-        println!("vacuumed {}", config.storage.database.display());
+        outln!("vacuumed {}", config.storage.database.display())?;
     }
     Ok(())
 }
@@ -808,14 +842,14 @@ fn add(
         .find(|f| f.url == feed_url)
         .context("the added feed is missing from the saved config")?;
     let title = parsed.title.map(|t| format!("{t:?}, ")).unwrap_or_default();
-    println!(
+    outln!(
         "added {}: {} ({title}{}) to {}",
         added.name,
         redact::url(&feed_url),
         crate::plural::count(parsed.entries.len() as u64, "entry", "entries"),
         path.display()
-    );
-    println!("a running daemon picks it up within seconds (or on `systemctl reload gleaner`)");
+    )?;
+    outln!("a running daemon picks it up within seconds (or on `systemctl reload gleaner`)")?;
     Ok(())
 }
 
@@ -844,12 +878,12 @@ fn remove(path: &std::path::Path, name_or_url: &str) -> anyhow::Result<()> {
         );
     }
     file.save()?;
-    println!(
+    outln!(
         "removed {} ({}) from {}; its articles stay in the database",
         feed.name,
         redact::url(&feed.url),
         path.display()
-    );
+    )?;
     Ok(())
 }
 
@@ -888,14 +922,12 @@ fn import_opml(path: &std::path::Path, opml: &std::path::Path) -> anyhow::Result
     if added > 0 {
         file.save()?;
     }
-    println!(
+    outln!(
         "imported {added} feeds into {} ({known} already configured)",
         path.display()
-    );
+    )?;
     if added > 0 {
-        println!(
-            "a running daemon picks them up within seconds (or on `systemctl reload gleaner`)"
-        );
+        outln!("a running daemon picks them up within seconds (or on `systemctl reload gleaner`)")?;
     }
     Ok(())
 }
@@ -905,12 +937,12 @@ fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> any
     let hits = store
         .search(words, limit)
         .with_context(|| format!("searching for {words:?}"))?;
-    let mut out = std::io::stdout().lock();
-    let written = match format {
-        SearchFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&hits)?),
-        SearchFormat::Table => print_hits(&mut out, &hits, words),
-    };
-    to_stdout(written, "the search results")
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        SearchFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&hits)?),
+        SearchFormat::Table => print_hits(&mut stdout, &hits, words),
+    }
+    .map_err(out::stdout_error)
 }
 
 /// The `search` table: rank, title, date, feeds, URL and snippet per hit.
@@ -945,22 +977,11 @@ fn print_hits(
     Ok(())
 }
 
-/// What a write of `what` to stdout came to: a reader that stops early
-/// (`| head`) is not an error.
-fn to_stdout(written: std::io::Result<()>, what: &str) -> anyhow::Result<()> {
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).with_context(|| format!("writing {what} to stdout"))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Prints a table of `rows` under `header`, every cell's control
 /// characters escaped ([`escape`]): cells hold text from outside (remote
 /// error messages, a hook's output, feeds' names for things), which must
 /// not drive the operator's terminal nor break the table's lines.
-fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> anyhow::Result<()> {
     let rows: Vec<[String; N]> = rows
         .iter()
         .map(|row| row.clone().map(|cell| escape(&cell).into_owned()))
@@ -978,12 +999,13 @@ fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
             .zip(widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end())
     };
-    line(header.to_vec());
+    line(header.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }
 
 fn extract(
@@ -1045,7 +1067,7 @@ fn extract(
                 Err(_) => serde_json::json!({}),
             };
             object["verdict"] = serde_json::to_value(&verdict)?;
-            println!("{}", serde_json::to_string_pretty(&object)?);
+            outln!("{}", serde_json::to_string_pretty(&object)?)?;
         }
         eprintln!(
             "{base}: the page is {} ({}), not an article",
@@ -1058,7 +1080,7 @@ fn extract(
         Ok(article) => article,
         Err(error) => {
             if format == ExtractFormat::Json {
-                println!("null");
+                outln!("null")?;
             }
             eprintln!("{error}");
             return Ok(ExitCode::from(1));
@@ -1073,10 +1095,7 @@ fn extract(
             serde_json::to_string_pretty(&object)?
         }
     };
-    to_stdout(
-        writeln!(std::io::stdout().lock(), "{output}"),
-        "the article",
-    )?;
+    outln!("{output}")?;
     Ok(ExitCode::SUCCESS)
 }
 
