@@ -52,7 +52,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon: poll every feed on its schedule until SIGTERM.
     Run,
-    /// Poll all (or the named) feeds once now, then exit.
+    /// Poll all (or the named) feeds once now, then exit (130 when Ctrl-C
+    /// cut the pass short).
     Poll {
         /// A feed's name or URL; repeat for several. Default: every feed.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
@@ -278,7 +279,7 @@ fn run_with_config(
             let runtime = runtime()?;
             runtime.block_on(crate::daemon::run(path.to_owned(), config))?;
         }
-        Command::Poll { feeds, force } => poll(&config, &feeds, force)?,
+        Command::Poll { feeds, force } => return poll(&config, &feeds, force),
         Command::Export {
             format,
             consumer,
@@ -475,7 +476,11 @@ fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a Fe
         })
 }
 
-fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
+/// Exit code of a `poll` that SIGINT (Ctrl-C) cut short: 128 + SIGINT, as a
+/// shell reports a process the signal ended, so `gleaner poll && …` stops.
+const INTERRUPTED: u8 = 130;
+
+fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<ExitCode> {
     let feeds: Vec<FeedConfig> = if names.is_empty() {
         config.feeds.clone()
     } else {
@@ -492,7 +497,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
     let site_configs = site_config::load_logged(&config.extraction.site_config_dirs)?;
     let store = open_store(config, Access::Create)?;
     let runtime = runtime()?;
-    let (summary, database_failure) = runtime.block_on(async {
+    let (summary, database_failure, interrupted) = runtime.block_on(async {
         let (store, store_thread) = StoreHandle::spawn(store);
         let failures = store.clone();
         let cancel = tokio_util::sync::CancellationToken::new();
@@ -500,10 +505,15 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
             .context("starting the HTTP client")?
             .with_site_configs(site_configs);
         let bar = progress_bar(feeds.len());
+        // Caught before the first request goes out: an early Ctrl-C too is
+        // an interrupted pass (exit 130), not a kill.
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .context("catching SIGINT")?;
         let ctrl_c = {
             let cancel = cancel.clone();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupt.recv().await.is_some() {
                     cancel.cancel();
                 }
             })
@@ -533,9 +543,13 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
         ctrl_c.abort();
         drop(pipeline);
         tokio::task::spawn_blocking(move || store_thread.join()).await?;
-        anyhow::Ok((summary, failures.first_failure()))
+        anyhow::Ok((summary, failures.first_failure(), cancel.is_cancelled()))
     })?;
-    let printed = outln!("poll: {summary}");
+    let printed = if interrupted {
+        outln!("poll: interrupted, the feeds not polled are polled next time: {summary}")
+    } else {
+        outln!("poll: {summary}")
+    };
     // A feed's failure is recorded in its state; a database that cannot
     // record is the operator's problem (exit 1).
     if let Some(failure) = database_failure {
@@ -544,7 +558,12 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
             config.storage.database.display()
         );
     }
-    printed
+    // A closed stdout is the end of the report, not of the exit code.
+    match printed {
+        Err(error) if !error.is::<StdoutClosed>() => return Err(error),
+        _ => {}
+    }
+    Ok(ExitCode::from(if interrupted { INTERRUPTED } else { 0 }))
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
