@@ -55,7 +55,8 @@ pub enum Command {
     /// Poll all (or the named) feeds once now, then exit (130 when Ctrl-C
     /// cut the pass short).
     Poll {
-        /// A feed's name or URL; repeat for several. Default: every feed.
+        /// A feed's name or URL; repeat for several (a feed named twice is
+        /// polled once). Default: every feed.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
         feeds: Vec<String>,
         /// Poll even the feeds a server's Retry-After has paused.
@@ -296,10 +297,7 @@ fn run_with_config(
                     UsageError("--follow streams JSON lines: add --format jsonl".into()).into(),
                 );
             }
-            let feed_urls = feeds
-                .iter()
-                .map(|f| find_feed(&config, f).map(|feed| feed.url.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
+            let feed_urls = feed_urls(&config, &feeds)?;
             let request = ExportRequest {
                 format,
                 consumer,
@@ -458,6 +456,28 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The feeds a repeated `--feed NAME_OR_URL` names, each once in the order
+/// first named: a feed named twice (or by its name and its URL) is one feed,
+/// so `poll` fetches it once.
+fn select_feeds<'a>(config: &'a Config, names: &[String]) -> anyhow::Result<Vec<&'a FeedConfig>> {
+    let mut selected: Vec<&FeedConfig> = Vec::with_capacity(names.len());
+    for name in names {
+        let feed = find_feed(config, name)?;
+        if !selected.iter().any(|f| f.url == feed.url) {
+            selected.push(feed);
+        }
+    }
+    Ok(selected)
+}
+
+/// The URLs of [`select_feeds`].
+fn feed_urls(config: &Config, names: &[String]) -> anyhow::Result<Vec<String>> {
+    Ok(select_feeds(config, names)?
+        .into_iter()
+        .map(|f| f.url.to_string())
+        .collect())
+}
+
 fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a FeedConfig> {
     config
         .feeds
@@ -484,10 +504,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<ExitCo
     let feeds: Vec<FeedConfig> = if names.is_empty() {
         config.feeds.clone()
     } else {
-        names
-            .iter()
-            .map(|n| find_feed(config, n).cloned())
-            .collect::<anyhow::Result<_>>()?
+        select_feeds(config, names)?.into_iter().cloned().collect()
     };
     let mode = if force {
         PollMode::Forced
@@ -739,10 +756,7 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
-    let feed_urls = names
-        .iter()
-        .map(|n| find_feed(config, n).map(|f| f.url.to_string()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let feed_urls = feed_urls(config, names)?;
     let mut store = open_store(config, Access::Create)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {

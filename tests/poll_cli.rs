@@ -34,3 +34,23 @@ fn a_poll_interrupted_by_ctrl_c_exits_130_and_says_so() {
     assert_eq!(status.code(), Some(130), "{stdout}");
     assert!(stdout.starts_with("poll: interrupted"), "{stdout}");
 }
+
+#[test]
+fn a_feed_named_twice_is_polled_once() {
+    let server = TestServer::start();
+    server.set("/f0.xml", Route::rss(rss("F0", &[])));
+    server.set("/f1.xml", Route::rss(rss("F1", &[])));
+    let f0 = server.url("/f0.xml");
+    let gleaner = Gleaner::new(&format!(
+        "{}\n{}",
+        feed_block("f0", &f0, ""),
+        feed_block("f1", &server.url("/f1.xml"), "")
+    ));
+    let output = gleaner.ok(&["poll", "--feed", "f0", "--feed", &f0, "--feed", "f0"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(server.requests("/f0.xml").len(), 1, "{stdout}{stderr}");
+    assert!(server.requests("/f1.xml").is_empty());
+    assert!(stdout.starts_with("poll: 1 feed: 1 ok"), "{stdout}");
+    assert!(!stderr.contains("skipped"), "{stderr}");
+}
