@@ -591,6 +591,17 @@ impl RawConfig {
                     }
                 }
             }
+            Some(url) if database::unknown_scheme(url.get_ref()).is_some() => {
+                let scheme = database::unknown_scheme(url.get_ref()).unwrap_or_default();
+                problems.push(at.at(
+                    url,
+                    format!(
+                        "[storage].database: {}",
+                        database::unknown_scheme_message(scheme)
+                    ),
+                ));
+                Database::Sqlite(PathBuf::new())
+            }
             other => {
                 let storage = &self.storage;
                 for (place, key) in [

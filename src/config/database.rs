@@ -160,6 +160,26 @@ pub fn is_postgres_url(text: &str) -> bool {
     lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
+/// The scheme of a `scheme://…` value that is not PostgreSQL's
+/// (`postgress://`, `mysql://`, `sqlite://`): a mistyped or unsupported URL,
+/// refused where it is written rather than opened as a SQLite file of that
+/// name. A SQLite path never looks like one.
+pub fn unknown_scheme(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (well_formed && !is_postgres_url(text)).then_some(scheme)
+}
+
+/// What to say of a value with [`unknown_scheme`]: the accepted forms.
+pub fn unknown_scheme_message(scheme: &str) -> String {
+    format!(
+        "{scheme:?} is not a database gleaner can use: give a SQLite file path (e.g. /var/lib/gleaner/gleaner.db) or a postgres:// (or postgresql://) URL"
+    )
+}
+
 /// Checks a `postgres://` URL's form (never connecting). `password_file`
 /// is already resolved against the config's folder. The message is meant to
 /// follow `[storage].database: `; it never repeats the password.
