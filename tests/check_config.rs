@@ -39,3 +39,19 @@ fn a_database_url_of_another_scheme_is_refused_where_it_is_written() {
         gleaner.ok(&["check-config"]);
     }
 }
+
+#[test]
+fn a_user_agent_that_is_no_header_value_is_refused_where_it_is_written() {
+    let gleaner = Gleaner::new("");
+    std::fs::write(
+        gleaner.config_path(),
+        "[fetch]\nuser_agent = \"bad\\nagent\"\nheaders = { X-Team = \"a\\u0000b\" }\n\n\
+         [[feeds]]\nurl = \"https://a.example/feed\"\nuser_agent = \"feed\\ragent\"\n",
+    )
+    .unwrap();
+    gleaner.config_problems(&[
+        "2:14: [fetch].user_agent: the value of header user-agent must be visible ASCII text",
+        "3:22: [fetch]: the value of header x-team must be visible ASCII text",
+        "7:14: feed https://a.example/feed: the value of header user-agent",
+    ]);
+}
