@@ -401,16 +401,28 @@ fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
         );
     };
     if !crate::config::database::is_postgres_url(to) {
-        anyhow::bail!("--to {to:?} is not a postgres:// or postgresql:// URL");
+        return Err(UsageError(format!(
+            "--to {:?} is not a postgres:// or postgresql:// URL",
+            redact::url_text(to)
+        ))
+        .into());
     }
     let target = crate::config::database::check_postgres_url(to, None)
-        .map_err(|message| anyhow::anyhow!("--to: {message}"))?;
+        .map_err(|message| UsageError(format!("--to: {message}")))?
+        .given_in("--to");
+    let mut started = false;
     let counts = crate::store::copy::sqlite_to_postgres(from, &target, |table, rows| {
+        started = true;
         tracing::info!(table, rows, "copying");
     })
     .with_context(|| {
+        let next = if started {
+            "run it again to go on where it stopped"
+        } else {
+            "nothing was copied"
+        };
         format!(
-            "copying {} into {} (run it again to go on where it stopped)",
+            "copying {} into {} ({next})",
             from.display(),
             target.shown()
         )

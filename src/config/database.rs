@@ -56,6 +56,8 @@ pub struct PostgresTarget {
     shown: String,
     password: Password,
     tls: Tls,
+    /// Where the URL was given, for the advice of a failed connection.
+    given_in: &'static str,
 }
 
 /// Whether the connection to PostgreSQL is encrypted.
@@ -109,6 +111,18 @@ impl PostgresTarget {
     /// The URL as shown in messages: without credentials.
     pub fn shown(&self) -> &str {
         &self.shown
+    }
+
+    /// This URL given in `setting` (`--to`) rather than `[storage] database`:
+    /// what a failed connection tells the operator to check.
+    pub fn given_in(mut self, setting: &'static str) -> PostgresTarget {
+        self.given_in = setting;
+        self
+    }
+
+    /// Where the URL was given (`[storage] database` unless [`Self::given_in`]).
+    pub fn setting(&self) -> &'static str {
+        self.given_in
     }
 
     /// The URL without its password, for the client library.
@@ -232,6 +246,7 @@ pub fn check_postgres_url(
         shown,
         password,
         tls,
+        given_in: "[storage] database",
     })
 }
 

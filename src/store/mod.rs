@@ -81,10 +81,12 @@ pub enum StoreError {
     #[error("PostgreSQL error: {}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error(
-        "cannot connect to the PostgreSQL database {database}: {} (check [storage] database, that the server runs and lets this user in)", postgres_message(.source)
+        "cannot connect to the PostgreSQL database {database}: {} (check {setting}, that the server runs and lets this user in)", postgres_message(.source)
     )]
     PostgresOpen {
         database: String,
+        /// Where its URL was given: `[storage] database`, `--to`.
+        setting: &'static str,
         source: postgres::Error,
     },
     #[error(
