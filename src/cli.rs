@@ -699,9 +699,8 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .map(|r| {
             let status = match (r.state.as_deref(), &r.last_error) {
                 (Some("ok"), _) => match (&r.moved_to, interstitial_status(r)) {
-                    (Some(to), _) => format!("ok, moved permanently to {to}"),
                     (None, Some(walls)) => format!("ok, {walls}"),
-                    (None, None) => "ok".to_owned(),
+                    _ => "ok".to_owned(),
                 },
                 (Some("not_modified"), _) => "not-modified".to_owned(),
                 // The URL has its own column: the cause is what matters.
@@ -714,6 +713,13 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 }
                 (Some(state), None) => state.to_owned(),
                 (None, _) => "never polled".to_owned(),
+            };
+            // The move is the config's to fix, whatever the last poll
+            // answered (a 304, an error): shown until the URL is updated,
+            // as `--json` keeps `moved_to`.
+            let status = match &r.moved_to {
+                Some(to) => format!("{status}, moved permanently to {to}"),
+                None => status,
             };
             [
                 r.name.clone(),
