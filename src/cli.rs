@@ -775,7 +775,7 @@ fn shorten(text: &str, max: usize) -> String {
 
 fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
     let feed_urls = feed_urls(config, names)?;
-    let mut store = open_store(config, Access::Create)?;
+    let mut store = open_store(config, Access::Update)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {
         outln!(
@@ -834,7 +834,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
 
 fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
     let retention = config.storage.retention;
-    let mut store = open_store(config, Access::Create)?;
+    let mut store = open_store(config, Access::Update)?;
     if retention.is_set() {
         let purged = store.purge(&retention, Utc::now())?;
         outln!(

@@ -460,7 +460,7 @@ fn lease_secs_has_a_range_and_is_only_for_postgresql() {
 }
 
 #[test]
-fn read_only_commands_refuse_a_database_that_does_not_exist() {
+fn commands_that_do_not_poll_refuse_a_database_that_does_not_exist() {
     let gleaner = Gleaner::new(&feed_block("f", "http://127.0.0.1:9/feed.xml", ""));
     for args in [
         &["feeds"][..],
@@ -469,6 +469,9 @@ fn read_only_commands_refuse_a_database_that_does_not_exist() {
         &["export"],
         &["export", "--consumer", "c"],
         &["export", "--consumer", "c", "--peek"],
+        &["gc"],
+        &["gc", "--vacuum"],
+        &["reextract"],
     ] {
         let output = gleaner.command().args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?}");

@@ -334,9 +334,11 @@ pub enum Access {
     /// Only read (`feeds`, `search`, `export`): the file must exist; an
     /// empty database created by a typo in the path would only hide it.
     Read,
-    /// Write to an existing database (`export --consumer` moves a cursor).
+    /// Write to an existing database (`export --consumer` moves a cursor,
+    /// `gc`, `reextract`): every command that does not poll.
     Update,
-    /// Write, creating the database when there is none (`poll`, `run`).
+    /// Write, creating the database when there is none (`poll`, `run`: only
+    /// what fetches feeds has something to put in a new one).
     Create,
 }
 
