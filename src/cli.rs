@@ -366,16 +366,16 @@ fn run_with_config(
 
 /// How an export to stdout ends when its reader closed the pipe before the
 /// end: exit 0 when no cursor would have moved (the reader had what it
-/// wanted); for a consumer, whose cursor stays where it was, exit 141 (a
-/// write to a closed pipe, as the shell reports it), because a consumer
-/// takes only an export that exited 0 as delivered.
+/// wanted); for a consumer, whose cursor stays where it was, exit 1 (an I/O
+/// failure, as SPEC's exit codes have it), because a consumer takes only an
+/// export that exited 0 as delivered.
 fn stdout_closed_export(request: &ExportRequest) -> ExitCode {
     match (&request.consumer, request.peek) {
         (Some(consumer), false) => {
             eprintln!(
                 "error: stdout was closed before the export was complete; the cursor of consumer {consumer:?} did not move, so the next export gives these articles again"
             );
-            ExitCode::from(141)
+            ExitCode::FAILURE
         }
         _ => ExitCode::SUCCESS,
     }

@@ -5,9 +5,9 @@
 //! A reader that stops early is not a failure: the command ends there and
 //! exits 0 quietly ([`StdoutClosed`], turned into the exit code by
 //! `cli::run`). The one exception is an export that would move a
-//! consumer's cursor: its cursor stays where it was and it exits 141 (the
-//! shell's code for a write to a closed pipe), because a consumer takes only
-//! an export that exited 0 as delivered.
+//! consumer's cursor: its cursor stays where it was and it exits 1 (an I/O
+//! failure), because a consumer takes only an export that exited 0 as
+//! delivered.
 
 use std::io::{self, Write};
 
