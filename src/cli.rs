@@ -25,8 +25,10 @@ use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
 mod deliveries;
+pub(crate) mod out;
 mod report;
 mod stderr;
+use out::{StdoutClosed, outln};
 use report::{ADVICE_SPACE, describe};
 use stderr::Stderr;
 
@@ -50,9 +52,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon: poll every feed on its schedule until SIGTERM.
     Run,
-    /// Poll all (or the named) feeds once now, then exit.
+    /// Poll all (or the named) feeds once now, then exit (130 when Ctrl-C
+    /// cut the pass short).
     Poll {
-        /// A feed's name or URL; repeat for several. Default: every feed.
+        /// A feed's name or URL; repeat for several (a feed named twice is
+        /// polled once). Default: every feed.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
         feeds: Vec<String>,
         /// Poll even the feeds a server's Retry-After has paused.
@@ -221,13 +225,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckConfig => check_config(&cli.config),
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "gleaner", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "gleaner", &mut script);
+            out::write_all(&script).map(|()| ExitCode::SUCCESS)
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map(|()| ExitCode::SUCCESS)
-            .context("writing the man page"),
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .context("rendering the man page")
+                .and_then(|()| out::write_all(&page))
+                .map(|()| ExitCode::SUCCESS)
+        }
         Command::Extract { url, format, file } => extract(&cli.config, url, format, &file),
         command => {
             load(&cli.config).and_then(|config| run_with_config(&cli.config, config, command))
@@ -235,6 +244,8 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of stdout stopped early (`| head`): the end, not a failure.
+        Err(error) if error.is::<StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
             if let Some(ConfigError::Invalid(problems)) = error.downcast_ref::<ConfigError>() {
                 for problem in problems {
@@ -269,7 +280,7 @@ fn run_with_config(
             let runtime = runtime()?;
             runtime.block_on(crate::daemon::run(path.to_owned(), config))?;
         }
-        Command::Poll { feeds, force } => poll(&config, &feeds, force)?,
+        Command::Poll { feeds, force } => return poll(&config, &feeds, force),
         Command::Export {
             format,
             consumer,
@@ -286,10 +297,7 @@ fn run_with_config(
                     UsageError("--follow streams JSON lines: add --format jsonl".into()).into(),
                 );
             }
-            let feed_urls = feeds
-                .iter()
-                .map(|f| find_feed(&config, f).map(|feed| feed.url.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
+            let feed_urls = feed_urls(&config, &feeds)?;
             let request = ExportRequest {
                 format,
                 consumer,
@@ -310,13 +318,22 @@ fn run_with_config(
             } else {
                 export::export
             };
-            run(&mut store, &request).map_err(|error| match error {
-                ExportError::Store(_) => anyhow::Error::new(error).context(format!(
-                    "cannot export from the database {}",
-                    store.path().display()
-                )),
-                other => other.into(),
-            })?;
+            match run(&mut store, &request) {
+                Ok(_) => {}
+                Err(ExportError::Write { source, .. })
+                    if request.output.is_none()
+                        && source.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    return Ok(stdout_closed_export(&request));
+                }
+                Err(error @ ExportError::Store(_)) => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "cannot export from the database {}",
+                        store.path().display()
+                    )));
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
         Command::Feeds { json } => feeds(&config, json)?,
         Command::Deliveries { json } => deliveries::deliveries(&config, json)?,
@@ -336,7 +353,7 @@ fn run_with_config(
             match output {
                 Some(file) => crate::atomic::write(&file, opml.as_bytes(), ".gleaner-")
                     .with_context(|| format!("cannot write {}", file.display()))?,
-                None => std::io::stdout().lock().write_all(opml.as_bytes())?,
+                None => out::write_all(opml.as_bytes())?,
             }
         }
         Command::CheckConfig
@@ -345,6 +362,23 @@ fn run_with_config(
         | Command::Man => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How an export to stdout ends when its reader closed the pipe before the
+/// end: exit 0 when no cursor would have moved (the reader had what it
+/// wanted); for a consumer, whose cursor stays where it was, exit 1 (an I/O
+/// failure, as SPEC's exit codes have it), because a consumer takes only an
+/// export that exited 0 as delivered.
+fn stdout_closed_export(request: &ExportRequest) -> ExitCode {
+    match (&request.consumer, request.peek) {
+        (Some(consumer), false) => {
+            eprintln!(
+                "error: stdout was closed before the export was complete; the cursor of consumer {consumer:?} did not move, so the next export gives these articles again"
+            );
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 /// Opens the database of `config` for `access`; every error names the file.
@@ -367,28 +401,40 @@ fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
         );
     };
     if !crate::config::database::is_postgres_url(to) {
-        anyhow::bail!("--to {to:?} is not a postgres:// or postgresql:// URL");
+        return Err(UsageError(format!(
+            "--to {:?} is not a postgres:// or postgresql:// URL",
+            redact::url_text(to)
+        ))
+        .into());
     }
     let target = crate::config::database::check_postgres_url(to, None)
-        .map_err(|message| anyhow::anyhow!("--to: {message}"))?;
+        .map_err(|message| UsageError(format!("--to: {message}")))?
+        .given_in("--to");
+    let mut started = false;
     let counts = crate::store::copy::sqlite_to_postgres(from, &target, |table, rows| {
+        started = true;
         tracing::info!(table, rows, "copying");
     })
     .with_context(|| {
+        let next = if started {
+            "run it again to go on where it stopped"
+        } else {
+            "nothing was copied"
+        };
         format!(
-            "copying {} into {} (run it again to go on where it stopped)",
+            "copying {} into {} ({next})",
             from.display(),
             target.shown()
         )
     })?;
     for count in &counts {
-        println!("{}: {} rows", count.table, count.postgres);
+        outln!("{}: {} rows", count.table, count.postgres)?;
     }
-    println!(
+    outln!(
         "copied {} into {}; point [storage] database at it",
         from.display(),
         target.shown()
-    );
+    )?;
     Ok(())
 }
 
@@ -405,7 +451,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// skipped, so the exit code stays 0.
 fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
-    println!("ok: {} feeds", config.feeds.len());
+    outln!("ok: {} feeds", config.feeds.len())?;
     let dirs = &config.extraction.site_config_dirs;
     if !dirs.is_empty() {
         let (configs, warnings) = site_config::SiteConfigs::load(dirs)?;
@@ -413,13 +459,35 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         for warning in &warnings {
             let _ = writeln!(stderr, "{warning}");
         }
-        println!(
+        outln!(
             "site rules: {} site files, {} rules skipped",
             configs.len(),
             warnings.len()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The feeds a repeated `--feed NAME_OR_URL` names, each once in the order
+/// first named: a feed named twice (or by its name and its URL) is one feed,
+/// so `poll` fetches it once.
+fn select_feeds<'a>(config: &'a Config, names: &[String]) -> anyhow::Result<Vec<&'a FeedConfig>> {
+    let mut selected: Vec<&FeedConfig> = Vec::with_capacity(names.len());
+    for name in names {
+        let feed = find_feed(config, name)?;
+        if !selected.iter().any(|f| f.url == feed.url) {
+            selected.push(feed);
+        }
+    }
+    Ok(selected)
+}
+
+/// The URLs of [`select_feeds`].
+fn feed_urls(config: &Config, names: &[String]) -> anyhow::Result<Vec<String>> {
+    Ok(select_feeds(config, names)?
+        .into_iter()
+        .map(|f| f.url.to_string())
+        .collect())
 }
 
 fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a FeedConfig> {
@@ -440,14 +508,15 @@ fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a Fe
         })
 }
 
-fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
+/// Exit code of a `poll` that SIGINT (Ctrl-C) cut short: 128 + SIGINT, as a
+/// shell reports a process the signal ended, so `gleaner poll && …` stops.
+const INTERRUPTED: u8 = 130;
+
+fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<ExitCode> {
     let feeds: Vec<FeedConfig> = if names.is_empty() {
         config.feeds.clone()
     } else {
-        names
-            .iter()
-            .map(|n| find_feed(config, n).cloned())
-            .collect::<anyhow::Result<_>>()?
+        select_feeds(config, names)?.into_iter().cloned().collect()
     };
     let mode = if force {
         PollMode::Forced
@@ -457,7 +526,7 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
     let site_configs = site_config::load_logged(&config.extraction.site_config_dirs)?;
     let store = open_store(config, Access::Create)?;
     let runtime = runtime()?;
-    let (summary, database_failure) = runtime.block_on(async {
+    let (summary, database_failure, interrupted) = runtime.block_on(async {
         let (store, store_thread) = StoreHandle::spawn(store);
         let failures = store.clone();
         let cancel = tokio_util::sync::CancellationToken::new();
@@ -465,10 +534,15 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
             .context("starting the HTTP client")?
             .with_site_configs(site_configs);
         let bar = progress_bar(feeds.len());
+        // Caught before the first request goes out: an early Ctrl-C too is
+        // an interrupted pass (exit 130), not a kill.
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .context("catching SIGINT")?;
         let ctrl_c = {
             let cancel = cancel.clone();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupt.recv().await.is_some() {
                     cancel.cancel();
                 }
             })
@@ -498,9 +572,13 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
         ctrl_c.abort();
         drop(pipeline);
         tokio::task::spawn_blocking(move || store_thread.join()).await?;
-        anyhow::Ok((summary, failures.first_failure()))
+        anyhow::Ok((summary, failures.first_failure(), cancel.is_cancelled()))
     })?;
-    println!("poll: {summary}");
+    let printed = if interrupted {
+        outln!("poll: interrupted, the feeds not polled are polled next time: {summary}")
+    } else {
+        outln!("poll: {summary}")
+    };
     // A feed's failure is recorded in its state; a database that cannot
     // record is the operator's problem (exit 1).
     if let Some(failure) = database_failure {
@@ -509,7 +587,12 @@ fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<()> {
             config.storage.database.display()
         );
     }
-    Ok(())
+    // A closed stdout is the end of the report, not of the exit code.
+    match printed {
+        Err(error) if !error.is::<StdoutClosed>() => return Err(error),
+        _ => {}
+    }
+    Ok(ExitCode::from(if interrupted { INTERRUPTED } else { 0 }))
 }
 
 fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
@@ -608,7 +691,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         })
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     let table: Vec<[String; 7]> = rows
@@ -616,9 +699,8 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
         .map(|r| {
             let status = match (r.state.as_deref(), &r.last_error) {
                 (Some("ok"), _) => match (&r.moved_to, interstitial_status(r)) {
-                    (Some(to), _) => format!("ok, moved permanently to {to}"),
                     (None, Some(walls)) => format!("ok, {walls}"),
-                    (None, None) => "ok".to_owned(),
+                    _ => "ok".to_owned(),
                 },
                 (Some("not_modified"), _) => "not-modified".to_owned(),
                 // The URL has its own column: the cause is what matters.
@@ -631,6 +713,13 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                 }
                 (Some(state), None) => state.to_owned(),
                 (None, _) => "never polled".to_owned(),
+            };
+            // The move is the config's to fix, whatever the last poll
+            // answered (a 304, an error): shown until the URL is updated,
+            // as `--json` keeps `moved_to`.
+            let status = match &r.moved_to {
+                Some(to) => format!("{status}, moved permanently to {to}"),
+                None => status,
             };
             [
                 r.name.clone(),
@@ -654,8 +743,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             "NEXT DUE",
         ],
         &table,
-    );
-    Ok(())
+    )
 }
 
 /// "3 of 4 pages were a consent wall", when most pages of the feed's last
@@ -686,17 +774,14 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
-    let feed_urls = names
-        .iter()
-        .map(|n| find_feed(config, n).map(|f| f.url.to_string()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut store = open_store(config, Access::Create)?;
+    let feed_urls = feed_urls(config, names)?;
+    let mut store = open_store(config, Access::Update)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {
-        println!(
+        outln!(
             "no article pages are kept{}: set [storage] keep_html = true to keep the pages fetched from then on",
             if config.storage.keep_html { " yet" } else { "" }
-        );
+        )?;
         return Ok(());
     }
     let bar = progress_bar(kept as usize);
@@ -711,7 +796,7 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    println!(
+    outln!(
         "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
         summary.pages,
         summary.changed,
@@ -725,34 +810,34 @@ fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
         ),
         summary.failed,
         summary.kept_feed_text
-    );
+    )?;
     if summary.changed_meanwhile > 0 {
-        println!(
+        outln!(
             "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
             summary.changed_meanwhile
-        );
+        )?;
     }
     if summary.interstitials > 0 {
-        println!(
+        outln!(
             "{} pages are interstitials (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
             summary.interstitials
-        );
+        )?;
     }
     if summary.crashed > 0 {
-        println!(
+        outln!(
             "{} pages crashed the extractor (kept as stored; the log names them): please report them",
             summary.crashed
-        );
+        )?;
     }
     Ok(())
 }
 
 fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
     let retention = config.storage.retention;
-    let mut store = open_store(config, Access::Create)?;
+    let mut store = open_store(config, Access::Update)?;
     if retention.is_set() {
         let purged = store.purge(&retention, Utc::now())?;
-        println!(
+        outln!(
             "purged {} articles ({} older than {} days, {} beyond {} per feed)",
             purged.by_age + purged.by_feed_limit,
             purged.by_age,
@@ -761,15 +846,15 @@ fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
             retention
                 .max_articles_per_feed
                 .map_or("-".into(), |n| n.to_string()),
-        );
+        )?;
     } else {
-        println!("nothing to purge: [storage] keep_days and max_articles_per_feed are not set");
+        outln!("nothing to purge: [storage] keep_days and max_articles_per_feed are not set")?;
     }
     if vacuum {
         store
             .vacuum()
             .with_context(|| format!("vacuuming {}", config.storage.database.display()))?;
-        println!("vacuumed {}", config.storage.database.display());
+        outln!("vacuumed {}", config.storage.database.display())?;
     }
     Ok(())
 }
@@ -808,14 +893,14 @@ fn add(
         .find(|f| f.url == feed_url)
         .context("the added feed is missing from the saved config")?;
     let title = parsed.title.map(|t| format!("{t:?}, ")).unwrap_or_default();
-    println!(
+    outln!(
         "added {}: {} ({title}{}) to {}",
         added.name,
         redact::url(&feed_url),
         crate::plural::count(parsed.entries.len() as u64, "entry", "entries"),
         path.display()
-    );
-    println!("a running daemon picks it up within seconds (or on `systemctl reload gleaner`)");
+    )?;
+    outln!("a running daemon picks it up within seconds (or on `systemctl reload gleaner`)")?;
     Ok(())
 }
 
@@ -844,12 +929,12 @@ fn remove(path: &std::path::Path, name_or_url: &str) -> anyhow::Result<()> {
         );
     }
     file.save()?;
-    println!(
+    outln!(
         "removed {} ({}) from {}; its articles stay in the database",
         feed.name,
         redact::url(&feed.url),
         path.display()
-    );
+    )?;
     Ok(())
 }
 
@@ -888,14 +973,12 @@ fn import_opml(path: &std::path::Path, opml: &std::path::Path) -> anyhow::Result
     if added > 0 {
         file.save()?;
     }
-    println!(
+    outln!(
         "imported {added} feeds into {} ({known} already configured)",
         path.display()
-    );
+    )?;
     if added > 0 {
-        println!(
-            "a running daemon picks them up within seconds (or on `systemctl reload gleaner`)"
-        );
+        outln!("a running daemon picks them up within seconds (or on `systemctl reload gleaner`)")?;
     }
     Ok(())
 }
@@ -905,12 +988,12 @@ fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> any
     let hits = store
         .search(words, limit)
         .with_context(|| format!("searching for {words:?}"))?;
-    let mut out = std::io::stdout().lock();
-    let written = match format {
-        SearchFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&hits)?),
-        SearchFormat::Table => print_hits(&mut out, &hits, words),
-    };
-    to_stdout(written, "the search results")
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        SearchFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&hits)?),
+        SearchFormat::Table => print_hits(&mut stdout, &hits, words),
+    }
+    .map_err(out::stdout_error)
 }
 
 /// The `search` table: rank, title, date, feeds, URL and snippet per hit.
@@ -945,22 +1028,11 @@ fn print_hits(
     Ok(())
 }
 
-/// What a write of `what` to stdout came to: a reader that stops early
-/// (`| head`) is not an error.
-fn to_stdout(written: std::io::Result<()>, what: &str) -> anyhow::Result<()> {
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).with_context(|| format!("writing {what} to stdout"))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Prints a table of `rows` under `header`, every cell's control
 /// characters escaped ([`escape`]): cells hold text from outside (remote
 /// error messages, a hook's output, feeds' names for things), which must
 /// not drive the operator's terminal nor break the table's lines.
-fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> anyhow::Result<()> {
     let rows: Vec<[String; N]> = rows
         .iter()
         .map(|row| row.clone().map(|cell| escape(&cell).into_owned()))
@@ -978,12 +1050,13 @@ fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
             .zip(widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end())
     };
-    line(header.to_vec());
+    line(header.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }
 
 fn extract(
@@ -1045,7 +1118,7 @@ fn extract(
                 Err(_) => serde_json::json!({}),
             };
             object["verdict"] = serde_json::to_value(&verdict)?;
-            println!("{}", serde_json::to_string_pretty(&object)?);
+            outln!("{}", serde_json::to_string_pretty(&object)?)?;
         }
         eprintln!(
             "{base}: the page is {} ({}), not an article",
@@ -1058,7 +1131,7 @@ fn extract(
         Ok(article) => article,
         Err(error) => {
             if format == ExtractFormat::Json {
-                println!("null");
+                outln!("null")?;
             }
             eprintln!("{error}");
             return Ok(ExitCode::from(1));
@@ -1073,10 +1146,7 @@ fn extract(
             serde_json::to_string_pretty(&object)?
         }
     };
-    to_stdout(
-        writeln!(std::io::stdout().lock(), "{output}"),
-        "the article",
-    )?;
+    outln!("{output}")?;
     Ok(ExitCode::SUCCESS)
 }
 

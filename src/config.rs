@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use reqwest::header::USER_AGENT;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
@@ -485,7 +486,7 @@ struct RawStorage {
 
 #[derive(Debug, Default, Deserialize)]
 struct RawFetch {
-    user_agent: Option<String>,
+    user_agent: Option<Spanned<String>>,
     timeout_secs: Option<Spanned<i64>>,
     max_feed_bytes: Option<Spanned<i64>>,
     max_article_bytes: Option<Spanned<i64>>,
@@ -590,6 +591,17 @@ impl RawConfig {
                         Database::Sqlite(PathBuf::new())
                     }
                 }
+            }
+            Some(url) if database::unknown_scheme(url.get_ref()).is_some() => {
+                let scheme = database::unknown_scheme(url.get_ref()).unwrap_or_default();
+                problems.push(at.at(
+                    url,
+                    format!(
+                        "[storage].database: {}",
+                        database::unknown_scheme_message(scheme)
+                    ),
+                ));
+                Database::Sqlite(PathBuf::new())
             }
             other => {
                 let storage = &self.storage;
@@ -793,6 +805,19 @@ impl RawFetch {
             proxy: self.proxy.take(),
             ..RawRequest::default()
         };
+        // Sent with every request: refused here, not by each poll.
+        let user_agent = match self.user_agent.take() {
+            Some(agent) => {
+                match request::header_value(agent.get_ref(), "[fetch].user_agent", &USER_AGENT) {
+                    Ok(_) => agent.into_inner(),
+                    Err(problem) => {
+                        problems.push(at.at(&agent, problem));
+                        DEFAULT_USER_AGENT.to_owned()
+                    }
+                }
+            }
+            None => DEFAULT_USER_AGENT.to_owned(),
+        };
         let request = request::check(
             &defaults,
             &FeedRequest::default(),
@@ -848,9 +873,7 @@ impl RawFetch {
             None => DEFAULT_MAX_RETRY_AFTER,
         };
         FetchConfig {
-            user_agent: self
-                .user_agent
-                .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
+            user_agent,
             timeout: Duration::from_secs(timeout_secs),
             max_feed_bytes,
             max_article_bytes,

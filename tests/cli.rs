@@ -460,7 +460,7 @@ fn lease_secs_has_a_range_and_is_only_for_postgresql() {
 }
 
 #[test]
-fn read_only_commands_refuse_a_database_that_does_not_exist() {
+fn commands_that_do_not_poll_refuse_a_database_that_does_not_exist() {
     let gleaner = Gleaner::new(&feed_block("f", "http://127.0.0.1:9/feed.xml", ""));
     for args in [
         &["feeds"][..],
@@ -469,6 +469,9 @@ fn read_only_commands_refuse_a_database_that_does_not_exist() {
         &["export"],
         &["export", "--consumer", "c"],
         &["export", "--consumer", "c", "--peek"],
+        &["gc"],
+        &["gc", "--vacuum"],
+        &["reextract"],
     ] {
         let output = gleaner.command().args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?}");
@@ -533,4 +536,34 @@ fn check_config_reports_every_unknown_key_beside_the_other_problems() {
             "{line}\nshould start with {wanted}"
         );
     }
+}
+
+#[test]
+fn migrate_db_names_the_to_url_in_its_errors() {
+    let gleaner = Gleaner::new("");
+    if gleaner.postgres.is_some() {
+        return; // migrate-db copies from SQLite
+    }
+    drop(gleaner.db());
+    // Not a PostgreSQL URL: a usage error.
+    let output = gleaner
+        .command()
+        .args(["migrate-db", "--to", "mysql://x/y"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+
+    // A server that is not there: the advice is about --to, and nothing started.
+    let to = format!("postgres://gleaner@127.0.0.1:{}/g", common::free_port());
+    let output = gleaner
+        .command()
+        .args(["migrate-db", "--to", &to])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("check --to"), "{stderr}");
+    assert!(stderr.contains("nothing was copied"), "{stderr}");
+    assert!(!stderr.contains("[storage] database"), "{stderr}");
+    assert!(!stderr.contains("run it again"), "{stderr}");
 }

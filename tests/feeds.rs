@@ -141,3 +141,33 @@ fn a_web_page_names_its_feed() {
     );
     assert!(error.contains(&expected), "{error}");
 }
+
+#[test]
+fn the_feeds_table_keeps_a_permanent_move_after_a_not_modified_poll() {
+    let server = TestServer::start();
+    let mut moved = Route::new(301, "text/plain", "");
+    moved
+        .headers
+        .push(("location".into(), server.url("/new.xml")));
+    server.set("/old.xml", moved);
+    server.set(
+        "/new.xml",
+        Route::rss("<rss version=\"2.0\"><channel><title>F</title></channel></rss>")
+            .with_etag("\"v1\""),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/old.xml"), FEED_TEXT_ONLY));
+    let table = |gleaner: &Gleaner| {
+        let output = gleaner.ok(&["feeds"]);
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        stdout.lines().nth(1).unwrap_or_default().to_owned()
+    };
+    let moved_to = format!("moved permanently to {}", server.url("/new.xml"));
+    gleaner.poll();
+    assert!(table(&gleaner).contains(&moved_to), "{}", table(&gleaner));
+    // The next poll is answered 304: still moved.
+    gleaner.poll();
+    assert_eq!(gleaner.feeds()["f"]["state"], "not_modified");
+    let row = table(&gleaner);
+    assert!(row.contains("not-modified"), "{row}");
+    assert!(row.contains(&moved_to), "{row}");
+}

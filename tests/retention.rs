@@ -113,6 +113,8 @@ fn zero_retention_is_a_config_error_and_none_keeps_everything() {
         String::from_utf8_lossy(&output.stderr).contains("[storage].keep_days = 0 is out of range")
     );
     gleaner.edit_config("keep_days = 0\n", "");
+    // gc needs a database: a poll (of no feed) creates it.
+    gleaner.poll();
     let said = String::from_utf8(gleaner.ok(&["gc"]).stdout).unwrap();
     assert!(said.starts_with("nothing to purge"), "{said}");
 }

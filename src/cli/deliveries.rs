@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{open_store, print_table, shorten};
+use super::{open_store, outln, print_table, shorten};
 use crate::config::{Config, DeliverTarget};
 use crate::redact;
 use crate::store::read::ExportFilter;
@@ -61,7 +61,7 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
         });
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
     let table: Vec<[String; 6]> = rows
@@ -96,6 +96,5 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
             "LAST ATTEMPT",
         ],
         &table,
-    );
-    Ok(())
+    )
 }

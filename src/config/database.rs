@@ -56,6 +56,8 @@ pub struct PostgresTarget {
     shown: String,
     password: Password,
     tls: Tls,
+    /// Where the URL was given, for the advice of a failed connection.
+    given_in: &'static str,
 }
 
 /// Whether the connection to PostgreSQL is encrypted.
@@ -111,6 +113,18 @@ impl PostgresTarget {
         &self.shown
     }
 
+    /// This URL given in `setting` (`--to`) rather than `[storage] database`:
+    /// what a failed connection tells the operator to check.
+    pub fn given_in(mut self, setting: &'static str) -> PostgresTarget {
+        self.given_in = setting;
+        self
+    }
+
+    /// Where the URL was given (`[storage] database` unless [`Self::given_in`]).
+    pub fn setting(&self) -> &'static str {
+        self.given_in
+    }
+
     /// The URL without its password, for the client library.
     pub fn url_without_password(&self) -> &Url {
         &self.url
@@ -158,6 +172,26 @@ impl PostgresTarget {
 pub fn is_postgres_url(text: &str) -> bool {
     let lower = text.trim_start().to_ascii_lowercase();
     lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// The scheme of a `scheme://…` value that is not PostgreSQL's
+/// (`postgress://`, `mysql://`, `sqlite://`): a mistyped or unsupported URL,
+/// refused where it is written rather than opened as a SQLite file of that
+/// name. A SQLite path never looks like one.
+pub fn unknown_scheme(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (well_formed && !is_postgres_url(text)).then_some(scheme)
+}
+
+/// What to say of a value with [`unknown_scheme`]: the accepted forms.
+pub fn unknown_scheme_message(scheme: &str) -> String {
+    format!(
+        "{scheme:?} is not a database gleaner can use: give a SQLite file path (e.g. /var/lib/gleaner/gleaner.db) or a postgres:// (or postgresql://) URL"
+    )
 }
 
 /// Checks a `postgres://` URL's form (never connecting). `password_file`
@@ -212,6 +246,7 @@ pub fn check_postgres_url(
         shown,
         password,
         tls,
+        given_in: "[storage] database",
     })
 }
 

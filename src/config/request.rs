@@ -153,6 +153,21 @@ pub(super) fn check(
     }
 }
 
+/// Why `value` cannot be sent as a header's value, in `what` (`[fetch]`, a
+/// feed): the one check of every configured header value, so a value that
+/// passes `check-config` never fails a request being built.
+pub(super) fn header_value(
+    value: &str,
+    what: &str,
+    name: &HeaderName,
+) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(value).map_err(|_| header_value_problem(what, name))
+}
+
+fn header_value_problem(what: &str, name: &HeaderName) -> String {
+    format!("{what}: the value of header {name} must be visible ASCII text without line breaks")
+}
+
 /// The headers being built, and where their problems go.
 struct Check<'a, 'b> {
     at: &'a Positions<'b>,
@@ -167,17 +182,12 @@ impl Check<'_, '_> {
 
     /// Adds a header (marked sensitive) whose name is known to be valid.
     fn insert(&mut self, name: HeaderName, value: &str, what: &str, place: usize) {
-        match HeaderValue::from_str(value) {
+        match header_value(value, what, &name) {
             Ok(mut value) => {
                 value.set_sensitive(true);
                 self.headers.insert(name, value);
             }
-            Err(_) => self.problem(
-                place,
-                format!(
-                    "{what}: the value of header {name} must be visible ASCII text without line breaks"
-                ),
-            ),
+            Err(problem) => self.problem(place, problem),
         }
     }
 

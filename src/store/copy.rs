@@ -178,6 +178,9 @@ pub fn sqlite_to_postgres(
 
     let snapshot = source.conn.transaction()?;
     for (table, columns) in TABLES {
+        // Rows 0 of a table: the copy has started (a failure from here on
+        // leaves rows that a second run goes on from).
+        progress(table, 0);
         let read: Vec<&str> = columns.iter().map(|c| c.0).collect();
         let written: Vec<&str> = columns.iter().map(|c| c.1).collect();
         let mut select = snapshot.prepare(&format!(

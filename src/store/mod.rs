@@ -81,10 +81,12 @@ pub enum StoreError {
     #[error("PostgreSQL error: {}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error(
-        "cannot connect to the PostgreSQL database {database}: {} (check [storage] database, that the server runs and lets this user in)", postgres_message(.source)
+        "cannot connect to the PostgreSQL database {database}: {} (check {setting}, that the server runs and lets this user in)", postgres_message(.source)
     )]
     PostgresOpen {
         database: String,
+        /// Where its URL was given: `[storage] database`, `--to`.
+        setting: &'static str,
         source: postgres::Error,
     },
     #[error(
@@ -332,9 +334,11 @@ pub enum Access {
     /// Only read (`feeds`, `search`, `export`): the file must exist; an
     /// empty database created by a typo in the path would only hide it.
     Read,
-    /// Write to an existing database (`export --consumer` moves a cursor).
+    /// Write to an existing database (`export --consumer` moves a cursor,
+    /// `gc`, `reextract`): every command that does not poll.
     Update,
-    /// Write, creating the database when there is none (`poll`, `run`).
+    /// Write, creating the database when there is none (`poll`, `run`: only
+    /// what fetches feeds has something to put in a new one).
     Create,
 }
 

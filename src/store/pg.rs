@@ -250,6 +250,7 @@ pub struct Postgres {
 pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     let open_error = |source| StoreError::PostgresOpen {
         database: target.shown().to_owned(),
+        setting: target.setting(),
         source,
     };
     let mut config: postgres::Config = target
