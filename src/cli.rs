@@ -63,8 +63,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Write stored articles as JSON.
+    /// Write stored articles as JSON, JSON lines, a JSON Feed or an Atom feed.
     Export {
+        /// The output's form.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
         /// Only articles this consumer has not been given yet; its cursor moves
@@ -126,12 +127,16 @@ pub enum Command {
     /// Unsubscribe: remove a feed's block from the config. Its articles stay
     /// in the database.
     Remove {
+        /// The feed to remove: its name or its URL as configured.
         #[arg(value_name = "NAME_OR_URL")]
         feed: String,
     },
     /// Add the feeds of an OPML subscription list; the outlines' groups and
     /// categories become tags; feeds already configured are skipped.
-    ImportOpml { file: PathBuf },
+    ImportOpml {
+        /// The OPML file to read the feeds from.
+        file: PathBuf,
+    },
     /// Write the configured feeds as OPML 2.0 (grouped by their first tag).
     ExportOpml {
         /// Write to this file atomically instead of stdout.
@@ -158,6 +163,7 @@ pub enum Command {
         /// configured feed on the same site. Without it relative links are dropped.
         #[arg(long)]
         url: Option<Url>,
+        /// What to print of the extracted article.
         #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
         format: ExtractFormat,
         /// The HTML file, or - for stdin.
@@ -207,8 +213,11 @@ pub enum SearchFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExtractFormat {
+    /// The article's plain text.
     Text,
+    /// The article's sanitized HTML.
     Html,
+    /// The article object with its verdict, as JSON.
     Json,
 }
 

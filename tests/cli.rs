@@ -317,6 +317,38 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
     assert!(man.contains("export\\-opml"), "{man}");
 }
 
+/// The help text of `gleaner COMMAND --help` on the line that starts with
+/// `start` (after indentation), without `start`; None when there is none.
+fn help_line(gleaner: &Gleaner, command: &str, start: &str) -> Option<String> {
+    let help = String::from_utf8(gleaner.ok(&[command, "--help"]).stdout).unwrap();
+    help.lines()
+        .map(str::trim_start)
+        .find_map(|line| line.strip_prefix(start))
+        .map(|rest| rest.trim().to_owned())
+}
+
+#[test]
+fn help_describes_every_argument_and_format() {
+    let gleaner = Gleaner::new("");
+    for (command, argument) in [("remove", "<NAME_OR_URL>"), ("import-opml", "<FILE>")] {
+        let text = help_line(&gleaner, command, argument);
+        assert!(
+            text.as_ref().is_some_and(|t| !t.is_empty()),
+            "{command} --help describes {argument}: {text:?}"
+        );
+    }
+    for value in ["text", "html", "json"] {
+        let text = help_line(&gleaner, "extract", &format!("- {value}:"));
+        assert!(
+            text.as_ref().is_some_and(|t| !t.is_empty()),
+            "extract --help describes --format {value}: {text:?}"
+        );
+    }
+    let export = String::from_utf8(gleaner.ok(&["export", "--help"]).stdout).unwrap();
+    let about = export.lines().next().unwrap_or_default();
+    assert!(about.contains("Atom"), "export --help names Atom: {about}");
+}
+
 /// Ids in a JSONL export.
 fn jsonl_ids(stdout: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stdout)

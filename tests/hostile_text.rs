@@ -158,11 +158,26 @@ fn tables_escape_control_characters_whatever_wrote_them() {
         "INSERT INTO deliveries (name, last_attempt_at, last_error, consecutive_failures) \
          VALUES ('ingest', '2026-11-23T08:00:00Z', 'exit 1: {ESCAPES}', 1)"
     ));
+    gleaner.sql(
+        "INSERT INTO consumers (name, cursor_seq, updated_at) \
+         VALUES ('ingest', 4217, '2026-11-23T08:00:00Z')",
+    );
     let deliveries = String::from_utf8(gleaner.ok(&["deliveries"]).stdout).unwrap();
     assert!(!has_controls(&deliveries), "{deliveries:?}");
     assert!(
         deliveries.contains("exit 1: \\u{1b}]0;owned\\u{7}\\u{1b}[2J"),
         "{deliveries}"
+    );
+    // The cursor, as in `--json`: its own column, holding the stored value.
+    let mut table = deliveries.lines();
+    let header = table.next().unwrap();
+    let column = header.find("CURSOR");
+    assert!(column.is_some(), "a CURSOR column:\n{deliveries}");
+    let row = table.next().unwrap();
+    let cell: String = row.chars().skip(column.unwrap()).collect();
+    assert!(
+        cell.starts_with("4217 "),
+        "the stored cursor under CURSOR:\n{deliveries}"
     );
     // `--json` keeps the text as it is: JSON escapes it.
     let json = gleaner.feeds();

@@ -64,7 +64,7 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
-    let table: Vec<[String; 6]> = rows
+    let table: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             let status = match (&r.last_error, &r.last_success) {
@@ -79,6 +79,7 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
             [
                 r.name.clone(),
                 format!("{} {}", r.kind, r.target),
+                r.cursor.to_string(),
                 r.pending.to_string(),
                 r.delivered.to_string(),
                 status,
@@ -90,6 +91,7 @@ pub(super) fn deliveries(config: &Config, json: bool) -> anyhow::Result<()> {
         [
             "NAME",
             "TARGET",
+            "CURSOR",
             "PENDING",
             "DELIVERED",
             "STATUS",
