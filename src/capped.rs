@@ -37,21 +37,27 @@ pub async fn response_head(
     // The declared length is the other side's word: a hint, capped.
     let hint = usize::try_from(declared).unwrap_or(usize::MAX);
     let mut bytes = Vec::with_capacity(hint.min(limit).min(1 << 20));
+    let complete = read_head_into(response, limit, &mut bytes).await?;
+    Ok(Head { bytes, complete })
+}
+
+/// [`response_head`] into `bytes`, which keeps what was read when the
+/// caller gives up early (a time-out drops this future, not the bytes):
+/// `false` when the body went on past `limit`.
+pub async fn read_head_into(
+    response: &mut reqwest::Response,
+    limit: usize,
+    bytes: &mut Vec<u8>,
+) -> Result<bool, reqwest::Error> {
     while let Some(chunk) = response.chunk().await? {
         let room = limit.saturating_sub(bytes.len());
         if chunk.len() > room {
             bytes.extend_from_slice(&chunk[..room]);
-            return Ok(Head {
-                bytes,
-                complete: false,
-            });
+            return Ok(false);
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Head {
-        bytes,
-        complete: true,
-    })
+    Ok(true)
 }
 
 /// The end of a stream, and how much came before it.

@@ -634,16 +634,8 @@ const ERROR_BODY_START: usize = 16 << 10;
 /// within a second; nothing on an error).
 async fn body_start(response: &mut Response) -> Vec<u8> {
     let mut start = Vec::new();
-    let read = async {
-        while start.len() < ERROR_BODY_START {
-            match response.chunk().await {
-                Ok(Some(chunk)) => start.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-    };
+    let read = crate::capped::read_head_into(response, ERROR_BODY_START, &mut start);
     let _ = tokio::time::timeout(Duration::from_secs(1), read).await;
-    start.truncate(ERROR_BODY_START);
     start
 }
 
