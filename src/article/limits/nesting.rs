@@ -237,15 +237,7 @@ impl Builder {
         }
         self.closed -= reopened.len();
         for (id, name) in reopened {
-            self.weight += 1;
-            self.stack.push(Open {
-                name,
-                foreign: false,
-                svg: false,
-                columns: false,
-                weight: 1,
-                formatting: Some(id),
-            });
+            self.push_formatting_open(name, id);
         }
     }
 
@@ -276,6 +268,11 @@ impl Builder {
             attributes: attributes.to_vec(),
             open: true,
         });
+        self.push_formatting_open(name, id);
+    }
+
+    /// Opens the HTML formatting element of list entry `id`.
+    fn push_formatting_open(&mut self, name: Vec<u8>, id: u32) {
         self.weight += 1;
         self.stack.push(Open {
             name,
