@@ -24,6 +24,8 @@ use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
 use crate::schedule::{FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
+mod check;
+pub use check::missing_files;
 pub mod database;
 pub use database::Database;
 pub mod proxy;
@@ -232,14 +234,25 @@ impl Config {
         // Unknown keys are found first, all of them, so that one run reports
         // them beside every other problem (serde would stop at the first).
         let mut problems = unknown_keys(text, &positions);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            problems.push(positions.problem(offset, e.message().trim()));
+        let (wrong_types, rest) = check::value_types(text, &positions);
+        let types_ok = wrong_types.is_empty();
+        problems.extend(wrong_types);
+        let raw: RawConfig = toml::from_str(rest.as_deref().unwrap_or(text)).map_err(|e| {
+            // With a value blanked, serde may miss a required key: the
+            // type problem already says what to fix there.
+            if types_ok {
+                let offset = e.span().map(|s| s.start).unwrap_or(0);
+                problems.push(positions.problem(offset, e.message().trim()));
+            }
+            problems.sort_by_key(|p| (p.line, p.column));
             ConfigError::Invalid(problems.clone())
         })?;
         match raw.check(&positions) {
             Ok(config) if problems.is_empty() => Ok(config),
-            Ok(_) => Err(ConfigError::Invalid(problems)),
+            Ok(_) => {
+                problems.sort_by_key(|p| (p.line, p.column));
+                Err(ConfigError::Invalid(problems))
+            }
             Err(more) => {
                 problems.extend(more);
                 problems.sort_by_key(|p| (p.line, p.column));
@@ -929,10 +942,16 @@ fn in_range(
     if range.contains(&number) {
         return Some(number);
     }
+    // A section's key (`[fetch].concurrency`), or a block's, whose label
+    // says which of its kind (`[[deliver]] "hook": batch`).
+    let place = match section.starts_with('[') {
+        true => format!("{section}: {key}"),
+        false => format!("[{section}].{key}"),
+    };
     problems.push(at.at(
         value,
         format!(
-            "[{section}].{key} = {number} is out of range: write a number from {} to {} ({advice})",
+            "{place} = {number} is out of range: write a number from {} to {} ({advice})",
             range.start(),
             range.end()
         ),
