@@ -53,11 +53,14 @@ pub enum Command {
         /// With --consumer: show what would be given, without moving the cursor.
         #[arg(long, requires = "consumer")]
         peek: bool,
-        /// Only articles fetched at or after this RFC 3339 time.
-        #[arg(long, value_name = "TIME", value_parser = parse_rfc3339)]
+        /// Only articles fetched at or after this time: a date (2026-12-07,
+        /// midnight UTC), an RFC 3339 time (2026-12-07T13:00:00Z), or a
+        /// duration back from now (24h, 7d, 1h30m).
+        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
         since: Option<DateTime<Utc>>,
-        /// Only articles from this feed (name or URL); repeatable.
-        #[arg(long = "feed", value_name = "NAME")]
+        /// Only articles from this feed (name or URL; the URL of a removed
+        /// feed gives its kept articles); repeatable.
+        #[arg(long = "feed", value_name = "NAME_OR_URL")]
         feeds: Vec<String>,
         /// Only articles with this tag; repeatable.
         #[arg(long = "tag", value_name = "TAG")]
@@ -131,8 +134,9 @@ pub enum Command {
         words: Vec<String>,
         #[arg(long, value_enum, default_value_t = SearchFormat::Table)]
         format: SearchFormat,
-        /// At most this many results.
-        #[arg(long, default_value_t = 20, value_name = "N")]
+        /// At most this many results (1 or more).
+        #[arg(long, default_value_t = 20, value_name = "N",
+              value_parser = clap::value_parser!(u64).range(1..))]
         limit: u64,
     },
     /// Run the article extractor on a saved HTML page (no network).
@@ -177,8 +181,18 @@ pub enum Command {
     /// Print a shell completion script, e.g.
     /// `gleaner completions bash > /etc/bash_completion.d/gleaner`.
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff), e.g. `gleaner man > gleaner.1`.
-    Man,
+    /// Print the man page (roff), e.g. `gleaner man > gleaner.1`, or one
+    /// command's page (`gleaner man export`), or write them all into a
+    /// folder (`gleaner man --dir /usr/local/share/man/man1`).
+    Man {
+        /// The command whose page to print (`gleaner-COMMAND(1)`).
+        #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+        command: Option<String>,
+        /// Write gleaner.1 and one gleaner-COMMAND.1 per command into this
+        /// folder (which must exist) instead of printing.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,8 +213,20 @@ pub enum ExtractFormat {
     Json,
 }
 
-pub(super) fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-25T13:00:00Z)"))
+/// `--since`: an RFC 3339 time, a date (its midnight, UTC), or a duration
+/// back from now.
+pub(super) fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    crate::schedule::parse_duration(text)
+        .ok()
+        .and_then(|back| chrono::Duration::from_std(back).ok())
+        .and_then(|back| Utc::now().checked_sub_signed(back))
+        .ok_or_else(|| {
+            "expected a date (2026-12-07), an RFC 3339 time (2026-12-07T13:00:00Z) or a duration back from now (24h, 7d)".to_owned()
+        })
 }

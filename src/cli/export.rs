@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
-use super::{UsageError, feed_urls, open_store};
+use super::{UsageError, find_feed, open_store};
 use crate::config::Config;
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::store::Access;
@@ -27,7 +27,7 @@ pub(super) fn export(
     if follow && format != Format::Jsonl {
         return Err(UsageError("--follow streams JSON lines: add --format jsonl".into()).into());
     }
-    let feed_urls = feed_urls(config, &feeds)?;
+    let feed_urls = export_feed_urls(config, &feeds)?;
     let request = ExportRequest {
         format,
         consumer,
@@ -81,4 +81,23 @@ pub(super) fn stdout_closed_export(request: &ExportRequest) -> ExitCode {
         }
         _ => ExitCode::SUCCESS,
     }
+}
+
+/// The feeds `--feed` names: configured ones by name or URL, and, since a
+/// removed feed's articles are kept, any other http(s) URL as given.
+fn export_feed_urls(config: &Config, names: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut urls: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let url = match find_feed(config, name) {
+            Ok(feed) => feed.url.to_string(),
+            Err(error) => match url::Url::parse(name) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => url.to_string(),
+                _ => return Err(error),
+            },
+        };
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    Ok(urls)
 }

@@ -1,6 +1,7 @@
 //! `gleaner extract`: the article extractor on a saved page, no network.
 
 use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,7 +10,7 @@ use url::Url;
 use super::args::ExtractFormat;
 use super::outln;
 use crate::article::{self, SiteRules, site_config};
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_CONFIG_PATH};
 
 pub(super) fn extract(
     config_path: &std::path::Path,
@@ -25,11 +26,24 @@ pub(super) fn extract(
     } else {
         bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     }
+    // Messages name the page as it was given: its --url, else the file.
+    let source = match (&url, file.as_os_str() == "-") {
+        (Some(url), _) => url.to_string(),
+        (None, true) => "stdin".to_owned(),
+        (None, false) => file.display().to_string(),
+    };
     // Per-site rules come from a configured feed on the page's site, when a
-    // config is there; extract works without one.
+    // config is there; extract works without one, and says so when the
+    // missing one was asked for (--config or $GLEANER_CONFIG).
     let config = if config_path.exists() {
         Some(Config::load(config_path)?)
     } else {
+        if config_path != Path::new(DEFAULT_CONFIG_PATH) {
+            eprintln!(
+                "warning: no config file at {}: extracting without its feeds' site rules",
+                config_path.display()
+            );
+        }
         None
     };
     let feed = url.as_ref().and_then(|u| {
@@ -73,7 +87,7 @@ pub(super) fn extract(
             outln!("{}", serde_json::to_string_pretty(&object)?)?;
         }
         eprintln!(
-            "{base}: the page is {} ({}), not an article",
+            "{source}: the page is {} ({}), not an article",
             found.kind.described(),
             found.evidence
         );
@@ -85,7 +99,14 @@ pub(super) fn extract(
             if format == ExtractFormat::Json {
                 outln!("null")?;
             }
-            eprintln!("{error}");
+            // The error names the page by its address, a placeholder
+            // without --url.
+            let message = error.to_string();
+            let reason = message
+                .strip_prefix(base.as_str())
+                .and_then(|rest| rest.strip_prefix(": "))
+                .unwrap_or(&message);
+            eprintln!("{source}: {reason}");
             return Ok(ExitCode::from(1));
         }
     };

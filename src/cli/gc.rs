@@ -5,6 +5,7 @@ use chrono::Utc;
 
 use super::{open_store, outln};
 use crate::config::Config;
+use crate::plural::count;
 use crate::store::Access;
 
 pub(super) fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
@@ -12,15 +13,26 @@ pub(super) fn gc(config: &Config, vacuum: bool) -> anyhow::Result<()> {
     let mut store = open_store(config, Access::Update)?;
     if retention.is_set() {
         let purged = store.purge(&retention, Utc::now())?;
+        // Only the limits that are set are named.
+        let mut parts = Vec::new();
+        if let Some(days) = retention.keep_days {
+            parts.push(format!(
+                "{} older than {}",
+                purged.by_age,
+                count(u64::from(days), "day", "days")
+            ));
+        }
+        if let Some(most) = retention.max_articles_per_feed {
+            parts.push(format!("{} beyond {most} per feed", purged.by_feed_limit));
+        }
         outln!(
-            "purged {} articles ({} older than {} days, {} beyond {} per feed)",
-            purged.by_age + purged.by_feed_limit,
-            purged.by_age,
-            retention.keep_days.map_or("-".into(), |d| d.to_string()),
-            purged.by_feed_limit,
-            retention
-                .max_articles_per_feed
-                .map_or("-".into(), |n| n.to_string()),
+            "purged {} ({})",
+            count(
+                (purged.by_age + purged.by_feed_limit) as u64,
+                "article",
+                "articles"
+            ),
+            parts.join(", ")
         )?;
     } else {
         outln!("nothing to purge: [storage] keep_days and max_articles_per_feed are not set")?;

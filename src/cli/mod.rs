@@ -44,8 +44,11 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Completions { shell } => completions::completions(shell),
-        Command::Man => man::man(),
+        Command::Man { command, dir } => man::man(command.as_deref(), dir.as_deref()),
         Command::Extract { url, format, file } => extract::extract(&cli.config, url, format, &file),
+        // A first run: `add` creates the config it is pointed at.
+        command @ Command::Add { .. } if !cli.config.exists() => add::first_config(&cli.config)
+            .and_then(|config| run_with_config(&cli.config, config, command)),
         command => {
             load(&cli.config).and_then(|config| run_with_config(&cli.config, config, command))
         }
@@ -85,6 +88,9 @@ fn run_with_config(
 ) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run => {
+            if config.feeds.is_empty() {
+                tracing::warn!("{}", no_feed(path));
+            }
             let runtime = runtime()?;
             runtime.block_on(crate::daemon::run(path.to_owned(), config))?;
         }
@@ -121,7 +127,7 @@ fn run_with_config(
         Command::CheckConfig
         | Command::Extract { .. }
         | Command::Completions { .. }
-        | Command::Man => unreachable!("handled without a config"),
+        | Command::Man { .. } => unreachable!("handled without a config"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -197,4 +203,12 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
     bar.set_style(style);
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(bar)
+}
+
+/// What `poll` and `run` say when the config has no feed: how to add one.
+fn no_feed(path: &std::path::Path) -> String {
+    format!(
+        "no feed is configured in {}: add one with `gleaner add URL` (a feed, or a page of its site), or a [[feeds]] block",
+        path.display()
+    )
 }

@@ -18,6 +18,10 @@ use crate::store::{Access, StoreHandle};
 pub(super) const INTERRUPTED: u8 = 130;
 
 pub(super) fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<ExitCode> {
+    if config.feeds.is_empty() {
+        outln!("poll: {}", super::no_feed(&config.path))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let feeds: Vec<FeedConfig> = if names.is_empty() {
         config.feeds.clone()
     } else {

@@ -9,6 +9,7 @@ use super::{open_store, out};
 use crate::config::Config;
 use crate::controls::escape;
 use crate::store::Access;
+use crate::store::keys::without_tracking_text;
 
 pub(super) fn search(
     config: &Config,
@@ -17,9 +18,15 @@ pub(super) fn search(
     limit: u64,
 ) -> anyhow::Result<()> {
     let store = open_store(config, Access::Read)?;
-    let hits = store
+    let mut hits = store
         .search(words, limit)
         .with_context(|| format!("searching for {words:?}"))?;
+    // One URL for one article: the one `export` shows.
+    for hit in &mut hits {
+        if let Some(url) = &mut hit.url {
+            *url = without_tracking_text(url);
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     match format {
         SearchFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&hits)?),
