@@ -25,6 +25,7 @@ use crate::schedule::{FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
 mod check;
+mod css;
 pub use check::missing_files;
 pub mod database;
 pub use database::Database;
@@ -155,7 +156,7 @@ impl CssSelector {
                 source: source.to_owned(),
                 selector,
             })
-            .map_err(|e| format!("invalid CSS selector {source:?}: {e}"))
+            .map_err(|e| format!("invalid CSS selector {source:?}: {}", css::described(&e)))
     }
 
     pub fn as_str(&self) -> &str {

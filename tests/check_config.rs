@@ -100,3 +100,45 @@ fn the_files_the_first_run_needs_must_exist() {
     .unwrap();
     gleaner.ok(&["check-config"]);
 }
+
+#[test]
+fn a_bad_css_selector_is_said_in_words_on_one_line() {
+    let gleaner = Gleaner::new("");
+    std::fs::write(
+        gleaner.config_path(),
+        "[[feeds]]\nurl = \"https://a.example/feed\"\nremove_selectors = [\"p:foo\", \">>\"]\n",
+    )
+    .unwrap();
+    let stderr = gleaner.config_problems(&[
+        "3:21: invalid CSS selector \"p:foo\": unsupported pseudo class or element \"foo\"",
+        "3:30: invalid CSS selector \">>\": empty selector",
+    ]);
+    assert!(!stderr.contains("report this"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+}
+
+#[test]
+fn an_unsupported_sslmode_lists_the_accepted_ones() {
+    let gleaner = Gleaner::new("");
+    std::fs::write(
+        gleaner.config_path(),
+        "[storage]\ndatabase = \"postgres://db.example/g?sslmode=verify-full\"\n",
+    )
+    .unwrap();
+    let stderr = gleaner.config_problems(&["2:12: [storage].database: "]);
+    for mode in ["sslmode=disable", "sslmode=prefer", "sslmode=require"] {
+        assert!(stderr.contains(mode), "{stderr}");
+    }
+}
+
+#[test]
+fn a_deliver_blocks_range_error_names_the_block() {
+    let gleaner = Gleaner::new("");
+    std::fs::write(
+        gleaner.config_path(),
+        "[[deliver]]\nname = \"hook\"\nexec = [\"sh\"]\nbatch = 0\n",
+    )
+    .unwrap();
+    let stderr = gleaner.config_problems(&["4:9: [[deliver]] \"hook\": batch = 0 is out of range"]);
+    assert!(!stderr.contains("[deliver].batch"), "{stderr}");
+}
