@@ -202,3 +202,84 @@ fn export_of_a_removed_feed_gives_its_kept_articles() {
     gleaner.ok(&["remove", "f"]);
     assert_eq!(gleaner.export(&["--feed", &url]).len(), 1);
 }
+
+#[test]
+fn reextract_with_keep_html_on_does_not_ask_to_turn_it_on() {
+    let gleaner = Gleaner::new("");
+    gleaner.edit_config("[fetch]", "keep_html = true\n[fetch]");
+    drop(gleaner.db());
+    let said = String::from_utf8(gleaner.ok(&["reextract"]).stdout).unwrap();
+    assert!(said.contains("no article pages are kept yet"), "{said}");
+    assert!(!said.contains("set [storage] keep_html"), "{said}");
+}
+
+#[test]
+fn a_capped_retry_after_is_shown_to_the_second_and_the_table_keeps_the_causes_end() {
+    let server = TestServer::start();
+    let mut route = Route::new(429, "text/plain", "slow down");
+    route.headers.push(("retry-after".into(), "7200".into()));
+    server.set("/feed.xml", route);
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    gleaner.edit_config("[fetch]", "[fetch]\nmax_retry_after = \"1h\"");
+    gleaner.command().arg("poll").output().unwrap();
+    let error = gleaner.feeds()["f"]["last_error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, after) = error.split_once("Retry-After ").expect(&error);
+    let time = after.split(',').next().unwrap();
+    assert_eq!(time.len(), "2026-12-07T13:00:00Z".len(), "{error}");
+    let table = String::from_utf8(gleaner.ok(&["feeds"]).stdout).unwrap();
+    assert!(table.contains("max_retry_after)"), "{table}");
+}
+
+#[test]
+fn an_output_error_names_the_output_file() {
+    let gleaner = Gleaner::new("");
+    drop(gleaner.db());
+    for command in ["export", "export-opml"] {
+        let output = gleaner
+            .command()
+            .args([command, "--output", "/nonexistent/out.json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("/nonexistent/out.json"), "{stderr}");
+        assert!(!stderr.contains(".gleaner-"), "{stderr}");
+    }
+}
+
+#[test]
+fn add_creates_the_config_it_is_pointed_at() {
+    let server = TestServer::start();
+    server.set(
+        "/feed.xml",
+        Route::rss(rss(
+            "News",
+            &[Item {
+                guid: "1",
+                title: "A",
+                link: "http://example.invalid/1",
+                description: "text",
+                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+            }],
+        )),
+    );
+    let gleaner = Gleaner::new("");
+    let new = gleaner.dir.path().join("new.toml");
+    let output = gleaner
+        .command_on(&new)
+        .args(["add", &server.url("/feed.xml"), "--name", "news"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let output = gleaner
+        .command_on(&new)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 1 feed\n");
+    let text = std::fs::read_to_string(&new).unwrap();
+    assert!(text.contains("name = \"news\""), "{text}");
+}

@@ -10,10 +10,15 @@ pub(super) fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()>
     let mut store = open_store(config, Access::Update)?;
     let kept = store.kept_pages(&feed_urls)?;
     if kept == 0 {
-        outln!(
-            "no article pages are kept{}: set [storage] keep_html = true to keep the pages fetched from then on",
-            if config.storage.keep_html { " yet" } else { "" }
-        )?;
+        if config.storage.keep_html {
+            outln!(
+                "no article pages are kept yet: [storage] keep_html is on, so the pages the next polls fetch are kept; run reextract after them"
+            )?;
+        } else {
+            outln!(
+                "no article pages are kept: set [storage] keep_html = true to keep the pages fetched from then on"
+            )?;
+        }
         return Ok(());
     }
     let bar = progress_bar(kept as usize);

@@ -37,13 +37,34 @@ pub(super) fn print_table<const N: usize>(
     Ok(())
 }
 
-/// `text` cut to `max` characters with an ellipsis (the table stays readable;
-/// `--json` has the whole text).
+/// `text` cut to `max` characters by an ellipsis in its middle (the table
+/// stays readable; `--json` has the whole text). The middle goes because
+/// both ends matter: a cause starts with what failed and often ends with
+/// what to do ("… (raise [fetch] timeout_secs …)").
 pub(super) fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
+    let length = text.chars().count();
+    if length <= max {
         return text.to_owned();
     }
-    let mut short: String = text.chars().take(max - 1).collect();
+    let keep = max.saturating_sub(1);
+    let head = keep / 3;
+    let tail = keep - head;
+    let mut short: String = text.chars().take(head).collect();
     short.push('…');
+    short.extend(text.chars().skip(length - tail));
     short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shortening_keeps_both_ends() {
+        assert_eq!(shorten("short", 10), "short");
+        let cut = shorten("HTTP 503 while fetching, retry later (raise [fetch] x)", 30);
+        assert_eq!(cut.chars().count(), 30);
+        assert!(cut.starts_with("HTTP 503"), "{cut}");
+        assert!(cut.ends_with("(raise [fetch] x)"), "{cut}");
+    }
 }

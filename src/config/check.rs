@@ -371,9 +371,6 @@ mod tests {
     #[test]
     fn blanking_keeps_every_other_position() {
         let text = "a = \"x\"\nb = 3\nc = 4\n";
-        assert_eq!(
-            blanked(text, &[0..7, 14..19]),
-            "       \nb = 3\n     \n"
-        );
+        assert_eq!(blanked(text, &[0..7, 14..19]), "       \nb = 3\n     \n");
     }
 }
