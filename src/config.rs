@@ -18,6 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::article::CssSelector;
 use crate::filter::{Filter, Rule};
 use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
@@ -136,39 +137,6 @@ pub struct FeedConfig {
     pub request: FeedRequest,
     /// Its `block`/`keep` rules after `[filter]`'s.
     pub filter: Filter,
-}
-
-/// A CSS selector that is known to compile, with its source text kept for messages.
-#[derive(Clone)]
-pub struct CssSelector {
-    source: String,
-    selector: scraper::Selector,
-}
-
-impl CssSelector {
-    /// Compiles `source`; the error is a human-readable reason.
-    pub fn parse(source: &str) -> Result<Self, String> {
-        scraper::Selector::parse(source)
-            .map(|selector| CssSelector {
-                source: source.to_owned(),
-                selector,
-            })
-            .map_err(|e| format!("invalid CSS selector {source:?}: {e}"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    pub fn selector(&self) -> &scraper::Selector {
-        &self.selector
-    }
-}
-
-impl fmt::Debug for CssSelector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CssSelector({:?})", self.source)
-    }
 }
 
 /// One problem in a config file, with its position.
