@@ -20,9 +20,7 @@ use url::Url;
 
 use crate::article::CssSelector;
 use crate::filter::{Filter, Rule};
-use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
-use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
-use crate::schedule::{FeedSchedule, parse_duration};
+use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
 use crate::store::retention::Retention;
 
 pub mod database;
@@ -873,6 +871,8 @@ const LEASE_SECS: RangeInclusive<i64> = 2..=86_400;
 /// How long a feed's lease runs when `[storage].lease_secs` is not set: an
 /// instance killed mid-poll loses its feeds to the others after at most this.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(600);
+/// The `[fetch] max_retry_after` when none is configured: one day.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 const TIMEOUT_SECS: RangeInclusive<i64> = 1..=3_600;
 const BODY_BYTES: RangeInclusive<i64> = 1..=1_000_000_000;
 const CONCURRENCY: RangeInclusive<i64> = 1..=1_024;

@@ -27,10 +27,9 @@ use reqwest::StatusCode;
 
 use crate::feed::Repair;
 use crate::fetch::FetchError;
-use crate::schedule::FeedSchedule;
-
-/// The `[fetch] max_retry_after` when none is configured: one day.
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The bounds `adaptive_interval` keeps to, written in `[schedule]`.
+pub use crate::schedule::AdaptiveBounds;
+use crate::schedule::{FRESHNESS_CAP, FeedSchedule};
 
 /// Why a poll was started, which decides which pauses bind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,29 +274,8 @@ pub enum FeedOutcome {
     },
 }
 
-/// The bounds of an adaptive interval (`[schedule] adaptive_min`/`adaptive_max`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AdaptiveBounds {
-    pub min: Duration,
-    pub max: Duration,
-}
-
-impl Default for AdaptiveBounds {
-    fn default() -> Self {
-        AdaptiveBounds {
-            min: Duration::from_secs(10 * 60),
-            max: Duration::from_secs(24 * 3600),
-        }
-    }
-}
-
 /// How many of a feed's newest publications set its adaptive rhythm.
 pub const ADAPTIVE_HISTORY: usize = 10;
-
-/// A feed's own request not to be polled more often (`Cache-Control: max-age`,
-/// `Expires`, `<ttl>`) is honoured up to this long; beyond it a feed is still
-/// polled weekly.
-pub const FRESHNESS_CAP: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The pause before the next poll of an adaptive feed.
 ///
@@ -348,6 +326,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use std::str::FromStr;
+
+    /// `[fetch] max_retry_after`'s default: one day.
+    const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
