@@ -5,6 +5,11 @@
 //! deciding for themselves. (Miniflux's `reader/fetcher/response_handler.go`
 //! plays the same part.)
 //!
+//! Pure: the time (`now`) and the randomness of jitter (`random`, a number
+//! in `[0, 1)`) come in as arguments, and a failed fetch comes in as a
+//! [`FetchFailure`] that `poll` makes of the fetcher's error, so this module
+//! looks down at nothing that touches the network or the clock.
+//!
 //! The rules:
 //! - `429`/`503` *with* `Retry-After` pause the feed until then, capped at
 //!   `[fetch] max_retry_after` (a server cannot park a feed for years); the
@@ -23,10 +28,8 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::StatusCode;
 
 use crate::feed::Repair;
-use crate::fetch::FetchError;
 /// The bounds `adaptive_interval` keeps to, written in `[schedule]`.
 pub use crate::schedule::AdaptiveBounds;
 use crate::schedule::{FRESHNESS_CAP, FeedSchedule};
@@ -42,60 +45,78 @@ pub enum PollMode {
     Forced,
 }
 
+/// What went wrong with a feed's fetch, as far as its next try depends on
+/// it. `poll` makes it of the fetcher's error; the message stored and shown
+/// is passed beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// 429 Too Many Requests or 503 Service Unavailable, with the time the
+    /// server's `Retry-After` names when it sent one.
+    Throttled { retry_after: Option<DateTime<Utc>> },
+    /// 410 Gone.
+    Gone,
+    /// Anything else: another status, the network, a refused address, a
+    /// body over its cap.
+    Other,
+}
+
 /// The stored outcome of a failed fetch at `now`, after
-/// `consecutive_errors` failures in a row.
+/// `consecutive_errors` failures in a row; `message` says what failed and
+/// `random` (in `[0, 1)`) sets the back-off's [`jitter`].
 pub fn failure(
-    error: &FetchError,
+    failure: FetchFailure,
+    message: String,
     consecutive_errors: u32,
     now: DateTime<Utc>,
     max_retry_after: Duration,
+    random: f64,
 ) -> FeedOutcome {
-    if let FetchError::Status {
-        status,
-        retry_after,
-        ..
-    } = error
-    {
-        match (*status, retry_after) {
-            (StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE, Some(until)) => {
-                let cap = chrono::Duration::from_std(max_retry_after)
-                    .ok()
-                    .and_then(|d| now.checked_add_signed(d))
-                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
-                let capped = (*until > cap).then(|| {
-                    format!(
-                        " (Retry-After {}, capped by [fetch] max_retry_after)",
-                        until.to_rfc3339()
-                    )
-                });
-                return FeedOutcome::Failed {
-                    state: FeedState::RateLimited,
-                    error: format!("{error}{}", capped.unwrap_or_default()),
-                    next_attempt: Some((*until).min(cap)),
-                };
+    match failure {
+        FetchFailure::Throttled {
+            retry_after: Some(until),
+        } => {
+            let cap = chrono::Duration::from_std(max_retry_after)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let capped = (until > cap).then(|| {
+                format!(
+                    " (Retry-After {}, capped by [fetch] max_retry_after)",
+                    until.to_rfc3339()
+                )
+            });
+            FeedOutcome::Failed {
+                state: FeedState::RateLimited,
+                error: format!("{message}{}", capped.unwrap_or_default()),
+                next_attempt: Some(until.min(cap)),
             }
-            (StatusCode::GONE, _) => {
-                return FeedOutcome::Failed {
-                    state: FeedState::Gone,
-                    error: format!("{error} (the feed is gone: remove it from the config)"),
-                    next_attempt: Some(after(now, jitter(error_backoff(u32::MAX)))),
-                };
-            }
-            _ => {}
+        }
+        FetchFailure::Gone => FeedOutcome::Failed {
+            state: FeedState::Gone,
+            error: format!("{message} (the feed is gone: remove it from the config)"),
+            next_attempt: Some(after(now, jitter(error_backoff(u32::MAX), random))),
+        },
+        FetchFailure::Throttled { retry_after: None } | FetchFailure::Other => {
+            error_outcome(message, consecutive_errors, now, random)
         }
     }
-    error_outcome(error.to_string(), consecutive_errors, now)
 }
 
 /// The stored outcome of any other failure (a parse error, a crash of the
-/// parser): an error that backs off.
-pub fn error_outcome(error: String, consecutive_errors: u32, now: DateTime<Utc>) -> FeedOutcome {
+/// parser): an error that backs off, shortened by `random` (in `[0, 1)`,
+/// see [`jitter`]).
+pub fn error_outcome(
+    error: String,
+    consecutive_errors: u32,
+    now: DateTime<Utc>,
+    random: f64,
+) -> FeedOutcome {
     FeedOutcome::Failed {
         state: FeedState::Error,
         error,
         next_attempt: Some(after(
             now,
-            jitter(error_backoff(consecutive_errors.saturating_add(1))),
+            jitter(error_backoff(consecutive_errors.saturating_add(1)), random),
         )),
     }
 }
@@ -116,11 +137,13 @@ pub enum HoldReason {
 pub struct Held {
     pub reason: HoldReason,
     pub until: DateTime<Utc>,
+    /// When it was decided: `until` is shown as a time of that day.
+    pub now: DateTime<Utc>,
 }
 
 impl fmt::Display for Held {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let until = clock(self.until, Utc::now());
+        let until = clock(self.until, self.now);
         match self.reason {
             HoldReason::RateLimited => write!(
                 f,
@@ -150,7 +173,7 @@ pub fn hold(
         (Some("ok" | "not_modified"), _, FeedSchedule::Cron(_)) => return None,
         _ => HoldReason::BackingOff,
     };
-    Some(Held { reason, until })
+    Some(Held { reason, until, now })
 }
 
 /// What a failed poll's line says about the next try: when the daemon
@@ -304,11 +327,12 @@ pub fn adaptive_interval(
     bounded.max(floor.unwrap_or_default().min(FRESHNESS_CAP))
 }
 
-/// `pause` shortened by a random 0–20 %, so that feeds that failed (or were
-/// polled) together do not come back together. Never longer than `pause`, so
-/// that caps stay true.
-pub fn jitter(pause: Duration) -> Duration {
-    pause.mul_f64(1.0 - fastrand::f64() * 0.2)
+/// `pause` shortened by 0–20 % as `random` goes from 0 to 1 (the caller's
+/// `fastrand::f64()`), so that feeds that failed (or were polled) together
+/// do not come back together. Never longer than `pause`, so that caps stay
+/// true, whatever `random` is.
+pub fn jitter(pause: Duration, random: f64) -> Duration {
+    pause.mul_f64(1.0 - random.clamp(0.0, 1.0) * 0.2)
 }
 
 /// The pause after `consecutive_errors` failed polls in a row: 1, 2, 4 … minutes,
@@ -334,14 +358,36 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
     }
 
-    fn status(code: u16, retry_after: Option<DateTime<Utc>>) -> FetchError {
-        FetchError::Status {
-            url: url::Url::parse("https://a.example/feed").unwrap(),
-            status: StatusCode::from_u16(code).unwrap(),
-            retry_after,
-            response: Box::default(),
-        }
+    /// A failed fetch as `poll` hands it over: 429 and 503 are throttled,
+    /// 410 gone, the rest other.
+    fn status(code: u16, retry_after: Option<DateTime<Utc>>) -> (FetchFailure, String) {
+        let failure = match code {
+            429 | 503 => FetchFailure::Throttled { retry_after },
+            410 => FetchFailure::Gone,
+            _ => FetchFailure::Other,
+        };
+        (failure, format!("https://a.example/feed: HTTP {code}"))
     }
+
+    /// `failure` with the largest jitter (`random` = 0.999…).
+    fn fail(
+        (failure, message): (FetchFailure, String),
+        errors_before: u32,
+        now: DateTime<Utc>,
+        max_retry_after: Duration,
+    ) -> FeedOutcome {
+        super::failure(
+            failure,
+            message,
+            errors_before,
+            now,
+            max_retry_after,
+            LARGEST,
+        )
+    }
+
+    /// The largest `random` fastrand gives.
+    const LARGEST: f64 = 1.0 - f64::EPSILON;
 
     fn state_and_next(outcome: &FeedOutcome) -> (FeedState, DateTime<Utc>) {
         match outcome {
@@ -359,7 +405,7 @@ mod tests {
         let day = DEFAULT_MAX_RETRY_AFTER;
         let in_an_hour = now() + chrono::Duration::hours(1);
         for code in [429, 503] {
-            let outcome = failure(&status(code, Some(in_an_hour)), 3, now(), day);
+            let outcome = fail(status(code, Some(in_an_hour)), 3, now(), day);
             assert_eq!(
                 state_and_next(&outcome),
                 (FeedState::RateLimited, in_an_hour)
@@ -367,7 +413,7 @@ mod tests {
         }
         // 136 years, or a cap the operator lowered.
         let far = now() + chrono::Duration::days(365 * 136);
-        let outcome = failure(&status(429, Some(far)), 0, now(), day);
+        let outcome = fail(status(429, Some(far)), 0, now(), day);
         assert_eq!(
             state_and_next(&outcome),
             (FeedState::RateLimited, now() + chrono::Duration::days(1))
@@ -379,8 +425,8 @@ mod tests {
             error.contains("capped by [fetch] max_retry_after"),
             "{error}"
         );
-        let outcome = failure(
-            &status(503, Some(in_an_hour)),
+        let outcome = fail(
+            status(503, Some(in_an_hour)),
             0,
             now(),
             Duration::from_secs(600),
@@ -395,8 +441,8 @@ mod tests {
     fn a_429_or_503_without_retry_after_is_an_error_that_backs_off() {
         for code in [429, 503, 500] {
             for (errors_before, max_minutes) in [(0, 1), (3, 8), (40, 24 * 60)] {
-                let outcome = failure(
-                    &status(code, None),
+                let outcome = fail(
+                    status(code, None),
                     errors_before,
                     now(),
                     DEFAULT_MAX_RETRY_AFTER,
@@ -405,15 +451,22 @@ mod tests {
                 assert_eq!(state, FeedState::Error, "{code}");
                 let pause = next - now();
                 let max = chrono::Duration::minutes(max_minutes);
-                assert!(pause <= max && pause >= max * 4 / 5, "{code}: {pause}");
+                assert!(pause < max && pause >= max * 4 / 5, "{code}: {pause}");
+                // Without jitter the pause is the whole back-off.
+                let (failure, message) = status(code, None);
+                let whole = super::failure(
+                    failure,
+                    message,
+                    errors_before,
+                    now(),
+                    DEFAULT_MAX_RETRY_AFTER,
+                    0.0,
+                );
+                assert_eq!(state_and_next(&whole).1 - now(), max, "{code}");
             }
         }
-        let (state, _) = state_and_next(&failure(
-            &status(410, None),
-            0,
-            now(),
-            DEFAULT_MAX_RETRY_AFTER,
-        ));
+        let (state, _) =
+            state_and_next(&fail(status(410, None), 0, now(), DEFAULT_MAX_RETRY_AFTER));
         assert_eq!(state, FeedState::Gone);
     }
 
@@ -437,7 +490,8 @@ mod tests {
             held("ok", Scheduled, &adaptive),
             Some(Held {
                 reason: HoldReason::NotDue,
-                until: in_an_hour
+                until: in_an_hour,
+                now: now(),
             })
         );
         assert_eq!(held("ok", Scheduled, &cron), None);
@@ -449,13 +503,13 @@ mod tests {
     #[test]
     fn a_failure_says_when_it_is_retried_and_after_how_many() {
         let cron = FeedSchedule::from_str("0 */30 * * * *").unwrap();
-        let error = error_outcome("refused".into(), 2, now());
+        let error = error_outcome("refused".into(), 2, now(), 0.0);
         // The third error backs off ~4 minutes: the next tick is at 00:30.
         assert_eq!(
             retry_note(&error, 2, &cron, now()).as_deref(),
             Some("retrying at 00:30 UTC, after 3 failures")
         );
-        let first = error_outcome("refused".into(), 0, now());
+        let first = error_outcome("refused".into(), 0, now(), 0.0);
         assert!(
             retry_note(&first, 0, &FeedSchedule::Adaptive, now())
                 .unwrap()
@@ -541,7 +595,7 @@ mod tests {
 
     #[test]
     fn without_history_the_interval_grows_from_the_minimum() {
-        let now = Utc::now();
+        let now = now();
         let bounds = AdaptiveBounds::default();
         let first = adaptive_interval(&[], now, None, bounds, None);
         assert_eq!(first, bounds.min);
@@ -553,7 +607,7 @@ mod tests {
 
     #[test]
     fn the_feeds_own_freshness_is_a_floor_up_to_a_week() {
-        let now = Utc::now();
+        let now = now();
         let bounds = AdaptiveBounds::default();
         let busy: Vec<_> = (0..10)
             .map(|i| now - chrono::Duration::minutes(i))
@@ -575,10 +629,13 @@ mod tests {
 
     #[test]
     fn jitter_only_shortens_by_at_most_a_fifth() {
-        for _ in 0..1000 {
-            let j = jitter(hours(10));
-            assert!(j <= hours(10) && j >= hours(8), "{j:?}");
-        }
+        assert_eq!(jitter(hours(10), 0.0), hours(10));
+        assert_eq!(jitter(hours(10), 0.5), hours(9));
+        let largest = jitter(hours(10), LARGEST);
+        assert!(largest < hours(10) && largest >= hours(8), "{largest:?}");
+        // Whatever the caller passes, the pause is never longer.
+        assert_eq!(jitter(hours(10), -1.0), hours(10));
+        assert_eq!(jitter(hours(10), 7.0), hours(8));
     }
 
     #[test]

@@ -511,8 +511,14 @@ impl Pipeline {
         {
             Ok(response) => response,
             Err(error) => {
-                let outcome =
-                    pacing::failure(&error, status.consecutive_errors, now, self.max_retry_after);
+                let outcome = pacing::failure(
+                    fetch_failure(&error),
+                    error.to_string(),
+                    status.consecutive_errors,
+                    now,
+                    self.max_retry_after,
+                    fastrand::f64(),
+                );
                 self.metrics.error(ErrorKind::of(&error, &outcome));
                 return self
                     .record_failure(feed, now, outcome, status.consecutive_errors)
@@ -538,8 +544,12 @@ impl Pipeline {
             Ok(Ok(parsed)) => parsed,
             Ok(Err(error)) => {
                 self.metrics.error(ErrorKind::Parse);
-                let outcome =
-                    pacing::error_outcome(error.to_string(), status.consecutive_errors, now);
+                let outcome = pacing::error_outcome(
+                    error.to_string(),
+                    status.consecutive_errors,
+                    now,
+                    fastrand::f64(),
+                );
                 return self
                     .record_failure(feed, now, outcome, status.consecutive_errors)
                     .await;
@@ -550,6 +560,7 @@ impl Pipeline {
                     format!("{}: the feed parser failed: {join}", body.final_url),
                     status.consecutive_errors,
                     now,
+                    fastrand::f64(),
                 );
                 return self
                     .record_failure(feed, now, outcome, status.consecutive_errors)
@@ -641,7 +652,7 @@ impl Pipeline {
             "{}: the database refused an entry of the feed: {error}",
             redact::url(&feed.url)
         );
-        let outcome = pacing::error_outcome(message, errors_before, now);
+        let outcome = pacing::error_outcome(message, errors_before, now, fastrand::f64());
         self.record_failure(feed, now, outcome, errors_before).await
     }
 
@@ -1262,5 +1273,25 @@ fn hostname() -> String {
     match String::from_utf8_lossy(&name[..end]).trim() {
         name if done == 0 && !name.is_empty() => name.to_owned(),
         _ => "localhost".to_owned(),
+    }
+}
+
+/// What pacing needs to know of a failed fetch: a 429 or 503 (with its
+/// Retry-After), a 410, or anything else.
+fn fetch_failure(error: &FetchError) -> pacing::FetchFailure {
+    use reqwest::StatusCode;
+    match error {
+        FetchError::Status {
+            status: StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE,
+            retry_after,
+            ..
+        } => pacing::FetchFailure::Throttled {
+            retry_after: *retry_after,
+        },
+        FetchError::Status {
+            status: StatusCode::GONE,
+            ..
+        } => pacing::FetchFailure::Gone,
+        _ => pacing::FetchFailure::Other,
     }
 }
