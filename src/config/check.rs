@@ -1,376 +1,390 @@
-//! The checks that run before serde reads the file, and the ones only
-//! `check-config` runs.
-//!
-//! serde stops at the first value of the wrong type and says it in Rust's
-//! words ("invalid type: string \"3\", expected i64"), naming no key. So every
-//! known key's value is checked here first, all of them, each problem with
-//! its key, position and a plain expected type ("a whole number"); the
-//! values found wrong are then blanked (same length, so every other position
-//! stays right) and serde reads the rest, whose own checks (ranges, URLs,
-//! cron expressions…) report beside these.
+//! The file's sections checked into the settings the rest of gleaner reads:
+//! `[storage]`, `[fetch]`, `[schedule]`, `[extraction]`, `[metrics]` and
+//! `[filter]`, each value in its range or a [`Problem`] at its position.
+//! The feeds are checked in [`feeds`](super::feeds).
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+use super::*;
 
-use toml_edit::{Item, TableLike, Value};
+impl RawConfig {
+    pub(super) fn check(self, at: &Positions<'_>) -> Result<Config, Vec<Problem>> {
+        let mut problems = Vec::new();
 
-use super::{Positions, Problem};
-
-/// What a key's value must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Text,
-    WholeNumber,
-    Boolean,
-    TextList,
-    TextOrTextList,
-    /// `{ Name = "value" }` (or a `[table]` of them).
-    TextTable,
-    TextOrTextTable,
-}
-
-impl Kind {
-    /// The expected type, in the words of someone who writes the file.
-    fn described(self) -> &'static str {
-        match self {
-            Kind::Text => "text in quotes",
-            Kind::WholeNumber => "a whole number",
-            Kind::Boolean => "true or false",
-            Kind::TextList => "a list of text, e.g. [\"a\", \"b\"]",
-            Kind::TextOrTextList => "text in quotes or a list of text",
-            Kind::TextTable => "a table of text values, e.g. { Name = \"value\" }",
-            Kind::TextOrTextTable => "text in quotes or a table of text values",
-        }
-    }
-
-    fn accepts(self, item: &Item) -> bool {
-        let text = |item: &Item| item.as_str().is_some();
-        let text_list = |item: &Item| {
-            item.as_array()
-                .is_some_and(|a| a.iter().all(|v| v.as_str().is_some()))
-        };
-        let text_table = |item: &Item| {
-            item.as_table_like()
-                .is_some_and(|t| t.iter().all(|(_, v)| v.as_str().is_some()))
-        };
-        match self {
-            Kind::Text => text(item),
-            Kind::WholeNumber => item.as_integer().is_some(),
-            Kind::Boolean => item.as_bool().is_some(),
-            Kind::TextList => text_list(item),
-            Kind::TextOrTextList => text(item) || text_list(item),
-            Kind::TextTable => text_table(item),
-            Kind::TextOrTextTable => text(item) || text_table(item),
-        }
-    }
-}
-
-/// What was found instead, in the same words.
-fn found(item: &Item) -> String {
-    match item {
-        Item::Value(Value::String(s)) => format!("text ({:?})", s.value()),
-        Item::Value(Value::Integer(i)) => format!("a whole number ({})", i.value()),
-        Item::Value(Value::Float(f)) => format!("a decimal number ({})", f.value()),
-        Item::Value(Value::Boolean(b)) => format!("{}", b.value()),
-        Item::Value(Value::Datetime(_)) => "a date".to_owned(),
-        Item::Value(Value::Array(a)) if a.iter().all(|v| v.as_str().is_some()) => {
-            "a list of text".to_owned()
-        }
-        Item::Value(Value::Array(_)) => "a list with something other than text in it".to_owned(),
-        Item::Value(Value::InlineTable(_)) | Item::Table(_) => "a table".to_owned(),
-        Item::ArrayOfTables(_) => "a list of tables".to_owned(),
-        Item::None => "nothing".to_owned(),
-    }
-}
-
-const STORAGE: &[(&str, Kind)] = &[
-    ("database", Kind::Text),
-    ("password_file", Kind::Text),
-    ("ca_file", Kind::Text),
-    ("keep_days", Kind::WholeNumber),
-    ("keep_html", Kind::Boolean),
-    ("max_articles_per_feed", Kind::WholeNumber),
-    ("lease_secs", Kind::WholeNumber),
-];
-
-const FETCH: &[(&str, Kind)] = &[
-    ("user_agent", Kind::Text),
-    ("timeout_secs", Kind::WholeNumber),
-    ("max_feed_bytes", Kind::WholeNumber),
-    ("max_article_bytes", Kind::WholeNumber),
-    ("concurrency", Kind::WholeNumber),
-    ("per_host_concurrency", Kind::WholeNumber),
-    ("per_host_interval_ms", Kind::WholeNumber),
-    ("allow_private_networks", Kind::Boolean),
-    ("max_retry_after", Kind::Text),
-    ("headers", Kind::TextTable),
-    ("cookies", Kind::TextOrTextTable),
-    ("proxy", Kind::Text),
-];
-
-const SCHEDULE: &[(&str, Kind)] = &[
-    ("default", Kind::Text),
-    ("adaptive_min", Kind::Text),
-    ("adaptive_max", Kind::Text),
-];
-
-const METRICS: &[(&str, Kind)] = &[("listen", Kind::Text)];
-
-const FILTER: &[(&str, Kind)] = &[("block", Kind::TextList), ("keep", Kind::TextList)];
-
-const EXTRACTION: &[(&str, Kind)] = &[("site_config_dir", Kind::TextOrTextList)];
-
-const FEED: &[(&str, Kind)] = &[
-    ("url", Kind::Text),
-    ("name", Kind::Text),
-    ("schedule", Kind::Text),
-    ("full_text", Kind::Boolean),
-    ("content_selector", Kind::Text),
-    ("remove_selectors", Kind::TextList),
-    ("tags", Kind::TextList),
-    ("user_agent", Kind::Text),
-    ("headers", Kind::TextTable),
-    ("cookies", Kind::TextOrTextTable),
-    ("username", Kind::Text),
-    ("password", Kind::Text),
-    ("password_file", Kind::Text),
-    ("headers_file", Kind::Text),
-    ("block", Kind::TextList),
-    ("keep", Kind::TextList),
-    ("proxy", Kind::Text),
-];
-
-const DELIVER: &[(&str, Kind)] = &[
-    ("name", Kind::Text),
-    ("webhook", Kind::Text),
-    ("exec", Kind::TextList),
-    ("env_keep", Kind::TextList),
-    ("secret", Kind::Text),
-    ("secret_file", Kind::Text),
-    ("batch", Kind::WholeNumber),
-    ("timeout_secs", Kind::WholeNumber),
-    ("feeds", Kind::TextList),
-    ("tags", Kind::TextList),
-];
-
-/// The sections that are one table each.
-const TABLES: &[(&str, &[(&str, Kind)])] = &[
-    ("storage", STORAGE),
-    ("fetch", FETCH),
-    ("schedule", SCHEDULE),
-    ("metrics", METRICS),
-    ("filter", FILTER),
-    ("extraction", EXTRACTION),
-];
-
-/// The sections that are lists of tables (`[[feeds]]`).
-const LISTS: &[(&str, &[(&str, Kind)])] = &[("feeds", FEED), ("deliver", DELIVER)];
-
-/// Every value of a known key (and every known section) whose type is
-/// wrong, each a problem at the value; with the text those values are
-/// blanked in, for serde to read the rest (`None` when nothing was wrong).
-/// A document toml cannot parse gives none (serde reports the parse error).
-pub(super) fn value_types(text: &str, at: &Positions<'_>) -> (Vec<Problem>, Option<String>) {
-    let Ok(document) = toml_edit::Document::parse(text) else {
-        return (Vec::new(), None);
-    };
-    let mut problems = Vec::new();
-    let mut blanks: Vec<Range<usize>> = Vec::new();
-    let root = document.as_table();
-    let mut wrong = |label: String, key: &str, item: &Item, expected: &str, span: Range<usize>| {
-        let start = item.span().map_or(span.start, |s| s.start);
-        problems.push(at.problem(
-            start,
-            format!("{label}{key} must be {expected}, not {}", found(item)),
-        ));
-        blanks.push(span);
-    };
-    for (section, keys) in TABLES {
-        let Some(item) = root.get(section) else {
-            continue;
-        };
-        let Some(table) = item.as_table_like() else {
-            let span = entry_span(root, section, item);
-            wrong(
-                String::new(),
-                section,
-                item,
-                "a table, e.g. [section]",
-                span,
-            );
-            continue;
-        };
-        check_table(table, keys, &format!("[{section}]."), &mut wrong);
-    }
-    for (section, keys) in LISTS {
-        let Some(item) = root.get(section) else {
-            continue;
-        };
-        let tables: Vec<&dyn TableLike> = match item {
-            Item::ArrayOfTables(list) => list.iter().map(|t| t as &dyn TableLike).collect(),
-            Item::Value(Value::Array(list))
-                if list.iter().all(|v| v.as_inline_table().is_some()) =>
-            {
-                list.iter()
-                    .filter_map(|v| v.as_inline_table())
-                    .map(|t| t as &dyn TableLike)
-                    .collect()
-            }
-            _ => {
-                let span = entry_span(root, section, item);
-                let expected = format!("a list of tables, each starting with [[{section}]]");
-                wrong(String::new(), section, item, &expected, span);
-                continue;
-            }
-        };
-        for (n, table) in tables.into_iter().enumerate() {
-            check_table(
-                table,
-                keys,
-                &format!("[[{section}]] {}: ", n + 1),
-                &mut wrong,
-            );
-        }
-    }
-    if blanks.is_empty() {
-        return (problems, None);
-    }
-    (problems, Some(blanked(text, &blanks)))
-}
-
-/// Checks each known key of `table`; `label` prefixes the key in messages.
-fn check_table(
-    table: &dyn TableLike,
-    keys: &[(&str, Kind)],
-    label: &str,
-    wrong: &mut impl FnMut(String, &str, &Item, &str, Range<usize>),
-) {
-    for (key, item) in table.iter() {
-        let Some((_, kind)) = keys.iter().find(|(k, _)| *k == key) else {
-            continue;
-        };
-        if !kind.accepts(item) {
-            let span = entry_span(table, key, item);
-            wrong(label.to_owned(), key, item, kind.described(), span);
-        }
-    }
-}
-
-/// The bytes of `key = value` in the source (the value's alone when the
-/// key's position is unknown; empty when neither is known).
-fn entry_span(table: &dyn TableLike, key: &str, item: &Item) -> Range<usize> {
-    let value = item.span().unwrap_or(0..0);
-    match table.key(key).and_then(|k| k.span()) {
-        Some(k) if k.start <= value.start => k.start..value.end.max(k.end),
-        _ => value,
-    }
-}
-
-/// `text` with every byte of `ranges` but line breaks turned into spaces,
-/// so each position outside them stays where it was.
-fn blanked(text: &str, ranges: &[Range<usize>]) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for range in ranges {
-        let end = range.end.min(bytes.len());
-        for byte in bytes
-            .get_mut(range.start.min(end)..end)
-            .into_iter()
-            .flatten()
-        {
-            if *byte != b'\n' && *byte != b'\r' {
-                *byte = b' ';
-            }
-        }
-    }
-    // Only whole UTF-8 sequences of a value were replaced, with ASCII, so
-    // this cannot fail; the original text is the fallback all the same.
-    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
-}
-
-/// The files a first run needs that the config names but that are not
-/// there: `[storage] password_file`, and each `[[deliver]]` `exec`
-/// command (looked up on `$PATH` when it names no folder). `check-config`
-/// reports them; the other commands find out when they need the file.
-pub fn missing_files(path: &Path) -> Vec<Problem> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    let Ok(document) = toml_edit::Document::parse(text.as_str()) else {
-        return Vec::new();
-    };
-    let at = Positions::new(&text, path);
-    let folder = path.parent().unwrap_or(Path::new(""));
-    let mut problems = Vec::new();
-    let root = document.as_table();
-    let password_file = root
-        .get("storage")
-        .and_then(Item::as_table_like)
-        .and_then(|s| s.get("password_file"));
-    if let Some(item) = password_file
-        && let Some(file) = item.as_str()
-    {
-        let resolved = folder.join(file);
-        if !resolved.is_file() {
-            problems.push(at.problem(
-                item.span().map_or(0, |s| s.start),
-                format!(
-                    "[storage].password_file: {} does not exist (write the database's password into it, or remove the key to use $PGPASSWORD)",
-                    resolved.display()
-                ),
-            ));
-        }
-    }
-    if let Some(blocks) = root.get("deliver").and_then(Item::as_array_of_tables) {
-        for block in blocks.iter() {
-            let Some(exec) = block.get("exec") else {
-                continue;
-            };
-            let Some(program) = exec
-                .as_array()
-                .and_then(|a| a.get(0))
-                .and_then(Value::as_str)
-            else {
-                continue;
-            };
-            if program.trim().is_empty() || find_program(program).is_some() {
-                continue;
-            }
-            let name = block.get("name").and_then(Item::as_str).unwrap_or("");
-            let looked = if program.contains('/') {
-                "no such file".to_owned()
+        let relative = |raw: &str| {
+            let raw = PathBuf::from(raw);
+            if raw.is_absolute() {
+                raw
             } else {
-                "not found on $PATH".to_owned()
-            };
-            problems.push(at.problem(
-                exec.span().map_or(0, |s| s.start),
-                format!(
-                    "[[deliver]] {name:?}: exec command {program:?}: {looked} (install it, or give its full path)"
-                ),
-            ));
+                at.path.parent().unwrap_or(Path::new("")).join(raw)
+            }
+        };
+        let password_file = self.storage.password_file.as_ref();
+        let database = match &self.storage.database {
+            Some(url) if database::is_postgres_url(url.get_ref()) => {
+                let file = password_file.map(|f| relative(f.get_ref()));
+                match database::check_postgres_url(url.get_ref(), file) {
+                    Ok(target) => match &self.storage.ca_file {
+                        None => Database::Postgres(target),
+                        Some(ca) => match target.with_ca_file(relative(ca.get_ref())) {
+                            Ok(target) => Database::Postgres(target),
+                            Err(message) => {
+                                problems.push(at.at(ca, format!("[storage].ca_file: {message}")));
+                                Database::Sqlite(PathBuf::new())
+                            }
+                        },
+                    },
+                    Err(message) => {
+                        problems.push(at.at(url, format!("[storage].database: {message}")));
+                        Database::Sqlite(PathBuf::new())
+                    }
+                }
+            }
+            Some(url) if database::unknown_scheme(url.get_ref()).is_some() => {
+                let scheme = database::unknown_scheme(url.get_ref()).unwrap_or_default();
+                problems.push(at.at(
+                    url,
+                    format!(
+                        "[storage].database: {}",
+                        database::unknown_scheme_message(scheme)
+                    ),
+                ));
+                Database::Sqlite(PathBuf::new())
+            }
+            other => {
+                let storage = &self.storage;
+                for (place, key) in [
+                    (password_file.map(|v| v.span()), "password_file"),
+                    (storage.ca_file.as_ref().map(|v| v.span()), "ca_file"),
+                    (storage.lease_secs.as_ref().map(|v| v.span()), "lease_secs"),
+                ] {
+                    if let Some(place) = place {
+                        problems.push(at.problem(
+                            place.start,
+                            format!("[storage].{key} is only for a PostgreSQL database (a postgres:// URL in [storage].database): remove it"),
+                        ));
+                    }
+                }
+                Database::Sqlite(relative(
+                    other
+                        .as_ref()
+                        .map(|d| d.get_ref().as_str())
+                        .unwrap_or("gleaner.db"),
+                ))
+            }
+        };
+        let lease = in_range(
+            &self.storage.lease_secs,
+            "storage",
+            "lease_secs",
+            LEASE_SECS,
+            "leave it out for 600",
+            at,
+            &mut problems,
+        )
+        .and_then(|secs| u64::try_from(secs).ok())
+        .map_or(DEFAULT_LEASE, Duration::from_secs);
+
+        let mut kept = |value: &Option<Spanned<i64>>, key: &str, range| {
+            let advice = "leave it out to keep everything";
+            in_range(value, "storage", key, range, advice, at, &mut problems)
+                .and_then(|v| u32::try_from(v).ok())
+        };
+        let retention = Retention {
+            keep_days: kept(&self.storage.keep_days, "keep_days", KEEP_DAYS),
+            max_articles_per_feed: kept(
+                &self.storage.max_articles_per_feed,
+                "max_articles_per_feed",
+                MAX_ARTICLES_PER_FEED,
+            ),
+        };
+
+        let fetch = self.fetch.check(at, &mut problems);
+        let metrics_listen = self.metrics.listen.as_ref().and_then(|listen| {
+            listen
+                .get_ref()
+                .trim()
+                .parse()
+                .map_err(|e| {
+                    problems.push(at.at(
+                        listen,
+                        format!(
+                            "[metrics].listen {:?}: {e} (write an address and port, e.g. \"127.0.0.1:9464\")",
+                            listen.get_ref()
+                        ),
+                    ))
+                })
+                .ok()
+        });
+
+        let extraction = self.extraction.check(at, &mut problems);
+
+        let default_schedule = match &self.schedule.default {
+            Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
+                problems.push(at.at(s, format!("[schedule].default: {e}")));
+                fallback_schedule()
+            }),
+            None => fallback_schedule(),
+        };
+        let adaptive = self.schedule.adaptive_bounds(at, &mut problems);
+
+        let global_filter = self.filter.check(at, &mut problems);
+        let defaults = FeedDefaults {
+            schedule: &default_schedule,
+            request: &fetch.request,
+            filter: &global_filter,
+        };
+        let feeds = check_feeds(self.feeds, &defaults, at, &mut problems);
+        let deliver = deliver::check(
+            self.deliver,
+            &feeds,
+            fetch.allow_private_networks,
+            at,
+            &mut problems,
+        );
+
+        if problems.is_empty() {
+            Ok(Config {
+                path: at.path.to_owned(),
+                storage: StorageConfig {
+                    database,
+                    retention,
+                    keep_html: self.storage.keep_html.unwrap_or(false),
+                    lease,
+                },
+                fetch,
+                schedule: ScheduleConfig {
+                    default: default_schedule,
+                    adaptive,
+                },
+                extraction,
+                metrics_listen,
+                feeds,
+                deliver,
+            })
+        } else {
+            problems.sort_by_key(|p| (p.line, p.column));
+            Err(problems)
         }
     }
-    problems
 }
 
-/// Where `program` is: itself when it names a folder (as the daemon runs
-/// it), else the first `$PATH` entry that has it.
-fn find_program(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
-        let path = PathBuf::from(program);
-        return path.is_file().then_some(path);
+impl RawExtraction {
+    fn check(self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> ExtractionConfig {
+        let Some(dirs) = self.site_config_dir else {
+            return ExtractionConfig::default();
+        };
+        let list = match dirs.get_ref() {
+            OneOrMany::One(dir) => vec![dir.clone()],
+            OneOrMany::Many(list) => list.clone(),
+        };
+        let base = at.path.parent().unwrap_or(Path::new(""));
+        let mut site_config_dirs = Vec::new();
+        for dir in list {
+            if dir.trim().is_empty() {
+                problems.push(at.at(
+                    &dirs,
+                    "[extraction].site_config_dir: an empty path (write the folder of the site rules, e.g. \"/var/lib/gleaner/ftr-site-config\")",
+                ));
+                continue;
+            }
+            let path = base.join(&dir);
+            if !path.is_dir() {
+                problems.push(at.at(
+                    &dirs,
+                    format!(
+                        "[extraction].site_config_dir: {} is not a folder (clone https://github.com/fivefilters/ftr-site-config there, or fix the path)",
+                        path.display()
+                    ),
+                ));
+                continue;
+            }
+            site_config_dirs.push(path);
+        }
+        ExtractionConfig { site_config_dirs }
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn fallback_schedule() -> FeedSchedule {
+    FeedSchedule::from_str(DEFAULT_SCHEDULE).expect("the built-in default schedule is valid")
+}
 
-    #[test]
-    fn blanking_keeps_every_other_position() {
-        let text = "a = \"x\"\nb = 3\nc = 4\n";
-        assert_eq!(blanked(text, &[0..7, 14..19]), "       \nb = 3\n     \n");
+impl RawSchedule {
+    fn adaptive_bounds(&self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> AdaptiveBounds {
+        let defaults = AdaptiveBounds::default();
+        let mut duration = |value: &Option<Spanned<String>>, key: &str, default| match value {
+            Some(v) => match parse_duration(v.get_ref()) {
+                Ok(d) if d.is_zero() => {
+                    problems.push(at.at(v, format!("[schedule].{key} must be longer than zero")));
+                    default
+                }
+                Ok(d) if d > FRESHNESS_CAP => {
+                    problems.push(at.at(
+                        v,
+                        format!("[schedule].{key} must be at most 7d (use a cron schedule for rarer polls)"),
+                    ));
+                    default
+                }
+                Ok(d) => d,
+                Err(e) => {
+                    problems.push(at.at(v, format!("[schedule].{key}: {e}")));
+                    default
+                }
+            },
+            None => default,
+        };
+        let min = duration(&self.adaptive_min, "adaptive_min", defaults.min);
+        let max = duration(&self.adaptive_max, "adaptive_max", defaults.max);
+        if let (Some(v), true) = (&self.adaptive_max, max < min) {
+            problems.push(at.at(
+                v,
+                "[schedule].adaptive_max must not be shorter than adaptive_min",
+            ));
+        }
+        AdaptiveBounds { min, max }
     }
+}
+
+impl RawFetch {
+    fn check(mut self, at: &Positions<'_>, problems: &mut Vec<Problem>) -> FetchConfig {
+        let defaults = RawRequest {
+            headers: self.headers.take(),
+            cookies: self.cookies.take(),
+            proxy: self.proxy.take(),
+            ..RawRequest::default()
+        };
+        // Sent with every request: refused here, not by each poll.
+        let user_agent = match self.user_agent.take() {
+            Some(agent) => {
+                match request::header_value(agent.get_ref(), "[fetch].user_agent", &USER_AGENT) {
+                    Ok(_) => agent.into_inner(),
+                    Err(problem) => {
+                        problems.push(at.at(&agent, problem));
+                        DEFAULT_USER_AGENT.to_owned()
+                    }
+                }
+            }
+            None => DEFAULT_USER_AGENT.to_owned(),
+        };
+        let request = request::check(
+            &defaults,
+            &FeedRequest::default(),
+            "[fetch]",
+            config_folder(at),
+            at,
+            problems,
+        );
+        let mut number = |value: &Option<Spanned<i64>>, key: &str, range, default: i64| {
+            let advice = "or leave it out for the default";
+            let checked = in_range(value, "fetch", key, range, advice, at, problems);
+            // In range, hence non-negative.
+            checked.map_or(default, |v| v).unsigned_abs()
+        };
+        let timeout_secs = number(&self.timeout_secs, "timeout_secs", TIMEOUT_SECS, 20);
+        let max_feed_bytes = number(
+            &self.max_feed_bytes,
+            "max_feed_bytes",
+            BODY_BYTES,
+            5_000_000,
+        );
+        let max_article_bytes = number(
+            &self.max_article_bytes,
+            "max_article_bytes",
+            BODY_BYTES,
+            5_000_000,
+        );
+        let concurrency = number(&self.concurrency, "concurrency", CONCURRENCY, 16);
+        let per_host_concurrency = number(
+            &self.per_host_concurrency,
+            "per_host_concurrency",
+            PER_HOST_CONCURRENCY,
+            2,
+        );
+        let per_host_interval_ms = number(
+            &self.per_host_interval_ms,
+            "per_host_interval_ms",
+            PER_HOST_INTERVAL_MS,
+            DEFAULT_PER_HOST_INTERVAL_MS as i64,
+        );
+        let max_retry_after = match &self.max_retry_after {
+            Some(v) => match parse_duration(v.get_ref()) {
+                Ok(d) if (MIN_RETRY_AFTER..=FRESHNESS_CAP).contains(&d) => d,
+                Ok(_) => {
+                    problems.push(at.at(v, "[fetch].max_retry_after must be between 1m and 7d"));
+                    DEFAULT_MAX_RETRY_AFTER
+                }
+                Err(e) => {
+                    problems.push(at.at(v, format!("[fetch].max_retry_after: {e}")));
+                    DEFAULT_MAX_RETRY_AFTER
+                }
+            },
+            None => DEFAULT_MAX_RETRY_AFTER,
+        };
+        FetchConfig {
+            user_agent,
+            timeout: Duration::from_secs(timeout_secs),
+            max_feed_bytes,
+            max_article_bytes,
+            // Both at most a few thousand (checked above).
+            concurrency: concurrency as usize,
+            per_host_concurrency: per_host_concurrency as usize,
+            per_host_interval: Duration::from_millis(per_host_interval_ms),
+            allow_private_networks: self.allow_private_networks.unwrap_or(false),
+            max_retry_after,
+            request,
+            env_proxies: proxy::EnvProxies::from_env(),
+        }
+    }
+}
+
+/// The folder relative paths of the config are read from.
+pub(super) fn config_folder<'a>(at: &Positions<'a>) -> &'a Path {
+    at.path.parent().unwrap_or(Path::new(""))
+}
+
+/// The ranges of the numeric keys. Wide enough for any real use, narrow
+/// enough that nothing downstream overflows (dates a hundred years back,
+/// semaphores, `concurrency + 2 × cores` pages in hand).
+const KEEP_DAYS: RangeInclusive<i64> = 1..=36_500;
+const MAX_ARTICLES_PER_FEED: RangeInclusive<i64> = 1..=100_000_000;
+/// `[storage].lease_secs`: from a test's few seconds (the lease is renewed
+/// every third of it, so it must outlast a few database round trips) to a day.
+const LEASE_SECS: RangeInclusive<i64> = 2..=86_400;
+const TIMEOUT_SECS: RangeInclusive<i64> = 1..=3_600;
+const BODY_BYTES: RangeInclusive<i64> = 1..=1_000_000_000;
+const CONCURRENCY: RangeInclusive<i64> = 1..=1_024;
+const PER_HOST_CONCURRENCY: RangeInclusive<i64> = 1..=64;
+const PER_HOST_INTERVAL_MS: RangeInclusive<i64> = 0..=3_600_000;
+/// The shortest `[fetch] max_retry_after`.
+const MIN_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The value of `[section].key` when it lies in `range`; else a problem at
+/// the value (saying the range and `advice`) and `None`.
+pub(super) fn in_range(
+    value: &Option<Spanned<i64>>,
+    section: &str,
+    key: &str,
+    range: RangeInclusive<i64>,
+    advice: &str,
+    at: &Positions<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<i64> {
+    let value = value.as_ref()?;
+    let number = *value.get_ref();
+    if range.contains(&number) {
+        return Some(number);
+    }
+    // A section's key (`[fetch].concurrency`), or a block's, whose label
+    // says which of its kind (`[[deliver]] "hook": batch`).
+    let place = match section.starts_with('[') {
+        true => format!("{section}: {key}"),
+        false => format!("[{section}].{key}"),
+    };
+    problems.push(at.at(
+        value,
+        format!(
+            "{place} = {number} is out of range: write a number from {} to {} ({advice})",
+            range.start(),
+            range.end()
+        ),
+    ));
+    None
 }
