@@ -283,3 +283,23 @@ fn add_creates_the_config_it_is_pointed_at() {
     let text = std::fs::read_to_string(&new).unwrap();
     assert!(text.contains("name = \"news\""), "{text}");
 }
+
+#[test]
+fn export_output_takes_the_mode_a_web_server_needs() {
+    let server = TestServer::start();
+    let gleaner = one_article_feed(&server);
+    let target = gleaner.dir.path().join("feed.atom");
+    let path = target.to_str().unwrap();
+    gleaner.ok(&["export", "--format", "atom", "--output", path]);
+    assert_eq!(common::file_mode(&target), 0o600, "private by default");
+    gleaner.ok(&[
+        "export", "--format", "atom", "--output", path, "--mode", "644",
+    ]);
+    assert_eq!(common::file_mode(&target), 0o644);
+    let output = gleaner
+        .command()
+        .args(["export", "--output", path, "--mode", "999"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}

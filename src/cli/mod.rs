@@ -9,6 +9,7 @@ use anyhow::Context;
 use url::Url;
 
 use crate::config::{Config, ConfigError, FeedConfig};
+use crate::export::ExportRequest;
 use crate::store::{Access, Store, StoreError};
 
 mod add;
@@ -104,11 +105,21 @@ fn run_with_config(
             tags,
             limit,
             output,
+            mode,
             follow,
         } => {
-            return export::export(
-                &config, format, consumer, peek, since, feeds, tags, limit, output, follow,
-            );
+            let request = ExportRequest {
+                format,
+                consumer,
+                peek,
+                since,
+                feed_urls: Vec::new(),
+                tags,
+                limit,
+                output,
+                mode,
+            };
+            return export::export(&config, request, &feeds, follow);
         }
         Command::Feeds { json } => feeds::feeds(&config, json)?,
         Command::Deliveries { json } => deliveries::deliveries(&config, json)?,
