@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::export::ExportRequest;
+use crate::store::read::ExportFilter;
 use crate::store::{Access, Store, StoreError};
 
 mod add;
@@ -127,8 +128,19 @@ fn run_with_config(
         Command::Search {
             words,
             format,
+            feeds,
+            tags,
+            since,
             limit,
-        } => search::search(&config, &words.join(" "), format, limit)?,
+        } => {
+            let filter = ExportFilter {
+                feed_urls: export::export_feed_urls(&config, &feeds)?,
+                tags,
+                since,
+                ..ExportFilter::default()
+            };
+            search::search(&config, &words.join(" "), format, &filter, limit)?
+        }
         Command::Gc { vacuum } => gc::gc(&config, vacuum)?,
         Command::MigrateDb { to } => migrate_db::migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract::reextract(&config, &feeds)?,
