@@ -58,6 +58,11 @@ pub enum Command {
         /// duration back from now (24h, 7d, 1h30m).
         #[arg(long, value_name = "WHEN", value_parser = parse_since)]
         since: Option<DateTime<Utc>>,
+        /// Only articles fetched at or before this time (the forms of
+        /// --since). Not with --consumer, whose cursor would pass the
+        /// articles left out.
+        #[arg(long, value_name = "WHEN", value_parser = parse_since, conflicts_with = "consumer")]
+        until: Option<DateTime<Utc>>,
         /// Only articles from this feed (name or URL; the URL of a removed
         /// feed gives its kept articles); repeatable.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
