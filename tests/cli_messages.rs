@@ -59,6 +59,16 @@ fn counts_are_said_in_words_that_agree() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("older than 1 day)"), "{said}");
     assert!(!said.contains('-'), "an unset limit is not a dash: {said}");
+
+    let opml = gleaner.dir.path().join("one.opml");
+    std::fs::write(
+        &opml,
+        r#"<opml version="2.0"><body><outline text="B" xmlUrl="https://b.example/feed"/></body></opml>"#,
+    )
+    .unwrap();
+    let output = gleaner.ok(&["import-opml", opml.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.starts_with("imported 1 feed into"), "{said}");
 }
 
 #[test]
