@@ -82,7 +82,7 @@ pub fn failure(
             let capped = (until > cap).then(|| {
                 format!(
                     " (Retry-After {}, capped by [fetch] max_retry_after)",
-                    until.to_rfc3339()
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 )
             });
             FeedOutcome::Failed {

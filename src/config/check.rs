@@ -388,10 +388,16 @@ pub(super) fn in_range(
     if range.contains(&number) {
         return Some(number);
     }
+    // A section's key (`[fetch].concurrency`), or a block's, whose label
+    // says which of its kind (`[[deliver]] "hook": batch`).
+    let place = match section.starts_with('[') {
+        true => format!("{section}: {key}"),
+        false => format!("[{section}].{key}"),
+    };
     problems.push(at.at(
         value,
         format!(
-            "[{section}].{key} = {number} is out of range: write a number from {} to {} ({advice})",
+            "{place} = {number} is out of range: write a number from {} to {} ({advice})",
             range.start(),
             range.end()
         ),
