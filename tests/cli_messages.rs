@@ -283,3 +283,94 @@ fn add_creates_the_config_it_is_pointed_at() {
     let text = std::fs::read_to_string(&new).unwrap();
     assert!(text.contains("name = \"news\""), "{text}");
 }
+
+#[test]
+fn export_output_takes_the_mode_a_web_server_needs() {
+    let server = TestServer::start();
+    let gleaner = one_article_feed(&server);
+    let target = gleaner.dir.path().join("feed.atom");
+    let path = target.to_str().unwrap();
+    gleaner.ok(&["export", "--format", "atom", "--output", path]);
+    assert_eq!(common::file_mode(&target), 0o600, "private by default");
+    gleaner.ok(&[
+        "export", "--format", "atom", "--output", path, "--mode", "644",
+    ]);
+    assert_eq!(common::file_mode(&target), 0o644);
+    let output = gleaner
+        .command()
+        .args(["export", "--output", path, "--mode", "999"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
+
+/// The log lines of `output` (a terminal's bytes) that start in the middle
+/// of a line another writer drew (the progress bar), rather than at a line
+/// start or after the bar's line was cleared.
+fn log_lines_over_other_text(output: &str) -> Vec<String> {
+    let mut over = Vec::new();
+    let mut rest = output;
+    let mut offset = 0;
+    // A terminal's log line starts with its dimmed UTC time.
+    while let Some(at) = rest.find("\u{1b}[2m20") {
+        let start = offset + at;
+        let before = &output[..start];
+        let clean = before.is_empty()
+            || before.ends_with('\n')
+            || before.ends_with('\r')
+            || before.ends_with("\u{1b}[2K");
+        if !clean {
+            let from = before.len().saturating_sub(60);
+            let from = (from..=before.len())
+                .find(|i| output.is_char_boundary(*i))
+                .unwrap_or(before.len());
+            over.push(output[from..start + 40.min(output.len() - start)].to_owned());
+        }
+        offset = start + 1;
+        rest = &output[offset..];
+    }
+    over
+}
+
+#[test]
+fn log_lines_are_written_above_the_progress_bar() {
+    let server = TestServer::start();
+    server.set(
+        "/slow.xml",
+        Route::rss(rss(
+            "F",
+            &[Item {
+                guid: "1",
+                title: "A",
+                link: "http://example.invalid/1",
+                description: "text",
+                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+            }],
+        ))
+        .with_delay(std::time::Duration::from_millis(1500)),
+    );
+    let gleaner = Gleaner::new(&feed_block(
+        "slow",
+        &server.url("/slow.xml"),
+        "full_text = false",
+    ));
+    // `script` gives gleaner a terminal, where the progress bar is drawn.
+    let command = format!(
+        "{} --config {} --log-level debug poll",
+        env!("CARGO_BIN_EXE_gleaner"),
+        gleaner.config_path().display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("GLEANER_LOG")
+        .output()
+        .expect("script(1) from util-linux");
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains("feeds"),
+        "the bar was drawn: {terminal:?}"
+    );
+    assert!(terminal.contains("DEBUG"), "{terminal:?}");
+    let over = log_lines_over_other_text(&terminal);
+    assert!(over.is_empty(), "log lines written over the bar: {over:#?}");
+}

@@ -68,13 +68,18 @@ pub enum Command {
         /// At most this many articles (oldest first).
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
-        /// Write to this file atomically (mode 0600) instead of stdout.
+        /// Write to this file atomically instead of stdout; it is private
+        /// (mode 0600) unless --mode says otherwise.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// With --output: the file's permissions in octal, e.g. 644 for a
+        /// feed a web server serves (default 600).
+        #[arg(long, value_name = "OCTAL", requires = "output", value_parser = parse_mode)]
+        mode: Option<u32>,
         /// With --consumer and --format jsonl: after the backlog, stay and write
         /// each new article as it is stored (flushed per batch, the cursor
         /// moved after each), until SIGTERM/SIGINT or the reader closes the pipe.
-        #[arg(long, requires = "consumer", conflicts_with_all = ["peek", "output", "limit"])]
+        #[arg(long, requires = "consumer", conflicts_with_all = ["peek", "output", "limit", "mode"])]
         follow: bool,
     },
     /// Validate the config without touching the network or the database.
@@ -229,4 +234,13 @@ pub(super) fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| {
             "expected a date (2026-12-07), an RFC 3339 time (2026-12-07T13:00:00Z) or a duration back from now (24h, 7d)".to_owned()
         })
+}
+
+/// `--mode`: permissions in octal (`644`, `0644` or `0o644`), at most 777.
+pub(super) fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    u32::from_str_radix(digits, 8)
+        .ok()
+        .filter(|mode| *mode <= 0o777)
+        .ok_or_else(|| "expected permissions in octal, at most 777, e.g. 644".to_owned())
 }

@@ -1,43 +1,24 @@
 //! `gleaner export`: stored articles as JSON, JSON lines, a JSON Feed or Atom.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-use chrono::{DateTime, Utc};
 
 use super::{UsageError, find_feed, open_store};
 use crate::config::Config;
 use crate::export::{self, ExportError, ExportRequest, Format};
 use crate::store::Access;
 
-/// `gleaner export`: the command's options as clap parsed them.
-#[allow(clippy::too_many_arguments)]
+/// `gleaner export`: `request` as the options gave it, its feeds still
+/// the names or URLs `--feed` gave (`feeds`).
 pub(super) fn export(
     config: &Config,
-    format: Format,
-    consumer: Option<String>,
-    peek: bool,
-    since: Option<DateTime<Utc>>,
-    feeds: Vec<String>,
-    tags: Vec<String>,
-    limit: Option<u64>,
-    output: Option<PathBuf>,
+    mut request: ExportRequest,
+    feeds: &[String],
     follow: bool,
 ) -> anyhow::Result<ExitCode> {
-    if follow && format != Format::Jsonl {
+    if follow && request.format != Format::Jsonl {
         return Err(UsageError("--follow streams JSON lines: add --format jsonl".into()).into());
     }
-    let feed_urls = export_feed_urls(config, &feeds)?;
-    let request = ExportRequest {
-        format,
-        consumer,
-        peek,
-        since,
-        feed_urls,
-        tags,
-        limit,
-        output,
-    };
+    request.feed_urls = export_feed_urls(config, feeds)?;
     let access = match (&request.consumer, request.peek) {
         (Some(_), false) => Access::Update,
         _ => Access::Read,

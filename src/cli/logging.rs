@@ -2,6 +2,7 @@
 //! terminal, journald or a file.
 
 use super::args::{Cli, Command};
+use super::progress::AboveBar;
 use super::stderr::{self, Stderr};
 
 pub(super) fn init_logging(cli: &Cli) {
@@ -28,7 +29,7 @@ pub(super) fn init_logging(cli: &Cli) {
     let stderr = Stderr::detect();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| AboveBar)
         .with_ansi(stderr == Stderr::Terminal)
         .with_timer(stderr::UtcTime);
     match stderr {

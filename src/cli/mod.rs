@@ -2,13 +2,13 @@
 //! that call the library; exit codes are 0 ok, 1 runtime failure, 2 usage or
 //! config error.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use url::Url;
 
 use crate::config::{Config, ConfigError, FeedConfig};
+use crate::export::ExportRequest;
 use crate::store::{Access, Store, StoreError};
 
 mod add;
@@ -27,6 +27,7 @@ mod man;
 mod migrate_db;
 pub(crate) mod out;
 mod poll;
+mod progress;
 mod reextract;
 mod remove;
 mod report;
@@ -35,6 +36,7 @@ mod stderr;
 mod table;
 pub use args::{Cli, Command, ExtractFormat, SearchFormat};
 use out::{StdoutClosed, outln};
+use progress::progress_bar;
 use report::describe;
 use table::{print_table, shorten};
 
@@ -104,11 +106,21 @@ fn run_with_config(
             tags,
             limit,
             output,
+            mode,
             follow,
         } => {
-            return export::export(
-                &config, format, consumer, peek, since, feeds, tags, limit, output, follow,
-            );
+            let request = ExportRequest {
+                format,
+                consumer,
+                peek,
+                since,
+                feed_urls: Vec::new(),
+                tags,
+                limit,
+                output,
+                mode,
+            };
+            return export::export(&config, request, &feeds, follow);
         }
         Command::Feeds { json } => feeds::feeds(&config, json)?,
         Command::Deliveries { json } => deliveries::deliveries(&config, json)?,
@@ -189,20 +201,6 @@ fn find_feed<'a>(config: &'a Config, name_or_url: &str) -> anyhow::Result<&'a Fe
             ))
             .into()
         })
-}
-
-fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} feeds  {wide_msg}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    Some(bar)
 }
 
 /// What `poll` and `run` say when the config has no feed: how to add one.

@@ -75,9 +75,7 @@ pub(super) fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Re
                 }
             })
             .await;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
+        super::progress::done(bar);
         ctrl_c.abort();
         drop(pipeline);
         tokio::task::spawn_blocking(move || store_thread.join()).await?;

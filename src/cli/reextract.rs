@@ -30,9 +30,7 @@ pub(super) fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()>
                 bar.set_position(done as u64);
             }
         })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    super::progress::done(bar);
     outln!(
         "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
         summary.pages,
