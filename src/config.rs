@@ -6,21 +6,17 @@
 //! Problems are collected (not just the first one) and reported as
 //! `PATH:LINE:COL: message`, the position coming from toml's spans.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use reqwest::header::USER_AGENT;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
 use crate::article::CssSelector;
 use crate::filter::{Filter, Rule};
-use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
+use crate::schedule::{AdaptiveBounds, FeedSchedule};
 use crate::store::retention::Retention;
 
 mod files;
