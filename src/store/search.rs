@@ -18,6 +18,9 @@ pub struct SearchHit {
     pub title: Option<String>,
     pub url: Option<String>,
     pub published: Option<String>,
+    /// When the article was last updated (its date when it has no
+    /// publication date).
+    pub updated: Option<String>,
     /// The names of the feeds it was seen in.
     pub feeds: Vec<String>,
     /// Text around the matches, each match in `[` `]`.
@@ -70,7 +73,7 @@ impl Sqlite {
             return Ok(Vec::new());
         };
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.title, a.url, a.published,
+            "SELECT a.id, a.title, a.url, a.published, a.updated,
                     (SELECT json_group_array(DISTINCT coalesce(f.name, s.feed_url))
                      FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
                      WHERE s.article_seq = a.seq),
@@ -84,15 +87,16 @@ impl Sqlite {
         let hits = stmt.query_map(
             params![query, limit as i64, SNIPPET_WORDS, TITLE_WEIGHT],
             |r| {
-                let feeds: String = r.get(4)?;
+                let feeds: String = r.get(5)?;
                 Ok(SearchHit {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     url: r.get(2)?,
                     published: r.get(3)?,
+                    updated: r.get(4)?,
                     feeds: serde_json::from_str(&feeds).unwrap_or_default(),
-                    snippet: r.get(5)?,
-                    score: r.get(6)?,
+                    snippet: r.get(6)?,
+                    score: r.get(7)?,
                 })
             },
         )?;
