@@ -20,7 +20,7 @@ use crate::fetch::Fetcher;
 use crate::poll::{FeedLocks, Pipeline, PollMode, ReportOutcome};
 use crate::redact;
 use crate::schedule::FeedSchedule;
-use crate::store::read::FeedStatus;
+use crate::store::model::FeedStatus;
 use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
@@ -1008,7 +1008,7 @@ fn search(config: &Config, words: &str, format: SearchFormat, limit: u64) -> any
 /// The `search` table: rank, title, date, feeds, URL and snippet per hit.
 fn print_hits(
     out: &mut impl Write,
-    hits: &[crate::store::search::SearchHit],
+    hits: &[crate::store::model::SearchHit],
     words: &str,
 ) -> std::io::Result<()> {
     for (rank, hit) in hits.iter().enumerate() {

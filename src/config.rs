@@ -21,8 +21,8 @@ use url::Url;
 use crate::filter::{Filter, Rule};
 use crate::pacing::DEFAULT_MAX_RETRY_AFTER;
 use crate::pacing::{AdaptiveBounds, FRESHNESS_CAP};
+use crate::retention::Retention;
 use crate::schedule::{FeedSchedule, parse_duration};
-use crate::store::retention::Retention;
 
 pub mod database;
 pub use database::Database;

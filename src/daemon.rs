@@ -29,8 +29,8 @@ use crate::config::{Config, FeedConfig};
 use crate::deliver::Deliveries;
 use crate::metrics::{Endpoints, Metrics};
 use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
+use crate::retention::Retention;
 use crate::schedule::FeedSchedule;
-use crate::store::retention::Retention;
 use crate::store::{Access, Store, StoreHandle};
 
 /// How long shutdown waits for polls in flight before abandoning them.

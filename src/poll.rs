@@ -31,9 +31,8 @@ use crate::redact;
 use crate::schedule::FeedSchedule;
 use crate::store::StoreHandle;
 use crate::store::keys::normalize_url;
-use crate::store::read::Known;
-use crate::store::write::{
-    ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting, StoredPage,
+use crate::store::model::{
+    ArticleRecord, Cadence, ContentSource, Known, PollRecord, PollSummary, Sighting, StoredPage,
 };
 
 mod extraction;

@@ -15,7 +15,7 @@ use crate::pacing::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
 
 use super::StoreError;
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
-use super::write::{ArticleRecord, PollSummary, Sighting};
+use super::model::{ArticleRecord, PollSummary, Sighting};
 
 /// The statements a poll's transaction runs; see the SQLite implementation
 /// in `write` for what each means.

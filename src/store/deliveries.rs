@@ -6,19 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::model::DeliveryStatus;
 use super::{Sqlite, StoreError, format_time, time_column};
-
-/// The stored state of one consumer's deliveries.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeliveryStatus {
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    pub last_success_at: Option<DateTime<Utc>>,
-    /// The error of the last attempt, when it failed.
-    pub last_error: Option<String>,
-    pub consecutive_failures: u32,
-    /// Articles delivered so far.
-    pub delivered: u64,
-}
 
 impl Sqlite {
     /// Records one attempt to deliver a batch of `articles` to `name`:

@@ -14,15 +14,13 @@ use url::Url;
 use crate::config::Database;
 
 use super::consumer_lock::ConsumerLock;
-use super::deliveries::DeliveryStatus;
-use super::pages::{Applied, KeptPage, Reextraction};
+use super::model::{
+    Applied, DeliveryStatus, ExportFilter, FeedStatus, KeptPage, Known, PollRecord, PollSummary,
+    Purged, Reextraction, RetryChange, SearchHit, Sighting, StoredArticle,
+};
 use super::pg::Postgres;
-use super::read::{ExportFilter, FeedStatus, Known, StoredArticle};
-use super::retention::{Purged, Retention};
-use super::retries::RetryChange;
-use super::search::SearchHit;
-use super::write::{PollRecord, PollSummary, Sighting};
 use super::{Access, Sqlite, StoreError};
+use crate::retention::Retention;
 
 /// An open database, SQLite or PostgreSQL, with its schema up to date.
 pub struct Store {

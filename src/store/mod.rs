@@ -26,6 +26,7 @@ pub mod deliveries;
 mod dispatch;
 pub mod handle;
 pub mod keys;
+pub mod model;
 mod nul;
 pub mod pages;
 pub mod pg;
@@ -566,7 +567,7 @@ mod tests {
             store.feed_statuses().unwrap()["https://a.example/f"].repairs,
             Vec::<String>::new()
         );
-        let poll = write::PollRecord {
+        let poll = model::PollRecord {
             feed_url: "https://a.example/f".into(),
             feed_name: "a".into(),
             polled_at: Utc::now(),
@@ -582,7 +583,7 @@ mod tests {
                 filtered: 0,
                 interstitials: Default::default(),
             },
-            cadence: write::Cadence::Cron,
+            cadence: model::Cadence::Cron,
             sightings: Vec::new(),
         };
         store.record_poll(&poll).unwrap();
@@ -653,11 +654,11 @@ mod tests {
             .unwrap();
         assert_eq!(positions, (7, 7));
         // A filtered consumer behind the article still gets it, at its seq.
-        let filter = read::ExportFilter {
+        let filter = model::ExportFilter {
             after_seq: store.consumer_cursor("c").unwrap(),
             feed_urls: vec!["https://a.example/f".into()],
             tags: vec!["news".into()],
-            ..read::ExportFilter::default()
+            ..model::ExportFilter::default()
         };
         let mut given = Vec::new();
         let highest = store

@@ -12,8 +12,7 @@
 
 use std::borrow::Cow;
 
-use super::pages::Reextraction;
-use super::write::{ArticleRecord, PollRecord, Sighting};
+use super::model::{ArticleRecord, PollRecord, Reextraction, Sighting};
 use crate::pacing::FeedOutcome;
 
 fn has(text: &str) -> bool {
@@ -164,8 +163,7 @@ pub(super) fn reextractions(new: &[Reextraction]) -> Cow<'_, [Reextraction]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::pages::KeptPage;
-    use crate::store::write::ContentSource;
+    use crate::store::model::{ContentSource, KeptPage};
 
     fn sighting(text: &str) -> Sighting {
         Sighting {

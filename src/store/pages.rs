@@ -2,45 +2,8 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::model::{Applied, KeptPage, Reextraction};
 use super::{Sqlite, StoreError};
-
-/// A kept page and what is stored of its article.
-#[derive(Debug, Clone)]
-pub struct KeptPage {
-    pub seq: i64,
-    pub url: String,
-    /// When the page was kept: with its URL and bytes, which page it is.
-    pub fetched_at: String,
-    pub content_type: Option<String>,
-    pub body_zstd: Vec<u8>,
-    /// The feeds the article was seen in.
-    pub feed_urls: Vec<String>,
-    /// `article` or `feed`: where the stored body came from.
-    pub content_source: String,
-    pub word_count: Option<u32>,
-}
-
-/// A new extraction of a kept page.
-#[derive(Debug, Clone)]
-pub struct Reextraction {
-    /// The page it was extracted from, as read with its article: the new
-    /// body is stored only while the article is still so (see
-    /// [`Sqlite::apply_reextractions`]).
-    pub page: KeptPage,
-    pub content_html: String,
-    pub content_text: String,
-    pub word_count: u32,
-}
-
-/// What [`Sqlite::apply_reextractions`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Applied {
-    /// Articles whose stored body changed.
-    pub changed: usize,
-    /// Articles purged, or whose kept page or body's origin was replaced,
-    /// since their page was read: left as they are now.
-    pub changed_meanwhile: usize,
-}
 
 /// The article `?1` is still as its page `?2`..`?5` (URL, kept at, bytes,
 /// the body's origin) was read with: not purged (`gc` since), the same

@@ -38,8 +38,11 @@ use crate::config::database::{PostgresTarget, Tls};
 
 use super::consumer_lock::{ConsumerLock, Held};
 use super::keys::{normalize_url, url_key};
-use super::read::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource, feed_status_sql};
-use super::write::{ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting};
+use super::model::{
+    ArticleRecord, Cadence, ContentSource, ExportFilter, FeedStatus, Known, PollRecord,
+    PollSummary, Sighting, StoredArticle, StoredSource,
+};
+use super::read::feed_status_sql;
 use super::{Access, StoreError, dedup, format_time, parse_time};
 use crate::article::verdict::Tally;
 use crate::pacing::FeedOutcome;

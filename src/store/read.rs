@@ -6,43 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 use url::Url;
 
 use super::keys::{normalize_url, url_key};
+use super::model::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource};
 use super::{Sqlite, StoreError, format_time, parse_time, time_column};
 use crate::article::verdict::Tally;
-
-/// What the database remembers about a feed.
-#[derive(Debug, Clone, Default)]
-pub struct FeedStatus {
-    pub name: Option<String>,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub last_poll_at: Option<DateTime<Utc>>,
-    pub last_success_at: Option<DateTime<Utc>>,
-    /// `ok`, `not_modified`, `rate_limited`, `error` or `gone`; `None` before the first poll.
-    pub state: Option<String>,
-    pub last_error: Option<String>,
-    pub consecutive_errors: u32,
-    /// Polls before this time are skipped (back-off or Retry-After).
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Distinct articles this feed has contributed (not purged); counted by
-    /// [`Store::feed_statuses`] only: a poll does not need it.
-    pub articles: u64,
-    /// Names of the repairs its last parsed fetch needed (`feed::Repair::name`);
-    /// empty for a healthy feed.
-    pub repairs: Vec<String>,
-    /// Where the feed permanently redirects: update the config to it.
-    pub moved_to: Option<String>,
-    /// The interval of an adaptive schedule, as of the last successful poll.
-    pub poll_interval: Option<Duration>,
-    /// How many entries its filter rules dropped in its last fetched poll.
-    pub filtered: u32,
-    /// How many article pages its last fetched poll judged, and which
-    /// were interstitials (`article::verdict`).
-    pub interstitials: Tally,
-}
 
 /// The columns of a [`FeedStatus`], read by [`feed_status_row`]; the
 /// argument is the SQL expression of its article count.
@@ -58,82 +27,6 @@ macro_rules! feed_status_sql {
     };
 }
 pub(super) use feed_status_sql;
-
-/// Whether an entry is already stored, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Known {
-    /// This feed already gave this entry id; `entry_hash` is what it looked
-    /// like then, `link_changed` whether its link now names another page
-    /// (after normalization, so a rotating tracking parameter is no change).
-    Entry {
-        entry_hash: String,
-        link_changed: bool,
-    },
-    /// Another entry (maybe of another feed) has the same normalized URL.
-    Url,
-    /// Never seen: build the article.
-    New,
-}
-
-/// Which stored articles an export wants.
-#[derive(Debug, Clone, Default)]
-pub struct ExportFilter {
-    /// Only articles that entered the selection at a position greater than
-    /// this (a consumer's cursor; see `dedup::join_selections`).
-    pub after_seq: i64,
-    /// Only articles fetched at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Only articles with a source in one of these feeds (URLs); empty = all.
-    pub feed_urls: Vec<String>,
-    /// Only articles carrying one of these tags; empty = all.
-    pub tags: Vec<String>,
-    pub limit: Option<u64>,
-}
-
-/// One stored article in the export format of SPEC (field order included).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct StoredArticle {
-    /// Internal order of first storage; not exported.
-    #[serde(skip)]
-    pub seq: i64,
-    /// Where the article entered the export's selection (its seq for an
-    /// export of everything): the export's order, and the cursor of a
-    /// consumer given it. Not exported.
-    #[serde(skip)]
-    pub position: i64,
-    pub id: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub canonical_url: Option<String>,
-    pub author: Option<String>,
-    pub published: Option<String>,
-    pub updated: Option<String>,
-    pub fetched_at: String,
-    pub summary: Option<String>,
-    pub content_html: Option<String>,
-    pub content_text: Option<String>,
-    /// Made from `content_html` by the export (`article::markdown`), not
-    /// stored: `None` as read.
-    pub content_markdown: Option<String>,
-    pub content_source: String,
-    pub word_count: Option<u32>,
-    pub language: Option<String>,
-    pub image: Option<String>,
-    pub tags: Vec<String>,
-    /// The entry's own categories (beside the config's `tags`).
-    pub categories: Vec<String>,
-    pub enclosures: Vec<crate::feed::Enclosure>,
-    pub sources: Vec<StoredSource>,
-}
-
-/// Where an article was seen.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct StoredSource {
-    pub feed: String,
-    pub feed_url: String,
-    pub entry_id: String,
-    pub url: Option<String>,
-}
 
 impl Sqlite {
     /// The remembered state of one feed.

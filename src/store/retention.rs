@@ -7,29 +7,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::model::Purged;
 use super::{Sqlite, StoreError, format_time};
-
-/// How long and how many articles are kept; `None` = no limit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Retention {
-    pub keep_days: Option<u32>,
-    pub max_articles_per_feed: Option<u32>,
-}
-
-impl Retention {
-    pub fn is_set(&self) -> bool {
-        self.keep_days.is_some() || self.max_articles_per_feed.is_some()
-    }
-}
-
-/// What a purge removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Purged {
-    /// First stored more than `keep_days` ago.
-    pub by_age: usize,
-    /// Beyond `max_articles_per_feed` in every feed that gave it.
-    pub by_feed_limit: usize,
-}
+use crate::retention::Retention;
 
 /// Empties an article down to its tombstone.
 const PURGE: &str = "UPDATE articles SET title = NULL, author = NULL, summary = NULL,

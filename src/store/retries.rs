@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::model::RetryChange;
 use super::{Sqlite, StoreError, format_time};
 
 /// How many times a page is tried again after the interstitial.
@@ -18,23 +19,6 @@ pub const RETRY_AFTER: [chrono::Duration; MAX_RETRIES as usize] = [
     chrono::Duration::hours(4),
     chrono::Duration::hours(12),
 ];
-
-/// What one poll learnt of an entry's page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RetryChange {
-    /// The page was an interstitial of `kind` (first time, or a retry):
-    /// try again later, unless the retries are used up.
-    Interstitial { entry_id: String, kind: String },
-    /// The article came: no more retries.
-    Article { entry_id: String },
-    /// A retry that fetched nothing (the page unreachable, full text
-    /// turned off): it counts as one of the retries.
-    Failed { entry_id: String },
-    /// A page found to be one body served for many URLs after it was
-    /// stored as an article: fetch it again at the next poll (where the
-    /// repetition is seen and the feed's text replaces it).
-    Recheck { entry_id: String, kind: String },
-}
 
 /// When a page that was an interstitial `attempts` times is tried next,
 /// `None` when its retries are used up.

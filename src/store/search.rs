@@ -1,8 +1,8 @@
 //! `gleaner search`: SQLite FTS5 over titles and text, ranked by bm25.
 
 use rusqlite::params;
-use serde::Serialize;
 
+use super::model::SearchHit;
 use super::{Sqlite, StoreError};
 
 /// A title match weighs this many times a match in the text.
@@ -10,21 +10,6 @@ pub(super) const TITLE_WEIGHT: f64 = 5.0;
 
 /// Around this many words of text are shown around the matches.
 const SNIPPET_WORDS: u32 = 16;
-
-/// One article that matched, best first.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SearchHit {
-    pub id: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub published: Option<String>,
-    /// The names of the feeds it was seen in.
-    pub feeds: Vec<String>,
-    /// Text around the matches, each match in `[` `]`.
-    pub snippet: String,
-    /// Higher is better (bm25, title matches weighted).
-    pub score: f64,
-}
 
 /// One word of what a person typed: its text without `"`, and whether a
 /// trailing `*` made it a prefix.

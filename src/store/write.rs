@@ -1,135 +1,15 @@
 //! Writing one feed poll: feed state and every sighting, in one transaction,
 //! with deduplication resolved at insert time.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params};
 use url::Url;
 
-use crate::pacing::{AdaptiveBounds, FeedOutcome};
+use crate::pacing::FeedOutcome;
 
+use super::model::{ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting};
 use super::{Sqlite, StoreError, dedup, format_time};
-
-/// Where an article's body came from (SPEC: `content_source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentSource {
-    /// Extracted from the scraped article page.
-    Article,
-    /// The feed's own content or summary.
-    Feed,
-    /// No body at all.
-    None,
-}
-
-impl ContentSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentSource::Article => "article",
-            ContentSource::Feed => "feed",
-            ContentSource::None => "none",
-        }
-    }
-}
-
-/// One entry seen in a feed during a poll.
-#[derive(Debug, Clone)]
-pub struct Sighting {
-    pub entry_id: String,
-    /// The entry's link, as given by the feed.
-    pub url: Option<Url>,
-    /// A hash of the entry as the feed gave it: a change means "updated in place".
-    pub entry_hash: String,
-    /// The article, when it had to be built (new or changed entry). `None`
-    /// for an entry already known by its id or URL: only the source is added.
-    pub article: Option<ArticleRecord>,
-    /// The article was rebuilt from the feed alone: the entry changed but its
-    /// link did not, so its page was not fetched again (feeds whose items
-    /// change on every fetch would otherwise re-download every page). The
-    /// feed's fields update the stored article; a body extracted from the
-    /// page stays.
-    pub feed_only: bool,
-    /// The config's tags of the feed it was seen in: every sighting adds
-    /// those the article lacks, a new one's or another feed's alike.
-    pub tags: Vec<String>,
-}
-
-/// An article as the pipeline built it, ready to be stored.
-#[derive(Debug, Clone, Default)]
-pub struct ArticleRecord {
-    pub title: Option<String>,
-    pub url: Option<Url>,
-    pub canonical_url: Option<Url>,
-    pub author: Option<String>,
-    pub published: Option<DateTime<Utc>>,
-    pub updated: Option<DateTime<Utc>>,
-    pub summary: Option<String>,
-    pub content_html: Option<String>,
-    pub content_text: Option<String>,
-    pub content_source: Option<ContentSource>,
-    pub word_count: Option<u32>,
-    pub language: Option<String>,
-    pub image: Option<Url>,
-    /// The entry's own categories.
-    pub categories: Vec<String>,
-    /// The entry's media files.
-    pub enclosures: Vec<crate::feed::Enclosure>,
-    /// The page the body was extracted from, kept when `[storage] keep_html`.
-    pub page: Option<StoredPage>,
-}
-
-/// An article page as fetched, compressed.
-#[derive(Debug, Clone)]
-pub struct StoredPage {
-    pub url: Url,
-    pub content_type: Option<String>,
-    pub body_zstd: Vec<u8>,
-}
-
-/// Everything learnt from one poll of one feed.
-#[derive(Debug, Clone)]
-pub struct PollRecord {
-    pub feed_url: String,
-    pub feed_name: String,
-    pub polled_at: DateTime<Utc>,
-    pub outcome: FeedOutcome,
-    pub cadence: Cadence,
-    pub sightings: Vec<Sighting>,
-}
-
-/// How the feed's next poll is timed, as far as the store decides it.
-#[derive(Debug, Clone, Copy)]
-pub enum Cadence {
-    /// By its cron schedule: after a success nothing is stored.
-    Cron,
-    /// `schedule = "adaptive"`: after a success the next poll is set from the
-    /// feed's stored publication history, no sooner than the server's
-    /// `fresh_for` or the feed's `<ttl>` allow.
-    Adaptive {
-        bounds: AdaptiveBounds,
-        fresh_for: Option<Duration>,
-    },
-}
-
-/// What a poll changed in the database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PollSummary {
-    /// Articles stored for the first time (these reach consumers).
-    pub new: usize,
-    /// Known entries whose content changed, updated in place.
-    pub updated: usize,
-    /// Sightings that turned out to be an already stored article (a new source).
-    pub merged: usize,
-}
-
-impl std::ops::AddAssign for PollSummary {
-    fn add_assign(&mut self, other: PollSummary) {
-        self.new += other.new;
-        self.updated += other.updated;
-        self.merged += other.merged;
-    }
-}
 
 impl Sqlite {
     /// Records a poll: the feed's state and all its (remaining) sightings,

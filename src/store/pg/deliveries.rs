@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{Postgres, prepared};
-use crate::store::deliveries::DeliveryStatus;
+use crate::store::model::DeliveryStatus;
 use crate::store::{StoreError, format_time, parse_time};
 
 impl Postgres {

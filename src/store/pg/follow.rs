@@ -7,7 +7,7 @@ use postgres::Client;
 use super::{Postgres, connect, consumer_lock_key, prepared};
 use crate::store::StoreError;
 use crate::store::consumer_lock::{ConsumerLock, Held};
-use crate::store::read::ExportFilter;
+use crate::store::model::ExportFilter;
 
 impl Postgres {
     /// The highest committed position (seq, or that of a source or tag

@@ -5,7 +5,7 @@ use postgres::Row;
 
 use super::{Postgres, prepared};
 use crate::store::StoreError;
-use crate::store::pages::{Applied, KeptPage, Reextraction};
+use crate::store::model::{Applied, KeptPage, Reextraction};
 
 /// Restricts to articles seen in the feeds `$1` (an empty array: all).
 macro_rules! in_feeds {

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Postgres;
-use crate::store::retention::{Purged, Retention};
+use crate::retention::Retention;
+use crate::store::model::Purged;
 use crate::store::{StoreError, format_time};
 
 /// Empties an article down to its tombstone (`$1`: the time), where `$where`.

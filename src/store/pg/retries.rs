@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{Postgres, prepared};
-use crate::store::retries::{RetryChange, next_attempt};
+use crate::store::model::RetryChange;
+use crate::store::retries::next_attempt;
 use crate::store::{StoreError, format_time};
 
 impl Postgres {

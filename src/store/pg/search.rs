@@ -4,7 +4,8 @@
 
 use super::{Postgres, prepared};
 use crate::store::StoreError;
-use crate::store::search::{SearchHit, TITLE_WEIGHT, terms};
+use crate::store::model::SearchHit;
+use crate::store::search::{TITLE_WEIGHT, terms};
 
 /// `ts_headline`'s options: one passage of around as many words as SQLite's
 /// snippet shows, with words on both sides of the matches (each in `[` `]`).
