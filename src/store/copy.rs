@@ -14,8 +14,9 @@ use rusqlite::types::Value;
 
 use crate::config::database::PostgresTarget;
 
-use super::pg::{Postgres, connect};
-use super::{Access, Sqlite, StoreError};
+use super::postgres::{Postgres, connect};
+use super::sqlite::Sqlite;
+use super::{Access, StoreError};
 
 /// How a column is written to PostgreSQL.
 #[derive(Clone, Copy)]

@@ -2,35 +2,22 @@
 //! the export snapshot with consumer cursors.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use url::Url;
 
-use super::keys::{normalize_url, url_key};
-use super::model::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource};
-use super::{Sqlite, StoreError, format_time, parse_time, time_column};
+use super::{Sqlite, time_column};
 use crate::article::verdict::Tally;
+use crate::store::backend::{Exports, Feeds};
+use crate::store::keys::{normalize_url, url_key};
+use crate::store::model::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource};
+use crate::store::{StoreError, feed_status_sql, format_time, json_list, parse_time};
 
-/// The columns of a [`FeedStatus`], read by [`feed_status_row`]; the
-/// argument is the SQL expression of its article count.
-macro_rules! feed_status_sql {
-    ($articles:expr) => {
-        concat!(
-            "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at,
-                f.last_success_at, f.state, f.last_error, f.consecutive_errors,
-                f.next_attempt_at, ",
-            $articles,
-            ", f.repairs, f.moved_to, f.poll_interval_secs, f.filtered, f.interstitials FROM feeds f"
-        )
-    };
-}
-pub(super) use feed_status_sql;
-
-impl Sqlite {
-    /// The remembered state of one feed.
-    pub fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
+impl Feeds for Sqlite {
+    fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(concat!(feed_status_sql!("0"), " WHERE f.url = ?1"))?;
@@ -40,8 +27,7 @@ impl Sqlite {
         Ok(status.map(|(_, status)| status))
     }
 
-    /// The remembered state of every feed that was ever polled, by URL.
-    pub fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
+    fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
         let mut stmt = self.conn.prepare_cached(feed_status_sql!(
             "(SELECT count(DISTINCT s.article_seq) FROM sources s
               JOIN articles a ON a.seq = s.article_seq
@@ -51,9 +37,7 @@ impl Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// `(feed URL, name, time)` of every feed's last successful poll: what the
-    /// metrics start from. Reads only the feeds table.
-    pub fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+    fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT url, name, last_success_at FROM feeds
              WHERE name IS NOT NULL AND last_success_at IS NOT NULL",
@@ -75,9 +59,7 @@ impl Sqlite {
         Ok(found)
     }
 
-    /// Which of `feed_urls` are due at `now`: never polled, or with no
-    /// pending next attempt, or one that has come.
-    pub fn due_feeds(
+    fn due_feeds(
         &self,
         feed_urls: &[String],
         now: DateTime<Utc>,
@@ -95,8 +77,7 @@ impl Sqlite {
             .collect())
     }
 
-    /// Whether `entry_id` of `feed_url` (with link `url`) is already stored.
-    pub fn known(
+    fn known(
         &self,
         feed_url: &str,
         entry_id: &str,
@@ -147,19 +128,19 @@ impl Sqlite {
         }
         Ok(Known::New)
     }
+}
 
-    /// SQLite's `data_version`: a number that changes whenever another
-    /// connection (the daemon, a `poll`) has committed since the last call on
-    /// this one. `export --follow` reads the database again only then.
-    pub fn data_version(&self) -> Result<i64, StoreError> {
+impl Exports for Sqlite {
+    // SQLite's `data_version`: a number that changes whenever another
+    // connection (the daemon, a `poll`) has committed since the last call on
+    // this one. `export --follow` reads the database again only then.
+    fn data_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
-    /// The cursor of a consumer: the highest position it was given, or
-    /// passed (0 for a new one).
-    pub fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
+    fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT cursor_seq FROM consumers WHERE name = ?1")?
@@ -168,12 +149,7 @@ impl Sqlite {
             .unwrap_or(0))
     }
 
-    /// Registers `consumer` (at cursor 0 when new) with a write that leaves
-    /// its cursor as it is. Run before an export's output is written, it shows
-    /// that the cursor can be stored afterwards (the database is writable and
-    /// its write lock can be had), so a read-only database fails the export
-    /// before it prints anything rather than after.
-    pub fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, 0, ?2)
              ON CONFLICT (name) DO UPDATE SET cursor_seq = cursor_seq",
@@ -182,8 +158,7 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Moves a consumer's cursor forward to `seq` (never backwards).
-    pub fn advance_cursor(
+    fn advance_cursor(
         &mut self,
         consumer: &str,
         seq: i64,
@@ -199,9 +174,7 @@ impl Sqlite {
         Ok(())
     }
 
-    /// How many stored articles match `filter` (its limit aside): what a
-    /// consumer still has to be given.
-    pub fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
+    fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
         let sql = format!("SELECT count(*) FROM {SELECTION}");
         let args = selection_args(filter, i64::MAX);
         Ok(self
@@ -210,15 +183,11 @@ impl Sqlite {
             .query_row(&*args.named(), |r| r.get(0))?)
     }
 
-    /// Calls `each` on every article matching `filter`, in the order they
-    /// entered its selection (oldest first), all read from one snapshot.
-    /// Returns the highest position that existed in that snapshot (what a
-    /// consumer has "seen" when no limit cut the output short).
-    pub fn for_each_article<E>(
+    fn for_each_article(
         &mut self,
         filter: &ExportFilter,
-        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
-    ) -> Result<Result<i64, E>, StoreError> {
+        each: &mut dyn FnMut(StoredArticle) -> ControlFlow<()>,
+    ) -> Result<i64, StoreError> {
         // One read transaction = one consistent snapshot under WAL.
         let tx = self.conn.transaction()?;
         let snapshot_max: i64 = tx.query_row(HIGHEST_POSITION, [], |r| r.get(0))?;
@@ -287,18 +256,12 @@ impl Sqlite {
                 enclosures: json_list(r.get(17)?),
                 sources,
             };
-            if let Err(e) = each(article) {
-                return Ok(Err(e));
+            if each(article).is_break() {
+                return Ok(snapshot_max);
             }
         }
-        Ok(Ok(snapshot_max))
+        Ok(snapshot_max)
     }
-}
-
-/// A JSON array column (`NULL` for none); an unreadable one reads as none.
-pub(super) fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Vec<T> {
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
 }
 
 /// The highest position in the database: its highest seq, or a later

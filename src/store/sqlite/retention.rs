@@ -7,22 +7,19 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::model::Purged;
-use super::{Sqlite, StoreError, format_time};
+use super::Sqlite;
 use crate::retention::Retention;
+use crate::store::backend::Purge;
+use crate::store::model::Purged;
+use crate::store::{StoreError, format_time};
 
 /// Empties an article down to its tombstone.
 const PURGE: &str = "UPDATE articles SET title = NULL, author = NULL, summary = NULL,
         content_html = NULL, content_text = NULL, image = NULL, word_count = NULL,
         purged_at = ?1";
 
-impl Sqlite {
-    /// Purges what `retention` no longer keeps, in one transaction.
-    pub fn purge(
-        &mut self,
-        retention: &Retention,
-        now: DateTime<Utc>,
-    ) -> Result<Purged, StoreError> {
+impl Purge for Sqlite {
+    fn purge(&mut self, retention: &Retention, now: DateTime<Utc>) -> Result<Purged, StoreError> {
         let tx = self.conn.transaction()?;
         let stamp = format_time(now);
         let mut purged = Purged::default();
@@ -56,8 +53,7 @@ impl Sqlite {
         Ok(purged)
     }
 
-    /// Rewrites the database file to return the space purges freed.
-    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+    fn vacuum(&mut self) -> Result<(), StoreError> {
         self.conn.execute_batch("VACUUM")?;
         Ok(())
     }

@@ -8,16 +8,15 @@ use url::Url;
 
 use crate::pacing::FeedOutcome;
 
-use super::model::{ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting};
-use super::{Sqlite, StoreError, dedup, format_time};
+use super::Sqlite;
+use crate::store::backend::Polls;
+use crate::store::model::{
+    ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting,
+};
+use crate::store::{StoreError, dedup, format_time, json_column};
 
-impl Sqlite {
-    /// Records a poll: the feed's state and all its (remaining) sightings,
-    /// atomically. A large poll stores its earlier sightings first with
-    /// [`Store::record_sightings`]; the validators come only with this last
-    /// part, so a crash in between redoes the poll (and dedup makes the redo
-    /// store nothing twice).
-    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
+impl Polls for Sqlite {
+    fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
         let mut tx = self.conn.transaction()?;
         let now = format_time(poll.polled_at);
         record_feed_state(&tx, poll, &now)?;
@@ -30,10 +29,7 @@ impl Sqlite {
         Ok(summary)
     }
 
-    /// Records part of a poll's sightings in one transaction, before the rest
-    /// of the poll: the feed's state is not touched (it is stored, validators
-    /// and all, with the last part by [`Store::record_poll`]).
-    pub fn record_sightings(
+    fn record_sightings(
         &mut self,
         feed_url: &str,
         feed_name: &str,
@@ -313,8 +309,8 @@ fn refresh_article(tx: &Transaction<'_>, seq: i64, a: &ArticleRecord) -> rusqlit
         a.published.map(format_time),
         a.updated.map(format_time),
         a.summary,
-        json_list(&a.categories),
-        json_list(&a.enclosures),
+        json_column(&a.categories),
+        json_column(&a.enclosures),
     ])?;
     let took_body = tx
         .prepare_cached(
@@ -357,17 +353,9 @@ fn article_values(a: &ArticleRecord) -> Vec<(&'static str, Value)> {
         (":word_count", Value::from(a.word_count)),
         (":language", Value::from(a.language.clone())),
         (":image", url(&a.image)),
-        (":categories", Value::from(json_list(&a.categories))),
-        (":enclosures", Value::from(json_list(&a.enclosures))),
+        (":categories", Value::from(json_column(&a.categories))),
+        (":enclosures", Value::from(json_column(&a.enclosures))),
     ]
-}
-
-/// A list as a JSON array, `NULL` when empty.
-pub(super) fn json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
-    if items.is_empty() {
-        return None;
-    }
-    serde_json::to_string(items).ok()
 }
 
 fn named<'a>(values: &'a [(&'static str, Value)]) -> Vec<(&'static str, &'a dyn ToSql)> {

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::model::DeliveryStatus;
-use super::{Sqlite, StoreError, format_time, time_column};
+use super::{Sqlite, time_column};
+use crate::store::backend::Deliveries;
+use crate::store::model::DeliveryStatus;
+use crate::store::{StoreError, format_time};
 
-impl Sqlite {
-    /// Records one attempt to deliver a batch of `articles` to `name`:
-    /// `Ok` when the receiver took it, else its error.
-    pub fn record_delivery(
+impl Deliveries for Sqlite {
+    fn record_delivery(
         &mut self,
         name: &str,
         at: DateTime<Utc>,
@@ -42,8 +42,7 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Every consumer's stored delivery state, by name.
-    pub fn delivery_statuses(&self) -> Result<HashMap<String, DeliveryStatus>, StoreError> {
+    fn delivery_statuses(&self) -> Result<HashMap<String, DeliveryStatus>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, last_attempt_at, last_success_at, last_error,
                     consecutive_failures, delivered FROM deliveries",

@@ -1,11 +1,12 @@
 //! Retention on PostgreSQL: the same tombstones as SQLite's
-//! ([`crate::store::retention`]), purged under the `gleaner write` lock so
+//! ([`crate::store::backend::Purge`]), purged under the `gleaner write` lock so
 //! that no poll of another instance updates an article while it is purged.
 
 use chrono::{DateTime, Utc};
 
 use super::Postgres;
 use crate::retention::Retention;
+use crate::store::backend::Purge;
 use crate::store::model::Purged;
 use crate::store::{StoreError, format_time};
 
@@ -21,13 +22,9 @@ macro_rules! purge {
     };
 }
 
-impl Postgres {
-    /// See the SQLite version: one transaction.
-    pub fn purge(
-        &mut self,
-        retention: &Retention,
-        now: DateTime<Utc>,
-    ) -> Result<Purged, StoreError> {
+impl Purge for Postgres {
+    // One transaction.
+    fn purge(&mut self, retention: &Retention, now: DateTime<Utc>) -> Result<Purged, StoreError> {
         let stamp = format_time(now);
         let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         self.write(|tx| {
@@ -63,13 +60,13 @@ impl Postgres {
         })
     }
 
-    /// `gleaner gc --vacuum`: a plain `VACUUM (ANALYZE)` of the tables
-    /// purges leave dead rows in, so new articles reuse the space (the
-    /// files shrink only where their end is free). It runs beside the other
-    /// instances; `VACUUM FULL`, which gives all the space back, would lock
-    /// every one of them out until it is done, so it is left to the
-    /// operator.
-    pub fn vacuum(&mut self) -> Result<(), StoreError> {
+    // `gleaner gc --vacuum`: a plain `VACUUM (ANALYZE)` of the tables
+    // purges leave dead rows in, so new articles reuse the space (the
+    // files shrink only where their end is free). It runs beside the other
+    // instances; `VACUUM FULL`, which gives all the space back, would lock
+    // every one of them out until it is done, so it is left to the
+    // operator.
+    fn vacuum(&mut self) -> Result<(), StoreError> {
         self.with_client(|client, _| {
             client.batch_execute("VACUUM (ANALYZE) articles, pages")?;
             Ok(())

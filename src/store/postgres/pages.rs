@@ -1,10 +1,11 @@
 //! Kept pages on PostgreSQL, for `gleaner reextract` (see
-//! [`crate::store::pages`]).
+//! [`crate::store::backend::Pages`]).
 
 use postgres::Row;
 
 use super::{Postgres, prepared};
 use crate::store::StoreError;
+use crate::store::backend::Pages;
 use crate::store::model::{Applied, KeptPage, Reextraction};
 
 /// Restricts to articles seen in the feeds `$1` (an empty array: all).
@@ -25,9 +26,8 @@ macro_rules! still_as_read {
     };
 }
 
-impl Postgres {
-    /// See the SQLite version.
-    pub fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
+impl Pages for Postgres {
+    fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
         self.with_client(|client, cache| {
             let stmt = prepared(
                 cache,
@@ -43,8 +43,7 @@ impl Postgres {
         })
     }
 
-    /// See the SQLite version.
-    pub fn kept_pages_after(
+    fn kept_pages_after(
         &self,
         after_seq: i64,
         limit: usize,
@@ -71,10 +70,10 @@ impl Postgres {
         })
     }
 
-    /// See the SQLite version: under the `gleaner write` lock, so a poll or
-    /// a `gc` of any instance waits rather than interleaving with it; the
-    /// check is in the UPDATE too.
-    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
+    // Under the `gleaner write` lock, so a poll or
+    // a `gc` of any instance waits rather than interleaving with it; the
+    // check is in the UPDATE too.
+    fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
         self.write(|tx| {
             let mut applied = Applied::default();
             for r in new {

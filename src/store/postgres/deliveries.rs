@@ -1,16 +1,16 @@
-//! `[[deliver]]` state on PostgreSQL (see [`crate::store::deliveries`]).
+//! `[[deliver]]` state on PostgreSQL (see [`crate::store::backend::Deliveries`]).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use super::{Postgres, prepared};
+use crate::store::backend::Deliveries;
 use crate::store::model::DeliveryStatus;
 use crate::store::{StoreError, format_time, parse_time};
 
-impl Postgres {
-    /// See the SQLite version.
-    pub fn record_delivery(
+impl Deliveries for Postgres {
+    fn record_delivery(
         &mut self,
         name: &str,
         at: DateTime<Utc>,
@@ -51,8 +51,7 @@ impl Postgres {
         })
     }
 
-    /// See the SQLite version.
-    pub fn delivery_statuses(&self) -> Result<HashMap<String, DeliveryStatus>, StoreError> {
+    fn delivery_statuses(&self) -> Result<HashMap<String, DeliveryStatus>, StoreError> {
         self.with_client(|client, cache| {
             let stmt = prepared(
                 cache,

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{Postgres, prepared};
+use crate::store::backend::Retries;
 use crate::store::model::RetryChange;
 use crate::store::retries::next_attempt;
 use crate::store::{StoreError, format_time};
 
-impl Postgres {
-    /// See the SQLite version.
-    pub fn due_page_retries(
+impl Retries for Postgres {
+    fn due_page_retries(
         &self,
         feed_url: &str,
         now: Option<DateTime<Utc>>,
@@ -30,8 +30,7 @@ impl Postgres {
         })
     }
 
-    /// See the SQLite version.
-    pub fn record_page_retries(
+    fn record_page_retries(
         &mut self,
         feed_url: &str,
         now: DateTime<Utc>,

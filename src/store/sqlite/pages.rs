@@ -2,8 +2,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::model::{Applied, KeptPage, Reextraction};
-use super::{Sqlite, StoreError};
+use super::Sqlite;
+use crate::store::StoreError;
+use crate::store::backend::Pages;
+use crate::store::model::{Applied, KeptPage, Reextraction};
 
 /// The article `?1` is still as its page `?2`..`?5` (URL, kept at, bytes,
 /// the body's origin) was read with: not purged (`gc` since), the same
@@ -18,9 +20,8 @@ const IN_FEEDS: &str = "(?1 = '[]' OR EXISTS (SELECT 1 FROM sources s
      WHERE s.article_seq = p.article_seq
        AND s.feed_url IN (SELECT value FROM json_each(?1))))";
 
-impl Sqlite {
-    /// How many pages are kept (of articles from `feed_urls`; all when empty).
-    pub fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
+impl Pages for Sqlite {
+    fn kept_pages(&self, feed_urls: &[String]) -> Result<u64, StoreError> {
         let feeds = serde_json::to_string(feed_urls).unwrap_or_else(|_| "[]".into());
         Ok(self
             .conn
@@ -31,8 +32,7 @@ impl Sqlite {
             .query_row([feeds], |r| r.get(0))?)
     }
 
-    /// The next `limit` kept pages after `after_seq`, in article order.
-    pub fn kept_pages_after(
+    fn kept_pages_after(
         &self,
         after_seq: i64,
         limit: usize,
@@ -63,10 +63,7 @@ impl Sqlite {
         Ok(pages.collect::<Result<_, _>>()?)
     }
 
-    /// Stores new extractions, each only while its article is still as
-    /// its page was read (`STILL_AS_READ`): a `gc` or a poll that ran
-    /// between the read and now wins, and the extraction is dropped.
-    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
+    fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
         // It reads before it writes: a deferred transaction would fail with
         // SQLITE_BUSY_SNAPSHOT when a daemon committed in between, where
         // taking the write lock first waits for it (busy_timeout).
