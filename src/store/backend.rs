@@ -29,6 +29,7 @@ use crate::retention::Retention;
 pub trait Backend:
     Polls
     + Feeds
+    + Cursors
     + Exports
     + ConsumerLocks
     + Sharing
@@ -37,11 +38,15 @@ pub trait Backend:
     + Search
     + Purge
     + Pages
+    + Reextractions
     + Send
 {
     /// The database as messages name it: the SQLite file, or the
     /// PostgreSQL URL without credentials.
     fn path(&self) -> &Path;
+
+    /// Returns the space purges freed (`gleaner gc --vacuum`).
+    fn vacuum(&mut self) -> Result<(), StoreError>;
 }
 
 /// Storing what polls saw.
@@ -102,6 +107,24 @@ pub trait Exports {
     /// then.
     fn data_version(&self) -> Result<i64, StoreError>;
 
+    /// How many stored articles match `filter` (its limit aside): what a
+    /// consumer still has to be given.
+    fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError>;
+
+    /// Calls `each` on every article matching `filter`, in the order they
+    /// entered its selection (oldest first), all read from one snapshot,
+    /// until `each` breaks. Returns the highest position that existed in
+    /// that snapshot (what a consumer has "seen" when no limit cut the
+    /// output short).
+    fn for_each_article(
+        &mut self,
+        filter: &ExportFilter,
+        each: &mut dyn FnMut(StoredArticle) -> ControlFlow<()>,
+    ) -> Result<i64, StoreError>;
+}
+
+/// Consumer cursors.
+pub trait Cursors {
     /// The cursor of a consumer: the highest position it was given, or
     /// passed (0 for a new one).
     fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError>;
@@ -120,21 +143,6 @@ pub trait Exports {
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-
-    /// How many stored articles match `filter` (its limit aside): what a
-    /// consumer still has to be given.
-    fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError>;
-
-    /// Calls `each` on every article matching `filter`, in the order they
-    /// entered its selection (oldest first), all read from one snapshot,
-    /// until `each` breaks. Returns the highest position that existed in
-    /// that snapshot (what a consumer has "seen" when no limit cut the
-    /// output short).
-    fn for_each_article(
-        &mut self,
-        filter: &ExportFilter,
-        each: &mut dyn FnMut(StoredArticle) -> ControlFlow<()>,
-    ) -> Result<i64, StoreError>;
 }
 
 /// One export at a time per consumer (see each backend's lock).
@@ -262,9 +270,6 @@ pub trait Purge {
     /// Purges what `retention` no longer keeps, in one transaction, and
     /// drops the kept pages of purged articles.
     fn purge(&mut self, retention: &Retention, now: DateTime<Utc>) -> Result<Purged, StoreError>;
-
-    /// Returns the space purges freed (`gleaner gc --vacuum`).
-    fn vacuum(&mut self) -> Result<(), StoreError>;
 }
 
 /// Kept article pages (`[storage] keep_html`), for `gleaner reextract`.
@@ -279,7 +284,10 @@ pub trait Pages {
         limit: usize,
         feed_urls: &[String],
     ) -> Result<Vec<KeptPage>, StoreError>;
+}
 
+/// `gleaner reextract`'s writes.
+pub trait Reextractions {
     /// Stores new extractions, each only while its article is still as its
     /// page was read: not purged (`gc` since), the same kept page (a poll
     /// since replaced it when the entry's link changed), the body from the

@@ -139,8 +139,11 @@ const BATCH: usize = 500;
 /// One table's row counts after the copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableCount {
+    /// The table.
     pub table: &'static str,
+    /// Its rows in the SQLite database.
     pub sqlite: i64,
+    /// Its rows in the PostgreSQL database.
     pub postgres: i64,
 }
 

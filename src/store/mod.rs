@@ -19,6 +19,8 @@
 //!   transaction as the articles of that poll: a crash never records "seen"
 //!   without the articles.
 
+#![deny(missing_docs)]
+
 pub mod backend;
 pub mod consumer_lock;
 pub mod copy;
@@ -29,7 +31,10 @@ pub mod model;
 mod nul;
 pub mod postgres;
 pub mod retries;
+mod schema;
 pub mod search;
+mod shared;
+mod sql;
 pub mod sqlite;
 
 use std::ops::{ControlFlow, Deref, DerefMut};
@@ -40,9 +45,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 pub use backend::Backend;
 use consumer_lock::ConsumerLock;
 pub use handle::StoreHandle;
-use model::{
-    Applied, ExportFilter, PollRecord, PollSummary, Reextraction, Sighting, StoredArticle,
-};
+use model::{ExportFilter, StoredArticle};
 
 use crate::config::Database;
 
@@ -70,29 +73,6 @@ impl Store {
         Ok(Store {
             backend: Box::new(sqlite::Sqlite::open(path)?),
         })
-    }
-
-    /// [`backend::Polls::record_poll`], its texts without NUL (see `nul`).
-    pub fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        self.backend.record_poll(&nul::poll(poll))
-    }
-
-    /// [`backend::Polls::record_sightings`], its texts without NUL.
-    pub fn record_sightings(
-        &mut self,
-        feed_url: &str,
-        feed_name: &str,
-        polled_at: DateTime<Utc>,
-        sightings: &[Sighting],
-    ) -> Result<PollSummary, StoreError> {
-        let sightings = nul::sightings(sightings);
-        self.backend
-            .record_sightings(feed_url, feed_name, polled_at, &sightings)
-    }
-
-    /// [`backend::Pages::apply_reextractions`], its texts without NUL.
-    pub fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
-        self.backend.apply_reextractions(&nul::reextractions(new))
     }
 
     /// [`backend::Exports::for_each_article`] until `each` fails (its error
@@ -156,48 +136,72 @@ impl DerefMut for Store {
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite could not open (or set up) the file.
     #[error("cannot open database {path}: {source}")]
     Open {
+        /// The database file.
         path: PathBuf,
+        /// SQLite's reason.
         source: rusqlite::Error,
     },
+    /// The file could not be created.
     #[error(
         "cannot create database {path}: {source} (check that its folder exists and is writable)"
     )]
     Create {
+        /// The database file.
         path: PathBuf,
+        /// The system's reason.
         source: std::io::Error,
     },
+    /// A newer gleaner migrated the database: this one would misread it.
     #[error(
         "database {path} has schema version {found}, newer than this gleaner understands ({supported}); upgrade gleaner"
     )]
     TooNew {
+        /// The database.
         path: PathBuf,
+        /// Its schema version.
         found: i64,
+        /// The newest this gleaner knows.
         supported: i64,
     },
+    /// A command that does not poll met no database: an empty one made
+    /// by a typo in the path would only hide it.
     #[error(
         "the database {path} does not exist yet: run `gleaner poll` or `gleaner run` to create it (or point [storage] database at the right file)"
     )]
-    Missing { path: PathBuf },
+    Missing {
+        /// The database looked for.
+        path: PathBuf,
+    },
+    /// A command that writes met a file it may not write.
     #[error("cannot write the database {path}: {source}")]
     NotWritable {
+        /// The database file.
         path: PathBuf,
+        /// The system's reason.
         source: std::io::Error,
     },
+    /// SQLite refused a statement.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// PostgreSQL refused a statement (or the connection broke).
     #[error("PostgreSQL error: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
+    /// Connecting failed.
     #[error(
         "cannot connect to the PostgreSQL database {database}: {} (check {setting}, that the server runs and lets this user in)", postgres_message(.source)
     )]
     PostgresOpen {
+        /// The URL without credentials.
         database: String,
         /// Where its URL was given: `[storage] database`, `--to`.
         setting: &'static str,
+        /// The client's reason.
         source: ::postgres::Error,
     },
+    /// The server's certificate was refused.
     #[error(
         "cannot connect to the PostgreSQL database {database}: its TLS certificate is refused ({reason}): {}",
         match .ca_file {
@@ -206,27 +210,44 @@ pub enum StoreError {
         }
     )]
     PostgresCertificate {
+        /// The URL without credentials.
         database: String,
+        /// `[storage] ca_file`, if set.
         ca_file: Option<std::path::PathBuf>,
+        /// Why rustls refused it.
         reason: String,
     },
     /// The password or the TLS set-up could not be had before connecting.
     #[error("PostgreSQL database {database}: {message}")]
-    PostgresPassword { database: String, message: String },
+    PostgresPassword {
+        /// The URL without credentials.
+        database: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// `migrate-db` copies into an empty database only.
     #[error(
         "the PostgreSQL database {database} already holds articles: migrate-db copies into an empty database only (create one with createdb)"
     )]
-    NotEmpty { database: String },
+    NotEmpty {
+        /// The URL without credentials.
+        database: String,
+    },
+    /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),
+    /// The daemon's database thread is gone (see [`StoreHandle::died`]).
     #[error("the database writer thread has stopped")]
     WriterGone,
+    /// The lock file of consumers' exports beside a SQLite database.
     #[error(
         "cannot open or lock {path} (which keeps two exports of one consumer from running at once): {source} ({})",
         consumer_lock_advice(.source)
     )]
     ConsumerLock {
+        /// The lock file.
         path: PathBuf,
+        /// The system's reason.
         source: std::io::Error,
     },
 }
@@ -297,21 +318,6 @@ impl StoreError {
         }
     }
 }
-
-/// The columns of a `FeedStatus`, read by each backend's `feed_status_row`;
-/// the argument is the SQL expression of its article count.
-macro_rules! feed_status_sql {
-    ($articles:expr) => {
-        concat!(
-            "SELECT f.url, f.name, f.etag, f.last_modified, f.last_poll_at,
-                f.last_success_at, f.state, f.last_error, f.consecutive_errors,
-                f.next_attempt_at, ",
-            $articles,
-            ", f.repairs, f.moved_to, f.poll_interval_secs, f.filtered, f.interstitials FROM feeds f"
-        )
-    };
-}
-pub(in crate::store) use feed_status_sql;
 
 /// A list as a JSON array column, `NULL` when empty (an entry's
 /// categories and enclosures, on both backends).

@@ -8,7 +8,9 @@ pub const TITLE_WEIGHT: f64 = 5.0;
 /// trailing `*` made it a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
+    /// The word, without `"`.
     pub word: String,
+    /// Whether a trailing `*` made it a prefix.
     pub prefix: bool,
 }
 

@@ -29,26 +29,22 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::config::database::{PostgresTarget, Tls};
 
 use super::backend::Backend;
+use super::sql::{Cell, Conn, Dialect, SqlBackend, Value, dollars};
 use super::{Access, StoreError};
 
 // The interface, one concern per file (each an `impl` of one of its traits).
-mod deliveries;
 mod follow;
 mod hosts;
 mod pages;
 mod read;
-mod retention;
-mod retries;
 mod schema;
 mod search;
 mod tls;
-mod write;
 
 /// How long connecting may take before the command fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -165,43 +161,23 @@ impl Postgres {
         }
         f(&mut client, &mut statements)
     }
-
-    /// A write transaction holding the `gleaner write` lock.
-    fn write<T>(
-        &self,
-        f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.transaction(true, f)
-    }
-
-    /// A write transaction, holding the `gleaner write` lock if `serialized`:
-    /// what stores articles, sources or keys must be; what only changes the
-    /// state of a feed this instance holds the lease of need not, so that
-    /// instances' idle polls do not wait on each other.
-    fn transaction<T>(
-        &self,
-        serialized: bool,
-        f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.with_client(|client, cache| {
-            let mut tx = client.transaction()?;
-            if serialized {
-                tx.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
-                    &[],
-                )?;
-            }
-            let mut pg_tx = PgTx { tx, cache };
-            let value = f(&mut pg_tx)?;
-            pg_tx.tx.commit()?;
-            Ok(value)
-        })
-    }
 }
 
 impl Backend for Postgres {
     fn path(&self) -> &Path {
         &self.shown
+    }
+
+    /// A plain `VACUUM (ANALYZE)` of the tables purges leave dead rows in,
+    /// so new articles reuse the space (the files shrink only where their
+    /// end is free). It runs beside the other instances; `VACUUM FULL`,
+    /// which gives all the space back, would lock every one of them out
+    /// until it is done, so it is left to the operator.
+    fn vacuum(&mut self) -> Result<(), StoreError> {
+        self.with_client(|client, _| {
+            client.batch_execute("VACUUM (ANALYZE) articles, pages")?;
+            Ok(())
+        })
     }
 }
 
@@ -217,42 +193,101 @@ fn prepared(
     if let Some(stmt) = cache.get(sql) {
         return Ok(stmt.clone());
     }
-    let stmt = client.prepare(sql)?;
+    let stmt = client.prepare(&dollars(sql))?;
     cache.insert(sql, stmt.clone());
     Ok(stmt)
 }
 
-/// A write transaction with the connection's prepared statements.
-struct PgTx<'c, 'p> {
-    tx: Transaction<'c>,
-    cache: &'p mut Prepared,
-}
-
-impl PgTx<'_, '_> {
-    fn run(
-        &mut self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
-        let stmt = prepared(self.cache, &mut self.tx, sql)?;
-        Ok(self.tx.execute(&stmt, params)?)
+impl SqlBackend for Postgres {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_client(|client, cache| f(&mut Session { client, cache }))
     }
 
-    fn row(
+    /// Holds the `gleaner write` lock if `serialized`: what stores
+    /// articles, sources or keys must (see the module's invariants); what
+    /// only changes the state of a feed this instance holds the lease of
+    /// need not, so that instances' idle polls do not wait on each other.
+    fn write<T>(
         &mut self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, StoreError> {
-        let stmt = prepared(self.cache, &mut self.tx, sql)?;
-        Ok(self.tx.query_opt(&stmt, params)?)
+        serialized: bool,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_client(|client, cache| {
+            let mut tx = client.transaction()?;
+            if serialized {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('gleaner write', 0))",
+                    &[],
+                )?;
+            }
+            let value = f(&mut Session {
+                client: &mut tx,
+                cache,
+            })?;
+            tx.commit()?;
+            Ok(value)
+        })
+    }
+}
+
+/// A connection or a transaction, with the connection's prepared
+/// statements, running the shared statements.
+struct Session<'a, C> {
+    client: &'a mut C,
+    cache: &'a mut Prepared,
+}
+
+impl<C: GenericClient> Conn for Session<'_, C> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn run(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        let stmt = prepared(self.cache, self.client, sql)?;
+        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        Ok(self.client.execute(&stmt, &params)?)
     }
 
     fn rows(
         &mut self,
         sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, StoreError> {
-        let stmt = prepared(self.cache, &mut self.tx, sql)?;
-        Ok(self.tx.query(&stmt, params)?)
+        params: &[Value<'_>],
+    ) -> Result<Vec<super::sql::Row>, StoreError> {
+        let stmt = prepared(self.cache, self.client, sql)?;
+        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        self.client
+            .query(&stmt, &params)?
+            .iter()
+            .map(cells)
+            .collect()
     }
+}
+
+/// A row's columns by name, each as the [`Cell`] its type reads as.
+fn cells(row: &Row) -> Result<super::sql::Row, StoreError> {
+    use postgres::types::Type;
+    let mut cells = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        let cell = if *ty == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i)?.map(Cell::Int)
+        } else if *ty == Type::INT4 {
+            row.try_get::<_, Option<i32>>(i)?
+                .map(|n| Cell::Int(n.into()))
+        } else if *ty == Type::BOOL {
+            row.try_get::<_, Option<bool>>(i)?
+                .map(|b| Cell::Int(b.into()))
+        } else if *ty == Type::FLOAT8 {
+            row.try_get::<_, Option<f64>>(i)?.map(Cell::Real)
+        } else if *ty == Type::BYTEA {
+            row.try_get::<_, Option<Vec<u8>>>(i)?.map(Cell::Blob)
+        } else {
+            row.try_get::<_, Option<String>>(i)?.map(Cell::Text)
+        };
+        cells.push((column.name().to_owned(), cell.unwrap_or(Cell::Null)));
+    }
+    Ok(super::sql::Row { cells })
 }

@@ -6,23 +6,13 @@ use postgres::Row;
 use super::{Postgres, prepared};
 use crate::store::StoreError;
 use crate::store::backend::Pages;
-use crate::store::model::{Applied, KeptPage, Reextraction};
+use crate::store::model::KeptPage;
 
 /// Restricts to articles seen in the feeds `$1` (an empty array: all).
 macro_rules! in_feeds {
     () => {
         "(cardinality($1::text[]) = 0 OR EXISTS (SELECT 1 FROM sources s
              WHERE s.article_seq = p.article_seq AND s.feed_url = ANY ($1)))"
-    };
-}
-
-/// SQLite's `pages::STILL_AS_READ`: the article `$1` is not purged, its
-/// kept page is still `$2`..`$4` (URL, kept at, bytes), its body from `$5`.
-macro_rules! still_as_read {
-    () => {
-        "a.seq = $1 AND a.purged_at IS NULL AND a.content_source = $5
-         AND EXISTS (SELECT 1 FROM pages p WHERE p.article_seq = a.seq
-                     AND p.url = $2 AND p.fetched_at = $3 AND p.body_zstd = $4)"
     };
 }
 
@@ -67,64 +57,6 @@ impl Pages for Postgres {
             )?;
             let rows = client.query(&stmt, &[&feed_urls, &after_seq, &limit])?;
             Ok(rows.iter().map(kept_page).collect())
-        })
-    }
-
-    // Under the `gleaner write` lock, so a poll or
-    // a `gc` of any instance waits rather than interleaving with it; the
-    // check is in the UPDATE too.
-    fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
-        self.write(|tx| {
-            let mut applied = Applied::default();
-            for r in new {
-                let page = &r.page;
-                let stored = tx.row(
-                    concat!(
-                        "SELECT a.content_html, a.content_text FROM articles a WHERE ",
-                        still_as_read!()
-                    ),
-                    &[
-                        &page.seq,
-                        &page.url,
-                        &page.fetched_at,
-                        &page.body_zstd,
-                        &page.content_source,
-                    ],
-                )?;
-                let Some(stored) = stored else {
-                    applied.changed_meanwhile += 1;
-                    continue;
-                };
-                if stored.get::<_, Option<&str>>(0) == Some(r.content_html.as_str())
-                    && stored.get::<_, Option<&str>>(1) == Some(r.content_text.as_str())
-                {
-                    continue;
-                }
-                let updated = tx.run(
-                    concat!(
-                        "UPDATE articles AS a SET content_html = $6, content_text = $7,
-                             word_count = $8, content_source = 'article'
-                         WHERE ",
-                        still_as_read!()
-                    ),
-                    &[
-                        &page.seq,
-                        &page.url,
-                        &page.fetched_at,
-                        &page.body_zstd,
-                        &page.content_source,
-                        &r.content_html,
-                        &r.content_text,
-                        &i64::from(r.word_count),
-                    ],
-                )?;
-                if updated > 0 {
-                    applied.changed += 1;
-                } else {
-                    applied.changed_meanwhile += 1;
-                }
-            }
-            Ok(applied)
         })
     }
 }

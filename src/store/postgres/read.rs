@@ -1,19 +1,14 @@
-//! What polls and exports read on PostgreSQL, and consumer cursors.
+//! The export snapshot on PostgreSQL: an export's selection after a
+//! consumer's cursor in one REPEATABLE READ snapshot, read in batches, its
+//! positions from arrays (SQLite's is `sqlite::read`).
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
-use postgres::Row;
-use url::Url;
 
 use super::{Postgres, prepared};
-use crate::article::verdict::Tally;
-use crate::store::backend::{Exports, Feeds};
-use crate::store::keys::{normalize_url, url_key};
-use crate::store::model::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource};
-use crate::store::{StoreError, feed_status_sql, format_time, json_list, parse_time};
+use crate::store::backend::Exports;
+use crate::store::model::{ExportFilter, StoredArticle, StoredSource};
+use crate::store::{StoreError, format_time, json_list};
 
 /// How many articles an export reads per round trip.
 const EXPORT_BATCH: i32 = 256;
@@ -53,122 +48,6 @@ const HIGHEST_POSITION: &str = "SELECT GREATEST(
      COALESCE((SELECT max(seq) FROM articles), 0),
      COALESCE((SELECT max(pos) FROM sources), 0),
      COALESCE((SELECT max(pos) FROM article_tags), 0))";
-
-impl Feeds for Postgres {
-    fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
-        self.with_client(|client, cache| {
-            let stmt = prepared(
-                cache,
-                client,
-                concat!(feed_status_sql!("0::bigint"), " WHERE f.url = $1"),
-            )?;
-            let row = client.query_opt(&stmt, &[&feed_url])?;
-            Ok(row.map(|r| feed_status_row(&r).1))
-        })
-    }
-
-    fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
-        self.with_client(|client, cache| {
-            let stmt = prepared(
-                cache,
-                client,
-                feed_status_sql!(
-                    "(SELECT count(DISTINCT s.article_seq) FROM sources s
-                      JOIN articles a ON a.seq = s.article_seq
-                      WHERE s.feed_url = f.url AND a.purged_at IS NULL)"
-                ),
-            )?;
-            Ok(client
-                .query(&stmt, &[])?
-                .iter()
-                .map(feed_status_row)
-                .collect())
-        })
-    }
-
-    fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
-        self.with_client(|client, _| {
-            let rows = client.query(
-                "SELECT url, name, last_success_at FROM feeds WHERE last_success_at IS NOT NULL",
-                &[],
-            )?;
-            Ok(rows
-                .iter()
-                .filter_map(|r| {
-                    let at = parse_time(r.get::<_, &str>(2))?;
-                    Some((r.get(0), r.get(1), at))
-                })
-                .collect())
-        })
-    }
-
-    fn due_feeds(
-        &self,
-        feed_urls: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
-        self.with_client(|client, cache| {
-            let stmt = prepared(
-                cache,
-                client,
-                "SELECT u FROM unnest($1::text[]) WITH ORDINALITY AS c (u, n)
-                 WHERE NOT EXISTS (SELECT 1 FROM feeds f
-                                   WHERE f.url = c.u AND f.next_attempt_at > $2)
-                 ORDER BY n",
-            )?;
-            let rows = client.query(&stmt, &[&feed_urls, &format_time(now)])?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
-        })
-    }
-
-    fn known(
-        &self,
-        feed_url: &str,
-        entry_id: &str,
-        url: Option<&Url>,
-    ) -> Result<Known, StoreError> {
-        self.with_client(|client, cache| {
-            let stmt = prepared(
-                cache,
-                client,
-                "SELECT s.entry_hash, a.purged_at IS NOT NULL, s.url
-                 FROM sources s JOIN articles a ON a.seq = s.article_seq
-                 WHERE s.feed_url = $1 AND s.entry_id = $2",
-            )?;
-            if let Some(row) = client.query_opt(&stmt, &[&feed_url, &entry_id])? {
-                // A purged article stays purged, even when its entry changes.
-                if row.get::<_, bool>(1) {
-                    return Ok(Known::Url);
-                }
-                let old = row
-                    .get::<_, Option<&str>>(2)
-                    .and_then(|u| Url::parse(u).ok())
-                    .and_then(|u| normalize_url(&u));
-                return Ok(Known::Entry {
-                    entry_hash: row.get(0),
-                    link_changed: old != url.and_then(normalize_url),
-                });
-            }
-            let Some(normalized) = url.and_then(normalize_url) else {
-                return Ok(Known::New);
-            };
-            // Only articles of other feeds count (see the SQLite version).
-            let stmt = prepared(
-                cache,
-                client,
-                "SELECT 1 FROM article_keys k WHERE k.key = $1 AND NOT EXISTS
-                     (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
-                      AND s.feed_url = $2)",
-            )?;
-            let found = client.query_opt(&stmt, &[&url_key(&normalized), &feed_url])?;
-            Ok(if found.is_some() {
-                Known::Url
-            } else {
-                Known::New
-            })
-        })
-    }
-}
 
 impl Exports for Postgres {
     // The highest committed position (seq, or that of a source or tag
@@ -210,47 +89,6 @@ impl Exports for Postgres {
         })
     }
 
-    fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
-        self.with_client(|client, _| {
-            let row = client.query_opt(
-                "SELECT cursor_seq FROM consumers WHERE name = $1",
-                &[&consumer],
-            )?;
-            Ok(row.map_or(0, |r| r.get(0)))
-        })
-    }
-
-    fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.with_client(|client, _| {
-            client.execute(
-                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES ($1, 0, $2)
-                 ON CONFLICT (name) DO UPDATE SET cursor_seq = consumers.cursor_seq",
-                &[&consumer, &format_time(now)],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn advance_cursor(
-        &mut self,
-        consumer: &str,
-        seq: i64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.with_client(|client, _| {
-            client.execute(
-                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET
-                     cursor_seq = GREATEST(consumers.cursor_seq, EXCLUDED.cursor_seq),
-                     updated_at = EXCLUDED.updated_at",
-                &[&consumer, &seq, &format_time(now)],
-            )?;
-            Ok(())
-        })
-    }
-
-    // See the SQLite version: one snapshot (REPEATABLE READ), oldest first,
-    // read [`EXPORT_BATCH`] articles per round trip.
     fn for_each_article(
         &mut self,
         filter: &ExportFilter,
@@ -353,36 +191,4 @@ impl Exports for Postgres {
         tx.commit()?;
         Ok(snapshot_max)
     }
-}
-
-fn feed_status_row(r: &Row) -> (String, FeedStatus) {
-    let time = |i: usize| r.get::<_, Option<&str>>(i).and_then(parse_time);
-    let count = |i: usize| r.get::<_, i64>(i);
-    (
-        r.get(0),
-        FeedStatus {
-            name: r.get(1),
-            etag: r.get(2),
-            last_modified: r.get(3),
-            last_poll_at: time(4),
-            last_success_at: time(5),
-            state: r.get(6),
-            last_error: r.get(7),
-            consecutive_errors: u32::try_from(count(8)).unwrap_or(u32::MAX),
-            next_attempt_at: time(9),
-            articles: u64::try_from(count(10)).unwrap_or(0),
-            repairs: r
-                .get::<_, &str>(11)
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-            moved_to: r.get(12),
-            poll_interval: r
-                .get::<_, Option<i64>>(13)
-                .and_then(|s| u64::try_from(s).ok())
-                .map(Duration::from_secs),
-            filtered: u32::try_from(count(14)).unwrap_or(u32::MAX),
-            interstitials: Tally::from_column(r.get::<_, &str>(15)),
-        },
-    )
 }

@@ -12,208 +12,22 @@
 //!   may read at once thanks to WAL.
 
 mod consumer_lock;
-mod deliveries;
 mod pages;
 mod read;
-mod retention;
-mod retries;
 mod search;
-mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 use super::backend::{Backend, Sharing};
-use super::{Access, StoreError, parse_time};
+use super::schema::MIGRATIONS;
+use super::sql::{Cell, Conn, Dialect, Row, SqlBackend, Value};
+use super::{Access, StoreError};
 
 /// How long a connection waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-pub(in crate::store) const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE articles (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    id             TEXT NOT NULL UNIQUE,
-    title          TEXT,
-    url            TEXT,
-    canonical_url  TEXT,
-    author         TEXT,
-    published      TEXT,
-    updated        TEXT,
-    fetched_at     TEXT NOT NULL,
-    summary        TEXT,
-    content_html   TEXT,
-    content_text   TEXT,
-    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
-    word_count     INTEGER,
-    language       TEXT,
-    image          TEXT
-);
-CREATE INDEX articles_fetched_at ON articles (fetched_at);
-
-CREATE TABLE article_keys (
-    key         TEXT PRIMARY KEY,
-    article_seq INTEGER NOT NULL REFERENCES articles (seq)
-) WITHOUT ROWID;
-CREATE INDEX article_keys_article ON article_keys (article_seq);
-
-CREATE TABLE sources (
-    feed_url    TEXT NOT NULL,
-    entry_id    TEXT NOT NULL,
-    article_seq INTEGER NOT NULL REFERENCES articles (seq),
-    url         TEXT,
-    entry_hash  TEXT NOT NULL,
-    first_seen  TEXT NOT NULL,
-    UNIQUE (feed_url, entry_id)
-);
-CREATE INDEX sources_article ON sources (article_seq);
-
-CREATE TABLE article_tags (
-    article_seq INTEGER NOT NULL REFERENCES articles (seq),
-    tag         TEXT NOT NULL,
-    PRIMARY KEY (article_seq, tag)
-) WITHOUT ROWID;
-CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
-
-CREATE TABLE feeds (
-    url                TEXT PRIMARY KEY,
-    name               TEXT NOT NULL,
-    etag               TEXT,
-    last_modified      TEXT,
-    last_poll_at       TEXT,
-    last_success_at    TEXT,
-    state              TEXT,
-    last_error         TEXT,
-    consecutive_errors INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at    TEXT
-);
-
-CREATE TABLE consumers (
-    name       TEXT PRIMARY KEY,
-    cursor_seq INTEGER NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"#,
-    r#"
--- The repairs (space-separated names, see feed::Repair) the last parsed
--- fetch of a feed needed; '' for a healthy feed.
-ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';
-"#,
-    r#"
--- Where the feed's URL permanently redirects (301/308 on every hop) as of
--- its last successful fetch; NULL when it does not.
-ALTER TABLE feeds ADD COLUMN moved_to TEXT;
-"#,
-    r#"
--- Adaptive schedules: the feed's RSS <ttl> as of its last parsed fetch, and
--- the interval its publications suggest (NULL for cron-scheduled feeds).
-ALTER TABLE feeds ADD COLUMN ttl_secs INTEGER;
-ALTER TABLE feeds ADD COLUMN poll_interval_secs INTEGER;
-"#,
-    r#"
--- Full-text search over title and text (gleaner search), kept in step with
--- articles by triggers; existing articles are indexed once here.
-CREATE VIRTUAL TABLE articles_fts USING fts5(
-    title, content_text,
-    content = 'articles', content_rowid = 'seq',
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
-    INSERT INTO articles_fts (rowid, title, content_text)
-    VALUES (new.seq, new.title, new.content_text);
-END;
-CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
-    VALUES ('delete', old.seq, old.title, old.content_text);
-END;
-CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, content_text ON articles BEGIN
-    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
-    VALUES ('delete', old.seq, old.title, old.content_text);
-    INSERT INTO articles_fts (rowid, title, content_text)
-    VALUES (new.seq, new.title, new.content_text);
-END;
-INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
-"#,
-    r#"
--- Retention: a purged article keeps its row (id, links, dates), its sources
--- and its dedup keys as a tombstone, so it is never stored as new again;
--- its body and title are gone and exports and search skip it.
-ALTER TABLE articles ADD COLUMN purged_at TEXT;
-"#,
-    r#"
--- [storage] keep_html: each article's page as fetched, zstd-compressed, so
--- gleaner reextract can run a newer extractor without fetching again.
-CREATE TABLE pages (
-    article_seq  INTEGER PRIMARY KEY REFERENCES articles (seq),
-    url          TEXT NOT NULL,
-    content_type TEXT,
-    fetched_at   TEXT NOT NULL,
-    body_zstd    BLOB NOT NULL
-);
-"#,
-    r#"
--- [[deliver]]: how each consumer's pushes went (the cursor itself is in
--- consumers), for gleaner deliveries.
-CREATE TABLE deliveries (
-    name                 TEXT PRIMARY KEY,
-    last_attempt_at      TEXT NOT NULL,
-    last_success_at      TEXT,
-    last_error           TEXT,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    delivered            INTEGER NOT NULL DEFAULT 0
-);
-"#,
-    r#"
--- How many entries the feed's filter rules (block/keep) dropped in its last
--- fetched poll.
-ALTER TABLE feeds ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
-"#,
-    r#"
--- The entry's own categories and its media files (feed::Enclosure), as
--- JSON arrays; NULL when it has none.
-ALTER TABLE articles ADD COLUMN categories TEXT;
-ALTER TABLE articles ADD COLUMN enclosures TEXT;
-"#,
-    r#"
--- PostgreSQL's search column now splits words at punctuation, as FTS5's
--- unicode61 tokenizer here always has: nothing changes in SQLite, but a
--- version still means one schema on both backends.
-SELECT 1;
-"#,
-    r#"
--- Exactly-once export to filtered consumers: the position at which each
--- source and tag was added to its article (the article's seq when stored
--- with it, a later number of the same counter when another sighting added
--- it), so that an article entering a consumer's selection after the
--- consumer passed its seq is still given (see read::for_each_article).
--- Rows stored before came with their article.
-ALTER TABLE sources ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
-UPDATE sources SET pos = article_seq;
-CREATE INDEX sources_pos ON sources (pos);
-ALTER TABLE article_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
-UPDATE article_tags SET pos = article_seq;
-CREATE INDEX article_tags_pos ON article_tags (pos);
-"#,
-    r#"
--- article::verdict: how many article pages the feed's last fetched poll
--- judged and how many were interstitials of each kind ('pages=5 consent=3').
-ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
--- Entries whose page was an interstitial, stored with the feed's text: the
--- page is tried again at next_at (at most store::retries::MAX_RETRIES times).
-CREATE TABLE page_retries (
-    feed_url TEXT NOT NULL,
-    entry_id TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at  TEXT NOT NULL,
-    PRIMARY KEY (feed_url, entry_id)
-);
-"#,
-];
 
 /// An open SQLite connection with the schema up to date.
 pub struct Sqlite {
@@ -226,10 +40,81 @@ impl Backend for Sqlite {
     fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Rewrites the database file.
+    fn vacuum(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("VACUUM")?;
+        Ok(())
+    }
 }
 
 /// One process: nothing to share (the trait's provided methods).
 impl Sharing for Sqlite {}
+
+impl SqlBackend for Sqlite {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        f(&mut Lite(&self.conn))
+    }
+
+    /// Takes the write lock first: a transaction that reads before it
+    /// writes would fail with SQLITE_BUSY_SNAPSHOT when another process
+    /// committed in between, where this waits for the lock (busy_timeout).
+    fn write<T>(
+        &mut self,
+        _serialized: bool,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&mut Lite(&tx))?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// A connection (or a transaction on it) running the shared statements.
+struct Lite<'c>(&'c Connection);
+
+impl Conn for Lite<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn run(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        let changed = self
+            .0
+            .prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(params))?;
+        Ok(changed as u64)
+    }
+
+    fn rows(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut found = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut cells = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let cell = match r.get_ref(i)? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(n) => Cell::Int(n),
+                    ValueRef::Real(f) => Cell::Real(f),
+                    ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+                };
+                cells.push((name.clone(), cell));
+            }
+            found.push(Row { cells });
+        }
+        Ok(found)
+    }
+}
 
 impl Sqlite {
     /// Opens the database at `path` for `access`; every error names the file.
@@ -302,7 +187,7 @@ impl Sqlite {
                 supported,
             });
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             // Take the write lock first: a deferred transaction that read the
             // version would fail with "database is locked", not wait, when
             // another process (the daemon and an export starting together)
@@ -315,7 +200,7 @@ impl Sqlite {
             if now > index as i64 {
                 continue;
             }
-            tx.execute_batch(sql)?;
+            tx.execute_batch(&migration.sqlite())?;
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
             tx.commit()?;
         }
@@ -343,19 +228,10 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Column `index` of `row` as a time written by [`super::format_time`] (`None`
-/// when NULL or unreadable).
-fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    Ok(row
-        .get::<_, Option<String>>(index)?
-        .as_deref()
-        .and_then(parse_time))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::backend::{Exports, Feeds, Polls, Search};
+    use crate::store::backend::{Cursors, Exports, Feeds, Polls, Search};
     use crate::store::model;
     use std::os::unix::fs::PermissionsExt;
 
@@ -382,7 +258,7 @@ mod tests {
         let path = dir.path().join("g.db");
         {
             let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(&MIGRATIONS[0].sqlite()).unwrap();
             conn.execute(
                 "INSERT INTO feeds (url, name) VALUES ('https://a.example/f', 'a')",
                 [],
@@ -398,7 +274,7 @@ mod tests {
         let poll = model::PollRecord {
             feed_url: "https://a.example/f".into(),
             feed_name: "a".into(),
-            polled_at: Utc::now(),
+            polled_at: chrono::Utc::now(),
             outcome: crate::pacing::FeedOutcome::Fetched {
                 etag: None,
                 last_modified: None,
@@ -427,8 +303,8 @@ mod tests {
         let path = dir.path().join("g.db");
         {
             let conn = Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..4] {
-                conn.execute_batch(sql).unwrap();
+            for migration in &MIGRATIONS[..4] {
+                conn.execute_batch(&migration.sqlite()).unwrap();
             }
             conn.execute(
                 "INSERT INTO articles (id, title, fetched_at, content_text, content_source)
@@ -451,12 +327,12 @@ mod tests {
         // The migration that added positions (later ones may follow it).
         let before = MIGRATIONS
             .iter()
-            .position(|m| m.contains("ALTER TABLE sources ADD COLUMN pos"))
+            .position(|m| m.sqlite().contains("ALTER TABLE sources ADD COLUMN pos"))
             .unwrap();
         {
             let conn = Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..before] {
-                conn.execute_batch(sql).unwrap();
+            for migration in &MIGRATIONS[..before] {
+                conn.execute_batch(&migration.sqlite()).unwrap();
             }
             conn.execute_batch(
                 "INSERT INTO articles (seq, id, fetched_at, content_source)

@@ -1,134 +1,14 @@
-//! Reading: what a poll needs to know before fetching, the `feeds` status, and
-//! the export snapshot with consumer cursors.
+//! The export snapshot on SQLite: an export's selection after a consumer's
+//! cursor, read in one WAL snapshot. PostgreSQL's is its own
+//! (`postgres::read`): its positions come from arrays and GREATEST, ours
+//! from JSON arrays and the scalar max, and it reads in batches.
 
-use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-use url::Url;
-
-use super::{Sqlite, time_column};
-use crate::article::verdict::Tally;
-use crate::store::backend::{Exports, Feeds};
-use crate::store::keys::{normalize_url, url_key};
-use crate::store::model::{ExportFilter, FeedStatus, Known, StoredArticle, StoredSource};
-use crate::store::{StoreError, feed_status_sql, format_time, json_list, parse_time};
-
-impl Feeds for Sqlite {
-    fn feed_status(&self, feed_url: &str) -> Result<Option<FeedStatus>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(concat!(feed_status_sql!("0"), " WHERE f.url = ?1"))?;
-        let status = stmt
-            .query_row(params![feed_url], feed_status_row)
-            .optional()?;
-        Ok(status.map(|(_, status)| status))
-    }
-
-    fn feed_statuses(&self) -> Result<HashMap<String, FeedStatus>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(feed_status_sql!(
-            "(SELECT count(DISTINCT s.article_seq) FROM sources s
-              JOIN articles a ON a.seq = s.article_seq
-              WHERE s.feed_url = f.url AND a.purged_at IS NULL)"
-        ))?;
-        let rows = stmt.query_map([], feed_status_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn last_successes(&self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT url, name, last_success_at FROM feeds
-             WHERE name IS NOT NULL AND last_success_at IS NOT NULL",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut found = Vec::new();
-        for row in rows {
-            let (url, name, at) = row?;
-            if let Some(at) = parse_time(&at) {
-                found.push((url, name, at));
-            }
-        }
-        Ok(found)
-    }
-
-    fn due_feeds(
-        &self,
-        feed_urls: &[String],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT url FROM feeds WHERE next_attempt_at > ?1")?;
-        let later: HashSet<String> = stmt
-            .query_map(params![format_time(now)], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(feed_urls
-            .iter()
-            .filter(|url| !later.contains(url.as_str()))
-            .cloned()
-            .collect())
-    }
-
-    fn known(
-        &self,
-        feed_url: &str,
-        entry_id: &str,
-        url: Option<&Url>,
-    ) -> Result<Known, StoreError> {
-        let seen: Option<(String, bool, Option<String>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT s.entry_hash, a.purged_at IS NOT NULL, s.url
-                 FROM sources s JOIN articles a ON a.seq = s.article_seq
-                 WHERE s.feed_url = ?1 AND s.entry_id = ?2",
-            )?
-            .query_row(params![feed_url, entry_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
-        match seen {
-            // A purged article stays purged, even when its entry changes.
-            Some((_, true, _)) => return Ok(Known::Url),
-            Some((entry_hash, false, old_link)) => {
-                let old = old_link
-                    .as_deref()
-                    .and_then(|u| Url::parse(u).ok())
-                    .and_then(|u| normalize_url(&u));
-                let new = url.and_then(normalize_url);
-                return Ok(Known::Entry {
-                    entry_hash,
-                    link_changed: old != new,
-                });
-            }
-            None => {}
-        }
-        let Some(normalized) = url.and_then(normalize_url) else {
-            return Ok(Known::New);
-        };
-        // An article that is already another entry of this feed is not this
-        // one (anchors of one page): only articles of other feeds count.
-        let known_url = self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM article_keys k WHERE k.key = ?1 AND NOT EXISTS
-                     (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
-                      AND s.feed_url = ?2)",
-            )?
-            .exists(params![url_key(&normalized), feed_url])?;
-        if known_url {
-            return Ok(Known::Url);
-        }
-        Ok(Known::New)
-    }
-}
+use super::Sqlite;
+use crate::store::backend::Exports;
+use crate::store::model::{ExportFilter, StoredArticle, StoredSource};
+use crate::store::{StoreError, format_time, json_list};
 
 impl Exports for Sqlite {
     // SQLite's `data_version`: a number that changes whenever another
@@ -138,40 +18,6 @@ impl Exports for Sqlite {
         Ok(self
             .conn
             .pragma_query_value(None, "data_version", |r| r.get(0))?)
-    }
-
-    fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT cursor_seq FROM consumers WHERE name = ?1")?
-            .query_row([consumer], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0))
-    }
-
-    fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, 0, ?2)
-             ON CONFLICT (name) DO UPDATE SET cursor_seq = cursor_seq",
-            params![consumer, format_time(now)],
-        )?;
-        Ok(())
-    }
-
-    fn advance_cursor(
-        &mut self,
-        consumer: &str,
-        seq: i64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (name) DO UPDATE SET
-                 cursor_seq = max(cursor_seq, excluded.cursor_seq),
-                 updated_at = excluded.updated_at",
-            params![consumer, seq, format_time(now)],
-        )?;
-        Ok(())
     }
 
     fn count_articles(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
@@ -327,32 +173,4 @@ fn selection_args(filter: &ExportFilter, snapshot_max: i64) -> SelectionArgs {
         feeds: list(&filter.feed_urls),
         tags: list(&filter.tags),
     }
-}
-
-fn feed_status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, FeedStatus)> {
-    let time = |i: usize| time_column(r, i);
-    Ok((
-        r.get(0)?,
-        FeedStatus {
-            name: r.get(1)?,
-            etag: r.get(2)?,
-            last_modified: r.get(3)?,
-            last_poll_at: time(4)?,
-            last_success_at: time(5)?,
-            state: r.get(6)?,
-            last_error: r.get(7)?,
-            consecutive_errors: r.get(8)?,
-            next_attempt_at: time(9)?,
-            articles: r.get(10)?,
-            repairs: r
-                .get::<_, String>(11)?
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-            moved_to: r.get(12)?,
-            poll_interval: r.get::<_, Option<u64>>(13)?.map(Duration::from_secs),
-            filtered: r.get(14)?,
-            interstitials: Tally::from_column(&r.get::<_, String>(15)?),
-        },
-    ))
 }
