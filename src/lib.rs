@@ -28,5 +28,6 @@ pub mod redact;
 pub mod reextract;
 pub mod retention;
 pub mod schedule;
+pub mod ssrf;
 pub mod store;
 pub mod subscribe;
