@@ -19,7 +19,7 @@ pub use follow::follow;
 
 use crate::atomic::Replacement;
 use crate::store::consumer_lock::ConsumerLock;
-use crate::store::read::{ExportFilter, StoredArticle};
+use crate::store::model::{ExportFilter, StoredArticle};
 use crate::store::{Store, StoreError};
 
 /// `--format`.
@@ -343,7 +343,7 @@ pub fn with_markdown(article: &mut StoredArticle) {
 mod jsonfeed {
     use serde::Serialize;
 
-    use crate::store::read::{StoredArticle, StoredSource};
+    use crate::store::model::{StoredArticle, StoredSource};
 
     #[derive(Serialize)]
     pub struct Item<'a> {
@@ -459,7 +459,7 @@ mod atom {
     use chrono::{DateTime, Utc};
 
     use crate::store::format_time;
-    use crate::store::read::StoredArticle;
+    use crate::store::model::StoredArticle;
 
     pub fn opening(title: &str, now: DateTime<Utc>) -> String {
         format!(

@@ -63,7 +63,7 @@ pub(super) fn search(
 /// The `search` table: rank, title, date, feeds, URL and snippet per hit.
 pub(super) fn print_hits(
     out: &mut impl Write,
-    hits: &[crate::store::search::SearchHit],
+    hits: &[crate::store::model::SearchHit],
     words: &str,
 ) -> std::io::Result<()> {
     for (rank, hit) in hits.iter().enumerate() {
