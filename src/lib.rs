@@ -26,6 +26,8 @@ pub mod plural;
 pub mod poll;
 pub mod redact;
 pub mod reextract;
+pub mod retention;
 pub mod schedule;
+pub mod ssrf;
 pub mod store;
 pub mod subscribe;
