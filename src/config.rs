@@ -31,7 +31,9 @@ mod request;
 
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
+mod dedup;
 mod deliver;
+pub use dedup::DedupConfig;
 
 pub use deliver::{DeliverConfig, DeliverTarget, Secret};
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
     /// `[[deliver]]` blocks in file order; names are unique.
     pub deliver: Vec<DeliverConfig>,
+    /// `[dedup]`: near-duplicate merging.
+    pub dedup: DedupConfig,
 }
 
 /// `[storage]`.
@@ -285,6 +289,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("filter", &["block", "keep"]),
     ("extraction", &["site_config_dir"]),
     ("deliver", deliver::KEYS),
+    ("dedup", dedup::KEYS),
     (
         "feeds",
         &[
@@ -328,6 +333,7 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
                 "extraction",
                 "feeds",
                 "deliver",
+                "dedup",
             ],
             Some(name) => KNOWN_KEYS
                 .iter()
@@ -421,6 +427,8 @@ struct RawConfig {
     filter: RawFilter,
     #[serde(default)]
     extraction: RawExtraction,
+    #[serde(default)]
+    dedup: dedup::RawDedup,
     #[serde(default)]
     feeds: Vec<RawFeed>,
     #[serde(default)]
@@ -670,6 +678,7 @@ impl RawConfig {
         });
 
         let extraction = self.extraction.check(at, &mut problems);
+        let dedup = self.dedup.check(at, &mut problems);
 
         let default_schedule = match &self.schedule.default {
             Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
@@ -713,6 +722,7 @@ impl RawConfig {
                 metrics_listen,
                 feeds,
                 deliver,
+                dedup,
             })
         } else {
             problems.sort_by_key(|p| (p.line, p.column));
