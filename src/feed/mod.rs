@@ -24,6 +24,7 @@ pub mod json;
 pub mod media;
 pub mod references;
 pub mod repair;
+mod xml_tags;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
