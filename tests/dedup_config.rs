@@ -33,3 +33,17 @@ fn dedup_keys_are_checked_where_they_are_written() {
     let stderr = gleaner.config_problems(&["2:1: unknown key `similarty` in [dedup]"]);
     assert!(stderr.contains("near_duplicates, similarity"), "{stderr}");
 }
+
+#[test]
+fn dedup_values_of_the_wrong_type_are_named_with_their_key() {
+    let gleaner = Gleaner::new("");
+    std::fs::write(
+        gleaner.config_path(),
+        "[dedup]\nnear_duplicates = \"yes\"\nsimilarity = \"high\"\n",
+    )
+    .unwrap();
+    gleaner.config_problems(&[
+        "2:19: [dedup].near_duplicates must be true or false",
+        "3:14: [dedup].similarity must be a number",
+    ]);
+}

@@ -48,8 +48,10 @@ pub fn build(sets: &[PathBuf]) -> Result<Vec<Doc>, String> {
     originals.retain(|o| !o.text.trim().is_empty());
     // Every tenth text is material for the press releases only: a release
     // made of a stored article's paragraphs would be an excerpt of it.
-    let (material, originals): (Vec<(usize, Original)>, Vec<(usize, Original)>) =
-        originals.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
+    let (material, originals): (Vec<(usize, Original)>, Vec<(usize, Original)>) = originals
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| i % 10 == 9);
     let material: Vec<Original> = material.into_iter().map(|(_, o)| o).collect();
     let originals: Vec<Original> = originals.into_iter().map(|(_, o)| o).collect();
     let mut docs: Vec<Doc> = Vec::new();

@@ -126,37 +126,59 @@ fn paragraphs(text: &str) -> Vec<&str> {
 fn words_of(paragraph: &str, max: usize) -> Vec<u64> {
     let mut words = Vec::new();
     let mut word = WordHash::new();
-    for c in paragraph.nfkd() {
+    for c in paragraph.chars() {
         if words.len() >= max {
             return words;
         }
-        if is_combining_mark(c) {
-            continue;
-        }
-        if is_apostrophe(c) {
-            // Inside a word it joins it; elsewhere it is punctuation.
-            continue;
-        }
-        if !c.is_alphanumeric() {
-            word.finish_into(&mut words);
-            continue;
-        }
-        if is_unspaced_script(c) {
-            word.finish_into(&mut words);
-            for lower in c.to_lowercase() {
-                word.add(lower);
+        if c.is_ascii() {
+            // Most text: NFKD leaves ASCII as it is.
+            if c.is_ascii_alphanumeric() {
+                word.add(c.to_ascii_lowercase());
+            } else if c != '\'' {
+                word.finish_into(&mut words);
             }
-            word.finish_into(&mut words);
             continue;
         }
-        for lower in c.to_lowercase() {
-            word.add(lower);
+        for c in std::iter::once(c).nfkd() {
+            add_char(c, &mut word, &mut words);
         }
     }
     if words.len() < max {
         word.finish_into(&mut words);
     }
     words
+}
+
+/// One character of a word (after NFKD): joins the word, ends it, or is
+/// a word of its own.
+fn add_char(c: char, word: &mut WordHash, words: &mut Vec<u64>) {
+    if is_combining_mark(c) || is_apostrophe(c) {
+        // An apostrophe inside a word joins it; elsewhere it is punctuation.
+        return;
+    }
+    if !c.is_alphanumeric() {
+        word.finish_into(words);
+        return;
+    }
+    let unspaced = is_unspaced_script(c);
+    if unspaced {
+        word.finish_into(words);
+    }
+    for lower in c.to_lowercase() {
+        // Full case folding's two common differences from lower case, so
+        // that an upper-cased "STRASSE" and a final sigma compare equal.
+        match lower {
+            '\u{df}' => {
+                word.add('s');
+                word.add('s');
+            }
+            '\u{3c2}' => word.add('\u{3c3}'),
+            other => word.add(other),
+        }
+    }
+    if unspaced {
+        word.finish_into(words);
+    }
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -233,6 +255,7 @@ mod tests {
             words("don't panic -- the cafe\u{301}'s file")
         );
         assert_eq!(words("ＡＢＣ\u{a0}def"), words("abc def"));
+        assert_eq!(words("Straße ὀδυσσεύς"), words("STRASSE ὈΔΥΣΣΕΎΣ"));
     }
 
     #[test]
