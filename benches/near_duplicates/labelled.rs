@@ -48,7 +48,8 @@ pub fn build(sets: &[PathBuf]) -> Result<Vec<Doc>, String> {
     originals.retain(|o| !o.text.trim().is_empty());
     // Every tenth text is material for the press releases only: a release
     // made of a stored article's paragraphs would be an excerpt of it.
-    let (material, originals): (Vec<(usize, Original)>, Vec<(usize, Original)>) = originals
+    type Numbered = Vec<(usize, Original)>;
+    let (material, originals): (Numbered, Numbered) = originals
         .into_iter()
         .enumerate()
         .partition(|(i, _)| i % 10 == 9);
@@ -176,10 +177,7 @@ fn press_releases(material: &[Original], docs: &mut Vec<Doc>) {
     let mut next_news = 0;
     for round in 0..RELEASES {
         for company in 0..COMPANIES.min(long.len()) {
-            let about = format!(
-                "About Company {company}: {}",
-                long[company * 7 % long.len()]
-            );
+            let about = format!("About Company {company}: {}", long[company % long.len()]);
             let Some(source) = medium.get(next_news) else {
                 return;
             };
@@ -234,11 +232,19 @@ fn copies(originals: &[Original], docs: &mut Vec<Doc>) {
             continue;
         }
         let mut rng = fastrand::Rng::with_seed(i as u64);
-        let syndicator = format!("syndicator{}.example", i % 4);
+        // Each kind of copy on its own few hosts: one site republishes a
+        // story once, not in six versions.
+        let syndicator = "syndicator";
         let push = |docs: &mut Vec<Doc>, kind: &'static str, host: &str, text: String| {
+            let host = if host == "syndicator" {
+                let slug: String = kind.chars().filter(char::is_ascii_alphanumeric).collect();
+                format!("{slug}{}.example", i % 4)
+            } else {
+                host.to_owned()
+            };
             docs.push(Doc {
                 name: format!("{} ({kind})", o.name),
-                host: host.to_owned(),
+                host,
                 text,
                 label: Label::Copy { of: i, kind },
             });
@@ -248,7 +254,7 @@ fn copies(originals: &[Original], docs: &mut Vec<Doc>) {
         push(
             docs,
             "credit line + byline",
-            &syndicator,
+            syndicator,
             format!(
                 "{byline}\n\n{}\n\nThis article was originally published by {} and is republished here with permission.",
                 o.text, o.host
@@ -256,18 +262,13 @@ fn copies(originals: &[Original], docs: &mut Vec<Doc>) {
         );
 
         let reworded = reword(&paras, &mut rng);
-        push(
-            docs,
-            "reworded sentence",
-            &syndicator,
-            reworded.join("\n\n"),
-        );
+        push(docs, "reworded sentence", syndicator, reworded.join("\n\n"));
 
         if paras.len() >= 2 {
             push(
                 docs,
                 "last paragraph dropped",
-                &syndicator,
+                syndicator,
                 paras[..paras.len() - 1].join("\n\n"),
             );
             let mut edited = reworded.clone();
@@ -280,15 +281,15 @@ fn copies(originals: &[Original], docs: &mut Vec<Doc>) {
             let extra: Vec<&str> = extra.split_whitespace().take(50).collect();
             let mut added = paras.clone();
             added.push(format!("Update: {}", extra.join(" ")));
-            push(docs, "paragraph added", &syndicator, added.join("\n\n"));
+            push(docs, "paragraph added", syndicator, added.join("\n\n"));
         }
 
-        push(docs, "typography", &syndicator, typography(&paras));
+        push(docs, "typography", syndicator, typography(&paras));
 
         if let Some(extracted) = &o.extracted
             && !extracted.trim().is_empty()
         {
-            push(docs, "other page chrome", &syndicator, extracted.clone());
+            push(docs, "other page chrome", syndicator, extracted.clone());
         }
     }
 }
@@ -309,7 +310,8 @@ fn reword(paras: &[String], rng: &mut fastrand::Rng) -> Vec<String> {
     if words.len() >= 2 {
         words.swap(0, 1);
     }
-    for w in words.iter_mut().skip(2).step_by(3) {
+    // A sentence: at most 25 words of it, where the text has no full stops.
+    for w in words.iter_mut().take(25).skip(2).step_by(3) {
         *w = FILLERS[rng.usize(0..FILLERS.len())].to_owned();
     }
     let mut rebuilt: Vec<String> = sentences.iter().map(|s| (*s).to_owned()).collect();

@@ -40,11 +40,13 @@ pub const SIMILARITY_RANGE: RangeInclusive<f64> = 0.5..=1.0;
 /// The least share of the stored text that the incoming one must have: a
 /// one-paragraph quote of a long article is not that article.
 pub const MIN_STORED_SHARE: f64 = 0.2;
-/// When the incoming text shares a block verbatim with the stored one, the
-/// rest of it (without the largest such block) must still be this much in
-/// the stored text, unless the rest is under [`REST_SHINGLES`] shingles:
-/// two press releases sharing their long "About the company" paragraph, on a
-/// host not yet known to repeat it, differ everywhere else.
+/// When both texts have text of their own (the stored one has a block the
+/// incoming lacks), the rest of the incoming text without the block that
+/// matched most must still be this much in the stored text, unless the rest
+/// is under [`REST_SHINGLES`] shingles: two press releases sharing their
+/// long "About the company" paragraph, on a host not yet known to repeat
+/// it, differ everywhere else; a copy that reworded a sentence or dropped a
+/// paragraph still matches in its other paragraphs.
 pub const REST_SHARE: f64 = 0.5;
 /// See [`REST_SHARE`].
 pub const REST_SHINGLES: u32 = 20;
@@ -67,7 +69,8 @@ impl<F: Fn(u64) -> bool> Boilerplate for F {
     }
 }
 
-/// A stored candidate: its signature and its block keys (sorted).
+/// A stored candidate: one signature and the block keys (sorted) of the
+/// text it was made from.
 #[derive(Debug, Clone, Copy)]
 pub struct Stored<'a> {
     pub signature: &'a Signature,
@@ -110,12 +113,20 @@ pub fn same_story(
     if verdict.incoming_share < similarity || verdict.stored_share < MIN_STORED_SHARE {
         return verdict;
     }
-    let largest_shared = incoming
-        .blocks()
-        .filter(|(k, _)| keep(*k) && shared(*k))
-        .max_by_key(|(_, n)| *n)
+    // Both texts have text of their own (the stored one a block the
+    // incoming lacks): the match must not rest on one block.
+    let own_blocks: Vec<u64> = incoming.block_keys().collect();
+    let both_differ = stored.blocks.iter().any(|k| !own_blocks.contains(k));
+    let largest = incoming
+        .block_signatures()
+        .filter(|(k, _)| keep(*k))
+        .map(|(k, block)| {
+            let matched = block.contained_in(stored.signature) * f64::from(block.shingles());
+            (k, matched)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(k, _)| k);
-    if let Some(largest) = largest_shared {
+    if both_differ && let Some(largest) = largest {
         let rest_keep = |k: u64| keep(k) && k != largest;
         let rest = incoming.signature_of(rest_keep);
         if rest.shingles() >= REST_SHINGLES {

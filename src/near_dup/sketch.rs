@@ -31,7 +31,7 @@ pub const BANDS: usize = SLOTS / ROWS;
 /// this has no signature: in a short text one shared sentence or one
 /// template paragraph decides the similarity, and an exact copy of it is
 /// caught by the exact text key anyway.
-pub const MIN_SHINGLES: u32 = 40;
+pub const MIN_SHINGLES: u32 = 30;
 
 /// The multipliers and offsets of the slots' hash functions
 /// (multiply-add-shift, 2-universal). Fixed forever: stored signatures and
@@ -122,6 +122,19 @@ impl Sketch {
             }
         }
         Signature { mins, shingles }
+    }
+
+    /// Each block's key and signature.
+    pub(super) fn block_signatures(&self) -> impl Iterator<Item = (u64, Signature)> + '_ {
+        self.blocks.iter().map(|b| {
+            (
+                b.key,
+                Signature {
+                    mins: b.mins,
+                    shingles: b.shingles,
+                },
+            )
+        })
     }
 
     /// The blocks' keys with their shingle counts.

@@ -137,3 +137,26 @@ fn different_stories_are_different() {
     assert!(!verdict.same);
     assert!(verdict.incoming_share < 0.05, "{verdict:?}");
 }
+
+#[test]
+fn a_one_paragraph_story_with_a_long_credit_block_is_a_copy() {
+    // The stored text has nothing the copy lacks: no block decides alone.
+    let original = story(14, 1, 250);
+    let mut copy = original.clone();
+    copy.push(story(15, 1, 30).remove(0));
+    let verdict = judge(&join(&copy), &join(&original));
+    assert!(verdict.same, "{verdict:?}");
+}
+
+#[test]
+fn press_releases_sharing_an_almost_identical_paragraph_stay_apart() {
+    // A legal notice with one word changed is no verbatim block, yet it is
+    // what the two texts share.
+    let notice = story(16, 1, 250).remove(0);
+    let changed = notice.replacen(' ', " amended ", 1);
+    let first = join(&[story(17, 1, 40).remove(0), notice]);
+    let second = join(&[story(18, 1, 40).remove(0), changed]);
+    let verdict = judge(&second, &first);
+    assert!(verdict.incoming_share > DEFAULT_SIMILARITY, "{verdict:?}");
+    assert!(!verdict.same, "{verdict:?}");
+}
