@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::export::ExportRequest;
-use crate::store::read::ExportFilter;
+use crate::store::model::ExportFilter;
 use crate::store::{Access, Store, StoreError};
 
 mod add;

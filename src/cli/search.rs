@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::controls::escape;
 use crate::store::Access;
 use crate::store::keys::without_tracking_text;
-use crate::store::read::ExportFilter;
+use crate::store::model::ExportFilter;
 
 /// The `limit` best matches of `words` among the articles `filter` selects
 /// (its feeds, tags and time; its other fields unused).
