@@ -24,6 +24,7 @@ use crate::store::read::FeedStatus;
 use crate::store::{Access, Store, StoreError, StoreHandle, format_time};
 use crate::subscribe::{self, ConfigFile, NewFeed};
 
+mod add_page;
 mod deliveries;
 pub(crate) mod out;
 mod report;
@@ -123,6 +124,10 @@ pub enum Command {
         /// A tag for its articles; repeatable.
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
+        /// Read the page's own list of entries (a `[feeds.scrape]` block)
+        /// even when it has a feed; without it, only when no feed is found.
+        #[arg(long)]
+        scrape: bool,
     },
     /// Unsubscribe: remove a feed's block from the config. Its articles stay
     /// in the database.
@@ -354,7 +359,12 @@ fn run_with_config(
         Command::Gc { vacuum } => gc(&config, vacuum)?,
         Command::MigrateDb { to } => migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract(&config, &feeds)?,
-        Command::Add { url, name, tags } => add(path, &config, &url, name, tags)?,
+        Command::Add {
+            url,
+            name,
+            tags,
+            scrape,
+        } => add(path, &config, &url, name, tags, scrape)?,
         Command::Remove { feed } => remove(path, &feed)?,
         Command::ImportOpml { file } => import_opml(path, &file)?,
         Command::ExportOpml { output } => {
@@ -623,6 +633,9 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
 struct FeedRow {
     name: String,
     url: String,
+    /// Where its entries come from: `feed`, `scrape` (a page read with
+    /// XPath) or `json` (a JSON document read with dot paths).
+    kind: &'static str,
     /// `ok`, `not_modified`, `rate_limited`, `error`, `gone`, or `null` before the first poll.
     state: Option<String>,
     last_poll: Option<String>,
@@ -669,6 +682,7 @@ fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             FeedRow {
                 name: feed.name.clone(),
                 url: redact::url(&feed.url).to_string(),
+                kind: feed.source.kind(),
                 state: status.state,
                 last_poll: status.last_poll_at.map(format_time),
                 last_success: status.last_success_at.map(format_time),
@@ -874,10 +888,23 @@ fn add(
     url: &Url,
     name: Option<String>,
     tags: Vec<String>,
+    scrape: bool,
 ) -> anyhow::Result<()> {
     check_name_free(config, name.as_deref())?;
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
-    let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
+    let discovered = match scrape {
+        true => Err(None),
+        false => runtime()?
+            .block_on(subscribe::discover(&fetcher, url))
+            .map_err(Some),
+    };
+    let (feed_url, parsed) = match discovered {
+        Ok(found) => found,
+        Err(tried @ (None | Some(subscribe::SubscribeError::NoFeed { .. }))) => {
+            return add_page::add_page(path, &fetcher, url, name, tags, tried);
+        }
+        Err(Some(error)) => return Err(error.into()),
+    };
     // Checked again against the config as it is now: another edit may have
     // taken the name or the feed meanwhile.
     let mut file = ConfigFile::load(path)?;

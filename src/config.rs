@@ -28,6 +28,7 @@ pub mod database;
 pub use database::Database;
 pub mod proxy;
 mod request;
+mod scrape;
 
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
@@ -136,6 +137,9 @@ pub struct FeedConfig {
     pub request: FeedRequest,
     /// Its `block`/`keep` rules after `[filter]`'s.
     pub filter: Filter,
+    /// Where its entries come from: a feed, or a page or JSON document read
+    /// with `[feeds.scrape]` / `[feeds.json]` expressions.
+    pub source: crate::feed::scrape::FeedSource,
 }
 
 /// A CSS selector that is known to compile, with its source text kept for messages.
@@ -305,6 +309,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "block",
             "keep",
             "proxy",
+            "scrape",
+            "json",
         ],
     ),
 ];
@@ -530,6 +536,8 @@ struct RawFeed {
     #[serde(default)]
     keep: Vec<Spanned<String>>,
     proxy: Option<Spanned<String>>,
+    scrape: Option<scrape::RawScrape>,
+    json: Option<scrape::RawJson>,
 }
 
 impl RawFeed {
@@ -1060,6 +1068,7 @@ fn check_feeds(
             problems,
         );
 
+        let source = scrape::check(raw.scrape, raw.json, &feed_label, at, problems);
         let Some(url) = url else {
             continue;
         };
@@ -1078,6 +1087,7 @@ fn check_feeds(
             tags: raw.tags,
             request,
             filter,
+            source,
         });
     }
     feeds

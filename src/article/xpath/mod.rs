@@ -78,7 +78,21 @@ impl XPath {
     /// one value.
     pub fn find(&self, doc: &Html) -> Vec<Found> {
         let evaluator = Evaluator::new(doc);
-        match evaluator.evaluate(&self.expr) {
+        let value = evaluator.evaluate(&self.expr);
+        Self::found(doc, &evaluator, value)
+    }
+
+    /// [`XPath::find`] with `context` as the context node, so that a
+    /// relative expression (`.//h2`) reads inside it: how a scraped feed's
+    /// per-item expressions are evaluated.
+    pub fn find_from(&self, doc: &Html, context: NodeId) -> Vec<Found> {
+        let evaluator = Evaluator::new(doc);
+        let value = evaluator.evaluate_from(&self.expr, context);
+        Self::found(doc, &evaluator, value)
+    }
+
+    fn found(doc: &Html, evaluator: &Evaluator<'_>, value: eval::Value) -> Vec<Found> {
+        match value {
             eval::Value::Nodes(nodes) => nodes
                 .into_iter()
                 .map(|node| match node {

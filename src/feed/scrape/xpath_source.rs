@@ -1,0 +1,219 @@
+//! `[feeds.scrape]`: a web page's entries read with XPath 1.0 (the
+//! evaluator site rules use, [`crate::article::xpath`]), each expression but
+//! `items` relative to its item.
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use super::{Entry, cut, entry, image, web_link};
+use crate::article::limits;
+use crate::article::xpath::{Found, XPath};
+use crate::encoding;
+use crate::feed::dates::parse_timestamp;
+
+/// The expressions of one `[feeds.scrape]` block, compiled by `config`.
+/// `None`: the default the README gives for that field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScrapeRules {
+    /// One node per entry (required).
+    pub items: XPath,
+    /// Default: the item's first heading, else its first link's text.
+    pub title: Option<XPath>,
+    /// Default: the title's link, else the item's first link.
+    pub link: Option<XPath>,
+    /// Default: the item's first `<time datetime>` (else its text).
+    pub published: Option<XPath>,
+    /// Default: none (full text, or the article's own, fills it).
+    pub summary: Option<XPath>,
+    pub author: Option<XPath>,
+    pub image: Option<XPath>,
+}
+
+/// The page's title and its entries in document order, or why there are
+/// none (the items expression matches nothing: the page changed, and the
+/// operator must hear of it rather than see "0 new articles").
+pub(super) fn entries(
+    rules: &ScrapeRules,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    page: &Url,
+) -> Result<(Option<String>, Vec<Entry>), String> {
+    if limits::looks_binary(bytes) {
+        return Err("not an HTML page (binary data)".into());
+    }
+    let html = encoding::decode_html(bytes, content_type);
+    let doc = Html::parse_document(limits::within_depth(&html));
+    let base = document_base(&doc, page);
+    let items = rules.items.elements(&doc);
+    if items.is_empty() {
+        return Err(format!(
+            "[feeds.scrape] items `{}` matches nothing on the page (has it changed? check the expression)",
+            rules.items.as_str()
+        ));
+    }
+    let title = Selector::parse("title")
+        .ok()
+        .and_then(|s| doc.select(&s).next())
+        .map(|t| cut(&t.text().collect::<String>(), 300))
+        .filter(|t| !t.is_empty());
+    let entries = items
+        .into_iter()
+        .filter_map(|item| read_item(rules, &doc, item, &base))
+        .collect();
+    Ok((title, entries))
+}
+
+/// The page's `<base href>` resolved against its URL, else its URL.
+pub(super) fn document_base(doc: &Html, page: &Url) -> Url {
+    Selector::parse("base[href]")
+        .ok()
+        .and_then(|s| doc.select(&s).next())
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|href| web_link(page, href))
+        .unwrap_or_else(|| page.clone())
+}
+
+fn read_item(rules: &ScrapeRules, doc: &Html, item: NodeId, base: &Url) -> Option<Entry> {
+    let element = ElementRef::wrap(doc.tree.get(item)?)?;
+    // The node the title came from: its link is the entry's by default.
+    let (title, title_node) = match &rules.title {
+        Some(x) => first_text(doc, x, item),
+        None => default_title(element),
+    };
+    let link = match &rules.link {
+        Some(x) => first_text(doc, x, item).0,
+        None => default_link(element, title_node.and_then(|n| doc.tree.get(n))),
+    }
+    .and_then(|href| web_link(base, &href));
+    let summary = rules
+        .summary
+        .as_ref()
+        .and_then(|x| first_html(doc, x, item));
+    let mut entry = entry(None, link, title, summary)?;
+    entry.published = match &rules.published {
+        Some(x) => first_text(doc, x, item)
+            .0
+            .as_deref()
+            .and_then(parse_timestamp),
+        None => default_published(element),
+    };
+    entry.author = rules
+        .author
+        .as_ref()
+        .and_then(|x| first_text(doc, x, item).0);
+    if let Some(x) = &rules.image
+        && let Some(src) = first_text(doc, x, item).0
+        && let Some(url) = web_link(base, &src)
+    {
+        entry.enclosures.push(image(url));
+    }
+    Some(entry)
+}
+
+/// The string of the expression's first result from `item`, with the
+/// node it came from (an element or an attribute's owner).
+fn first_text(doc: &Html, xpath: &XPath, item: NodeId) -> (Option<String>, Option<NodeId>) {
+    let Some(found) = xpath.find_from(doc, item).into_iter().next() else {
+        return (None, None);
+    };
+    let (text, node) = match found {
+        Found::Node(id) => {
+            let text = doc.tree.get(id).map(|n| match ElementRef::wrap(n) {
+                Some(e) => e.text().collect::<String>(),
+                None => n
+                    .value()
+                    .as_text()
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+            });
+            (text, Some(id))
+        }
+        Found::Attribute { owner, value, .. } => (Some(value), Some(owner)),
+        Found::Value(value) => (Some(value), None),
+    };
+    let text = text.map(|t| cut(&t, usize::MAX)).filter(|t| !t.is_empty());
+    (text, node)
+}
+
+/// The inner HTML of the expression's first element from `item`, or its
+/// string when it gives text or a value.
+fn first_html(doc: &Html, xpath: &XPath, item: NodeId) -> Option<String> {
+    match xpath.find_from(doc, item).into_iter().next()? {
+        Found::Node(id) => {
+            let node = doc.tree.get(id)?;
+            match ElementRef::wrap(node) {
+                Some(e) => Some(e.inner_html()),
+                None => node.value().as_text().map(|t| t.to_string()),
+            }
+        }
+        Found::Attribute { value, .. } | Found::Value(value) => Some(value),
+    }
+    .map(|html| html.trim().to_owned())
+    .filter(|html| !html.is_empty())
+}
+
+/// The item's first heading, else its first link with text.
+fn default_title(item: ElementRef<'_>) -> (Option<String>, Option<NodeId>) {
+    let heading = item.descendants().filter_map(ElementRef::wrap).find(|e| {
+        matches!(e.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6") && has_text(*e)
+    });
+    let found = heading.or_else(|| {
+        item.descendants()
+            .filter_map(ElementRef::wrap)
+            .find(|e| e.value().name() == "a" && e.value().attr("href").is_some() && has_text(*e))
+    });
+    match found {
+        Some(e) => (
+            Some(cut(&e.text().collect::<String>(), usize::MAX)),
+            Some(e.id()),
+        ),
+        None => (None, None),
+    }
+}
+
+fn has_text(e: ElementRef<'_>) -> bool {
+    e.text().any(|t| !t.trim().is_empty())
+}
+
+/// The link of the title's node (the link it is in, or the first it holds),
+/// else the item's first link (the item itself when it is one).
+fn default_link(
+    item: ElementRef<'_>,
+    title: Option<ego_tree::NodeRef<'_, scraper::Node>>,
+) -> Option<String> {
+    let href = |e: ElementRef<'_>| {
+        (e.value().name() == "a")
+            .then(|| e.value().attr("href"))
+            .flatten()
+            .map(str::to_owned)
+    };
+    let within = |e: ElementRef<'_>| {
+        std::iter::once(e)
+            .chain(e.descendants().filter_map(ElementRef::wrap))
+            .find_map(href)
+    };
+    if let Some(title) = title.and_then(ElementRef::wrap) {
+        let around = title
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .take_while(|a| a.id() != item.id())
+            .find_map(href);
+        if let Some(found) = around.or_else(|| within(title)) {
+            return Some(found);
+        }
+    }
+    within(item)
+}
+
+/// The item's first `<time>`: its `datetime`, else its text.
+fn default_published(item: ElementRef<'_>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let time = item
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "time")?;
+    time.value()
+        .attr("datetime")
+        .and_then(parse_timestamp)
+        .or_else(|| parse_timestamp(time.text().collect::<String>().trim()))
+}
