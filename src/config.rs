@@ -313,6 +313,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "json",
         ],
     ),
+    ("feeds.scrape", scrape::SCRAPE_KEYS),
+    ("feeds.json", scrape::JSON_KEYS),
 ];
 
 /// Every key of `text` that no table of [`KNOWN_KEYS`] has, at its
@@ -364,6 +366,11 @@ fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
         if let Some(feeds) = item.as_array_of_tables() {
             for feed in feeds.iter() {
                 check(feed, Some(section));
+                for (key, sub) in [("scrape", "feeds.scrape"), ("json", "feeds.json")] {
+                    if let Some(table) = feed.get(key).and_then(|t| t.as_table_like()) {
+                        check(table, Some(sub));
+                    }
+                }
             }
         } else if let Some(array) = item.as_array() {
             for feed in array.iter().filter_map(|v| v.as_inline_table()) {

@@ -11,9 +11,30 @@ use super::{Positions, Problem};
 use crate::article::xpath::XPath;
 use crate::feed::scrape::{DotPath, FeedSource, JsonRules, ScrapeRules};
 
+/// The keys of `[feeds.scrape]` (others are reported as unknown).
+pub(super) const SCRAPE_KEYS: &[&str] = &[
+    "items",
+    "title",
+    "link",
+    "published",
+    "summary",
+    "author",
+    "image",
+];
+/// The keys of `[feeds.json]`.
+pub(super) const JSON_KEYS: &[&str] = &[
+    "items",
+    "title",
+    "link",
+    "published",
+    "summary",
+    "author",
+    "image",
+    "id",
+];
+
 /// `[feeds.scrape]` as written.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct RawScrape {
     items: Spanned<String>,
     title: Option<Spanned<String>>,
@@ -26,7 +47,6 @@ pub(super) struct RawScrape {
 
 /// `[feeds.json]` as written.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct RawJson {
     items: Spanned<String>,
     title: Option<Spanned<String>>,

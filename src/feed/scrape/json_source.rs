@@ -107,19 +107,19 @@ pub(super) fn entries(
         Some(Value::Array(items)) if !items.is_empty() => items,
         Some(Value::Array(_)) => {
             return Err(format!(
-                "[feeds.json] items `{}` is an empty array (has the API changed?)",
+                "no items in the document: `{}` is an empty array (has the API changed?)",
                 rules.items.as_str()
             ));
         }
         Some(_) => {
             return Err(format!(
-                "[feeds.json] items `{}` is not an array",
+                "no items in the document: `{}` is not an array (check [feeds.json] items)",
                 rules.items.as_str()
             ));
         }
         None => {
             return Err(format!(
-                "[feeds.json] items `{}` is not in the document (has the API changed? check the path)",
+                "no items in the document: `{}` is not in it (has the API changed? check [feeds.json] items)",
                 rules.items.as_str()
             ));
         }

@@ -48,7 +48,7 @@ pub(super) fn entries(
     let items = rules.items.elements(&doc);
     if items.is_empty() {
         return Err(format!(
-            "[feeds.scrape] items `{}` matches nothing on the page (has it changed? check the expression)",
+            "no items on the page: `{}` matches nothing (has the page changed? check [feeds.scrape] items)",
             rules.items.as_str()
         ));
     }
