@@ -12,9 +12,9 @@
 //! 3. A group is a candidate when at least three of its members are
 //!    entry-like, they are most of the group, and their links are distinct.
 //!    Groups inside navigation, a banner, a footer or a form are never
-//!    entries; groups inside an `aside` or under a name such as `sidebar`,
-//!    `popular`, `related`, `pagination`, `tags` count for a fifth; groups
-//!    inside `main` count half again.
+//!    entries, nor are groups inside an `aside` or under a name such as
+//!    `sidebar`, `popular`, `related`, `pagination`, `tags`; groups inside
+//!    `main` count half again.
 //! 4. Candidates are ranked by the sum of their members' weight (title
 //!    length, further text, a date, an image, a heading, each capped), the
 //!    outermost of equal ones first; the first for which expressions can be
@@ -201,8 +201,8 @@ fn place_words(element: &scraper::node::Element) -> Vec<String> {
 }
 
 /// How much a group at this place counts: `None` inside navigation, a
-/// banner, a footer or a form; a fifth beside the content; half again in
-/// the page's `main`.
+/// banner, a footer, a form, an `aside` or anything named as furniture
+/// ([`FURNITURE_WORDS`]); half again in the page's `main`.
 fn place_factor(first: ElementRef<'_>) -> Option<f64> {
     let mut factor = 1.0;
     let chain: Vec<ElementRef<'_>> = std::iter::once(first)
@@ -220,7 +220,7 @@ fn place_factor(first: ElementRef<'_>) -> Option<f64> {
         match element.name() {
             "nav" | "form" | "menu" => return None,
             "header" | "footer" if !sectioned => return None,
-            "aside" => factor *= 0.2,
+            "aside" => return None,
             "main" => factor *= 1.5,
             _ => {}
         }
@@ -228,7 +228,7 @@ fn place_factor(first: ElementRef<'_>) -> Option<f64> {
             "navigation" | "banner" | "contentinfo" | "search" | "menu" | "menubar" => {
                 return None;
             }
-            "complementary" => factor *= 0.2,
+            "complementary" => return None,
             "main" => factor *= 1.5,
             _ => {}
         }
@@ -237,7 +237,7 @@ fn place_factor(first: ElementRef<'_>) -> Option<f64> {
             .flat_map(name_words)
             .any(|w| FURNITURE_WORDS.contains(&w.as_str()))
         {
-            factor *= 0.2;
+            return None;
         }
     }
     Some(factor)
@@ -398,10 +398,27 @@ fn expressions(html: &str, doc: &Html, members: &[Member], page: &Url) -> Option
         .into_iter()
         .map(|s| format!(".//{s}"))
         .collect();
-    titles.push(format!(
-        ".//{}[normalize-space()][1]",
-        title_first.value().name()
-    ));
+    if let Some(parent) = title_first.parent().and_then(ElementRef::wrap)
+        && parent.id() != first.id()
+    {
+        for p in steps(parent) {
+            for s in steps(title_first) {
+                titles.push(format!(".//{p}/{s}"));
+            }
+        }
+    }
+    let name = title_first.value().name();
+    titles.push(format!(".//{name}[normalize-space()][1]"));
+    // Its place among the item's elements of its kind, when that is all
+    // that tells it from the others (an untitled category link first).
+    let position = first
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == name)
+        .position(|e| e.id() == title_first.id());
+    if let Some(position) = position {
+        titles.push(format!("(.//{name})[{}]", position + 1));
+    }
     for title in titles {
         let mut found = FoundItems {
             items: items.clone(),
@@ -415,6 +432,7 @@ fn expressions(html: &str, doc: &Html, members: &[Member], page: &Url) -> Option
             continue;
         }
         let link_forms = [
+            format!("{}/@href", found.title),
             format!("{}/ancestor-or-self::a[@href][1]/@href", found.title),
             format!("{}//a[@href]/@href", found.title),
         ];
@@ -468,11 +486,21 @@ fn item_candidates(first: ElementRef<'_>) -> Vec<String> {
         .map(|s| format!("//{s}"))
         .collect();
     let ancestors: Vec<ElementRef<'_>> = first.ancestors().filter_map(ElementRef::wrap).collect();
-    if let Some(parent) = ancestors.first() {
-        for p in steps(*parent) {
+    // From the parent, then from each of three more ancestors up, named
+    // by one of its classes (or its tag), the steps between by their tags.
+    for (i, top) in ancestors.iter().take(4).enumerate() {
+        let between: String = ancestors[..i]
+            .iter()
+            .rev()
+            .map(|x| format!("{}/", x.value().name()))
+            .collect();
+        for t in steps(*top) {
+            if i > 0 && !t.contains('[') {
+                continue;
+            }
             for s in &own {
-                out.push(format!("//{p}/{s}"));
-                out.push(format!("//{p}/{s}[.//a[@href]]"));
+                out.push(format!("//{t}/{between}{s}"));
+                out.push(format!("//{t}/{between}{s}[.//a[@href]]"));
             }
         }
     }
