@@ -27,5 +27,6 @@ pub mod poll;
 pub mod redact;
 pub mod reextract;
 pub mod schedule;
+pub mod ssrf;
 pub mod store;
 pub mod subscribe;

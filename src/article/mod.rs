@@ -18,6 +18,7 @@ pub mod limits;
 pub mod markdown;
 pub mod metadata;
 pub mod sanitize;
+mod selector;
 pub mod site_config;
 pub mod text;
 pub mod verdict;
@@ -31,8 +32,8 @@ use scraper::{ElementRef, Html};
 use serde::Serialize;
 use url::Url;
 
-use crate::config::CssSelector;
 use crate::encoding;
+pub use selector::CssSelector;
 pub use site_config::PageLinks;
 use site_config::{SiteConfigs, apply};
 

@@ -217,7 +217,7 @@ fn target(
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
                     // A name is resolved and checked at each delivery; an
                     // address written out can be refused now.
-                    match crate::fetch::guard::check_literal(&url) {
+                    match crate::ssrf::check_literal(&url) {
                         Err(refused) if !allow_private_networks => {
                             problems.push(at.at(
                                 webhook,

@@ -25,6 +25,7 @@ pub mod media;
 pub mod references;
 pub mod repair;
 pub mod scrape;
+mod xml_tags;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;

@@ -13,8 +13,10 @@
 //! `examples/site_rules.rs` measures the share of a rule library's
 //! expressions that compile.
 
+mod ast;
 mod eval;
 mod parse;
+mod tokens;
 
 use ego_tree::NodeId;
 use scraper::Html;
