@@ -319,6 +319,18 @@ fn layout(n: usize, server: &TestServer) -> (String, Vec<Entry>) {
 
 const LAYOUTS: usize = 12;
 
+/// The date layout `n` shows for its entry `i`, as exported: from a
+/// `<time datetime>` or an ISO date in the item's text; layouts that show
+/// none have none (their article pages have none either).
+fn shown_date(n: usize, i: usize) -> Option<String> {
+    let day = format!("2026-11-{:02}", 20 - i);
+    match n {
+        0 => Some(format!("{day}T09:00:00Z")),
+        1 | 2 | 3 | 6 | 9 | 11 => Some(format!("{day}T00:00:00Z")),
+        _ => None,
+    }
+}
+
 fn listing_path(n: usize) -> String {
     if n == 9 {
         "/site/index.html".to_owned()
@@ -354,6 +366,7 @@ fn add_finds_the_entries_of_twelve_listing_layouts_and_takes_no_other_link() {
     let server = TestServer::start();
     let gleaner = Gleaner::new("");
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut dates: BTreeMap<String, Option<String>> = BTreeMap::new();
     for n in 0..LAYOUTS {
         let entries = serve_layout(&server, n);
         let name = format!("layout-{n}");
@@ -365,12 +378,19 @@ fn add_finds_the_entries_of_twelve_listing_layouts_and_takes_no_other_link() {
             "layout {n} prints its first entry: {out}"
         );
         expected.insert(name, entries.iter().map(|e| server.url(&e.path)).collect());
+        for (i, e) in entries.iter().enumerate() {
+            dates.insert(server.url(&e.path), shown_date(n, i));
+        }
     }
     let config = std::fs::read_to_string(gleaner.config_path()).unwrap();
     println!("{config}");
     gleaner.poll();
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for article in gleaner.export(&[]) {
+        let url = article["url"].as_str().unwrap();
+        if let Some(date) = dates.get(url) {
+            assert_eq!(article["published"].as_str(), date.as_deref(), "{url}");
+        }
         for source in article["sources"].as_array().unwrap() {
             found
                 .entry(source["feed"].as_str().unwrap().to_owned())

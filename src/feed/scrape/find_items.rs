@@ -40,6 +40,8 @@ use crate::article::xpath::XPath;
 const MIN_TITLE_CHARS: usize = 12;
 /// Fewer entry-like members than this are no list.
 const MIN_ENTRIES: usize = 3;
+/// How many candidate lists are tried for expressions, heaviest first.
+const MAX_TRIED: usize = 8;
 /// Names (class and id words) that mark furniture beside the entries.
 const FURNITURE_WORDS: &[&str] = &[
     "nav",
@@ -177,8 +179,11 @@ pub fn find(html: &str, page: &Url) -> Option<FoundItems> {
     // Heaviest first; of equal weight (an `li` and the `article` it
     // wraps), the outermost.
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Each candidate tried re-reads the page a few times: the heaviest
+    // few are enough.
     candidates
         .iter()
+        .take(MAX_TRIED)
         .find_map(|(_, _, members, _)| expressions(html, &doc, members, page))
 }
 

@@ -206,14 +206,37 @@ fn default_link(
     within(item)
 }
 
-/// The item's first `<time>`: its `datetime`, else its text.
+/// The item's first `<time>`: its `datetime`, else its text; else the
+/// first ISO 8601 date in the item's text ("Posted on 2026-11-20").
+///
+/// A date written in words ("20 November 2026") is not read here: the
+/// article page's own date fills the entry in when full text is on.
 fn default_published(item: ElementRef<'_>) -> Option<chrono::DateTime<chrono::Utc>> {
     let time = item
         .descendants()
         .filter_map(ElementRef::wrap)
-        .find(|e| e.value().name() == "time")?;
-    time.value()
-        .attr("datetime")
-        .and_then(parse_timestamp)
-        .or_else(|| parse_timestamp(time.text().collect::<String>().trim()))
+        .find(|e| e.value().name() == "time");
+    if let Some(time) = time {
+        return time
+            .value()
+            .attr("datetime")
+            .and_then(parse_timestamp)
+            .or_else(|| parse_timestamp(time.text().collect::<String>().trim()));
+    }
+    // Text nodes apart: a cell's date and the next cell's title touch.
+    let text = item.text().collect::<Vec<_>>().join(" ");
+    iso_date()
+        .find_iter(&text)
+        .find_map(|m| parse_timestamp(m.as_str()))
+}
+
+/// An ISO 8601 date, with its time and offset when written.
+fn iso_date() -> &'static regex::Regex {
+    static DATE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    DATE.get_or_init(|| {
+        regex::Regex::new(
+            r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b",
+        )
+        .expect("a valid regex")
+    })
 }
