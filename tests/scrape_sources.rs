@@ -53,10 +53,11 @@ fn a_page_read_with_xpath_gives_entries_with_full_text_and_a_second_poll_adds_on
     for (slug, title, _) in FIRST {
         serve_post(&server, slug, title);
     }
+    // A block rule drops one item before its page is fetched, as for a feed.
     let block = feed_block(
         "council",
         &server.url("/news/"),
-        "[feeds.scrape]\nitems = \"//article[contains(@class, 'post')]\"\ntitle = \".//h2\"\nsummary = \".//p[1]\"",
+        "block = [\"title: (?i)pigeons\"]\n[feeds.scrape]\nitems = \"//article[contains(@class, 'post')]\"\ntitle = \".//h2\"\nsummary = \".//p[1]\"",
     );
     let gleaner = Gleaner::new(&block);
     let out = gleaner.poll();
@@ -107,20 +108,35 @@ fn a_page_read_with_xpath_gives_entries_with_full_text_and_a_second_poll_adds_on
     let mut second = vec![
         ("park", "The park gets new benches", "2026-11-22T08:00:00Z"),
         (
+            "pigeons",
+            "Too many pigeons in the square",
+            "2026-11-21T12:00:00Z",
+        ),
+        (
             "school",
             "The school opens a new wing",
             "2026-11-21T08:00:00Z",
         ),
     ];
     second.extend(FIRST);
-    server.set("/news/", Route::html(news_page(&second)));
-    for (slug, title, _) in &second[..2] {
+    server.set(
+        "/news/",
+        Route::html(news_page(&second)).with_etag("\"v2\""),
+    );
+    for (slug, title, _) in &second[..3] {
         serve_post(&server, slug, title);
     }
     let out = gleaner.poll();
     assert!(out.contains("2 new articles"), "{out}");
     assert_eq!(gleaner.export(&[]).len(), 5);
     assert_eq!(server.requests("/site/posts/bridge.html").len(), 1);
+    assert!(server.requests("/site/posts/pigeons.html").is_empty());
+    assert_eq!(gleaner.feeds()["council"]["filtered"], 1);
+
+    // The page's validators are kept: unchanged, it is not read again.
+    let out = gleaner.poll();
+    assert!(out.contains("1 not modified"), "{out}");
+    assert_eq!(gleaner.feeds()["council"]["state"], "not_modified");
 }
 
 #[test]
@@ -212,6 +228,7 @@ fn a_json_document_read_with_dot_paths_gives_entries_with_their_ids_and_full_tex
 fn items_that_match_nothing_are_a_failed_poll_with_that_cause() {
     let server = TestServer::start();
     server.set("/news/", Route::html(news_page(&FIRST)));
+    server.set("/titles/", Route::html(news_page(&FIRST)));
     server.set(
         "/api.json",
         Route::new(200, "application/json", r#"{"data": {"items": []}}"#),
@@ -228,6 +245,12 @@ fn items_that_match_nothing_are_a_failed_poll_with_that_cause() {
             "[feeds.json]\nitems = \"data.posts\"",
         ),
         feed_block("plain", &server.url("/feed.xml"), ""),
+        // Matches, but nothing in it is a title or a link.
+        feed_block(
+            "titles",
+            &server.url("/titles/"),
+            "[feeds.scrape]\nitems = \"//head/title\"",
+        ),
     ];
     let gleaner = Gleaner::new(&blocks.concat());
     let out = gleaner.poll();
@@ -247,6 +270,11 @@ fn items_that_match_nothing_are_a_failed_poll_with_that_cause() {
         "{api}"
     );
     assert_eq!(feeds["plain"]["kind"], "feed");
+    let titles = feeds["titles"]["last_error"].as_str().unwrap();
+    assert!(
+        titles.contains("`//head/title` matches 1 elements, none with a title or a link"),
+        "{titles}"
+    );
     let table = String::from_utf8(gleaner.ok(&["feeds"]).stdout).unwrap();
     assert!(table.contains("error: no items on the page"), "{table}");
 }

@@ -124,10 +124,17 @@ pub(super) fn entries(
             ));
         }
     };
-    let entries = items
+    let entries: Vec<Entry> = items
         .iter()
         .filter_map(|item| read_item(rules, item, base))
         .collect();
+    if entries.is_empty() {
+        return Err(format!(
+            "no entries in the document: none of the {} items of `{}` has a title, a link or an id (check [feeds.json] title and link)",
+            items.len(),
+            rules.items.as_str()
+        ));
+    }
     Ok((None, entries))
 }
 

@@ -57,10 +57,17 @@ pub(super) fn entries(
         .and_then(|s| doc.select(&s).next())
         .map(|t| cut(&t.text().collect::<String>(), 300))
         .filter(|t| !t.is_empty());
-    let entries = items
+    let matched = items.len();
+    let entries: Vec<Entry> = items
         .into_iter()
         .filter_map(|item| read_item(rules, &doc, item, &base))
         .collect();
+    if entries.is_empty() {
+        return Err(format!(
+            "no entries on the page: `{}` matches {matched} elements, none with a title or a link (check [feeds.scrape] title and link)",
+            rules.items.as_str()
+        ));
+    }
     Ok((title, entries))
 }
 
