@@ -1,5 +1,5 @@
 //! `gleaner add` on pages that publish no feed: it finds the list of
-//! entries itself. Twelve listing layouts written for this test (cards,
+//! entries itself. Fourteen listing layouts written for this test (cards,
 //! lists, tables, definition lists, nested sections, …), each beside
 //! navigation, a rail of popular links, a pager, a footer and sometimes a
 //! tag cloud, in varying markup. After `add`, a real poll reads each page
@@ -296,6 +296,39 @@ fn layout(n: usize, server: &TestServer) -> (String, Vec<Entry>) {
                 entries,
             )
         }
+        12 => {
+            // Inside a page-wide form (ASP.NET), in a body named for its
+            // sidebar: the layout's names say nothing of the list.
+            let entries = entries_of(n, "notices");
+            let html = join(&entries, |i, e| {
+                format!(
+                    "<div class=\"notice\"><h3><a href=\"{}\">{}</a></h3><span>Published {}</span></div>",
+                    e.path,
+                    e.title,
+                    day(i)
+                )
+            });
+            (format!("<div class=\"notices\">{html}</div>"), entries)
+        }
+        13 => {
+            // A blog theme's posts: a header with the author's link, a
+            // footer of category and tag links inside each post.
+            let entries = entries_of(n, "blog");
+            let html = join(&entries, |i, e| {
+                format!(
+                    "<article class=\"post type-post entry\"><header class=\"entry-header\">\
+                     <h2 class=\"entry-title\"><a href=\"{p}\">{t}</a></h2><p class=\"entry-meta\">\
+                     <time class=\"entry-time\" datetime=\"{d}T10:00:00+00:00\">{d}</time> by \
+                     <a href=\"/author/jane\">Jane Doe</a></p></header><div class=\"entry-content\">\
+                     <p>What the post says about {t}.</p></div><footer class=\"entry-footer\">\
+                     <a href=\"/category/news\">News</a> <a href=\"/tag/roads\">roads</a></footer></article>",
+                    p = e.path,
+                    t = e.title,
+                    d = day(i)
+                )
+            });
+            (format!("<main class=\"content\">{html}</main>"), entries)
+        }
         _ => {
             // A press page of paragraphs: a bold link and a date each.
             let entries = entries_of(n, "press");
@@ -317,7 +350,7 @@ fn layout(n: usize, server: &TestServer) -> (String, Vec<Entry>) {
     }
 }
 
-const LAYOUTS: usize = 12;
+const LAYOUTS: usize = 14;
 
 /// The date layout `n` shows for its entry `i`, as exported: from a
 /// `<time datetime>` or an ISO date in the item's text; layouts that show
@@ -326,7 +359,8 @@ fn shown_date(n: usize, i: usize) -> Option<String> {
     let day = format!("2026-11-{:02}", 20 - i);
     match n {
         0 => Some(format!("{day}T09:00:00Z")),
-        1 | 2 | 3 | 6 | 9 | 11 => Some(format!("{day}T00:00:00Z")),
+        1 | 2 | 3 | 6 | 9 | 11 | 12 => Some(format!("{day}T00:00:00Z")),
+        13 => Some(format!("{day}T10:00:00Z")),
         _ => None,
     }
 }
@@ -343,10 +377,17 @@ fn listing_path(n: usize) -> String {
 fn serve_layout(server: &TestServer, n: usize) -> Vec<Entry> {
     let (entries_html, entries) = layout(n, server);
     let head = if n == 9 { "<base href=\"/site/\">" } else { "" };
-    server.set(
-        &listing_path(n),
-        Route::html(page(n, n, &entries_html, head)),
-    );
+    let mut html = page(n, n, &entries_html, head);
+    if n == 12 {
+        html = html
+            .replace(
+                "<body>",
+                "<body class=\"home blog has-sidebar\"><form id=\"aspnetForm\" method=\"post\" action=\"./\">",
+            )
+            .replace("</body>", "</form></body>")
+            .replace("<div class=\"wrap\">", "<div class=\"wrap content-sidebar-wrap\">");
+    }
+    server.set(&listing_path(n), Route::html(html));
     for e in &entries {
         server.set(
             &e.path,
@@ -362,7 +403,7 @@ fn serve_layout(server: &TestServer, n: usize) -> Vec<Entry> {
 }
 
 #[test]
-fn add_finds_the_entries_of_twelve_listing_layouts_and_takes_no_other_link() {
+fn add_finds_the_entries_of_fourteen_listing_layouts_and_takes_no_other_link() {
     let server = TestServer::start();
     let gleaner = Gleaner::new("");
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

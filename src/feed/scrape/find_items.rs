@@ -13,7 +13,9 @@
 //!    entry-like, they are most of the group, and their links are distinct.
 //!    Groups inside navigation, a banner, a footer or a form are never
 //!    entries, nor are groups inside an `aside` or under a name such as
-//!    `sidebar`, `popular`, `related`, `pagination`, `tags`; groups inside
+//!    `sidebar`, `popular`, `related`, `pagination`, `tags`; but an element
+//!    that holds two thirds of the page's text is its layout, whatever it
+//!    is called (a page-wide `<form>`, a body `has-sidebar`). Groups inside
 //!    `main` count half again.
 //! 4. Candidates are ranked by the sum of their members' weight (title
 //!    length, further text, a date, an image, a heading, each capped), the
@@ -121,12 +123,23 @@ pub fn find(html: &str, page: &Url) -> Option<FoundItems> {
     // The place of each open element: a hash of its ancestors' tags,
     // classes and ids and its own.
     let mut stack: Vec<u64> = vec![0];
+    // The text each element holds, in characters, summed as elements close.
+    let mut text: Vec<usize> = vec![0];
+    let mut text_of_element: HashMap<NodeId, usize> = HashMap::new();
     for edge in doc.tree.root().traverse() {
         match edge {
             Edge::Open(node) => {
-                let Node::Element(element) = node.value() else {
-                    continue;
+                let element = match node.value() {
+                    Node::Element(element) => element,
+                    Node::Text(t) => {
+                        if let Some(open) = text.last_mut() {
+                            *open = open.saturating_add(t.trim().chars().count());
+                        }
+                        continue;
+                    }
+                    _ => continue,
                 };
+                text.push(0);
                 let parent = *stack.last().unwrap_or(&0);
                 groups
                     .entry((parent, element.name().to_owned()))
@@ -144,10 +157,20 @@ pub fn find(html: &str, page: &Url) -> Option<FoundItems> {
             Edge::Close(node) => {
                 if node.value().is_element() {
                     stack.pop();
+                    let held = text.pop().unwrap_or(0);
+                    text_of_element.insert(node.id(), held);
+                    if let Some(open) = text.last_mut() {
+                        *open = open.saturating_add(held);
+                    }
                 }
             }
         }
     }
+    let page_text = text.first().copied().unwrap_or(0);
+    // An element that holds most of the page's text is the page's layout
+    // (ASP.NET's page-wide `<form>`, a `content-sidebar-wrap`, a body
+    // `has-sidebar`), whatever its tag or name says.
+    let is_layout = |id: NodeId| text_of_element.get(&id).copied().unwrap_or(0) * 3 > page_text * 2;
 
     let mut candidates: Vec<(f64, usize, Vec<Member>, usize)> = Vec::new();
     for members in groups.values() {
@@ -157,7 +180,7 @@ pub fn find(html: &str, page: &Url) -> Option<FoundItems> {
         let Some(first) = doc.tree.get(members[0]).and_then(ElementRef::wrap) else {
             continue;
         };
-        let Some(factor) = place_factor(first) else {
+        let Some(factor) = place_factor(first, &is_layout) else {
             continue;
         };
         let found: Vec<Member> = members
@@ -207,14 +230,22 @@ fn place_words(element: &scraper::node::Element) -> Vec<String> {
 
 /// How much a group at this place counts: `None` inside navigation, a
 /// banner, a footer, a form, an `aside` or anything named as furniture
-/// ([`FURNITURE_WORDS`]); half again in the page's `main`.
-fn place_factor(first: ElementRef<'_>) -> Option<f64> {
+/// ([`FURNITURE_WORDS`]), unless that element holds most of the page
+/// (`is_layout`); half again in the page's `main`.
+fn place_factor(first: ElementRef<'_>, is_layout: &dyn Fn(NodeId) -> bool) -> Option<f64> {
     let mut factor = 1.0;
     let chain: Vec<ElementRef<'_>> = std::iter::once(first)
         .chain(first.ancestors().filter_map(ElementRef::wrap))
         .collect();
     for (i, e) in chain.iter().enumerate() {
         let element = e.value();
+        if matches!(element.name(), "main") || element.attr("role") == Some("main") {
+            factor *= 1.5;
+            continue;
+        }
+        if is_layout(e.id()) {
+            continue;
+        }
         let sectioned = chain[i + 1..].iter().any(|a| {
             matches!(
                 a.value().name(),
@@ -226,7 +257,6 @@ fn place_factor(first: ElementRef<'_>) -> Option<f64> {
             "nav" | "form" | "menu" => return None,
             "header" | "footer" if !sectioned => return None,
             "aside" => return None,
-            "main" => factor *= 1.5,
             _ => {}
         }
         match role {
@@ -234,7 +264,6 @@ fn place_factor(first: ElementRef<'_>) -> Option<f64> {
                 return None;
             }
             "complementary" => return None,
-            "main" => factor *= 1.5,
             _ => {}
         }
         let names = element.classes().chain(element.id());
