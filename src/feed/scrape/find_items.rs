@@ -207,7 +207,7 @@ pub fn find(html: &str, page: &Url) -> Option<FoundItems> {
     candidates
         .iter()
         .take(MAX_TRIED)
-        .find_map(|(_, _, members, _)| expressions(html, &doc, members, page))
+        .find_map(|(_, _, members, _)| expressions(&doc, members, page))
 }
 
 /// The words of an element that name its place: its tag's classes and id,
@@ -421,7 +421,7 @@ fn steps(e: ElementRef<'_>) -> Vec<String> {
 
 /// Expressions that select exactly the members and read their titles and
 /// links as the members say, or `None`.
-fn expressions(html: &str, doc: &Html, members: &[Member], page: &Url) -> Option<FoundItems> {
+fn expressions(doc: &Html, members: &[Member], page: &Url) -> Option<FoundItems> {
     let first = ElementRef::wrap(doc.tree.get(members.first()?.node)?)?;
     let want: Vec<NodeId> = members.iter().map(|m| m.node).collect();
     let items = item_candidates(first)
@@ -462,7 +462,7 @@ fn expressions(html: &str, doc: &Html, members: &[Member], page: &Url) -> Option
             summary: None,
             count: members.len(),
         };
-        if !reads_members(html, &found, members, page) {
+        if !reads_members(doc, &found, members, page) {
             continue;
         }
         let link_forms = [
@@ -475,7 +475,7 @@ fn expressions(html: &str, doc: &Html, members: &[Member], page: &Url) -> Option
                 link: Some(link.clone()),
                 ..found.clone()
             };
-            reads_members(html, &with, members, page)
+            reads_members(doc, &with, members, page)
         });
         let all_have = |x: &str| {
             XPath::compile(x)
@@ -496,11 +496,11 @@ fn expressions(html: &str, doc: &Html, members: &[Member], page: &Url) -> Option
 
 /// Whether the expressions, read as polls read them, give each member's
 /// title and link.
-fn reads_members(html: &str, found: &FoundItems, members: &[Member], page: &Url) -> bool {
+fn reads_members(doc: &Html, found: &FoundItems, members: &[Member], page: &Url) -> bool {
     let Some(rules) = found.rules() else {
         return false;
     };
-    let Ok((_, entries)) = super::xpath_source::entries(&rules, html.as_bytes(), None, page) else {
+    let Ok((_, entries)) = super::xpath_source::read(&rules, doc, page) else {
         return false;
     };
     entries.len() == members.len()

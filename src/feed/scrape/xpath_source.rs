@@ -44,8 +44,17 @@ pub(super) fn entries(
     }
     let html = encoding::decode_html(bytes, content_type);
     let doc = Html::parse_document(limits::within_depth(&html));
-    let base = document_base(&doc, page);
-    let items = rules.items.elements(&doc);
+    read(rules, &doc, page)
+}
+
+/// [`entries`] on a parsed page (`add` tries several expressions on one).
+pub(super) fn read(
+    rules: &ScrapeRules,
+    doc: &Html,
+    page: &Url,
+) -> Result<(Option<String>, Vec<Entry>), String> {
+    let base = document_base(doc, page);
+    let items = rules.items.elements(doc);
     if items.is_empty() {
         return Err(format!(
             "no items on the page: `{}` matches nothing (has the page changed? check [feeds.scrape] items)",
@@ -60,7 +69,7 @@ pub(super) fn entries(
     let matched = items.len();
     let entries: Vec<Entry> = items
         .into_iter()
-        .filter_map(|item| read_item(rules, &doc, item, &base))
+        .filter_map(|item| read_item(rules, doc, item, &base))
         .collect();
     if entries.is_empty() {
         return Err(format!(
