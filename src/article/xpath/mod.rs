@@ -84,13 +84,20 @@ impl XPath {
         Self::found(doc, &evaluator, value)
     }
 
-    /// [`XPath::find`] with `context` as the context node, so that a
-    /// relative expression (`.//h2`) reads inside it: how a scraped feed's
-    /// per-item expressions are evaluated.
-    pub fn find_from(&self, doc: &Html, context: NodeId) -> Vec<Found> {
+    /// [`XPath::find`] from each of `contexts` as the context node, so
+    /// that a relative expression (`.//h2`) reads inside each: how a
+    /// scraped feed's per-item expressions are evaluated. One evaluation's
+    /// frame serves them all: the document order a result's sorting needs
+    /// is worked out once, not once per item (quadratic in the page).
+    pub fn find_each(&self, doc: &Html, contexts: &[NodeId]) -> Vec<Vec<Found>> {
         let evaluator = Evaluator::new(doc);
-        let value = evaluator.evaluate_from(&self.expr, context);
-        Self::found(doc, &evaluator, value)
+        contexts
+            .iter()
+            .map(|&context| {
+                let value = evaluator.evaluate_from(&self.expr, context);
+                Self::found(doc, &evaluator, value)
+            })
+            .collect()
     }
 
     fn found(doc: &Html, evaluator: &Evaluator<'_>, value: eval::Value) -> Vec<Found> {

@@ -478,8 +478,8 @@ fn expressions(doc: &Html, members: &[Member], page: &Url) -> Option<FoundItems>
             reads_members(doc, &with, members, page)
         });
         let all_have = |x: &str| {
-            XPath::compile(x)
-                .is_ok_and(|x| members.iter().all(|m| !x.find_from(doc, m.node).is_empty()))
+            let nodes: Vec<NodeId> = members.iter().map(|m| m.node).collect();
+            XPath::compile(x).is_ok_and(|x| x.find_each(doc, &nodes).iter().all(|f| !f.is_empty()))
         };
         found.published = [".//time/@datetime"]
             .into_iter()

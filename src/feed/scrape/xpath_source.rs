@@ -67,9 +67,38 @@ pub(super) fn read(
         .map(|t| cut(&t.text().collect::<String>(), 300))
         .filter(|t| !t.is_empty());
     let matched = items.len();
+    let firsts = |x: &Option<XPath>| -> Vec<Option<Found>> {
+        match x {
+            Some(x) => x
+                .find_each(doc, &items)
+                .into_iter()
+                .map(|found| found.into_iter().next())
+                .collect(),
+            None => vec![None; items.len()],
+        }
+    };
+    let columns = [
+        firsts(&rules.title),
+        firsts(&rules.link),
+        firsts(&rules.published),
+        firsts(&rules.summary),
+        firsts(&rules.author),
+        firsts(&rules.image),
+    ];
     let entries: Vec<Entry> = items
-        .into_iter()
-        .filter_map(|item| read_item(rules, doc, item, &base))
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &item)| {
+            let row = Row {
+                title: columns[0][i].clone(),
+                link: columns[1][i].clone(),
+                published: columns[2][i].clone(),
+                summary: columns[3][i].clone(),
+                author: columns[4][i].clone(),
+                image: columns[5][i].clone(),
+            };
+            read_item(rules, doc, item, row, &base)
+        })
         .collect();
     if entries.is_empty() {
         return Err(format!(
@@ -90,36 +119,39 @@ pub(super) fn document_base(doc: &Html, page: &Url) -> Url {
         .unwrap_or_else(|| page.clone())
 }
 
-fn read_item(rules: &ScrapeRules, doc: &Html, item: NodeId, base: &Url) -> Option<Entry> {
+/// What each configured expression found first from one item.
+struct Row {
+    title: Option<Found>,
+    link: Option<Found>,
+    published: Option<Found>,
+    summary: Option<Found>,
+    author: Option<Found>,
+    image: Option<Found>,
+}
+
+fn read_item(rules: &ScrapeRules, doc: &Html, item: NodeId, row: Row, base: &Url) -> Option<Entry> {
     let element = ElementRef::wrap(doc.tree.get(item)?)?;
     // The node the title came from: its link is the entry's by default.
     let (title, title_node) = match &rules.title {
-        Some(x) => first_text(doc, x, item),
+        Some(_) => first_text(doc, row.title),
         None => default_title(element),
     };
     let link = match &rules.link {
-        Some(x) => first_text(doc, x, item).0,
+        Some(_) => first_text(doc, row.link).0,
         None => default_link(element, title_node.and_then(|n| doc.tree.get(n))),
     }
     .and_then(|href| web_link(base, &href));
-    let summary = rules
-        .summary
-        .as_ref()
-        .and_then(|x| first_html(doc, x, item));
+    let summary = first_html(doc, row.summary);
     let mut entry = entry(None, link, title, summary)?;
     entry.published = match &rules.published {
-        Some(x) => first_text(doc, x, item)
+        Some(_) => first_text(doc, row.published)
             .0
             .as_deref()
             .and_then(parse_timestamp),
         None => default_published(element),
     };
-    entry.author = rules
-        .author
-        .as_ref()
-        .and_then(|x| first_text(doc, x, item).0);
-    if let Some(x) = &rules.image
-        && let Some(src) = first_text(doc, x, item).0
+    entry.author = first_text(doc, row.author).0;
+    if let Some(src) = first_text(doc, row.image).0
         && let Some(url) = web_link(base, &src)
     {
         entry.enclosures.push(image(url));
@@ -127,10 +159,10 @@ fn read_item(rules: &ScrapeRules, doc: &Html, item: NodeId, base: &Url) -> Optio
     Some(entry)
 }
 
-/// The string of the expression's first result from `item`, with the
-/// node it came from (an element or an attribute's owner).
-fn first_text(doc: &Html, xpath: &XPath, item: NodeId) -> (Option<String>, Option<NodeId>) {
-    let Some(found) = xpath.find_from(doc, item).into_iter().next() else {
+/// The string of an expression's first result, with the node it came
+/// from (an element or an attribute's owner).
+fn first_text(doc: &Html, found: Option<Found>) -> (Option<String>, Option<NodeId>) {
+    let Some(found) = found else {
         return (None, None);
     };
     let (text, node) = match found {
@@ -154,8 +186,8 @@ fn first_text(doc: &Html, xpath: &XPath, item: NodeId) -> (Option<String>, Optio
 
 /// The inner HTML of the expression's first element from `item`, or its
 /// string when it gives text or a value.
-fn first_html(doc: &Html, xpath: &XPath, item: NodeId) -> Option<String> {
-    match xpath.find_from(doc, item).into_iter().next()? {
+fn first_html(doc: &Html, found: Option<Found>) -> Option<String> {
+    match found? {
         Found::Node(id) => {
             let node = doc.tree.get(id)?;
             match ElementRef::wrap(node) {
