@@ -6,24 +6,23 @@
 //! Problems are collected (not just the first one) and reported as
 //! `PATH:LINE:COL: message`, the position coming from toml's spans.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use reqwest::header::USER_AGENT;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
 use crate::article::CssSelector;
 use crate::filter::{Filter, Rule};
-use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
+use crate::schedule::{AdaptiveBounds, FeedSchedule};
 use crate::store::retention::Retention;
 
+mod files;
+pub use files::missing_files;
 pub mod database;
+mod types;
 pub use database::Database;
 pub mod proxy;
 mod request;
@@ -208,14 +207,25 @@ impl Config {
         // Unknown keys are found first, all of them, so that one run reports
         // them beside every other problem (serde would stop at the first).
         let mut problems = unknown_keys(text, &positions);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            problems.push(positions.problem(offset, e.message().trim()));
+        let (wrong_types, rest) = types::value_types(text, &positions);
+        let types_ok = wrong_types.is_empty();
+        problems.extend(wrong_types);
+        let raw: RawConfig = toml::from_str(rest.as_deref().unwrap_or(text)).map_err(|e| {
+            // With a value blanked, serde may miss a required key: the
+            // type problem already says what to fix there.
+            if types_ok {
+                let offset = e.span().map(|s| s.start).unwrap_or(0);
+                problems.push(positions.problem(offset, e.message().trim()));
+            }
+            problems.sort_by_key(|p| (p.line, p.column));
             ConfigError::Invalid(problems.clone())
         })?;
         match raw.check(&positions) {
             Ok(config) if problems.is_empty() => Ok(config),
-            Ok(_) => Err(ConfigError::Invalid(problems)),
+            Ok(_) => {
+                problems.sort_by_key(|p| (p.line, p.column));
+                Err(ConfigError::Invalid(problems))
+            }
             Err(more) => {
                 problems.extend(more);
                 problems.sort_by_key(|p| (p.line, p.column));

@@ -10,8 +10,7 @@
 //! shutdown is a single path: stop the scheduler, cancel, wait for in-flight
 //! polls (bounded), let the store thread commit and close.
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,18 +18,14 @@ use anyhow::Context;
 use sd_notify::NotifyState;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
-use tokio_cron_scheduler::job::JobId;
-use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_cron_scheduler::JobScheduler;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::article::site_config;
-use crate::config::{Config, FeedConfig};
+use crate::config::Config;
 use crate::deliver::Deliveries;
 use crate::metrics::{Endpoints, Metrics};
-use crate::poll::{FeedLocks, PassSummary, Pipeline, PollMode};
-use crate::schedule::FeedSchedule;
-use crate::store::retention::Retention;
+use crate::poll::FeedLocks;
 use crate::store::{Access, Store, StoreHandle};
 
 mod jobs;

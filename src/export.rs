@@ -54,6 +54,9 @@ pub struct ExportRequest {
     pub limit: Option<u64>,
     /// Written atomically; stdout when `None`.
     pub output: Option<PathBuf>,
+    /// The output file's permissions (e.g. `0o644` for a file a web server
+    /// serves); `None` keeps it private, 0600.
+    pub mode: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +113,12 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
                 writer.flush().map_err(io_error)?;
                 result
             };
+            if let Some(mode) = request.mode {
+                use std::os::unix::fs::PermissionsExt;
+                file.file()
+                    .set_permissions(std::fs::Permissions::from_mode(mode))
+                    .map_err(io_error)?;
+            }
             file.commit().map_err(io_error)?;
             finish.commit(store)?;
             Ok(count)

@@ -82,7 +82,7 @@ pub fn failure(
             let capped = (until > cap).then(|| {
                 format!(
                     " (Retry-After {}, capped by [fetch] max_retry_after)",
-                    until.to_rfc3339()
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                 )
             });
             FeedOutcome::Failed {
@@ -327,9 +327,9 @@ pub fn adaptive_interval(
     bounded.max(floor.unwrap_or_default().min(FRESHNESS_CAP))
 }
 
-/// `pause` shortened by 0–20 % as `random` goes from 0 to 1 (the caller's
-/// `fastrand::f64()`), so that feeds that failed (or were polled) together
-/// do not come back together. Never longer than `pause`, so that caps stay
+/// `pause` shortened by 0–20 % as `random` goes from 0 to 1 (a number the
+/// caller draws), so that feeds that failed (or were polled) together do
+/// not come back together. Never longer than `pause`, so that caps stay
 /// true, whatever `random` is.
 pub fn jitter(pause: Duration, random: f64) -> Duration {
     pause.mul_f64(1.0 - random.clamp(0.0, 1.0) * 0.2)

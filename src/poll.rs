@@ -7,35 +7,26 @@
 //! never errors that stop other feeds.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use futures_util::stream::{self, FuturesUnordered};
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::article::site_config::SiteConfigs;
-use crate::article::verdict::{self, Interstitial, Verdict as PageVerdict};
-use crate::article::{self, SiteRules, sanitize::sanitize, text::html_to_text};
+use crate::article::verdict::{self};
 use crate::config::{Config, FeedConfig};
-use crate::feed::{self, Entry};
+use crate::feed::{self};
 use crate::fetch::shared::HostLedger;
-use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
-use crate::filter::Verdict;
+use crate::fetch::{FeedResponse, Fetcher, Validators};
 use crate::metrics::{ErrorKind, Metrics, PollOutcome};
-use crate::pacing::{self, FeedOutcome, Held, HoldReason};
+use crate::pacing::{self, FeedOutcome};
 use crate::redact;
 use crate::schedule::AdaptiveBounds;
-use crate::schedule::FeedSchedule;
 use crate::store::StoreHandle;
-use crate::store::keys::normalize_url;
-use crate::store::read::Known;
-use crate::store::write::{
-    ArticleRecord, Cadence, ContentSource, PollRecord, PollSummary, Sighting, StoredPage,
-};
 
 mod entries;
 mod extraction;
@@ -49,7 +40,7 @@ use outcome::fetch_failure;
 pub use report::{FeedReport, PassSummary, ReportOutcome, Skip};
 
 use extraction::ExtractionPool;
-use verdicts::{Demotable, PollVerdicts, Scraped};
+use verdicts::Scraped;
 
 /// How many article pages of one feed are fetched at once (the fetcher's
 /// global and per-host limits still apply).

@@ -184,3 +184,24 @@ fn words_are_split_at_punctuation_on_both_backends() {
     // A phrase is its words in order, not merely all of them.
     assert!(search(&gleaner, &["com.example"]).is_empty());
 }
+
+#[test]
+fn a_hit_shows_the_url_export_shows_without_tracking_parameters() {
+    let server = TestServer::start();
+    server.set(
+        "/a.xml",
+        Route::rss(feed(&[(
+            "https://news.example/1?id=7&utm_source=rss&utm_medium=feed",
+            "Harbour reopens",
+            "The harbour reopened on Monday.",
+        )])),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/a.xml"), "full_text = false"));
+    gleaner.poll();
+    let exported = gleaner.export(&[]);
+    assert_eq!(exported[0]["url"], "https://news.example/1?id=7");
+    let hits = search(&gleaner, &["harbour"]);
+    assert_eq!(hits[0]["url"], exported[0]["url"]);
+    let table = String::from_utf8(gleaner.ok(&["search", "harbour"]).stdout).unwrap();
+    assert!(!table.contains("utm_"), "{table}");
+}

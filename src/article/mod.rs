@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod metadata;
 pub mod sanitize;
 mod selector;
+mod selector_error;
 pub mod site_config;
 pub mod text;
 pub mod verdict;

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::selector_error::described;
+
 /// A CSS selector that is known to compile, with its source text kept for messages.
 #[derive(Clone)]
 pub struct CssSelector {
@@ -20,7 +22,7 @@ impl CssSelector {
                 source: source.to_owned(),
                 selector,
             })
-            .map_err(|e| format!("invalid CSS selector {source:?}: {e}"))
+            .map_err(|e| format!("invalid CSS selector {source:?}: {}", described(&e)))
     }
 
     pub fn as_str(&self) -> &str {

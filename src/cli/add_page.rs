@@ -3,7 +3,8 @@
 
 use url::Url;
 
-use super::{UsageError, check_name_free, outln, runtime};
+use super::add::{check_name_free, create_config};
+use super::{UsageError, outln, runtime};
 use crate::fetch::Fetcher;
 use crate::redact;
 use crate::subscribe::{self, ConfigFile, NewFeed, SubscribeError};
@@ -30,6 +31,9 @@ pub(super) fn add_page(
         ))
         .into());
     };
+    if !path.exists() {
+        create_config(path)?;
+    }
     let mut file = ConfigFile::load(path)?;
     check_name_free(file.config(), name.as_deref())?;
     if let Some(existing) = file.config().feeds.iter().find(|f| f.url == page.url) {

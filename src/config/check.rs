@@ -3,7 +3,23 @@
 //! `[filter]`, each value in its range or a [`Problem`] at its position.
 //! The feeds are checked in [`feeds`](super::feeds).
 
-use super::*;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use reqwest::header::USER_AGENT;
+use toml::Spanned;
+
+use super::proxy;
+use super::{
+    Config, DEFAULT_LEASE, DEFAULT_MAX_RETRY_AFTER, DEFAULT_PER_HOST_INTERVAL_MS, DEFAULT_SCHEDULE,
+    DEFAULT_USER_AGENT, Database, ExtractionConfig, FeedDefaults, FeedRequest, FetchConfig,
+    OneOrMany, Positions, Problem, RawConfig, RawExtraction, RawFetch, RawRequest, RawSchedule,
+    ScheduleConfig, StorageConfig, check_feeds, database, deliver, request,
+};
+use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
+use crate::store::retention::Retention;
 
 impl RawConfig {
     pub(super) fn check(self, at: &Positions<'_>) -> Result<Config, Vec<Problem>> {
@@ -372,10 +388,16 @@ pub(super) fn in_range(
     if range.contains(&number) {
         return Some(number);
     }
+    // A section's key (`[fetch].concurrency`), or a block's, whose label
+    // says which of its kind (`[[deliver]] "hook": batch`).
+    let place = match section.starts_with('[') {
+        true => format!("{section}: {key}"),
+        false => format!("[{section}].{key}"),
+    };
     problems.push(at.at(
         value,
         format!(
-            "[{section}].{key} = {number} is out of range: write a number from {} to {} ({advice})",
+            "{place} = {number} is out of range: write a number from {} to {} ({advice})",
             range.start(),
             range.end()
         ),

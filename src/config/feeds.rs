@@ -2,7 +2,18 @@
 //! and unique, schedules, selectors, requests and filters with the
 //! sections' defaults applied.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use toml::Spanned;
+use url::Url;
+
+use super::{
+    CssSelector, FeedConfig, FeedRequest, Positions, Problem, RawFeed, RawFilter, config_folder,
+    request,
+};
+use crate::filter::Filter;
+use crate::schedule::FeedSchedule;
 
 /// What a feed takes from the sections above it unless it says otherwise.
 pub(super) struct FeedDefaults<'a> {
@@ -124,7 +135,7 @@ pub(super) fn check_feeds(
             problems,
         );
 
-        let source = scrape::check(raw.scrape, raw.json, &feed_label, at, problems);
+        let source = super::scrape::check(raw.scrape, raw.json, &feed_label, at, problems);
         let Some(url) = url else {
             continue;
         };

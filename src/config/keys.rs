@@ -2,7 +2,7 @@
 //! does, reported at its position beside every other problem (serde would
 //! stop at the first).
 
-use super::*;
+use super::{Positions, Problem, deliver};
 
 /// The keys each table may have.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[

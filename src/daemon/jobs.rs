@@ -2,7 +2,22 @@
 //! distinct cron expression, the sweep for adaptive feeds that are due, and
 //! the daily purge.
 
-use super::*;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio_cron_scheduler::job::JobId;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::task::TaskTracker;
+
+use super::{HEARTBEAT, Shared};
+use crate::article::site_config;
+use crate::config::{Config, FeedConfig};
+use crate::poll::{PassSummary, Pipeline, PollMode};
+use crate::schedule::FeedSchedule;
+use crate::store::StoreHandle;
+use crate::store::retention::Retention;
 
 /// When the daemon purges what retention no longer keeps: daily, and when
 /// it starts (a reload does not purge: on a large database a purge is heavy,

@@ -2,7 +2,14 @@
 //! mtime or size changes, the new configuration's jobs are added before the
 //! old one's are removed, and the log says what changed.
 
-use super::*;
+use std::path::Path;
+use std::time::Duration;
+
+use sd_notify::NotifyState;
+
+use super::jobs::Schedule;
+use super::{Delivering, Shared, notify, notify_status};
+use crate::config::{Config, FeedConfig};
 
 /// How often the daemon looks for an edited config file.
 pub(super) const CONFIG_WATCH: Duration = Duration::from_secs(2);

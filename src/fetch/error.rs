@@ -2,7 +2,15 @@
 //! (its credentials taken out) and, for a network failure, the innermost
 //! cause.
 
-use super::*;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use url::Url;
+
+use super::MAX_REDIRECTS;
+use crate::article::verdict::ResponseFacts;
+use crate::ssrf::Refused;
 
 /// Why a fetch failed. Messages name the URL.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,10 @@
 //! again (`Retry-After`) and how long its answer stays fresh
 //! (`Cache-Control: max-age`, `Expires`).
 
-use super::*;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{self, HeaderMap};
 
 /// `Retry-After` as a time: delay-seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -57,6 +60,7 @@ pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use reqwest::header::HeaderValue;
 
     #[test]
     fn freshness_from_cache_control_or_expires() {

@@ -2,7 +2,14 @@
 //! per-host semaphores, the per-host start spacing (with jitter) and, when
 //! the database is shared, the host's slots among instances.
 
-use super::*;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+use super::Fetcher;
+use super::shared::{self, SharedSlot, Slots};
 
 /// What is shared by all requests to one host.
 pub(super) struct HostLimits {

@@ -18,19 +18,19 @@ pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode, redirect};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::article::verdict::ResponseFacts;
 use crate::config::proxy::{self, Proxy};
 use crate::config::{FeedRequest, FetchConfig};
-use guard::{PublicOnlyResolver, Refused};
-use shared::{HostLedger, SharedSlot, Slots};
+use guard::PublicOnlyResolver;
+use shared::HostLedger;
 
 pub use error::FetchError;
 pub use headers::{fresh_for, retry_after};

@@ -3,7 +3,24 @@
 //! from their pages or from the feed's own content. The pages themselves
 //! are fetched in [`pages`](super::pages).
 
-use super::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::{self};
+use url::Url;
+
+use super::verdicts::{self, Demotable, PollVerdicts, Scraped};
+use super::{ARTICLE_TO_FEED_MIN_RATIO, ARTICLES_IN_PARALLEL, ARTICLES_PER_TRANSACTION, Pipeline};
+use crate::article::sanitize::sanitize;
+use crate::article::text::html_to_text;
+use crate::article::verdict::{self, Interstitial};
+use crate::config::FeedConfig;
+use crate::feed::Entry;
+use crate::filter::Verdict;
+use crate::store::read::Known;
+use crate::store::write::{ArticleRecord, ContentSource, PollSummary, Sighting};
 
 impl Pipeline {
     /// Which entries are new, changed or known elsewhere; builds the articles

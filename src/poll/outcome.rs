@@ -3,7 +3,14 @@
 //! error reduced to the [`FetchFailure`](crate::pacing::FetchFailure) pacing
 //! reads), and the report that says so.
 
-use super::*;
+use chrono::{DateTime, Utc};
+
+use super::{Pipeline, ReportOutcome};
+use crate::config::FeedConfig;
+use crate::fetch::FetchError;
+use crate::pacing::{self, FeedOutcome};
+use crate::schedule::FeedSchedule;
+use crate::store::write::{Cadence, PollRecord, Sighting};
 
 impl Pipeline {
     /// Stores a failed poll; its report (the log line, `gleaner poll`'s

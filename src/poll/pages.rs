@@ -2,7 +2,18 @@
 //! URL in a pass ([`InFlight`](super::InFlight)), the further pages its
 //! site's rules lead to, and the interstitial verdict on each.
 
-use super::*;
+use std::sync::Arc;
+
+use url::Url;
+
+use super::verdicts::Scraped;
+use super::{MAX_ARTICLE_PAGES, PAGE_COMPRESSION, Pipeline};
+use crate::article::verdict::{self, Verdict as PageVerdict};
+use crate::article::{self, SiteRules};
+use crate::config::FeedConfig;
+use crate::fetch::FetchError;
+use crate::store::keys::normalize_url;
+use crate::store::write::StoredPage;
 
 impl Pipeline {
     /// Fetches and extracts one article page, with the page itself when it

@@ -3,7 +3,13 @@
 //! pipeline because the daemon, the CLI and the metrics read them without
 //! running a poll.
 
-use super::*;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::pacing::{self, Held, HoldReason};
+use crate::store::write::PollSummary;
 
 /// The result of polling one feed.
 #[derive(Debug, Clone)]

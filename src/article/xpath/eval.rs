@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
-use super::parse::{Arith, Axis, Compare, Expr, Function, NodeTest, Path, Start, Step};
+use super::parse::{Arith, Axis, Compare, Expr, NodeTest, Path, Start, Step};
 
 mod functions;
 

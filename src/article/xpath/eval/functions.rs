@@ -2,7 +2,8 @@
 //! evaluator with its arguments unevaluated, so that each function converts
 //! them as the spec says.
 
-use super::*;
+use super::super::parse::{Expr, Function};
+use super::{Context, Evaluator, Value, XNode, string_to_number};
 
 impl<'a> Evaluator<'a> {
     pub(super) fn call(&self, function: Function, args: &[Expr], cx: Context) -> Value {
