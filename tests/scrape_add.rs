@@ -465,7 +465,7 @@ fn add_says_so_when_nothing_on_the_page_repeats() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no list of entries found on"), "{stderr}");
     assert!(
-        stderr.contains("could not be fetched"),
+        stderr.contains(&server.url("/rss.xml")),
         "the feeds tried are listed: {stderr}"
     );
     let config = std::fs::read_to_string(gleaner.config_path()).unwrap();
