@@ -16,8 +16,8 @@ use url::Url;
 
 use crate::article::CssSelector;
 use crate::filter::{Filter, Rule};
+use crate::retention::Retention;
 use crate::schedule::{AdaptiveBounds, FeedSchedule};
-use crate::store::retention::Retention;
 
 mod files;
 pub use files::missing_files;

@@ -8,7 +8,7 @@ use super::{open_store, outln};
 use crate::config::Config;
 use crate::redact;
 use crate::schedule::FeedSchedule;
-use crate::store::read::FeedStatus;
+use crate::store::model::FeedStatus;
 use crate::store::{Access, format_time};
 
 /// One row of `gleaner feeds --json`.

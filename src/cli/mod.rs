@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::export::ExportRequest;
+use crate::store::model::ExportFilter;
 use crate::store::{Access, Store, StoreError};
 
 mod add;
@@ -103,6 +104,7 @@ fn run_with_config(
             consumer,
             peek,
             since,
+            until,
             feeds,
             tags,
             limit,
@@ -115,6 +117,7 @@ fn run_with_config(
                 consumer,
                 peek,
                 since,
+                until,
                 feed_urls: Vec::new(),
                 tags,
                 limit,
@@ -128,8 +131,19 @@ fn run_with_config(
         Command::Search {
             words,
             format,
+            feeds,
+            tags,
+            since,
             limit,
-        } => search::search(&config, &words.join(" "), format, limit)?,
+        } => {
+            let filter = ExportFilter {
+                feed_urls: export::export_feed_urls(&config, &feeds)?,
+                tags,
+                since,
+                ..ExportFilter::default()
+            };
+            search::search(&config, &words.join(" "), format, &filter, limit)?
+        }
         Command::Gc { vacuum } => gc::gc(&config, vacuum)?,
         Command::MigrateDb { to } => migrate_db::migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract::reextract(&config, &feeds)?,
