@@ -25,8 +25,15 @@ pub struct DotPathError {
 
 impl DotPath {
     /// Checks `source`: segments separated by single dots, none empty, no
-    /// whitespace, and an index that fits in memory.
+    /// whitespace, and an index that fits in memory. A lone `.` is the
+    /// value itself (an API that answers with a bare array).
     pub fn parse(source: &str) -> Result<DotPath, DotPathError> {
+        if source == "." {
+            return Ok(DotPath {
+                source: source.to_owned(),
+                steps: Vec::new(),
+            });
+        }
         let mut steps = Vec::new();
         let mut at = 0;
         for segment in source.split('.') {
@@ -193,6 +200,8 @@ mod tests {
         let path = DotPath::parse("data.posts.0.media.0.url").unwrap();
         assert_eq!(path.get(&doc), Some(&Value::String("x".into())));
         assert_eq!(DotPath::parse("data.posts.1").unwrap().get(&doc), None);
+        let bare = serde_json::json!([{"title": "a"}]);
+        assert_eq!(DotPath::parse(".").unwrap().get(&bare), Some(&bare));
     }
 
     #[test]
