@@ -26,6 +26,7 @@ mod types;
 pub use database::Database;
 pub mod proxy;
 mod request;
+mod scrape;
 
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
@@ -140,6 +141,9 @@ pub struct FeedConfig {
     pub request: FeedRequest,
     /// Its `block`/`keep` rules after `[filter]`'s.
     pub filter: Filter,
+    /// Where its entries come from: a feed, or a page or JSON document read
+    /// with `[feeds.scrape]` / `[feeds.json]` expressions.
+    pub source: crate::feed::scrape::FeedSource,
 }
 
 /// One problem in a config file, with its position.
@@ -391,6 +395,8 @@ struct RawFeed {
     #[serde(default)]
     keep: Vec<Spanned<String>>,
     proxy: Option<Spanned<String>>,
+    scrape: Option<scrape::RawScrape>,
+    json: Option<scrape::RawJson>,
 }
 
 impl RawFeed {

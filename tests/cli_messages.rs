@@ -159,7 +159,8 @@ fn add_says_why_each_candidate_failed() {
         .args(["add", &server.url("/")])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // No feed and no list of entries on the page either: exit 2 (issue 28).
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = stderr_of(&output);
     assert!(stderr.contains("404"), "the status is named: {stderr}");
 }
