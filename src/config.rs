@@ -16,8 +16,8 @@ use url::Url;
 
 use crate::article::CssSelector;
 use crate::filter::{Filter, Rule};
+use crate::retention::Retention;
 use crate::schedule::{AdaptiveBounds, FeedSchedule};
-use crate::store::retention::Retention;
 
 mod files;
 pub use files::missing_files;
@@ -26,6 +26,7 @@ mod types;
 pub use database::Database;
 pub mod proxy;
 mod request;
+mod scrape;
 
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
@@ -144,6 +145,9 @@ pub struct FeedConfig {
     pub request: FeedRequest,
     /// Its `block`/`keep` rules after `[filter]`'s.
     pub filter: Filter,
+    /// Where its entries come from: a feed, or a page or JSON document read
+    /// with `[feeds.scrape]` / `[feeds.json]` expressions.
+    pub source: crate::feed::scrape::FeedSource,
 }
 
 /// One problem in a config file, with its position.
@@ -397,6 +401,8 @@ struct RawFeed {
     #[serde(default)]
     keep: Vec<Spanned<String>>,
     proxy: Option<Spanned<String>>,
+    scrape: Option<scrape::RawScrape>,
+    json: Option<scrape::RawJson>,
 }
 
 impl RawFeed {

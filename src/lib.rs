@@ -27,6 +27,7 @@ pub mod plural;
 pub mod poll;
 pub mod redact;
 pub mod reextract;
+pub mod retention;
 pub mod schedule;
 pub mod ssrf;
 pub mod store;

@@ -59,6 +59,16 @@ fn counts_are_said_in_words_that_agree() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("older than 1 day)"), "{said}");
     assert!(!said.contains('-'), "an unset limit is not a dash: {said}");
+
+    let opml = gleaner.dir.path().join("one.opml");
+    std::fs::write(
+        &opml,
+        r#"<opml version="2.0"><body><outline text="B" xmlUrl="https://b.example/feed"/></body></opml>"#,
+    )
+    .unwrap();
+    let output = gleaner.ok(&["import-opml", opml.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.starts_with("imported 1 feed into"), "{said}");
 }
 
 #[test]
@@ -149,7 +159,8 @@ fn add_says_why_each_candidate_failed() {
         .args(["add", &server.url("/")])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // No feed and no list of entries on the page either: exit 2 (issue 28).
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = stderr_of(&output);
     assert!(stderr.contains("404"), "the status is named: {stderr}");
 }
@@ -178,13 +189,21 @@ fn one_article_feed(server: &TestServer) -> Gleaner {
 }
 
 #[test]
-fn export_since_takes_a_date_or_a_duration() {
+fn export_since_and_until_take_a_date_or_a_duration() {
     let server = TestServer::start();
     let gleaner = one_article_feed(&server);
     assert_eq!(gleaner.export(&["--since", "2000-01-01"]).len(), 1);
     assert_eq!(gleaner.export(&["--since", "24h"]).len(), 1);
     assert_eq!(gleaner.export(&["--since", "7d"]).len(), 1);
     assert!(gleaner.export(&["--since", "2999-12-31"]).is_empty());
+    // --until bounds the other end, in the same forms.
+    assert_eq!(gleaner.export(&["--until", "2999-12-31"]).len(), 1);
+    assert!(gleaner.export(&["--until", "2000-01-01"]).is_empty());
+    assert!(
+        gleaner
+            .export(&["--until", "7d", "--limit", "1"])
+            .is_empty()
+    );
     let output = gleaner
         .command()
         .args(["export", "--since", "yesterday"])

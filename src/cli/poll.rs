@@ -42,7 +42,7 @@ pub(super) fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Re
         let pipeline = Pipeline::new(config, store, FeedLocks::default(), cancel.clone())
             .context("starting the HTTP client")?
             .with_site_configs(site_configs);
-        let bar = progress_bar(feeds.len());
+        let bar = progress_bar(feeds.len(), "feeds");
         // Caught before the first request goes out: an early Ctrl-C too is
         // an interrupted pass (exit 130), not a kill.
         let mut interrupt =

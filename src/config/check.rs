@@ -18,8 +18,8 @@ use super::{
     OneOrMany, Positions, Problem, RawConfig, RawExtraction, RawFetch, RawRequest, RawSchedule,
     ScheduleConfig, StorageConfig, check_feeds, database, deliver, request,
 };
+use crate::retention::Retention;
 use crate::schedule::{AdaptiveBounds, FRESHNESS_CAP, FeedSchedule, parse_duration};
-use crate::store::retention::Retention;
 
 impl RawConfig {
     pub(super) fn check(self, at: &Positions<'_>) -> Result<Config, Vec<Problem>> {

@@ -61,8 +61,12 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "block",
             "keep",
             "proxy",
+            "scrape",
+            "json",
         ],
     ),
+    ("feeds.scrape", super::scrape::SCRAPE_KEYS),
+    ("feeds.json", super::scrape::JSON_KEYS),
 ];
 
 /// Every key of `text` that no table of [`KNOWN_KEYS`] has, at its
@@ -115,6 +119,11 @@ pub(super) fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
         if let Some(feeds) = item.as_array_of_tables() {
             for feed in feeds.iter() {
                 check(feed, Some(section));
+                for (key, sub) in [("scrape", "feeds.scrape"), ("json", "feeds.json")] {
+                    if let Some(table) = feed.get(key).and_then(|t| t.as_table_like()) {
+                        check(table, Some(sub));
+                    }
+                }
             }
         } else if let Some(array) = item.as_array() {
             for feed in array.iter().filter_map(|v| v.as_inline_table()) {

@@ -15,9 +15,9 @@ use super::{HEARTBEAT, Shared};
 use crate::article::site_config;
 use crate::config::{Config, FeedConfig};
 use crate::poll::{PassSummary, Pipeline, PollMode};
+use crate::retention::Retention;
 use crate::schedule::FeedSchedule;
 use crate::store::StoreHandle;
-use crate::store::retention::Retention;
 
 /// When the daemon purges what retention no longer keeps: daily, and when
 /// it starts (a reload does not purge: on a large database a purge is heavy,

@@ -19,8 +19,8 @@ use crate::article::verdict::{self, Interstitial};
 use crate::config::FeedConfig;
 use crate::feed::Entry;
 use crate::filter::Verdict;
-use crate::store::read::Known;
-use crate::store::write::{ArticleRecord, ContentSource, PollSummary, Sighting};
+use crate::store::model::Known;
+use crate::store::model::{ArticleRecord, ContentSource, PollSummary, Sighting};
 
 impl Pipeline {
     /// Which entries are new, changed or known elsewhere; builds the articles

@@ -10,7 +10,7 @@ use crate::config::FeedConfig;
 use crate::fetch::FetchError;
 use crate::pacing::{self, FeedOutcome};
 use crate::schedule::FeedSchedule;
-use crate::store::write::{Cadence, PollRecord, Sighting};
+use crate::store::model::{Cadence, PollRecord, Sighting};
 
 impl Pipeline {
     /// Stores a failed poll; its report (the log line, `gleaner poll`'s

@@ -13,7 +13,7 @@ use crate::article::{self, SiteRules};
 use crate::config::FeedConfig;
 use crate::fetch::FetchError;
 use crate::store::keys::normalize_url;
-use crate::store::write::StoredPage;
+use crate::store::model::StoredPage;
 
 impl Pipeline {
     /// Fetches and extracts one article page, with the page itself when it

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::pacing::{self, Held, HoldReason};
-use crate::store::write::PollSummary;
+use crate::store::model::PollSummary;
 
 /// The result of polling one feed.
 #[derive(Debug, Clone)]

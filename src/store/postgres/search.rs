@@ -1,10 +1,12 @@
 //! `gleaner search` on PostgreSQL: the generated `articles.search` tsvector
 //! (title weighted A, text D; migration 5) and its GIN index, with the same
-//! rules for what people type as SQLite's ([`super::super::search::terms`]).
+//! rules for what people type as SQLite's ([`crate::store::search::terms`]).
 
 use super::{Postgres, prepared};
 use crate::store::StoreError;
-use crate::store::search::{SearchHit, TITLE_WEIGHT, terms};
+use crate::store::backend::Search;
+use crate::store::model::SearchHit;
+use crate::store::search::{TITLE_WEIGHT, terms};
 
 /// `ts_headline`'s options: one passage of around as many words as SQLite's
 /// snippet shows, with words on both sides of the matches (each in `[` `]`).
@@ -43,11 +45,11 @@ pub fn tsquery(typed: &str) -> Option<String> {
     Some(quoted.join(" & "))
 }
 
-impl Postgres {
-    /// See the SQLite version: the `limit` best matches, ranked by
-    /// `ts_rank` with a title match weighing [`TITLE_WEIGHT`] times one in
-    /// the text, newest first among equals.
-    pub fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
+impl Search for Postgres {
+    // The `limit` best matches, ranked by
+    // `ts_rank` with a title match weighing [`TITLE_WEIGHT`] times one in
+    // the text, newest first among equals.
+    fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
         let Some(query) = tsquery(typed) else {
             return Ok(Vec::new());
         };
@@ -58,7 +60,7 @@ impl Postgres {
             let stmt = prepared(
                 cache,
                 client,
-                "SELECT a.id, a.title, a.url, a.published,
+                "SELECT a.id, a.title, a.url, a.published, a.updated,
                         ARRAY(SELECT coalesce(f.name, s.feed_url)
                               FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
                               WHERE s.article_seq = a.seq
@@ -80,9 +82,10 @@ impl Postgres {
                     title: r.get(1),
                     url: r.get(2),
                     published: r.get(3),
-                    feeds: r.get(4),
-                    snippet: snippet(r.get(5), r.get::<_, Option<&str>>(6).unwrap_or("")),
-                    score: r.get(7),
+                    updated: r.get(4),
+                    feeds: r.get(5),
+                    snippet: snippet(r.get(6), r.get::<_, Option<&str>>(7).unwrap_or("")),
+                    score: r.get(8),
                 })
                 .collect())
         })
