@@ -31,11 +31,13 @@ mod scrape;
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
 mod check;
+mod dedup;
 mod deliver;
 mod feeds;
 mod keys;
 
 use check::{config_folder, in_range};
+pub use dedup::DedupConfig;
 pub use deliver::{DeliverConfig, DeliverTarget, Secret};
 use feeds::{FeedDefaults, check_feeds};
 use keys::unknown_keys;
@@ -59,6 +61,8 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
     /// `[[deliver]]` blocks in file order; names are unique.
     pub deliver: Vec<DeliverConfig>,
+    /// `[dedup]`: near-duplicate merging.
+    pub dedup: DedupConfig,
 }
 
 /// `[storage]`.
@@ -286,6 +290,8 @@ struct RawConfig {
     filter: RawFilter,
     #[serde(default)]
     extraction: RawExtraction,
+    #[serde(default)]
+    dedup: dedup::RawDedup,
     #[serde(default)]
     feeds: Vec<RawFeed>,
     #[serde(default)]

@@ -2,7 +2,7 @@
 //! does, reported at its position beside every other problem (serde would
 //! stop at the first).
 
-use super::{Positions, Problem, deliver};
+use super::{Positions, Problem, dedup, deliver};
 
 /// The keys each table may have.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
@@ -40,6 +40,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("filter", &["block", "keep"]),
     ("extraction", &["site_config_dir"]),
     ("deliver", deliver::KEYS),
+    ("dedup", dedup::KEYS),
     (
         "feeds",
         &[
@@ -87,6 +88,7 @@ pub(super) fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
                 "extraction",
                 "feeds",
                 "deliver",
+                "dedup",
             ],
             Some(name) => KNOWN_KEYS
                 .iter()
