@@ -114,6 +114,10 @@ pub enum Command {
         /// A tag for its articles; repeatable.
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
+        /// Read the page's own list of entries (a `[feeds.scrape]` block)
+        /// even when it has a feed; without it, only when no feed is found.
+        #[arg(long)]
+        scrape: bool,
     },
     /// Unsubscribe: remove a feed's block from the config. Its articles stay
     /// in the database.

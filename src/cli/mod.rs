@@ -13,6 +13,7 @@ use crate::store::model::ExportFilter;
 use crate::store::{Access, Store, StoreError};
 
 mod add;
+mod add_page;
 mod args;
 mod check_config;
 mod completions;
@@ -146,7 +147,12 @@ fn run_with_config(
         Command::Gc { vacuum } => gc::gc(&config, vacuum)?,
         Command::MigrateDb { to } => migrate_db::migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract::reextract(&config, &feeds)?,
-        Command::Add { url, name, tags } => add::add(path, &config, &url, name, tags)?,
+        Command::Add {
+            url,
+            name,
+            tags,
+            scrape,
+        } => add::add(path, &config, &url, name, tags, scrape)?,
         Command::Remove { feed } => remove::remove(path, &feed)?,
         Command::ImportOpml { file } => import_opml::import_opml(path, &file)?,
         Command::ExportOpml { output } => export_opml::export_opml(&config, output)?,

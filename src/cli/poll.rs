@@ -19,6 +19,9 @@ pub(super) const INTERRUPTED: u8 = 130;
 
 pub(super) fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<ExitCode> {
     if config.feeds.is_empty() {
+        // The database is still created: the other commands' message for a
+        // missing one says to run `poll`.
+        drop(open_store(config, Access::Create)?);
         outln!("poll: {}", super::no_feed(&config.path))?;
         return Ok(ExitCode::SUCCESS);
     }
