@@ -110,9 +110,9 @@ fn a_bad_css_selector_is_said_in_words_on_one_line() {
     )
     .unwrap();
     let stderr = gleaner.config_problems(&[
-        // The selector names the pseudo-class; scraper 0.29's error no
-        // longer carries it.
-        "3:21: invalid CSS selector \"p:foo\": unsupported pseudo class or element",
+        // scraper 0.29's error no longer carries the pseudo-class's name:
+        // it is taken from the selector's text.
+        "3:21: invalid CSS selector \"p:foo\": unsupported pseudo class or element \"foo\"",
         "3:30: invalid CSS selector \">>\": empty selector",
     ]);
     assert!(!stderr.contains("report this"), "{stderr}");

@@ -319,7 +319,12 @@ mod tests {
 
     #[test]
     fn a_late_heading_that_opens_the_sites_tail_ends_the_article() {
-        for heading in ["Weitere Artikel zum Thema", "About the Author", "Kontakt:"] {
+        for heading in [
+            "Weitere Artikel zum Thema",
+            "About the Author",
+            "Kontakt:",
+            "Ansprechpartnerin",
+        ] {
             let html = format!(
                 "{}<h3>{heading}</h3><p>Musterstraße 1, 12345 Berlin, Telefon 030 123456</p>",
                 body()

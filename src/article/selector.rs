@@ -22,7 +22,7 @@ impl CssSelector {
                 source: source.to_owned(),
                 selector,
             })
-            .map_err(|e| format!("invalid CSS selector {source:?}: {}", described(&e)))
+            .map_err(|e| format!("invalid CSS selector {source:?}: {}", described(&e, source)))
     }
 
     pub fn as_str(&self) -> &str {

@@ -8,11 +8,19 @@
 
 use scraper::error::SelectorErrorKind;
 
-/// What is wrong with the selector, on one line.
-pub(super) fn described(error: &SelectorErrorKind) -> String {
+/// What is wrong with the selector `source`, on one line.
+pub(super) fn described(error: &SelectorErrorKind, source: &str) -> String {
     match error {
         SelectorErrorKind::UnexpectedSelectorParseError(kind) => {
-            from_debug_name(&format!("{kind:?}"))
+            let words = from_debug_name(&format!("{kind:?}"));
+            // The parser's error no longer carries the pseudo-class's name:
+            // the first one that does not compile on its own is it.
+            match unsupported_pseudo(source) {
+                Some(name) if words.starts_with("unsupported pseudo") && !words.contains('"') => {
+                    format!("{words} {name:?}")
+                }
+                _ => words,
+            }
         }
         other => {
             let text = other.to_string();
@@ -23,6 +31,31 @@ pub(super) fn described(error: &SelectorErrorKind) -> String {
             }
         }
     }
+}
+
+/// The first `:name` or `::name` of `source` that does not compile on its
+/// own (`*:name`).
+fn unsupported_pseudo(source: &str) -> Option<&str> {
+    let mut rest = source;
+    while let Some(at) = rest.find(':') {
+        let after = rest[at..].trim_start_matches(':');
+        let len = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..len];
+        let compiles = [
+            format!("*:{name}"),
+            format!("*::{name}"),
+            format!("*:{name}(1)"),
+        ]
+        .iter()
+        .any(|probe| scraper::Selector::parse(probe).is_ok());
+        if !name.is_empty() && !compiles {
+            return Some(name);
+        }
+        rest = &after[len..];
+    }
+    None
 }
 
 /// `UnsupportedPseudoClassOrElement("foo")` as "unsupported pseudo class or
