@@ -26,15 +26,18 @@ mod types;
 pub use database::Database;
 pub mod proxy;
 mod request;
+mod scrape;
 
 pub use request::FeedRequest;
 use request::{RawCookies, RawHeaders, RawRequest};
 mod check;
+mod dedup;
 mod deliver;
 mod feeds;
 mod keys;
 
 use check::{config_folder, in_range};
+pub use dedup::DedupConfig;
 pub use deliver::{DeliverConfig, DeliverTarget, Secret};
 use feeds::{FeedDefaults, check_feeds};
 use keys::unknown_keys;
@@ -58,6 +61,8 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
     /// `[[deliver]]` blocks in file order; names are unique.
     pub deliver: Vec<DeliverConfig>,
+    /// `[dedup]`: near-duplicate merging.
+    pub dedup: DedupConfig,
 }
 
 /// `[storage]`.
@@ -140,6 +145,9 @@ pub struct FeedConfig {
     pub request: FeedRequest,
     /// Its `block`/`keep` rules after `[filter]`'s.
     pub filter: Filter,
+    /// Where its entries come from: a feed, or a page or JSON document read
+    /// with `[feeds.scrape]` / `[feeds.json]` expressions.
+    pub source: crate::feed::scrape::FeedSource,
 }
 
 /// One problem in a config file, with its position.
@@ -283,6 +291,8 @@ struct RawConfig {
     #[serde(default)]
     extraction: RawExtraction,
     #[serde(default)]
+    dedup: dedup::RawDedup,
+    #[serde(default)]
     feeds: Vec<RawFeed>,
     #[serde(default)]
     deliver: Vec<deliver::RawDeliver>,
@@ -391,6 +401,8 @@ struct RawFeed {
     #[serde(default)]
     keep: Vec<Spanned<String>>,
     proxy: Option<Spanned<String>>,
+    scrape: Option<scrape::RawScrape>,
+    json: Option<scrape::RawJson>,
 }
 
 impl RawFeed {

@@ -48,6 +48,9 @@ pub struct ExportRequest {
     /// With a consumer: show without advancing the cursor.
     pub peek: bool,
     pub since: Option<DateTime<Utc>>,
+    /// Only articles fetched at or before this time. Not for a consumer:
+    /// its cursor would pass the articles left out.
+    pub until: Option<DateTime<Utc>>,
     /// Feed URLs (names are resolved by the caller).
     pub feed_urls: Vec<String>,
     pub tags: Vec<String>,
@@ -193,8 +196,13 @@ fn write_articles(
         since: request.since,
         feed_urls: request.feed_urls.clone(),
         tags: request.tags.clone(),
-        limit: request.limit,
+        // With --until the articles left out are skipped here, so the
+        // limit counts what is written.
+        limit: request.limit.filter(|_| request.until.is_none()),
     };
+    let limit = request
+        .limit
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let mut count = 0usize;
     let mut last_position = after_seq;
     let write_error = |source| ExportError::Write {
@@ -216,6 +224,9 @@ fn write_articles(
     };
     out.write_all(opening.as_bytes()).map_err(write_error)?;
     let snapshot_max = store.for_each_article(&filter, |mut article: StoredArticle| {
+        if count >= limit || !fetched_by(&article, request.until) {
+            return Ok(());
+        }
         let item = match request.format {
             Format::Json | Format::Jsonl => {
                 with_markdown(&mut article);
@@ -262,6 +273,16 @@ fn write_articles(
         _ => None,
     };
     Ok((count, CursorUpdate(update)))
+}
+
+/// Whether `article` was fetched at or before `until` (any time when
+/// `None`); a time that does not parse is kept (every export reads it as
+/// it is stored).
+fn fetched_by(article: &StoredArticle, until: Option<DateTime<Utc>>) -> bool {
+    let Some(until) = until else {
+        return true;
+    };
+    DateTime::parse_from_rfc3339(&article.fetched_at).map_or(true, |fetched| fetched <= until)
 }
 
 /// The next batch of a pushing consumer (`[[deliver]]`).

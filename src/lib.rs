@@ -21,6 +21,7 @@ pub mod feed;
 pub mod fetch;
 pub mod filter;
 pub mod metrics;
+pub mod near_dup;
 pub mod pacing;
 pub mod plural;
 pub mod poll;

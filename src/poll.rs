@@ -395,8 +395,9 @@ impl Pipeline {
         let fresh_for = body.fresh_for;
 
         let (bytes, content_type, base) = (body.bytes, body.content_type, body.final_url.clone());
+        let source = feed.source.clone();
         let parsed = tokio::task::spawn_blocking(move || {
-            feed::parse(&bytes, content_type.as_deref(), &base)
+            feed::scrape::parse(&source, &bytes, content_type.as_deref(), &base)
         })
         .await;
         let parsed = match parsed {

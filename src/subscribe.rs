@@ -20,6 +20,9 @@ use crate::config::{Config, ConfigError};
 use crate::feed::{self, FeedError, ParsedFeed};
 use crate::fetch::{FeedResponse, Fetcher, Validators};
 
+mod scrape;
+pub use scrape::{ScrapedPage, find_entries};
+
 /// Where sites usually keep their feed, tried when a page names none.
 const COMMON_FEED_PATHS: [&str; 7] = [
     "/feed",
@@ -58,6 +61,8 @@ pub enum SubscribeError {
     },
     #[error("no feed found for {url}:\n  {}", .tried.join("\n  "))]
     NoFeed { url: Url, tried: Vec<String> },
+    #[error("{url}: {reason}")]
+    Page { url: Url, reason: String },
     #[error("{path}: not an OPML subscription list: {reason}")]
     Opml { path: PathBuf, reason: String },
 }

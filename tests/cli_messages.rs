@@ -50,21 +50,33 @@ fn man_writes_one_page_per_command_with_its_options() {
 
 #[test]
 fn counts_are_said_in_words_that_agree() {
-    let gleaner = Gleaner::new(&feed_block("a", "https://a.example/feed", ""));
+    // A poll of no feed creates the database (either backend) for gc.
+    let gleaner = Gleaner::new("");
+    gleaner.poll();
+    gleaner.write_config(&feed_block("a", "https://a.example/feed", ""));
     let output = gleaner.ok(&["check-config"]);
     assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 1 feed\n");
     gleaner.edit_config("[fetch]", "keep_days = 1\n[fetch]");
-    drop(gleaner.db());
     let output = gleaner.ok(&["gc"]);
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("older than 1 day)"), "{said}");
     assert!(!said.contains('-'), "an unset limit is not a dash: {said}");
+
+    let opml = gleaner.dir.path().join("one.opml");
+    std::fs::write(
+        &opml,
+        r#"<opml version="2.0"><body><outline text="B" xmlUrl="https://b.example/feed"/></body></opml>"#,
+    )
+    .unwrap();
+    let output = gleaner.ok(&["import-opml", opml.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.starts_with("imported 1 feed into"), "{said}");
 }
 
 #[test]
 fn a_search_limited_to_nothing_is_a_usage_error() {
     let gleaner = Gleaner::new("");
-    drop(gleaner.db());
+    gleaner.poll();
     let output = gleaner
         .command()
         .args(["search", "x", "--limit", "0"])
@@ -149,7 +161,8 @@ fn add_says_why_each_candidate_failed() {
         .args(["add", &server.url("/")])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // No feed and no list of entries on the page either: exit 2 (issue 28).
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = stderr_of(&output);
     assert!(stderr.contains("404"), "the status is named: {stderr}");
 }
@@ -178,13 +191,21 @@ fn one_article_feed(server: &TestServer) -> Gleaner {
 }
 
 #[test]
-fn export_since_takes_a_date_or_a_duration() {
+fn export_since_and_until_take_a_date_or_a_duration() {
     let server = TestServer::start();
     let gleaner = one_article_feed(&server);
     assert_eq!(gleaner.export(&["--since", "2000-01-01"]).len(), 1);
     assert_eq!(gleaner.export(&["--since", "24h"]).len(), 1);
     assert_eq!(gleaner.export(&["--since", "7d"]).len(), 1);
     assert!(gleaner.export(&["--since", "2999-12-31"]).is_empty());
+    // --until bounds the other end, in the same forms.
+    assert_eq!(gleaner.export(&["--until", "2999-12-31"]).len(), 1);
+    assert!(gleaner.export(&["--until", "2000-01-01"]).is_empty());
+    assert!(
+        gleaner
+            .export(&["--until", "7d", "--limit", "1"])
+            .is_empty()
+    );
     let output = gleaner
         .command()
         .args(["export", "--since", "yesterday"])
@@ -207,7 +228,7 @@ fn export_of_a_removed_feed_gives_its_kept_articles() {
 fn reextract_with_keep_html_on_does_not_ask_to_turn_it_on() {
     let gleaner = Gleaner::new("");
     gleaner.edit_config("[fetch]", "keep_html = true\n[fetch]");
-    drop(gleaner.db());
+    gleaner.poll();
     let said = String::from_utf8(gleaner.ok(&["reextract"]).stdout).unwrap();
     assert!(said.contains("no article pages are kept yet"), "{said}");
     assert!(!said.contains("set [storage] keep_html"), "{said}");
@@ -236,7 +257,7 @@ fn a_capped_retry_after_is_shown_to_the_second_and_the_table_keeps_the_causes_en
 #[test]
 fn an_output_error_names_the_output_file() {
     let gleaner = Gleaner::new("");
-    drop(gleaner.db());
+    gleaner.poll();
     for command in ["export", "export-opml"] {
         let output = gleaner
             .command()

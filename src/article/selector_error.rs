@@ -9,7 +9,7 @@
 use scraper::error::SelectorErrorKind;
 
 /// What is wrong with the selector, on one line.
-pub(super) fn described(error: &SelectorErrorKind<'_>) -> String {
+pub(super) fn described(error: &SelectorErrorKind) -> String {
     match error {
         SelectorErrorKind::UnexpectedSelectorParseError(kind) => {
             from_debug_name(&format!("{kind:?}"))

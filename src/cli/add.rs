@@ -17,6 +17,7 @@ pub(super) fn add(
     url: &Url,
     name: Option<String>,
     tags: Vec<String>,
+    scrape: bool,
 ) -> anyhow::Result<()> {
     // Said before anything is fetched: no candidate could change them.
     if !matches!(url.scheme(), "http" | "https") {
@@ -35,7 +36,19 @@ pub(super) fn add(
     }
     check_name_free(config, name.as_deref())?;
     let fetcher = Fetcher::new(&config.fetch).context("starting the HTTP client")?;
-    let (feed_url, parsed) = runtime()?.block_on(subscribe::discover(&fetcher, url))?;
+    let discovered = match scrape {
+        true => Err(None),
+        false => runtime()?
+            .block_on(subscribe::discover(&fetcher, url))
+            .map_err(Some),
+    };
+    let (feed_url, parsed) = match discovered {
+        Ok(found) => found,
+        Err(tried @ (None | Some(subscribe::SubscribeError::NoFeed { .. }))) => {
+            return super::add_page::add_page(path, &fetcher, url, name, tags, tried);
+        }
+        Err(Some(error)) => return Err(error.into()),
+    };
     if !path.exists() {
         create_config(path)?;
     }
@@ -97,7 +110,7 @@ pub(super) fn first_config(path: &std::path::Path) -> anyhow::Result<Config> {
 /// Creates the config file `add` was pointed at (a first run): a comment
 /// and nothing else, every setting its default, the feed appended next.
 /// Another `add` that created it meanwhile wins.
-fn create_config(path: &std::path::Path) -> anyhow::Result<()> {
+pub(super) fn create_config(path: &std::path::Path) -> anyhow::Result<()> {
     let header = "# gleaner's config, created by `gleaner add`. Every key is described in\n\
                   # README.md and in the commented example config/gleaner.toml\n\
                   # (/usr/share/doc/gleaner/examples/gleaner.toml when installed).\n";

@@ -58,6 +58,11 @@ pub enum Command {
         /// duration back from now (24h, 7d, 1h30m).
         #[arg(long, value_name = "WHEN", value_parser = parse_since)]
         since: Option<DateTime<Utc>>,
+        /// Only articles fetched at or before this time (the forms of
+        /// --since). Not with --consumer, whose cursor would pass the
+        /// articles left out.
+        #[arg(long, value_name = "WHEN", value_parser = parse_since, conflicts_with = "consumer")]
+        until: Option<DateTime<Utc>>,
         /// Only articles from this feed (name or URL; the URL of a removed
         /// feed gives its kept articles); repeatable.
         #[arg(long = "feed", value_name = "NAME_OR_URL")]
@@ -109,6 +114,10 @@ pub enum Command {
         /// A tag for its articles; repeatable.
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
+        /// Read the page's own list of entries (a `[feeds.scrape]` block)
+        /// even when it has a feed; without it, only when no feed is found.
+        #[arg(long)]
+        scrape: bool,
     },
     /// Unsubscribe: remove a feed's block from the config. Its articles stay
     /// in the database.
@@ -139,6 +148,16 @@ pub enum Command {
         words: Vec<String>,
         #[arg(long, value_enum, default_value_t = SearchFormat::Table)]
         format: SearchFormat,
+        /// Only articles from this feed (name or URL); repeatable.
+        #[arg(long = "feed", value_name = "NAME_OR_URL")]
+        feeds: Vec<String>,
+        /// Only articles with this tag; repeatable.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Only articles fetched at or after this time (as export's --since:
+        /// 2026-12-07, 2026-12-07T13:00:00Z, 24h, 7d).
+        #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
         /// At most this many results (1 or more).
         #[arg(long, default_value_t = 20, value_name = "N",
               value_parser = clap::value_parser!(u64).range(1..))]
@@ -204,7 +223,7 @@ pub enum Command {
 pub enum SearchFormat {
     /// Title, date, feeds, URL and a snippet per match.
     Table,
-    /// One JSON array of {id, title, url, published, feeds, snippet, score}.
+    /// One JSON array of {id, title, url, published, updated, feeds, snippet, score}.
     Json,
 }
 

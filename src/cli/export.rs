@@ -66,7 +66,7 @@ pub(super) fn stdout_closed_export(request: &ExportRequest) -> ExitCode {
 
 /// The feeds `--feed` names: configured ones by name or URL, and, since a
 /// removed feed's articles are kept, any other http(s) URL as given.
-fn export_feed_urls(config: &Config, names: &[String]) -> anyhow::Result<Vec<String>> {
+pub(super) fn export_feed_urls(config: &Config, names: &[String]) -> anyhow::Result<Vec<String>> {
     let mut urls: Vec<String> = Vec::with_capacity(names.len());
     for name in names {
         let url = match find_feed(config, name) {

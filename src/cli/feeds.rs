@@ -16,6 +16,9 @@ use crate::store::{Access, format_time};
 pub(super) struct FeedRow {
     name: String,
     url: String,
+    /// Where its entries come from: `feed`, `scrape` (a page read with
+    /// XPath) or `json` (a JSON document read with dot paths).
+    kind: &'static str,
     /// `ok`, `not_modified`, `rate_limited`, `error`, `gone`, or `null` before the first poll.
     state: Option<String>,
     last_poll: Option<String>,
@@ -62,6 +65,7 @@ pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             FeedRow {
                 name: feed.name.clone(),
                 url: redact::url(&feed.url).to_string(),
+                kind: feed.source.kind(),
                 state: status.state,
                 last_poll: status.last_poll_at.map(format_time),
                 last_success: status.last_success_at.map(format_time),

@@ -42,11 +42,15 @@ pub(super) fn import_opml(path: &std::path::Path, opml: &std::path::Path) -> any
         file.save()?;
     }
     outln!(
-        "imported {added} feeds into {} ({known} already configured)",
+        "imported {} into {} ({known} already configured)",
+        crate::plural::count(added, "feed", "feeds"),
         path.display()
     )?;
     if added > 0 {
-        outln!("a running daemon picks them up within seconds (or on `systemctl reload gleaner`)")?;
+        outln!(
+            "a running daemon picks {} up within seconds (or on `systemctl reload gleaner`)",
+            if added == 1 { "it" } else { "them" }
+        )?;
     }
     Ok(())
 }

@@ -42,7 +42,11 @@ pub(super) fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
         )
     })?;
     for count in &counts {
-        outln!("{}: {} rows", count.table, count.postgres)?;
+        outln!(
+            "{}: {}",
+            count.table,
+            crate::plural::count(count.postgres as u64, "row", "rows")
+        )?;
     }
     outln!(
         "copied {} into {}; point [storage] database at it",

@@ -9,9 +9,11 @@ use url::Url;
 
 use crate::config::{Config, ConfigError, FeedConfig};
 use crate::export::ExportRequest;
+use crate::store::model::ExportFilter;
 use crate::store::{Access, Store, StoreError};
 
 mod add;
+mod add_page;
 mod args;
 mod check_config;
 mod completions;
@@ -102,6 +104,7 @@ fn run_with_config(
             consumer,
             peek,
             since,
+            until,
             feeds,
             tags,
             limit,
@@ -114,6 +117,7 @@ fn run_with_config(
                 consumer,
                 peek,
                 since,
+                until,
                 feed_urls: Vec::new(),
                 tags,
                 limit,
@@ -127,12 +131,28 @@ fn run_with_config(
         Command::Search {
             words,
             format,
+            feeds,
+            tags,
+            since,
             limit,
-        } => search::search(&config, &words.join(" "), format, limit)?,
+        } => {
+            let filter = ExportFilter {
+                feed_urls: export::export_feed_urls(&config, &feeds)?,
+                tags,
+                since,
+                ..ExportFilter::default()
+            };
+            search::search(&config, &words.join(" "), format, &filter, limit)?
+        }
         Command::Gc { vacuum } => gc::gc(&config, vacuum)?,
         Command::MigrateDb { to } => migrate_db::migrate_db(&config, &to)?,
         Command::Reextract { feeds } => reextract::reextract(&config, &feeds)?,
-        Command::Add { url, name, tags } => add::add(path, &config, &url, name, tags)?,
+        Command::Add {
+            url,
+            name,
+            tags,
+            scrape,
+        } => add::add(path, &config, &url, name, tags, scrape)?,
         Command::Remove { feed } => remove::remove(path, &feed)?,
         Command::ImportOpml { file } => import_opml::import_opml(path, &file)?,
         Command::ExportOpml { output } => export_opml::export_opml(&config, output)?,

@@ -19,6 +19,9 @@ pub(super) const INTERRUPTED: u8 = 130;
 
 pub(super) fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Result<ExitCode> {
     if config.feeds.is_empty() {
+        // The database is still created: the other commands' message for a
+        // missing one says to run `poll`.
+        drop(open_store(config, Access::Create)?);
         outln!("poll: {}", super::no_feed(&config.path))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -42,7 +45,7 @@ pub(super) fn poll(config: &Config, names: &[String], force: bool) -> anyhow::Re
         let pipeline = Pipeline::new(config, store, FeedLocks::default(), cancel.clone())
             .context("starting the HTTP client")?
             .with_site_configs(site_configs);
-        let bar = progress_bar(feeds.len());
+        let bar = progress_bar(feeds.len(), "feeds");
         // Caught before the first request goes out: an early Ctrl-C too is
         // an interrupted pass (exit 130), not a kill.
         let mut interrupt =

@@ -15,16 +15,17 @@ use indicatif::ProgressBar;
 /// The bar on screen, if any: log lines are written above it.
 static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
-/// A progress bar of `len` feeds (or pages) on a terminal; `None` when
-/// stderr is not one. Log lines go above it until [`done`].
-pub(super) fn progress_bar(len: usize) -> Option<ProgressBar> {
+/// A progress bar of `len` things (`what`: "feeds", "pages") on a
+/// terminal; `None` when stderr is not one. Log lines go above it until
+/// [`done`].
+pub(super) fn progress_bar(len: usize, what: &str) -> Option<ProgressBar> {
     if !io::stderr().is_terminal() {
         return None;
     }
     let bar = ProgressBar::new(len as u64);
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} feeds  {wide_msg}",
-    )
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what}  {{wide_msg}}"
+    ))
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     bar.enable_steady_tick(std::time::Duration::from_millis(200));

@@ -3,6 +3,7 @@
 use super::{feed_urls, open_store, outln, progress_bar};
 use crate::article::site_config;
 use crate::config::Config;
+use crate::plural::count;
 use crate::store::Access;
 
 pub(super) fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()> {
@@ -21,7 +22,7 @@ pub(super) fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()>
         }
         return Ok(());
     }
-    let bar = progress_bar(kept as usize);
+    let bar = progress_bar(kept as usize, "pages");
     let site_configs = site_config::load_logged(&config.extraction.site_config_dirs)?;
     let site_configs = site_configs.as_deref();
     let summary =
@@ -32,8 +33,8 @@ pub(super) fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()>
         })?;
     super::progress::done(bar);
     outln!(
-        "re-extracted {} pages: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
-        summary.pages,
+        "re-extracted {}: {} changed, {} unchanged, {} without an article (kept as stored), {} keep the feed's longer text",
+        count(summary.pages as u64, "page", "pages"),
         summary.changed,
         summary.pages.saturating_sub(
             summary.changed
@@ -48,20 +49,28 @@ pub(super) fn reextract(config: &Config, names: &[String]) -> anyhow::Result<()>
     )?;
     if summary.changed_meanwhile > 0 {
         outln!(
-            "{} articles were purged or fetched again while their page was re-extracted: left as they are now",
-            summary.changed_meanwhile
+            "{} purged or fetched again while their page was re-extracted: left as they are now",
+            count(
+                summary.changed_meanwhile as u64,
+                "article was",
+                "articles were"
+            )
         )?;
     }
     if summary.interstitials > 0 {
         outln!(
-            "{} pages are interstitials (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
-            summary.interstitials
+            "{} (a consent or login wall, a challenge, a soft 404…), not articles: kept as stored",
+            count(
+                summary.interstitials as u64,
+                "page is an interstitial",
+                "pages are interstitials"
+            )
         )?;
     }
     if summary.crashed > 0 {
         outln!(
-            "{} pages crashed the extractor (kept as stored; the log names them): please report them",
-            summary.crashed
+            "{} the extractor (kept as stored; the log names them): please report them",
+            count(summary.crashed as u64, "page crashed", "pages crashed")
         )?;
     }
     Ok(())

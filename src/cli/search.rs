@@ -1,5 +1,6 @@
 //! `gleaner search`: full-text search over the stored articles.
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Context;
@@ -10,17 +11,41 @@ use crate::config::Config;
 use crate::controls::escape;
 use crate::store::Access;
 use crate::store::keys::without_tracking_text;
+use crate::store::model::ExportFilter;
 
+/// The `limit` best matches of `words` among the articles `filter` selects
+/// (its feeds, tags and time; its other fields unused).
 pub(super) fn search(
     config: &Config,
     words: &str,
     format: SearchFormat,
+    filter: &ExportFilter,
     limit: u64,
 ) -> anyhow::Result<()> {
-    let store = open_store(config, Access::Read)?;
-    let mut hits = store
-        .search(words, limit)
-        .with_context(|| format!("searching for {words:?}"))?;
+    let mut store = open_store(config, Access::Read)?;
+    let searching = || format!("searching for {words:?}");
+    let filtered =
+        !filter.feed_urls.is_empty() || !filter.tags.is_empty() || filter.since.is_some();
+    let mut hits = if filtered {
+        // The selection is export's (the same feeds, tags and time); the
+        // matches are ranked over every article and those outside it
+        // dropped, so the best `limit` of the selection remain.
+        let mut selected = HashSet::new();
+        store
+            .for_each_article(filter, |article| {
+                selected.insert(article.id);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .with_context(searching)?
+            .ok();
+        let all = store.search(words, u64::MAX).with_context(searching)?;
+        all.into_iter()
+            .filter(|hit| selected.contains(&hit.id))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect()
+    } else {
+        store.search(words, limit).with_context(searching)?
+    };
     // One URL for one article: the one `export` shows.
     for hit in &mut hits {
         if let Some(url) = &mut hit.url {
@@ -42,9 +67,11 @@ pub(super) fn print_hits(
     words: &str,
 ) -> std::io::Result<()> {
     for (rank, hit) in hits.iter().enumerate() {
+        // The publication date, else the last update's.
         let date = hit
             .published
             .as_deref()
+            .or(hit.updated.as_deref())
             .map_or("", |p| p.get(..10).unwrap_or(p));
         // Everything but the rank comes from the database, and so from
         // outside: escaped like any table's cells.

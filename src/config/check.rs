@@ -132,6 +132,7 @@ impl RawConfig {
         });
 
         let extraction = self.extraction.check(at, &mut problems);
+        let dedup = self.dedup.check(at, &mut problems);
 
         let default_schedule = match &self.schedule.default {
             Some(s) => FeedSchedule::from_str(s.get_ref()).unwrap_or_else(|e| {
@@ -175,6 +176,7 @@ impl RawConfig {
                 metrics_listen,
                 feeds,
                 deliver,
+                dedup,
             })
         } else {
             problems.sort_by_key(|p| (p.line, p.column));

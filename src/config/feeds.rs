@@ -135,6 +135,7 @@ pub(super) fn check_feeds(
             problems,
         );
 
+        let source = super::scrape::check(raw.scrape, raw.json, &feed_label, at, problems);
         let Some(url) = url else {
             continue;
         };
@@ -153,6 +154,7 @@ pub(super) fn check_feeds(
             tags: raw.tags,
             request,
             filter,
+            source,
         });
     }
     feeds

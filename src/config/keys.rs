@@ -2,7 +2,7 @@
 //! does, reported at its position beside every other problem (serde would
 //! stop at the first).
 
-use super::{Positions, Problem, deliver};
+use super::{Positions, Problem, dedup, deliver};
 
 /// The keys each table may have.
 const KNOWN_KEYS: &[(&str, &[&str])] = &[
@@ -40,6 +40,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("filter", &["block", "keep"]),
     ("extraction", &["site_config_dir"]),
     ("deliver", deliver::KEYS),
+    ("dedup", dedup::KEYS),
     (
         "feeds",
         &[
@@ -60,8 +61,12 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "block",
             "keep",
             "proxy",
+            "scrape",
+            "json",
         ],
     ),
+    ("feeds.scrape", super::scrape::SCRAPE_KEYS),
+    ("feeds.json", super::scrape::JSON_KEYS),
 ];
 
 /// Every key of `text` that no table of [`KNOWN_KEYS`] has, at its
@@ -83,6 +88,7 @@ pub(super) fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
                 "extraction",
                 "feeds",
                 "deliver",
+                "dedup",
             ],
             Some(name) => KNOWN_KEYS
                 .iter()
@@ -113,6 +119,11 @@ pub(super) fn unknown_keys(text: &str, at: &Positions<'_>) -> Vec<Problem> {
         if let Some(feeds) = item.as_array_of_tables() {
             for feed in feeds.iter() {
                 check(feed, Some(section));
+                for (key, sub) in [("scrape", "feeds.scrape"), ("json", "feeds.json")] {
+                    if let Some(table) = feed.get(key).and_then(|t| t.as_table_like()) {
+                        check(table, Some(sub));
+                    }
+                }
             }
         } else if let Some(array) = item.as_array() {
             for feed in array.iter().filter_map(|v| v.as_inline_table()) {

@@ -19,6 +19,8 @@ use super::{Positions, Problem};
 enum Kind {
     Text,
     WholeNumber,
+    /// Whole or decimal.
+    Number,
     Boolean,
     TextList,
     TextOrTextList,
@@ -33,6 +35,7 @@ impl Kind {
         match self {
             Kind::Text => "text in quotes",
             Kind::WholeNumber => "a whole number",
+            Kind::Number => "a number, e.g. 0.8",
             Kind::Boolean => "true or false",
             Kind::TextList => "a list of text, e.g. [\"a\", \"b\"]",
             Kind::TextOrTextList => "text in quotes or a list of text",
@@ -54,6 +57,7 @@ impl Kind {
         match self {
             Kind::Text => text(item),
             Kind::WholeNumber => item.as_integer().is_some(),
+            Kind::Number => item.as_integer().is_some() || item.as_float().is_some(),
             Kind::Boolean => item.as_bool().is_some(),
             Kind::TextList => text_list(item),
             Kind::TextOrTextList => text(item) || text_list(item),
@@ -118,6 +122,11 @@ const FILTER: &[(&str, Kind)] = &[("block", Kind::TextList), ("keep", Kind::Text
 
 const EXTRACTION: &[(&str, Kind)] = &[("site_config_dir", Kind::TextOrTextList)];
 
+const DEDUP: &[(&str, Kind)] = &[
+    ("near_duplicates", Kind::Boolean),
+    ("similarity", Kind::Number),
+];
+
 const FEED: &[(&str, Kind)] = &[
     ("url", Kind::Text),
     ("name", Kind::Text),
@@ -159,6 +168,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
     ("metrics", METRICS),
     ("filter", FILTER),
     ("extraction", EXTRACTION),
+    ("dedup", DEDUP),
 ];
 
 /// The sections that are lists of tables (`[[feeds]]`).

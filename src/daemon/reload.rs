@@ -73,15 +73,15 @@ pub(super) async fn reload(
                     *config = new_config;
                 }
                 Err(error) => tracing::error!(
-                    "{why}: cannot start the new configuration's schedule, keeping the old one ({} feeds): {error:#}",
-                    config.feeds.len()
+                    "{why}: cannot start the new configuration's schedule, keeping the old one ({}): {error:#}",
+                    crate::plural::count(config.feeds.len() as u64, "feed", "feeds")
                 ),
             }
         }
         Err(error) => {
             tracing::error!(
-                "{why}: the new configuration is invalid, keeping the old one ({} feeds):\n{error}",
-                config.feeds.len()
+                "{why}: the new configuration is invalid, keeping the old one ({}):\n{error}",
+                crate::plural::count(config.feeds.len() as u64, "feed", "feeds")
             );
         }
     }

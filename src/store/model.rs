@@ -417,6 +417,9 @@ pub struct SearchHit {
     pub url: Option<String>,
     /// When it was published, as stored.
     pub published: Option<String>,
+    /// When the article was last updated (its date when it has no
+    /// publication date).
+    pub updated: Option<String>,
     /// The names of the feeds it was seen in.
     pub feeds: Vec<String>,
     /// Text around the matches, each match in `[` `]`.

@@ -60,6 +60,17 @@ impl<'a> Evaluator<'a> {
         self.eval(expr, context)
     }
 
+    /// Evaluates `expr` with `node` as context: a relative path starts
+    /// there (a scraped feed's expressions are relative to their item).
+    pub(super) fn evaluate_from(&self, expr: &Expr, node: NodeId) -> Value {
+        let context = Context {
+            node: XNode::Tree(node),
+            position: 1,
+            size: 1,
+        };
+        self.eval(expr, context)
+    }
+
     fn node(&self, id: NodeId) -> Option<NodeRef<'a, Node>> {
         self.doc.tree.get(id)
     }

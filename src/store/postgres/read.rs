@@ -159,7 +159,10 @@ impl Exports for Postgres {
                     position: r.get(18),
                     id: r.get(1),
                     title: r.get(2),
-                    url: r.get(3),
+                    // As SQLite's: without tracking parameters.
+                    url: r
+                        .get::<_, Option<String>>(3)
+                        .map(|u| crate::store::keys::without_tracking_text(&u)),
                     canonical_url: r.get(4),
                     author: r.get(5),
                     published: r.get(6),

@@ -60,7 +60,7 @@ impl Search for Postgres {
             let stmt = prepared(
                 cache,
                 client,
-                "SELECT a.id, a.title, a.url, a.published,
+                "SELECT a.id, a.title, a.url, a.published, a.updated,
                         ARRAY(SELECT coalesce(f.name, s.feed_url)
                               FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
                               WHERE s.article_seq = a.seq
@@ -82,9 +82,10 @@ impl Search for Postgres {
                     title: r.get(1),
                     url: r.get(2),
                     published: r.get(3),
-                    feeds: r.get(4),
-                    snippet: snippet(r.get(5), r.get::<_, Option<&str>>(6).unwrap_or("")),
-                    score: r.get(7),
+                    updated: r.get(4),
+                    feeds: r.get(5),
+                    snippet: snippet(r.get(6), r.get::<_, Option<&str>>(7).unwrap_or("")),
+                    score: r.get(8),
                 })
                 .collect())
         })

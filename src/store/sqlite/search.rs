@@ -29,7 +29,7 @@ impl Search for Sqlite {
             return Ok(Vec::new());
         };
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.title, a.url, a.published,
+            "SELECT a.id, a.title, a.url, a.published, a.updated,
                     (SELECT json_group_array(DISTINCT coalesce(f.name, s.feed_url))
                      FROM sources s LEFT JOIN feeds f ON f.url = s.feed_url
                      WHERE s.article_seq = a.seq),
@@ -43,15 +43,16 @@ impl Search for Sqlite {
         let hits = stmt.query_map(
             params![query, limit as i64, SNIPPET_WORDS, TITLE_WEIGHT],
             |r| {
-                let feeds: String = r.get(4)?;
+                let feeds: String = r.get(5)?;
                 Ok(SearchHit {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     url: r.get(2)?,
                     published: r.get(3)?,
+                    updated: r.get(4)?,
                     feeds: serde_json::from_str(&feeds).unwrap_or_default(),
-                    snippet: r.get(5)?,
-                    score: r.get(6)?,
+                    snippet: r.get(6)?,
+                    score: r.get(7)?,
                 })
             },
         )?;
