@@ -76,10 +76,11 @@ impl Store {
     }
 
     /// [`backend::Exports::for_each_article`] until `each` fails (its error
-    /// is returned inside), each article's dates checked: a date that is
+    /// is returned inside), each article as it goes out: a date that is
     /// not RFC 3339 (written by an older version, `+99999-01-01T…`) goes
-    /// out as no date rather than break a strict consumer. Every export and
-    /// delivery reads articles here.
+    /// out as no date rather than break a strict consumer, and the link
+    /// without tracking parameters (`sources` keep it as the feed gave
+    /// it). Every export and delivery reads articles here, on both backends.
     pub fn for_each_article<E>(
         &mut self,
         filter: &ExportFilter,
@@ -90,6 +91,7 @@ impl Store {
         let highest = self.backend.for_each_article(filter, &mut |mut article| {
             article.published = article.published.filter(rfc3339);
             article.updated = article.updated.filter(rfc3339);
+            article.url = article.url.map(|u| keys::without_tracking_text(&u));
             match each(article) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => {

@@ -64,20 +64,32 @@ pub struct Sighting {
 /// An article as the pipeline built it, ready to be stored; the fields are
 /// SPEC's export fields of the same names (see [`StoredArticle`]).
 #[derive(Debug, Clone, Default)]
-#[allow(missing_docs, reason = "SPEC's article fields, described there")]
 pub struct ArticleRecord {
+    /// The title, as plain text.
     pub title: Option<String>,
+    /// The entry's link: the article's page.
     pub url: Option<Url>,
+    /// The page's own canonical link: another identity for dedup.
     pub canonical_url: Option<Url>,
+    /// One author's name.
     pub author: Option<String>,
+    /// When it was first published, as the feed or page says.
     pub published: Option<DateTime<Utc>>,
+    /// When it was last changed, as the feed says.
     pub updated: Option<DateTime<Utc>>,
+    /// The feed's summary, as plain text.
     pub summary: Option<String>,
+    /// The body, cleaned HTML.
     pub content_html: Option<String>,
+    /// The body as text: what search indexes and dedup hashes.
     pub content_text: Option<String>,
+    /// Where the body came from; `None` stores `none`.
     pub content_source: Option<ContentSource>,
+    /// Words in `content_text`.
     pub word_count: Option<u32>,
+    /// Its language (BCP 47), from the page or the feed.
     pub language: Option<String>,
+    /// Its lead image.
     pub image: Option<Url>,
     /// The entry's own categories.
     pub categories: Vec<String>,
@@ -230,7 +242,6 @@ pub struct ExportFilter {
 /// One stored article in the export format of SPEC (field order included):
 /// the fields are SPEC's, described there.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-#[allow(missing_docs, reason = "SPEC's export fields, described there")]
 pub struct StoredArticle {
     /// Internal order of first storage; not exported.
     #[serde(skip)]
@@ -240,28 +251,46 @@ pub struct StoredArticle {
     /// consumer given it. Not exported.
     #[serde(skip)]
     pub position: i64,
+    /// The stable public id (a hash of the first key it was stored under).
     pub id: String,
+    /// The title, as plain text.
     pub title: Option<String>,
+    /// The page it is at, without tracking parameters.
     pub url: Option<String>,
+    /// The page's own canonical link.
     pub canonical_url: Option<String>,
+    /// One author's name.
     pub author: Option<String>,
+    /// When it was first published (RFC 3339).
     pub published: Option<String>,
+    /// When it was last changed (RFC 3339).
     pub updated: Option<String>,
+    /// When gleaner first stored it (RFC 3339).
     pub fetched_at: String,
+    /// The feed's summary.
     pub summary: Option<String>,
+    /// The body, cleaned HTML.
     pub content_html: Option<String>,
+    /// The body as text.
     pub content_text: Option<String>,
     /// Made from `content_html` by the export (`article::markdown`), not
     /// stored: `None` as read.
     pub content_markdown: Option<String>,
+    /// `article`, `feed` or `none`: where the body came from.
     pub content_source: String,
+    /// Words in `content_text`.
     pub word_count: Option<u32>,
+    /// Its language (BCP 47).
     pub language: Option<String>,
+    /// Its lead image.
     pub image: Option<String>,
+    /// The config's tags of every feed it was seen in.
     pub tags: Vec<String>,
     /// The entry's own categories (beside the config's `tags`).
     pub categories: Vec<String>,
+    /// The entry's media files.
     pub enclosures: Vec<crate::feed::Enclosure>,
+    /// Every feed entry it was seen as.
     pub sources: Vec<StoredSource>,
 }
 
@@ -369,7 +398,12 @@ pub enum RetryChange {
     /// A page found to be one body served for many URLs after it was
     /// stored as an article: fetch it again at the next poll (where the
     /// repetition is seen and the feed's text replaces it).
-    Recheck { entry_id: String, kind: String },
+    Recheck {
+        /// The entry whose page it was.
+        entry_id: String,
+        /// Which repetition (`article::verdict`).
+        kind: String,
+    },
 }
 
 /// One article that matched `gleaner search`, best first.

@@ -79,11 +79,7 @@ impl Exports for Sqlite {
                 position: r.get(18)?,
                 id: r.get(1)?,
                 title: r.get(2)?,
-                // Exported without tracking parameters; `sources` keeps
-                // the link as the feed gave it.
-                url: r
-                    .get::<_, Option<String>>(3)?
-                    .map(|u| crate::store::keys::without_tracking_text(&u)),
+                url: r.get(3)?,
                 canonical_url: r.get(4)?,
                 author: r.get(5)?,
                 published: r.get(6)?,
