@@ -1,12 +1,15 @@
 //! An article's metadata from what the page declares: JSON-LD, Open Graph
 //! and other `<meta>` tags, `<link rel=canonical>`, `<time datetime>`,
-//! `<html lang>`. Nothing is guessed from body text: a "© 2019" footer is not
-//! a publication date.
+//! `<html lang>`; without a declared date, the dateline a reader sees by the
+//! headline and then the address's date ([`dates`]). A "© 2019" footer, a
+//! comment's or a teaser's date is not a publication date.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
+
+use super::dates;
 
 /// What the page says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,6 +59,14 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
             )
         })
         .map(|a| a.strip_prefix("By ").map(str::to_owned).unwrap_or(a));
+    let language = doc
+        .root_element()
+        .value()
+        .attr("lang")
+        .or_else(|| doc.root_element().value().attr("xml:lang"))
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .or_else(|| meta(&["content-language", "og:locale", "dc.language"]));
     let published = ld
         .iter()
         .find_map(|v| text_field(v, "datePublished"))
@@ -90,20 +101,20 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                     .or_else(|| e.value().attr("content"))
                     .and_then(parse_date)
             })
+        })
+        // What a reader sees: the dateline by the headline, then the address.
+        .or_else(|| {
+            let order = dates::Order::for_language(language.as_deref());
+            dates::page::dateline(doc, title.as_deref(), order)
+                .or_else(|| dates::in_url(url))
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
         });
     let canonical_url = absolute(
         doc.select(&selector("link[rel=canonical]"))
             .find_map(|e| e.value().attr("href").map(str::to_owned)),
     )
     .or_else(|| absolute(meta(&["og:url"])));
-    let language = doc
-        .root_element()
-        .value()
-        .attr("lang")
-        .or_else(|| doc.root_element().value().attr("xml:lang"))
-        .map(|l| l.trim().to_owned())
-        .filter(|l| !l.is_empty())
-        .or_else(|| meta(&["content-language", "og:locale", "dc.language"]));
     let image = absolute(meta(&[
         "og:image",
         "og:image:url",

@@ -14,6 +14,7 @@
 
 pub mod body;
 pub mod cleanup;
+pub mod dates;
 pub mod limits;
 pub mod markdown;
 pub mod metadata;
