@@ -102,13 +102,20 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                     .and_then(parse_date)
             })
         })
+        // A timestamp a day off the address's date is the same moment seen
+        // from another time zone: the address says the publisher's day.
+        .map(|declared| match dates::in_url(url) {
+            Some(day) if (declared.date_naive() - day).num_days().abs() <= 1 => {
+                midnight(day).unwrap_or(declared)
+            }
+            _ => declared,
+        })
         // What a reader sees: the dateline by the headline, then the address.
         .or_else(|| {
             let order = dates::Order::for_language(language.as_deref());
             dates::page::dateline(doc, title.as_deref(), order)
                 .or_else(|| dates::in_url(url))
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
+                .and_then(midnight)
         });
     let canonical_url = absolute(
         doc.select(&selector("link[rel=canonical]"))
@@ -130,6 +137,10 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
         language,
         image,
     }
+}
+
+fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
+    day.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
 /// The content of the first `<meta>` whose `property`, `name`, `itemprop` or

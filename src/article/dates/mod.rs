@@ -96,7 +96,7 @@ pub fn find_all(text: &str, order: Order, latest: NaiveDate) -> Vec<Found> {
         };
         // A digit right before or after (or after a dot or dash) means the
         // match is part of a longer number: a phone number, an id, a version.
-        let rest = text[end..].as_bytes();
+        let rest = &text.as_bytes()[end..];
         let glued = text[..at]
             .chars()
             .next_back()

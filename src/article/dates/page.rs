@@ -10,7 +10,9 @@
 //! box that is left out.
 
 use ego_tree::iter::Edge;
-use scraper::{ElementRef, Html, Node};
+use std::sync::LazyLock;
+
+use scraper::{ElementRef, Html, Node, Selector};
 
 use super::{Found, Order, best, find_all};
 use chrono::{NaiveDate, Utc};
@@ -42,41 +44,48 @@ const SKIPPED_TAGS: &[&str] = &[
     "head",
     "textarea",
 ];
-/// Class or id words of boxes that are not the article: a date in them is
-/// a comment's, a teaser's or the site's.
+/// Words of class or id names of boxes that are not the article: a date in
+/// them is a comment's, a teaser's or the site's. A name is cut into words
+/// at `-`, `_` and spaces, so "l-main has-sidebar" is not a sidebar and
+/// "teaser__date" is a teaser.
 const SKIPPED_WORDS: &[&str] = &[
     "comment",
+    "comments",
     "related",
     "teaser",
+    "teasers",
     "sidebar",
-    "widget",
     "recent",
     "popular",
-    "recommend",
+    "recommended",
+    "recommendations",
     "footer",
     "newsletter",
     "breadcrumb",
+    "breadcrumbs",
     "menu",
+    "nav",
     "navigation",
     "share",
+    "sharing",
     "social",
     "cookie",
+    "cookies",
     "copyright",
     "promo",
     "advert",
-    "more-",
-    "readmore",
-    "read-more",
     "trending",
-    "most-read",
     "mostread",
-    "also-",
     "similar",
-    "next-",
-    "prev-",
-    "pager",
     "pagination",
+    "pager",
+    "reply",
+    "replies",
+    "discussion",
 ];
+/// First words of a name that describe the page's state, not a box:
+/// "has-sidebar", "no-comments".
+const STATE_WORDS: &[&str] = &["has", "with", "no", "is", "show", "hide", "without"];
 /// Class, id or itemprop words of an element that holds a date.
 const DATE_WORDS: &[&str] = &[
     "date",
@@ -124,10 +133,10 @@ const BLOCK_TAGS: &[&str] = &[
 /// The page's text as read, with where the headline starts and which
 /// stretches are marked as dates.
 #[derive(Default)]
-struct Reading {
-    text: String,
-    title_at: Option<usize>,
-    marked: Vec<(usize, usize)>,
+pub(super) struct Reading {
+    pub text: String,
+    pub title_at: Option<usize>,
+    pub marked: Vec<(usize, usize)>,
 }
 
 /// The date in the page's dateline, if it shows one. `title` is the
@@ -169,7 +178,19 @@ pub fn dateline(doc: &Html, title: Option<&str>, order: Order) -> Option<NaiveDa
     if let Some(found) = best(&after) {
         return Some(found.date);
     }
-    dates_in(zone.0, title_at).last().map(|f| f.date)
+    if let Some(found) = dates_in(zone.0, title_at).last() {
+        return Some(found.date);
+    }
+    // A dateline far from the headline ("Aktualisiert: 30.12.2016" under
+    // the text): only an element that says it holds a date.
+    let marked: Vec<Found> = reading
+        .marked
+        .iter()
+        .filter(|&&(start, _)| start >= zone.1)
+        .take(MAX_MARKED)
+        .flat_map(|&(start, end)| dates_in(start, end))
+        .collect();
+    best(&marked).map(|f| f.date)
 }
 
 fn floor(text: &str, mut at: usize) -> usize {
@@ -179,7 +200,7 @@ fn floor(text: &str, mut at: usize) -> usize {
     at
 }
 
-fn read(doc: &Html, title: Option<&str>) -> Reading {
+pub(super) fn read(doc: &Html, title: Option<&str>) -> Reading {
     let title = title.map(normalise).filter(|t| !t.is_empty());
     let mut reading = Reading::default();
     let mut skipping: Option<ego_tree::NodeId> = None;
@@ -206,7 +227,7 @@ fn read(doc: &Html, title: Option<&str>) -> Reading {
                     }
                     Node::Element(element) => {
                         let name = element.name();
-                        if skipped(element) {
+                        if ElementRef::wrap(node).is_some_and(skipped) {
                             skipping = Some(node.id());
                             continue;
                         }
@@ -217,14 +238,11 @@ fn read(doc: &Html, title: Option<&str>) -> Reading {
                             marking = Some((node.id(), reading.text.len()));
                         }
                         if reading.title_at.is_none()
-                            && matches!(name, "h1" | "h2")
+                            && matches!(name, "h1" | "h2" | "h3")
                             && let Some(heading) = ElementRef::wrap(node)
                         {
                             let text = normalise(&heading.text().collect::<String>());
-                            let is_title = !text.is_empty()
-                                && title
-                                    .as_deref()
-                                    .is_some_and(|t| t.contains(&text) || text.contains(t));
+                            let is_title = title.as_deref().is_some_and(|t| same_title(t, &text));
                             if is_title {
                                 reading.title_at = Some(reading.text.len());
                             } else if name == "h1" && first_h1.is_none() && !text.is_empty() {
@@ -261,6 +279,15 @@ fn read(doc: &Html, title: Option<&str>) -> Reading {
     reading
 }
 
+/// A heading is the headline when it says the declared title, or a good
+/// part of it (titles often add the site's name): a short heading such as
+/// "Italien" is only a section's.
+fn same_title(title: &str, heading: &str) -> bool {
+    let long_enough = heading.chars().count() * 2 >= title.chars().count().min(60)
+        && heading.split_whitespace().count() >= 2;
+    !heading.is_empty() && (heading.contains(title) || (long_enough && title.contains(heading)))
+}
+
 /// Ends a block: a date never runs across two.
 fn separate(text: &mut String) {
     if !text.is_empty() && !text.ends_with(" | ") {
@@ -287,7 +314,10 @@ fn names(element: &scraper::node::Element) -> String {
     names
 }
 
-fn skipped(element: &scraper::node::Element) -> bool {
+pub(super) fn skipped(node: ElementRef<'_>) -> bool {
+    static H1: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("h1").expect("a valid built-in selector"));
+    let element = node.value();
     let name = element.name();
     if SKIPPED_TAGS.contains(&name) {
         return true;
@@ -297,8 +327,17 @@ fn skipped(element: &scraper::node::Element) -> bool {
     if matches!(name, "html" | "body" | "main" | "article") {
         return false;
     }
-    let names = names(element);
-    SKIPPED_WORDS.iter().any(|w| names.contains(w))
+    let boxed = names(element).split_whitespace().any(|name| {
+        let mut words = name.split(['-', '_']).filter(|w| !w.is_empty());
+        let first = words.clone().next();
+        !first.is_some_and(|w| STATE_WORDS.contains(&w))
+            && !name.ends_with("-open")
+            && !name.ends_with("-closed")
+            && words.any(|w| SKIPPED_WORDS.contains(&w))
+    });
+    // A box that holds the headline wraps the article (a menu overlay
+    // around the whole page): it is not beside it.
+    boxed && node.select(&H1).next().is_none()
 }
 
 fn holds_date(element: &scraper::node::Element) -> bool {
