@@ -9,7 +9,7 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::dates;
+use super::{authors, dates};
 
 /// What the page says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,7 +39,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
         .or_else(|| ld.iter().find_map(|v| text_field(v, "headline")))
         .or_else(|| first_text(doc, "h1"))
         .or_else(|| first_text(doc, "title"));
-    let author = ld
+    let declared = ld
         .iter()
         .find_map(|v| person_names(v.get("author")?))
         .or_else(|| {
@@ -50,15 +50,8 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 "dc.creator",
                 "parsely-author",
             ])
-        })
-        .filter(|a| !a.starts_with("http"))
-        .or_else(|| {
-            first_text(
-                doc,
-                "[rel=author], [itemprop=author] [itemprop=name], [itemprop=author]",
-            )
-        })
-        .map(|a| a.strip_prefix("By ").map(str::to_owned).unwrap_or(a));
+        });
+    let author = authors::author(doc, declared, &site_names(doc, &ld));
     let language = doc
         .root_element()
         .value()
@@ -137,6 +130,25 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
         language,
         image,
     }
+}
+
+/// Names the site declares it goes by (its own, its publisher's), which
+/// are never its articles' author.
+fn site_names(doc: &Html, ld: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    names.extend(meta_content(doc, &["og:site_name"]));
+    names.extend(meta_content(doc, &["application-name"]));
+    for v in ld {
+        names.extend(v.get("publisher").and_then(person_names));
+        let is_site = matches!(
+            v.get("@type").and_then(Value::as_str),
+            Some("WebSite" | "Organization" | "NewsMediaOrganization")
+        );
+        if is_site {
+            names.extend(text_field(v, "name"));
+        }
+    }
+    names
 }
 
 fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
@@ -221,7 +233,7 @@ fn text_field(value: &Value, key: &str) -> Option<String> {
     value.get(key)?.as_str().and_then(clean)
 }
 
-/// `"Name"`, `{"name": …}` or a list of them, joined with ", ".
+/// `"Name"`, `{"name": …}` or a list of them, joined with "; ".
 fn person_names(value: &Value) -> Option<String> {
     let names: Vec<String> = match value {
         Value::String(s) => clean(s).into_iter().collect(),
@@ -234,7 +246,7 @@ fn person_names(value: &Value) -> Option<String> {
         Value::Array(items) => items.iter().filter_map(person_names).collect(),
         _ => Vec::new(),
     };
-    (!names.is_empty()).then(|| names.join(", "))
+    (!names.is_empty()).then(|| names.join("; "))
 }
 
 fn image_url(value: &Value) -> Option<String> {
@@ -332,7 +344,7 @@ mod tests {
                "author":[{"name":"A One"},{"name":"B Two"}],"image":{"url":"/i.jpg"}}]}</script></head></html>"#,
         );
         let meta = read(&doc, &url());
-        assert_eq!(meta.author.as_deref(), Some("A One, B Two"));
+        assert_eq!(meta.author.as_deref(), Some("A One; B Two"));
         assert_eq!(meta.title.as_deref(), Some("H"));
         assert_eq!(
             meta.published.unwrap().to_rfc3339(),

@@ -12,6 +12,7 @@
 //! HTML ([`sanitize`]) and its text ([`text`]), both from the same subtrees.
 //! Extraction is CPU-bound: callers run it on a blocking thread.
 
+pub mod authors;
 pub mod body;
 pub mod cleanup;
 pub mod dates;

@@ -314,7 +314,9 @@ fn names(element: &scraper::node::Element) -> String {
     names
 }
 
-pub(super) fn skipped(node: ElementRef<'_>) -> bool {
+/// Whether an element is a box beside the article (navigation, a footer, a
+/// comment, a teaser), whose dates and names are not the article's.
+pub(crate) fn skipped(node: ElementRef<'_>) -> bool {
     static H1: LazyLock<Selector> =
         LazyLock::new(|| Selector::parse("h1").expect("a valid built-in selector"));
     let element = node.value();
