@@ -86,6 +86,8 @@ const SKIPPED_WORDS: &[&str] = &[
 /// First words of a name that describe the page's state, not a box:
 /// "has-sidebar", "no-comments".
 const STATE_WORDS: &[&str] = &["has", "with", "no", "is", "show", "hide", "without"];
+/// Words that make a footer the article's own.
+const ARTICLE_WORDS: &[&str] = &["post", "entry", "article", "story"];
 /// Class, id or itemprop words of an element that holds a date.
 const DATE_WORDS: &[&str] = &[
     "date",
@@ -336,10 +338,17 @@ pub(crate) fn skipped(node: ElementRef<'_>) -> bool {
             && !name.ends_with("-open")
             && !name.ends_with("-closed")
             && words.any(|w| SKIPPED_WORDS.contains(&w))
+            && !own_footer(name)
     });
     // A box that holds the headline wraps the article (a menu overlay
     // around the whole page): it is not beside it.
     boxed && node.select(&H1).next().is_none()
+}
+
+/// "post-footer", "entry-footer": the article's own foot, where blogs print
+/// who posted it and when.
+fn own_footer(name: &str) -> bool {
+    name.contains("footer") && ARTICLE_WORDS.iter().any(|w| name.contains(w))
 }
 
 fn holds_date(element: &scraper::node::Element) -> bool {
