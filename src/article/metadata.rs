@@ -63,7 +63,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
     let published = ld
         .iter()
         .find_map(|v| text_field(v, "datePublished"))
-        .and_then(|d| parse_date(&d))
+        .and_then(|d| publishers_day(&d))
         .or_else(|| {
             meta(&[
                 "article:published_time",
@@ -82,7 +82,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 "parsely-pub-date",
                 "datepublished",
             ])
-            .and_then(|d| parse_date(&d))
+            .and_then(|d| publishers_day(&d))
         })
         .or_else(|| {
             doc.select(&selector(
@@ -92,7 +92,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 e.value()
                     .attr("datetime")
                     .or_else(|| e.value().attr("content"))
-                    .and_then(parse_date)
+                    .and_then(publishers_day)
             })
         })
         // A timestamp a day off the address's date is the same moment seen
@@ -149,6 +149,24 @@ fn site_names(doc: &Html, ld: &[Value]) -> Vec<String> {
         }
     }
     names
+}
+
+/// A declared timestamp, as [`parse_date`] reads it, except that when the
+/// publisher's own time zone (the offset it was written with) puts it on
+/// another day than UTC does, the publisher's day is kept: "22:46 -03:00 on
+/// 3 May" was published on 3 May for its readers, not on 4 May.
+fn publishers_day(text: &str) -> Option<DateTime<Utc>> {
+    let utc = parse_date(text)?;
+    let text = text.trim();
+    let local = DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M%z"))
+        .ok()
+        .map(|d| d.date_naive());
+    match local {
+        Some(day) if day != utc.date_naive() => midnight(day).or(Some(utc)),
+        _ => Some(utc),
+    }
 }
 
 fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
@@ -321,6 +339,17 @@ mod tests {
         assert_eq!(
             read(&doc, &url()).published.unwrap().to_rfc3339(),
             "2023-02-03T08:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn a_timestamp_keeps_the_day_its_publisher_wrote_it_on() {
+        let doc = Html::parse_document(
+            r#"<html><head><meta property="article:published_time" content="2022-05-03T22:46:08-03:00"></head></html>"#,
+        );
+        assert_eq!(
+            read(&doc, &url()).published.unwrap().to_rfc3339(),
+            "2022-05-03T00:00:00+00:00"
         );
     }
 
