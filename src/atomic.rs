@@ -21,7 +21,8 @@ impl Replacement {
     pub fn begin(path: &Path, prefix: &str) -> io::Result<Replacement> {
         let file = tempfile::Builder::new()
             .prefix(prefix)
-            .tempfile_in(folder(path))?;
+            .tempfile_in(folder(path))
+            .map_err(without_temporary_path)?;
         Ok(Replacement {
             file,
             path: path.to_owned(),
@@ -80,5 +81,17 @@ fn folder(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
+    }
+}
+
+/// tempfile's error without the temporary file's name it appends ("at
+/// path \"…/.gleaner-x1Yz\""): callers name the file being replaced, the
+/// only one the user knows; the cause (the OS error) and its kind stay.
+/// tempfile's wrapper gives its cause only through its message.
+fn without_temporary_path(error: io::Error) -> io::Error {
+    let text = error.to_string();
+    match text.rsplit_once(" at path ") {
+        Some((cause, _)) => io::Error::new(error.kind(), cause.to_owned()),
+        None => error,
     }
 }

@@ -31,7 +31,7 @@ use crate::config::{Config, DeliverConfig, DeliverTarget};
 use crate::export::{self, Batch};
 use crate::fetch::webhook::WebhookClient;
 use crate::metrics::Metrics;
-use crate::store::read::ExportFilter;
+use crate::store::model::ExportFilter;
 use crate::store::{StoreError, StoreHandle};
 
 /// How often deliveries run without a poll pass to prompt them.
@@ -267,7 +267,7 @@ impl Deliveries {
     async fn send(
         &self,
         block: &DeliverConfig,
-        mut articles: Vec<crate::store::read::StoredArticle>,
+        mut articles: Vec<crate::store::model::StoredArticle>,
     ) -> Result<(), DeliveryError> {
         let consumer = block.name.clone();
         let webhook = matches!(block.target, DeliverTarget::Webhook { .. });
@@ -299,7 +299,7 @@ impl Deliveries {
 /// command's, one article object per line.
 fn encode(
     consumer: &str,
-    articles: &[crate::store::read::StoredArticle],
+    articles: &[crate::store::model::StoredArticle],
     webhook: bool,
 ) -> Result<Vec<u8>, serde_json::Error> {
     if webhook {

@@ -19,7 +19,7 @@ pub use follow::follow;
 
 use crate::atomic::Replacement;
 use crate::store::consumer_lock::ConsumerLock;
-use crate::store::read::{ExportFilter, StoredArticle};
+use crate::store::model::{ExportFilter, StoredArticle};
 use crate::store::{Store, StoreError};
 
 /// `--format`.
@@ -48,12 +48,18 @@ pub struct ExportRequest {
     /// With a consumer: show without advancing the cursor.
     pub peek: bool,
     pub since: Option<DateTime<Utc>>,
+    /// Only articles fetched at or before this time. Not for a consumer:
+    /// its cursor would pass the articles left out.
+    pub until: Option<DateTime<Utc>>,
     /// Feed URLs (names are resolved by the caller).
     pub feed_urls: Vec<String>,
     pub tags: Vec<String>,
     pub limit: Option<u64>,
     /// Written atomically; stdout when `None`.
     pub output: Option<PathBuf>,
+    /// The output file's permissions (e.g. `0o644` for a file a web server
+    /// serves); `None` keeps it private, 0600.
+    pub mode: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +116,12 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
                 writer.flush().map_err(io_error)?;
                 result
             };
+            if let Some(mode) = request.mode {
+                use std::os::unix::fs::PermissionsExt;
+                file.file()
+                    .set_permissions(std::fs::Permissions::from_mode(mode))
+                    .map_err(io_error)?;
+            }
             file.commit().map_err(io_error)?;
             finish.commit(store)?;
             Ok(count)
@@ -184,8 +196,13 @@ fn write_articles(
         since: request.since,
         feed_urls: request.feed_urls.clone(),
         tags: request.tags.clone(),
-        limit: request.limit,
+        // With --until the articles left out are skipped here, so the
+        // limit counts what is written.
+        limit: request.limit.filter(|_| request.until.is_none()),
     };
+    let limit = request
+        .limit
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let mut count = 0usize;
     let mut last_position = after_seq;
     let write_error = |source| ExportError::Write {
@@ -207,6 +224,9 @@ fn write_articles(
     };
     out.write_all(opening.as_bytes()).map_err(write_error)?;
     let snapshot_max = store.for_each_article(&filter, |mut article: StoredArticle| {
+        if count >= limit || !fetched_by(&article, request.until) {
+            return Ok(());
+        }
         let item = match request.format {
             Format::Json | Format::Jsonl => {
                 with_markdown(&mut article);
@@ -253,6 +273,16 @@ fn write_articles(
         _ => None,
     };
     Ok((count, CursorUpdate(update)))
+}
+
+/// Whether `article` was fetched at or before `until` (any time when
+/// `None`); a time that does not parse is kept (every export reads it as
+/// it is stored).
+fn fetched_by(article: &StoredArticle, until: Option<DateTime<Utc>>) -> bool {
+    let Some(until) = until else {
+        return true;
+    };
+    DateTime::parse_from_rfc3339(&article.fetched_at).map_or(true, |fetched| fetched <= until)
 }
 
 /// The next batch of a pushing consumer (`[[deliver]]`).
@@ -313,7 +343,7 @@ pub fn with_markdown(article: &mut StoredArticle) {
 mod jsonfeed {
     use serde::Serialize;
 
-    use crate::store::read::{StoredArticle, StoredSource};
+    use crate::store::model::{StoredArticle, StoredSource};
 
     #[derive(Serialize)]
     pub struct Item<'a> {
@@ -429,7 +459,7 @@ mod atom {
     use chrono::{DateTime, Utc};
 
     use crate::store::format_time;
-    use crate::store::read::StoredArticle;
+    use crate::store::model::StoredArticle;
 
     pub fn opening(title: &str, now: DateTime<Utc>) -> String {
         format!(

@@ -5,6 +5,11 @@
 //! deciding for themselves. (Miniflux's `reader/fetcher/response_handler.go`
 //! plays the same part.)
 //!
+//! Pure: the time (`now`) and the randomness of jitter (`random`, a number
+//! in `[0, 1)`) come in as arguments, and a failed fetch comes in as a
+//! [`FetchFailure`] that `poll` makes of the fetcher's error, so this module
+//! looks down at nothing that touches the network or the clock.
+//!
 //! The rules:
 //! - `429`/`503` *with* `Retry-After` pause the feed until then, capped at
 //!   `[fetch] max_retry_after` (a server cannot park a feed for years); the
@@ -23,14 +28,11 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::StatusCode;
 
 use crate::feed::Repair;
-use crate::fetch::FetchError;
-use crate::schedule::FeedSchedule;
-
-/// The `[fetch] max_retry_after` when none is configured: one day.
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The bounds `adaptive_interval` keeps to, written in `[schedule]`.
+pub use crate::schedule::AdaptiveBounds;
+use crate::schedule::{FRESHNESS_CAP, FeedSchedule};
 
 /// Why a poll was started, which decides which pauses bind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,60 +45,78 @@ pub enum PollMode {
     Forced,
 }
 
+/// What went wrong with a feed's fetch, as far as its next try depends on
+/// it. `poll` makes it of the fetcher's error; the message stored and shown
+/// is passed beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// 429 Too Many Requests or 503 Service Unavailable, with the time the
+    /// server's `Retry-After` names when it sent one.
+    Throttled { retry_after: Option<DateTime<Utc>> },
+    /// 410 Gone.
+    Gone,
+    /// Anything else: another status, the network, a refused address, a
+    /// body over its cap.
+    Other,
+}
+
 /// The stored outcome of a failed fetch at `now`, after
-/// `consecutive_errors` failures in a row.
+/// `consecutive_errors` failures in a row; `message` says what failed and
+/// `random` (in `[0, 1)`) sets the back-off's [`jitter`].
 pub fn failure(
-    error: &FetchError,
+    failure: FetchFailure,
+    message: String,
     consecutive_errors: u32,
     now: DateTime<Utc>,
     max_retry_after: Duration,
+    random: f64,
 ) -> FeedOutcome {
-    if let FetchError::Status {
-        status,
-        retry_after,
-        ..
-    } = error
-    {
-        match (*status, retry_after) {
-            (StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE, Some(until)) => {
-                let cap = chrono::Duration::from_std(max_retry_after)
-                    .ok()
-                    .and_then(|d| now.checked_add_signed(d))
-                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
-                let capped = (*until > cap).then(|| {
-                    format!(
-                        " (Retry-After {}, capped by [fetch] max_retry_after)",
-                        until.to_rfc3339()
-                    )
-                });
-                return FeedOutcome::Failed {
-                    state: FeedState::RateLimited,
-                    error: format!("{error}{}", capped.unwrap_or_default()),
-                    next_attempt: Some((*until).min(cap)),
-                };
+    match failure {
+        FetchFailure::Throttled {
+            retry_after: Some(until),
+        } => {
+            let cap = chrono::Duration::from_std(max_retry_after)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let capped = (until > cap).then(|| {
+                format!(
+                    " (Retry-After {}, capped by [fetch] max_retry_after)",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            });
+            FeedOutcome::Failed {
+                state: FeedState::RateLimited,
+                error: format!("{message}{}", capped.unwrap_or_default()),
+                next_attempt: Some(until.min(cap)),
             }
-            (StatusCode::GONE, _) => {
-                return FeedOutcome::Failed {
-                    state: FeedState::Gone,
-                    error: format!("{error} (the feed is gone: remove it from the config)"),
-                    next_attempt: Some(after(now, jitter(error_backoff(u32::MAX)))),
-                };
-            }
-            _ => {}
+        }
+        FetchFailure::Gone => FeedOutcome::Failed {
+            state: FeedState::Gone,
+            error: format!("{message} (the feed is gone: remove it from the config)"),
+            next_attempt: Some(after(now, jitter(error_backoff(u32::MAX), random))),
+        },
+        FetchFailure::Throttled { retry_after: None } | FetchFailure::Other => {
+            error_outcome(message, consecutive_errors, now, random)
         }
     }
-    error_outcome(error.to_string(), consecutive_errors, now)
 }
 
 /// The stored outcome of any other failure (a parse error, a crash of the
-/// parser): an error that backs off.
-pub fn error_outcome(error: String, consecutive_errors: u32, now: DateTime<Utc>) -> FeedOutcome {
+/// parser): an error that backs off, shortened by `random` (in `[0, 1)`,
+/// see [`jitter`]).
+pub fn error_outcome(
+    error: String,
+    consecutive_errors: u32,
+    now: DateTime<Utc>,
+    random: f64,
+) -> FeedOutcome {
     FeedOutcome::Failed {
         state: FeedState::Error,
         error,
         next_attempt: Some(after(
             now,
-            jitter(error_backoff(consecutive_errors.saturating_add(1))),
+            jitter(error_backoff(consecutive_errors.saturating_add(1)), random),
         )),
     }
 }
@@ -117,11 +137,13 @@ pub enum HoldReason {
 pub struct Held {
     pub reason: HoldReason,
     pub until: DateTime<Utc>,
+    /// When it was decided: `until` is shown as a time of that day.
+    pub now: DateTime<Utc>,
 }
 
 impl fmt::Display for Held {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let until = clock(self.until, Utc::now());
+        let until = clock(self.until, self.now);
         match self.reason {
             HoldReason::RateLimited => write!(
                 f,
@@ -151,7 +173,7 @@ pub fn hold(
         (Some("ok" | "not_modified"), _, FeedSchedule::Cron(_)) => return None,
         _ => HoldReason::BackingOff,
     };
-    Some(Held { reason, until })
+    Some(Held { reason, until, now })
 }
 
 /// What a failed poll's line says about the next try: when the daemon
@@ -275,29 +297,8 @@ pub enum FeedOutcome {
     },
 }
 
-/// The bounds of an adaptive interval (`[schedule] adaptive_min`/`adaptive_max`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AdaptiveBounds {
-    pub min: Duration,
-    pub max: Duration,
-}
-
-impl Default for AdaptiveBounds {
-    fn default() -> Self {
-        AdaptiveBounds {
-            min: Duration::from_secs(10 * 60),
-            max: Duration::from_secs(24 * 3600),
-        }
-    }
-}
-
 /// How many of a feed's newest publications set its adaptive rhythm.
 pub const ADAPTIVE_HISTORY: usize = 10;
-
-/// A feed's own request not to be polled more often (`Cache-Control: max-age`,
-/// `Expires`, `<ttl>`) is honoured up to this long; beyond it a feed is still
-/// polled weekly.
-pub const FRESHNESS_CAP: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The pause before the next poll of an adaptive feed.
 ///
@@ -326,11 +327,12 @@ pub fn adaptive_interval(
     bounded.max(floor.unwrap_or_default().min(FRESHNESS_CAP))
 }
 
-/// `pause` shortened by a random 0–20 %, so that feeds that failed (or were
-/// polled) together do not come back together. Never longer than `pause`, so
-/// that caps stay true.
-pub fn jitter(pause: Duration) -> Duration {
-    pause.mul_f64(1.0 - fastrand::f64() * 0.2)
+/// `pause` shortened by 0–20 % as `random` goes from 0 to 1 (a number the
+/// caller draws), so that feeds that failed (or were polled) together do
+/// not come back together. Never longer than `pause`, so that caps stay
+/// true, whatever `random` is.
+pub fn jitter(pause: Duration, random: f64) -> Duration {
+    pause.mul_f64(1.0 - random.clamp(0.0, 1.0) * 0.2)
 }
 
 /// The pause after `consecutive_errors` failed polls in a row: 1, 2, 4 … minutes,
@@ -344,267 +346,4 @@ pub fn error_backoff(consecutive_errors: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-    use std::str::FromStr;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-    }
-
-    fn status(code: u16, retry_after: Option<DateTime<Utc>>) -> FetchError {
-        FetchError::Status {
-            url: url::Url::parse("https://a.example/feed").unwrap(),
-            status: StatusCode::from_u16(code).unwrap(),
-            retry_after,
-            response: Box::default(),
-        }
-    }
-
-    fn state_and_next(outcome: &FeedOutcome) -> (FeedState, DateTime<Utc>) {
-        match outcome {
-            FeedOutcome::Failed {
-                state,
-                next_attempt: Some(next),
-                ..
-            } => (*state, *next),
-            other => panic!("not a failure with a next attempt: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn retry_after_pauses_without_an_error_up_to_the_cap() {
-        let day = DEFAULT_MAX_RETRY_AFTER;
-        let in_an_hour = now() + chrono::Duration::hours(1);
-        for code in [429, 503] {
-            let outcome = failure(&status(code, Some(in_an_hour)), 3, now(), day);
-            assert_eq!(
-                state_and_next(&outcome),
-                (FeedState::RateLimited, in_an_hour)
-            );
-        }
-        // 136 years, or a cap the operator lowered.
-        let far = now() + chrono::Duration::days(365 * 136);
-        let outcome = failure(&status(429, Some(far)), 0, now(), day);
-        assert_eq!(
-            state_and_next(&outcome),
-            (FeedState::RateLimited, now() + chrono::Duration::days(1))
-        );
-        let FeedOutcome::Failed { error, .. } = &outcome else {
-            unreachable!()
-        };
-        assert!(
-            error.contains("capped by [fetch] max_retry_after"),
-            "{error}"
-        );
-        let outcome = failure(
-            &status(503, Some(in_an_hour)),
-            0,
-            now(),
-            Duration::from_secs(600),
-        );
-        assert_eq!(
-            state_and_next(&outcome).1,
-            now() + chrono::Duration::minutes(10)
-        );
-    }
-
-    #[test]
-    fn a_429_or_503_without_retry_after_is_an_error_that_backs_off() {
-        for code in [429, 503, 500] {
-            for (errors_before, max_minutes) in [(0, 1), (3, 8), (40, 24 * 60)] {
-                let outcome = failure(
-                    &status(code, None),
-                    errors_before,
-                    now(),
-                    DEFAULT_MAX_RETRY_AFTER,
-                );
-                let (state, next) = state_and_next(&outcome);
-                assert_eq!(state, FeedState::Error, "{code}");
-                let pause = next - now();
-                let max = chrono::Duration::minutes(max_minutes);
-                assert!(pause <= max && pause >= max * 4 / 5, "{code}: {pause}");
-            }
-        }
-        let (state, _) = state_and_next(&failure(
-            &status(410, None),
-            0,
-            now(),
-            DEFAULT_MAX_RETRY_AFTER,
-        ));
-        assert_eq!(state, FeedState::Gone);
-    }
-
-    #[test]
-    fn which_pauses_bind_which_polls() {
-        let cron = FeedSchedule::from_str("0 */30 * * * *").unwrap();
-        let adaptive = FeedSchedule::Adaptive;
-        let in_an_hour = now() + chrono::Duration::hours(1);
-        let later = Some(in_an_hour);
-        let held = |state, mode, schedule| hold(Some(state), later, mode, schedule, now());
-        use PollMode::*;
-        assert!(held("rate_limited", Scheduled, &cron).is_some());
-        assert!(held("rate_limited", Manual, &cron).is_some());
-        assert_eq!(held("rate_limited", Forced, &cron), None);
-        assert_eq!(
-            held("error", Scheduled, &cron).map(|h| h.reason),
-            Some(HoldReason::BackingOff)
-        );
-        assert_eq!(held("error", Manual, &cron), None);
-        assert_eq!(
-            held("ok", Scheduled, &adaptive),
-            Some(Held {
-                reason: HoldReason::NotDue,
-                until: in_an_hour
-            })
-        );
-        assert_eq!(held("ok", Scheduled, &cron), None);
-        // A pause that is over holds nothing.
-        let past = Some(now() - chrono::Duration::seconds(1));
-        assert_eq!(hold(Some("error"), past, Scheduled, &cron, now()), None);
-    }
-
-    #[test]
-    fn a_failure_says_when_it_is_retried_and_after_how_many() {
-        let cron = FeedSchedule::from_str("0 */30 * * * *").unwrap();
-        let error = error_outcome("refused".into(), 2, now());
-        // The third error backs off ~4 minutes: the next tick is at 00:30.
-        assert_eq!(
-            retry_note(&error, 2, &cron, now()).as_deref(),
-            Some("retrying at 00:30 UTC, after 3 failures")
-        );
-        let first = error_outcome("refused".into(), 0, now());
-        assert!(
-            retry_note(&first, 0, &FeedSchedule::Adaptive, now())
-                .unwrap()
-                .ends_with("after 1 failure")
-        );
-        let limited = FeedOutcome::Failed {
-            state: FeedState::RateLimited,
-            error: "429".into(),
-            next_attempt: Some(now() + chrono::Duration::days(1)),
-        };
-        assert_eq!(
-            retry_note(&limited, 0, &FeedSchedule::Adaptive, now()).as_deref(),
-            Some("rate-limited: retrying at 2026-01-02 00:00 UTC")
-        );
-        assert_eq!(retry_note(&FeedOutcome::NotModified, 0, &cron, now()), None);
-    }
-
-    #[test]
-    fn the_next_due_time_is_the_first_tick_after_a_pause() {
-        let cron = FeedSchedule::from_str("0 */30 * * * *").unwrap();
-        let half_past = now() + chrono::Duration::minutes(30);
-        assert_eq!(next_due(&cron, None, now()), Some(half_past));
-        let paused = Some(now() + chrono::Duration::minutes(40));
-        assert_eq!(
-            next_due(&cron, paused, now()),
-            Some(now() + chrono::Duration::minutes(60))
-        );
-        assert_eq!(next_due(&FeedSchedule::Adaptive, None, now()), Some(now()));
-        assert_eq!(next_due(&FeedSchedule::Adaptive, paused, now()), paused);
-    }
-
-    fn hours(h: u64) -> Duration {
-        Duration::from_secs(h * 3600)
-    }
-
-    #[test]
-    fn the_adaptive_interval_follows_publications() {
-        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
-        let every = |gap: chrono::Duration, n: i32| -> Vec<DateTime<Utc>> {
-            (0..n).map(|i| now - gap * i).collect()
-        };
-        let bounds = AdaptiveBounds::default();
-        // Hourly: ten publications over the last nine hours (plus now).
-        let hourly = every(chrono::Duration::hours(1), 10);
-        assert_eq!(
-            adaptive_interval(&hourly, now, None, bounds, None),
-            Duration::from_secs(9 * 3600 / 10)
-        );
-        // Only the newest ten count, in any order.
-        let mut long = every(chrono::Duration::hours(1), 30);
-        long.reverse();
-        assert_eq!(
-            adaptive_interval(&long, now, None, bounds, None),
-            Duration::from_secs(9 * 3600 / 10)
-        );
-        // Every minute: held at the minimum. Yearly: held at the maximum.
-        let busy = every(chrono::Duration::minutes(1), 10);
-        assert_eq!(
-            adaptive_interval(&busy, now, None, bounds, None),
-            bounds.min
-        );
-        let quiet = every(chrono::Duration::days(365), 3);
-        assert_eq!(
-            adaptive_interval(&quiet, now, None, bounds, None),
-            bounds.max
-        );
-        // A feed that stopped publishing slows down.
-        let stopped: Vec<_> = hourly
-            .iter()
-            .map(|t| *t - chrono::Duration::days(2))
-            .collect();
-        assert!(adaptive_interval(&stopped, now, None, bounds, None) > hours(5));
-        // Dates in the future count as now.
-        let future = vec![
-            now + chrono::Duration::days(30),
-            now - chrono::Duration::hours(4),
-        ];
-        assert_eq!(
-            adaptive_interval(&future, now, None, bounds, None),
-            hours(2)
-        );
-    }
-
-    #[test]
-    fn without_history_the_interval_grows_from_the_minimum() {
-        let now = Utc::now();
-        let bounds = AdaptiveBounds::default();
-        let first = adaptive_interval(&[], now, None, bounds, None);
-        assert_eq!(first, bounds.min);
-        let second = adaptive_interval(&[], now, Some(first), bounds, None);
-        assert_eq!(second, bounds.min * 3 / 2);
-        let last = adaptive_interval(&[], now, Some(hours(23)), bounds, None);
-        assert_eq!(last, bounds.max);
-    }
-
-    #[test]
-    fn the_feeds_own_freshness_is_a_floor_up_to_a_week() {
-        let now = Utc::now();
-        let bounds = AdaptiveBounds::default();
-        let busy: Vec<_> = (0..10)
-            .map(|i| now - chrono::Duration::minutes(i))
-            .collect();
-        assert_eq!(
-            adaptive_interval(&busy, now, None, bounds, Some(hours(2))),
-            hours(2)
-        );
-        // Above adaptive_max too: the feed asked for it.
-        assert_eq!(
-            adaptive_interval(&busy, now, None, bounds, Some(hours(48))),
-            hours(48)
-        );
-        assert_eq!(
-            adaptive_interval(&busy, now, None, bounds, Some(hours(24 * 365))),
-            FRESHNESS_CAP
-        );
-    }
-
-    #[test]
-    fn jitter_only_shortens_by_at_most_a_fifth() {
-        for _ in 0..1000 {
-            let j = jitter(hours(10));
-            assert!(j <= hours(10) && j >= hours(8), "{j:?}");
-        }
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped_at_a_day() {
-        assert_eq!(error_backoff(1), Duration::from_secs(60));
-        assert_eq!(error_backoff(2), Duration::from_secs(120));
-        assert_eq!(error_backoff(5), Duration::from_secs(960));
-        assert_eq!(error_backoff(40), Duration::from_secs(86400));
-    }
-}
+mod tests;

@@ -16,7 +16,7 @@ use crate::article::{self, SiteRules, verdict};
 use crate::config::Config;
 use crate::poll::ARTICLE_TO_FEED_MIN_RATIO;
 use crate::store::handle::panic_message;
-use crate::store::pages::{KeptPage, Reextraction};
+use crate::store::model::{KeptPage, Reextraction};
 use crate::store::{Store, StoreError};
 
 /// Pages read, extracted and stored together.

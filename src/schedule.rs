@@ -10,6 +10,27 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 
+/// The bounds of an adaptive interval (`[schedule] adaptive_min`/`adaptive_max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdaptiveBounds {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Default for AdaptiveBounds {
+    fn default() -> Self {
+        AdaptiveBounds {
+            min: Duration::from_secs(10 * 60),
+            max: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// A feed's own request not to be polled more often (`Cache-Control: max-age`,
+/// `Expires`, `<ttl>`) is honoured up to this long; beyond it a feed is still
+/// polled weekly.
+pub const FRESHNESS_CAP: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// A cron expression with seconds, parsed exactly as tokio-cron-scheduler
 /// parses it (six or seven fields, e.g. `0 */30 * * * *`).
 ///

@@ -20,6 +20,9 @@ use crate::config::{Config, ConfigError};
 use crate::feed::{self, FeedError, ParsedFeed};
 use crate::fetch::{FeedResponse, Fetcher, Validators};
 
+mod scrape;
+pub use scrape::{ScrapedPage, find_entries};
+
 /// Where sites usually keep their feed, tried when a page names none.
 const COMMON_FEED_PATHS: [&str; 7] = [
     "/feed",
@@ -58,6 +61,8 @@ pub enum SubscribeError {
     },
     #[error("no feed found for {url}:\n  {}", .tried.join("\n  "))]
     NoFeed { url: Url, tried: Vec<String> },
+    #[error("{url}: {reason}")]
+    Page { url: Url, reason: String },
     #[error("{path}: not an OPML subscription list: {reason}")]
     Opml { path: PathBuf, reason: String },
 }
@@ -210,13 +215,13 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
     let mut tried = Vec::new();
     match try_feed(fetcher, url).await {
         Ok(found) => return Ok(found),
-        Err(Some(FeedError::WebPage { feed, .. })) => {
+        Err(Miss::Parsed(FeedError::WebPage { feed, .. })) => {
             match try_feed_linked(fetcher, &feed, url).await {
                 Ok(found) => return Ok(found),
-                Err(error) => tried.push(describe(&feed, error)),
+                Err(error) => tried.push(describe(error)),
             }
         }
-        Err(error) => tried.push(describe(url, error)),
+        Err(error) => tried.push(describe(error)),
     }
     for path in COMMON_FEED_PATHS {
         let Ok(candidate) = url.join(path) else {
@@ -227,7 +232,7 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
         }
         match try_feed(fetcher, &candidate).await {
             Ok(found) => return Ok(found),
-            Err(error) => tried.push(describe(&candidate, error)),
+            Err(error) => tried.push(describe(error)),
         }
     }
     Err(SubscribeError::NoFeed {
@@ -236,10 +241,17 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed),
     })
 }
 
+/// Why a candidate URL gave no feed.
+enum Miss {
+    /// Not fetched: the fetch error (it names the URL), or what came instead.
+    Unfetched(String),
+    /// Fetched, and not a feed.
+    Parsed(FeedError),
+}
+
 /// Fetches and parses `url`: the feed (under its final URL when it moved
-/// permanently), or why not (`None` when it could not be fetched at all;
-/// the reason is logged).
-async fn try_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), Option<FeedError>> {
+/// permanently), or why not.
+async fn try_feed(fetcher: &Fetcher, url: &Url) -> Result<(Url, ParsedFeed), Miss> {
     let response = fetcher
         .fetch_feed(url, &Validators::default(), fetcher.default_request())
         .await;
@@ -252,7 +264,7 @@ async fn try_feed_linked(
     fetcher: &Fetcher,
     url: &Url,
     page: &Url,
-) -> Result<(Url, ParsedFeed), Option<FeedError>> {
+) -> Result<(Url, ParsedFeed), Miss> {
     let response = fetcher.fetch_linked_feed(url, page).await;
     parse_found(url, response)
 }
@@ -260,13 +272,17 @@ async fn try_feed_linked(
 fn parse_found(
     url: &Url,
     response: Result<FeedResponse, crate::fetch::FetchError>,
-) -> Result<(Url, ParsedFeed), Option<FeedError>> {
+) -> Result<(Url, ParsedFeed), Miss> {
+    // The error names the URL as fetched: shown without its credentials.
     let response = response.map_err(|error| {
-        tracing::info!("{error}");
-        None
+        let shown = crate::redact::url(url).to_string();
+        Miss::Unfetched(error.to_string().replace(url.as_str(), &shown))
     })?;
     let FeedResponse::Fetched(body) = response else {
-        return Err(None);
+        return Err(Miss::Unfetched(format!(
+            "{}: answered 304 Not Modified to a request without validators",
+            crate::redact::url(url)
+        )));
     };
     let found_at = body
         .moved_permanently
@@ -274,13 +290,14 @@ fn parse_found(
         .unwrap_or_else(|| url.clone());
     feed::parse(&body.bytes, body.content_type.as_deref(), &body.final_url)
         .map(|parsed| (found_at, parsed))
-        .map_err(Some)
+        .map_err(Miss::Parsed)
 }
 
-fn describe(url: &Url, error: Option<FeedError>) -> String {
-    match error {
-        Some(error) => error.to_string(),
-        None => format!("{}: could not be fetched", crate::redact::url(url)),
+/// One line of `add`'s "no feed found": the candidate and why it failed.
+fn describe(miss: Miss) -> String {
+    match miss {
+        Miss::Parsed(error) => error.to_string(),
+        Miss::Unfetched(reason) => reason,
     }
 }
 

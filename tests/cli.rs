@@ -64,7 +64,7 @@ fn check_config_reports_unknown_keys_and_syntax_errors_and_says_ok_otherwise() {
 
     gleaner.write_config(&feed_block("ok", "https://a.example/f", ""));
     let output = gleaner.ok(&["check-config"]);
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 1 feeds\n");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok: 1 feed\n");
 }
 
 #[test]

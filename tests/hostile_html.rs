@@ -179,7 +179,7 @@ fn check_config_names_a_rule_nested_too_deep() {
         .unwrap_or_else(|| panic!("no line for the rule in {stderr}"));
     assert!(line.contains("nests more than 100 levels"), "{line}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("1 rules skipped"), "{stdout}");
+    assert!(stdout.contains("1 rule skipped"), "{stdout}");
 }
 
 #[test]

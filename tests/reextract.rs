@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::pages::{article_page, rss_of_pages, story};
 use common::{Gleaner, Route, TestServer, feed_block};
 use gleaner::config::Config;
-use gleaner::store::pages::{Applied, Reextraction};
+use gleaner::store::model::{Applied, Reextraction};
 use gleaner::store::{Access, Store};
 
 const EDITOR_NOTE: &str = "Editor's note: this story was updated with the reactions of the residents \

@@ -184,3 +184,74 @@ fn words_are_split_at_punctuation_on_both_backends() {
     // A phrase is its words in order, not merely all of them.
     assert!(search(&gleaner, &["com.example"]).is_empty());
 }
+
+#[test]
+fn a_hit_shows_the_url_export_shows_without_tracking_parameters() {
+    let server = TestServer::start();
+    server.set(
+        "/a.xml",
+        Route::rss(feed(&[(
+            "https://news.example/1?id=7&utm_source=rss&utm_medium=feed",
+            "Harbour reopens",
+            "The harbour reopened on Monday.",
+        )])),
+    );
+    let gleaner = Gleaner::new(&feed_block("f", &server.url("/a.xml"), "full_text = false"));
+    gleaner.poll();
+    let exported = gleaner.export(&[]);
+    assert_eq!(exported[0]["url"], "https://news.example/1?id=7");
+    let hits = search(&gleaner, &["harbour"]);
+    assert_eq!(hits[0]["url"], exported[0]["url"]);
+    let table = String::from_utf8(gleaner.ok(&["search", "harbour"]).stdout).unwrap();
+    assert!(!table.contains("utm_"), "{table}");
+}
+
+#[test]
+fn search_filters_by_feed_tag_and_time_and_dates_a_hit_by_its_update() {
+    let server = TestServer::start();
+    server.set(
+        "/a.xml",
+        Route::rss(feed(&[(
+            "https://a.example/1",
+            "Harbour news from A",
+            "The harbour reopened.",
+        )])),
+    );
+    // An Atom entry with an update time and no publication time.
+    server.set(
+        "/b.xml",
+        Route::new(
+            200,
+            "application/atom+xml",
+            r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>B</title><id>urn:b</id><updated>2026-11-20T10:00:00Z</updated>
+<entry><id>urn:b:1</id><title>Harbour news from B</title><link href="https://b.example/1"/><updated>2026-11-20T10:00:00Z</updated><content>The harbour closed.</content></entry></feed>"#,
+        ),
+    );
+    let gleaner = Gleaner::new(&format!(
+        "{}{}",
+        feed_block(
+            "a",
+            &server.url("/a.xml"),
+            "full_text = false\ntags = [\"port\"]"
+        ),
+        feed_block("b", &server.url("/b.xml"), "full_text = false"),
+    ));
+    gleaner.poll();
+    assert_eq!(search(&gleaner, &["harbour"]).len(), 2);
+    assert_eq!(
+        titles(&search(&gleaner, &["harbour", "--feed", "b"])),
+        ["Harbour news from B"]
+    );
+    assert_eq!(
+        titles(&search(&gleaner, &["harbour", "--tag", "port"])),
+        ["Harbour news from A"]
+    );
+    assert_eq!(search(&gleaner, &["harbour", "--since", "1h"]).len(), 2);
+    assert!(search(&gleaner, &["harbour", "--since", "2999-01-01"]).is_empty());
+    let table =
+        String::from_utf8(gleaner.ok(&["search", "harbour", "--feed", "b"]).stdout).unwrap();
+    assert!(
+        table.starts_with(" 1. Harbour news from B  2026-11-20  [b]"),
+        "{table}"
+    );
+}

@@ -217,7 +217,7 @@ fn check_config_lists_broken_rules_as_warnings_and_still_succeeds() {
     );
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("1 site files, 2 rules skipped"), "{stdout}");
+    assert!(stdout.contains("1 site file, 2 rules skipped"), "{stdout}");
 }
 
 #[test]

@@ -104,12 +104,14 @@ fn add_says_where_it_looked_when_there_is_no_feed() {
         .args(["add", &server.url("/")])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    // No feed, and nothing on the page to read as one (issue 28): exit 2.
+    assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!("no feed found for {}", server.url("/"))),
         "{stderr}"
     );
+    assert!(stderr.contains("no list of entries found on"), "{stderr}");
     assert!(stderr.contains("this is an HTML page"), "{stderr}");
     assert!(stderr.contains(&server.url("/rss.xml")), "{stderr}");
     assert_eq!(config_text(&gleaner), before);

@@ -6,10 +6,15 @@
 //! ```
 //!
 //! Reads every set in `$GLEANER_EXTRACTION_BENCH` (folders separated by `:`;
-//! default `../shared/bench/extraction:../shared/bench/extraction-wcxb`), each
-//! with pages in `html/<id>.html.gz` and answers in `ground-truth.json`. For
-//! each set and system it prints F1 with its bootstrap ±, P, R, exact-match
-//! accuracy, empty outputs and pages/s on one core:
+//! default the three DEV sets `../shared/bench/extraction`,
+//! `extraction-wcxb` and `extraction-snippets`), each with pages in
+//! `html/<id>.html.gz` and answers in `ground-truth.json` (whole article
+//! text, scored as in `metric.rs`) or `expectations.json` (passages in and
+//! out of the article and the page's metadata, scored as in `snippets.rs`).
+//! For each set and system it prints F1 with its bootstrap ±, P, R, empty
+//! outputs and pages/s on one core (the bench runs on one thread), plus
+//! exact-match accuracy on the first kind and the shares of dates, titles
+//! and authors that agree on the second:
 //!
 //! - `gleaner`: `article::extract`, the path the daemon, `extract` and
 //!   `reextract` share;
@@ -27,10 +32,11 @@
 //! `GLEANER_BENCH_SYSTEMS=gleaner` measures a subset. gleaner's predictions and
 //! per-page scores go to `target/extraction-bench/<set>/<system>/`
 //! (`scores.tsv` for diffing two runs or systems), cross-checked with the set's `score.py` when python3 is
-//! there. With `GLEANER_EXTRACTION_MIN_F1=extraction=0.97,extraction-wcxb=0.94`
+//! there. With `GLEANER_EXTRACTION_MIN_F1=extraction=0.97,extraction-wcxb=0.94,extraction-snippets=0.92`
 //! it exits 1 when gleaner's F1 on a named set is below its floor.
 
 mod metric;
+mod snippets;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -53,10 +59,36 @@ struct Page {
     truth: String,
 }
 
-/// A system under measurement: page bytes and address to plain text.
+/// A system under measurement: page bytes and address (none for the
+/// snippet pages without one) to plain text and metadata.
 struct System {
     name: &'static str,
-    run: fn(&[u8], &Url) -> String,
+    run: fn(&[u8], Option<&Url>) -> Output,
+}
+
+/// What a system gives for one page.
+#[derive(Default)]
+pub struct Output {
+    pub text: String,
+    /// `YYYY-MM-DD…`.
+    pub published: Option<String>,
+    pub title: Option<String>,
+    pub author: Option<String>,
+}
+
+/// The address `gleaner extract` uses when it is given none.
+fn page_url(url: Option<&Url>) -> Url {
+    url.cloned()
+        .unwrap_or_else(|| Url::parse("file:///").expect("a valid URL"))
+}
+
+fn from_article(article: Option<article::Article>) -> Output {
+    article.map_or_else(Output::default, |a| Output {
+        published: a.published.map(|d| d.format("%Y-%m-%d").to_string()),
+        title: a.title,
+        author: a.author,
+        text: a.content_text,
+    })
 }
 
 const SYSTEMS: &[System] = &[
@@ -78,10 +110,8 @@ const SYSTEMS: &[System] = &[
     },
 ];
 
-fn gleaner_text(html: &[u8], url: &Url) -> String {
-    article::extract(html, None, url, SiteRules::default())
-        .map(|a| a.content_text)
-        .unwrap_or_default()
+fn gleaner_text(html: &[u8], url: Option<&Url>) -> Output {
+    from_article(article::extract(html, None, &page_url(url), SiteRules::default()).ok())
 }
 
 /// The library of `GLEANER_SITE_CONFIG_DIR`, loaded once.
@@ -113,38 +143,49 @@ fn site_configs() -> Option<&'static SiteConfigs> {
         .as_ref()
 }
 
-fn gleaner_rules_text(html: &[u8], url: &Url) -> String {
+fn gleaner_rules_text(html: &[u8], url: Option<&Url>) -> Output {
     let rules = SiteRules {
         site_configs: site_configs(),
         ..SiteRules::default()
     };
-    article::extract(html, None, url, rules)
-        .map(|a| a.content_text)
-        .unwrap_or_default()
+    from_article(article::extract(html, None, &page_url(url), rules).ok())
 }
 
-fn trafilatura_text(html: &[u8], url: &Url) -> String {
-    let options = trafilatura::Options::default()
+fn trafilatura_text(html: &[u8], url: Option<&Url>) -> Output {
+    let mut options = trafilatura::Options::default()
         .with_fallback(true)
-        .with_focus(trafilatura::ExtractionFocus::FavorPrecision)
-        .with_url(url.clone());
+        .with_focus(trafilatura::ExtractionFocus::FavorPrecision);
+    if let Some(url) = url {
+        options = options.with_url(url.clone());
+    }
     let html = gleaner::encoding::decode_html(html, None);
-    trafilatura::extract(&html, &options)
-        .map(|r| r.content_text)
-        .unwrap_or_default()
+    let nonempty = |s: String| (!s.trim().is_empty()).then_some(s);
+    trafilatura::extract(&html, &options).map_or_else(
+        |_| Output::default(),
+        |r| Output {
+            text: r.content_text,
+            published: r.metadata.date.map(|d| d.format("%Y-%m-%d").to_string()),
+            title: nonempty(r.metadata.title),
+            author: nonempty(r.metadata.author),
+        },
+    )
 }
 
-fn smoothie_text(html: &[u8], url: &Url) -> String {
+fn smoothie_text(html: &[u8], url: Option<&Url>) -> Output {
     let html = gleaner::encoding::decode_html(html, None);
     let config = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
         ..Default::default()
     };
-    dom_smoothie::Readability::new(html.as_ref(), Some(url.as_str()), Some(config))
+    let text = dom_smoothie::Readability::new(html.as_ref(), url.map(Url::as_str), Some(config))
         .ok()
         .and_then(|mut r| r.parse().ok())
         .map(|a| a.text_content.to_string())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    Output {
+        text,
+        ..Output::default()
+    }
 }
 
 fn main() -> ExitCode {
@@ -154,6 +195,7 @@ fn main() -> ExitCode {
         Err(_) => [
             "../shared/bench/extraction",
             "../shared/bench/extraction-wcxb",
+            "../shared/bench/extraction-snippets",
         ]
         .iter()
         .map(|d| root.join(d))
@@ -177,6 +219,16 @@ fn main() -> ExitCode {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if dir.join("expectations.json").exists() {
+            match snippet_set(dir, &set, &systems, &floors, root) {
+                Ok(below) => failed |= below,
+                Err(error) => {
+                    eprintln!("extraction bench: {error}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            continue;
+        }
         if !dir.join("ground-truth.json").exists() {
             println!("{set}: no data at {} ; skipped", dir.display());
             continue;
@@ -204,7 +256,11 @@ fn main() -> ExitCode {
             .collect();
         let mut ruled_lines = Vec::new();
         for system in &systems {
-            let (outputs, elapsed) = run(system, &pages);
+            let (outputs, elapsed) = run(
+                system,
+                pages.iter().map(|p| (p.html.as_slice(), Some(&p.url))),
+            );
+            let outputs: Vec<String> = outputs.into_iter().map(|o| o.text).collect();
             let scores: Vec<PageScore> = pages
                 .iter()
                 .zip(&outputs)
@@ -301,19 +357,96 @@ fn floors() -> HashMap<String, f64> {
         .collect()
 }
 
-/// The system's text for every page, and the time it took on this thread.
-fn run(system: &System, pages: &[Page]) -> (Vec<String>, Duration) {
+/// The system's output for every page, and the time it took on this thread
+/// (the bench runs on one thread: pages/s is per core).
+fn run<'a>(
+    system: &System,
+    pages: impl Iterator<Item = (&'a [u8], Option<&'a Url>)>,
+) -> (Vec<Output>, Duration) {
     let mut elapsed = Duration::ZERO;
     let outputs = pages
-        .iter()
-        .map(|page| {
+        .map(|(html, url)| {
             let started = Instant::now();
-            let text = (system.run)(&page.html, &page.url);
+            let output = (system.run)(html, url);
             elapsed += started.elapsed();
-            text
+            output
         })
         .collect();
     (outputs, elapsed)
+}
+
+/// The snippet set (`expectations.json`): F1, P, R, ± and the metadata
+/// shares per system, cross-checked with the set's `score.py`. True when
+/// gleaner is below its floor.
+fn snippet_set(
+    dir: &Path,
+    set: &str,
+    systems: &[&System],
+    floors: &HashMap<String, f64>,
+    root: &Path,
+) -> Result<bool, String> {
+    let pages = snippets::load(dir)?;
+    println!("\n== {set}: {} pages ==", pages.len());
+    println!(
+        "{:<14} {:>7} {:>7} {:>7} {:>7} {:>6} {:>8}  metadata",
+        "system", "F1", "±", "P", "R", "empty", "pages/s"
+    );
+    let mut failed = false;
+    for system in systems {
+        let (outputs, elapsed) = run(
+            system,
+            pages.iter().map(|p| (p.html.as_slice(), p.url.as_ref())),
+        );
+        let counts: Vec<snippets::Counts> = pages
+            .iter()
+            .zip(&outputs)
+            .map(|(page, out)| snippets::score(page, out))
+            .collect();
+        let total = snippets::SnippetTotal::of(&pages, &outputs, &counts);
+        let meta = if system.name == "dom_smoothie" {
+            String::new()
+        } else {
+            total.meta_line()
+        };
+        println!(
+            "{:<14} {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>6} {:>8.0}  {meta}",
+            system.name,
+            total.f1,
+            total.f1_sd,
+            total.precision,
+            total.recall,
+            total.empty,
+            pages.len() as f64 / elapsed.as_secs_f64()
+        );
+        let out_dir = root
+            .join("target/extraction-bench")
+            .join(set)
+            .join(system.name);
+        snippets::write_predictions(&out_dir, &pages, &outputs, &counts);
+        if system.name != "gleaner" {
+            continue;
+        }
+        let output = Command::new("python3")
+            .arg(dir.join("score.py"))
+            .arg(dir.join("expectations.json"))
+            .arg(&out_dir)
+            .output();
+        if let Ok(output) = output
+            && let Some(last) = String::from_utf8_lossy(&output.stdout).lines().last()
+        {
+            println!("               score.py: {last}");
+        }
+        if let Some(floor) = floors.get(set)
+            && total.f1 < *floor
+        {
+            eprintln!(
+                "extraction bench: gleaner's F1 {:.4} on {set} is below the required {floor}",
+                total.f1
+            );
+            failed = true;
+        }
+    }
+    Ok(failed)
 }
 
 fn write_predictions(out_dir: &Path, pages: &[Page], outputs: &[String], scores: &[PageScore]) {

@@ -171,6 +171,8 @@ fn gleaner_parse(file: &CorpusFile) -> Outcome {
         Ok(Err(e)) => failed(match e {
             FeedError::NotAFeed { .. } | FeedError::WebPage { .. } => "not-a-feed",
             FeedError::Invalid { .. } => "invalid",
+            // Only a configured page or JSON source gives this.
+            FeedError::Source { .. } => "source",
             FeedError::ParserPanicked { .. } => "parser-panicked",
         }),
         Ok(Ok(parsed)) => Outcome {

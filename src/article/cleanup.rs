@@ -13,93 +13,19 @@ use scraper::{ElementRef, Html, Node};
 
 use super::text::BLOCKS;
 
-/// Short blocks that announce the end of the article: everything from such a
-/// block on is another story, a share bar or the comments.
-const TAIL_MARKERS: &[&str] = &[
-    "check also",
-    "related",
-    "related posts",
-    "related articles",
-    "related stories",
-    "related news",
-    "related content",
-    "read more",
-    "read next",
-    "more stories",
-    "more from",
-    "more on this",
-    "more news",
-    "you may also like",
-    "you might also like",
-    "you may be interested in",
-    "recommended",
-    "recommended for you",
-    "trending",
-    "most popular",
-    "most read",
-    "popular posts",
-    "latest news",
-    "share this",
-    "share this article",
-    "share on",
-    "comments",
-    "leave a reply",
-    "leave a comment",
-    "post a comment",
-    "about the author",
-    "tags",
-    "filed under",
-    // The same markers in German, French, Spanish, Italian, Portuguese,
-    // Dutch, Polish and Russian: the DEV sets are mostly English, so these
-    // translate the measured English rule rather than being measured.
-    "das könnte sie auch interessieren",
-    "mehr zum thema",
-    "weitere artikel",
-    "ähnliche artikel",
-    "kommentare",
-    "à lire aussi",
-    "lire aussi",
-    "sur le même sujet",
-    "articles similaires",
-    "commentaires",
-    "te puede interesar",
-    "lee también",
-    "noticias relacionadas",
-    "artículos relacionados",
-    "comentarios",
-    "leggi anche",
-    "articoli correlati",
-    "potrebbe interessarti",
-    "commenti",
-    "leia também",
-    "veja também",
-    "notícias relacionadas",
-    "comentários",
-    "lees ook",
-    "gerelateerde artikelen",
-    "reacties",
-    "czytaj także",
-    "zobacz też",
-    "komentarze",
-    "читайте также",
-    "похожие статьи",
-    "комментарии",
-];
+mod vocabulary;
 
-/// Phrases of prompts that are never part of an article body.
-const PROMPTS: &[&str] = &[
-    "sign up for",
-    "subscribe to",
-    "subscribe now",
-    "our newsletter",
-    "follow us on",
-    "click to tweet",
-    "if you enjoyed this article",
-    "all rights reserved",
-    "share this:",
-    "share on facebook",
-    "share on twitter",
-];
+use vocabulary::{PROMPTS, TAIL_MARKERS, TAIL_OPENINGS, TEASER_LABELS};
+
+/// A teaser block gives at least this share of its text to links.
+const TEASER_MIN_LINK_SHARE: f64 = 0.4;
+
+/// A label that introduces what is no longer there: the article's last block
+/// ending in a colon ("Bewerten:", "Teilen:", "Die Karte zum Abspeichern:")
+/// once the widget it introduced is gone, or a short question asked of the
+/// reader ("Gefällt dir unser Magazin?"). At most this many words.
+const DANGLING_LABEL_WORDS: usize = 12;
+const CLOSING_QUESTION_WORDS: usize = 8;
 
 /// A marker does not end the article when the prose after it is more than a
 /// third of the words before it ("Related:" over a list in the middle of a
@@ -152,7 +78,7 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
         }
         if late
             && block.words <= 6
-            && is_tail_marker(&block.text)
+            && (is_tail_marker(&block.text) || opens_with(&block.text, TAIL_OPENINGS))
             && prose_words(&blocks[index + 1..]) * TAIL_MAX_PROSE_SHARE < words_before
         {
             cut = true;
@@ -161,14 +87,52 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
         }
         let short = block.words <= SHORT_BLOCK_WORDS;
         let repeated = block.words >= 3 && !seen.insert(block.text.as_str());
+        let teaser = short
+            && block.link_share >= TEASER_MIN_LINK_SHARE
+            && opens_with(&block.text, TEASER_LABELS);
+        let truncated_run = late
+            && is_truncated(&block.text)
+            && [index.checked_sub(1), Some(index + 1)]
+                .into_iter()
+                .flatten()
+                .filter_map(|i| blocks.get(i))
+                .any(|b| is_truncated(&b.text));
         if repeated
+            || teaser
+            || truncated_run
             || (short && block.link_share >= 0.9 && block.words > 0)
             || (short && is_prompt(&block.text))
         {
             doomed.push(block.id);
         }
     }
+    doomed.extend(dangling_end(&blocks, &doomed));
     remove(doc, &doomed)
+}
+
+/// The blocks at the end of the text that only introduce or ask (see
+/// [`DANGLING_LABEL_WORDS`]), last first, skipping those already doomed.
+fn dangling_end(blocks: &[Block], doomed: &[NodeId]) -> Vec<NodeId> {
+    let mut found = Vec::new();
+    let total: usize = blocks.iter().map(|b| b.words).sum();
+    let mut remaining = total;
+    for block in blocks.iter().rev() {
+        if doomed.contains(&block.id) || block.words == 0 {
+            remaining = remaining.saturating_sub(block.words);
+            continue;
+        }
+        let text = block.text.trim_end();
+        let label = block.words <= DANGLING_LABEL_WORDS && text.ends_with([':', '：']);
+        let question =
+            block.words <= CLOSING_QUESTION_WORDS && text.ends_with(['?', '？']) && !block.caption;
+        // Never the whole text: a page of one short question stays.
+        if !(label || question) || remaining <= block.words * 4 {
+            break;
+        }
+        remaining -= block.words;
+        found.push(block.id);
+    }
+    found
 }
 
 /// Detaches the `doomed` nodes; true when there were any.
@@ -185,6 +149,26 @@ fn is_tail_marker(text: &str) -> bool {
     let normalized = normalize(text);
     let normalized = normalized.trim_end_matches([':', '…', '.', '!']).trim();
     TAIL_MARKERS.contains(&normalized)
+}
+
+/// Whether `text` opens with one of `openings` as whole words.
+fn opens_with(text: &str, openings: &[&str]) -> bool {
+    let normalized = normalize(text);
+    openings.iter().any(|opening| {
+        normalized
+            .strip_prefix(opening)
+            .is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
+    })
+}
+
+/// A teaser cut short by the site: a block of a few words to a few lines
+/// that ends in an ellipsis. Two of them side by side are a list of other
+/// stories.
+fn is_truncated(text: &str) -> bool {
+    let words = text.split_whitespace().count();
+    (5..=SHORT_BLOCK_WORDS * 2).contains(&words)
+        && (text.ends_with("...") || text.ends_with('…'))
+        && !text.ends_with("....")
 }
 
 fn is_prompt(text: &str) -> bool {
@@ -280,6 +264,13 @@ mod tests {
             .collect()
     }
 
+    /// More paragraphs of the same story, none repeating [`body`].
+    fn more() -> String {
+        (0..4)
+            .map(|i| format!("<p>Later part {i}: the neighbours met the builders, asked about the noise and got their answers.</p>"))
+            .collect()
+    }
+
     #[test]
     fn check_also_and_everything_after_it_is_dropped() {
         let html = format!(
@@ -324,5 +315,85 @@ mod tests {
             clean(&html),
             format!("{}<p>Photo gallery caption one</p>", body())
         );
+    }
+
+    #[test]
+    fn a_late_heading_that_opens_the_sites_tail_ends_the_article() {
+        for heading in ["Weitere Artikel zum Thema", "About the Author", "Kontakt:"] {
+            let html = format!(
+                "{}<h3>{heading}</h3><p>Musterstraße 1, 12345 Berlin, Telefon 030 123456</p>",
+                body()
+            );
+            assert_eq!(clean(&html), body(), "{heading}");
+        }
+    }
+
+    #[test]
+    fn a_heading_with_the_same_opening_over_more_prose_is_the_article() {
+        let html = format!("{}<h3>Kontakt mit den Nachbarn</h3>{}", body(), more());
+        assert_eq!(clean(&html), html);
+    }
+
+    #[test]
+    fn an_inline_pointer_to_another_story_is_dropped() {
+        let html = format!(
+            "{}<p>Read more: <a href=\"/x\">Germany returns looted art to Nigeria</a></p>{}",
+            body(),
+            more()
+        );
+        assert_eq!(clean(&html), format!("{}{}", body(), more()));
+        let html = format!(
+            "<p>Lea también: <a href=\"/y\">Impiden ingreso a reportero</a></p>{}",
+            body()
+        );
+        assert_eq!(clean(&html), body());
+    }
+
+    #[test]
+    fn a_sentence_that_opens_like_a_pointer_but_is_prose_stays() {
+        let html = format!(
+            "{}<p>Read more about the vote in <a href=\"/m\">the minutes</a>, which the council \
+             published on Friday with the name of every speaker.</p>",
+            body()
+        );
+        assert_eq!(clean(&html), html);
+    }
+
+    #[test]
+    fn a_run_of_cut_short_teasers_after_the_article_is_dropped() {
+        let html = format!(
+            "{}<p>THE SALVATION ARMY continued its tradition of outreach with the distribution of hampers...</p>\
+             <p>NICOLE HERBERT, who served as Clerk of the House for 25 years, has been called out of...</p>",
+            body()
+        );
+        assert_eq!(clean(&html), body());
+    }
+
+    #[test]
+    fn one_paragraph_that_trails_off_is_the_authors() {
+        let html = format!(
+            "{}<p>And then, as the lights went out over the harbour, she said only this...</p>",
+            body()
+        );
+        assert_eq!(clean(&html), html);
+    }
+
+    #[test]
+    fn labels_and_questions_left_at_the_end_are_dropped() {
+        let html = format!(
+            "{}<p>Discussion about this post</p><p>Gefällt dir unser Magazin?</p><p>Bewerten:</p>",
+            body()
+        );
+        assert_eq!(clean(&html), body());
+    }
+
+    #[test]
+    fn a_label_over_its_list_and_a_closing_question_in_prose_stay() {
+        let html = format!(
+            "{}<p>Sie brauchen:</p><ul><li>Mehl und Zucker</li></ul>\
+             <p>Will the council, after all these years of debate, finally keep its word this time?</p>",
+            body()
+        );
+        assert_eq!(clean(&html), html);
     }
 }

@@ -20,6 +20,8 @@ pub mod limits;
 pub mod markdown;
 pub mod metadata;
 pub mod sanitize;
+mod selector;
+mod selector_error;
 pub mod site_config;
 pub mod text;
 pub mod verdict;
@@ -33,8 +35,8 @@ use scraper::{ElementRef, Html};
 use serde::Serialize;
 use url::Url;
 
-use crate::config::CssSelector;
 use crate::encoding;
+pub use selector::CssSelector;
 pub use site_config::PageLinks;
 use site_config::{SiteConfigs, apply};
 

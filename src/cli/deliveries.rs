@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{open_store, outln, print_table, shorten};
 use crate::config::{Config, DeliverTarget};
 use crate::redact;
-use crate::store::read::ExportFilter;
+use crate::store::model::ExportFilter;
 use crate::store::{Access, format_time};
 
 /// One row of `gleaner deliveries --json`.

@@ -221,6 +221,13 @@ pub fn check_postgres_url(
             "{shown} names no server: write postgres://USER@HOST[:PORT]/DATABASE (or ?host=/socket/folder)"
         ));
     }
+    if let Some((_, mode)) = url.query_pairs().find(|(k, _)| k == "sslmode")
+        && !matches!(mode.as_ref(), "disable" | "prefer" | "require")
+    {
+        return Err(format!(
+            "{shown}: sslmode={mode} is not supported: write sslmode=disable, sslmode=prefer (the default: no TLS) or sslmode=require (TLS, the server's certificate checked)"
+        ));
+    }
     // The client's own parser decides what it accepts (parameters, ports),
     // so check-config agrees with what connecting will do.
     let parsed: postgres::Config = url

@@ -123,19 +123,11 @@ pub(super) fn check(
         let label = format!("[[deliver]] {name:?}");
         let target = target(&block, &label, allow_private_networks, at, problems);
         let advice = "or leave it out for the default";
-        let batch = in_range(
-            &block.batch,
-            "deliver",
-            "batch",
-            BATCH,
-            advice,
-            at,
-            problems,
-        )
-        .map_or(DEFAULT_BATCH, |b| b.unsigned_abs() as usize);
+        let batch = in_range(&block.batch, &label, "batch", BATCH, advice, at, problems)
+            .map_or(DEFAULT_BATCH, |b| b.unsigned_abs() as usize);
         let timeout_secs = in_range(
             &block.timeout_secs,
-            "deliver",
+            &label,
             "timeout_secs",
             TIMEOUT_SECS,
             advice,
@@ -217,7 +209,7 @@ fn target(
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
                     // A name is resolved and checked at each delivery; an
                     // address written out can be refused now.
-                    match crate::fetch::guard::check_literal(&url) {
+                    match crate::ssrf::check_literal(&url) {
                         Err(refused) if !allow_private_networks => {
                             problems.push(at.at(
                                 webhook,

@@ -5,7 +5,7 @@
 //! [`repair`](super::repair), each returns `Some` only when it changed
 //! something, and runs only after a strict parse failed or came back empty.
 
-use super::repair::{find_attribute, local_name, rewrite_tags, root_element};
+use super::xml_tags::{find_attribute, local_name, rewrite_tags, root_element};
 
 /// Atom 0.3 as Atom 1.0: the namespace and the renamed elements (its MIME
 /// `type`s and `mode`s are [`normalize_text_types`]' job).

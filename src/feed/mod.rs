@@ -24,6 +24,8 @@ pub mod json;
 pub mod media;
 pub mod references;
 pub mod repair;
+pub mod scrape;
+mod xml_tags;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
@@ -65,6 +67,10 @@ pub enum FeedError {
     /// A feed so broken that even the lenient pre-pass could not save it.
     #[error("{url}: cannot parse feed: {reason}")]
     Invalid { url: Url, reason: String },
+    /// A page or JSON document configured as `[feeds.scrape]` or
+    /// `[feeds.json]` that its expressions cannot read (no items, not JSON).
+    #[error("{url}: {reason}")]
+    Source { url: Url, reason: String },
     /// feed-rs panicked (caught); the message asks for a report.
     #[error(
         "{url}: the feed parser crashed on this document (please report it with the feed's URL)"

@@ -8,122 +8,36 @@
 //! (cookies, credentials, user agent: [`FeedRequest`]) go only to hops on its
 //! own site ([`site`]).
 
+mod error;
 pub mod guard;
+mod headers;
+mod hosts;
 pub mod shared;
 pub mod site;
 pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode, redirect};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::article::verdict::ResponseFacts;
 use crate::config::proxy::{self, Proxy};
 use crate::config::{FeedRequest, FetchConfig};
-use guard::{PublicOnlyResolver, Refused};
-use shared::{HostLedger, SharedSlot, Slots};
+use guard::PublicOnlyResolver;
+use shared::HostLedger;
+
+pub use error::FetchError;
+pub use headers::{fresh_for, retry_after};
+use hosts::{HostLimits, Permits};
 
 /// SPEC: at most 10 redirects.
 pub const MAX_REDIRECTS: usize = 10;
-
-/// Why a fetch failed. Messages name the URL.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    #[error("{url}: HTTP {status}")]
-    Status {
-        url: Url,
-        status: StatusCode,
-        /// From `Retry-After` (seconds or HTTP date), when the server sent one.
-        retry_after: Option<DateTime<Utc>>,
-        /// What the headers say of the refusal (a bot check, a login), for
-        /// `article::verdict`.
-        response: Box<ResponseFacts>,
-    },
-    #[error("{url}: the body is larger than the limit of {limit} bytes (raise [fetch] {setting})")]
-    TooLarge {
-        url: Url,
-        limit: u64,
-        setting: &'static str,
-    },
-    #[error("{url}: no answer within {0:?} (raise [fetch] timeout_secs if the server is just slow)", .timeout)]
-    Timeout { url: Url, timeout: Duration },
-    #[error("{url}: more than {MAX_REDIRECTS} redirects")]
-    TooManyRedirects { url: Url },
-    #[error("{url}: bad redirect: {reason}")]
-    BadRedirect { url: Url, reason: String },
-    /// The SSRF rule: `reason` names the host and the address.
-    #[error("{url}: {reason}")]
-    Refused { url: Url, reason: String },
-    #[error("{url}: not an HTML page (Content-Type {content_type})")]
-    NotHtml { url: Url, content_type: String },
-    #[error("{url}: {message}")]
-    Network { url: Url, message: String },
-}
-
-impl FetchError {
-    /// The same error with the credentials of its URL masked
-    /// ([`crate::redact`]): messages are logged, stored and printed.
-    fn without_credentials(mut self) -> FetchError {
-        let (FetchError::Status { url, .. }
-        | FetchError::TooLarge { url, .. }
-        | FetchError::Timeout { url, .. }
-        | FetchError::TooManyRedirects { url }
-        | FetchError::BadRedirect { url, .. }
-        | FetchError::Refused { url, .. }
-        | FetchError::NotHtml { url, .. }
-        | FetchError::Network { url, .. }) = &mut self;
-        crate::redact::redact_in_place(url);
-        self
-    }
-
-    fn network(url: &Url, error: reqwest::Error, timeout: Duration) -> FetchError {
-        if error.is_timeout() {
-            return FetchError::Timeout {
-                url: url.clone(),
-                timeout,
-            };
-        }
-        if error.is_redirect() {
-            return FetchError::TooManyRedirects { url: url.clone() };
-        }
-        // reqwest's own message repeats the URL and hyper's wrappers say
-        // little; the innermost cause says what really happened.
-        let mut innermost = error.to_string();
-        let mut dns = false;
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            if let Some(refused) = cause.downcast_ref::<Refused>() {
-                return FetchError::Refused {
-                    url: url.clone(),
-                    reason: refused.to_string(),
-                };
-            }
-            let text = cause.to_string();
-            dns |= text.starts_with("dns error");
-            innermost = text;
-            source = cause.source();
-        }
-        let what = if dns {
-            "DNS lookup failed"
-        } else if error.is_connect() {
-            "cannot connect"
-        } else if error.is_body() || error.is_decode() {
-            "the body was cut off or undecodable"
-        } else {
-            "request failed"
-        };
-        FetchError::Network {
-            url: url.clone(),
-            message: format!("{what}: {innermost}"),
-        }
-    }
-}
 
 /// A feed response.
 #[derive(Debug)]
@@ -161,31 +75,11 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
-/// What is shared by all requests to one host.
-struct HostLimits {
-    in_flight: Arc<Semaphore>,
-    /// The next free start slot of this host (reserved before waiting).
-    next_start: Mutex<Instant>,
-    /// When the last request to this host actually started (or will, once
-    /// its final short wait is over).
-    last_start: Mutex<Option<Instant>>,
-    /// Which of the host's slots among instances this process holds.
-    shared_slots: Arc<Slots>,
-}
-
 /// The site whose headers a request carries, and those headers.
 #[derive(Clone, Copy)]
 struct OwnSite<'a> {
     url: &'a Url,
     request: &'a FeedRequest,
-}
-
-/// A request's places under the per-host and the global limit (and among
-/// the instances sharing a database), held until its body is read.
-struct Permits {
-    _host: OwnedSemaphorePermit,
-    _global: OwnedSemaphorePermit,
-    _shared: Option<SharedSlot>,
 }
 
 /// The HTTP client of the whole process.
@@ -487,90 +381,6 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects { url: url.clone() })
     }
 
-    async fn permits(&self, url: &Url) -> Permits {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let limits = {
-            let mut map = self.per_host.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(host.clone())
-                .or_insert_with(|| {
-                    let slots = self.config.per_host_concurrency;
-                    Arc::new(HostLimits {
-                        in_flight: Arc::new(Semaphore::new(slots)),
-                        next_start: Mutex::new(Instant::now()),
-                        last_start: Mutex::new(None),
-                        shared_slots: Arc::new(Slots::new(slots)),
-                    })
-                })
-                .clone()
-        };
-        // Take the host's permit first, so a busy host does not hold global ones.
-        let host_permit = limits
-            .in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphores are never closed");
-        let shared = match &self.ledger {
-            Some(ledger) => shared::take_slot(ledger, &limits.shared_slots, &host).await,
-            None => None,
-        };
-        // Reserve the next start slot of this host, then wait for it.
-        let interval = self.config.per_host_interval;
-        if !interval.is_zero() {
-            let jitter = interval.mul_f64(fastrand::f64() / 4.0);
-            let agreed = match (&self.ledger, &shared) {
-                (Some(ledger), Some(_)) => {
-                    let spacing = interval + shared::margin(interval) + jitter;
-                    match ledger.reserve_start(host.clone(), spacing).await {
-                        Ok(wait) => Some(Instant::now() + wait),
-                        Err(e) => {
-                            tracing::warn!(
-                                host,
-                                "cannot agree on the host's next request with the other \
-                                 instances (this process's own spacing applies): {e}"
-                            );
-                            None
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let start = agreed.unwrap_or_else(|| {
-                let mut next = limits.next_start.lock().unwrap_or_else(|e| e.into_inner());
-                let start = (*next).max(Instant::now());
-                *next = start + interval + jitter;
-                start
-            });
-            tokio::time::sleep_until(start.into()).await;
-        }
-        let global = self
-            .in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphores are never closed");
-        if !interval.is_zero() {
-            // Waiting for a global place may have made this request late,
-            // and a later slot's request may have started meanwhile: the
-            // spacing is kept between actual starts.
-            let wait = {
-                let mut last = limits.last_start.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                let wait = last.map_or(Duration::ZERO, |l| {
-                    (l + interval).saturating_duration_since(now)
-                });
-                *last = Some(now + wait);
-                wait
-            };
-            tokio::time::sleep(wait).await;
-        }
-        Permits {
-            _host: host_permit,
-            _global: global,
-            _shared: shared,
-        }
-    }
-
     /// Reads the (decoded) body, refusing it as soon as it passes `limit`.
     async fn read_body(
         &self,
@@ -688,55 +498,6 @@ fn redirect_target(from: &Url, response: &Response) -> Result<Url, FetchError> {
     }
 }
 
-/// `Retry-After` as a time: delay-seconds or an HTTP date.
-pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u32>() {
-        return Some(now + chrono::Duration::seconds(seconds.into()));
-    }
-    http_date(value)
-}
-
-/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), as UTC.
-fn http_date(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(text.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-        .filter(crate::feed::dates::representable)
-}
-
-/// How long a response stays fresh by its headers: `Cache-Control: max-age`
-/// wins over `Expires` (RFC 9111); `no-cache`/`no-store` or a date in the past
-/// mean zero; `None` when the server says nothing (or nothing readable).
-pub fn fresh_for(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    let directives = headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|d| d.trim().to_ascii_lowercase());
-    let mut max_age = None;
-    for directive in directives {
-        if directive == "no-cache" || directive == "no-store" {
-            return Some(Duration::ZERO);
-        }
-        if let Some(seconds) = directive.strip_prefix("max-age=") {
-            max_age = seconds.trim_matches('"').parse::<u64>().ok().or(max_age);
-        }
-    }
-    if let Some(seconds) = max_age {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = |name| http_date(headers.get(name)?.to_str().ok()?);
-    let expires = headers.get(header::EXPIRES)?;
-    // An invalid Expires (often "0" or "-1") means already expired.
-    let Some(expires) = date(header::EXPIRES) else {
-        return expires.to_str().ok().map(|_| Duration::ZERO);
-    };
-    let served = date(header::DATE).unwrap_or(now);
-    Some((expires - served).to_std().unwrap_or_default())
-}
-
 /// `headers` with a site rule's own added (replacing a default such as
 /// the user agent).
 fn with_site_headers(headers: &HeaderMap, site_headers: &[(String, String)]) -> HeaderMap {
@@ -750,89 +511,4 @@ fn with_site_headers(headers: &HeaderMap, site_headers: &[(String, String)]) -> 
         }
     }
     headers
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn freshness_from_cache_control_or_expires() {
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let headers = |pairs: &[(header::HeaderName, &str)]| {
-            let mut h = HeaderMap::new();
-            for (name, value) in pairs {
-                h.append(name, HeaderValue::from_str(value).unwrap());
-            }
-            h
-        };
-        let cc = header::CACHE_CONTROL;
-        let hour = Some(Duration::from_secs(3600));
-        assert_eq!(
-            fresh_for(&headers(&[(cc.clone(), "public, max-age=3600")]), now),
-            hour
-        );
-        assert_eq!(
-            fresh_for(
-                &headers(&[(cc.clone(), "Max-Age=\"3600\", must-revalidate")]),
-                now
-            ),
-            hour
-        );
-        assert_eq!(
-            fresh_for(&headers(&[(cc.clone(), "no-cache")]), now),
-            Some(Duration::ZERO)
-        );
-        // max-age wins over Expires; Expires counts from the response's Date.
-        let expires = (header::EXPIRES, "Thu, 01 Jan 2026 02:00:00 GMT");
-        assert_eq!(
-            fresh_for(
-                &headers(&[(cc.clone(), "max-age=3600"), expires.clone()]),
-                now
-            ),
-            hour
-        );
-        assert_eq!(
-            fresh_for(
-                &headers(&[
-                    expires.clone(),
-                    (header::DATE, "Thu, 01 Jan 2026 01:00:00 GMT")
-                ]),
-                now
-            ),
-            hour
-        );
-        assert_eq!(
-            fresh_for(&headers(&[expires]), now),
-            Some(Duration::from_secs(7200))
-        );
-        assert_eq!(
-            fresh_for(&headers(&[(header::EXPIRES, "0")]), now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(fresh_for(&headers(&[(cc, "max-age=soon")]), now), None);
-        assert_eq!(fresh_for(&HeaderMap::new(), now), None);
-    }
-
-    #[test]
-    fn retry_after_in_seconds_and_as_date() {
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
-        assert_eq!(
-            retry_after(&headers, now),
-            Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 2, 0).unwrap())
-        );
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_static("Thu, 01 Jan 2026 01:00:00 GMT"),
-        );
-        assert_eq!(
-            retry_after(&headers, now),
-            Some(Utc.with_ymd_and_hms(2026, 1, 1, 1, 0, 0).unwrap())
-        );
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers, now), None);
-    }
 }

@@ -1,7 +1,7 @@
 //! Per-host limits agreed with other processes: when instances share a
 //! database, `per_host_concurrency` and `per_host_interval_ms` must hold for
 //! all of them together. The [`HostLedger`] is where they agree (the
-//! database, see `store::pg::hosts`); this module takes and gives back a
+//! database, see `store::postgres::hosts`); this module takes and gives back a
 //! host's places in it around each request.
 //!
 //! The ledger is best effort: if it cannot be reached, the request goes on

@@ -10,8 +10,7 @@ use std::sync::Mutex;
 
 use crate::article::Article;
 use crate::article::verdict::{Interstitial, Kind, Tally};
-use crate::store::retries::RetryChange;
-use crate::store::write::{ArticleRecord, ContentSource, Sighting, StoredPage};
+use crate::store::model::{ArticleRecord, ContentSource, RetryChange, Sighting, StoredPage};
 
 /// What fetching and extracting an entry's page gave.
 #[derive(Debug, Clone)]

@@ -14,8 +14,9 @@ use rusqlite::types::Value;
 
 use crate::config::database::PostgresTarget;
 
-use super::pg::{Postgres, connect};
-use super::{Access, Sqlite, StoreError};
+use super::postgres::{Postgres, connect};
+use super::sqlite::Sqlite;
+use super::{Access, StoreError};
 
 /// How a column is written to PostgreSQL.
 #[derive(Clone, Copy)]
@@ -138,8 +139,11 @@ const BATCH: usize = 500;
 /// One table's row counts after the copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableCount {
+    /// The table.
     pub table: &'static str,
+    /// Its rows in the SQLite database.
     pub sqlite: i64,
+    /// Its rows in the PostgreSQL database.
     pub postgres: i64,
 }
 

@@ -2,9 +2,9 @@
 //!
 //! What a sighting becomes (new article, update in place, merge into an
 //! article known under another identity, tombstone kept) and when an
-//! adaptive feed is due next are decided here; each backend's transaction
-//! only runs the statements ([`PollTx`]: SQLite's in `write`, PostgreSQL's
-//! in `postgres`). Both therefore deduplicate by the same rules.
+//! adaptive feed is due next are decided here, over the statements of
+//! `shared::articles` that both backends run. Both therefore deduplicate
+//! by the same rules.
 
 use std::time::Duration;
 
@@ -15,67 +15,8 @@ use crate::pacing::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
 
 use super::StoreError;
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
-use super::write::{ArticleRecord, PollSummary, Sighting};
-
-/// The statements a poll's transaction runs; see the SQLite implementation
-/// in `write` for what each means.
-pub(super) trait PollTx {
-    /// The article stored under `key`.
-    fn article_under(&mut self, key: &str) -> Result<Option<i64>, StoreError>;
-    /// The oldest article known under any of `keys` that is not another
-    /// entry of `feed_url`.
-    fn find_article_of(
-        &mut self,
-        keys: &[&str],
-        feed_url: &str,
-        entry_id: &str,
-    ) -> Result<Option<i64>, StoreError>;
-    fn is_purged(&mut self, seq: i64) -> Result<bool, StoreError>;
-    /// A new position from the counter `articles.seq` is drawn from, above
-    /// every seq and position before it (see [`join_selections`]).
-    fn next_position(&mut self) -> Result<i64, StoreError>;
-    /// Adds (or refreshes) the source row, at `position` when new; true
-    /// when it did not exist before.
-    fn add_source(
-        &mut self,
-        seq: i64,
-        position: i64,
-        feed_url: &str,
-        sighting: &Sighting,
-        now: &str,
-    ) -> Result<bool, StoreError>;
-    fn add_keys(&mut self, seq: i64, keys: &[&str]) -> Result<(), StoreError>;
-    /// Adds the tags the article lacks, at `position`.
-    fn add_tags(&mut self, seq: i64, position: i64, tags: &[String]) -> Result<(), StoreError>;
-    fn insert_article(
-        &mut self,
-        id: &str,
-        now: &str,
-        article: &ArticleRecord,
-    ) -> Result<i64, StoreError>;
-    fn update_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<(), StoreError>;
-    /// Feed fields only; true when the body was taken too.
-    fn refresh_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<bool, StoreError>;
-    fn merge_article(&mut self, seq: i64, article: &ArticleRecord) -> Result<(), StoreError>;
-    fn save_page(
-        &mut self,
-        seq: i64,
-        article: &ArticleRecord,
-        now: &str,
-        replace: bool,
-    ) -> Result<(), StoreError>;
-    /// When each of the feed's newest `limit` articles was published (or
-    /// first seen), newest first, as stored text.
-    fn publications(&mut self, feed_url: &str, limit: i64) -> Result<Vec<String>, StoreError>;
-    /// The feed's `ttl_secs` and `poll_interval_secs`.
-    fn feed_cadence(&mut self, feed_url: &str) -> Result<(Option<u64>, Option<u64>), StoreError>;
-    fn set_next_poll(
-        &mut self,
-        feed_url: &str,
-        interval_secs: u64,
-        next: &str,
-    ) -> Result<(), StoreError>;
-}
+use super::model::{PollSummary, Sighting};
+use super::sql::Conn;
 
 enum SightingResult {
     New,
@@ -85,7 +26,7 @@ enum SightingResult {
 }
 
 pub(super) fn record_all(
-    tx: &mut impl PollTx,
+    tx: &mut dyn Conn,
     feed_url: &str,
     now: &str,
     sightings: &[Sighting],
@@ -105,7 +46,7 @@ pub(super) fn record_all(
 /// Sets the next poll of an adaptive feed that was just polled successfully
 /// (its new entries already inserted).
 pub(super) fn schedule_adaptive(
-    tx: &mut impl PollTx,
+    tx: &mut dyn Conn,
     feed_url: &str,
     now: DateTime<Utc>,
     bounds: AdaptiveBounds,
@@ -133,7 +74,7 @@ pub(super) fn schedule_adaptive(
 }
 
 fn record_sighting(
-    tx: &mut impl PollTx,
+    tx: &mut dyn Conn,
     feed_url: &str,
     now: &str,
     sighting: &Sighting,
@@ -249,7 +190,7 @@ fn record_sighting(
 ///
 /// True when the source is new.
 fn join_selections(
-    tx: &mut impl PollTx,
+    tx: &mut dyn Conn,
     seq: i64,
     feed_url: &str,
     sighting: &Sighting,

@@ -1,94 +1,207 @@
 //! Storage: the only module that speaks SQL.
 //!
-//! [`Store`] is one interface over two backends: SQLite (this file and the
-//! modules beside it, the embedded default) and PostgreSQL ([`pg`], one
-//! database shared by many instances). The rules of a poll's writes are
-//! written once, in `dedup`; each backend runs its own statements.
+//! [`Store`] is one interface, [`Backend`] (documented once, in
+//! [`backend`]), over two peers: [`sqlite`] (one file, the embedded default)
+//! and [`postgres`] (one database shared by many instances). Both speak the
+//! types of [`model`]; the rules of a poll's writes are written once, in
+//! `dedup`, and each backend runs its own statements for them.
 //!
-//! Invariants (SQLite's; [`pg`] keeps each of them across instances):
+//! Invariants (each backend's module says how it keeps them):
 //! - `articles.seq` is the order of first storage, and sources and tags
 //!   added to a stored article later get a position from the same counter;
-//!   an export's order is when each article entered its selection. With
-//!   SQLite's single write lock, seqs and positions become visible in
-//!   increasing order, so a consumer cursor is "the highest position given"
-//!   (see `dedup::join_selections` and [`read`]).
+//!   an export's order is when each article entered its selection, and a
+//!   consumer cursor is "the highest position given" (see
+//!   `dedup::join_selections`).
 //! - Every identity an article was seen under is a row of `article_keys`;
-//!   deduplication is a lookup of all of an incoming article's keys, done inside
-//!   the transaction that inserts it ([`write`]).
+//!   deduplication is a lookup of all of an incoming article's keys, done
+//!   inside the transaction that inserts it.
 //! - A feed's validators (ETag, Last-Modified) are committed in the same
 //!   transaction as the articles of that poll: a crash never records "seen"
 //!   without the articles.
 
+#![deny(missing_docs)]
+
+pub mod backend;
 pub mod consumer_lock;
 pub mod copy;
 mod dedup;
-pub mod deliveries;
-mod dispatch;
 pub mod handle;
 pub mod keys;
+pub mod model;
 mod nul;
-pub mod pages;
-pub mod pg;
-pub mod read;
-pub mod retention;
+pub mod postgres;
 pub mod retries;
+mod schema;
 pub mod search;
-pub mod write;
+mod shared;
+mod sql;
+pub mod sqlite;
 
+use std::ops::{ControlFlow, Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags};
 
-pub use dispatch::Store;
+pub use backend::Backend;
+use consumer_lock::ConsumerLock;
 pub use handle::StoreHandle;
+use model::{ExportFilter, StoredArticle};
+
+use crate::config::Database;
+
+/// An open database, SQLite or PostgreSQL, with its schema up to date.
+///
+/// Every operation of [`Backend`] is called on it directly (it dereferences
+/// to the backend); the few below wrap one with what every backend needs
+/// alike, so that no backend can forget it.
+pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+impl Store {
+    /// Opens the configured database for `access`; every error names it.
+    pub fn open_for(database: &Database, access: Access) -> Result<Store, StoreError> {
+        let backend: Box<dyn Backend> = match database {
+            Database::Sqlite(path) => Box::new(sqlite::Sqlite::open_for(path, access)?),
+            Database::Postgres(target) => Box::new(postgres::Postgres::open(target, access)?),
+        };
+        Ok(Store { backend })
+    }
+
+    /// Opens (creating if needed) the SQLite database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::open(path)?),
+        })
+    }
+
+    /// [`backend::Exports::for_each_article`] until `each` fails (its error
+    /// is returned inside), each article's dates checked: a date that is
+    /// not RFC 3339 (written by an older version, `+99999-01-01T…`) goes
+    /// out as no date rather than break a strict consumer. Every export and
+    /// delivery reads articles here.
+    pub fn for_each_article<E>(
+        &mut self,
+        filter: &ExportFilter,
+        mut each: impl FnMut(StoredArticle) -> Result<(), E>,
+    ) -> Result<Result<i64, E>, StoreError> {
+        let rfc3339 = |t: &String| parse_time(t).is_some();
+        let mut failed = None;
+        let highest = self.backend.for_each_article(filter, &mut |mut article| {
+            article.published = article.published.filter(rfc3339);
+            article.updated = article.updated.filter(rfc3339);
+            match each(article) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        Ok(match failed {
+            Some(e) => Err(e),
+            None => Ok(highest),
+        })
+    }
+
+    /// [`backend::ConsumerLocks::lock_consumer`] with a `waiting` called at most once.
+    pub fn lock_consumer(
+        &self,
+        consumer: &str,
+        waiting: impl FnOnce(),
+    ) -> Result<ConsumerLock, StoreError> {
+        let mut waiting = Some(waiting);
+        self.backend.lock_consumer(consumer, &mut || {
+            if let Some(waiting) = waiting.take() {
+                waiting();
+            }
+        })
+    }
+}
+
+impl Deref for Store {
+    type Target = dyn Backend;
+
+    fn deref(&self) -> &(dyn Backend + 'static) {
+        &*self.backend
+    }
+}
+
+impl DerefMut for Store {
+    fn deref_mut(&mut self) -> &mut (dyn Backend + 'static) {
+        &mut *self.backend
+    }
+}
 
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite could not open (or set up) the file.
     #[error("cannot open database {path}: {source}")]
     Open {
+        /// The database file.
         path: PathBuf,
+        /// SQLite's reason.
         source: rusqlite::Error,
     },
+    /// The file could not be created.
     #[error(
         "cannot create database {path}: {source} (check that its folder exists and is writable)"
     )]
     Create {
+        /// The database file.
         path: PathBuf,
+        /// The system's reason.
         source: std::io::Error,
     },
+    /// A newer gleaner migrated the database: this one would misread it.
     #[error(
         "database {path} has schema version {found}, newer than this gleaner understands ({supported}); upgrade gleaner"
     )]
     TooNew {
+        /// The database.
         path: PathBuf,
+        /// Its schema version.
         found: i64,
+        /// The newest this gleaner knows.
         supported: i64,
     },
+    /// A command that does not poll met no database: an empty one made
+    /// by a typo in the path would only hide it.
     #[error(
         "the database {path} does not exist yet: run `gleaner poll` or `gleaner run` to create it (or point [storage] database at the right file)"
     )]
-    Missing { path: PathBuf },
+    Missing {
+        /// The database looked for.
+        path: PathBuf,
+    },
+    /// A command that writes met a file it may not write.
     #[error("cannot write the database {path}: {source}")]
     NotWritable {
+        /// The database file.
         path: PathBuf,
+        /// The system's reason.
         source: std::io::Error,
     },
+    /// SQLite refused a statement.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// PostgreSQL refused a statement (or the connection broke).
     #[error("PostgreSQL error: {}", postgres_message(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] ::postgres::Error),
+    /// Connecting failed.
     #[error(
         "cannot connect to the PostgreSQL database {database}: {} (check {setting}, that the server runs and lets this user in)", postgres_message(.source)
     )]
     PostgresOpen {
+        /// The URL without credentials.
         database: String,
         /// Where its URL was given: `[storage] database`, `--to`.
         setting: &'static str,
-        source: postgres::Error,
+        /// The client's reason.
+        source: ::postgres::Error,
     },
+    /// The server's certificate was refused.
     #[error(
         "cannot connect to the PostgreSQL database {database}: its TLS certificate is refused ({reason}): {}",
         match .ca_file {
@@ -97,27 +210,44 @@ pub enum StoreError {
         }
     )]
     PostgresCertificate {
+        /// The URL without credentials.
         database: String,
+        /// `[storage] ca_file`, if set.
         ca_file: Option<std::path::PathBuf>,
+        /// Why rustls refused it.
         reason: String,
     },
     /// The password or the TLS set-up could not be had before connecting.
     #[error("PostgreSQL database {database}: {message}")]
-    PostgresPassword { database: String, message: String },
+    PostgresPassword {
+        /// The URL without credentials.
+        database: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// `migrate-db` copies into an empty database only.
     #[error(
         "the PostgreSQL database {database} already holds articles: migrate-db copies into an empty database only (create one with createdb)"
     )]
-    NotEmpty { database: String },
+    NotEmpty {
+        /// The URL without credentials.
+        database: String,
+    },
+    /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),
+    /// The daemon's database thread is gone (see [`StoreHandle::died`]).
     #[error("the database writer thread has stopped")]
     WriterGone,
+    /// The lock file of consumers' exports beside a SQLite database.
     #[error(
         "cannot open or lock {path} (which keeps two exports of one consumer from running at once): {source} ({})",
         consumer_lock_advice(.source)
     )]
     ConsumerLock {
+        /// The lock file.
         path: PathBuf,
+        /// The system's reason.
         source: std::io::Error,
     },
 }
@@ -130,201 +260,6 @@ fn consumer_lock_advice(source: &std::io::Error) -> &'static str {
         }
         _ => "check that the database's folder is writable",
     }
-}
-
-/// How long a connection waits for another process's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE articles (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    id             TEXT NOT NULL UNIQUE,
-    title          TEXT,
-    url            TEXT,
-    canonical_url  TEXT,
-    author         TEXT,
-    published      TEXT,
-    updated        TEXT,
-    fetched_at     TEXT NOT NULL,
-    summary        TEXT,
-    content_html   TEXT,
-    content_text   TEXT,
-    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
-    word_count     INTEGER,
-    language       TEXT,
-    image          TEXT
-);
-CREATE INDEX articles_fetched_at ON articles (fetched_at);
-
-CREATE TABLE article_keys (
-    key         TEXT PRIMARY KEY,
-    article_seq INTEGER NOT NULL REFERENCES articles (seq)
-) WITHOUT ROWID;
-CREATE INDEX article_keys_article ON article_keys (article_seq);
-
-CREATE TABLE sources (
-    feed_url    TEXT NOT NULL,
-    entry_id    TEXT NOT NULL,
-    article_seq INTEGER NOT NULL REFERENCES articles (seq),
-    url         TEXT,
-    entry_hash  TEXT NOT NULL,
-    first_seen  TEXT NOT NULL,
-    UNIQUE (feed_url, entry_id)
-);
-CREATE INDEX sources_article ON sources (article_seq);
-
-CREATE TABLE article_tags (
-    article_seq INTEGER NOT NULL REFERENCES articles (seq),
-    tag         TEXT NOT NULL,
-    PRIMARY KEY (article_seq, tag)
-) WITHOUT ROWID;
-CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
-
-CREATE TABLE feeds (
-    url                TEXT PRIMARY KEY,
-    name               TEXT NOT NULL,
-    etag               TEXT,
-    last_modified      TEXT,
-    last_poll_at       TEXT,
-    last_success_at    TEXT,
-    state              TEXT,
-    last_error         TEXT,
-    consecutive_errors INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at    TEXT
-);
-
-CREATE TABLE consumers (
-    name       TEXT PRIMARY KEY,
-    cursor_seq INTEGER NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"#,
-    r#"
--- The repairs (space-separated names, see feed::Repair) the last parsed
--- fetch of a feed needed; '' for a healthy feed.
-ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';
-"#,
-    r#"
--- Where the feed's URL permanently redirects (301/308 on every hop) as of
--- its last successful fetch; NULL when it does not.
-ALTER TABLE feeds ADD COLUMN moved_to TEXT;
-"#,
-    r#"
--- Adaptive schedules: the feed's RSS <ttl> as of its last parsed fetch, and
--- the interval its publications suggest (NULL for cron-scheduled feeds).
-ALTER TABLE feeds ADD COLUMN ttl_secs INTEGER;
-ALTER TABLE feeds ADD COLUMN poll_interval_secs INTEGER;
-"#,
-    r#"
--- Full-text search over title and text (gleaner search), kept in step with
--- articles by triggers; existing articles are indexed once here.
-CREATE VIRTUAL TABLE articles_fts USING fts5(
-    title, content_text,
-    content = 'articles', content_rowid = 'seq',
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
-    INSERT INTO articles_fts (rowid, title, content_text)
-    VALUES (new.seq, new.title, new.content_text);
-END;
-CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
-    VALUES ('delete', old.seq, old.title, old.content_text);
-END;
-CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, content_text ON articles BEGIN
-    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
-    VALUES ('delete', old.seq, old.title, old.content_text);
-    INSERT INTO articles_fts (rowid, title, content_text)
-    VALUES (new.seq, new.title, new.content_text);
-END;
-INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
-"#,
-    r#"
--- Retention: a purged article keeps its row (id, links, dates), its sources
--- and its dedup keys as a tombstone, so it is never stored as new again;
--- its body and title are gone and exports and search skip it.
-ALTER TABLE articles ADD COLUMN purged_at TEXT;
-"#,
-    r#"
--- [storage] keep_html: each article's page as fetched, zstd-compressed, so
--- gleaner reextract can run a newer extractor without fetching again.
-CREATE TABLE pages (
-    article_seq  INTEGER PRIMARY KEY REFERENCES articles (seq),
-    url          TEXT NOT NULL,
-    content_type TEXT,
-    fetched_at   TEXT NOT NULL,
-    body_zstd    BLOB NOT NULL
-);
-"#,
-    r#"
--- [[deliver]]: how each consumer's pushes went (the cursor itself is in
--- consumers), for gleaner deliveries.
-CREATE TABLE deliveries (
-    name                 TEXT PRIMARY KEY,
-    last_attempt_at      TEXT NOT NULL,
-    last_success_at      TEXT,
-    last_error           TEXT,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    delivered            INTEGER NOT NULL DEFAULT 0
-);
-"#,
-    r#"
--- How many entries the feed's filter rules (block/keep) dropped in its last
--- fetched poll.
-ALTER TABLE feeds ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
-"#,
-    r#"
--- The entry's own categories and its media files (feed::Enclosure), as
--- JSON arrays; NULL when it has none.
-ALTER TABLE articles ADD COLUMN categories TEXT;
-ALTER TABLE articles ADD COLUMN enclosures TEXT;
-"#,
-    r#"
--- PostgreSQL's search column now splits words at punctuation, as FTS5's
--- unicode61 tokenizer here always has: nothing changes in SQLite, but a
--- version still means one schema on both backends.
-SELECT 1;
-"#,
-    r#"
--- Exactly-once export to filtered consumers: the position at which each
--- source and tag was added to its article (the article's seq when stored
--- with it, a later number of the same counter when another sighting added
--- it), so that an article entering a consumer's selection after the
--- consumer passed its seq is still given (see read::for_each_article).
--- Rows stored before came with their article.
-ALTER TABLE sources ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
-UPDATE sources SET pos = article_seq;
-CREATE INDEX sources_pos ON sources (pos);
-ALTER TABLE article_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
-UPDATE article_tags SET pos = article_seq;
-CREATE INDEX article_tags_pos ON article_tags (pos);
-"#,
-    r#"
--- article::verdict: how many article pages the feed's last fetched poll
--- judged and how many were interstitials of each kind ('pages=5 consent=3').
-ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
--- Entries whose page was an interstitial, stored with the feed's text: the
--- page is tried again at next_at (at most store::retries::MAX_RETRIES times).
-CREATE TABLE page_retries (
-    feed_url TEXT NOT NULL,
-    entry_id TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at  TEXT NOT NULL,
-    PRIMARY KEY (feed_url, entry_id)
-);
-"#,
-];
-
-/// An open SQLite connection with the schema up to date.
-///
-/// Writes go through [`write`] (in the daemon: one [`StoreHandle`] thread);
-/// any number of connections may read at once thanks to WAL.
-pub struct Sqlite {
-    conn: Connection,
-    path: PathBuf,
 }
 
 /// What a command is going to do with the database, which decides what
@@ -342,132 +277,15 @@ pub enum Access {
     Create,
 }
 
-impl Sqlite {
-    /// Opens the database at `path` for `access`; every error names the file.
-    pub fn open_for(path: &Path, access: Access) -> Result<Sqlite, StoreError> {
-        if access != Access::Create && !path.exists() {
-            return Err(StoreError::Missing {
-                path: path.to_owned(),
-            });
-        }
-        if access != Access::Read {
-            // SQLite would open a read-only file read-only and create its
-            // -shm file read-only too, which then outlives a fix of the
-            // file's permissions: refuse before SQLite touches anything.
-            if let Err(source) = std::fs::OpenOptions::new().write(true).open(path)
-                && source.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(StoreError::NotWritable {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        }
-        Sqlite::open(path)
-    }
-
-    /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
-        create_private(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut store = Sqlite {
-            conn,
-            path: path.to_owned(),
-        };
-        store.configure().map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        store.migrate()?;
-        Ok(store)
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn configure(&mut self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        self.conn.pragma_update(None, "journal_mode", "WAL")?;
-        // WAL + NORMAL: a power cut may lose the last commits, never corrupts;
-        // a killed process loses nothing committed.
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        self.conn.pragma_update(None, "foreign_keys", true)?;
-        Ok(())
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                supported,
-            });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            // Take the write lock first: a deferred transaction that read the
-            // version would fail with "database is locked", not wait, when
-            // another process (the daemon and an export starting together)
-            // migrates meanwhile.
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Re-check under the write lock: another process may have migrated.
-            let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            if now > index as i64 {
-                continue;
-            }
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)?;
-            tx.commit()?;
-        }
-        Ok(())
-    }
-}
-
 /// A PostgreSQL error with the server's own message and detail, which the
 /// client's `Display` leaves out ("db error" alone).
-fn postgres_message(error: &postgres::Error) -> String {
+fn postgres_message(error: &::postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => match db.detail() {
             Some(detail) => format!("{} ({detail})", db.message()),
             None => db.message().to_owned(),
         },
         None => error.to_string(),
-    }
-}
-
-/// Creates the database file readable by its owner only, before SQLite does
-/// (SQLite would use the umask). The -wal and -shm files take the main file's
-/// permissions.
-fn create_private(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(source) => Err(StoreError::Create {
-            path: path.to_owned(),
-            source,
-        }),
     }
 }
 
@@ -501,19 +319,25 @@ impl StoreError {
     }
 }
 
+/// A list as a JSON array column, `NULL` when empty (an entry's
+/// categories and enclosures, on both backends).
+pub(in crate::store) fn json_column<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    serde_json::to_string(items).ok()
+}
+
+/// A JSON array column (`NULL` for none); an unreadable one reads as none.
+pub(in crate::store) fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Vec<T> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
 /// Times are stored as RFC 3339 UTC with second precision, so that text order
 /// is time order.
 pub fn format_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Column `index` of `row` as a time written by [`format_time`] (`None`
-/// when NULL or unreadable).
-fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    Ok(row
-        .get::<_, Option<String>>(index)?
-        .as_deref()
-        .and_then(parse_time))
 }
 
 /// Reads a time written by [`format_time`]; anything else (a year past
@@ -523,163 +347,4 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .ok()
         .map(|t| t.with_timezone(&Utc))
         .filter(crate::feed::dates::representable)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn new_database_is_private_and_migrated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        let store = Sqlite::open(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let version: i64 = store
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, MIGRATIONS.len() as i64);
-        drop(store);
-        // Re-opening is a no-op migration.
-        Sqlite::open(&path).unwrap();
-    }
-
-    #[test]
-    fn a_version_1_database_gains_feed_repairs() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute(
-                "INSERT INTO feeds (url, name) VALUES ('https://a.example/f', 'a')",
-                [],
-            )
-            .unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-        }
-        let mut store = Sqlite::open(&path).unwrap();
-        assert_eq!(
-            store.feed_statuses().unwrap()["https://a.example/f"].repairs,
-            Vec::<String>::new()
-        );
-        let poll = write::PollRecord {
-            feed_url: "https://a.example/f".into(),
-            feed_name: "a".into(),
-            polled_at: Utc::now(),
-            outcome: crate::pacing::FeedOutcome::Fetched {
-                etag: None,
-                last_modified: None,
-                moved_to: None,
-                repairs: vec![
-                    crate::feed::Repair::HtmlEntities,
-                    crate::feed::Repair::Truncated,
-                ],
-                ttl: None,
-                filtered: 0,
-                interstitials: Default::default(),
-            },
-            cadence: write::Cadence::Cron,
-            sightings: Vec::new(),
-        };
-        store.record_poll(&poll).unwrap();
-        assert_eq!(
-            store.feed_statuses().unwrap()["https://a.example/f"].repairs,
-            ["html-entities", "truncated"]
-        );
-    }
-
-    #[test]
-    fn articles_stored_before_search_existed_are_indexed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..4] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.execute(
-                "INSERT INTO articles (id, title, fetched_at, content_text, content_source)
-                 VALUES ('x', 'Old news', '2026-01-01T00:00:00Z', 'about the harbour', 'feed')",
-                [],
-            )
-            .unwrap();
-            conn.pragma_update(None, "user_version", 4).unwrap();
-        }
-        let store = Sqlite::open(&path).unwrap();
-        let hits = store.search("harbour", 10).unwrap();
-        assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].title.as_deref(), Some("Old news"));
-    }
-
-    #[test]
-    fn sources_and_tags_stored_before_positions_existed_entered_with_their_article() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        // The migration that added positions (later ones may follow it).
-        let before = MIGRATIONS
-            .iter()
-            .position(|m| m.contains("ALTER TABLE sources ADD COLUMN pos"))
-            .unwrap();
-        {
-            let conn = Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..before] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.execute_batch(
-                "INSERT INTO articles (seq, id, fetched_at, content_source)
-                 VALUES (7, 'x', '2026-01-01T00:00:00Z', 'feed');
-                 INSERT INTO sources (feed_url, entry_id, article_seq, entry_hash, first_seen)
-                 VALUES ('https://a.example/f', '1', 7, 'h', '2026-01-01T00:00:00Z');
-                 INSERT INTO article_tags (article_seq, tag) VALUES (7, 'news');
-                 INSERT INTO consumers (name, cursor_seq, updated_at)
-                 VALUES ('c', 6, '2026-01-01T00:00:00Z');",
-            )
-            .unwrap();
-            conn.pragma_update(None, "user_version", before as i64)
-                .unwrap();
-        }
-        let mut store = Sqlite::open(&path).unwrap();
-        let positions: (i64, i64) = store
-            .conn
-            .query_row(
-                "SELECT (SELECT pos FROM sources), (SELECT pos FROM article_tags)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!(positions, (7, 7));
-        // A filtered consumer behind the article still gets it, at its seq.
-        let filter = read::ExportFilter {
-            after_seq: store.consumer_cursor("c").unwrap(),
-            feed_urls: vec!["https://a.example/f".into()],
-            tags: vec!["news".into()],
-            ..read::ExportFilter::default()
-        };
-        let mut given = Vec::new();
-        let highest = store
-            .for_each_article(&filter, |a| {
-                given.push((a.seq, a.position));
-                Ok::<_, ()>(())
-            })
-            .unwrap()
-            .unwrap();
-        assert_eq!((given, highest), (vec![(7, 7)], 7));
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        let store = Sqlite::open(&path).unwrap();
-        store.conn.pragma_update(None, "user_version", 99).unwrap();
-        drop(store);
-        assert!(matches!(
-            Sqlite::open(&path),
-            Err(StoreError::TooNew { found: 99, .. })
-        ));
-    }
 }

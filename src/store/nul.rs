@@ -4,16 +4,15 @@
 //! server) would keep every entry of its feed out of the store and make a
 //! SQLite database impossible to migrate. The feed layer already drops
 //! control characters from entries (`feed::entry::without_controls`);
-//! [`Store`](super::Store) runs every write of articles and feed states
-//! through here, so that text from any other path (extracted pages,
+//! every write of articles and feed states runs through here (in
+//! `shared::poll` and `shared::pages`, which both backends use), so that text from any other path (extracted pages,
 //! re-extraction, messages) is storable on both backends alike; and
 //! `migrate-db` copies a SQLite database an older version wrote NULs into
 //! ([`without`]).
 
 use std::borrow::Cow;
 
-use super::pages::Reextraction;
-use super::write::{ArticleRecord, PollRecord, Sighting};
+use super::model::{ArticleRecord, PollRecord, Reextraction, Sighting};
 use crate::pacing::FeedOutcome;
 
 fn has(text: &str) -> bool {
@@ -110,11 +109,10 @@ pub(super) fn sightings(sightings: &[Sighting]) -> Cow<'_, [Sighting]> {
     Cow::Owned(owned)
 }
 
-/// `poll` without NUL in its articles or its feed's state; borrowed when
-/// there is none.
-pub(super) fn poll(poll: &PollRecord) -> Cow<'_, PollRecord> {
-    let outcome_has = match &poll.outcome {
-        FeedOutcome::Failed { error, .. } => has(error),
+/// The texts of a feed's new state (its validators, its error).
+fn outcome_texts(outcome: &mut FeedOutcome) -> Vec<&mut String> {
+    match outcome {
+        FeedOutcome::Failed { error, .. } => vec![error],
         FeedOutcome::Fetched {
             etag,
             last_modified,
@@ -122,25 +120,24 @@ pub(super) fn poll(poll: &PollRecord) -> Cow<'_, PollRecord> {
             ..
         } => [etag, last_modified, moved_to]
             .into_iter()
-            .any(|t| t.as_deref().is_some_and(has)),
-        FeedOutcome::NotModified => false,
-    };
+            .filter_map(Option::as_mut)
+            .collect(),
+        FeedOutcome::NotModified => Vec::new(),
+    }
+}
+
+/// `poll` without NUL in its articles or its feed's state; borrowed when
+/// there is none.
+pub(super) fn poll(poll: &PollRecord) -> Cow<'_, PollRecord> {
+    let mut outcome = poll.outcome.clone();
+    let outcome_has = outcome_texts(&mut outcome).into_iter().any(|t| has(t));
     if !outcome_has && !poll.sightings.iter().any(sighting_has) {
         return Cow::Borrowed(poll);
     }
     let mut owned = poll.clone();
-    match &mut owned.outcome {
-        FeedOutcome::Failed { error, .. } => clean(error),
-        FeedOutcome::Fetched {
-            etag,
-            last_modified,
-            moved_to,
-            ..
-        } => [etag, last_modified, moved_to]
-            .into_iter()
-            .for_each(clean_opt),
-        FeedOutcome::NotModified => {}
-    }
+    outcome_texts(&mut owned.outcome)
+        .into_iter()
+        .for_each(clean);
     owned.sightings.iter_mut().for_each(clean_sighting);
     Cow::Owned(owned)
 }
@@ -164,8 +161,7 @@ pub(super) fn reextractions(new: &[Reextraction]) -> Cow<'_, [Reextraction]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::pages::KeptPage;
-    use crate::store::write::ContentSource;
+    use crate::store::model::{ContentSource, KeptPage};
 
     fn sighting(text: &str) -> Sighting {
         Sighting {

@@ -13,8 +13,10 @@
 //! `examples/site_rules.rs` measures the share of a rule library's
 //! expressions that compile.
 
+mod ast;
 mod eval;
 mod parse;
+mod tokens;
 
 use ego_tree::NodeId;
 use scraper::Html;
@@ -78,7 +80,28 @@ impl XPath {
     /// one value.
     pub fn find(&self, doc: &Html) -> Vec<Found> {
         let evaluator = Evaluator::new(doc);
-        match evaluator.evaluate(&self.expr) {
+        let value = evaluator.evaluate(&self.expr);
+        Self::found(doc, &evaluator, value)
+    }
+
+    /// [`XPath::find`] from each of `contexts` as the context node, so
+    /// that a relative expression (`.//h2`) reads inside each: how a
+    /// scraped feed's per-item expressions are evaluated. One evaluation's
+    /// frame serves them all: the document order a result's sorting needs
+    /// is worked out once, not once per item (quadratic in the page).
+    pub fn find_each(&self, doc: &Html, contexts: &[NodeId]) -> Vec<Vec<Found>> {
+        let evaluator = Evaluator::new(doc);
+        contexts
+            .iter()
+            .map(|&context| {
+                let value = evaluator.evaluate_from(&self.expr, context);
+                Self::found(doc, &evaluator, value)
+            })
+            .collect()
+    }
+
+    fn found(doc: &Html, evaluator: &Evaluator<'_>, value: eval::Value) -> Vec<Found> {
+        match value {
             eval::Value::Nodes(nodes) => nodes
                 .into_iter()
                 .map(|node| match node {

@@ -1,0 +1,166 @@
+//! Near-duplicate articles: one story published twice with small changes (a
+//! wire story with a credit line and another byline, a press release on
+//! several sites, a post edited under a new URL) is one article.
+//!
+//! Pure functions; the store keeps what they produce. An article's text
+//! becomes a [`Sketch`] on the extraction thread ([`Sketch::of_text`]):
+//! per block of text, a key and a MinHash of its five-word shingles. At insert
+//! time the store says which of the article's blocks are its host's
+//! boilerplate (blocks already in other stored articles of the host: see
+//! [`Boilerplate`]); the rest gives the [`Signature`], looked up by its LSH
+//! [`Signature::bands`]; each candidate found is judged by [`same_story`].
+//!
+//! Where the line lies between a light edit and another story: the incoming
+//! text is a copy when at least `similarity` (default
+//! [`DEFAULT_SIMILARITY`]) of its shingles are in the stored one, i.e. it
+//! adds at most a fifth of new text. That merges a credit line, another
+//! byline, reworded sentences, a paragraph dropped, a paragraph added to a
+//! text five times its length, other page chrome; it keeps apart an update
+//! that adds or rewrites more than a fifth of the text, which has news the
+//! reader of the first version has not seen. Merging loses the incoming
+//! version's new text for consumers who already have the article, so the
+//! line errs towards delivering twice.
+
+mod sketch;
+mod words;
+
+use std::ops::RangeInclusive;
+
+pub use sketch::{
+    BANDS, MIN_SHINGLES, ROWS, SHINGLE_WORDS, SIGNATURE_BYTES, SLOTS, Signature, Sketch,
+};
+pub use words::{MAX_BLOCKS, MAX_TEXT_BYTES, MAX_WORDS, MIN_BLOCK_WORDS};
+
+/// The share of an incoming text's shingles that must be in a stored
+/// article for the two to be one story (`[dedup] similarity`).
+pub const DEFAULT_SIMILARITY: f64 = 0.8;
+/// What `[dedup] similarity` accepts: below one half, two stories sharing a
+/// long quote or boilerplate paragraph would merge.
+pub const SIMILARITY_RANGE: RangeInclusive<f64> = 0.5..=1.0;
+/// The least share of the stored text that the incoming one must have: a
+/// one-paragraph quote of a long article is not that article.
+pub const MIN_STORED_SHARE: f64 = 0.2;
+/// When both texts have text of their own (the stored one has a block the
+/// incoming lacks), the rest of the incoming text without the block that
+/// matched most must still be this much in the stored text, unless the rest
+/// is under [`REST_SHINGLES`] shingles: two press releases sharing their
+/// long "About the company" paragraph, on a host not yet known to repeat
+/// it, differ everywhere else; a copy that reworded a sentence or dropped a
+/// paragraph still matches in its other paragraphs.
+pub const REST_SHARE: f64 = 0.5;
+/// See [`REST_SHARE`].
+pub const REST_SHINGLES: u32 = 20;
+/// A block stored in this many other articles of the host is the host's
+/// boilerplate: it is left out of an incoming article's signature.
+pub const BOILERPLATE_ARTICLES: u32 = 2;
+
+/// Which blocks are a host's boilerplate, as the store knows them at insert
+/// time: a block key is boilerplate when at least
+/// [`BOILERPLATE_ARTICLES`] other stored articles of the same host (within
+/// the window) have it. The store keeps one row per (host, block key,
+/// article), so memory is bounded by the window's articles.
+pub trait Boilerplate {
+    fn is_boilerplate(&self, block: u64) -> bool;
+}
+
+impl<F: Fn(u64) -> bool> Boilerplate for F {
+    fn is_boilerplate(&self, block: u64) -> bool {
+        self(block)
+    }
+}
+
+/// A stored candidate: one signature and the block keys (sorted) of the
+/// text it was made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Stored<'a> {
+    pub signature: &'a Signature,
+    pub blocks: &'a [u64],
+}
+
+/// How an incoming text compares with a stored one; `same` is the verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub same: bool,
+    /// Estimated share of the incoming text's shingles in the stored text.
+    pub incoming_share: f64,
+    /// Estimated share of the stored text's shingles in the incoming text.
+    pub stored_share: f64,
+    /// The share of the rest (see [`REST_SHARE`]), when it was measured.
+    pub rest_share: Option<f64>,
+}
+
+/// Whether `incoming` (its `boilerplate` blocks left out) is the same story
+/// as `stored` at `similarity` (see the module comment for the rule).
+pub fn same_story(
+    incoming: &Sketch,
+    boilerplate: &impl Boilerplate,
+    stored: Stored<'_>,
+    similarity: f64,
+) -> Verdict {
+    let keep = |k: u64| !boilerplate.is_boilerplate(k);
+    let mut verdict = Verdict {
+        same: false,
+        incoming_share: 0.0,
+        stored_share: 0.0,
+        rest_share: None,
+    };
+    let Some(signature) = incoming.signature(keep) else {
+        return verdict;
+    };
+    let shared = |k: u64| stored.blocks.binary_search(&k).is_ok();
+    verdict.incoming_share = share(incoming, &signature, stored, keep, &shared);
+    verdict.stored_share = stored.signature.contained_in(&signature);
+    if verdict.incoming_share < similarity || verdict.stored_share < MIN_STORED_SHARE {
+        return verdict;
+    }
+    // Both texts have text of their own (the stored one a block the
+    // incoming lacks): the match must not rest on one block.
+    let own_blocks: Vec<u64> = incoming.block_keys().collect();
+    let both_differ = stored.blocks.iter().any(|k| !own_blocks.contains(k));
+    let largest = incoming
+        .block_signatures()
+        .filter(|(k, _)| keep(*k))
+        .map(|(k, block)| {
+            let matched = block.contained_in(stored.signature) * f64::from(block.shingles());
+            (k, matched)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(k, _)| k);
+    if both_differ && let Some(largest) = largest {
+        let rest_keep = |k: u64| keep(k) && k != largest;
+        let rest = incoming.signature_of(rest_keep);
+        if rest.shingles() >= REST_SHINGLES {
+            let rest_share = share(incoming, &rest, stored, rest_keep, &shared);
+            verdict.rest_share = Some(rest_share);
+            if rest_share < REST_SHARE {
+                return verdict;
+            }
+        }
+    }
+    verdict.same = true;
+    verdict
+}
+
+/// The share of `signature`'s text (the blocks `keep` accepts) found in
+/// `stored`: the MinHash estimate, or the blocks stored verbatim when they
+/// alone say more (an exact lower bound).
+fn share(
+    incoming: &Sketch,
+    signature: &Signature,
+    stored: Stored<'_>,
+    keep: impl Fn(u64) -> bool,
+    shared: &impl Fn(u64) -> bool,
+) -> f64 {
+    let estimate = signature.contained_in(stored.signature);
+    if signature.shingles() == 0 {
+        return estimate;
+    }
+    let verbatim: u32 = incoming
+        .blocks()
+        .filter(|(k, _)| keep(*k) && shared(*k))
+        .fold(0u32, |n, (_, s)| n.saturating_add(s));
+    estimate.max(f64::from(verbatim) / f64::from(signature.shingles()))
+}
+
+#[cfg(test)]
+mod tests;

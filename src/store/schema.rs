@@ -1,0 +1,366 @@
+//! The schema, once: one numbered list of migrations for both backends, so
+//! that a version means one schema on SQLite and on PostgreSQL. Most are
+//! written once ([`Migration::Both`]), in PostgreSQL's types; SQLite reads
+//! them through [`for_sqlite`]. Where the dialects really differ (the first
+//! tables' keys, FTS5 against a tsvector, how a column gains NOT NULL) the
+//! migration says so ([`Migration::Each`]).
+//!
+//! SQLite counts the migrations applied in `PRAGMA user_version`,
+//! PostgreSQL in `gleaner_schema.version`; each backend runs them in its
+//! `migrate`. Add a migration at the end, never change one that shipped.
+
+use std::borrow::Cow;
+
+/// One step of the schema.
+pub(in crate::store) enum Migration {
+    /// The same SQL on both (PostgreSQL's types, see [`for_sqlite`]).
+    Both(&'static str),
+    /// Each dialect's own SQL for one change.
+    Each {
+        /// SQLite's.
+        sqlite: &'static str,
+        /// PostgreSQL's.
+        postgres: &'static str,
+    },
+}
+
+impl Migration {
+    /// The SQL SQLite runs.
+    pub(in crate::store) fn sqlite(&self) -> Cow<'static, str> {
+        match self {
+            Migration::Both(sql) => for_sqlite(sql),
+            Migration::Each { sqlite, .. } => Cow::Borrowed(sqlite),
+        }
+    }
+
+    /// The SQL PostgreSQL runs.
+    pub(in crate::store) fn postgres(&self) -> &'static str {
+        match self {
+            Migration::Both(sql) | Migration::Each { postgres: sql, .. } => sql,
+        }
+    }
+}
+
+/// PostgreSQL's column types as SQLite names them: `BIGINT` is SQLite's
+/// 64-bit `INTEGER`, `BYTEA` its `BLOB`, and `COLLATE "C"` (text compared
+/// by bytes, so that RFC 3339 text order is time order) is how SQLite
+/// always compares text.
+fn for_sqlite(sql: &'static str) -> Cow<'static, str> {
+    Cow::Owned(
+        sql.replace(" COLLATE \"C\"", "")
+            .replace("BIGINT", "INTEGER")
+            .replace("BYTEA", "BLOB"),
+    )
+}
+
+/// Every migration, in order: entry N takes a database from version N to N + 1.
+pub(in crate::store) const MIGRATIONS: &[Migration] = &[
+    // 0
+    Migration::Each {
+        sqlite: r#"
+CREATE TABLE articles (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    title          TEXT,
+    url            TEXT,
+    canonical_url  TEXT,
+    author         TEXT,
+    published      TEXT,
+    updated        TEXT,
+    fetched_at     TEXT NOT NULL,
+    summary        TEXT,
+    content_html   TEXT,
+    content_text   TEXT,
+    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
+    word_count     INTEGER,
+    language       TEXT,
+    image          TEXT
+);
+CREATE INDEX articles_fetched_at ON articles (fetched_at);
+
+CREATE TABLE article_keys (
+    key         TEXT PRIMARY KEY,
+    article_seq INTEGER NOT NULL REFERENCES articles (seq)
+) WITHOUT ROWID;
+CREATE INDEX article_keys_article ON article_keys (article_seq);
+
+CREATE TABLE sources (
+    feed_url    TEXT NOT NULL,
+    entry_id    TEXT NOT NULL,
+    article_seq INTEGER NOT NULL REFERENCES articles (seq),
+    url         TEXT,
+    entry_hash  TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    UNIQUE (feed_url, entry_id)
+);
+CREATE INDEX sources_article ON sources (article_seq);
+
+CREATE TABLE article_tags (
+    article_seq INTEGER NOT NULL REFERENCES articles (seq),
+    tag         TEXT NOT NULL,
+    PRIMARY KEY (article_seq, tag)
+) WITHOUT ROWID;
+CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
+
+CREATE TABLE feeds (
+    url                TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    etag               TEXT,
+    last_modified      TEXT,
+    last_poll_at       TEXT,
+    last_success_at    TEXT,
+    state              TEXT,
+    last_error         TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at    TEXT
+);
+
+CREATE TABLE consumers (
+    name       TEXT PRIMARY KEY,
+    cursor_seq INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#,
+        postgres: r#"
+CREATE TABLE articles (
+    seq            BIGSERIAL PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    title          TEXT,
+    url            TEXT,
+    canonical_url  TEXT,
+    author         TEXT,
+    published      TEXT COLLATE "C",
+    updated        TEXT COLLATE "C",
+    fetched_at     TEXT COLLATE "C" NOT NULL,
+    summary        TEXT,
+    content_html   TEXT,
+    content_text   TEXT,
+    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
+    word_count     BIGINT,
+    language       TEXT,
+    image          TEXT
+);
+CREATE INDEX articles_fetched_at ON articles (fetched_at);
+
+CREATE TABLE article_keys (
+    key         TEXT COLLATE "C" PRIMARY KEY,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq)
+);
+CREATE INDEX article_keys_article ON article_keys (article_seq);
+
+CREATE TABLE sources (
+    -- The order sightings were stored (SQLite's rowid).
+    source_seq  BIGSERIAL PRIMARY KEY,
+    feed_url    TEXT COLLATE "C" NOT NULL,
+    entry_id    TEXT COLLATE "C" NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    url         TEXT,
+    entry_hash  TEXT NOT NULL,
+    first_seen  TEXT COLLATE "C" NOT NULL,
+    UNIQUE (feed_url, entry_id)
+);
+CREATE INDEX sources_article ON sources (article_seq);
+
+CREATE TABLE article_tags (
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    tag         TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (article_seq, tag)
+);
+CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
+
+CREATE TABLE feeds (
+    url                TEXT COLLATE "C" PRIMARY KEY,
+    name               TEXT NOT NULL,
+    etag               TEXT,
+    last_modified      TEXT,
+    last_poll_at       TEXT COLLATE "C",
+    last_success_at    TEXT COLLATE "C",
+    state              TEXT,
+    last_error         TEXT,
+    consecutive_errors BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at    TEXT COLLATE "C"
+);
+
+CREATE TABLE consumers (
+    name       TEXT COLLATE "C" PRIMARY KEY,
+    cursor_seq BIGINT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#,
+    },
+    // 1
+    Migration::Both(
+        r#"
+-- The repairs (space-separated names, see feed::Repair) the last parsed
+-- fetch of a feed needed; '' for a healthy feed.
+ALTER TABLE feeds ADD COLUMN repairs TEXT NOT NULL DEFAULT '';
+"#,
+    ),
+    // 2
+    Migration::Both(
+        r#"
+-- Where the feed's URL permanently redirects (301/308 on every hop) as of
+-- its last successful fetch; NULL when it does not.
+ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+"#,
+    ),
+    // 3
+    Migration::Both(
+        r#"
+-- Adaptive schedules: the feed's RSS <ttl> as of its last parsed fetch, and
+-- the interval its publications suggest (NULL for cron-scheduled feeds).
+ALTER TABLE feeds ADD COLUMN ttl_secs BIGINT;
+ALTER TABLE feeds ADD COLUMN poll_interval_secs BIGINT;
+"#,
+    ),
+    // 4
+    Migration::Each {
+        sqlite: r#"
+-- Full-text search over title and text (gleaner search), kept in step with
+-- articles by triggers; existing articles are indexed once here.
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, content_text,
+    content = 'articles', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, content_text)
+    VALUES (new.seq, new.title, new.content_text);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
+    VALUES ('delete', old.seq, old.title, old.content_text);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, content_text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
+    VALUES ('delete', old.seq, old.title, old.content_text);
+    INSERT INTO articles_fts (rowid, title, content_text)
+    VALUES (new.seq, new.title, new.content_text);
+END;
+INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+"#,
+        // Full-text search: SQLite's FTS5 table; here a generated tsvector.
+        postgres: "ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS
+         (setweight(to_tsvector('simple', coalesce(title, '')), 'A')
+          || to_tsvector('simple', coalesce(content_text, ''))) STORED;
+     CREATE INDEX articles_search ON articles USING gin (search);",
+    },
+    // 5
+    Migration::Both(
+        r#"
+-- Retention: a purged article keeps its row (id, links, dates), its sources
+-- and its dedup keys as a tombstone, so it is never stored as new again;
+-- its body and title are gone and exports and search skip it.
+ALTER TABLE articles ADD COLUMN purged_at TEXT COLLATE "C";
+"#,
+    ),
+    // 6
+    Migration::Both(
+        r#"
+-- [storage] keep_html: each article's page as fetched, zstd-compressed, so
+-- gleaner reextract can run a newer extractor without fetching again.
+CREATE TABLE pages (
+    article_seq  BIGINT PRIMARY KEY REFERENCES articles (seq),
+    url          TEXT NOT NULL,
+    content_type TEXT,
+    fetched_at   TEXT NOT NULL,
+    body_zstd    BYTEA NOT NULL
+);
+"#,
+    ),
+    // 7
+    Migration::Both(
+        r#"
+-- [[deliver]]: how each consumer's pushes went (the cursor itself is in
+-- consumers), for gleaner deliveries.
+CREATE TABLE deliveries (
+    name                 TEXT COLLATE "C" PRIMARY KEY,
+    last_attempt_at      TEXT COLLATE "C" NOT NULL,
+    last_success_at      TEXT COLLATE "C",
+    last_error           TEXT,
+    consecutive_failures BIGINT NOT NULL DEFAULT 0,
+    delivered            BIGINT NOT NULL DEFAULT 0
+);
+"#,
+    ),
+    // 8
+    Migration::Both(
+        r#"
+-- How many entries the feed's filter rules (block/keep) dropped in its last
+-- fetched poll.
+ALTER TABLE feeds ADD COLUMN filtered BIGINT NOT NULL DEFAULT 0;
+"#,
+    ),
+    // 9
+    Migration::Both(
+        r#"
+-- The entry's own categories and its media files (feed::Enclosure), as
+-- JSON arrays; NULL when it has none.
+ALTER TABLE articles ADD COLUMN categories TEXT;
+ALTER TABLE articles ADD COLUMN enclosures TEXT;
+"#,
+    ),
+    // 10
+    Migration::Each {
+        sqlite: r#"
+-- PostgreSQL's search column now splits words at punctuation, as FTS5's
+-- unicode61 tokenizer here always has: nothing changes in SQLite, but a
+-- version still means one schema on both backends.
+SELECT 1;
+"#,
+        // Words split at ASCII punctuation, as SQLite's unicode61 splits them:
+        // PostgreSQL's parser kept `www.example.com`, `a@b.org` and URLs as one
+        // token each, so `example` did not find them. (`translate` is immutable
+        // and knows no locale; the typed words get the same, see `pg::search`.)
+        postgres: r##"ALTER TABLE articles DROP COLUMN search;
+     ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS
+         (setweight(to_tsvector('simple', translate(coalesce(title, ''),
+              '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                ')), 'A')
+          || to_tsvector('simple', translate(coalesce(content_text, ''),
+              '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))) STORED;
+     CREATE INDEX articles_search ON articles USING gin (search);"##,
+    },
+    // 11
+    Migration::Each {
+        sqlite: r#"
+-- Exactly-once export to filtered consumers: the position at which each
+-- source and tag was added to its article (the article's seq when stored
+-- with it, a later number of the same counter when another sighting added
+-- it), so that an article entering a consumer's selection after the
+-- consumer passed its seq is still given (see read::for_each_article).
+-- Rows stored before came with their article.
+ALTER TABLE sources ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
+UPDATE sources SET pos = article_seq;
+CREATE INDEX sources_pos ON sources (pos);
+ALTER TABLE article_tags ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;
+UPDATE article_tags SET pos = article_seq;
+CREATE INDEX article_tags_pos ON article_tags (pos);
+"#,
+        postgres: "ALTER TABLE sources ADD COLUMN pos BIGINT;
+     UPDATE sources SET pos = article_seq;
+     ALTER TABLE sources ALTER COLUMN pos SET NOT NULL;
+     CREATE INDEX sources_pos ON sources (pos);
+     ALTER TABLE article_tags ADD COLUMN pos BIGINT;
+     UPDATE article_tags SET pos = article_seq;
+     ALTER TABLE article_tags ALTER COLUMN pos SET NOT NULL;
+     CREATE INDEX article_tags_pos ON article_tags (pos);",
+    },
+    // 12
+    Migration::Both(
+        r#"
+-- article::verdict: how many article pages the feed's last fetched poll
+-- judged and how many were interstitials of each kind ('pages=5 consent=3').
+ALTER TABLE feeds ADD COLUMN interstitials TEXT NOT NULL DEFAULT '';
+-- Entries whose page was an interstitial, stored with the feed's text: the
+-- page is tried again at next_at (at most store::retries::MAX_RETRIES times).
+CREATE TABLE page_retries (
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at  TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (feed_url, entry_id)
+);
+"#,
+    ),
+];

@@ -1,0 +1,269 @@
+//! The statement layer both backends share: SQL written once, in SQLite's
+//! `?N` placeholders (rewritten to PostgreSQL's `$N` when prepared), values
+//! bound as [`Value`]s and rows read by column name ([`Row`]).
+//!
+//! [`SqlBackend`] is what a backend gives this layer (a connection, a write
+//! transaction); the operations written once on top of it are the
+//! `impl<B: SqlBackend>` blocks of `store::shared`. What only one dialect
+//! can say stays in that backend's folder.
+
+use std::borrow::Cow;
+
+use super::StoreError;
+
+/// Which SQL a connection speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A value bound to a statement, typed so that PostgreSQL accepts a NULL
+/// for a column of that type.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::store) enum Value<'a> {
+    /// An integer (PostgreSQL `BIGINT`).
+    Int(Option<i64>),
+    /// Text.
+    Text(Option<&'a str>),
+    /// Bytes (PostgreSQL `BYTEA`).
+    Blob(Option<&'a [u8]>),
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(text: &'a str) -> Value<'a> {
+        Value::Text(Some(text))
+    }
+}
+
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(text: &'a String) -> Value<'a> {
+        Value::Text(Some(text))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(text: Option<&'a str>) -> Value<'a> {
+        Value::Text(text)
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Value<'a> {
+    fn from(text: &'a Option<String>) -> Value<'a> {
+        Value::Text(text.as_deref())
+    }
+}
+
+impl From<i64> for Value<'_> {
+    fn from(n: i64) -> Self {
+        Value::Int(Some(n))
+    }
+}
+
+impl From<Option<i64>> for Value<'_> {
+    fn from(n: Option<i64>) -> Self {
+        Value::Int(n)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Value<'a> {
+    fn from(bytes: &'a [u8]) -> Value<'a> {
+        Value::Blob(Some(bytes))
+    }
+}
+
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Value::Int(n) => n.to_sql(),
+            Value::Text(t) => t.to_sql(),
+            Value::Blob(b) => b.to_sql(),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// As the `postgres` client binds it.
+    pub(in crate::store) fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        match self {
+            Value::Int(n) => n,
+            Value::Text(t) => t,
+            Value::Blob(b) => b,
+        }
+    }
+}
+
+/// One column's value as read.
+#[derive(Debug, Clone, PartialEq)]
+pub(in crate::store) enum Cell {
+    /// NULL.
+    Null,
+    /// An integer (or a boolean, as 0 or 1).
+    Int(i64),
+    /// A floating-point number.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// A row, its columns by name.
+#[derive(Debug, Clone)]
+pub(in crate::store) struct Row {
+    pub(in crate::store) cells: Vec<(String, Cell)>,
+}
+
+impl Row {
+    /// Column `name` as a `T`; an error names the column when it is missing
+    /// or holds another type.
+    pub(in crate::store) fn get<T: FromCell>(&self, name: &str) -> Result<T, StoreError> {
+        let cell = self
+            .cells
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c)
+            .ok_or_else(|| StoreError::Inconsistent(format!("no column {name} in a row")))?;
+        T::from_cell(cell).ok_or_else(|| {
+            StoreError::Inconsistent(format!("column {name} holds {cell:?}, not what was asked"))
+        })
+    }
+}
+
+/// What a [`Cell`] can be read as.
+pub(in crate::store) trait FromCell: Sized {
+    /// `None` when the cell holds something else.
+    fn from_cell(cell: &Cell) -> Option<Self>;
+}
+
+impl<T: FromCell> FromCell for Option<T> {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Null => Some(None),
+            cell => T::from_cell(cell).map(Some),
+        }
+    }
+}
+
+impl FromCell for i64 {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// Counts stored as `BIGINT` on PostgreSQL: a value past `u32` is read as
+/// `u32::MAX` (and a negative one as 0) rather than refused.
+impl FromCell for u32 {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        i64::from_cell(cell).map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))
+    }
+}
+
+impl FromCell for u64 {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        i64::from_cell(cell).map(|n| u64::try_from(n).unwrap_or(0))
+    }
+}
+
+impl FromCell for bool {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        i64::from_cell(cell).map(|n| n != 0)
+    }
+}
+
+impl FromCell for f64 {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Real(f) => Some(*f),
+            Cell::Int(n) => Some(*n as f64),
+            _ => None,
+        }
+    }
+}
+
+impl FromCell for String {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromCell for Vec<u8> {
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Blob(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A connection (or a transaction on one) that runs the shared statements.
+pub(in crate::store) trait Conn {
+    /// Which SQL it speaks.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs `sql` with `params`; how many rows it changed.
+    fn run(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<u64, StoreError>;
+
+    /// The rows `sql` returns with `params`.
+    fn rows(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError>;
+
+    /// The first row `sql` returns, if any.
+    fn row(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<Option<Row>, StoreError> {
+        Ok(self.rows(sql, params)?.into_iter().next())
+    }
+}
+
+/// What a backend gives the statements written once: a connection to read
+/// with, and a write transaction.
+pub(in crate::store) trait SqlBackend {
+    /// Runs `f` on the connection (each statement its own snapshot).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
+
+    /// Runs `f` in one write transaction, committed when it succeeds.
+    /// `serialized`: it may store articles, sources or keys, which
+    /// instances sharing a database must take turns at (see `postgres`).
+    fn write<T>(
+        &mut self,
+        serialized: bool,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
+}
+
+/// `sql` with SQLite's `?N` placeholders as PostgreSQL's `$N`.
+pub(in crate::store) fn dollars(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('?') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_become_dollars_and_nothing_else_changes() {
+        assert_eq!(
+            super::dollars("SELECT a FROM t WHERE b = ?1 AND c = ?12 AND d = '?'"),
+            "SELECT a FROM t WHERE b = $1 AND c = $12 AND d = '?'"
+        );
+    }
+}
