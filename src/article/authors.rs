@@ -79,6 +79,13 @@ const NO_ONE: &[&str] = &[
     "anonymous",
     "guest",
     "user",
+    "publiziert",
+    "stand",
+    "follow",
+    "about the author",
+    "über den autor",
+    "à propos de l'auteur",
+    "sobre el autor",
 ];
 
 /// The article's author: `declared` unless it is one of `site_names`, an
@@ -113,6 +120,9 @@ fn plausible(name: &str) -> bool {
         && !name.contains('@')
         && !name.contains("[at]")
         && !NO_ONE.contains(&lower.as_str())
+        // A label left alone ("By", "Por"), its name in another element.
+        && !LEAD_WORDS.contains(&lower.trim_end_matches([':', ' ']))
+        && !LEAD_WORDS.contains(&format!("{}:", lower.trim_end_matches([':', ' '])).as_str())
         && !looks_like_a_domain(&lower)
 }
 

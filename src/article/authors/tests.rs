@@ -68,7 +68,8 @@ fn comments_forms_and_posters_name_no_author() {
         "<article><h1>T</h1><p>Text.</p></article>\
          <div class=\"comments\"><span class=\"comment-author\">Max</span></div>\
          <div class=\"byline\">By clicking Subscribe you agree to our terms and privacy policy</div>\
-         <p class=\"posted-by\">Posted by admin</p>",
+         <p class=\"posted-by\">Posted by admin</p>\
+         <p class=\"author-label\">By</p><p class=\"author-box\">About the Author</p>",
     );
     assert_eq!(author(&doc, None, &[]), None);
 }
