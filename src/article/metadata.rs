@@ -1,12 +1,15 @@
 //! An article's metadata from what the page declares: JSON-LD, Open Graph
 //! and other `<meta>` tags, `<link rel=canonical>`, `<time datetime>`,
-//! `<html lang>`. Nothing is guessed from body text: a "© 2019" footer is not
-//! a publication date.
+//! `<html lang>`; without a declared date, the dateline a reader sees by the
+//! headline and then the address's date ([`dates`]). A "© 2019" footer, a
+//! comment's or a teaser's date is not a publication date.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
+
+use super::{authors, dates};
 
 /// What the page says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,7 +39,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
         .or_else(|| ld.iter().find_map(|v| text_field(v, "headline")))
         .or_else(|| first_text(doc, "h1"))
         .or_else(|| first_text(doc, "title"));
-    let author = ld
+    let declared = ld
         .iter()
         .find_map(|v| person_names(v.get("author")?))
         .or_else(|| {
@@ -47,19 +50,20 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 "dc.creator",
                 "parsely-author",
             ])
-        })
-        .filter(|a| !a.starts_with("http"))
-        .or_else(|| {
-            first_text(
-                doc,
-                "[rel=author], [itemprop=author] [itemprop=name], [itemprop=author]",
-            )
-        })
-        .map(|a| a.strip_prefix("By ").map(str::to_owned).unwrap_or(a));
+        });
+    let author = authors::author(doc, declared, &site_names(doc, &ld));
+    let language = doc
+        .root_element()
+        .value()
+        .attr("lang")
+        .or_else(|| doc.root_element().value().attr("xml:lang"))
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .or_else(|| meta(&["content-language", "og:locale", "dc.language"]));
     let published = ld
         .iter()
         .find_map(|v| text_field(v, "datePublished"))
-        .and_then(|d| parse_date(&d))
+        .and_then(|d| publishers_day(&d))
         .or_else(|| {
             meta(&[
                 "article:published_time",
@@ -78,7 +82,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 "parsely-pub-date",
                 "datepublished",
             ])
-            .and_then(|d| parse_date(&d))
+            .and_then(|d| publishers_day(&d))
         })
         .or_else(|| {
             doc.select(&selector(
@@ -88,22 +92,29 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 e.value()
                     .attr("datetime")
                     .or_else(|| e.value().attr("content"))
-                    .and_then(parse_date)
+                    .and_then(publishers_day)
             })
+        })
+        // A timestamp a day off the address's date is the same moment seen
+        // from another time zone: the address says the publisher's day.
+        .map(|declared| match dates::in_url(url) {
+            Some(day) if (declared.date_naive() - day).num_days().abs() <= 1 => {
+                midnight(day).unwrap_or(declared)
+            }
+            _ => declared,
+        })
+        // What a reader sees: the dateline by the headline, then the address.
+        .or_else(|| {
+            let order = dates::Order::for_language(language.as_deref());
+            dates::page::dateline(doc, title.as_deref(), order)
+                .or_else(|| dates::in_url(url))
+                .and_then(midnight)
         });
     let canonical_url = absolute(
         doc.select(&selector("link[rel=canonical]"))
             .find_map(|e| e.value().attr("href").map(str::to_owned)),
     )
     .or_else(|| absolute(meta(&["og:url"])));
-    let language = doc
-        .root_element()
-        .value()
-        .attr("lang")
-        .or_else(|| doc.root_element().value().attr("xml:lang"))
-        .map(|l| l.trim().to_owned())
-        .filter(|l| !l.is_empty())
-        .or_else(|| meta(&["content-language", "og:locale", "dc.language"]));
     let image = absolute(meta(&[
         "og:image",
         "og:image:url",
@@ -119,6 +130,47 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
         language,
         image,
     }
+}
+
+/// Names the site declares it goes by (its own, its publisher's), which
+/// are never its articles' author.
+fn site_names(doc: &Html, ld: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    names.extend(meta_content(doc, &["og:site_name"]));
+    names.extend(meta_content(doc, &["application-name"]));
+    for v in ld {
+        names.extend(v.get("publisher").and_then(person_names));
+        let is_site = matches!(
+            v.get("@type").and_then(Value::as_str),
+            Some("WebSite" | "Organization" | "NewsMediaOrganization")
+        );
+        if is_site {
+            names.extend(text_field(v, "name"));
+        }
+    }
+    names
+}
+
+/// A declared timestamp, as [`parse_date`] reads it, except that when the
+/// publisher's own time zone (the offset it was written with) puts it on
+/// another day than UTC does, the publisher's day is kept: "22:46 -03:00 on
+/// 3 May" was published on 3 May for its readers, not on 4 May.
+fn publishers_day(text: &str) -> Option<DateTime<Utc>> {
+    let utc = parse_date(text)?;
+    let text = text.trim();
+    let local = DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M%z"))
+        .ok()
+        .map(|d| d.date_naive());
+    match local {
+        Some(day) if day != utc.date_naive() => midnight(day).or(Some(utc)),
+        _ => Some(utc),
+    }
+}
+
+fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
+    day.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
 /// The content of the first `<meta>` whose `property`, `name`, `itemprop` or
@@ -199,7 +251,7 @@ fn text_field(value: &Value, key: &str) -> Option<String> {
     value.get(key)?.as_str().and_then(clean)
 }
 
-/// `"Name"`, `{"name": …}` or a list of them, joined with ", ".
+/// `"Name"`, `{"name": …}` or a list of them, joined with "; ".
 fn person_names(value: &Value) -> Option<String> {
     let names: Vec<String> = match value {
         Value::String(s) => clean(s).into_iter().collect(),
@@ -212,7 +264,7 @@ fn person_names(value: &Value) -> Option<String> {
         Value::Array(items) => items.iter().filter_map(person_names).collect(),
         _ => Vec::new(),
     };
-    (!names.is_empty()).then(|| names.join(", "))
+    (!names.is_empty()).then(|| names.join("; "))
 }
 
 fn image_url(value: &Value) -> Option<String> {
@@ -291,6 +343,17 @@ mod tests {
     }
 
     #[test]
+    fn a_timestamp_keeps_the_day_its_publisher_wrote_it_on() {
+        let doc = Html::parse_document(
+            r#"<html><head><meta property="article:published_time" content="2022-05-03T22:46:08-03:00"></head></html>"#,
+        );
+        assert_eq!(
+            read(&doc, &url()).published.unwrap().to_rfc3339(),
+            "2022-05-03T00:00:00+00:00"
+        );
+    }
+
+    #[test]
     fn a_meta_tag_is_found_by_any_of_its_names() {
         let doc = Html::parse_document(
             r#"<html><head><meta property="article:modified" itemprop="dateModified" content="2019-11-20T00:00:00Z">
@@ -310,7 +373,7 @@ mod tests {
                "author":[{"name":"A One"},{"name":"B Two"}],"image":{"url":"/i.jpg"}}]}</script></head></html>"#,
         );
         let meta = read(&doc, &url());
-        assert_eq!(meta.author.as_deref(), Some("A One, B Two"));
+        assert_eq!(meta.author.as_deref(), Some("A One; B Two"));
         assert_eq!(meta.title.as_deref(), Some("H"));
         assert_eq!(
             meta.published.unwrap().to_rfc3339(),

@@ -12,8 +12,10 @@
 //! HTML ([`sanitize`]) and its text ([`text`]), both from the same subtrees.
 //! Extraction is CPU-bound: callers run it on a blocking thread.
 
+pub mod authors;
 pub mod body;
 pub mod cleanup;
+pub mod dates;
 pub mod limits;
 pub mod markdown;
 pub mod metadata;
