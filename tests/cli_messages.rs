@@ -125,6 +125,23 @@ fn poll_without_feeds_says_how_to_add_one() {
         stderr_of(&output)
     );
     assert!(said.contains("gleaner add"), "{said}");
+
+    // The daemon logs the same at start-up, and runs on (a reload adds feeds).
+    let log = gleaner.dir.path().join("run.log");
+    let mut daemon = gleaner
+        .command()
+        .arg("run")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    common::wait_for(
+        std::time::Duration::from_secs(20),
+        "the daemon says how to add a feed",
+        || std::fs::read_to_string(&log).is_ok_and(|l| l.contains("gleaner add")),
+    );
+    common::signal(&daemon, libc::SIGTERM);
+    let status = common::wait_exit(&mut daemon, std::time::Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
