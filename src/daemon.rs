@@ -39,6 +39,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
+    // First, so that a stop asked for while the database opens (a
+    // PostgreSQL connection can take seconds) is a clean stop once the
+    // daemon is up, not the default action of the signal.
+    let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+
     // Off the reactor: opening may connect to PostgreSQL, whose client
     // blocks (and would not run inside the async runtime at all).
     let database = config.storage.database.clone();
@@ -66,10 +73,6 @@ pub async fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         last_purge: Arc::default(),
     };
     let (cancel, tracker) = (shared.cancel.clone(), shared.tracker.clone());
-
-    let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
 
     let metrics_server = match config.metrics_listen {
         Some(addr) => Some(serve_metrics(addr, &shared).await?),
