@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::add::{check_name_free, create_config};
+use super::config_file::{check_name_free, create_config};
 use super::{UsageError, outln, runtime};
 use crate::fetch::Fetcher;
 use crate::redact;

@@ -17,6 +17,7 @@ mod add_page;
 mod args;
 mod check_config;
 mod completions;
+mod config_file;
 mod deliveries;
 mod export;
 mod export_opml;
@@ -51,8 +52,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Man { command, dir } => man::man(command.as_deref(), dir.as_deref()),
         Command::Extract { url, format, file } => extract::extract(&cli.config, url, format, &file),
         // A first run: `add` creates the config it is pointed at.
-        command @ Command::Add { .. } if !cli.config.exists() => add::first_config(&cli.config)
-            .and_then(|config| run_with_config(&cli.config, config, command)),
+        command @ Command::Add { .. } if !cli.config.exists() => {
+            config_file::first_config(&cli.config)
+                .and_then(|config| run_with_config(&cli.config, config, command))
+        }
         command => {
             load(&cli.config).and_then(|config| run_with_config(&cli.config, config, command))
         }
