@@ -7,8 +7,8 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use super::{Entry, cut, entry, image, web_link};
-use crate::article::limits;
 use crate::article::xpath::{Found, XPath};
+use crate::article::{dates, limits};
 use crate::encoding;
 use crate::feed::dates::parse_timestamp;
 
@@ -255,10 +255,11 @@ fn default_link(
 }
 
 /// The item's first `<time>`: its `datetime`, else its text; else the
-/// first ISO 8601 date in the item's text ("Posted on 2026-11-20").
-///
-/// A date written in words ("20 November 2026") is not read here: the
-/// article page's own date fills the entry in when full text is on.
+/// first ISO 8601 date in the item's text ("Posted on 2026-11-20"), with
+/// its time when written; else a date as a reader writes it ("20 November
+/// 2026", "20.11.2026", in the languages `article::dates` knows), at
+/// midnight UTC. Numeric dates are read day first: a US page's
+/// `11/20/2026` is no date in November, so a wrong day is not taken.
 fn default_published(item: ElementRef<'_>) -> Option<chrono::DateTime<chrono::Utc>> {
     let time = item
         .descendants()
@@ -276,6 +277,11 @@ fn default_published(item: ElementRef<'_>) -> Option<chrono::DateTime<chrono::Ut
     iso_date()
         .find_iter(&text)
         .find_map(|m| parse_timestamp(m.as_str()))
+        .or_else(|| {
+            dates::find_in_text(&text, dates::Order::DayFirst)
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map(|midnight| midnight.and_utc())
+        })
 }
 
 /// An ISO 8601 date, with its time and offset when written.
@@ -287,4 +293,37 @@ fn iso_date() -> &'static regex::Regex {
         )
         .expect("a valid regex")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published_of(item: &str) -> Option<String> {
+        let page = Html::parse_fragment(item);
+        let root = page.root_element();
+        default_published(root).map(|d| d.to_rfc3339())
+    }
+
+    #[test]
+    fn an_items_date_in_words_is_read_when_it_has_no_time_element() {
+        assert_eq!(
+            published_of("<div><a href='/a'>Council meets</a> <span>20 November 2026</span></div>")
+                .as_deref(),
+            Some("2026-11-20T00:00:00+00:00")
+        );
+        assert_eq!(
+            published_of("<div><a href='/a'>Sitzung</a> am 3. Oktober 2025</div>").as_deref(),
+            Some("2025-10-03T00:00:00+00:00")
+        );
+        // An ISO timestamp keeps its time; an item without a date has none.
+        assert_eq!(
+            published_of("<div>Posted 2026-11-20T08:30:00Z</div>").as_deref(),
+            Some("2026-11-20T08:30:00+00:00")
+        );
+        assert_eq!(
+            published_of("<div><a href='/a'>No date here</a></div>"),
+            None
+        );
+    }
 }
