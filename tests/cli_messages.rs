@@ -13,8 +13,8 @@ fn stderr_of(output: &std::process::Output) -> String {
 #[test]
 fn man_writes_one_page_per_command_with_its_options() {
     let gleaner = Gleaner::new("");
-    let dir = gleaner.dir.path().join("man");
-    std::fs::create_dir(&dir).unwrap();
+    // A folder that does not exist yet is created.
+    let dir = gleaner.dir.path().join("share").join("man");
     gleaner.ok(&["man", "--dir", dir.to_str().unwrap()]);
     let help = String::from_utf8(gleaner.ok(&["--help"]).stdout).unwrap();
     // Every command `--help` lists has its page, which the top page names.

@@ -16,6 +16,10 @@ use super::{UsageError, out, outln};
 pub(super) fn man(command: Option<&str>, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let pages = pages();
     if let Some(dir) = dir {
+        // Created when missing, as `install -d` would: a packaging script
+        // names the folder the pages go to.
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         for (file, page) in &pages {
             let path = dir.join(file);
             std::fs::write(&path, page)
