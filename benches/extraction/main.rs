@@ -470,24 +470,32 @@ fn write_predictions(out_dir: &Path, pages: &[Page], outputs: &[String], scores:
     std::fs::write(out_dir.join("scores.tsv"), tsv).expect("writing scores.tsv");
 }
 
-fn load(dir: &Path) -> Result<Vec<Page>, String> {
-    let truth_path = dir.join("ground-truth.json");
-    let truth: HashMap<String, serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(&truth_path).map_err(|e| format!("{}: {e}", truth_path.display()))?,
+/// A DEV set's answers: the JSON object at `path`, keyed by page id.
+fn answers(path: &Path) -> Result<HashMap<String, serde_json::Value>, String> {
+    serde_json::from_slice(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Page `id` of a DEV set: `html/ID.html.gz`, unpacked.
+fn page_html(dir: &Path, id: &str) -> Result<Vec<u8>, String> {
+    let path = dir.join("html").join(format!("{id}.html.gz"));
+    let mut html = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
     )
-    .map_err(|e| format!("{}: {e}", truth_path.display()))?;
+    .read_to_end(&mut html)
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(html)
+}
+
+fn load(dir: &Path) -> Result<Vec<Page>, String> {
+    let truth = answers(&dir.join("ground-truth.json"))?;
     let mut ids: Vec<&String> = truth.keys().collect();
     ids.sort();
     ids.into_iter()
         .map(|id| {
             let entry = &truth[id];
-            let path = dir.join("html").join(format!("{id}.html.gz"));
-            let mut html = Vec::new();
-            flate2::read::GzDecoder::new(
-                std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-            )
-            .read_to_end(&mut html)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            let html = page_html(dir, id)?;
             let url = entry["url"]
                 .as_str()
                 .and_then(|u| Url::parse(u).ok())

@@ -7,8 +7,6 @@
 //! date (first 10 characters), title (normalised, equal) and author
 //! (normalised, one containing the other) agree.
 
-use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 use unicode_normalization::UnicodeNormalization;
@@ -196,23 +194,13 @@ fn text_field(value: &serde_json::Value) -> Option<String> {
 }
 
 pub fn load(dir: &Path) -> Result<Vec<SnippetPage>, String> {
-    let path = dir.join("expectations.json");
-    let expectations: HashMap<String, serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-    )
-    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let expectations = crate::answers(&dir.join("expectations.json"))?;
     let mut ids: Vec<&String> = expectations.keys().collect();
     ids.sort();
     ids.into_iter()
         .map(|id| {
             let entry = &expectations[id];
-            let path = dir.join("html").join(format!("{id}.html.gz"));
-            let mut html = Vec::new();
-            flate2::read::GzDecoder::new(
-                std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-            )
-            .read_to_end(&mut html)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            let html = crate::page_html(dir, id)?;
             let passages = |key: &str| -> Vec<String> {
                 entry[key]
                     .as_array()
