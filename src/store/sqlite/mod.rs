@@ -233,24 +233,6 @@ mod tests {
     use super::*;
     use crate::store::backend::{Cursors, Exports, Feeds, Polls, Search};
     use crate::store::model;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn new_database_is_private_and_migrated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        let store = Sqlite::open(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let version: i64 = store
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, MIGRATIONS.len() as i64);
-        drop(store);
-        // Re-opening is a no-op migration.
-        Sqlite::open(&path).unwrap();
-    }
 
     #[test]
     fn a_version_1_database_gains_feed_repairs() {
@@ -372,18 +354,5 @@ mod tests {
             })
             .unwrap();
         assert_eq!((given, highest), (vec![(7, 7)], 7));
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        let store = Sqlite::open(&path).unwrap();
-        store.conn.pragma_update(None, "user_version", 99).unwrap();
-        drop(store);
-        assert!(matches!(
-            Sqlite::open(&path),
-            Err(StoreError::TooNew { found: 99, .. })
-        ));
     }
 }
