@@ -10,7 +10,6 @@ use std::os::unix::fs::PermissionsExt;
 use chrono::Utc;
 use common::Gleaner;
 use gleaner::config::Config;
-use gleaner::store::backend::Deliveries;
 use gleaner::store::{Access, Store, StoreError};
 
 /// The set-up's store, created as `gleaner poll` creates it.
