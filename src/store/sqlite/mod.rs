@@ -200,7 +200,7 @@ impl Sqlite {
             if now > index as i64 {
                 continue;
             }
-            tx.execute_batch(&migration.sqlite())?;
+            tx.execute_batch(&migration.sql(Dialect::Sqlite))?;
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
             tx.commit()?;
         }
@@ -240,7 +240,8 @@ mod tests {
         let path = dir.path().join("g.db");
         {
             let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(&MIGRATIONS[0].sqlite()).unwrap();
+            conn.execute_batch(&MIGRATIONS[0].sql(Dialect::Sqlite))
+                .unwrap();
             conn.execute(
                 "INSERT INTO feeds (url, name) VALUES ('https://a.example/f', 'a')",
                 [],
@@ -286,7 +287,7 @@ mod tests {
         {
             let conn = Connection::open(&path).unwrap();
             for migration in &MIGRATIONS[..4] {
-                conn.execute_batch(&migration.sqlite()).unwrap();
+                conn.execute_batch(&migration.sql(Dialect::Sqlite)).unwrap();
             }
             conn.execute(
                 "INSERT INTO articles (id, title, fetched_at, content_text, content_source)
@@ -309,12 +310,15 @@ mod tests {
         // The migration that added positions (later ones may follow it).
         let before = MIGRATIONS
             .iter()
-            .position(|m| m.sqlite().contains("ALTER TABLE sources ADD COLUMN pos"))
+            .position(|m| {
+                m.sql(Dialect::Sqlite)
+                    .contains("ALTER TABLE sources ADD COLUMN pos")
+            })
             .unwrap();
         {
             let conn = Connection::open(&path).unwrap();
             for migration in &MIGRATIONS[..before] {
-                conn.execute_batch(&migration.sqlite()).unwrap();
+                conn.execute_batch(&migration.sql(Dialect::Sqlite)).unwrap();
             }
             conn.execute_batch(
                 "INSERT INTO articles (seq, id, fetched_at, content_source)
