@@ -29,19 +29,19 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use postgres::{Client, GenericClient, NoTls, Row, Statement};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 use crate::config::database::{PostgresTarget, Tls};
 
 use super::backend::Backend;
-use super::sql::{Cell, Conn, Dialect, SqlBackend, Value, dollars};
+use super::sql::{Cell, Conn, Dialect, EachBatch, Snapshot, SqlBackend, Value, dollars};
 use super::{Access, StoreError};
 
 // The interface, one concern per file (each an `impl` of one of its traits).
 mod follow;
 mod hosts;
 mod pages;
-mod read;
+
 mod schema;
 mod search;
 mod tls;
@@ -231,6 +231,25 @@ impl SqlBackend for Postgres {
             Ok(value)
         })
     }
+
+    fn snapshot<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_client(|client, cache| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let value = f(&mut Session {
+                client: &mut tx,
+                cache,
+            })?;
+            tx.commit()?;
+            Ok(value)
+        })
+    }
 }
 
 /// A connection or a transaction, with the connection's prepared
@@ -263,6 +282,30 @@ impl<C: GenericClient> Conn for Session<'_, C> {
             .iter()
             .map(cells)
             .collect()
+    }
+}
+
+impl Snapshot for Session<'_, Transaction<'_>> {
+    /// Through a portal, `size` rows per round trip.
+    fn batches(
+        &mut self,
+        sql: &'static str,
+        params: &[Value<'_>],
+        size: usize,
+        each: &mut EachBatch<'_>,
+    ) -> Result<(), StoreError> {
+        let stmt = prepared(self.cache, self.client, sql)?;
+        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        let portal = self.client.bind(&stmt, &params)?;
+        let size = i32::try_from(size).unwrap_or(i32::MAX);
+        loop {
+            let rows = self.client.query_portal(&portal, size)?;
+            let last = rows.len() < size as usize;
+            let batch = rows.iter().map(cells).collect::<Result<Vec<_>, _>>()?;
+            if batch.is_empty() || each(self, batch)?.is_break() || last {
+                return Ok(());
+            }
+        }
     }
 }
 

@@ -13,9 +13,10 @@
 
 mod consumer_lock;
 mod pages;
-mod read;
+
 mod search;
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::backend::{Backend, Sharing};
 use super::schema::MIGRATIONS;
-use super::sql::{Cell, Conn, Dialect, Row, SqlBackend, Value};
+use super::sql::{Cell, Conn, Dialect, EachBatch, Row, Snapshot, SqlBackend, Value};
 use super::{Access, StoreError};
 
 /// How long a connection waits for another process's write lock.
@@ -74,6 +75,16 @@ impl SqlBackend for Sqlite {
         tx.commit()?;
         Ok(value)
     }
+
+    fn snapshot<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        let value = f(&mut Lite(&tx))?;
+        tx.commit()?;
+        Ok(value)
+    }
 }
 
 /// A connection (or a transaction on it) running the shared statements.
@@ -93,26 +104,49 @@ impl Conn for Lite<'_> {
     }
 
     fn rows(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
+        let mut found = Vec::new();
+        self.batches(sql, params, usize::MAX, &mut |_, rows| {
+            found = rows;
+            Ok(ControlFlow::Break(()))
+        })?;
+        Ok(found)
+    }
+}
+
+impl Snapshot for Lite<'_> {
+    fn batches(
+        &mut self,
+        sql: &'static str,
+        params: &[Value<'_>],
+        size: usize,
+        each: &mut EachBatch<'_>,
+    ) -> Result<(), StoreError> {
         use rusqlite::types::ValueRef;
         let mut stmt = self.0.prepare_cached(sql)?;
         let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-        let mut found = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut cells = Vec::with_capacity(names.len());
-            for (i, name) in names.iter().enumerate() {
-                let cell = match r.get_ref(i)? {
-                    ValueRef::Null => Cell::Null,
-                    ValueRef::Integer(n) => Cell::Int(n),
-                    ValueRef::Real(f) => Cell::Real(f),
-                    ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
-                };
-                cells.push((name.clone(), cell));
+        loop {
+            let mut batch = Vec::new();
+            while batch.len() < size {
+                let Some(r) = rows.next()? else { break };
+                let mut cells = Vec::with_capacity(names.len());
+                for (i, name) in names.iter().enumerate() {
+                    let cell = match r.get_ref(i)? {
+                        ValueRef::Null => Cell::Null,
+                        ValueRef::Integer(n) => Cell::Int(n),
+                        ValueRef::Real(f) => Cell::Real(f),
+                        ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+                    };
+                    cells.push((name.clone(), cell));
+                }
+                batch.push(Row { cells });
             }
-            found.push(Row { cells });
+            let last = batch.len() < size;
+            if batch.is_empty() || each(&mut Lite(self.0), batch)?.is_break() || last {
+                return Ok(());
+            }
         }
-        Ok(found)
     }
 }
 
