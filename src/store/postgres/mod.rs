@@ -40,8 +40,6 @@ use super::{Access, StoreError};
 // The interface, one concern per file (each an `impl` of one of its traits).
 mod follow;
 mod hosts;
-mod pages;
-
 mod schema;
 mod search;
 mod tls;

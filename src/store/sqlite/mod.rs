@@ -12,8 +12,6 @@
 //!   may read at once thanks to WAL.
 
 mod consumer_lock;
-mod pages;
-
 mod search;
 
 use std::ops::ControlFlow;
