@@ -276,6 +276,13 @@ pub(in crate::store) trait SqlBackend {
     ) -> Result<T, StoreError>;
 }
 
+/// A statement and its arguments.
+pub(in crate::store) type Query<'a> = (&'static str, &'a [Value<'a>]);
+
+/// How many rows [`Snapshot::batches`] hands over at a time (PostgreSQL:
+/// per round trip).
+pub(in crate::store) const BATCH: usize = 256;
+
 /// What [`Snapshot::batches`] hands each batch to: the snapshot to read
 /// more in, and the rows; it breaks to stop.
 pub(in crate::store) type EachBatch<'a> =
@@ -283,16 +290,10 @@ pub(in crate::store) type EachBatch<'a> =
 
 /// A read snapshot, which can hand a long result over in batches.
 pub(in crate::store) trait Snapshot: Conn {
-    /// Gives `each` the rows of `sql` `size` at a time, with the snapshot
-    /// to read more in, until they run out or `each` breaks: one statement,
-    /// never more than a batch in memory (PostgreSQL: one round trip each).
-    fn batches(
-        &mut self,
-        sql: &'static str,
-        params: &[Value<'_>],
-        size: usize,
-        each: &mut EachBatch<'_>,
-    ) -> Result<(), StoreError>;
+    /// Gives `each` the rows of `query` [`BATCH`] at a time, with the
+    /// snapshot to read more in, until they run out or `each` breaks: one
+    /// statement, never more than a batch in memory.
+    fn batches(&mut self, query: Query<'_>, each: &mut EachBatch<'_>) -> Result<(), StoreError>;
 }
 
 /// The statement `$text!(Sqlite)` or `$text!(Postgres)`, as `conn` speaks.

@@ -11,9 +11,6 @@ use crate::store::sql::{
 };
 use crate::store::{StoreError, format_time, json_list};
 
-/// How many articles an export reads at a time (PostgreSQL: per round trip).
-const EXPORT_BATCH: usize = 256;
-
 /// The highest position in the database: its highest seq, or a later
 /// position a source or tag was added at (`dedup::join_selections`).
 macro_rules! highest_position {
@@ -178,44 +175,39 @@ impl<B: SqlBackend> Exports for B {
                 &[limit.into()],
             ]
             .concat();
-            s.batches(
-                by_dialect!(s, articles),
-                &args,
-                EXPORT_BATCH,
-                &mut |c, rows| {
-                    let seqs = rows
-                        .iter()
-                        .map(|r| r.get("seq"))
-                        .collect::<Result<Vec<i64>, _>>()?;
-                    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-                    for r in c.rows(by_dialect!(c, tags), &[Value::Ints(&seqs)])? {
-                        tags.entry(r.get("article_seq")?)
-                            .or_default()
-                            .push(r.get("tag")?);
+            s.batches((by_dialect!(s, articles), &args), &mut |c, rows| {
+                let seqs = rows
+                    .iter()
+                    .map(|r| r.get("seq"))
+                    .collect::<Result<Vec<i64>, _>>()?;
+                let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+                for r in c.rows(by_dialect!(c, tags), &[Value::Ints(&seqs)])? {
+                    tags.entry(r.get("article_seq")?)
+                        .or_default()
+                        .push(r.get("tag")?);
+                }
+                let mut sources: HashMap<i64, Vec<StoredSource>> = HashMap::new();
+                for r in c.rows(by_dialect!(c, sources), &[Value::Ints(&seqs)])? {
+                    sources
+                        .entry(r.get("article_seq")?)
+                        .or_default()
+                        .push(StoredSource {
+                            feed: r.get("feed")?,
+                            // Stored as configured; exported without credentials.
+                            feed_url: crate::redact::url_text(&r.get::<String>("feed_url")?),
+                            entry_id: r.get("entry_id")?,
+                            url: r.get("url")?,
+                        });
+                }
+                for r in rows {
+                    let seq = r.get("seq")?;
+                    let article = article(&r, tags.remove(&seq), sources.remove(&seq))?;
+                    if each(article).is_break() {
+                        return Ok(ControlFlow::Break(()));
                     }
-                    let mut sources: HashMap<i64, Vec<StoredSource>> = HashMap::new();
-                    for r in c.rows(by_dialect!(c, sources), &[Value::Ints(&seqs)])? {
-                        sources
-                            .entry(r.get("article_seq")?)
-                            .or_default()
-                            .push(StoredSource {
-                                feed: r.get("feed")?,
-                                // Stored as configured; exported without credentials.
-                                feed_url: crate::redact::url_text(&r.get::<String>("feed_url")?),
-                                entry_id: r.get("entry_id")?,
-                                url: r.get("url")?,
-                            });
-                    }
-                    for r in rows {
-                        let seq = r.get("seq")?;
-                        let article = article(&r, tags.remove(&seq), sources.remove(&seq))?;
-                        if each(article).is_break() {
-                            return Ok(ControlFlow::Break(()));
-                        }
-                    }
-                    Ok(ControlFlow::Continue(()))
-                },
-            )?;
+                }
+                Ok(ControlFlow::Continue(()))
+            })?;
             Ok(highest)
         })
     }

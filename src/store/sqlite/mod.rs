@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::backend::{Backend, Sharing};
 use super::schema::MIGRATIONS;
-use super::sql::{Cell, Conn, Dialect, EachBatch, Row, Snapshot, SqlBackend, Value};
+use super::sql::{BATCH, Cell, Conn, Dialect, EachBatch, Query, Row, Snapshot, SqlBackend, Value};
 use super::{Access, StoreError};
 
 /// How long a connection waits for another process's write lock.
@@ -69,20 +69,25 @@ impl SqlBackend for Sqlite {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let value = f(&mut Lite(&tx))?;
-        tx.commit()?;
-        Ok(value)
+        committed(tx, |c| f(c))
     }
 
     fn snapshot<T>(
         &mut self,
         f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = self.conn.transaction()?;
-        let value = f(&mut Lite(&tx))?;
-        tx.commit()?;
-        Ok(value)
+        committed(self.conn.transaction()?, |c| f(c))
     }
+}
+
+/// Runs `f` in `tx`, committed when it succeeds.
+fn committed<T>(
+    tx: rusqlite::Transaction<'_>,
+    f: impl FnOnce(&mut Lite<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let value = f(&mut Lite(&tx))?;
+    tx.commit()?;
+    Ok(value)
 }
 
 /// A connection (or a transaction on it) running the shared statements.
@@ -103,7 +108,7 @@ impl Conn for Lite<'_> {
 
     fn rows(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
         let mut found = Vec::new();
-        self.batches(sql, params, usize::MAX, &mut |_, rows| {
+        self.stream((sql, params), usize::MAX, &mut |_, rows| {
             found = rows;
             Ok(ControlFlow::Break(()))
         })?;
@@ -112,10 +117,16 @@ impl Conn for Lite<'_> {
 }
 
 impl Snapshot for Lite<'_> {
-    fn batches(
-        &mut self,
-        sql: &'static str,
-        params: &[Value<'_>],
+    fn batches(&mut self, query: Query<'_>, each: &mut EachBatch<'_>) -> Result<(), StoreError> {
+        self.stream(query, BATCH, each)
+    }
+}
+
+impl Lite<'_> {
+    /// The rows of `sql`, `size` at a time, as [`Snapshot::batches`].
+    fn stream(
+        &self,
+        (sql, params): Query<'_>,
         size: usize,
         each: &mut EachBatch<'_>,
     ) -> Result<(), StoreError> {
