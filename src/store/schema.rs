@@ -53,6 +53,83 @@ fn for_sqlite(sql: &'static str) -> Cow<'static, str> {
     )
 }
 
+/// Migration 13, in each dialect's integer and bytes types (SQLite's tables
+/// without a rowid, so a row is stored once, in its key's order): the
+/// near-duplicate index of `store::shared::near_dup`.
+macro_rules! near_dup_tables {
+    ($int:literal, $bytes:literal, $without_rowid:literal) => {
+        concat!(
+            "
+-- Near-duplicates (near_dup): the LSH band keys of each article's
+-- signatures; only rows stored (unix seconds) within the window are
+-- candidates.
+CREATE TABLE near_dup_bands (
+    band_key    ",
+            $int,
+            " NOT NULL,
+    article_seq ",
+            $int,
+            " NOT NULL REFERENCES articles (seq),
+    stored_at   ",
+            $int,
+            " NOT NULL,
+    PRIMARY KEY (band_key, article_seq)
+)",
+            $without_rowid,
+            ";
+-- Each signature (the text and the copies merged into it) with the sorted
+-- block keys of its text, and the host they were counted under.
+CREATE TABLE near_dup_sketches (
+    article_seq ",
+            $int,
+            " NOT NULL REFERENCES articles (seq),
+    sketch_key  ",
+            $int,
+            " NOT NULL,
+    host        ",
+            $int,
+            " NOT NULL,
+    stored_at   ",
+            $int,
+            " NOT NULL,
+    signature   ",
+            $bytes,
+            " NOT NULL,
+    blocks      ",
+            $bytes,
+            " NOT NULL,
+    PRIMARY KEY (article_seq, sketch_key)
+)",
+            $without_rowid,
+            ";
+-- Which articles of a host (a hash of its name) have each block of text:
+-- a block in several is the host's boilerplate.
+CREATE TABLE near_dup_blocks (
+    host        ",
+            $int,
+            " NOT NULL,
+    block_key   ",
+            $int,
+            " NOT NULL,
+    article_seq ",
+            $int,
+            " NOT NULL REFERENCES articles (seq),
+    stored_at   ",
+            $int,
+            " NOT NULL,
+    PRIMARY KEY (host, block_key, article_seq)
+)",
+            $without_rowid,
+            ";
+-- Sightings of this feed merged into a stored article as near-duplicates.
+ALTER TABLE feeds ADD COLUMN near_duplicates ",
+            $int,
+            " NOT NULL DEFAULT 0;
+"
+        )
+    };
+}
+
 /// Every migration, in order: entry N takes a database from version N to N + 1.
 pub(in crate::store) const MIGRATIONS: &[Migration] = &[
     // 0
@@ -363,4 +440,9 @@ CREATE TABLE page_retries (
 );
 "#,
     ),
+    // 13
+    Migration::Each {
+        sqlite: near_dup_tables!("INTEGER", "BLOB", " WITHOUT ROWID"),
+        postgres: near_dup_tables!("BIGINT", "BYTEA", ""),
+    },
 ];

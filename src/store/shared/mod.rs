@@ -5,6 +5,7 @@
 
 mod articles;
 mod feeds;
+pub(super) mod near_dup;
 mod pages;
 mod poll;
 mod upkeep;
