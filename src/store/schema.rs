@@ -44,90 +44,16 @@ impl Migration {
 /// PostgreSQL's column types as SQLite names them: `BIGINT` is SQLite's
 /// 64-bit `INTEGER`, `BYTEA` its `BLOB`, and `COLLATE "C"` (text compared
 /// by bytes, so that RFC 3339 text order is time order) is how SQLite
-/// always compares text.
+/// always compares text. A table marked `/*sqlite: WITHOUT ROWID*/` (a
+/// comment to PostgreSQL) is one on SQLite: its rows stored once, in its
+/// key's order.
 fn for_sqlite(sql: &'static str) -> Cow<'static, str> {
     Cow::Owned(
         sql.replace(" COLLATE \"C\"", "")
             .replace("BIGINT", "INTEGER")
-            .replace("BYTEA", "BLOB"),
+            .replace("BYTEA", "BLOB")
+            .replace("/*sqlite: WITHOUT ROWID*/", "WITHOUT ROWID"),
     )
-}
-
-/// Migration 13, in each dialect's integer and bytes types (SQLite's tables
-/// without a rowid, so a row is stored once, in its key's order): the
-/// near-duplicate index of `store::shared::near_dup`.
-macro_rules! near_dup_tables {
-    ($int:literal, $bytes:literal, $without_rowid:literal) => {
-        concat!(
-            "
--- Near-duplicates (near_dup): the LSH band keys of each article's
--- signatures; only rows stored (unix seconds) within the window are
--- candidates.
-CREATE TABLE near_dup_bands (
-    band_key    ",
-            $int,
-            " NOT NULL,
-    article_seq ",
-            $int,
-            " NOT NULL REFERENCES articles (seq),
-    stored_at   ",
-            $int,
-            " NOT NULL,
-    PRIMARY KEY (band_key, article_seq)
-)",
-            $without_rowid,
-            ";
--- Each signature (the text and the copies merged into it) with the sorted
--- block keys of its text, and the host they were counted under.
-CREATE TABLE near_dup_sketches (
-    article_seq ",
-            $int,
-            " NOT NULL REFERENCES articles (seq),
-    sketch_key  ",
-            $int,
-            " NOT NULL,
-    host        ",
-            $int,
-            " NOT NULL,
-    stored_at   ",
-            $int,
-            " NOT NULL,
-    signature   ",
-            $bytes,
-            " NOT NULL,
-    blocks      ",
-            $bytes,
-            " NOT NULL,
-    PRIMARY KEY (article_seq, sketch_key)
-)",
-            $without_rowid,
-            ";
--- Which articles of a host (a hash of its name) have each block of text:
--- a block in several is the host's boilerplate.
-CREATE TABLE near_dup_blocks (
-    host        ",
-            $int,
-            " NOT NULL,
-    block_key   ",
-            $int,
-            " NOT NULL,
-    article_seq ",
-            $int,
-            " NOT NULL REFERENCES articles (seq),
-    stored_at   ",
-            $int,
-            " NOT NULL,
-    PRIMARY KEY (host, block_key, article_seq)
-)",
-            $without_rowid,
-            ";
--- Sightings of this feed merged into a stored article as near-duplicates.
-ALTER TABLE feeds ADD COLUMN near_duplicates ",
-            $int,
-            " NOT NULL DEFAULT 0;
-"
-        )
-    };
 }
 
 /// Every migration, in order: entry N takes a database from version N to N + 1.
@@ -441,8 +367,40 @@ CREATE TABLE page_retries (
 "#,
     ),
     // 13
-    Migration::Each {
-        sqlite: near_dup_tables!("INTEGER", "BLOB", " WITHOUT ROWID"),
-        postgres: near_dup_tables!("BIGINT", "BYTEA", ""),
-    },
+    Migration::Both(
+        r#"
+-- Near-duplicates (store::shared::near_dup). Every row carries when it was
+-- stored (unix seconds): only rows of the window are looked at, and gc
+-- drops older ones. The LSH band keys of each article's signatures:
+CREATE TABLE near_dup_bands (
+    band_key    BIGINT NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    stored_at   BIGINT NOT NULL,
+    PRIMARY KEY (band_key, article_seq)
+) /*sqlite: WITHOUT ROWID*/;
+-- Each signature (of the article's text and of the copies merged into it)
+-- with the sorted block keys of its text and the host they were counted
+-- under (rows near a kilobyte: a rowid table on SQLite, which packs them).
+CREATE TABLE near_dup_sketches (
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    sketch_key  BIGINT NOT NULL,
+    host        BIGINT NOT NULL,
+    stored_at   BIGINT NOT NULL,
+    signature   BYTEA NOT NULL,
+    blocks      BYTEA NOT NULL,
+    PRIMARY KEY (article_seq, sketch_key)
+);
+-- Which articles of a host (a hash of its name) have each block of text:
+-- a block in several is the host's boilerplate.
+CREATE TABLE near_dup_blocks (
+    host        BIGINT NOT NULL,
+    block_key   BIGINT NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    stored_at   BIGINT NOT NULL,
+    PRIMARY KEY (host, block_key, article_seq)
+) /*sqlite: WITHOUT ROWID*/;
+-- Sightings of the feed merged into a stored article as near-duplicates.
+ALTER TABLE feeds ADD COLUMN near_duplicates BIGINT NOT NULL DEFAULT 0;
+"#,
+    ),
 ];
