@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::pages::rss;
-use common::{Gleaner, Route, TestServer, feed_block};
+use common::pages::{article_page, rss};
+use common::{Gleaner, Route, TestServer, feed_block, free_port, get, sample, wait_for};
 
 /// A made-up news story, six paragraphs (about 300 words).
 fn story() -> Vec<String> {
@@ -305,4 +305,75 @@ fn gc_drops_the_index_rows_with_the_article() {
     gleaner.write_config(&feeds(&server, &["gazette", "wire"]));
     gleaner.poll();
     assert_eq!(gleaner.export(&[]).len(), 1, "the copy is stored as new");
+}
+
+#[test]
+fn the_daemon_counts_near_duplicate_merges_in_metrics() {
+    let server = TestServer::start();
+    let original = ("gazette-1", "https://gazette.example/2026/bridge", story());
+    let copy = ("wire-77", "https://wire.example/story/77", syndicated());
+    server.set("/gazette", Route::rss(feed("Gazette", &[original])));
+    server.set("/wire", Route::rss(feed("Wire", &[copy])));
+    let port = free_port();
+    let gleaner = Gleaner::new(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n{}",
+        feeds(&server, &["gazette", "wire"])
+    ));
+    let mut daemon = gleaner.daemon();
+    // Both feeds are polled at start, in either order: one stores, the
+    // other merges.
+    wait_for(std::time::Duration::from_secs(30), "both polls", || {
+        get(port, "/metrics")
+            .is_some_and(|(_, text)| sample(&text, "gleaner_polls_total{outcome=\"ok\"}") >= 2.0)
+    });
+    let (_, text) = get(port, "/metrics").unwrap();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(
+        sample(&text, "gleaner_articles_stored_total"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "gleaner_near_duplicates_total"),
+        1.0,
+        "{text}"
+    );
+}
+
+#[test]
+fn reextract_recomputes_the_sketch() {
+    let server = TestServer::start();
+    let page = server.url("/2026/bridge");
+    server.set(
+        "/2026/bridge",
+        Route::html(article_page("Bridge", &story(), "")),
+    );
+    server.set(
+        "/gazette",
+        Route::rss(feed("Gazette", &[("gazette-1", page.as_str(), vec![])])),
+    );
+    let gleaner = Gleaner::new(&feed_block("gazette", &server.url("/gazette"), ""));
+    gleaner.edit_config("[storage]\n", "[storage]\nkeep_html = true\n");
+    gleaner.poll();
+    // As an older version stored it: another text, no index rows.
+    gleaner.sql("UPDATE articles SET content_text = 'An older extraction.'");
+    for table in ["near_dup_bands", "near_dup_sketches", "near_dup_blocks"] {
+        gleaner.sql(&format!("DELETE FROM {table}"));
+    }
+    gleaner.ok(&["reextract"]);
+    assert_eq!(count(&gleaner, "near_dup_bands"), 32);
+    assert_eq!(count(&gleaner, "near_dup_sketches"), 1);
+
+    let copy = ("wire-77", "https://wire.example/story/77", syndicated());
+    server.set("/wire", Route::rss(feed("Wire", &[copy])));
+    gleaner.write_config(&format!(
+        "{}{}",
+        feed_block("gazette", &server.url("/gazette"), ""),
+        feeds(&server, &["wire"])
+    ));
+    gleaner.poll();
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1, "{articles:#?}");
+    assert_eq!(sources(&articles[0]), ["gazette", "wire"]);
 }
