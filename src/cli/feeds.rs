@@ -46,6 +46,9 @@ pub(super) struct FeedRow {
     interstitials: std::collections::BTreeMap<&'static str, u32>,
     /// The proxy its feed URL is fetched through, without credentials.
     proxy: Option<String>,
+    /// How many of its entries were merged into an article stored before
+    /// as near-duplicates (`[dedup] near_duplicates`).
+    near_duplicates: u64,
 }
 
 pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -93,6 +96,7 @@ pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                     &feed.url,
                 )
                 .map(|p| p.shown()),
+                near_duplicates: status.near_duplicates,
             }
         })
         .collect();

@@ -207,6 +207,7 @@ mod tests {
             content_html: "a\0".into(),
             content_text: "b\0".into(),
             word_count: 1,
+            near_dup: None,
         }];
         let new = reextractions(&new);
         assert_eq!(
