@@ -202,6 +202,11 @@ pub struct FeedStatus {
     /// How many article pages its last fetched poll judged, and which
     /// were interstitials (`article::verdict`).
     pub interstitials: Tally,
+    /// The feed's own title, as of its last parsed fetch.
+    pub title: Option<String>,
+    /// What its document was (`feed::FeedFormat::as_str`), as of its last
+    /// parsed fetch.
+    pub format: Option<String>,
 }
 
 /// Whether an entry is already stored, and how: decides, before any page

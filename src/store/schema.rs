@@ -363,4 +363,13 @@ CREATE TABLE page_retries (
 );
 "#,
     ),
+    // 13
+    Migration::Both(
+        r#"
+-- The feed's own title and what its document was (feed::FeedFormat), as of
+-- its last parsed fetch: `feeds --json` and `export-opml` show them.
+ALTER TABLE feeds ADD COLUMN title TEXT;
+ALTER TABLE feeds ADD COLUMN format TEXT;
+"#,
+    ),
 ];
