@@ -353,4 +353,13 @@ CREATE TABLE near_dup_blocks (
 ALTER TABLE feeds ADD COLUMN near_duplicates BIGINT NOT NULL DEFAULT 0;
 "#,
     ),
+    // 14
+    Migration::Both(
+        r#"
+-- The feed's own title and what its document was (feed::FeedFormat), as of
+-- its last parsed fetch: `feeds --json` and `export-opml` show them.
+ALTER TABLE feeds ADD COLUMN title TEXT;
+ALTER TABLE feeds ADD COLUMN format TEXT;
+"#,
+    ),
 ];

@@ -23,7 +23,7 @@ macro_rules! feed_status_sql {
                 f.next_attempt_at, ",
             $articles,
             " AS articles, f.repairs, f.moved_to, f.poll_interval_secs, f.filtered,
-                f.interstitials, f.near_duplicates FROM feeds f"
+                f.interstitials, f.near_duplicates, f.title, f.format FROM feeds f"
         )
     };
 }
@@ -167,6 +167,8 @@ fn feed_status(r: &Row) -> Result<(String, FeedStatus), StoreError> {
             filtered: r.get("filtered")?,
             interstitials: Tally::from_column(&r.get::<String>("interstitials")?),
             near_duplicates: r.get("near_duplicates")?,
+            title: r.get("title")?,
+            format: r.get("format")?,
         },
     ))
 }
