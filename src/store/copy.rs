@@ -52,6 +52,8 @@ const TABLES: &[(&str, &[Column])] = &[
             ("poll_interval_secs", "poll_interval_secs", Int),
             ("filtered", "filtered", Int),
             ("interstitials", "interstitials", Text),
+            ("title", "title", Text),
+            ("format", "format", Text),
         ],
     ),
     (
