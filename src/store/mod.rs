@@ -235,6 +235,9 @@ pub enum StoreError {
         /// The URL without credentials.
         database: String,
     },
+    /// What a person typed cannot be searched for.
+    #[error(transparent)]
+    Search(#[from] search::QueryError),
     /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),

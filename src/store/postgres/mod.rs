@@ -43,7 +43,7 @@ mod hosts;
 mod pages;
 mod read;
 mod schema;
-mod search;
+pub(super) mod search;
 mod tls;
 
 /// How long connecting may take before the command fails.
@@ -227,6 +227,7 @@ impl SqlBackend for Postgres {
                 client: &mut tx,
                 cache,
             })?;
+            search::index_pending(&mut tx)?;
             tx.commit()?;
             Ok(value)
         })
