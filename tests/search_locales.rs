@@ -138,3 +138,37 @@ fn a_query_of_too_many_words_is_a_usage_error_and_one_of_no_word_says_so() {
         );
     }
 }
+
+#[test]
+fn articles_indexed_by_postgresql_before_are_indexed_again_by_gleaner() {
+    let Some(postgres) = server("search index migration") else {
+        return;
+    };
+    let site = TestServer::start();
+    site.set("/a.xml", Route::rss(feed()));
+    let gleaner = set_up(&site, Some(TestDatabase::with_locale(&postgres, "C")));
+    // The database as the version before left it: the index made by
+    // PostgreSQL's parser and lower() (which fold no `М` in a C database).
+    let database = gleaner.postgres.as_ref().unwrap();
+    database.batch(
+        r##"DROP TRIGGER articles_search_stale ON articles;
+            DROP FUNCTION gleaner_search_stale();
+            ALTER TABLE articles DROP COLUMN search;
+            ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS
+                (setweight(to_tsvector('simple', translate(coalesce(title, ''),
+                     '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                ')), 'A')
+                 || to_tsvector('simple', translate(coalesce(content_text, ''),
+                     '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))) STORED;
+            CREATE INDEX articles_search ON articles USING gin (search);
+            UPDATE gleaner_schema SET version = version - 1"##,
+    );
+    assert_eq!(
+        database.query("SELECT count(*) FROM articles WHERE search @@ 'москва'::tsquery")[0]
+            .get::<_, i64>(0),
+        0,
+        "the old index misses it"
+    );
+    // The next command migrates, and indexes every article again.
+    assert_eq!(found(&gleaner, &["москва"]), ["Москва встречает весну"]);
+    assert_eq!(found(&gleaner, &["½"]), ["Recipe of the week"]);
+}

@@ -235,6 +235,17 @@ mod tests {
     }
 
     #[test]
+    fn the_words_are_those_sqlites_index_holds() {
+        let indexed = format!("tokenize = '{TOKENIZER}'");
+        assert!(
+            crate::store::schema::MIGRATIONS
+                .iter()
+                .any(|m| m.sqlite().contains(&indexed)),
+            "articles_fts is made with another tokenizer than {TOKENIZER:?}"
+        );
+    }
+
+    #[test]
     fn a_document_places_the_title_before_the_text() {
         assert_eq!(
             document("Big Dam", "the DAM").unwrap(),

@@ -126,6 +126,19 @@ impl TestDatabase {
         (url, password)
     }
 
+    /// Runs `sql` (statements separated by `;`) on this database, for a
+    /// state the commands cannot make (an older version's schema).
+    pub fn batch(&self, sql: &str) {
+        let url = self.url();
+        let sql = sql.to_owned();
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(url.as_str(), postgres::NoTls).unwrap();
+            client.batch_execute(&sql).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
     /// A client of this database, for checks the commands do not show.
     pub fn query(&self, sql: &str) -> Vec<postgres::Row> {
         let url = self.url();
