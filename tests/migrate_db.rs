@@ -232,7 +232,13 @@ fn migrate_db_killed_midway_goes_on_with_what_changed_since() {
         .unwrap();
     let db = on_postgres.postgres.as_ref().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while db.query("SELECT count(*) FROM pg_locks WHERE NOT granted")[0].get::<_, i64>(0) == 0 {
+    while db.query(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'consumers'::regclass
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )[0]
+    .get::<_, i64>(0)
+        == 0
+    {
         assert!(
             Instant::now() < deadline,
             "the copy never reached the consumers"
