@@ -9,8 +9,8 @@ use super::args::SearchFormat;
 use super::{UsageError, open_store, out};
 use crate::config::Config;
 use crate::controls::escape;
+use crate::identity::without_tracking_text;
 use crate::store::Access;
-use crate::store::keys::without_tracking_text;
 use crate::store::model::ExportFilter;
 use crate::store::search::QueryError;
 

@@ -26,7 +26,6 @@ pub mod consumer_lock;
 pub mod copy;
 mod dedup;
 pub mod handle;
-pub mod keys;
 pub mod model;
 mod nul;
 pub mod postgres;
@@ -48,6 +47,8 @@ pub use handle::StoreHandle;
 use model::{ExportFilter, StoredArticle};
 
 use crate::config::Database;
+// `dedup` names the identity keys as `super::keys`.
+use crate::identity as keys;
 
 /// An open database, SQLite or PostgreSQL, with its schema up to date.
 ///

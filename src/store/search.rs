@@ -240,7 +240,7 @@ mod tests {
         assert!(
             crate::store::schema::MIGRATIONS
                 .iter()
-                .any(|m| m.sqlite().contains(&indexed)),
+                .any(|m| m.sql(crate::store::sql::Dialect::Sqlite).contains(&indexed)),
             "articles_fts is made with another tokenizer than {TOKENIZER:?}"
         );
     }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::article::verdict::Tally;
+use crate::identity::{normalize_url, url_key};
 use crate::store::backend::{Cursors, Feeds};
-use crate::store::keys::{normalize_url, url_key};
 use crate::store::model::{FeedStatus, Known};
 use crate::store::sql::{Row, SqlBackend};
 use crate::store::{StoreError, format_time, parse_time};
