@@ -191,6 +191,22 @@ fn migrate_db_run_again_brings_each_change_over_and_knows_a_finished_copy() {
         "{stderr}"
     );
     assert_eq!(on_postgres.export(&[]), kept, "nothing changed");
+
+    // A copy finished by a version that copied other columns (its digest
+    // of another layout) cannot be judged: it is refused as such.
+    on_postgres
+        .postgres
+        .as_ref()
+        .unwrap()
+        .batch("UPDATE gleaner_copied_from SET digest = 'older:' || digest");
+    let refused = sqlite
+        .command()
+        .args(["migrate-db", "--to", &url(&on_postgres)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("copied other columns"), "{stderr}");
 }
 
 #[test]

@@ -265,6 +265,16 @@ pub fn sqlite_to_postgres(
             });
         }
         (Some(Some((finished_at, copied))), Some((table, survey))) => {
+            if copied.split(':').next() != digest.split(':').next() {
+                // Digests of other columns cannot be compared.
+                return Err(StoreError::CopyOfOtherColumns {
+                    database: shown(),
+                    from: from.display().to_string(),
+                    finished_at: finished_at.clone(),
+                    table: table.name,
+                    detail: survey.detail(),
+                });
+            }
             if *copied != digest {
                 return Err(StoreError::WrittenSinceCopy {
                     database: shown(),
@@ -339,7 +349,9 @@ pub fn sqlite_to_postgres(
     Ok((counts(&after), outcome))
 }
 
-/// Every table compared, and the digest of PostgreSQL's rows.
+/// Every table compared, and the digest of PostgreSQL's rows, after the
+/// digest of the tables' columns (`LAYOUT:ROWS`), so that a copy by a
+/// version that copies other columns is known as such.
 fn survey_all(
     snapshot: &rusqlite::Transaction<'_>,
     reader: &mut postgres::Client,
@@ -349,11 +361,21 @@ fn survey_all(
         .iter()
         .map(|table| rows::survey(table, snapshot, reader, &mut digest))
         .collect::<Result<Vec<_>, _>>()?;
-    let digest: String = digest
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mut layout = Sha256::new();
+    for table in TABLES {
+        layout.update(table.name);
+        for (_, written, _) in table.columns {
+            layout.update([0]);
+            layout.update(written);
+        }
+        layout.update([1]);
+    }
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    let digest = format!(
+        "{}:{}",
+        hex(&layout.finalize()[..8]),
+        hex(&digest.finalize())
+    );
     Ok((surveys, digest))
 }
 

@@ -243,6 +243,23 @@ pub enum StoreError {
         /// How it differs.
         detail: String,
     },
+    /// `migrate-db` again, after SQLite changed, on a copy finished by a
+    /// version that copied other columns.
+    #[error(
+        "{from} changed since migrate-db finished copying it into the PostgreSQL database {database} at {finished_at} (table {table}: {detail}), but that copy was made by a gleaner that copied other columns, so migrate-db cannot tell whether {database} was written to since; nothing was changed. If no gleaner instance has used {database}, drop it, create it empty and run migrate-db again; otherwise keep it as it is"
+    )]
+    CopyOfOtherColumns {
+        /// The URL without credentials.
+        database: String,
+        /// The SQLite file.
+        from: String,
+        /// When the copy finished (RFC 3339).
+        finished_at: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
+    },
     /// `migrate-db` again after the copy it finished was written to.
     #[error(
         "{from} changed since migrate-db finished copying it into the PostgreSQL database {database} at {finished_at}, and {database} was written to since as well (table {table}: {detail}): gleaner instances use it, and copying {from} again would undo their work, so nothing was changed. Keep {database} as it is (what changed in {from} since {finished_at} is not in it), or, if nothing written to it since must be kept, drop it, create it empty and run migrate-db again"
