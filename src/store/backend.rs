@@ -260,7 +260,7 @@ pub trait Deliveries {
 /// `gleaner search`.
 pub trait Search {
     /// The `limit` best matches of what a person typed, by the rules of
-    /// `store::search::terms`: best first, newest first among equals.
+    /// `store::search::query`: best first, newest first among equals.
     fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError>;
 }
 

@@ -43,7 +43,7 @@ use super::{Access, StoreError};
 mod follow;
 mod hosts;
 mod schema;
-mod search;
+pub(super) mod search;
 mod tls;
 
 /// How long connecting may take before the command fails.
@@ -223,7 +223,12 @@ impl SqlBackend for Postgres {
                     &[],
                 )?;
             }
-            committed(tx, cache, |s| f(s))
+            committed(tx, cache, |s| {
+                let value = f(s)?;
+                // Articles written here are indexed before they are seen.
+                search::index_pending(&mut *s.client)?;
+                Ok(value)
+            })
         })
     }
 

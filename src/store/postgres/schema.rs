@@ -80,6 +80,11 @@ fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(
         )?;
         tx.commit()?;
     }
+    // Articles stored before gleaner indexed them itself (or by a copy).
+    let indexed = super::search::index_pending(client)?;
+    if indexed > 0 {
+        tracing::info!(articles = indexed, "indexed for search");
+    }
     // How instances share the work: PostgreSQL's alone, outside the
     // numbered migrations (which stay SQLite's, one for one).
     client.batch_execute(
