@@ -373,7 +373,7 @@ fn templated(originals: &[Original], docs: &mut Vec<Doc>) {
             }
             let at = rng.usize(0..words.len());
             n += 1;
-            words[at] = if n % 2 == 0 {
+            words[at] = if n.is_multiple_of(2) {
                 NAMES[(i + n) % NAMES.len()].to_owned()
             } else {
                 format!("{}", 1000 + (i * 37 + n * 11) % 9000)

@@ -309,7 +309,7 @@ fn evaluate(docs: &[Doc], similarity: f64, guard: bool) -> bool {
     // The verbatim share of each right merge of a copy, and the highest of
     // the false merges per kind of negative: where the guard's line can lie.
     let mut copy_verbatim: Vec<f64> = Vec::new();
-    let mut negative_verbatim: HashMap<&str, f64> = HashMap::new();
+    let mut negative_verbatim: Vec<(&str, f64)> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         texts_bytes += doc.text.len();
         let outcome = index.insert(i, doc, similarity, guard, &mut costs);
@@ -366,8 +366,7 @@ fn evaluate(docs: &[Doc], similarity: f64, guard: bool) -> bool {
                     Outcome::New => t.right += 1,
                     Outcome::Merged { into, verdict } => {
                         t.wrong += 1;
-                        let worst = negative_verbatim.entry(kind).or_insert(0.0f64);
-                        *worst = worst.max(verdict.verbatim_share);
+                        negative_verbatim.push((kind, verdict.verbatim_share));
                         false_merges.push(format!(
                             "{kind} {} merged into {}: {verdict:?}",
                             doc.name, docs[index.articles[into].first].name
@@ -429,8 +428,29 @@ fn evaluate(docs: &[Doc], similarity: f64, guard: bool) -> bool {
         at(0.05),
         at(0.5)
     );
-    for (kind, worst) in &negative_verbatim {
-        println!("verbatim share of false merges ({kind}): max {worst:.2}");
+    for (kind, _) in &negatives {
+        let worst = negative_verbatim
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, v)| *v)
+            .reduce(f64::max);
+        if let Some(worst) = worst {
+            println!("verbatim share of false merges ({kind}): max {worst:.2}");
+        }
+    }
+    if !guard {
+        // Where the guard's line could lie, read off this run: merges that
+        // would remain at each threshold (merges change the index, so this
+        // is an estimate; the run with the guard gives the real figures).
+        println!("verbatim threshold: copies still merged / false merges left");
+        for t in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] {
+            let kept = copy_verbatim.iter().filter(|v| **v >= t).count();
+            let wrong = negative_verbatim.iter().filter(|(_, v)| *v >= t).count();
+            println!(
+                "  {t:.1}: {kept} of {all} copies ({:.1}%), {wrong} false merges",
+                100.0 * kept as f64 / all.max(1) as f64
+            );
+        }
     }
     println!("missed copies: {} (at most 4 of each kind)", misses.len());
     for (kind, _) in &positives {
