@@ -81,8 +81,16 @@ pub const REST_SHARE: f64 = 0.5;
 pub const REST_SHINGLES: u32 = 20;
 /// The least share of the incoming text's shingles (outside boilerplate)
 /// that must lie in blocks found verbatim in the stored text (see the
-/// module comment, "templated stories"). Copies in the bench keep at least
-/// … of their text verbatim; templated stories keep none.
+/// module comment, "templated stories"): most of it. Read off `cargo bench
+/// --bench near_duplicates`: without this guard 1,459 of 2,666 templated
+/// stories merged, all with a verbatim share of 0.00; of the copies merged,
+/// 1 % keep under 0.20 and 5 % under 0.74. Any line from 0.1 to 0.5 leaves
+/// no false merge there (recall 96.9 % at 0.1, 95.7 % at 0.5); one half is
+/// taken so that a template that keeps a paragraph or two verbatim (an
+/// intro, a closing line its host does not repeat often enough to be
+/// boilerplate) still stays apart; what it costs is copies whose paragraphs
+/// were cut differently ("other page chrome": 93 % merged without the
+/// guard, 81 % with it).
 pub const VERBATIM_SHARE: f64 = 0.5;
 /// A block stored in this many other articles of the host is the host's
 /// boilerplate: it is left out of an incoming article's signature.
