@@ -45,6 +45,9 @@ mod read;
 mod schema;
 mod search;
 mod tls;
+mod waits;
+
+use waits::Waits;
 
 /// How long connecting may take before the command fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,6 +60,8 @@ pub struct Postgres {
     target: PostgresTarget,
     /// The URL as shown, as a path for the messages that name "the database".
     shown: PathBuf,
+    /// How long its waits may last (from `[storage] lease_secs`).
+    waits: Waits,
 }
 
 /// Connects to `target` as [`PostgresTarget`] describes.
@@ -86,6 +91,19 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    let waits = Waits::of(target.lease());
+    waits.client(&mut config);
+    let mut client = open_connection(target, &config, open_error)?;
+    waits.server(&mut client)?;
+    Ok(client)
+}
+
+/// Opens the connection `config` describes, over TLS as `target` says.
+fn open_connection(
+    target: &PostgresTarget,
+    config: &postgres::Config,
+    open_error: impl Fn(postgres::Error) -> StoreError,
+) -> Result<Client, StoreError> {
     match target.tls() {
         Tls::Off => config.connect(NoTls).map_err(open_error),
         Tls::Verified { ca_file } => {
@@ -137,11 +155,14 @@ impl Postgres {
             return Err(StoreError::Missing { path: shown });
         }
         schema::migrate(&mut client, &shown)?;
+        let waits = Waits::of(target.lease());
+        waits.store(&mut client)?;
         Ok(Postgres {
             client: RefCell::new(client),
             statements: RefCell::default(),
             target: target.clone(),
             shown,
+            waits,
         })
     }
 
@@ -156,6 +177,7 @@ impl Postgres {
             // administrator): the call that found out failed; this one
             // connects again, so that a long-running instance outlives it.
             *client = connect(&self.target)?;
+            self.waits.store(&mut client)?;
             statements.clear();
             tracing::info!(database = %self.shown.display(), "connected to the PostgreSQL database again");
         }
@@ -215,6 +237,7 @@ impl SqlBackend for Postgres {
         serialized: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let waits = self.waits;
         self.with_client(|client, cache| {
             let mut tx = client.transaction()?;
             if serialized {
@@ -230,6 +253,7 @@ impl SqlBackend for Postgres {
             tx.commit()?;
             Ok(value)
         })
+        .map_err(|e| waits.explain(e))
     }
 }
 

@@ -100,6 +100,7 @@ impl Exports for Postgres {
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
+        super::waits::unbounded_idle(&mut tx)?;
         let snapshot_max: i64 = tx.query_one(HIGHEST_POSITION, &[])?.get(0);
         let since = filter.since.map(format_time);
         let limit = filter.limit.map(|l| l.min(i64::MAX as u64) as i64);

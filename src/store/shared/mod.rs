@@ -5,6 +5,7 @@
 
 mod articles;
 mod feeds;
+mod fence;
 mod pages;
 mod poll;
 mod upkeep;
