@@ -78,6 +78,9 @@ const TABLES: &[Table] = &[
             ("poll_interval_secs", "poll_interval_secs", Int),
             ("filtered", "filtered", Int),
             ("interstitials", "interstitials", Text),
+            ("title", "title", Text),
+            ("format", "format", Text),
+            ("near_duplicates", "near_duplicates", Int),
         ],
         key: 1,
     },
@@ -176,6 +179,39 @@ const TABLES: &[Table] = &[
             ("delivered", "delivered", Int),
         ],
         key: 1,
+    },
+    // The near-duplicate index (`shared::near_dup`): its window's rows keep
+    // merging copies into the articles they came with.
+    Table {
+        name: "near_dup_bands",
+        columns: &[
+            ("band_key", "band_key", Int),
+            ("article_seq", "article_seq", Int),
+            ("stored_at", "stored_at", Int),
+        ],
+        key: 2,
+    },
+    Table {
+        name: "near_dup_sketches",
+        columns: &[
+            ("article_seq", "article_seq", Int),
+            ("sketch_key", "sketch_key", Int),
+            ("host", "host", Int),
+            ("stored_at", "stored_at", Int),
+            ("signature", "signature", Blob),
+            ("blocks", "blocks", Blob),
+        ],
+        key: 2,
+    },
+    Table {
+        name: "near_dup_blocks",
+        columns: &[
+            ("host", "host", Int),
+            ("block_key", "block_key", Int),
+            ("article_seq", "article_seq", Int),
+            ("stored_at", "stored_at", Int),
+        ],
+        key: 3,
     },
 ];
 
@@ -444,4 +480,53 @@ fn write(
     flush(writer, &mut batch)?;
     progress(table.name, done);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's tables that are not data of their own: FTS5's index (made
+    /// again from the articles on PostgreSQL) and SQLite's bookkeeping.
+    fn derived(table: &str) -> bool {
+        table.starts_with("articles_fts") || table.starts_with("sqlite_")
+    }
+
+    /// A migration that adds a table or a column must say how `migrate-db`
+    /// carries it, or a copy would leave it behind and still compare equal.
+    #[test]
+    fn every_table_and_column_of_the_schema_is_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Sqlite::open(&dir.path().join("g.db")).unwrap();
+        let mut tables = store
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let names: Vec<String> = tables
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for name in names.iter().filter(|n| !derived(n)) {
+            let table = TABLES
+                .iter()
+                .find(|t| t.name == name)
+                .unwrap_or_else(|| panic!("table {name} is not in copy::TABLES"));
+            let mut info = store
+                .conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{name}')"))
+                .unwrap();
+            let columns: Vec<String> = info
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            for column in columns {
+                assert!(
+                    table.columns.iter().any(|(read, _, _)| *read == column),
+                    "{name}.{column} is not copied by migrate-db"
+                );
+            }
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //! [`backend`]), over two peers: [`sqlite`] (one file, the embedded default)
 //! and [`postgres`] (one database shared by many instances). Both speak the
 //! types of [`model`]; the rules of a poll's writes are written once, in
-//! `dedup`, and each backend runs its own statements for them.
+//! `dedup`, and every operation the dialects can say alike once, in
+//! `shared` over the statement layer `sql`; each backend's folder holds
+//! only what its dialect says differently.
 //!
 //! Invariants (each backend's module says how it keeps them):
 //! - `articles.seq` is the order of first storage, and sources and tags

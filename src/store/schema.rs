@@ -316,7 +316,53 @@ CREATE TABLE page_retries (
 );
 "#,
     ),
-    // 13 (numbered 17 where migrations 13 to 16 of other changes come first)
+    // 13
+    Migration::Both(
+        r#"
+-- Near-duplicates (store::shared::near_dup). Every row carries when it was
+-- stored (unix seconds): only rows of the window are looked at, and gc
+-- drops older ones. The LSH band keys of each article's signatures:
+CREATE TABLE near_dup_bands (
+    band_key    BIGINT NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    stored_at   BIGINT NOT NULL,
+    PRIMARY KEY (band_key, article_seq)
+) {without rowid};
+-- Each signature (of the article's text and of the copies merged into it)
+-- with the sorted block keys of its text and the host they were counted
+-- under (rows near a kilobyte: a rowid table on SQLite, which packs them).
+CREATE TABLE near_dup_sketches (
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    sketch_key  BIGINT NOT NULL,
+    host        BIGINT NOT NULL,
+    stored_at   BIGINT NOT NULL,
+    signature   BYTEA NOT NULL,
+    blocks      BYTEA NOT NULL,
+    PRIMARY KEY (article_seq, sketch_key)
+);
+-- Which articles of a host (a hash of its name) have each block of text:
+-- a block in several is the host's boilerplate.
+CREATE TABLE near_dup_blocks (
+    host        BIGINT NOT NULL,
+    block_key   BIGINT NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    stored_at   BIGINT NOT NULL,
+    PRIMARY KEY (host, block_key, article_seq)
+) {without rowid};
+-- Sightings of the feed merged into a stored article as near-duplicates.
+ALTER TABLE feeds ADD COLUMN near_duplicates BIGINT NOT NULL DEFAULT 0;
+"#,
+    ),
+    // 14
+    Migration::Both(
+        r#"
+-- The feed's own title and what its document was (feed::FeedFormat), as of
+-- its last parsed fetch: `feeds --json` and `export-opml` show them.
+ALTER TABLE feeds ADD COLUMN title TEXT;
+ALTER TABLE feeds ADD COLUMN format TEXT;
+"#,
+    ),
+    // 15
     Migration::Each {
         sqlite: r#"
 -- PostgreSQL's search column is now made of the words SQLite's tokenizer

@@ -23,7 +23,7 @@ macro_rules! feed_status_sql {
                 f.next_attempt_at, ",
             $articles,
             " AS articles, f.repairs, f.moved_to, f.poll_interval_secs, f.filtered,
-                f.interstitials FROM feeds f"
+                f.interstitials, f.near_duplicates, f.title, f.format FROM feeds f"
         )
     };
 }
@@ -166,6 +166,9 @@ fn feed_status(r: &Row) -> Result<(String, FeedStatus), StoreError> {
                 .map(Duration::from_secs),
             filtered: r.get("filtered")?,
             interstitials: Tally::from_column(&r.get::<String>("interstitials")?),
+            near_duplicates: r.get("near_duplicates")?,
+            title: r.get("title")?,
+            format: r.get("format")?,
         },
     ))
 }

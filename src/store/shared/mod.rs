@@ -6,6 +6,7 @@
 mod articles;
 mod export;
 mod feeds;
+pub(super) mod near_dup;
 mod pages;
 mod poll;
 mod upkeep;

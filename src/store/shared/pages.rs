@@ -150,6 +150,9 @@ impl<B: SqlBackend> Reextractions for B {
                     .concat(),
                 )?;
                 if updated > 0 {
+                    if let Some(incoming) = &r.near_dup {
+                        super::near_dup::reindex(c, page.seq, incoming, &page.url)?;
+                    }
                     applied.changed += 1;
                 } else {
                     applied.changed_meanwhile += 1;

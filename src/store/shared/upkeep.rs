@@ -210,6 +210,7 @@ impl<B: SqlBackend> Purge for B {
                      (SELECT seq FROM articles WHERE purged_at IS NOT NULL)",
                 &[],
             )?;
+            super::near_dup::forget_purged(c, now.timestamp())?;
             Ok(purged)
         })
     }

@@ -312,6 +312,8 @@ mod tests {
                 ttl: None,
                 filtered: 0,
                 interstitials: Default::default(),
+                title: None,
+                format: crate::feed::FeedFormat::Rss,
             },
             cadence: model::Cadence::Cron,
             sightings: Vec::new(),
