@@ -268,13 +268,15 @@ pub fn sqlite_to_postgres(
          ALTER TABLE gleaner_copied_from ADD COLUMN IF NOT EXISTS finished_at TEXT,
              ADD COLUMN IF NOT EXISTS digest TEXT;",
     )?;
-    let marker: Marker = writer
-        .query_opt("SELECT finished_at, digest FROM gleaner_copied_from", &[])?
-        .map(|r| {
-            let finished: Option<String> = r.get(0);
-            let digest: Option<String> = r.get(1);
-            finished.zip(digest)
-        });
+    let marker: Marker =
+        match writer.query_opt("SELECT finished_at, digest FROM gleaner_copied_from", &[])? {
+            Some(row) => {
+                let finished: Option<String> = row.try_get(0)?;
+                let digest: Option<String> = row.try_get(1)?;
+                Some(finished.zip(digest))
+            }
+            None => None,
+        };
 
     let snapshot = source.conn.transaction()?;
     let (before, digest) = survey_all(&snapshot, &mut reader)?;
