@@ -58,7 +58,8 @@ fn end_connections(gleaner: &Gleaner, filter: &str) -> usize {
 const LOCK_CONNECTIONS: &str = "application_name LIKE '%consumer lock%' \
      OR pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)";
 
-/// A `gleaner run`, killed and reaped when dropped.
+/// A gleaner process, killed and reaped when dropped, so that a failing
+/// test leaves none behind (a stopped one included).
 struct Daemon(Child);
 
 impl Drop for Daemon {
@@ -189,20 +190,22 @@ fn a_one_shot_export_waits_for_a_follower_whose_lock_connection_was_ended() {
 
     // The follower writes its backlog to a pipe nobody reads yet: it is
     // alive, mid-batch, its cursor not moved.
-    let mut follower = gleaner
-        .command_on(&config_named(&gleaner, "follower"))
-        .args([
-            "export",
-            "--consumer",
-            "tail",
-            "--follow",
-            "--format",
-            "jsonl",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting export --follow");
+    let mut follower = Daemon(
+        gleaner
+            .command_on(&config_named(&gleaner, "follower"))
+            .args([
+                "export",
+                "--consumer",
+                "tail",
+                "--follow",
+                "--format",
+                "jsonl",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting export --follow"),
+    );
     wait_for(
         Duration::from_secs(20),
         "the connection holding the follower's lock",
@@ -221,14 +224,16 @@ fn a_one_shot_export_waits_for_a_follower_whose_lock_connection_was_ended() {
     assert!(end_connections(&gleaner, LOCK_CONNECTIONS) > 0);
 
     // A one-shot export of the same consumer meanwhile.
-    let mut once = gleaner
-        .command()
-        .args(["export", "--consumer", "tail", "--format", "jsonl"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting export");
-    let mut once_out = once.stdout.take().unwrap();
+    let mut once = Daemon(
+        gleaner
+            .command()
+            .args(["export", "--consumer", "tail", "--format", "jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting export"),
+    );
+    let mut once_out = once.0.stdout.take().unwrap();
     let once_read = std::thread::spawn(move || {
         let mut text = String::new();
         once_out.read_to_string(&mut text).unwrap();
@@ -238,7 +243,7 @@ fn a_one_shot_export_waits_for_a_follower_whose_lock_connection_was_ended() {
     std::thread::sleep(Duration::from_secs(6));
 
     let (lines, received) = mpsc::channel();
-    let stdout = follower.stdout.take().unwrap();
+    let stdout = follower.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -257,9 +262,9 @@ fn a_one_shot_export_waits_for_a_follower_whose_lock_connection_was_ended() {
     // Give the follower time to store its cursor, then stop it: the
     // one-shot export gets the consumer then.
     std::thread::sleep(Duration::from_secs(1));
-    signal(&follower, libc::SIGTERM);
-    assert!(wait_exit(&mut follower, Duration::from_secs(20)).success());
-    let status = wait_exit(&mut once, Duration::from_secs(20));
+    signal(&follower.0, libc::SIGTERM);
+    assert!(wait_exit(&mut follower.0, Duration::from_secs(20)).success());
+    let status = wait_exit(&mut once.0, Duration::from_secs(20));
     assert!(status.success(), "{status}");
     let exported = ids(&once_read.join().unwrap());
 
@@ -288,22 +293,24 @@ fn follow_goes_on_across_ended_connections_and_gives_each_article_once() {
     };
     gleaner.edit_config("[storage]\n", "[storage]\nlease_secs = 3\n");
     gleaner.poll();
-    let mut follower = gleaner
-        .command_on(&config_named(&gleaner, "follower"))
-        .args([
-            "export",
-            "--consumer",
-            "tail",
-            "--follow",
-            "--format",
-            "jsonl",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting export --follow");
+    let mut follower = Daemon(
+        gleaner
+            .command_on(&config_named(&gleaner, "follower"))
+            .args([
+                "export",
+                "--consumer",
+                "tail",
+                "--follow",
+                "--format",
+                "jsonl",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting export --follow"),
+    );
     let (lines, received) = mpsc::channel();
-    let stdout = follower.stdout.take().unwrap();
+    let stdout = follower.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -336,8 +343,8 @@ fn follow_goes_on_across_ended_connections_and_gives_each_article_once() {
         gleaner.poll();
         take(round + 1, &format!("round {round}"));
     }
-    signal(&follower, libc::SIGTERM);
-    let status = wait_exit(&mut follower, Duration::from_secs(20));
+    signal(&follower.0, libc::SIGTERM);
+    let status = wait_exit(&mut follower.0, Duration::from_secs(20));
     assert!(status.success(), "{status}");
     let counts = counts(&followed);
     assert_eq!(counts.len(), ROUNDS + 1, "{followed:?}");
@@ -348,4 +355,103 @@ fn follow_goes_on_across_ended_connections_and_gives_each_article_once() {
             .export(&["--consumer", "tail", "--format", "jsonl"])
             .is_empty()
     );
+}
+
+#[test]
+fn a_follower_stopped_past_its_lease_loses_its_consumer_and_gives_nothing_more() {
+    let server = TestServer::start();
+    server.set("/feed.xml", growing_feed(&server, 0, 2, 1));
+    let Some(gleaner) = on_postgres(
+        "a follower stopped past its lease",
+        &feed_block("f", &server.url("/feed.xml"), "full_text = false"),
+    ) else {
+        return;
+    };
+    gleaner.edit_config("[storage]\n", "[storage]\nlease_secs = 2\n");
+    gleaner.poll();
+    let mut follower = Daemon(
+        gleaner
+            .command()
+            .args([
+                "export",
+                "--consumer",
+                "tail",
+                "--follow",
+                "--format",
+                "jsonl",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting export --follow"),
+    );
+    let (lines, received) = mpsc::channel();
+    let stdout = follower.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut followed = Vec::new();
+    while followed.len() < 3 {
+        let line = received
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the backlog");
+        followed.extend(ids(&line));
+    }
+    // Its cursor stored, the follower is stopped (a VM stall) for longer
+    // than its lease; a new article comes meanwhile.
+    std::thread::sleep(Duration::from_secs(1));
+    signal(&follower.0, libc::SIGSTOP);
+    std::thread::sleep(Duration::from_secs(5));
+    server.set("/feed.xml", growing_feed(&server, 0, 3, 1));
+    gleaner.poll();
+    // A one-shot export takes the consumer over: the stopped follower's
+    // lease ran out.
+    let mut once = Daemon(
+        gleaner
+            .command()
+            .args(["export", "--consumer", "tail", "--format", "jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting export"),
+    );
+    let status = wait_exit(&mut once.0, Duration::from_secs(20));
+    assert!(status.success(), "{status}");
+    let mut text = String::new();
+    once.0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let exported = ids(&text);
+    assert_eq!(exported.len(), 1, "the new article: {exported:?}");
+
+    // Resumed, the follower finds its lock lost: it gives nothing more and
+    // fails, saying so.
+    signal(&follower.0, libc::SIGCONT);
+    let status = wait_exit(&mut follower.0, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(1), "{status}");
+    let mut stderr = String::new();
+    follower
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("lock of consumer \"tail\" was lost"),
+        "{stderr}"
+    );
+    while let Ok(line) = received.recv_timeout(Duration::from_secs(1)) {
+        followed.extend(ids(&line));
+    }
+    assert_eq!(followed.len(), 3, "the follower gave more: {followed:?}");
+    assert!(!followed.contains(&exported[0]));
 }

@@ -120,6 +120,18 @@ fn run(
                     }
                     Err(error) => return Err(error),
                 };
+            // Given out only while the lock is still this follower's (it
+            // may have been stopped past its lease since the last batch).
+            match store.renew_consumer(lock) {
+                Ok(()) => {}
+                Err(error) if error.is_connection_lost() => {
+                    if outage.wait(&error, signals) {
+                        return Ok(written);
+                    }
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            }
             let mut out = stdout.lock();
             if let Err(source) = out.write_all(&batch).and_then(|()| out.flush()) {
                 if source.kind() == io::ErrorKind::BrokenPipe {

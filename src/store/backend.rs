@@ -140,6 +140,12 @@ pub trait Cursors {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// Checks that `lock` is still its consumer's and renews its lease
+    /// (on the store's own connection): [`StoreError::ConsumerLockLost`]
+    /// when another claim has taken the consumer since. What is about to
+    /// be given out under a lock that has been lost is then not.
+    fn renew_consumer(&mut self, lock: &ConsumerLock) -> Result<(), StoreError>;
+
     /// Gives `lock` back: the next claim of its consumer need not wait for
     /// its lease to run out.
     fn release_consumer(&mut self, lock: ConsumerLock) -> Result<(), StoreError>;

@@ -34,6 +34,8 @@ pub struct ConsumerLock {
     consumer: String,
     /// The consumer's `claim_token` as this claim left it.
     token: i64,
+    /// How long the claim lasts past its last renewal.
+    lease: Duration,
     /// What holds the lock on the backend's side.
     held: Box<dyn Held>,
 }
@@ -55,11 +57,17 @@ pub(super) trait Held: Send {
 impl Held for std::fs::File {}
 
 impl ConsumerLock {
-    /// `consumer`'s lock, claimed with `token`, kept by `held`.
-    pub(super) fn new(consumer: &str, token: i64, held: Box<dyn Held>) -> ConsumerLock {
+    /// `consumer`'s lock, claimed with `token` for `lease`, kept by `held`.
+    pub(super) fn new(
+        consumer: &str,
+        token: i64,
+        lease: Duration,
+        held: Box<dyn Held>,
+    ) -> ConsumerLock {
         ConsumerLock {
             consumer: consumer.to_owned(),
             token,
+            lease,
             held,
         }
     }
@@ -72,6 +80,11 @@ impl ConsumerLock {
     /// The fencing token its claim got.
     pub(super) fn token(&self) -> i64 {
         self.token
+    }
+
+    /// How long the claim lasts past its last renewal.
+    pub(super) fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// Whether the lock is known to be lost (another holder claimed the

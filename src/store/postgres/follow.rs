@@ -64,7 +64,7 @@ impl ConsumerLocks for Postgres {
         })?;
         Ok(token.map(|token| {
             let keeper = Keeper::start(self.target.clone(), consumer, token, lease);
-            ConsumerLock::new(consumer, token, Box::new(keeper))
+            ConsumerLock::new(consumer, token, lease, Box::new(keeper))
         }))
     }
 }

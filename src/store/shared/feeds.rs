@@ -200,6 +200,17 @@ impl<B: SqlBackend> Cursors for B {
         }
     }
 
+    fn renew_consumer(&mut self, lock: &ConsumerLock) -> Result<(), StoreError> {
+        let (consumer, token, lease) = (lock.consumer(), lock.token(), lock.lease());
+        if self.write(false, |c| consumers::renew(c, consumer, token, lease))? {
+            Ok(())
+        } else {
+            Err(StoreError::ConsumerLockLost {
+                consumer: consumer.to_owned(),
+            })
+        }
+    }
+
     fn release_consumer(&mut self, lock: ConsumerLock) -> Result<(), StoreError> {
         let (consumer, token) = lock.disarm();
         self.write(false, |c| consumers::release(c, &consumer, token))

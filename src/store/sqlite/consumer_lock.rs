@@ -85,7 +85,7 @@ impl Sqlite {
                     "the claim of consumer {consumer:?} under its file lock was refused"
                 ))
             })?;
-        Ok(ConsumerLock::new(consumer, token, Box::new(file)))
+        Ok(ConsumerLock::new(consumer, token, lease, Box::new(file)))
     }
 
     /// The open lock file, and what its errors become (naming the file).
