@@ -167,7 +167,7 @@ pub fn claim(
 ) -> Result<ConsumerLock, ExportError> {
     let waiting = || {
         tracing::warn!(
-            "another export for consumer {consumer:?} is running; waiting for it to finish"
+            "another export for consumer {consumer:?} is running (or a delivery of it; on PostgreSQL, one that was killed holds it until its lease runs out); waiting for it to finish"
         )
     };
     let lease = lease.max(MIN_LEASE);

@@ -27,11 +27,13 @@ impl StoreError {
                 return true;
             }
             match e.code() {
-                // Connection exceptions, and the server shutting down or
-                // starting up (administrator, crash, not yet accepting).
+                // Connection exceptions, the server shutting down or
+                // starting up (administrator, crash, not yet accepting),
+                // and all its connection slots taken for now.
                 Some(state) => {
                     let code = state.code();
-                    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+                    code.starts_with("08")
+                        || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
                 }
                 // No answer from the server: the socket broke.
                 None => std::error::Error::source(e)
