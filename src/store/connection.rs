@@ -32,8 +32,7 @@ impl StoreError {
                 // and all its connection slots taken for now.
                 Some(state) => {
                     let code = state.code();
-                    code.starts_with("08")
-                        || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+                    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
                 }
                 // No answer from the server: the socket broke.
                 None => std::error::Error::source(e)
