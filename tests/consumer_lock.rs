@@ -38,20 +38,6 @@ fn config_named(gleaner: &Gleaner, name: &str) -> PathBuf {
     path
 }
 
-/// Ends the server's connections of this set-up's database that `filter`
-/// (SQL on `pg_stat_activity`) picks; how many.
-fn end_connections(gleaner: &Gleaner, filter: &str) -> usize {
-    gleaner
-        .postgres
-        .as_ref()
-        .unwrap()
-        .query(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND ({filter})"
-        ))
-        .len()
-}
-
 /// The connections that hold a consumer's lock: the keeper's (named so),
 /// or one holding an advisory lock (how gleaner held it before, a session
 /// lock on a connection of its own).
@@ -152,7 +138,11 @@ fn ending_a_delivering_instances_connections_gives_no_batch_to_the_other() {
     let began = Instant::now();
     while began.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(2_500));
-        ended += end_connections(&gleaner, "application_name LIKE 'instance-a%'");
+        ended += gleaner
+            .postgres
+            .as_ref()
+            .unwrap()
+            .end_connections("application_name LIKE 'instance-a%'");
         let given = got("instance-a").len() + got("instance-b").len();
         if given >= ARTICLES {
             break;
@@ -221,7 +211,14 @@ fn a_one_shot_export_waits_for_a_follower_whose_lock_connection_was_ended() {
                 .is_empty()
         },
     );
-    assert!(end_connections(&gleaner, LOCK_CONNECTIONS) > 0);
+    assert!(
+        gleaner
+            .postgres
+            .as_ref()
+            .unwrap()
+            .end_connections(LOCK_CONNECTIONS)
+            > 0
+    );
 
     // A one-shot export of the same consumer meanwhile.
     let mut once = Daemon(
@@ -335,7 +332,12 @@ fn follow_goes_on_across_ended_connections_and_gives_each_article_once() {
         // The server ends every connection of the follower (as a restart
         // does), then a poll stores a new article.
         assert!(
-            end_connections(&gleaner, "application_name LIKE 'follower%'") > 0,
+            gleaner
+                .postgres
+                .as_ref()
+                .unwrap()
+                .end_connections("application_name LIKE 'follower%'")
+                > 0,
             "the follower was connected"
         );
         std::thread::sleep(Duration::from_millis(500));

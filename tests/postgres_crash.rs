@@ -354,20 +354,6 @@ fn follower(gleaner: &Gleaner) -> (Daemon, std::sync::mpsc::Receiver<String>) {
     (child, followed)
 }
 
-/// Ends the connections to the set-up's database that `filter` (SQL on
-/// `pg_stat_activity`) picks; how many.
-fn end_connections(gleaner: &Gleaner, filter: &str) -> usize {
-    gleaner
-        .postgres
-        .as_ref()
-        .unwrap()
-        .query(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND ({filter})"
-        ))
-        .len()
-}
-
 fn agent(n: usize) -> String {
     format!("instance-{n}")
 }
@@ -458,7 +444,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
             1 => "application_name LIKE 'follower%consumer lock%'",
             _ => "false",
         };
-        ended += end_connections(&gleaner, fault);
+        ended += gleaner.postgres.as_ref().unwrap().end_connections(fault);
         std::thread::sleep(Duration::from_millis(next_random(&mut random) % 1000));
         running[victim] = INSTANCES + generation;
         instances[victim] = instance(&gleaner, running[victim]);

@@ -38,6 +38,9 @@ pub struct ConsumerLock {
     lease: Duration,
     /// What holds the lock on the backend's side.
     held: Box<dyn Held>,
+    /// Until released through the store: dropped before, the backend's
+    /// side gives the lock back itself.
+    armed: bool,
 }
 
 /// A backend's side of a [`ConsumerLock`].
@@ -69,6 +72,7 @@ impl ConsumerLock {
             token,
             lease,
             held,
+            armed: true,
         }
     }
 
@@ -97,6 +101,7 @@ impl ConsumerLock {
     /// Stops keeping the lock, before it is released on the store's
     /// connection.
     pub(super) fn disarm(mut self) -> (String, i64) {
+        self.armed = false;
         self.held.stop(false);
         (std::mem::take(&mut self.consumer), self.token)
     }
@@ -105,9 +110,8 @@ impl ConsumerLock {
 impl Drop for ConsumerLock {
     fn drop(&mut self) {
         // Not released through the store (an error path): the backend's
-        // side gives it back itself. A disarmed lock has no name left.
-        let give_back = !self.consumer.is_empty();
-        self.held.stop(give_back);
+        // side gives it back itself.
+        self.held.stop(self.armed);
     }
 }
 
