@@ -103,6 +103,9 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     /// `[storage] keep_html`: store each page, compressed, with its article.
     keep_html: bool,
+    /// `[dedup] similarity` when `near_duplicates` is on: each article's
+    /// text is sketched on an extraction thread for the store to judge.
+    near_dup: Option<f64>,
     /// `[fetch] max_retry_after`: the longest pause a server's Retry-After gets.
     max_retry_after: std::time::Duration,
     /// `[extraction] site_config_dir`, loaded.
@@ -165,6 +168,10 @@ impl Pipeline {
             adaptive: config.schedule.adaptive,
             metrics: Arc::default(),
             keep_html: config.storage.keep_html,
+            near_dup: config
+                .dedup
+                .near_duplicates
+                .then_some(config.dedup.similarity),
             max_retry_after: config.fetch.max_retry_after,
             site_configs: None,
             in_flight: InFlight::default(),
@@ -300,6 +307,7 @@ impl Pipeline {
             ReportOutcome::Fetched(s) => PollOutcome::Fetched {
                 new: s.new,
                 updated: s.updated,
+                near_duplicates: s.near_duplicates,
             },
             ReportOutcome::NotModified => PollOutcome::NotModified,
             ReportOutcome::Failed(_) => PollOutcome::Failed,
@@ -470,6 +478,8 @@ impl Pipeline {
             ttl: parsed.ttl,
             filtered,
             interstitials,
+            title: parsed.title,
+            format: parsed.format,
         };
         match self
             .try_record(feed, now, outcome, fresh_for, sightings)

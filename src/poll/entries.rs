@@ -322,7 +322,30 @@ impl Pipeline {
                 _ => record.content_source = Some(ContentSource::None),
             },
         }
+        record.near_dup = self.sketch(feed, &record).await;
         (record, demotable)
+    }
+
+    /// The near-duplicate sketch of the article's text, made on an
+    /// extraction thread (`None` when `[dedup] near_duplicates` is off, the
+    /// article has no text, or the sketch crashed: it is then stored
+    /// without near-duplicate merging).
+    async fn sketch(
+        &self,
+        feed: &FeedConfig,
+        record: &ArticleRecord,
+    ) -> Option<crate::near_dup::Incoming> {
+        let similarity = self.near_dup?;
+        let text = record.content_text.clone()?;
+        let work = move || crate::near_dup::Sketch::of_text(&text);
+        match self.extraction.run(work).await {
+            Ok(sketch) => Some(crate::near_dup::Incoming { sketch, similarity }),
+            Err(crash) => {
+                tracing::error!(feed = %feed.name, url = ?record.url.as_ref().map(Url::as_str),
+                    "sketching the article's text for near-duplicates crashed: {crash}");
+                None
+            }
+        }
     }
 
     /// The entry's own summary and content, sanitized and as text, worked

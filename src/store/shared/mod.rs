@@ -5,7 +5,9 @@
 
 mod articles;
 pub(in crate::store) mod consumers;
+mod export;
 mod feeds;
+pub(super) mod near_dup;
 mod pages;
 mod poll;
 mod upkeep;
