@@ -132,36 +132,53 @@ pub trait Cursors {
     /// passed (0 for a new one).
     fn consumer_cursor(&self, consumer: &str) -> Result<i64, StoreError>;
 
-    /// Registers `consumer` (at cursor 0 when new) with a write that leaves
-    /// its cursor as it is. Run before an export's output is written, it
-    /// shows that the cursor can be stored afterwards (the database is
-    /// writable and its write lock can be had), so a read-only database
-    /// fails the export before it prints anything rather than after.
-    fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// Moves a consumer's cursor forward to `seq` (never backwards).
+    /// Moves the cursor of the consumer `lock` holds forward to `seq`
+    /// (never backwards), in the statement that checks the lock's token:
+    /// [`StoreError::ConsumerLockLost`] when another claim has taken the
+    /// consumer since (nothing moves).
     fn advance_cursor(
         &mut self,
-        consumer: &str,
+        lock: &ConsumerLock,
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Checks that `lock` is still its consumer's and renews its lease
+    /// (on the store's own connection): [`StoreError::ConsumerLockLost`]
+    /// when another claim has taken the consumer since. What is about to
+    /// be given out under a lock that has been lost is then not.
+    fn renew_consumer(&mut self, lock: &ConsumerLock) -> Result<(), StoreError>;
+
+    /// Gives `lock` back: the next claim of its consumer need not wait for
+    /// its lease to run out.
+    fn release_consumer(&mut self, lock: ConsumerLock) -> Result<(), StoreError>;
 }
 
-/// One export at a time per consumer (see each backend's lock).
+/// One export or delivery at a time per consumer (see
+/// [`super::consumer_lock`]). Each claim registers the consumer (at cursor
+/// 0 when new) with a write: run before an export's output is written, it
+/// shows that the cursor can be stored afterwards (the database is
+/// writable and its write lock can be had), so a read-only database fails
+/// the export before it prints anything rather than after.
 pub trait ConsumerLocks {
-    /// Waits until no other export runs for `consumer`, and keeps others
-    /// out until the returned lock is dropped. `waiting` is called once if
-    /// another export holds the lock.
+    /// Waits until no other export or delivery holds `consumer`, then
+    /// claims it for `lease` (renewed while the lock is held, on a backend
+    /// whose lock is a lease). `waiting` is called when another holds it.
     fn lock_consumer(
-        &self,
+        &mut self,
         consumer: &str,
+        lease: Duration,
         waiting: &mut dyn FnMut(),
     ) -> Result<ConsumerLock, StoreError>;
 
-    /// The consumer's lock when no other export holds it, else `None` (the
-    /// daemon's deliveries skip a consumer a running export holds).
-    fn try_lock_consumer(&self, consumer: &str) -> Result<Option<ConsumerLock>, StoreError>;
+    /// The consumer's lock when no other export or delivery holds it, else
+    /// `None` (the daemon's deliveries skip a consumer a running export
+    /// holds).
+    fn try_lock_consumer(
+        &mut self,
+        consumer: &str,
+        lease: Duration,
+    ) -> Result<Option<ConsumerLock>, StoreError>;
 }
 
 /// How instances sharing one database divide the work. The provided

@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+mod connection;
 pub mod consumer_lock;
 pub mod copy;
 mod dedup;
@@ -111,12 +112,13 @@ impl Store {
 
     /// [`backend::ConsumerLocks::lock_consumer`] with a `waiting` called at most once.
     pub fn lock_consumer(
-        &self,
+        &mut self,
         consumer: &str,
+        lease: std::time::Duration,
         waiting: impl FnOnce(),
     ) -> Result<ConsumerLock, StoreError> {
         let mut waiting = Some(waiting);
-        self.backend.lock_consumer(consumer, &mut || {
+        self.backend.lock_consumer(consumer, lease, &mut || {
             if let Some(waiting) = waiting.take() {
                 waiting();
             }
@@ -315,6 +317,15 @@ pub enum StoreError {
         path: PathBuf,
         /// The system's reason.
         source: std::io::Error,
+    },
+    /// A consumer's cursor move found another claim's token: this holder's
+    /// lease ran out and another export or instance claimed the consumer.
+    #[error(
+        "the lock of consumer {consumer:?} was lost: this process held it past its lease ([storage] lease_secs) without renewing it (stopped, or cut off from the database), and another export or instance has claimed the consumer since; the cursor was not moved, so what this process gave the consumer last is given again by the other"
+    )]
+    ConsumerLockLost {
+        /// The consumer.
+        consumer: String,
     },
 }
 

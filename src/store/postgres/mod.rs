@@ -20,9 +20,10 @@
 //!   with `FOR UPDATE SKIP LOCKED` and renewed by its holder while the
 //!   poll runs, all in the server's clock; only a lease past its expiry
 //!   can be claimed by another holder.
-//! - **One export per consumer at a time** across machines: the export holds
-//!   a session advisory lock for its consumer on a connection of its own,
-//!   released by the server when that connection ends, however it ends.
+//! - **One export per consumer at a time** across machines: the consumer's
+//!   row is a lease in the server's clock, renewed by its holder on a
+//!   connection of its own (connected again when ended), and every cursor
+//!   move names the claim's token (see `follow`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -4,6 +4,7 @@
 //! What the dialects say differently is in `sqlite/` and `postgres/`.
 
 mod articles;
+pub(in crate::store) mod consumers;
 mod export;
 mod feeds;
 mod fence;
