@@ -20,8 +20,8 @@ use url::Url;
 use super::StoreError;
 use super::consumer_lock::ConsumerLock;
 use super::model::{
-    Applied, DeliveryStatus, ExportFilter, FeedStatus, KeptPage, Known, PollRecord, PollSummary,
-    Purged, Reextraction, RetryChange, SearchHit, Sighting, StoredArticle,
+    Applied, Claim, DeliveryStatus, ExportFilter, FeedStatus, KeptPage, Known, PollRecord,
+    PollSummary, Purged, Reextraction, RetryChange, SearchHit, Sighting, StoredArticle,
 };
 use crate::retention::Retention;
 
@@ -62,12 +62,14 @@ pub trait Polls {
     /// Records part of a poll's sightings in one transaction, before the
     /// rest of the poll: the feed's state is not touched (it is stored,
     /// validators and all, with the last part by [`Polls::record_poll`]).
+    /// Fenced by `claim` as [`Polls::record_poll`] is.
     fn record_sightings(
         &mut self,
         feed_url: &str,
         feed_name: &str,
         polled_at: DateTime<Utc>,
         sightings: &[Sighting],
+        claim: &Claim,
     ) -> Result<PollSummary, StoreError>;
 }
 
@@ -190,16 +192,18 @@ pub trait Sharing {
     }
 
     /// Claims `feed_url` for `holder` for `lease`, unless another holder's
-    /// lease on it is still running or (with `claimed_before`) the feed was
-    /// claimed at or after that time.
+    /// lease on it is still running or (with `claimed_within`) anyone
+    /// claimed the feed less than that long ago. Every time compared is
+    /// the database server's, so instances whose clocks disagree still
+    /// agree on leases. `None` when the feed is not granted.
     fn claim_feed(
         &mut self,
         _feed_url: &str,
         _holder: &str,
         _lease: Duration,
-        _claimed_before: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
-        Ok(true)
+        _claimed_within: Option<Duration>,
+    ) -> Result<Option<Claim>, StoreError> {
+        Ok(Some(Claim::Sole))
     }
 
     /// Extends `holder`'s lease on `feed_url` to `lease` from now; `false`
@@ -249,12 +253,14 @@ pub trait Retries {
         now: Option<DateTime<Utc>>,
     ) -> Result<Vec<(String, bool)>, StoreError>;
 
-    /// Records what a poll of `feed_url` at `now` learnt of its entries' pages.
+    /// Records what a poll of `feed_url` at `now` learnt of its entries'
+    /// pages; fenced by the poll's `claim` as [`Polls::record_poll`] is.
     fn record_page_retries(
         &mut self,
         feed_url: &str,
         now: DateTime<Utc>,
         changes: &[RetryChange],
+        claim: &Claim,
     ) -> Result<(), StoreError>;
 }
 

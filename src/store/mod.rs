@@ -286,6 +286,24 @@ pub enum StoreError {
     /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),
+    /// A poll's write found the feed's lease no longer its claim (another
+    /// instance took the feed while the poll was held up): nothing of the
+    /// poll was written (see [`model::Claim`]).
+    #[error(
+        "the feed's lease was taken by another instance while this poll ran; its results are dropped and the newer poll stands"
+    )]
+    LeaseLost,
+    /// A write waited for a lock longer than the connection allows
+    /// (PostgreSQL's `lock_timeout`, from `[storage] lease_secs`): another
+    /// instance holds it, or is stalled holding it until the server ends
+    /// its session. Nothing of the transaction was written.
+    #[error(
+        "waited more than {waited_ms} ms for a lock another instance holds (a third of [storage] lease_secs); nothing of this write was stored, it is tried again"
+    )]
+    LockTimeout {
+        /// The connection's `lock_timeout`.
+        waited_ms: u64,
+    },
     /// The daemon's database thread is gone (see [`StoreHandle::died`]).
     #[error("the database writer thread has stopped")]
     WriterGone,

@@ -7,6 +7,7 @@ mod articles;
 pub(in crate::store) mod consumers;
 mod export;
 mod feeds;
+mod fence;
 pub(super) mod near_dup;
 mod pages;
 mod poll;

@@ -317,6 +317,7 @@ mod tests {
             },
             cadence: model::Cadence::Cron,
             sightings: Vec::new(),
+            claim: model::Claim::Sole,
         };
         store.record_poll(&poll).unwrap();
         assert_eq!(
