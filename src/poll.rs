@@ -478,6 +478,8 @@ impl Pipeline {
             ttl: parsed.ttl,
             filtered,
             interstitials,
+            title: parsed.title,
+            format: parsed.format,
         };
         match self
             .try_record(feed, now, outcome, fresh_for, sightings)

@@ -16,6 +16,12 @@ use crate::store::{Access, format_time};
 pub(super) struct FeedRow {
     name: String,
     url: String,
+    /// The feed's own title as of its last parsed fetch (`name` is the
+    /// config's).
+    title: Option<String>,
+    /// What its document was as of its last parsed fetch: `rss`, `atom`,
+    /// `json` (JSON Feed), `html` (a scraped page) or `json-document`.
+    format: Option<String>,
     /// Where its entries come from: `feed`, `scrape` (a page read with
     /// XPath) or `json` (a JSON document read with dot paths).
     kind: &'static str,
@@ -68,6 +74,8 @@ pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             FeedRow {
                 name: feed.name.clone(),
                 url: redact::url(&feed.url).to_string(),
+                title: status.title,
+                format: status.format,
                 kind: feed.source.kind(),
                 state: status.state,
                 last_poll: status.last_poll_at.map(format_time),

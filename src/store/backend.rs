@@ -6,7 +6,8 @@
 //! trait is implemented in one block) without a line that only forwards.
 //! Every method is documented here, once; an implementation says only how
 //! its dialect does it. [`Store`](super::Store) holds a `Box<dyn Backend>`
-//! and adds what every backend needs alike (NUL stripping, date checks).
+//! and adds what every backend needs alike (an export's date check, a
+//! consumer lock's `waiting` once).
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -259,7 +260,7 @@ pub trait Deliveries {
 /// `gleaner search`.
 pub trait Search {
     /// The `limit` best matches of what a person typed, by the rules of
-    /// `store::search::terms`: best first, newest first among equals.
+    /// `store::search::query`: best first, newest first among equals.
     fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError>;
 }
 

@@ -4,7 +4,9 @@
 //! [`backend`]), over two peers: [`sqlite`] (one file, the embedded default)
 //! and [`postgres`] (one database shared by many instances). Both speak the
 //! types of [`model`]; the rules of a poll's writes are written once, in
-//! `dedup`, and each backend runs its own statements for them.
+//! `dedup`, and every operation the dialects can say alike once, in
+//! `shared` over the statement layer `sql`; each backend's folder holds
+//! only what its dialect says differently.
 //!
 //! Invariants (each backend's module says how it keeps them):
 //! - `articles.seq` is the order of first storage, and sources and tags
@@ -26,7 +28,6 @@ pub mod consumer_lock;
 pub mod copy;
 mod dedup;
 pub mod handle;
-pub mod keys;
 pub mod model;
 mod nul;
 pub mod postgres;
@@ -48,6 +49,8 @@ pub use handle::StoreHandle;
 use model::{ExportFilter, StoredArticle};
 
 use crate::config::Database;
+// `dedup` names the identity keys as `super::keys`.
+use crate::identity as keys;
 
 /// An open database, SQLite or PostgreSQL, with its schema up to date.
 ///
@@ -227,14 +230,57 @@ pub enum StoreError {
         /// What went wrong.
         message: String,
     },
-    /// `migrate-db` copies into an empty database only.
+    /// `migrate-db` into a database that holds something other than a
+    /// copy of the SQLite file by it.
     #[error(
-        "the PostgreSQL database {database} already holds articles: migrate-db copies into an empty database only (create one with createdb)"
+        "the PostgreSQL database {database} already holds data that differs from {from} (table {table}: {detail}) and is no copy by migrate-db: migrate-db copies into an empty database, or brings its own copy up to date. If no gleaner instance uses {database}, drop it and create it empty (dropdb, createdb), then run migrate-db again"
     )]
     NotEmpty {
         /// The URL without credentials.
         database: String,
+        /// The SQLite file.
+        from: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
     },
+    /// `migrate-db` again, after SQLite changed, on a copy finished by a
+    /// version that copied other columns.
+    #[error(
+        "{from} changed since migrate-db finished copying it into the PostgreSQL database {database} at {finished_at} (table {table}: {detail}), but that copy was made by a gleaner that copied other columns, so migrate-db cannot tell whether {database} was written to since; nothing was changed. If no gleaner instance has used {database}, drop it, create it empty and run migrate-db again; otherwise keep it as it is"
+    )]
+    CopyOfOtherColumns {
+        /// The URL without credentials.
+        database: String,
+        /// The SQLite file.
+        from: String,
+        /// When the copy finished (RFC 3339).
+        finished_at: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
+    },
+    /// `migrate-db` again after the copy it finished was written to.
+    #[error(
+        "{from} changed since migrate-db finished copying it into the PostgreSQL database {database} at {finished_at}, and {database} was written to since as well (table {table}: {detail}): gleaner instances use it, and copying {from} again would undo their work, so nothing was changed. Keep {database} as it is (what changed in {from} since {finished_at} is not in it), or, if nothing written to it since must be kept, drop it, create it empty and run migrate-db again"
+    )]
+    WrittenSinceCopy {
+        /// The URL without credentials.
+        database: String,
+        /// The SQLite file.
+        from: String,
+        /// When the copy finished (RFC 3339).
+        finished_at: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
+    },
+    /// What a person typed cannot be searched for.
+    #[error(transparent)]
+    Search(#[from] search::QueryError),
     /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),

@@ -211,6 +211,11 @@ pub struct FeedStatus {
     pub interstitials: Tally,
     /// Its sightings merged into a stored article as near-duplicates.
     pub near_duplicates: u64,
+    /// The feed's own title, as of its last parsed fetch.
+    pub title: Option<String>,
+    /// What its document was (`feed::FeedFormat::as_str`), as of its last
+    /// parsed fetch.
+    pub format: Option<String>,
 }
 
 /// Whether an entry is already stored, and how: decides, before any page

@@ -117,8 +117,9 @@ fn outcome_texts(outcome: &mut FeedOutcome) -> Vec<&mut String> {
             etag,
             last_modified,
             moved_to,
+            title,
             ..
-        } => [etag, last_modified, moved_to]
+        } => [etag, last_modified, moved_to, title]
             .into_iter()
             .filter_map(Option::as_mut)
             .collect(),

@@ -83,6 +83,16 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A fresh, empty database on `server`.
     pub fn create(server: &Url) -> TestDatabase {
+        TestDatabase::create_with(server, None)
+    }
+
+    /// A fresh, empty database on `server` whose collation and character
+    /// classes are `locale`'s (`C`, `C.UTF-8`), UTF-8 encoded.
+    pub fn with_locale(server: &Url, locale: &str) -> TestDatabase {
+        TestDatabase::create_with(server, Some(locale))
+    }
+
+    fn create_with(server: &Url, locale: Option<&str>) -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "gleaner_test_{}_{}_{}",
@@ -94,7 +104,10 @@ impl TestDatabase {
             admin: server.clone(),
             name,
         };
-        database.admin(&format!("CREATE DATABASE {}", database.name));
+        let options = locale.map_or(String::new(), |locale| {
+            format!(" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE '{locale}' LC_CTYPE '{locale}'")
+        });
+        database.admin(&format!("CREATE DATABASE {}{options}", database.name));
         database
     }
 
@@ -111,6 +124,19 @@ impl TestDatabase {
         let password = url.password().unwrap_or_default().to_owned();
         url.set_password(None).unwrap();
         (url, password)
+    }
+
+    /// Runs `sql` (statements separated by `;`) on this database, for a
+    /// state the commands cannot make (an older version's schema).
+    pub fn batch(&self, sql: &str) {
+        let url = self.url();
+        let sql = sql.to_owned();
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(url.as_str(), postgres::NoTls).unwrap();
+            client.batch_execute(&sql).unwrap()
+        })
+        .join()
+        .unwrap()
     }
 
     /// A client of this database, for checks the commands do not show.

@@ -29,21 +29,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use postgres::{Client, GenericClient, NoTls, Row, Statement};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 use crate::config::database::{PostgresTarget, Tls};
 
 use super::backend::Backend;
-use super::sql::{Cell, Conn, Dialect, SqlBackend, Value, dollars};
+use super::sql::{
+    BATCH, Cell, Conn, Dialect, EachBatch, Query, Snapshot, SqlBackend, Value, dollars,
+};
 use super::{Access, StoreError};
 
 // The interface, one concern per file (each an `impl` of one of its traits).
 mod follow;
 mod hosts;
-mod pages;
-mod read;
 mod schema;
-mod search;
+pub(super) mod search;
 mod tls;
 
 /// How long connecting may take before the command fails.
@@ -223,14 +223,43 @@ impl SqlBackend for Postgres {
                     &[],
                 )?;
             }
-            let value = f(&mut Session {
-                client: &mut tx,
-                cache,
-            })?;
-            tx.commit()?;
-            Ok(value)
+            committed(tx, cache, |s| {
+                let value = f(s)?;
+                // Articles written here are indexed before they are seen.
+                search::index_pending(&mut *s.client)?;
+                Ok(value)
+            })
         })
     }
+
+    fn snapshot<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_client(|client, cache| {
+            let tx = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            committed(tx, cache, |s| f(s))
+        })
+    }
+}
+
+/// Runs `f` in `tx` (with the connection's prepared statements), committed
+/// when it succeeds.
+fn committed<T>(
+    mut tx: Transaction<'_>,
+    cache: &mut Prepared,
+    f: impl FnOnce(&mut Session<'_, Transaction<'_>>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let value = f(&mut Session {
+        client: &mut tx,
+        cache,
+    })?;
+    tx.commit()?;
+    Ok(value)
 }
 
 /// A connection or a transaction, with the connection's prepared
@@ -263,6 +292,27 @@ impl<C: GenericClient> Conn for Session<'_, C> {
             .iter()
             .map(cells)
             .collect()
+    }
+}
+
+impl Snapshot for Session<'_, Transaction<'_>> {
+    /// Through a portal.
+    fn batches(
+        &mut self,
+        (sql, params): Query<'_>,
+        each: &mut EachBatch<'_>,
+    ) -> Result<(), StoreError> {
+        let stmt = prepared(self.cache, self.client, sql)?;
+        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        let portal = self.client.bind(&stmt, &params)?;
+        loop {
+            let rows = self.client.query_portal(&portal, BATCH as i32)?;
+            let last = rows.len() < BATCH;
+            let batch = rows.iter().map(cells).collect::<Result<Vec<_>, _>>()?;
+            if batch.is_empty() || each(self, batch)?.is_break() || last {
+                return Ok(());
+            }
+        }
     }
 }
 

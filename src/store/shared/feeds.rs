@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::article::verdict::Tally;
+use crate::identity::{normalize_url, url_key};
 use crate::store::backend::{Cursors, Feeds};
-use crate::store::keys::{normalize_url, url_key};
 use crate::store::model::{FeedStatus, Known};
 use crate::store::sql::{Row, SqlBackend};
 use crate::store::{StoreError, format_time, parse_time};
@@ -23,7 +23,7 @@ macro_rules! feed_status_sql {
                 f.next_attempt_at, ",
             $articles,
             " AS articles, f.repairs, f.moved_to, f.poll_interval_secs, f.filtered,
-                f.interstitials, f.near_duplicates FROM feeds f"
+                f.interstitials, f.near_duplicates, f.title, f.format FROM feeds f"
         )
     };
 }
@@ -167,6 +167,8 @@ fn feed_status(r: &Row) -> Result<(String, FeedStatus), StoreError> {
             filtered: r.get("filtered")?,
             interstitials: Tally::from_column(&r.get::<String>("interstitials")?),
             near_duplicates: r.get("near_duplicates")?,
+            title: r.get("title")?,
+            format: r.get("format")?,
         },
     ))
 }

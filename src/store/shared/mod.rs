@@ -4,6 +4,7 @@
 //! What the dialects say differently is in `sqlite/` and `postgres/`.
 
 mod articles;
+mod export;
 mod feeds;
 pub(super) mod near_dup;
 mod pages;

@@ -64,6 +64,8 @@ fn record_feed_state(tx: &mut dyn Conn, poll: &PollRecord, now: &str) -> Result<
             ttl,
             filtered,
             interstitials,
+            title,
+            format,
         } => {
             let repairs: Vec<&str> = repairs.iter().map(|r| r.name()).collect();
             let ttl = ttl.map(|t| i64::try_from(t.as_secs()).unwrap_or(i64::MAX));
@@ -71,7 +73,8 @@ fn record_feed_state(tx: &mut dyn Conn, poll: &PollRecord, now: &str) -> Result<
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, last_poll_at = ?4,
                      last_success_at = ?4, state = 'ok', last_error = NULL,
                      consecutive_errors = 0, next_attempt_at = NULL, repairs = ?5,
-                     moved_to = ?6, ttl_secs = ?7, filtered = ?8, interstitials = ?9
+                     moved_to = ?6, ttl_secs = ?7, filtered = ?8, interstitials = ?9,
+                     title = ?10, format = ?11
                  WHERE url = ?1",
                 &[
                     (&poll.feed_url).into(),
@@ -83,6 +86,8 @@ fn record_feed_state(tx: &mut dyn Conn, poll: &PollRecord, now: &str) -> Result<
                     ttl.into(),
                     i64::from(*filtered).into(),
                     (&interstitials.to_column()).into(),
+                    title.into(),
+                    format.as_str().into(),
                 ],
             )?
         }

@@ -215,32 +215,3 @@ impl<B: SqlBackend> Purge for B {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::store::backend::Deliveries;
-    use crate::store::sqlite::Sqlite;
-    use chrono::Utc;
-
-    #[test]
-    fn failures_count_up_and_a_success_clears_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Sqlite::open(&dir.path().join("g.db")).unwrap();
-        let now = Utc::now();
-        store.record_delivery("hook", now, 3, Err("503")).unwrap();
-        store
-            .record_delivery("hook", now, 3, Err("timeout"))
-            .unwrap();
-        let failing = &store.delivery_statuses().unwrap()["hook"];
-        assert_eq!(failing.consecutive_failures, 2);
-        assert_eq!(failing.last_error.as_deref(), Some("timeout"));
-        assert_eq!(failing.delivered, 0);
-        store.record_delivery("hook", now, 3, Ok(())).unwrap();
-        store.record_delivery("hook", now, 2, Ok(())).unwrap();
-        let ok = &store.delivery_statuses().unwrap()["hook"];
-        assert_eq!(ok.consecutive_failures, 0);
-        assert_eq!(ok.last_error, None);
-        assert_eq!(ok.delivered, 5);
-        assert!(ok.last_success_at.is_some());
-    }
-}
