@@ -486,6 +486,15 @@ fn write(
 mod tests {
     use super::*;
 
+    /// Columns `migrate-db` leaves at their defaults, each with why: the state of
+    /// a lease held by a running process, which means nothing on the other side
+    /// (a lease taken on SQLite names no PostgreSQL instance).
+    const NOT_COPIED: &[(&str, &str)] = &[
+        ("consumers", "claim_token"),
+        ("consumers", "claim_holder"),
+        ("consumers", "claim_until_ms"),
+    ];
+
     /// SQLite's tables that are not data of their own: FTS5's index (made
     /// again from the articles on PostgreSQL) and SQLite's bookkeeping.
     fn derived(table: &str) -> bool {
@@ -523,8 +532,9 @@ mod tests {
                 .unwrap();
             for column in columns {
                 assert!(
-                    table.columns.iter().any(|(read, _, _)| *read == column),
-                    "{name}.{column} is not copied by migrate-db"
+                    table.columns.iter().any(|(read, _, _)| *read == column)
+                        || NOT_COPIED.contains(&(name.as_str(), column.as_str())),
+                    "{name}.{column} is neither copied by migrate-db nor in NOT_COPIED"
                 );
             }
         }
