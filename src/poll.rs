@@ -597,3 +597,28 @@ fn hostname() -> String {
         _ => "localhost".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{TICK_SLACK, tick_start};
+
+    #[test]
+    fn a_tick_begins_a_second_after_the_previous_one_or_a_second_ago() {
+        // No previous tick: a second before now.
+        let before = Instant::now();
+        let start = tick_start(None);
+        assert!(start <= Instant::now() - TICK_SLACK && start >= before - TICK_SLACK);
+        // Ticks 3 s apart: a second after the previous one, so a claim an
+        // instance made 1.5 s ago (its clock fired the tick earlier) is
+        // this tick's, and this instance's own claim of 3 s ago is not.
+        let previous = Instant::now() - Duration::from_secs(3);
+        assert_eq!(tick_start(Some(previous)), previous + TICK_SLACK);
+        // A tick just after the start-up pass: a second before now, so the
+        // start-up pass's claims count as this tick's.
+        let previous = Instant::now() - Duration::from_millis(300);
+        let start = tick_start(Some(previous));
+        assert!(start < previous && start <= Instant::now() - TICK_SLACK);
+    }
+}
