@@ -15,7 +15,10 @@
 //!
 //! 1. the first pass: fetch, parse, full text, dedup, store;
 //! 2. the idle pass: every feed answers 304;
-//! 3. a pass in which 10 % of the feeds have one new entry.
+//! 3. the same two passes with `[dedup] near_duplicates = false`, on a
+//!    database of their own (SQLite only), and the ratio of each pass's
+//!    wall and CPU time with the feature on to off;
+//! 4. a pass in which 10 % of the feeds have one new entry.
 //!
 //! Each pass is set beside two ceilings measured in the same run: downloading
 //! the same URLs with the same client (gleaner's `Fetcher`) and concurrency,
@@ -87,6 +90,10 @@ struct Args {
     /// Do not time the start-up of `gleaner run`.
     #[arg(long)]
     skip_startup: bool,
+    /// Do not run the first and idle passes again with `[dedup]
+    /// near_duplicates = false` (always skipped with `--database`).
+    #[arg(long)]
+    skip_near_dup_off: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -1256,6 +1263,44 @@ async fn main() {
     let mut rows = vec![pass("first", &pipeline, &config, &store, &server).await];
     eprintln!("idle pass…");
     rows.push(pass("idle (all 304)", &pipeline, &config, &store, &server).await);
+    // The same passes with near-duplicate merging off, on a database of
+    // their own, before the server's feeds change.
+    let mut off_rows = Vec::new();
+    if !args.skip_near_dup_off && args.database.is_none() {
+        let off_path = dir.path().join("bench-off.toml");
+        let text = config_text(&server, feeds, concurrency, "bench-off.db")
+            + "[dedup]\nnear_duplicates = false\n";
+        std::fs::write(&off_path, text).expect("writing the config");
+        let off_config = Config::load(&off_path).expect("a valid config");
+        let (off_pipeline, off_store, off_thread) = start_instance(&off_config);
+        eprintln!("first pass, near_duplicates off…");
+        off_rows.push(
+            pass(
+                "first (nd off)",
+                &off_pipeline,
+                &off_config,
+                &off_store,
+                &server,
+            )
+            .await,
+        );
+        eprintln!("idle pass, near_duplicates off…");
+        off_rows.push(
+            pass(
+                "idle (nd off)",
+                &off_pipeline,
+                &off_config,
+                &off_store,
+                &server,
+            )
+            .await,
+        );
+        drop(off_pipeline);
+        drop(off_store);
+        tokio::task::spawn_blocking(move || off_thread.join())
+            .await
+            .expect("joining the database thread");
+    }
     let old_etags: Vec<String> = (0..feeds)
         .map(|f| feed_etag(f, server.generation(f)))
         .collect();
@@ -1427,6 +1472,20 @@ async fn main() {
          requests and pages; x: wall / ceiling;\n  \
          CPU x: the pass's CPU (the server's aside) / the CPU extraction alone takes for its pages."
     );
+    for (on, off) in rows.iter().zip(&off_rows) {
+        println!(
+            "near_duplicates on / off, {:<15}: wall {:.3} ({:.2} s / {:.2} s), CPU {:.3} ({:.1} s / {:.1} s), articles {} / {}",
+            on.name,
+            secs(on.cost.wall) / secs(off.cost.wall),
+            secs(on.cost.wall),
+            secs(off.cost.wall),
+            secs(on.cost.cpu) / secs(off.cost.cpu),
+            secs(on.cost.cpu),
+            secs(off.cost.cpu),
+            on.summary.new_articles,
+            off.summary.new_articles,
+        );
+    }
     if let Some(e) = exported {
         let rows_stored = rows[0].summary.new_articles + rows[2].summary.new_articles;
         println!(

@@ -20,6 +20,7 @@ pub mod export;
 pub mod feed;
 pub mod fetch;
 pub mod filter;
+pub mod identity;
 pub mod metrics;
 pub mod near_dup;
 pub mod pacing;

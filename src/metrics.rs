@@ -105,6 +105,8 @@ pub struct Metrics {
     errors: [AtomicU64; KINDS.len()],
     articles_new: AtomicU64,
     articles_updated: AtomicU64,
+    /// Sightings merged into a stored article as near-duplicates.
+    near_duplicates: AtomicU64,
     extraction_failures: AtomicU64,
     /// Article pages judged interstitials, by kind (`article::verdict::Kind::ALL`'s order).
     interstitials: [AtomicU64; Kind::ALL.len()],
@@ -128,10 +130,12 @@ struct DeliveryCounters {
 /// plain enum, so that metrics need not know the pipeline's report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollOutcome {
-    /// Fetched and stored: `new` articles stored, `updated` in place.
+    /// Fetched and stored: `new` articles stored, `updated` in place,
+    /// `near_duplicates` merged into stored ones by their text's similarity.
     Fetched {
         new: usize,
         updated: usize,
+        near_duplicates: usize,
     },
     NotModified,
     Failed,
@@ -177,8 +181,14 @@ impl Metrics {
     /// Counts a finished poll.
     pub fn poll(&self, outcome: PollOutcome) {
         let counter = match outcome {
-            PollOutcome::Fetched { new, updated } => {
+            PollOutcome::Fetched {
+                new,
+                updated,
+                near_duplicates,
+            } => {
                 self.articles_new.fetch_add(new as u64, Ordering::Relaxed);
+                self.near_duplicates
+                    .fetch_add(near_duplicates as u64, Ordering::Relaxed);
                 self.articles_updated
                     .fetch_add(updated as u64, Ordering::Relaxed);
                 &self.polls_ok
@@ -308,6 +318,11 @@ impl Metrics {
                 "gleaner_articles_updated_total",
                 "Stored articles updated in place.",
                 &self.articles_updated,
+            ),
+            (
+                "gleaner_near_duplicates_total",
+                "Articles merged into a stored one as near-duplicates ([dedup] near_duplicates): another source, no second delivery.",
+                &self.near_duplicates,
             ),
             (
                 "gleaner_extraction_failures_total",

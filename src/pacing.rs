@@ -286,6 +286,10 @@ pub enum FeedOutcome {
         filtered: u32,
         /// The verdicts on the article pages fetched (`article::verdict`).
         interstitials: crate::article::verdict::Tally,
+        /// The feed's own title, kept until the next parsed fetch.
+        title: Option<String>,
+        /// What the document was.
+        format: crate::feed::FeedFormat,
     },
     /// A 304: nothing new.
     NotModified,

@@ -117,11 +117,20 @@ pub fn reextract(
                 summary.kept_feed_text += 1;
                 continue;
             }
+            // The new text's near-duplicate sketch replaces the old one's.
+            let near_dup = config
+                .dedup
+                .near_duplicates
+                .then(|| crate::near_dup::Incoming {
+                    sketch: crate::near_dup::Sketch::of_text(&article.content_text),
+                    similarity: config.dedup.similarity,
+                });
             new.push(Reextraction {
                 page: page.clone(),
                 content_html: article.content_html,
                 content_text: article.content_text,
                 word_count: article.word_count,
+                near_dup,
             });
         }
         let applied = store.apply_reextractions(&new)?;

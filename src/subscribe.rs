@@ -17,7 +17,8 @@ use url::Url;
 
 use crate::atomic;
 use crate::config::{Config, ConfigError};
-use crate::feed::{self, FeedError, ParsedFeed};
+use crate::feed::scrape::FeedSource;
+use crate::feed::{self, FeedError, FeedFormat, ParsedFeed};
 use crate::fetch::{FeedResponse, Fetcher, Validators};
 
 mod scrape;
@@ -308,6 +309,18 @@ pub struct OpmlFeed {
     pub title: Option<String>,
     /// The enclosing outlines' titles and the `category` attribute.
     pub tags: Vec<String>,
+    /// Its `type` attribute: `html` or `json-document` (what `export-opml`
+    /// writes for a page read with rules) is not a feed to subscribe to.
+    pub kind: Option<String>,
+}
+
+impl OpmlFeed {
+    /// Whether the outline names a page read with `[feeds.scrape]` or
+    /// `[feeds.json]` rules, which the list does not carry.
+    pub fn is_page(&self) -> bool {
+        let page = |f: FeedFormat| self.kind.as_deref() == Some(f.as_str());
+        page(FeedFormat::Page) || page(FeedFormat::JsonDocument)
+    }
 }
 
 /// Reads the feeds of an OPML subscription list (any version): every
@@ -361,6 +374,7 @@ pub fn parse_opml(path: &Path, xml: &str) -> Result<Vec<OpmlFeed>, SubscribeErro
 struct Outline {
     text: Option<String>,
     xml_url: Option<String>,
+    kind: Option<String>,
     categories: Vec<String>,
 }
 
@@ -369,6 +383,7 @@ impl Outline {
         let mut outline = Outline {
             text: None,
             xml_url: None,
+            kind: None,
             categories: Vec::new(),
         };
         let mut title = None;
@@ -385,6 +400,7 @@ impl Outline {
                 "text" => outline.text = Some(text),
                 "title" => title = Some(text),
                 "xmlUrl" | "xmlurl" => outline.xml_url = Some(text),
+                "type" => outline.kind = Some(text),
                 // OPML 2.0: comma-separated, each a slash-delimited path.
                 "category" => outline.categories.extend(
                     text.split([',', '/'])
@@ -411,12 +427,23 @@ impl Outline {
             url,
             title: self.text,
             tags,
+            kind: self.kind,
         })
     }
 }
 
 /// The configured feeds as OPML 2.0, grouped by their first tag.
-pub fn write_opml(config: &Config, now: chrono::DateTime<chrono::Utc>) -> String {
+///
+/// `formats` maps a feed's URL to the format its last parsed fetch found
+/// (`feed::FeedFormat::as_str`); it becomes the outline's `type`, so a reader
+/// importing the list knows an Atom or JSON feed, and a scraped page (`html`)
+/// or JSON document is not taken for a feed. A feed never polled gets the type
+/// its config implies: `rss` for a feed, as OPML 2.0 names subscriptions.
+pub fn write_opml(
+    config: &Config,
+    formats: &std::collections::HashMap<String, String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     let escape = |text: &str| -> String {
         match quick_xml::escape::escape(text) {
             Cow::Borrowed(s) => s.to_owned(),
@@ -429,8 +456,16 @@ pub fn write_opml(config: &Config, now: chrono::DateTime<chrono::Utc>) -> String
         } else {
             format!(" category=\"{}\"", escape(&feed.tags.join(",")))
         };
+        let kind = match &feed.source {
+            FeedSource::Feed => formats
+                .get(feed.url.as_str())
+                .map_or(FeedFormat::Rss.as_str(), String::as_str),
+            FeedSource::Scrape(_) => FeedFormat::Page.as_str(),
+            FeedSource::Json(_) => FeedFormat::JsonDocument.as_str(),
+        };
         format!(
-            "<outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{category}/>",
+            "<outline type=\"{kind}\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{url}\"{category}/>",
+            kind = escape(kind),
             name = escape(&feed.name),
             // A subscription list is shared: no credentials in it.
             url = escape(crate::redact::url(&feed.url).as_str())
@@ -494,15 +529,18 @@ mod tests {
                         "rust".into(),
                         "systems".into()
                     ],
+                    kind: Some("rss".into()),
                 },
                 OpmlFeed {
                     url: "https://lwn.net/headlines/rss".into(),
                     title: Some("Only a title".into()),
                     tags: vec!["Tech".into()],
+                    kind: None,
                 },
                 OpmlFeed {
                     url: "https://example.org/feed".into(),
                     title: Some("Loose".into()),
+                    kind: None,
                     tags: vec![],
                 },
             ]

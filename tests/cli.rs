@@ -83,25 +83,8 @@ fn every_command_refuses_an_invalid_config_and_a_missing_one() {
 }
 
 fn polled_gleaner(server: &TestServer) -> Gleaner {
-    let link = server.url("/a");
-    server.set(
-        "/feed.xml",
-        Route::rss(rss(
-            "F",
-            &[Item {
-                guid: "1",
-                title: "A",
-                link: &link,
-                description: "teaser",
-                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
-            }],
-        )),
-    );
-    server.set(
-        "/a",
-        Route::html(article_page("A", &story("the harbour"), "")),
-    );
-    let gleaner = Gleaner::new(&feed_block("f", &server.url("/feed.xml"), ""));
+    let feed = common::pages::serve_one_article(server);
+    let gleaner = Gleaner::new(&feed_block("f", &feed, ""));
     gleaner.poll();
     gleaner
 }

@@ -8,32 +8,14 @@ mod common;
 
 use std::process::Output;
 
-use common::pages::{Item, article_page, rss, story};
-use common::{Gleaner, Route, TestServer, feed_block};
+use common::{Gleaner, TestServer, feed_block};
 
 /// A polled set-up with one feed of one article and one `[[deliver]]` block.
 fn polled(server: &TestServer) -> Gleaner {
-    let link = server.url("/a");
-    server.set(
-        "/feed.xml",
-        Route::rss(rss(
-            "F",
-            &[Item {
-                guid: "1",
-                title: "A",
-                link: &link,
-                description: "teaser",
-                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
-            }],
-        )),
-    );
-    server.set(
-        "/a",
-        Route::html(article_page("A", &story("the harbour"), "")),
-    );
+    let feed = common::pages::serve_one_article(server);
     let gleaner = Gleaner::new(&format!(
         "{}\n[[deliver]]\nname = \"hook\"\nexec = [\"/bin/true\"]\n",
-        feed_block("f", &server.url("/feed.xml"), "")
+        feed_block("f", &feed, "")
     ));
     gleaner.poll();
     gleaner

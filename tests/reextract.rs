@@ -221,6 +221,7 @@ fn read_batch(store: &Store) -> Vec<Reextraction> {
             content_html: "<p>Re-extracted from the page as it was read.</p>".into(),
             content_text: "Re-extracted from the page as it was read.".into(),
             word_count: 8,
+            near_dup: None,
         })
         .collect()
 }

@@ -280,3 +280,112 @@ fn add_and_remove_keep_the_configs_owner_and_mode() {
     assert!(!config_text(&gleaner).contains(&server.url("/news.xml")));
     assert_eq!(owner_and_mode(), (uid, gid, 0o600), "after remove");
 }
+
+/// What each feed is, as its last poll read it: `feeds --json` gives the
+/// feed's own title and format, `export-opml` writes the format as the
+/// outline's `type` (a scraped page is not taken for a feed by another
+/// reader), and `import-opml` does not subscribe to such a page as a feed.
+#[test]
+fn feeds_and_opml_say_what_each_feed_is() {
+    let server = TestServer::start();
+    let article = "<html><body><article><p>Text of the story.</p></article></body></html>";
+    server.set("/story", Route::html(article));
+    let link = server.url("/story");
+    server.set(
+        "/atom",
+        Route::new(
+            200,
+            "application/atom+xml",
+            format!(
+                "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">\
+                 <title>  The Atom\n Times </title><id>urn:a</id><updated>2026-11-23T08:00:00Z</updated>\
+                 <entry><id>urn:a:1</id><title>A</title><updated>2026-11-23T08:00:00Z</updated>\
+                 <link href=\"{link}?a\"/></entry></feed>"
+            ),
+        ),
+    );
+    server.set(
+        "/json",
+        Route::new(
+            200,
+            "application/feed+json",
+            format!(
+                "{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"Jason's Feed\",\
+                 \"items\":[{{\"id\":\"j1\",\"url\":\"{link}?j\",\"title\":\"J\",\
+                 \"date_published\":\"2026-11-23T08:00:00Z\"}}]}}"
+            ),
+        ),
+    );
+    server.set("/rss", a_feed("Plain RSS"));
+    server.set(
+        "/news/",
+        Route::html(format!(
+            "<html><head><title>Council news</title></head><body>\
+             <article class=\"post\"><h2><a href=\"{link}?n\">Budget passed</a></h2></article>\
+             </body></html>"
+        )),
+    );
+    let feeds = format!(
+        "{}{}{}{}",
+        feed_block("atom", &server.url("/atom"), ""),
+        feed_block("json", &server.url("/json"), ""),
+        feed_block("rss", &server.url("/rss"), ""),
+        feed_block(
+            "council",
+            &server.url("/news/"),
+            "[feeds.scrape]\nitems = \"//article[@class='post']\"\ntitle = \".//h2\"",
+        ),
+    );
+    let source = Gleaner::new(&feeds);
+    source.poll();
+    // A feed added after the poll has no format yet: OPML's `rss`.
+    source.write_config(&format!(
+        "{feeds}{}",
+        feed_block("later", &server.url("/later"), "")
+    ));
+
+    let rows = source.feeds();
+    let seen = |name: &str| (rows[name]["title"].clone(), rows[name]["format"].clone());
+    assert_eq!(seen("atom"), ("The Atom Times".into(), "atom".into()));
+    assert_eq!(seen("json"), ("Jason's Feed".into(), "json".into()));
+    assert_eq!(seen("rss"), ("Plain RSS".into(), "rss".into()));
+    assert_eq!(seen("council"), ("Council news".into(), "html".into()));
+    assert_eq!(
+        seen("later"),
+        (serde_json::Value::Null, serde_json::Value::Null)
+    );
+
+    let opml_path = source.dir.path().join("feeds.opml");
+    source.ok(&["export-opml", "--output", opml_path.to_str().unwrap()]);
+    let opml = std::fs::read_to_string(&opml_path).unwrap();
+    let type_of = |path: &str| {
+        let url = server.url(path);
+        let line = opml
+            .lines()
+            .find(|l| l.contains(&format!("xmlUrl=\"{url}\"")))
+            .unwrap_or_else(|| panic!("no outline for {url}: {opml}"));
+        line.split("type=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        ["/atom", "/json", "/rss", "/news/", "/later"].map(type_of),
+        ["atom", "json", "rss", "html", "rss"]
+    );
+
+    let target = Gleaner::new(COMMENTED);
+    let output = target.ok(&["import-opml", opml_path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.starts_with("imported 4 feeds"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("skipped {}", server.url("/news/")))
+            && stderr.contains("gleaner add --scrape"),
+        "{stderr}"
+    );
+    assert!(!config_text(&target).contains("/news/"));
+}

@@ -132,7 +132,9 @@ pub enum Command {
         /// The OPML file to read the feeds from.
         file: PathBuf,
     },
-    /// Write the configured feeds as OPML 2.0 (grouped by their first tag).
+    /// Write the configured feeds as OPML 2.0 (grouped by their first tag);
+    /// each outline's type is the format the feed's last poll read (rss,
+    /// atom, json; html for a scraped page).
     ExportOpml {
         /// Write to this file atomically instead of stdout.
         #[arg(long, value_name = "PATH")]

@@ -16,6 +16,12 @@ use crate::store::{Access, format_time};
 pub(super) struct FeedRow {
     name: String,
     url: String,
+    /// The feed's own title as of its last parsed fetch (`name` is the
+    /// config's).
+    title: Option<String>,
+    /// What its document was as of its last parsed fetch: `rss`, `atom`,
+    /// `json` (JSON Feed), `html` (a scraped page) or `json-document`.
+    format: Option<String>,
     /// Where its entries come from: `feed`, `scrape` (a page read with
     /// XPath) or `json` (a JSON document read with dot paths).
     kind: &'static str,
@@ -46,6 +52,9 @@ pub(super) struct FeedRow {
     interstitials: std::collections::BTreeMap<&'static str, u32>,
     /// The proxy its feed URL is fetched through, without credentials.
     proxy: Option<String>,
+    /// How many of its entries were merged into an article stored before
+    /// as near-duplicates (`[dedup] near_duplicates`).
+    near_duplicates: u64,
 }
 
 pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
@@ -65,6 +74,8 @@ pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
             FeedRow {
                 name: feed.name.clone(),
                 url: redact::url(&feed.url).to_string(),
+                title: status.title,
+                format: status.format,
                 kind: feed.source.kind(),
                 state: status.state,
                 last_poll: status.last_poll_at.map(format_time),
@@ -93,6 +104,7 @@ pub(super) fn feeds(config: &Config, json: bool) -> anyhow::Result<()> {
                     &feed.url,
                 )
                 .map(|p| p.shown()),
+                near_duplicates: status.near_duplicates,
             }
         })
         .collect();

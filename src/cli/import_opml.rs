@@ -23,6 +23,15 @@ pub(super) fn import_opml(path: &std::path::Path, opml: &std::path::Path) -> any
                 continue;
             }
         };
+        if outline.is_page() {
+            let url = crate::redact::url(&url);
+            eprintln!(
+                "skipped {url}: the list says it is a page read with rules (type {:?}), not a \
+                 feed, and it does not carry the rules; add it with `gleaner add --scrape {url}`",
+                outline.kind.as_deref().unwrap_or_default()
+            );
+            continue;
+        }
         if urls.contains(&url) {
             known += 1;
             continue;

@@ -5,6 +5,7 @@ use anyhow::Context;
 use super::{UsageError, outln};
 use crate::config::Config;
 use crate::redact;
+use crate::store::copy::Outcome;
 
 /// `gleaner migrate-db --to URL`.
 pub(super) fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
@@ -25,7 +26,7 @@ pub(super) fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
         .map_err(|message| UsageError(format!("--to: {message}")))?
         .given_in("--to");
     let mut started = false;
-    let counts = crate::store::copy::sqlite_to_postgres(from, &target, |table, rows| {
+    let (counts, outcome) = crate::store::copy::sqlite_to_postgres(from, &target, |table, rows| {
         started = true;
         tracing::info!(table, rows, "copying");
     })
@@ -41,6 +42,14 @@ pub(super) fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
             target.shown()
         )
     })?;
+    if outcome == Outcome::UpToDate {
+        outln!(
+            "already copied {} into {}: nothing changed since",
+            from.display(),
+            target.shown()
+        )?;
+        return Ok(());
+    }
     for count in &counts {
         outln!(
             "{}: {}",
@@ -48,10 +57,18 @@ pub(super) fn migrate_db(config: &Config, to: &str) -> anyhow::Result<()> {
             crate::plural::count(count.postgres as u64, "row", "rows")
         )?;
     }
-    outln!(
-        "copied {} into {}; point [storage] database at it",
-        from.display(),
-        target.shown()
-    )?;
+    match outcome {
+        Outcome::Updated(rows) => outln!(
+            "brought the copy in {} up to date with {}: {} changed since the last copy",
+            target.shown(),
+            from.display(),
+            crate::plural::count(rows, "row", "rows")
+        )?,
+        _ => outln!(
+            "copied {} into {}; point [storage] database at it",
+            from.display(),
+            target.shown()
+        )?,
+    }
     Ok(())
 }

@@ -6,12 +6,13 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::args::SearchFormat;
-use super::{open_store, out};
+use super::{UsageError, open_store, out};
 use crate::config::Config;
 use crate::controls::escape;
+use crate::identity::without_tracking_text;
 use crate::store::Access;
-use crate::store::keys::without_tracking_text;
 use crate::store::model::ExportFilter;
+use crate::store::search::QueryError;
 
 /// The `limit` best matches of `words` among the articles `filter` selects
 /// (its feeds, tags and time; its other fields unused).
@@ -22,6 +23,20 @@ pub(super) fn search(
     filter: &ExportFilter,
     limit: u64,
 ) -> anyhow::Result<()> {
+    // What cannot be searched for is said before the database is opened.
+    let query = crate::store::search::query(words).map_err(|e| match e {
+        QueryError::TooManyWords { .. } => UsageError(format!("search {words:?}: {e}")).into(),
+        other => anyhow::Error::from(other),
+    })?;
+    if query.phrases.is_empty() {
+        super::stderr::report(
+            tracing::Level::WARN,
+            &format!(
+                "search {words:?}: nothing to search for (no letter or digit in {}), so nothing matches",
+                query.dropped.join(" ")
+            ),
+        );
+    }
     let mut store = open_store(config, Access::Read)?;
     let searching = || format!("searching for {words:?}");
     let filtered =

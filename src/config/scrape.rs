@@ -92,26 +92,26 @@ pub(super) fn check(
                         None
                     }
                 };
-            let mut optional =
-                |key: &str, value: &Option<Spanned<String>>| value.as_ref().map(|v| xpath(key, v));
-            let title = optional("title", &raw.title);
-            let link = optional("link", &raw.link);
-            let published = optional("published", &raw.published);
-            let summary = optional("summary", &raw.summary);
-            let author = optional("author", &raw.author);
-            let image = optional("image", &raw.image);
             let items = xpath("items", &raw.items);
-            let rules = (|| {
-                Some(ScrapeRules {
-                    items: items?,
-                    title: settled(title)?,
-                    link: settled(link)?,
-                    published: settled(published)?,
-                    summary: settled(summary)?,
-                    author: settled(author)?,
-                    image: settled(image)?,
-                })
-            })();
+            let fields = [
+                ("title", &raw.title),
+                ("link", &raw.link),
+                ("published", &raw.published),
+                ("summary", &raw.summary),
+                ("author", &raw.author),
+                ("image", &raw.image),
+            ];
+            let rules = items.zip(optional(fields, xpath)).map(
+                |(items, [title, link, published, summary, author, image])| ScrapeRules {
+                    items,
+                    title,
+                    link,
+                    published,
+                    summary,
+                    author,
+                    image,
+                },
+            );
             rules.map_or(FeedSource::Feed, |r| FeedSource::Scrape(Arc::new(r)))
         }
         (None, Some(raw)) => {
@@ -126,28 +126,28 @@ pub(super) fn check(
                         None
                     }
                 };
-            let mut optional =
-                |key: &str, value: &Option<Spanned<String>>| value.as_ref().map(|v| path(key, v));
-            let title = optional("title", &raw.title);
-            let link = optional("link", &raw.link);
-            let published = optional("published", &raw.published);
-            let summary = optional("summary", &raw.summary);
-            let author = optional("author", &raw.author);
-            let image = optional("image", &raw.image);
-            let id = optional("id", &raw.id);
             let items = path("items", &raw.items);
-            let rules = (|| {
-                Some(JsonRules {
-                    items: items?,
-                    title: settled(title)?,
-                    link: settled(link)?,
-                    published: settled(published)?,
-                    summary: settled(summary)?,
-                    author: settled(author)?,
-                    image: settled(image)?,
-                    id: settled(id)?,
-                })
-            })();
+            let fields = [
+                ("title", &raw.title),
+                ("link", &raw.link),
+                ("published", &raw.published),
+                ("summary", &raw.summary),
+                ("author", &raw.author),
+                ("image", &raw.image),
+                ("id", &raw.id),
+            ];
+            let rules = items.zip(optional(fields, path)).map(
+                |(items, [title, link, published, summary, author, image, id])| JsonRules {
+                    items,
+                    title,
+                    link,
+                    published,
+                    summary,
+                    author,
+                    image,
+                    id,
+                },
+            );
             rules.map_or(FeedSource::Feed, |r| FeedSource::Json(Arc::new(r)))
         }
     }
@@ -170,11 +170,16 @@ fn inside(at: &Positions<'_>, value: &Spanned<String>, chars: usize) -> usize {
     start + 1 + within
 }
 
-/// An optional key's compiled value: `Some(None)` when it is left out,
-/// `None` when it is given and did not compile (already a problem).
-fn settled<T>(value: Option<Option<T>>) -> Option<Option<T>> {
-    match value {
-        None => Some(None),
-        Some(compiled) => compiled.map(Some),
+/// The optional keys' compiled expressions, `None` for a key left out; `None`
+/// in all when one of them did not compile (`compile` has reported it).
+/// Every key is compiled first, so each bad one is reported.
+fn optional<E, const N: usize>(
+    fields: [(&str, &Option<Spanned<String>>); N],
+    mut compile: impl FnMut(&str, &Spanned<String>) -> Option<E>,
+) -> Option<[Option<E>; N]> {
+    let compiled = fields.map(|(key, value)| value.as_ref().map(|v| compile(key, v)));
+    if compiled.iter().any(|c| matches!(c, Some(None))) {
+        return None;
     }
+    Some(compiled.map(Option::flatten))
 }

@@ -275,6 +275,13 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A feed's own title as gleaner keeps it: without control characters,
+/// on one line, cut as an entry's title is; `None` when nothing is left.
+pub(super) fn feed_title(title: &str) -> Option<String> {
+    let title = collapse(&controls::strip(title));
+    (!title.is_empty()).then(|| clip(title, MAX_TITLE_CHARS))
+}
+
 fn clip(text: String, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

@@ -44,8 +44,11 @@ pub use repair::Repair;
 /// A parsed feed.
 #[derive(Debug, Clone)]
 pub struct ParsedFeed {
-    /// The feed's own title, plain text.
+    /// The feed's own title, plain text (cut as an entry's title is).
     pub title: Option<String>,
+    /// What the document was: shown by `feeds --json`, and the OPML `type`
+    /// `export-opml` writes, so another reader subscribes to the right thing.
+    pub format: FeedFormat,
     /// Oldest first, so that storage order follows publication order.
     pub entries: Vec<Entry>,
     /// What the lenient path had to fix, sorted and without duplicates;
@@ -53,6 +56,35 @@ pub struct ParsedFeed {
     pub repairs: Vec<Repair>,
     /// RSS `<ttl>`: how long the feed asks to be cached.
     pub ttl: Option<Duration>,
+}
+
+/// The kind of document a feed's entries were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    /// RSS 0.9x, 1.0 (RDF) or 2.0.
+    Rss,
+    /// Atom 1.0.
+    Atom,
+    /// JSON Feed.
+    JsonFeed,
+    /// A web page read with `[feeds.scrape]` rules.
+    Page,
+    /// A JSON document read with `[feeds.json]` rules.
+    JsonDocument,
+}
+
+impl FeedFormat {
+    /// The name stored in the database and shown by `feeds --json`; also
+    /// OPML's `type`, which names the format of the document at `xmlUrl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedFormat::Rss => "rss",
+            FeedFormat::Atom => "atom",
+            FeedFormat::JsonFeed => "json",
+            FeedFormat::Page => "html",
+            FeedFormat::JsonDocument => "json-document",
+        }
+    }
 }
 
 /// Why a document fetched from `url` did not give a feed.
@@ -265,12 +297,14 @@ fn convert(feed: model::Feed, text: &str, base: &Url, mut repairs: Vec<Repair>) 
     if entries.iter().all(|e| e.published.or(e.updated).is_some()) {
         entries.sort_by_key(|e| e.published.or(e.updated));
     }
+    let format = match feed.feed_type {
+        model::FeedType::Atom => FeedFormat::Atom,
+        model::FeedType::JSON => FeedFormat::JsonFeed,
+        model::FeedType::RSS0 | model::FeedType::RSS1 | model::FeedType::RSS2 => FeedFormat::Rss,
+    };
     ParsedFeed {
-        title: feed
-            .title
-            .map(|t| text_of(&t))
-            .map(|t| crate::controls::strip_owned(t).trim().to_owned())
-            .filter(|t| !t.is_empty()),
+        title: feed.title.and_then(|t| entry::feed_title(&text_of(&t))),
+        format,
         entries,
         repairs,
         ttl: feed

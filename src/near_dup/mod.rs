@@ -31,6 +31,17 @@ pub use sketch::{
 };
 pub use words::{MAX_BLOCKS, MAX_TEXT_BYTES, MAX_WORDS, MIN_BLOCK_WORDS};
 
+/// What an article brings to the store for near-duplicate merging: its
+/// text's sketch, made on the extraction thread, and the `[dedup]
+/// similarity` to judge it at.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The sketch of the article's `content_text`.
+    pub sketch: Sketch,
+    /// See [`DEFAULT_SIMILARITY`].
+    pub similarity: f64,
+}
+
 /// The share of an incoming text's shingles that must be in a stored
 /// article for the two to be one story (`[dedup] similarity`).
 pub const DEFAULT_SIMILARITY: f64 = 0.8;

@@ -19,8 +19,8 @@ use crate::article::verdict::{self, Interstitial};
 use crate::config::FeedConfig;
 use crate::feed::Entry;
 use crate::filter::Verdict;
-use crate::store::model::Known;
 use crate::store::model::{ArticleRecord, ContentSource, PollSummary, Sighting};
+use crate::store::model::{Claim, Known};
 
 impl Pipeline {
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -32,6 +32,7 @@ impl Pipeline {
     pub(super) async fn sightings(
         &self,
         feed: &FeedConfig,
+        claim: &Claim,
         polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
         every_pending: bool,
@@ -148,9 +149,11 @@ impl Pipeline {
                 verdicts.demote(&mut pending);
                 let chunk: Vec<Sighting> = pending.drain(..).map(|(s, _)| s).collect();
                 let (feed_url, feed_name) = (feed.url.as_str().to_owned(), feed.name.clone());
+                let claim = claim.clone();
                 stored += self
-                    .store
-                    .call(move |s| s.record_sightings(&feed_url, &feed_name, polled_at, &chunk))
+                    .write(feed, move |s| {
+                        s.record_sightings(&feed_url, &feed_name, polled_at, &chunk, &claim)
+                    })
                     .await?;
                 built = 0;
             }
@@ -322,7 +325,30 @@ impl Pipeline {
                 _ => record.content_source = Some(ContentSource::None),
             },
         }
+        record.near_dup = self.sketch(feed, &record).await;
         (record, demotable)
+    }
+
+    /// The near-duplicate sketch of the article's text, made on an
+    /// extraction thread (`None` when `[dedup] near_duplicates` is off, the
+    /// article has no text, or the sketch crashed: it is then stored
+    /// without near-duplicate merging).
+    async fn sketch(
+        &self,
+        feed: &FeedConfig,
+        record: &ArticleRecord,
+    ) -> Option<crate::near_dup::Incoming> {
+        let similarity = self.near_dup?;
+        let text = record.content_text.clone()?;
+        let work = move || crate::near_dup::Sketch::of_text(&text);
+        match self.extraction.run(work).await {
+            Ok(sketch) => Some(crate::near_dup::Incoming { sketch, similarity }),
+            Err(crash) => {
+                tracing::error!(feed = %feed.name, url = ?record.url.as_ref().map(Url::as_str),
+                    "sketching the article's text for near-duplicates crashed: {crash}");
+                None
+            }
+        }
     }
 
     /// The entry's own summary and content, sanitized and as text, worked

@@ -12,7 +12,7 @@ use crate::article::verdict::{self, Verdict as PageVerdict};
 use crate::article::{self, SiteRules};
 use crate::config::FeedConfig;
 use crate::fetch::FetchError;
-use crate::store::keys::normalize_url;
+use crate::identity::normalize_url;
 use crate::store::model::StoredPage;
 
 impl Pipeline {

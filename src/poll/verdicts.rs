@@ -147,6 +147,8 @@ impl PollVerdicts {
 /// place of the page's, as for an unreachable page.
 pub(super) fn give_feed_text(article: &mut ArticleRecord, feed: Option<(String, String, u32)>) {
     article.page = None;
+    // The sketch was of the page's text: the feed's goes unjudged.
+    article.near_dup = None;
     article.canonical_url = None;
     article.language = None;
     article.image = None;

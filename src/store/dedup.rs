@@ -16,12 +16,15 @@ use crate::pacing::{ADAPTIVE_HISTORY, AdaptiveBounds, adaptive_interval};
 use super::StoreError;
 use super::keys::{article_id, entry_key, normalize_url, text_key, url_key};
 use super::model::{PollSummary, Sighting};
+use super::shared::near_dup::NearDup;
 use super::sql::Conn;
 
 enum SightingResult {
     New,
     Updated,
     Merged,
+    /// Merged as a near-duplicate (`near_dup`).
+    NearDuplicate,
     Unchanged,
 }
 
@@ -37,6 +40,10 @@ pub(super) fn record_all(
             SightingResult::New => summary.new += 1,
             SightingResult::Updated => summary.updated += 1,
             SightingResult::Merged => summary.merged += 1,
+            SightingResult::NearDuplicate => {
+                summary.merged += 1;
+                summary.near_duplicates += 1;
+            }
             SightingResult::Unchanged => {}
         }
     }
@@ -120,6 +127,7 @@ fn record_sighting(
     keys.extend(link.as_deref());
     keys.extend(canonical.as_deref());
     keys.extend(text.as_deref());
+    let mut near = NearDup::of(article, sighting.url.as_ref(), feed_url, now);
 
     if let Some(seq) = tx.article_under(&entry)? {
         // Same feed, same entry id: the entry changed in its feed.
@@ -138,9 +146,17 @@ fn record_sighting(
         }
         join_selections(tx, seq, feed_url, sighting, now)?;
         tx.add_keys(seq, &keys)?;
+        index_near(tx, &mut near, seq)?;
         return Ok(SightingResult::Updated);
     }
-    if let Some(seq) = tx.find_article_of(&keys[1..], feed_url, &sighting.entry_id)? {
+    // After the exact keys, the text's similarity (`near_dup`): a copy
+    // found so is another source of the stored article like any other.
+    let exact = tx.find_article_of(&keys[1..], feed_url, &sighting.entry_id)?;
+    let similar = match (exact, near.as_mut()) {
+        (None, Some(near)) => near.find(tx, feed_url, &sighting.entry_id)?,
+        _ => None,
+    };
+    if let Some(seq) = exact.or(similar) {
         // Known under another identity; a purged one stays a tombstone.
         if tx.is_purged(seq)? {
             tx.add_source(seq, seq, feed_url, sighting, now)?;
@@ -151,7 +167,12 @@ fn record_sighting(
         tx.save_page(seq, article, now, false)?;
         join_selections(tx, seq, feed_url, sighting, now)?;
         tx.add_keys(seq, &keys)?;
-        return Ok(SightingResult::Merged);
+        index_near(tx, &mut near, seq)?;
+        return Ok(if similar.is_some() {
+            SightingResult::NearDuplicate
+        } else {
+            SightingResult::Merged
+        });
     }
 
     // The id comes from the link unless another entry of this feed already
@@ -167,7 +188,21 @@ fn record_sighting(
     tx.add_source(seq, seq, feed_url, sighting, now)?;
     tx.add_tags(seq, seq, &sighting.tags)?;
     tx.add_keys(seq, &keys)?;
+    index_near(tx, &mut near, seq)?;
     Ok(SightingResult::New)
+}
+
+/// The article's text into the near-duplicate index as `seq`'s, when it
+/// brings a sketch.
+fn index_near(
+    tx: &mut dyn Conn,
+    near: &mut Option<NearDup<'_>>,
+    seq: i64,
+) -> Result<(), StoreError> {
+    match near {
+        Some(near) => near.index(tx, seq),
+        None => Ok(()),
+    }
 }
 
 /// What a sighting of an already stored article adds to the selections it

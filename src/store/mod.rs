@@ -4,7 +4,9 @@
 //! [`backend`]), over two peers: [`sqlite`] (one file, the embedded default)
 //! and [`postgres`] (one database shared by many instances). Both speak the
 //! types of [`model`]; the rules of a poll's writes are written once, in
-//! `dedup`, and each backend runs its own statements for them.
+//! `dedup`, and every operation the dialects can say alike once, in
+//! `shared` over the statement layer `sql`; each backend's folder holds
+//! only what its dialect says differently.
 //!
 //! Invariants (each backend's module says how it keeps them):
 //! - `articles.seq` is the order of first storage, and sources and tags
@@ -22,11 +24,11 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+mod connection;
 pub mod consumer_lock;
 pub mod copy;
 mod dedup;
 pub mod handle;
-pub mod keys;
 pub mod model;
 mod nul;
 pub mod postgres;
@@ -48,6 +50,8 @@ pub use handle::StoreHandle;
 use model::{ExportFilter, StoredArticle};
 
 use crate::config::Database;
+// `dedup` names the identity keys as `super::keys`.
+use crate::identity as keys;
 
 /// An open database, SQLite or PostgreSQL, with its schema up to date.
 ///
@@ -108,12 +112,13 @@ impl Store {
 
     /// [`backend::ConsumerLocks::lock_consumer`] with a `waiting` called at most once.
     pub fn lock_consumer(
-        &self,
+        &mut self,
         consumer: &str,
+        lease: std::time::Duration,
         waiting: impl FnOnce(),
     ) -> Result<ConsumerLock, StoreError> {
         let mut waiting = Some(waiting);
-        self.backend.lock_consumer(consumer, &mut || {
+        self.backend.lock_consumer(consumer, lease, &mut || {
             if let Some(waiting) = waiting.take() {
                 waiting();
             }
@@ -227,17 +232,78 @@ pub enum StoreError {
         /// What went wrong.
         message: String,
     },
-    /// `migrate-db` copies into an empty database only.
+    /// `migrate-db` into a database that holds something other than a
+    /// copy of the SQLite file by it.
     #[error(
-        "the PostgreSQL database {database} already holds articles: migrate-db copies into an empty database only (create one with createdb)"
+        "the PostgreSQL database {database} already holds data that differs from {from} (table {table}: {detail}) and is no copy by migrate-db: migrate-db copies into an empty database, or brings its own copy up to date. If no gleaner instance uses {database}, drop it and create it empty (dropdb, createdb), then run migrate-db again"
     )]
     NotEmpty {
         /// The URL without credentials.
         database: String,
+        /// The SQLite file.
+        from: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
     },
+    /// `migrate-db` again, after SQLite changed, on a copy finished by a
+    /// version that copied other columns.
+    #[error(
+        "{from} changed since migrate-db finished copying it into the PostgreSQL database {database} at {finished_at} (table {table}: {detail}), but that copy was made by a gleaner that copied other columns, so migrate-db cannot tell whether {database} was written to since; nothing was changed. If no gleaner instance has used {database}, drop it, create it empty and run migrate-db again; otherwise keep it as it is"
+    )]
+    CopyOfOtherColumns {
+        /// The URL without credentials.
+        database: String,
+        /// The SQLite file.
+        from: String,
+        /// When the copy finished (RFC 3339).
+        finished_at: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
+    },
+    /// `migrate-db` again after the copy it finished was written to.
+    #[error(
+        "{from} changed since migrate-db finished copying it into the PostgreSQL database {database} at {finished_at}, and {database} was written to since as well (table {table}: {detail}): gleaner instances use it, and copying {from} again would undo their work, so nothing was changed. Keep {database} as it is (what changed in {from} since {finished_at} is not in it), or, if nothing written to it since must be kept, drop it, create it empty and run migrate-db again"
+    )]
+    WrittenSinceCopy {
+        /// The URL without credentials.
+        database: String,
+        /// The SQLite file.
+        from: String,
+        /// When the copy finished (RFC 3339).
+        finished_at: String,
+        /// The first table that differs.
+        table: &'static str,
+        /// How it differs.
+        detail: String,
+    },
+    /// What a person typed cannot be searched for.
+    #[error(transparent)]
+    Search(#[from] search::QueryError),
     /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),
+    /// A poll's write found the feed's lease no longer its claim (another
+    /// instance took the feed while the poll was held up): nothing of the
+    /// poll was written (see [`model::Claim`]).
+    #[error(
+        "the feed's lease was taken by another instance while this poll ran; its results are dropped and the newer poll stands"
+    )]
+    LeaseLost,
+    /// A write waited for a lock longer than the connection allows
+    /// (PostgreSQL's `lock_timeout`, from `[storage] lease_secs`): another
+    /// instance holds it, or is stalled holding it until the server ends
+    /// its session. Nothing of the transaction was written.
+    #[error(
+        "waited more than {waited_ms} ms for a lock another instance holds (a third of [storage] lease_secs); nothing of this write was stored, it is tried again"
+    )]
+    LockTimeout {
+        /// The connection's `lock_timeout`.
+        waited_ms: u64,
+    },
     /// The daemon's database thread is gone (see [`StoreHandle::died`]).
     #[error("the database writer thread has stopped")]
     WriterGone,
@@ -251,6 +317,15 @@ pub enum StoreError {
         path: PathBuf,
         /// The system's reason.
         source: std::io::Error,
+    },
+    /// A consumer's cursor move found another claim's token: this holder's
+    /// lease ran out and another export or instance claimed the consumer.
+    #[error(
+        "the lock of consumer {consumer:?} was lost: this process held it past its lease ([storage] lease_secs) without renewing it (stopped, or cut off from the database), and another export or instance has claimed the consumer since; the cursor was not moved, so what this process gave the consumer last is given again by the other"
+    )]
+    ConsumerLockLost {
+        /// The consumer.
+        consumer: String,
     },
 }
 

@@ -97,6 +97,10 @@ pub struct ArticleRecord {
     pub enclosures: Vec<crate::feed::Enclosure>,
     /// The page the body was extracted from, kept when `[storage] keep_html`.
     pub page: Option<StoredPage>,
+    /// The near-duplicate sketch of `content_text` (made on the extraction
+    /// thread) and the threshold to judge it at; `None` when `[dedup]
+    /// near_duplicates` is off or there is no text.
+    pub near_dup: Option<crate::near_dup::Incoming>,
 }
 
 /// An article page as fetched, compressed: kept so that `gleaner reextract`
@@ -127,6 +131,29 @@ pub struct PollRecord {
     pub cadence: Cadence,
     /// The entries still to store (a large poll stores the others first).
     pub sightings: Vec<Sighting>,
+    /// The feed's lease the poll ran under: nothing is stored unless the
+    /// poll still holds it.
+    pub claim: Claim,
+}
+
+/// A feed's lease as a poll claimed it: every write of the poll is fenced
+/// by it (stored only while the lease is still this claim, in the same
+/// transaction), so a poll that lost its feed to another instance while it
+/// was paused writes nothing older over that instance's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The database is this process's alone (SQLite): no other instance
+    /// can take the feed, and the fence always holds.
+    Sole,
+    /// A lease in a shared database (PostgreSQL): `holder` claimed it at
+    /// `at`, the server's `claimed_at` in microseconds since the epoch,
+    /// which a later claim of the feed (by anyone) changes.
+    Shared {
+        /// This instance (`HOST:PID:RANDOM`).
+        holder: String,
+        /// The claim's time on the server, its identity.
+        at: i64,
+    },
 }
 
 /// How the feed's next poll is timed, as far as the store decides it.
@@ -154,6 +181,8 @@ pub struct PollSummary {
     pub updated: usize,
     /// Sightings that turned out to be an already stored article (a new source).
     pub merged: usize,
+    /// Of `merged`, those found by their text's similarity (near-duplicates).
+    pub near_duplicates: usize,
 }
 
 impl std::ops::AddAssign for PollSummary {
@@ -161,6 +190,7 @@ impl std::ops::AddAssign for PollSummary {
         self.new += other.new;
         self.updated += other.updated;
         self.merged += other.merged;
+        self.near_duplicates += other.near_duplicates;
     }
 }
 
@@ -202,6 +232,13 @@ pub struct FeedStatus {
     /// How many article pages its last fetched poll judged, and which
     /// were interstitials (`article::verdict`).
     pub interstitials: Tally,
+    /// Its sightings merged into a stored article as near-duplicates.
+    pub near_duplicates: u64,
+    /// The feed's own title, as of its last parsed fetch.
+    pub title: Option<String>,
+    /// What its document was (`feed::FeedFormat::as_str`), as of its last
+    /// parsed fetch.
+    pub format: Option<String>,
 }
 
 /// Whether an entry is already stored, and how: decides, before any page
@@ -342,6 +379,9 @@ pub struct Reextraction {
     pub content_text: String,
     /// The new text's word count.
     pub word_count: u32,
+    /// The new text's near-duplicate sketch; `None` when `[dedup]
+    /// near_duplicates` is off.
+    pub near_dup: Option<crate::near_dup::Incoming>,
 }
 
 /// What `Store::apply_reextractions` did.

@@ -117,8 +117,9 @@ fn outcome_texts(outcome: &mut FeedOutcome) -> Vec<&mut String> {
             etag,
             last_modified,
             moved_to,
+            title,
             ..
-        } => [etag, last_modified, moved_to]
+        } => [etag, last_modified, moved_to, title]
             .into_iter()
             .filter_map(Option::as_mut)
             .collect(),
@@ -207,6 +208,7 @@ mod tests {
             content_html: "a\0".into(),
             content_text: "b\0".into(),
             word_count: 1,
+            near_dup: None,
         }];
         let new = reextractions(&new);
         assert_eq!(

@@ -1,8 +1,8 @@
 //! The schema, once: one numbered list of migrations for both backends, so
 //! that a version means one schema on SQLite and on PostgreSQL. Most are
-//! written once ([`Migration::Both`]), in PostgreSQL's types; SQLite reads
-//! them through [`for_sqlite`]. Where the dialects really differ (the first
-//! tables' keys, FTS5 against a tsvector, how a column gains NOT NULL) the
+//! written once ([`Migration::Both`]), in PostgreSQL's types, with the few
+//! words SQLite says otherwise named in [`DIALECT`]. Where the dialects
+//! really differ (FTS5 against a tsvector, how a column gains NOT NULL) the
 //! migration says so ([`Migration::Each`]).
 //!
 //! SQLite counts the migrations applied in `PRAGMA user_version`,
@@ -11,9 +11,11 @@
 
 use std::borrow::Cow;
 
+use super::sql::Dialect;
+
 /// One step of the schema.
 pub(in crate::store) enum Migration {
-    /// The same SQL on both (PostgreSQL's types, see [`for_sqlite`]).
+    /// The same SQL on both, read through [`DIALECT`].
     Both(&'static str),
     /// Each dialect's own SQL for one change.
     Each {
@@ -25,105 +27,57 @@ pub(in crate::store) enum Migration {
 }
 
 impl Migration {
-    /// The SQL SQLite runs.
-    pub(in crate::store) fn sqlite(&self) -> Cow<'static, str> {
-        match self {
-            Migration::Both(sql) => for_sqlite(sql),
-            Migration::Each { sqlite, .. } => Cow::Borrowed(sqlite),
-        }
-    }
-
-    /// The SQL PostgreSQL runs.
-    pub(in crate::store) fn postgres(&self) -> &'static str {
-        match self {
-            Migration::Both(sql) | Migration::Each { postgres: sql, .. } => sql,
+    /// The SQL `dialect` runs.
+    pub(in crate::store) fn sql(&self, dialect: Dialect) -> Cow<'static, str> {
+        match (self, dialect) {
+            (Migration::Both(sql), _) => Cow::Owned(DIALECT.iter().fold(
+                sql.to_string(),
+                |sql, (word, sqlite, postgres)| {
+                    sql.replace(
+                        word,
+                        if dialect == Dialect::Sqlite {
+                            sqlite
+                        } else {
+                            postgres
+                        },
+                    )
+                },
+            )),
+            (Migration::Each { sqlite, .. }, Dialect::Sqlite) => Cow::Borrowed(sqlite),
+            (Migration::Each { postgres, .. }, Dialect::Postgres) => Cow::Borrowed(postgres),
         }
     }
 }
 
-/// PostgreSQL's column types as SQLite names them: `BIGINT` is SQLite's
-/// 64-bit `INTEGER`, `BYTEA` its `BLOB`, and `COLLATE "C"` (text compared
-/// by bytes, so that RFC 3339 text order is time order) is how SQLite
-/// always compares text.
-fn for_sqlite(sql: &'static str) -> Cow<'static, str> {
-    Cow::Owned(
-        sql.replace(" COLLATE \"C\"", "")
-            .replace("BIGINT", "INTEGER")
-            .replace("BYTEA", "BLOB"),
-    )
-}
+/// The words a [`Migration::Both`] is written with that SQLite says its own
+/// way: `(word, SQLite's, PostgreSQL's)`. The braced ones are only names.
+const DIALECT: &[(&str, &str, &str)] = &[
+    // A key that counts up and never reuses a number (a deleted row's
+    // included): `articles.seq`.
+    (
+        "{serial key}",
+        "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "BIGSERIAL PRIMARY KEY",
+    ),
+    // A table that is its key: SQLite stores it without a rowid.
+    ("{without rowid}", " WITHOUT ROWID", ""),
+    // The order sightings were stored: SQLite's rowid, a column here.
+    ("{source order}", "", "source_seq BIGSERIAL PRIMARY KEY,"),
+    // Text compared by bytes, so that RFC 3339 text order is time order:
+    // how SQLite always compares text.
+    (" COLLATE \"C\"", "", " COLLATE \"C\""),
+    // SQLite's INTEGER is 64 bits.
+    ("BIGINT", "INTEGER", "BIGINT"),
+    ("BYTEA", "BLOB", "BYTEA"),
+];
 
 /// Every migration, in order: entry N takes a database from version N to N + 1.
 pub(in crate::store) const MIGRATIONS: &[Migration] = &[
     // 0
-    Migration::Each {
-        sqlite: r#"
+    Migration::Both(
+        r#"
 CREATE TABLE articles (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    id             TEXT NOT NULL UNIQUE,
-    title          TEXT,
-    url            TEXT,
-    canonical_url  TEXT,
-    author         TEXT,
-    published      TEXT,
-    updated        TEXT,
-    fetched_at     TEXT NOT NULL,
-    summary        TEXT,
-    content_html   TEXT,
-    content_text   TEXT,
-    content_source TEXT NOT NULL CHECK (content_source IN ('article', 'feed', 'none')),
-    word_count     INTEGER,
-    language       TEXT,
-    image          TEXT
-);
-CREATE INDEX articles_fetched_at ON articles (fetched_at);
-
-CREATE TABLE article_keys (
-    key         TEXT PRIMARY KEY,
-    article_seq INTEGER NOT NULL REFERENCES articles (seq)
-) WITHOUT ROWID;
-CREATE INDEX article_keys_article ON article_keys (article_seq);
-
-CREATE TABLE sources (
-    feed_url    TEXT NOT NULL,
-    entry_id    TEXT NOT NULL,
-    article_seq INTEGER NOT NULL REFERENCES articles (seq),
-    url         TEXT,
-    entry_hash  TEXT NOT NULL,
-    first_seen  TEXT NOT NULL,
-    UNIQUE (feed_url, entry_id)
-);
-CREATE INDEX sources_article ON sources (article_seq);
-
-CREATE TABLE article_tags (
-    article_seq INTEGER NOT NULL REFERENCES articles (seq),
-    tag         TEXT NOT NULL,
-    PRIMARY KEY (article_seq, tag)
-) WITHOUT ROWID;
-CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
-
-CREATE TABLE feeds (
-    url                TEXT PRIMARY KEY,
-    name               TEXT NOT NULL,
-    etag               TEXT,
-    last_modified      TEXT,
-    last_poll_at       TEXT,
-    last_success_at    TEXT,
-    state              TEXT,
-    last_error         TEXT,
-    consecutive_errors INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at    TEXT
-);
-
-CREATE TABLE consumers (
-    name       TEXT PRIMARY KEY,
-    cursor_seq INTEGER NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"#,
-        postgres: r#"
-CREATE TABLE articles (
-    seq            BIGSERIAL PRIMARY KEY,
+    seq            {serial key},
     id             TEXT NOT NULL UNIQUE,
     title          TEXT,
     url            TEXT,
@@ -145,12 +99,11 @@ CREATE INDEX articles_fetched_at ON articles (fetched_at);
 CREATE TABLE article_keys (
     key         TEXT COLLATE "C" PRIMARY KEY,
     article_seq BIGINT NOT NULL REFERENCES articles (seq)
-);
+){without rowid};
 CREATE INDEX article_keys_article ON article_keys (article_seq);
 
 CREATE TABLE sources (
-    -- The order sightings were stored (SQLite's rowid).
-    source_seq  BIGSERIAL PRIMARY KEY,
+    {source order}
     feed_url    TEXT COLLATE "C" NOT NULL,
     entry_id    TEXT COLLATE "C" NOT NULL,
     article_seq BIGINT NOT NULL REFERENCES articles (seq),
@@ -165,7 +118,7 @@ CREATE TABLE article_tags (
     article_seq BIGINT NOT NULL REFERENCES articles (seq),
     tag         TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (article_seq, tag)
-);
+){without rowid};
 CREATE INDEX article_tags_tag ON article_tags (tag, article_seq);
 
 CREATE TABLE feeds (
@@ -187,7 +140,7 @@ CREATE TABLE consumers (
     updated_at TEXT NOT NULL
 );
 "#,
-    },
+    ),
     // 1
     Migration::Both(
         r#"
@@ -361,6 +314,87 @@ CREATE TABLE page_retries (
     next_at  TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (feed_url, entry_id)
 );
+"#,
+    ),
+    // 13
+    Migration::Both(
+        r#"
+-- Near-duplicates (store::shared::near_dup). Every row carries when it was
+-- stored (unix seconds): only rows of the window are looked at, and gc
+-- drops older ones. The LSH band keys of each article's signatures:
+CREATE TABLE near_dup_bands (
+    band_key    BIGINT NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    stored_at   BIGINT NOT NULL,
+    PRIMARY KEY (band_key, article_seq)
+) {without rowid};
+-- Each signature (of the article's text and of the copies merged into it)
+-- with the sorted block keys of its text and the host they were counted
+-- under (rows near a kilobyte: a rowid table on SQLite, which packs them).
+CREATE TABLE near_dup_sketches (
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    sketch_key  BIGINT NOT NULL,
+    host        BIGINT NOT NULL,
+    stored_at   BIGINT NOT NULL,
+    signature   BYTEA NOT NULL,
+    blocks      BYTEA NOT NULL,
+    PRIMARY KEY (article_seq, sketch_key)
+);
+-- Which articles of a host (a hash of its name) have each block of text:
+-- a block in several is the host's boilerplate.
+CREATE TABLE near_dup_blocks (
+    host        BIGINT NOT NULL,
+    block_key   BIGINT NOT NULL,
+    article_seq BIGINT NOT NULL REFERENCES articles (seq),
+    stored_at   BIGINT NOT NULL,
+    PRIMARY KEY (host, block_key, article_seq)
+) {without rowid};
+-- Sightings of the feed merged into a stored article as near-duplicates.
+ALTER TABLE feeds ADD COLUMN near_duplicates BIGINT NOT NULL DEFAULT 0;
+"#,
+    ),
+    // 14
+    Migration::Both(
+        r#"
+-- The feed's own title and what its document was (feed::FeedFormat), as of
+-- its last parsed fetch: `feeds --json` and `export-opml` show them.
+ALTER TABLE feeds ADD COLUMN title TEXT;
+ALTER TABLE feeds ADD COLUMN format TEXT;
+"#,
+    ),
+    // 15
+    Migration::Each {
+        sqlite: r#"
+-- PostgreSQL's search column is now made of the words SQLite's tokenizer
+-- finds (store::search): nothing changes here, but a version still means
+-- one schema on both backends.
+SELECT 1;
+"#,
+        // The words come from gleaner (postgres::search::index_pending), not
+        // from the parser and lower(), which follow the database's locale: a
+        // C database folded no non-ASCII letter, C.UTF-8 dropped `½`. A row
+        // whose title or text changes is left for gleaner to index again.
+        postgres: r#"ALTER TABLE articles DROP COLUMN search;
+     ALTER TABLE articles ADD COLUMN search tsvector;
+     CREATE INDEX articles_search ON articles USING gin (search);
+     CREATE INDEX articles_unindexed ON articles (seq) WHERE search IS NULL;
+     CREATE FUNCTION gleaner_search_stale() RETURNS trigger LANGUAGE plpgsql AS
+         'BEGIN NEW.search := NULL; RETURN NEW; END';
+     CREATE TRIGGER articles_search_stale BEFORE UPDATE OF title, content_text ON articles
+         FOR EACH ROW EXECUTE FUNCTION gleaner_search_stale();"#,
+    },
+    // 16
+    Migration::Both(
+        r#"
+-- A consumer's lock as a lease with a fencing token (store::consumer_lock):
+-- every claim of the consumer adds one to claim_token, and a cursor moves
+-- only while the token is still the mover's, in the same statement. The
+-- lease (holder, and until when in the server's clock, as milliseconds
+-- since 1970) is what instances sharing a PostgreSQL database wait on;
+-- SQLite's file lock cannot be lost, so a claim there always takes it.
+ALTER TABLE consumers ADD COLUMN claim_token BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE consumers ADD COLUMN claim_holder TEXT;
+ALTER TABLE consumers ADD COLUMN claim_until_ms BIGINT;
 "#,
     ),
 ];

@@ -3,11 +3,14 @@
 //! bound as [`Value`]s and rows read by column name ([`Row`]).
 //!
 //! [`SqlBackend`] is what a backend gives this layer (a connection, a write
-//! transaction); the operations written once on top of it are the
-//! `impl<B: SqlBackend>` blocks of `store::shared`. What only one dialect
-//! can say stays in that backend's folder.
+//! transaction, a read snapshot); the operations written once on top of it
+//! are the `impl<B: SqlBackend>` blocks of `store::shared`. Where a
+//! statement needs words the dialects spell differently, it is written once
+//! as a macro of the dialect, with the words below ([`by_dialect!`] picks
+//! the connection's). What only one dialect can say stays in its folder.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use super::StoreError;
 
@@ -30,6 +33,11 @@ pub(in crate::store) enum Value<'a> {
     Text(Option<&'a str>),
     /// Bytes (PostgreSQL `BYTEA`).
     Blob(Option<&'a [u8]>),
+    /// A list of texts: a JSON array for SQLite's `json_each`, an array
+    /// (`text[]`) for PostgreSQL (see [`in_list!`]).
+    Texts(&'a [String]),
+    /// A list of integers, likewise (`bigint[]`).
+    Ints(&'a [i64]),
 }
 
 impl<'a> From<&'a str> for Value<'a> {
@@ -76,10 +84,16 @@ impl<'a> From<&'a [u8]> for Value<'a> {
 
 impl rusqlite::ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        let json = |list: serde_json::Result<String>| {
+            list.map(|text| rusqlite::types::ToSqlOutput::Owned(text.into()))
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
+        };
         match self {
             Value::Int(n) => n.to_sql(),
             Value::Text(t) => t.to_sql(),
             Value::Blob(b) => b.to_sql(),
+            Value::Texts(list) => json(serde_json::to_string(list)),
+            Value::Ints(list) => json(serde_json::to_string(list)),
         }
     }
 }
@@ -91,6 +105,8 @@ impl Value<'_> {
             Value::Int(n) => n,
             Value::Text(t) => t,
             Value::Blob(b) => b,
+            Value::Texts(list) => list,
+            Value::Ints(list) => list,
         }
     }
 }
@@ -219,6 +235,19 @@ pub(in crate::store) trait Conn {
     fn row(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<Option<Row>, StoreError> {
         Ok(self.rows(sql, params)?.into_iter().next())
     }
+
+    /// The one integer `sql` returns in its column `name`, if a row came.
+    fn number(
+        &mut self,
+        sql: &'static str,
+        params: &[Value<'_>],
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        match self.row(sql, params)? {
+            Some(row) => row.get(name),
+            None => Ok(None),
+        }
+    }
 }
 
 /// What a backend gives the statements written once: a connection to read
@@ -238,7 +267,86 @@ pub(in crate::store) trait SqlBackend {
         serialized: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError>;
+
+    /// Runs `f` in one read-only transaction: every statement sees one
+    /// snapshot (SQLite: WAL's; PostgreSQL: REPEATABLE READ).
+    fn snapshot<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
 }
+
+/// A statement and its arguments.
+pub(in crate::store) type Query<'a> = (&'static str, &'a [Value<'a>]);
+
+/// How many rows [`Snapshot::batches`] hands over at a time (PostgreSQL:
+/// per round trip).
+pub(in crate::store) const BATCH: usize = 256;
+
+/// What [`Snapshot::batches`] hands each batch to: the snapshot to read
+/// more in, and the rows; it breaks to stop.
+pub(in crate::store) type EachBatch<'a> =
+    dyn FnMut(&mut dyn Conn, Vec<Row>) -> Result<ControlFlow<()>, StoreError> + 'a;
+
+/// A read snapshot, which can hand a long result over in batches.
+pub(in crate::store) trait Snapshot: Conn {
+    /// Gives `each` the rows of `query` [`BATCH`] at a time, with the
+    /// snapshot to read more in, until they run out or `each` breaks: one
+    /// statement, never more than a batch in memory.
+    fn batches(&mut self, query: Query<'_>, each: &mut EachBatch<'_>) -> Result<(), StoreError>;
+}
+
+/// The statement `$text!(Sqlite)` or `$text!(Postgres)`, as `conn` speaks.
+macro_rules! by_dialect {
+    ($conn:expr, $text:ident) => {
+        match $conn.dialect() {
+            $crate::store::sql::Dialect::Sqlite => $text!(Sqlite),
+            $crate::store::sql::Dialect::Postgres => $text!(Postgres),
+        }
+    };
+}
+
+/// `$x` is one of the list `$list` (a [`Value::Texts`] or [`Value::Ints`]).
+macro_rules! in_list {
+    (Sqlite, $x:literal, $list:literal) => {
+        concat!($x, " IN (SELECT value FROM json_each(", $list, "))")
+    };
+    (Postgres, $x:literal, $list:literal) => {
+        concat!($x, " = ANY (", $list, ")")
+    };
+}
+
+/// The list of texts `$list` is empty.
+macro_rules! no_texts {
+    (Sqlite, $list:literal) => {
+        concat!("json_array_length(", $list, ") = 0")
+    };
+    (Postgres, $list:literal) => {
+        concat!("cardinality(", $list, "::text[]) = 0")
+    };
+}
+
+/// The largest of the (not NULL) values given to it.
+macro_rules! greatest {
+    (Sqlite) => {
+        "max"
+    };
+    (Postgres) => {
+        "GREATEST"
+    };
+}
+
+/// The column of `sources` that orders them as they were stored.
+macro_rules! source_order {
+    (Sqlite) => {
+        "rowid"
+    };
+    (Postgres) => {
+        "source_seq"
+    };
+}
+
+pub(in crate::store) use {by_dialect, greatest, in_list, no_texts, source_order};
 
 /// `sql` with SQLite's `?N` placeholders as PostgreSQL's `$N`.
 pub(in crate::store) fn dollars(sql: &str) -> Cow<'_, str> {

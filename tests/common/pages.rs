@@ -137,3 +137,27 @@ pub const BOILERPLATE: &[&str] = &[
     "analytics",
     "Post comment",
 ];
+
+/// Serves a feed at `/feed.xml` of one entry whose page `/a` is a story
+/// about a harbour; returns the feed's URL.
+pub fn serve_one_article(server: &super::TestServer) -> String {
+    let link = server.url("/a");
+    server.set(
+        "/feed.xml",
+        super::Route::rss(rss(
+            "F",
+            &[Item {
+                guid: "1",
+                title: "A",
+                link: &link,
+                description: "teaser",
+                pub_date: "Mon, 23 Nov 2026 08:00:00 GMT",
+            }],
+        )),
+    );
+    server.set(
+        "/a",
+        super::Route::html(article_page("A", &story("the harbour"), "")),
+    );
+    server.url("/feed.xml")
+}

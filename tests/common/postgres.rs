@@ -83,6 +83,16 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A fresh, empty database on `server`.
     pub fn create(server: &Url) -> TestDatabase {
+        TestDatabase::create_with(server, None)
+    }
+
+    /// A fresh, empty database on `server` whose collation and character
+    /// classes are `locale`'s (`C`, `C.UTF-8`), UTF-8 encoded.
+    pub fn with_locale(server: &Url, locale: &str) -> TestDatabase {
+        TestDatabase::create_with(server, Some(locale))
+    }
+
+    fn create_with(server: &Url, locale: Option<&str>) -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "gleaner_test_{}_{}_{}",
@@ -94,7 +104,10 @@ impl TestDatabase {
             admin: server.clone(),
             name,
         };
-        database.admin(&format!("CREATE DATABASE {}", database.name));
+        let options = locale.map_or(String::new(), |locale| {
+            format!(" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE '{locale}' LC_CTYPE '{locale}'")
+        });
+        database.admin(&format!("CREATE DATABASE {}{options}", database.name));
         database
     }
 
@@ -113,6 +126,19 @@ impl TestDatabase {
         (url, password)
     }
 
+    /// Runs `sql` (statements separated by `;`) on this database, for a
+    /// state the commands cannot make (an older version's schema).
+    pub fn batch(&self, sql: &str) {
+        let url = self.url();
+        let sql = sql.to_owned();
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(url.as_str(), postgres::NoTls).unwrap();
+            client.batch_execute(&sql).unwrap()
+        })
+        .join()
+        .unwrap()
+    }
+
     /// A client of this database, for checks the commands do not show.
     pub fn query(&self, sql: &str) -> Vec<postgres::Row> {
         let url = self.url();
@@ -124,6 +150,17 @@ impl TestDatabase {
         })
         .join()
         .unwrap()
+    }
+
+    /// Ends the server's connections to this database that `filter` (SQL
+    /// on `pg_stat_activity`, e.g. `application_name LIKE 'x%'`) picks, as
+    /// an administrator, a restart or an idle timeout would; how many.
+    pub fn end_connections(&self, filter: &str) -> usize {
+        self.query(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND ({filter})"
+        ))
+        .len()
     }
 
     /// Runs `sql` as the server's role. A busy machine may refuse a

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::entry::{MAX_ID_BYTES, MAX_TITLE_CHARS, mark_shared_pages, without_controls};
-use super::{Entry, FeedError, ParsedFeed};
+use super::{Entry, FeedError, FeedFormat, ParsedFeed};
 pub use json_source::{DotPath, DotPathError, JsonRules};
 pub use xpath_source::ScrapeRules;
 
@@ -55,17 +55,24 @@ pub fn parse(
     content_type: Option<&str>,
     base: &Url,
 ) -> Result<ParsedFeed, FeedError> {
-    let entries = match source {
+    let (format, entries) = match source {
         FeedSource::Feed => return super::parse(bytes, content_type, base),
-        FeedSource::Scrape(rules) => xpath_source::entries(rules, bytes, content_type, base),
-        FeedSource::Json(rules) => json_source::entries(rules, bytes, content_type, base),
+        FeedSource::Scrape(rules) => (
+            FeedFormat::Page,
+            xpath_source::entries(rules, bytes, content_type, base),
+        ),
+        FeedSource::Json(rules) => (
+            FeedFormat::JsonDocument,
+            json_source::entries(rules, bytes, content_type, base),
+        ),
     };
     let (title, entries) = entries.map_err(|reason| FeedError::Source {
         url: base.clone(),
         reason,
     })?;
     Ok(ParsedFeed {
-        title,
+        title: title.as_deref().and_then(super::entry::feed_title),
+        format,
         entries: finish(entries),
         repairs: Vec::new(),
         ttl: None,

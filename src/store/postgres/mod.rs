@@ -20,31 +20,35 @@
 //!   with `FOR UPDATE SKIP LOCKED` and renewed by its holder while the
 //!   poll runs, all in the server's clock; only a lease past its expiry
 //!   can be claimed by another holder.
-//! - **One export per consumer at a time** across machines: the export holds
-//!   a session advisory lock for its consumer on a connection of its own,
-//!   released by the server when that connection ends, however it ends.
+//! - **One export per consumer at a time** across machines: the consumer's
+//!   row is a lease in the server's clock, renewed by its holder on a
+//!   connection of its own (connected again when ended), and every cursor
+//!   move names the claim's token (see `follow`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use postgres::{Client, GenericClient, NoTls, Row, Statement};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 use crate::config::database::{PostgresTarget, Tls};
 
 use super::backend::Backend;
-use super::sql::{Cell, Conn, Dialect, SqlBackend, Value, dollars};
+use super::sql::{
+    BATCH, Cell, Conn, Dialect, EachBatch, Query, Snapshot, SqlBackend, Value, dollars,
+};
 use super::{Access, StoreError};
 
 // The interface, one concern per file (each an `impl` of one of its traits).
 mod follow;
 mod hosts;
-mod pages;
-mod read;
 mod schema;
-mod search;
+pub(super) mod search;
 mod tls;
+mod waits;
+
+use waits::Waits;
 
 /// How long connecting may take before the command fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,6 +61,8 @@ pub struct Postgres {
     target: PostgresTarget,
     /// The URL as shown, as a path for the messages that name "the database".
     shown: PathBuf,
+    /// How long its waits may last (from `[storage] lease_secs`).
+    waits: Waits,
 }
 
 /// Connects to `target` as [`PostgresTarget`] describes.
@@ -86,6 +92,19 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    let waits = Waits::of(target.lease());
+    waits.client(&mut config);
+    let mut client = open_connection(target, &config, open_error)?;
+    waits.server(&mut client)?;
+    Ok(client)
+}
+
+/// Opens the connection `config` describes, over TLS as `target` says.
+fn open_connection(
+    target: &PostgresTarget,
+    config: &postgres::Config,
+    open_error: impl Fn(postgres::Error) -> StoreError,
+) -> Result<Client, StoreError> {
     match target.tls() {
         Tls::Off => config.connect(NoTls).map_err(open_error),
         Tls::Verified { ca_file } => {
@@ -137,11 +156,14 @@ impl Postgres {
             return Err(StoreError::Missing { path: shown });
         }
         schema::migrate(&mut client, &shown)?;
+        let waits = Waits::of(target.lease());
+        waits.store(&mut client)?;
         Ok(Postgres {
             client: RefCell::new(client),
             statements: RefCell::default(),
             target: target.clone(),
             shown,
+            waits,
         })
     }
 
@@ -156,6 +178,7 @@ impl Postgres {
             // administrator): the call that found out failed; this one
             // connects again, so that a long-running instance outlives it.
             *client = connect(&self.target)?;
+            self.waits.store(&mut client)?;
             statements.clear();
             tracing::info!(database = %self.shown.display(), "connected to the PostgreSQL database again");
         }
@@ -215,6 +238,7 @@ impl SqlBackend for Postgres {
         serialized: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let waits = self.waits;
         self.with_client(|client, cache| {
             let mut tx = client.transaction()?;
             if serialized {
@@ -223,14 +247,45 @@ impl SqlBackend for Postgres {
                     &[],
                 )?;
             }
-            let value = f(&mut Session {
-                client: &mut tx,
-                cache,
-            })?;
-            tx.commit()?;
-            Ok(value)
+            committed(tx, cache, |s| {
+                let value = f(s)?;
+                // Articles written here are indexed before they are seen.
+                search::index_pending(&mut *s.client)?;
+                Ok(value)
+            })
+        })
+        .map_err(|e| waits.explain(e))
+    }
+
+    fn snapshot<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_client(|client, cache| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            waits::unbounded_idle(&mut tx)?;
+            committed(tx, cache, |s| f(s))
         })
     }
+}
+
+/// Runs `f` in `tx` (with the connection's prepared statements), committed
+/// when it succeeds.
+fn committed<T>(
+    mut tx: Transaction<'_>,
+    cache: &mut Prepared,
+    f: impl FnOnce(&mut Session<'_, Transaction<'_>>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let value = f(&mut Session {
+        client: &mut tx,
+        cache,
+    })?;
+    tx.commit()?;
+    Ok(value)
 }
 
 /// A connection or a transaction, with the connection's prepared
@@ -263,6 +318,27 @@ impl<C: GenericClient> Conn for Session<'_, C> {
             .iter()
             .map(cells)
             .collect()
+    }
+}
+
+impl Snapshot for Session<'_, Transaction<'_>> {
+    /// Through a portal.
+    fn batches(
+        &mut self,
+        (sql, params): Query<'_>,
+        each: &mut EachBatch<'_>,
+    ) -> Result<(), StoreError> {
+        let stmt = prepared(self.cache, self.client, sql)?;
+        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        let portal = self.client.bind(&stmt, &params)?;
+        loop {
+            let rows = self.client.query_portal(&portal, BATCH as i32)?;
+            let last = rows.len() < BATCH;
+            let batch = rows.iter().map(cells).collect::<Result<Vec<_>, _>>()?;
+            if batch.is_empty() || each(self, batch)?.is_break() || last {
+                return Ok(());
+            }
+        }
     }
 }
 

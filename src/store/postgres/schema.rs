@@ -8,6 +8,7 @@ use postgres::Client;
 
 use crate::store::StoreError;
 use crate::store::schema::MIGRATIONS;
+use crate::store::sql::Dialect;
 
 /// `gleaner_schema.version`, or `None` before gleaner set the database up.
 pub(super) fn schema_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
@@ -72,12 +73,17 @@ fn migrate_locked(client: &mut Client, shown: &Path, supported: i64) -> Result<(
     let start = usize::try_from(version).unwrap_or(usize::MAX);
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(start) {
         let mut tx = client.transaction()?;
-        tx.batch_execute(migration.postgres())?;
+        tx.batch_execute(&migration.sql(Dialect::Postgres))?;
         tx.execute(
             "UPDATE gleaner_schema SET version = $1",
             &[&(index as i64 + 1)],
         )?;
         tx.commit()?;
+    }
+    // Articles stored before gleaner indexed them itself (or by a copy).
+    let indexed = super::search::index_pending(client)?;
+    if indexed > 0 {
+        tracing::info!(articles = indexed, "indexed for search");
     }
     // How instances share the work: PostgreSQL's alone, outside the
     // numbered migrations (which stay SQLite's, one for one).

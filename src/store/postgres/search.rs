@@ -1,48 +1,154 @@
-//! `gleaner search` on PostgreSQL: the generated `articles.search` tsvector
-//! (title weighted A, text D; migration 5) and its GIN index, with the same
-//! rules for what people type as SQLite's ([`crate::store::search::terms`]).
+//! `gleaner search` on PostgreSQL: the `articles.search` tsvector (title
+//! weighted A, text D) and its GIN index, made of the words
+//! [`crate::store::search`] cuts and folds (SQLite's tokenizer), never of
+//! PostgreSQL's parser and `lower`, which follow the database's locale:
+//! both backends find the same articles for the same words.
+//!
+//! The column is written by gleaner: a row whose title or text changes has
+//! it set to NULL by a trigger (migration 15), and [`index_pending`] fills
+//! such rows before every write transaction commits (and after migrations,
+//! after `migrate-db`, and before a search, for rows changed by hand), so
+//! no statement that writes articles needs to know.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use postgres::GenericClient;
 
 use super::{Postgres, prepared};
 use crate::store::StoreError;
 use crate::store::backend::Search;
 use crate::store::model::SearchHit;
-use crate::store::search::{TITLE_WEIGHT, terms};
+use crate::store::search::{MAX_WORD_BYTES, Place, TITLE_WEIGHT, document, query};
 
 /// `ts_headline`'s options: one passage of around as many words as SQLite's
 /// snippet shows, with words on both sides of the matches (each in `[` `]`).
 const HEADLINE: &str =
     "StartSel=[, StopSel=], MaxFragments=1, MaxWords=16, MinWords=15, ShortWord=0";
 
-/// PostgreSQL never indexes a longer word (`to_tsvector` drops it), and
-/// `to_tsquery` refuses one: such a word matches nothing.
-const MAX_WORD_BYTES: usize = 2046;
+/// A tsvector's highest position (later words all share it) and most
+/// positions of one word, as PostgreSQL keeps them.
+const MAX_POSITION: u32 = 16_383;
+const MAX_POSITIONS: usize = 255;
 
-/// Turns what a person typed into `to_tsquery('simple', …)` text: each word
-/// a quoted lexeme, split at ASCII punctuation as the stored text was (a
-/// phrase when that leaves several parts, as FTS5 makes one), `:*` for a
-/// prefix, all of them required. Nothing typed is tsquery syntax: quotes
-/// and backslashes are punctuation, and would be doubled. `None` when
+/// A tsvector holds under 1 MiB of words: the words of a text past that are
+/// left out of its index.
+const MAX_VECTOR_BYTES: usize = (1 << 20) - 1;
+
+/// Articles indexed per round trip by [`index_pending`].
+const INDEX_BATCH: i64 = 100;
+
+/// `word` quoted as a tsvector or tsquery lexeme, taken as it is (no
+/// parser, no dictionary).
+fn lexeme(word: &str) -> String {
+    format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// Turns what a person typed into tsquery text (read with `::tsquery`, so
+/// PostgreSQL neither splits nor folds it): each typed word a phrase of
+/// its words (`<->`), `:*` for a prefix, all of them required. `None` when
 /// nothing can match.
-pub fn tsquery(typed: &str) -> Option<String> {
-    let terms = terms(typed);
-    if terms.is_empty() || terms.iter().any(|t| t.word.len() > MAX_WORD_BYTES) {
-        return None;
+pub fn tsquery(typed: &str) -> Result<Option<String>, StoreError> {
+    let query = query(typed)?;
+    if query.matches_nothing() {
+        return Ok(None);
     }
-    let quoted: Vec<String> = terms
+    let phrases: Vec<String> = query
+        .phrases
         .iter()
-        .map(|t| {
-            // Split where the stored text was split (migration 11): at
-            // ASCII punctuation, into a phrase of the parts.
-            let word: String = t
-                .word
-                .chars()
-                .map(|c| if c.is_ascii_punctuation() { ' ' } else { c })
-                .collect();
-            let escaped = word.trim().replace('\\', "\\\\").replace('\'', "''");
-            format!("'{escaped}'{}", if t.prefix { ":*" } else { "" })
+        .map(|p| {
+            let mut words: Vec<String> = p.words.iter().map(|w| lexeme(w)).collect();
+            if let (true, Some(last)) = (p.prefix, words.last_mut()) {
+                last.push_str(":*");
+            }
+            let phrase = words.join(" <-> ");
+            if words.len() > 1 {
+                format!("({phrase})")
+            } else {
+                phrase
+            }
         })
         .collect();
-    Some(quoted.join(" & "))
+    Ok(Some(phrases.join(" & ")))
+}
+
+/// The tsvector text of an article's title and text: the title's words at
+/// positions 1… with weight A, the text's after one free position (so no
+/// phrase runs from the title into the text, as in SQLite's columns).
+pub(in crate::store) fn tsvector(title: &str, text: &str) -> Result<String, StoreError> {
+    let words = document(title, text)?;
+    let title_words = words
+        .iter()
+        .filter(|(_, place)| matches!(place, Place::Title(_)))
+        .count();
+    let title_words = u32::try_from(title_words).unwrap_or(u32::MAX);
+    let mut positions: BTreeMap<&str, Vec<(u32, bool)>> = BTreeMap::new();
+    let mut bytes = 0usize;
+    for (word, place) in &words {
+        if word.len() > MAX_WORD_BYTES {
+            continue;
+        }
+        let (position, in_title) = match *place {
+            Place::Title(n) => (n.saturating_add(1), true),
+            Place::Text(n) => (title_words.saturating_add(2).saturating_add(n), false),
+        };
+        let position = position.min(MAX_POSITION);
+        if !positions.contains_key(word.as_str()) {
+            if bytes + word.len() > MAX_VECTOR_BYTES {
+                continue;
+            }
+            bytes += word.len();
+        }
+        let at = positions.entry(word.as_str()).or_default();
+        if at.len() < MAX_POSITIONS && at.last().is_none_or(|(p, _)| *p < position) {
+            at.push((position, in_title));
+        }
+    }
+    let mut vector = String::new();
+    for (word, at) in positions {
+        if !vector.is_empty() {
+            vector.push(' ');
+        }
+        vector.push_str(&lexeme(word));
+        for (i, (position, in_title)) in at.iter().enumerate() {
+            let sep = if i == 0 { ':' } else { ',' };
+            let weight = if *in_title { "A" } else { "" };
+            let _ = write!(vector, "{sep}{position}{weight}");
+        }
+    }
+    Ok(vector)
+}
+
+/// Indexes every article whose `search` is NULL (stored or changed since),
+/// a batch at a time; rows another transaction holds are left to it.
+/// Returns how many were indexed.
+pub(in crate::store) fn index_pending(client: &mut impl GenericClient) -> Result<u64, StoreError> {
+    let mut done = 0u64;
+    loop {
+        let rows = client.query(
+            "SELECT seq, coalesce(title, ''), coalesce(content_text, '') FROM articles
+             WHERE search IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+            &[&INDEX_BATCH],
+        )?;
+        let mut seqs = Vec::with_capacity(rows.len());
+        let mut vectors = Vec::with_capacity(rows.len());
+        for row in &rows {
+            seqs.push(row.try_get::<_, i64>(0)?);
+            vectors.push(tsvector(row.try_get(1)?, row.try_get(2)?)?);
+        }
+        if !rows.is_empty() {
+            client.execute(
+                "UPDATE articles a SET search = v.search::tsvector
+                 FROM unnest($1::bigint[], $2::text[]) AS v (seq, search)
+                 WHERE a.seq = v.seq",
+                &[&seqs, &vectors],
+            )?;
+        }
+        done += rows.len() as u64;
+        if (rows.len() as i64) < INDEX_BATCH {
+            return Ok(done);
+        }
+    }
 }
 
 impl Search for Postgres {
@@ -50,13 +156,19 @@ impl Search for Postgres {
     // `ts_rank` with a title match weighing [`TITLE_WEIGHT`] times one in
     // the text, newest first among equals.
     fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
-        let Some(query) = tsquery(typed) else {
+        let Some(query) = tsquery(typed)? else {
             return Ok(Vec::new());
         };
         let text_weight = (1.0 / TITLE_WEIGHT) as f32;
         let weights = vec![text_weight, text_weight, text_weight, 1.0f32];
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_client(|client, cache| {
+            // Rows changed by other means than gleaner's writes (by hand, a
+            // copy cut short) are indexed first; a role that may not write
+            // searches what is indexed.
+            if let Err(error) = index_pending(client) {
+                tracing::warn!(%error, "articles changed outside gleaner are not indexed for search");
+            }
             let stmt = prepared(
                 cache,
                 client,
@@ -68,10 +180,10 @@ impl Search for Postgres {
                         ts_headline('simple', coalesce(a.content_text, ''), q, $4),
                         a.content_text, hit.score
                  FROM (SELECT a.seq, ts_rank($3::real[], a.search, q)::float8 AS score
-                       FROM articles a, to_tsquery('simple', $1) q
+                       FROM articles a, (SELECT $1::text::tsquery) AS query (q)
                        WHERE a.search @@ q AND a.purged_at IS NULL
                        ORDER BY score DESC, a.seq DESC LIMIT $2) hit
-                 JOIN articles a ON a.seq = hit.seq, to_tsquery('simple', $1) q
+                 JOIN articles a ON a.seq = hit.seq, (SELECT $1::text::tsquery) AS query (q)
                  ORDER BY hit.score DESC, a.seq DESC",
             )?;
             let rows = client.query(&stmt, &[&query, &limit, &weights, &HEADLINE])?;
@@ -123,21 +235,28 @@ mod tests {
 
     #[test]
     fn typed_words_become_a_tsquery_that_cannot_fail() {
+        let tsq = |typed: &str| tsquery(typed).unwrap();
         assert_eq!(
-            tsquery("water reservoir").as_deref(),
+            tsq("Water RESERVOIR").as_deref(),
             Some("'water' & 'reservoir'")
         );
-        assert_eq!(tsquery("reserv*").as_deref(), Some("'reserv':*"));
+        assert_eq!(tsq("reserv*").as_deref(), Some("'reserv':*"));
         assert_eq!(
-            tsquery("C++ \"it's a\\b").as_deref(),
-            Some("'C' & 'it s' & 'a b'")
+            tsq("C++ \"it's a\\b:*").as_deref(),
+            Some("'c' & ('it' <-> 's') & ('a' <-> 'b':*)")
         );
+        assert_eq!(tsq("Москва ½").as_deref(), Some("'москва' & '½'"));
+        assert_eq!(tsq("  -- * \"\" "), None);
+        assert_eq!(tsq(&format!("a {}", "x".repeat(3000))), None);
+    }
+
+    #[test]
+    fn a_tsvector_weighs_the_title_and_keeps_phrases_in_their_column() {
         assert_eq!(
-            tsquery("www.example.com").as_deref(),
-            Some("'www example com'")
+            tsvector("Big dam", "The dam's end").unwrap(),
+            "'big':1A 'dam':2A,5 'end':7 's':6 'the':4"
         );
-        assert_eq!(tsquery("  -- * \"\" "), None);
-        assert_eq!(tsquery(&format!("a {}", "x".repeat(3000))), None);
+        assert_eq!(tsvector("", "").unwrap(), "");
     }
 
     #[test]

@@ -57,26 +57,12 @@ fn content_source(a: &ArticleRecord) -> &'static str {
     a.content_source.unwrap_or(ContentSource::None).as_str()
 }
 
-/// The one integer `sql` returns in its column `name`, if a row came.
-fn number(
-    tx: &mut dyn Conn,
-    sql: &'static str,
-    params: &[Value<'_>],
-    name: &str,
-) -> Result<Option<i64>, StoreError> {
-    match tx.row(sql, params)? {
-        Some(row) => row.get(name),
-        None => Ok(None),
-    }
-}
-
 /// The statements of a poll's transaction, the same on both dialects but
 /// for where a new position comes from.
 impl dyn Conn + '_ {
     /// The article stored under `key`.
     pub(in crate::store) fn article_under(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
-        number(
-            self,
+        self.number(
             "SELECT article_seq FROM article_keys WHERE key = ?1",
             &[key.into()],
             "article_seq",
@@ -93,8 +79,7 @@ impl dyn Conn + '_ {
     ) -> Result<Option<i64>, StoreError> {
         let mut best: Option<i64> = None;
         for key in keys {
-            let found = number(
-                self,
+            let found = self.number(
                 "SELECT k.article_seq FROM article_keys k WHERE k.key = ?1 AND NOT EXISTS
                      (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
                       AND s.feed_url = ?2 AND s.entry_id <> ?3)",
@@ -133,7 +118,7 @@ impl dyn Conn + '_ {
             }
             Dialect::Postgres => "SELECT nextval(pg_get_serial_sequence('articles', 'seq')) AS seq",
         };
-        number(self, sql, &[], "seq")?.ok_or_else(|| {
+        self.number(sql, &[], "seq")?.ok_or_else(|| {
             StoreError::Inconsistent(
                 "an article is stored but the articles' counter (sqlite_sequence) is missing"
                     .into(),
@@ -212,8 +197,7 @@ impl dyn Conn + '_ {
     ) -> Result<i64, StoreError> {
         let columns = Columns::of(a);
         let params = [&[id.into(), now.into()], &columns.values(a)[..]].concat();
-        number(
-            self,
+        self.number(
             "INSERT INTO articles (id, fetched_at, title, url, canonical_url, author, published,
                  updated, summary, content_html, content_text, content_source, word_count,
                  language, image, categories, enclosures)

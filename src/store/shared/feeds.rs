@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::article::verdict::Tally;
+use crate::identity::{normalize_url, url_key};
 use crate::store::backend::{Cursors, Feeds};
-use crate::store::keys::{normalize_url, url_key};
+use crate::store::consumer_lock::ConsumerLock;
 use crate::store::model::{FeedStatus, Known};
+use crate::store::shared::consumers;
 use crate::store::sql::{Row, SqlBackend};
 use crate::store::{StoreError, format_time, parse_time};
 
@@ -23,7 +25,7 @@ macro_rules! feed_status_sql {
                 f.next_attempt_at, ",
             $articles,
             " AS articles, f.repairs, f.moved_to, f.poll_interval_secs, f.filtered,
-                f.interstitials FROM feeds f"
+                f.interstitials, f.near_duplicates, f.title, f.format FROM feeds f"
         )
     };
 }
@@ -166,6 +168,9 @@ fn feed_status(r: &Row) -> Result<(String, FeedStatus), StoreError> {
                 .map(Duration::from_secs),
             filtered: r.get("filtered")?,
             interstitials: Tally::from_column(&r.get::<String>("interstitials")?),
+            near_duplicates: r.get("near_duplicates")?,
+            title: r.get("title")?,
+            format: r.get("format")?,
         },
     ))
 }
@@ -181,35 +186,36 @@ impl<B: SqlBackend> Cursors for B {
         Ok(row.map(|r| r.get("cursor_seq")).transpose()?.unwrap_or(0))
     }
 
-    fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let now = format_time(now);
-        self.write(false, |c| {
-            c.run(
-                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, 0, ?2)
-                 ON CONFLICT (name) DO UPDATE SET cursor_seq = consumers.cursor_seq",
-                &[consumer.into(), (&now).into()],
-            )
-        })?;
-        Ok(())
-    }
-
     fn advance_cursor(
         &mut self,
-        consumer: &str,
+        lock: &ConsumerLock,
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now = format_time(now);
-        self.write(false, |c| {
-            c.run(
-                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET
-                     cursor_seq = CASE WHEN excluded.cursor_seq > consumers.cursor_seq
-                                       THEN excluded.cursor_seq ELSE consumers.cursor_seq END,
-                     updated_at = excluded.updated_at",
-                &[consumer.into(), seq.into(), (&now).into()],
-            )
-        })?;
-        Ok(())
+        let (consumer, token) = (lock.consumer(), lock.token());
+        if self.write(false, |c| consumers::advance(c, consumer, token, seq, &now))? {
+            Ok(())
+        } else {
+            Err(StoreError::ConsumerLockLost {
+                consumer: consumer.to_owned(),
+            })
+        }
+    }
+
+    fn renew_consumer(&mut self, lock: &ConsumerLock) -> Result<(), StoreError> {
+        let (consumer, token, lease) = (lock.consumer(), lock.token(), lock.lease());
+        if self.write(false, |c| consumers::renew(c, consumer, token, lease))? {
+            Ok(())
+        } else {
+            Err(StoreError::ConsumerLockLost {
+                consumer: consumer.to_owned(),
+            })
+        }
+    }
+
+    fn release_consumer(&mut self, lock: ConsumerLock) -> Result<(), StoreError> {
+        let (consumer, token) = lock.disarm();
+        self.write(false, |c| consumers::release(c, &consumer, token))
     }
 }

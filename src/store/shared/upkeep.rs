@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::retention::Retention;
 use crate::store::backend::{Deliveries, Purge, Retries};
-use crate::store::model::{DeliveryStatus, Purged, RetryChange};
+use crate::store::model::{Claim, DeliveryStatus, Purged, RetryChange};
 use crate::store::retries::next_attempt;
+use crate::store::shared::fence::fence;
 use crate::store::sql::{Dialect, SqlBackend};
 use crate::store::{StoreError, format_time, parse_time};
 
@@ -96,9 +97,11 @@ impl<B: SqlBackend> Retries for B {
         feed_url: &str,
         now: DateTime<Utc>,
         changes: &[RetryChange],
+        claim: &Claim,
     ) -> Result<(), StoreError> {
         let at = format_time(now);
         self.write(false, |c| {
+            fence(c, feed_url, claim)?;
             for change in changes {
                 match change {
                     RetryChange::Interstitial { entry_id, .. } | RetryChange::Failed { entry_id } => {
@@ -210,36 +213,8 @@ impl<B: SqlBackend> Purge for B {
                      (SELECT seq FROM articles WHERE purged_at IS NOT NULL)",
                 &[],
             )?;
+            super::near_dup::forget_purged(c, now.timestamp())?;
             Ok(purged)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::store::backend::Deliveries;
-    use crate::store::sqlite::Sqlite;
-    use chrono::Utc;
-
-    #[test]
-    fn failures_count_up_and_a_success_clears_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Sqlite::open(&dir.path().join("g.db")).unwrap();
-        let now = Utc::now();
-        store.record_delivery("hook", now, 3, Err("503")).unwrap();
-        store
-            .record_delivery("hook", now, 3, Err("timeout"))
-            .unwrap();
-        let failing = &store.delivery_statuses().unwrap()["hook"];
-        assert_eq!(failing.consecutive_failures, 2);
-        assert_eq!(failing.last_error.as_deref(), Some("timeout"));
-        assert_eq!(failing.delivered, 0);
-        store.record_delivery("hook", now, 3, Ok(())).unwrap();
-        store.record_delivery("hook", now, 2, Ok(())).unwrap();
-        let ok = &store.delivery_statuses().unwrap()["hook"];
-        assert_eq!(ok.consecutive_failures, 0);
-        assert_eq!(ok.last_error, None);
-        assert_eq!(ok.delivered, 5);
-        assert!(ok.last_success_at.is_some());
     }
 }

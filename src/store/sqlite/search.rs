@@ -8,24 +8,37 @@ use super::Sqlite;
 use crate::store::StoreError;
 use crate::store::backend::Search;
 use crate::store::model::SearchHit;
-use crate::store::search::{TITLE_WEIGHT, terms};
+use crate::store::search::{TITLE_WEIGHT, query};
 
 /// Around this many words of text are shown around the matches.
 const SNIPPET_WORDS: u32 = 16;
 
-/// Turns what a person typed into an FTS5 query (see [`terms`]): each word
-/// a quoted string, `None` when there is no word at all.
-fn fts_query(typed: &str) -> Option<String> {
-    let terms: Vec<String> = terms(typed)
-        .into_iter()
-        .map(|t| format!("\"{}\"{}", t.word, if t.prefix { "*" } else { "" }))
+/// Turns what a person typed into an FTS5 query (see [`query`]): each
+/// typed word a quoted phrase of its folded words, `None` when nothing can
+/// match.
+fn fts_query(typed: &str) -> Result<Option<String>, StoreError> {
+    let query = query(typed)?;
+    if query.matches_nothing() {
+        return Ok(None);
+    }
+    // The words hold no `"` (the tokenizer cuts there) and no space.
+    let phrases: Vec<String> = query
+        .phrases
+        .iter()
+        .map(|p| {
+            format!(
+                "\"{}\"{}",
+                p.words.join(" "),
+                if p.prefix { "*" } else { "" }
+            )
+        })
         .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    Ok(Some(phrases.join(" ")))
 }
 
 impl Search for Sqlite {
     fn search(&self, typed: &str, limit: u64) -> Result<Vec<SearchHit>, StoreError> {
-        let Some(query) = fts_query(typed) else {
+        let Some(query) = fts_query(typed)? else {
             return Ok(Vec::new());
         };
         let mut stmt = self.conn.prepare_cached(
@@ -66,15 +79,16 @@ mod tests {
 
     #[test]
     fn typed_words_become_a_query_that_cannot_fail() {
+        let fts = |typed: &str| fts_query(typed).unwrap();
         assert_eq!(
-            fts_query("water reservoir").as_deref(),
+            fts("Water reservoir").as_deref(),
             Some("\"water\" \"reservoir\"")
         );
-        assert_eq!(fts_query("reserv*").as_deref(), Some("\"reserv\"*"));
+        assert_eq!(fts("reserv*").as_deref(), Some("\"reserv\"*"));
         assert_eq!(
-            fts_query("C++ \"quoted").as_deref(),
-            Some("\"C++\" \"quoted\"")
+            fts("C++ \"quoted www.example.com").as_deref(),
+            Some("\"c\" \"quoted\" \"www example com\"")
         );
-        assert_eq!(fts_query("  -- * \"\" "), None);
+        assert_eq!(fts("  -- * \"\" "), None);
     }
 }

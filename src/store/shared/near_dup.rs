@@ -1,0 +1,436 @@
+//! The near-duplicate index (issue 26): the storage half of `near_dup`,
+//! written once for both backends over the statement layer.
+//!
+//! Three tables (schema migration 13): each stored signature's LSH band
+//! keys (`near_dup_bands`), the signatures with the block keys of their
+//! texts (`near_dup_sketches`), and which articles of a host have each
+//! block of text (`near_dup_blocks`, what tells a host's boilerplate). Every
+//! row carries when it was stored: only rows of the last [`WINDOW_SECS`]
+//! are looked at, and `gc` drops older ones with those of purged articles.
+//!
+//! `dedup::record_sighting` asks [`NearDup::find`] once the exact keys
+//! missed, inside the poll's transaction, and [`NearDup::index`] adds the
+//! article's rows under the seq it is stored (or merged) as.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::near_dup::{BANDS, BOILERPLATE_ARTICLES, Incoming, Signature, Stored, same_story};
+use crate::store::sql::{Conn, Value};
+use crate::store::{StoreError, parse_time};
+
+/// Only articles stored within this many seconds are candidates, and a
+/// block is a host's boilerplate by the articles of this window: a week,
+/// in which a story's copies appear, while the index stays a week's worth.
+pub(in crate::store) const WINDOW_SECS: i64 = 7 * 24 * 3600;
+
+/// At most this many candidates (oldest first) are judged per article: a
+/// band key shared by many articles is a template, not a story.
+const MAX_CANDIDATES: i64 = 16;
+
+/// Block keys per statement: the boilerplate lookup and the block rows go
+/// in chunks of this many (the last padded with a repeat).
+const CHUNK: usize = 16;
+
+/// An incoming article's part in the index, for one sighting.
+pub(in crate::store) struct NearDup<'a> {
+    incoming: &'a Incoming,
+    host: i64,
+    now: i64,
+    prepared: Option<Prepared>,
+}
+
+/// The incoming text as the host's stored articles make it: its
+/// signature without the host's boilerplate blocks.
+struct Prepared {
+    boilerplate: HashSet<u64>,
+    signature: Option<Signature>,
+}
+
+impl<'a> NearDup<'a> {
+    /// `None` when the article brings no sketch (`[dedup] near_duplicates`
+    /// off). The host is the link's (else the feed's); `now` the poll's
+    /// stored time.
+    pub(in crate::store) fn of(
+        article: &'a crate::store::model::ArticleRecord,
+        link: Option<&Url>,
+        feed_url: &str,
+        now: &str,
+    ) -> Option<NearDup<'a>> {
+        let incoming = article.near_dup.as_ref()?;
+        Some(NearDup::new(
+            incoming,
+            link.or(article.url.as_ref()),
+            feed_url,
+            now,
+        ))
+    }
+
+    fn new(incoming: &'a Incoming, link: Option<&Url>, feed_url: &str, now: &str) -> Self {
+        let feed = Url::parse(feed_url).ok();
+        let host = link
+            .or(feed.as_ref())
+            .and_then(Url::host_str)
+            .unwrap_or(feed_url);
+        NearDup {
+            incoming,
+            host: host_key(host),
+            now: parse_time(now).map_or(0, |t| t.timestamp()),
+            prepared: None,
+        }
+    }
+
+    fn since(&self) -> i64 {
+        self.now.saturating_sub(WINDOW_SECS)
+    }
+
+    /// Works out the boilerplate and the signature once; `except`: an
+    /// article whose own blocks do not count (the one being updated).
+    fn prepare(&mut self, tx: &mut dyn Conn, except: Option<i64>) -> Result<(), StoreError> {
+        if self.prepared.is_some() {
+            return Ok(());
+        }
+        let keys: Vec<u64> = distinct(self.incoming.sketch.block_keys());
+        let mut boilerplate = HashSet::new();
+        for chunk in keys.chunks(CHUNK) {
+            let mut params: Vec<Value<'_>> = vec![
+                self.host.into(),
+                self.since().into(),
+                except.unwrap_or(-1).into(),
+            ];
+            params.extend(padded(chunk));
+            params.push(i64::from(BOILERPLATE_ARTICLES).into());
+            for row in tx.rows(&BOILERPLATE_SQL, &params)? {
+                boilerplate.insert(row.get::<i64>("block_key")? as u64);
+            }
+        }
+        let signature = self
+            .incoming
+            .sketch
+            .signature(|k| !boilerplate.contains(&k));
+        self.prepared = Some(Prepared {
+            boilerplate,
+            signature,
+        });
+        Ok(())
+    }
+
+    /// The stored article (within the window, not another entry of
+    /// `feed_url`) that the incoming text is the same story as by
+    /// `near_dup::same_story`; counted as the feed's near-duplicate merge.
+    pub(in crate::store) fn find(
+        &mut self,
+        tx: &mut dyn Conn,
+        feed_url: &str,
+        entry_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.prepare(tx, None)?;
+        let Some(prepared) = &self.prepared else {
+            return Ok(None);
+        };
+        let Some(signature) = &prepared.signature else {
+            return Ok(None);
+        };
+        // Looked up by the whole text's bands too: an article stored before
+        // its host's boilerplate was known has that boilerplate in its
+        // signature, so a copy's signature without it may share no band
+        // with it. Only the candidates are more; the rule judges them all.
+        let bands = signature.bands();
+        let whole = match prepared.boilerplate.is_empty() {
+            true => None,
+            false => self.incoming.sketch.signature(|_| true),
+        }
+        .map_or(bands, |whole| whole.bands());
+        let mut params: Vec<Value<'_>> = bands
+            .iter()
+            .chain(whole.iter())
+            .map(|k| Value::from(*k))
+            .collect();
+        params.extend([
+            Value::from(self.since()),
+            Value::from(feed_url),
+            Value::from(entry_id),
+            Value::from(MAX_CANDIDATES),
+        ]);
+        let rows = tx.rows(&CANDIDATES_SQL, &params)?;
+        let boilerplate = |k: u64| prepared.boilerplate.contains(&k);
+        for row in rows {
+            let (Some(stored), Some(blocks)) = (
+                Signature::from_bytes(&row.get::<Vec<u8>>("signature")?),
+                keys_of(&row.get::<Vec<u8>>("blocks")?),
+            ) else {
+                continue;
+            };
+            let stored = Stored {
+                signature: &stored,
+                blocks: &blocks,
+            };
+            let verdict = same_story(
+                &self.incoming.sketch,
+                &boilerplate,
+                stored,
+                self.incoming.similarity,
+            );
+            if verdict.same {
+                tx.run(
+                    "UPDATE feeds SET near_duplicates = near_duplicates + 1 WHERE url = ?1",
+                    &[feed_url.into()],
+                )?;
+                return row.get("article_seq").map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Adds the incoming text to the index as article `seq`'s: its
+    /// signature and band keys (when it has one) and its blocks under the
+    /// host.
+    pub(in crate::store) fn index(
+        &mut self,
+        tx: &mut dyn Conn,
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        self.prepare(tx, Some(seq))?;
+        let Some(prepared) = &self.prepared else {
+            return Ok(());
+        };
+        let blocks = distinct(self.incoming.sketch.block_keys());
+        if let Some(signature) = &prepared.signature {
+            let bytes = signature.to_bytes();
+            let mut params: Vec<Value<'_>> =
+                signature.bands().iter().map(|k| (*k).into()).collect();
+            params.extend([Value::from(seq), Value::from(self.now)]);
+            tx.run(&BANDS_INSERT_SQL, &params)?;
+            let packed: Vec<u8> = blocks.iter().flat_map(|k| k.to_le_bytes()).collect();
+            tx.run(
+                "INSERT INTO near_dup_sketches
+                     (article_seq, sketch_key, host, stored_at, signature, blocks)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                &[
+                    seq.into(),
+                    sketch_key(&bytes).into(),
+                    self.host.into(),
+                    self.now.into(),
+                    bytes.as_slice().into(),
+                    packed.as_slice().into(),
+                ],
+            )?;
+        }
+        for chunk in blocks.chunks(CHUNK) {
+            let mut params: Vec<Value<'_>> = vec![self.host.into(), seq.into(), self.now.into()];
+            params.extend(padded(chunk));
+            tx.run(&BLOCKS_INSERT_SQL, &params)?;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces article `seq`'s rows by those of its re-extracted text
+/// (`incoming`, from its page at `page_url`), stored as of the article's
+/// first storage: a re-extraction does not make an old article a
+/// candidate again. Articles already stored apart stay apart; later
+/// copies are judged against the new text.
+pub(in crate::store) fn reindex(
+    tx: &mut dyn Conn,
+    seq: i64,
+    incoming: &Incoming,
+    page_url: &str,
+) -> Result<(), StoreError> {
+    forget(tx, seq)?;
+    let Some(row) = tx.row(
+        "SELECT a.fetched_at, (SELECT s.feed_url FROM sources s WHERE s.article_seq = a.seq
+                                ORDER BY s.pos LIMIT 1) AS feed_url
+         FROM articles a WHERE a.seq = ?1",
+        &[seq.into()],
+    )?
+    else {
+        return Ok(());
+    };
+    let stored: String = row.get("fetched_at")?;
+    let feed_url: String = row.get::<Option<String>>("feed_url")?.unwrap_or_default();
+    let link = Url::parse(page_url).ok();
+    NearDup::new(incoming, link.as_ref(), &feed_url, &stored).index(tx, seq)
+}
+
+/// Forgets article `seq`'s rows (its text was re-extracted: the new
+/// text's come next).
+fn forget(tx: &mut dyn Conn, seq: i64) -> Result<(), StoreError> {
+    let rows = tx.rows(
+        "SELECT host, signature, blocks FROM near_dup_sketches WHERE article_seq = ?1",
+        &[seq.into()],
+    )?;
+    for row in rows {
+        if let Some(signature) = Signature::from_bytes(&row.get::<Vec<u8>>("signature")?) {
+            let mut params: Vec<Value<'_>> =
+                signature.bands().iter().map(|k| (*k).into()).collect();
+            params.push(seq.into());
+            tx.run(&BANDS_DELETE_SQL, &params)?;
+        }
+        let host: i64 = row.get("host")?;
+        for chunk in keys_of(&row.get::<Vec<u8>>("blocks")?)
+            .unwrap_or_default()
+            .chunks(CHUNK)
+        {
+            let mut params: Vec<Value<'_>> = vec![host.into(), seq.into()];
+            params.extend(padded(chunk));
+            tx.run(&BLOCKS_DELETE_SQL, &params)?;
+        }
+    }
+    tx.run(
+        "DELETE FROM near_dup_sketches WHERE article_seq = ?1",
+        &[seq.into()],
+    )?;
+    Ok(())
+}
+
+/// Drops the rows of purged articles and those stored before the window
+/// (never candidates again), for `gc` and the daemon's retention.
+pub(in crate::store) fn forget_purged(tx: &mut dyn Conn, now: i64) -> Result<(), StoreError> {
+    let since = now.saturating_sub(WINDOW_SECS);
+    tx.run(
+        "DELETE FROM near_dup_bands WHERE stored_at < ?1 OR EXISTS (SELECT 1 FROM articles a
+             WHERE a.seq = near_dup_bands.article_seq AND a.purged_at IS NOT NULL)",
+        &[since.into()],
+    )?;
+    tx.run(
+        "DELETE FROM near_dup_sketches WHERE stored_at < ?1 OR EXISTS (SELECT 1 FROM articles a
+             WHERE a.seq = near_dup_sketches.article_seq AND a.purged_at IS NOT NULL)",
+        &[since.into()],
+    )?;
+    tx.run(
+        "DELETE FROM near_dup_blocks WHERE stored_at < ?1 OR EXISTS (SELECT 1 FROM articles a
+             WHERE a.seq = near_dup_blocks.article_seq AND a.purged_at IS NOT NULL)",
+        &[since.into()],
+    )?;
+    Ok(())
+}
+
+/// A host's name as the index keys it: the first 8 bytes of its SHA-256.
+fn host_key(host: &str) -> i64 {
+    first_i64(&Sha256::digest(host.to_ascii_lowercase().as_bytes()))
+}
+
+/// Which signature a row is, among an article's (so a text seen twice is
+/// stored once).
+fn sketch_key(signature: &[u8]) -> i64 {
+    first_i64(&Sha256::digest(signature))
+}
+
+fn first_i64(digest: &[u8]) -> i64 {
+    let mut bytes = [0u8; 8];
+    for (b, d) in bytes.iter_mut().zip(digest) {
+        *b = *d;
+    }
+    i64::from_le_bytes(bytes)
+}
+
+/// A chunk of block keys as [`CHUNK`] values, the last key repeated to
+/// fill it, as the databases' signed 64-bit integers keep them (the same
+/// bits).
+fn padded(chunk: &[u64]) -> impl Iterator<Item = Value<'static>> + '_ {
+    let last = chunk.last().copied().unwrap_or(0);
+    (0..CHUNK).map(move |i| Value::from(chunk.get(i).copied().unwrap_or(last) as i64))
+}
+
+fn distinct(keys: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut keys: Vec<u64> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Reads a stored block list (sorted little-endian u64s); `None` when the
+/// bytes are not one.
+fn keys_of(bytes: &[u8]) -> Option<Vec<u64>> {
+    if !bytes.len().is_multiple_of(8) {
+        return None;
+    }
+    let keys: Vec<u64> = bytes
+        .chunks_exact(8)
+        .filter_map(|b| b.try_into().ok().map(u64::from_le_bytes))
+        .collect();
+    keys.is_sorted().then_some(keys)
+}
+
+/// `?first`, `?first+1`, … `count` placeholders, comma-separated.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statements with a list of keys, made once (a `&'static str` each,
+/// like every statement: the backends cache them prepared).
+///
+/// Which of a chunk of block keys `?4`… are in at least `?20` articles of
+/// host `?1` stored since `?2`, article `?3` aside.
+static BOILERPLATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT block_key FROM near_dup_blocks
+         WHERE host = ?1 AND stored_at >= ?2 AND article_seq <> ?3 AND block_key IN ({})
+         GROUP BY block_key HAVING count(*) >= ?{}",
+        placeholders(4, CHUNK),
+        4 + CHUNK
+    )
+});
+
+/// The articles with any of the band keys `?1`… (the signature's, then the
+/// whole text's), oldest first, each with its signatures.
+static CANDIDATES_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT k.article_seq, k.signature, k.blocks FROM near_dup_sketches k
+         WHERE k.article_seq IN (
+             SELECT DISTINCT b.article_seq FROM near_dup_bands b
+             WHERE b.band_key IN ({}) AND b.stored_at >= ?{since}
+               AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = b.article_seq
+                               AND s.feed_url = ?{feed} AND s.entry_id <> ?{entry})
+             ORDER BY b.article_seq LIMIT ?{limit})
+         ORDER BY k.article_seq, k.sketch_key",
+        placeholders(1, 2 * BANDS),
+        since = 2 * BANDS + 1,
+        feed = 2 * BANDS + 2,
+        entry = 2 * BANDS + 3,
+        limit = 2 * BANDS + 4,
+    )
+});
+
+static BANDS_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = (1..=BANDS)
+        .map(|i| format!("(?{i}, ?{}, ?{})", BANDS + 1, BANDS + 2))
+        .collect();
+    format!(
+        "INSERT INTO near_dup_bands (band_key, article_seq, stored_at) VALUES {}
+         ON CONFLICT DO NOTHING",
+        values.join(", ")
+    )
+});
+
+static BANDS_DELETE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM near_dup_bands WHERE article_seq = ?{} AND band_key IN ({})",
+        BANDS + 1,
+        placeholders(1, BANDS)
+    )
+});
+
+static BLOCKS_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = (4..4 + CHUNK)
+        .map(|i| format!("(?1, ?{i}, ?2, ?3)"))
+        .collect();
+    format!(
+        "INSERT INTO near_dup_blocks (host, block_key, article_seq, stored_at) VALUES {}
+         ON CONFLICT DO NOTHING",
+        values.join(", ")
+    )
+});
+
+static BLOCKS_DELETE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM near_dup_blocks WHERE host = ?1 AND article_seq = ?2 AND block_key IN ({})",
+        placeholders(3, CHUNK)
+    )
+});
