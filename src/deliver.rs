@@ -31,11 +31,14 @@ use crate::config::{Config, DeliverConfig, DeliverTarget};
 use crate::export::{self, Batch};
 use crate::fetch::webhook::WebhookClient;
 use crate::metrics::Metrics;
+use crate::store::consumer_lock::{ConsumerLock, MIN_LEASE};
 use crate::store::model::ExportFilter;
-use crate::store::{StoreError, StoreHandle};
+use crate::store::{Store, StoreError, StoreHandle};
 
 /// How often deliveries run without a poll pass to prompt them.
 pub const TIMER: Duration = Duration::from_secs(30);
+/// How soon a consumer another export or instance holds is tried again.
+const BUSY_AGAIN: Duration = Duration::from_secs(1);
 /// The longest wait before a failed batch is tried again.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// The header that carries the hex HMAC-SHA256 of a webhook's body.
@@ -49,6 +52,9 @@ pub struct Deliveries {
     metrics: Arc<Metrics>,
     /// Consumers waiting out a back-off: until when, and after how many failures.
     waiting: HashMap<String, (Instant, u32)>,
+    /// `[storage] lease_secs`: how long a consumer's lock outlives its last
+    /// renewal (PostgreSQL; see `store::consumer_lock`).
+    lease: Duration,
 }
 
 /// Why one batch was not delivered.
@@ -102,6 +108,7 @@ impl Deliveries {
             store,
             metrics,
             waiting: HashMap::new(),
+            lease: config.storage.lease.max(MIN_LEASE),
         }))
     }
 
@@ -119,7 +126,14 @@ impl Deliveries {
                 Turn::CaughtUp => {
                     self.waiting.remove(&block.name);
                 }
-                Turn::Busy => {}
+                Turn::Busy => {
+                    // Tried again soon: the holder may be an export that
+                    // ends any moment, or (PostgreSQL) an instance that
+                    // died, whose lease runs out by itself.
+                    let failures = self.waiting.get(&block.name).map_or(0, |(_, n)| *n);
+                    self.waiting
+                        .insert(block.name.clone(), (Instant::now() + BUSY_AGAIN, failures));
+                }
                 Turn::Failed(until) => {
                     let failures = self.waiting.get(&block.name).map_or(0, |(_, n)| *n);
                     self.waiting
@@ -138,23 +152,36 @@ impl Deliveries {
             ..ExportFilter::default()
         };
         loop {
-            let (name, size, filter) = (block.name.clone(), block.batch, selection.clone());
+            let (name, size, filter, lease) = (
+                block.name.clone(),
+                block.batch,
+                selection.clone(),
+                self.lease,
+            );
             let read = self
                 .store
                 .call(move |s| {
-                    let Some(lock) = s.try_lock_consumer(&name)? else {
+                    let Some(lock) = s.try_lock_consumer(&name, lease)? else {
                         return Ok(None);
                     };
-                    Ok(Some((lock, export::next_batch(s, &name, &filter, size)?)))
+                    match export::next_batch(s, &name, &filter, size) {
+                        Ok(batch) => Ok(Some((lock, batch))),
+                        Err(error) => {
+                            release(s, lock);
+                            Err(error)
+                        }
+                    }
                 })
                 .await;
             let (lock, batch) = match read {
                 Ok(Some(read)) => read,
                 Ok(None) => {
-                    tracing::info!(
-                        "[[deliver]] {:?}: an export of this consumer is running; delivering later",
-                        block.name
-                    );
+                    if !self.waiting.contains_key(&block.name) {
+                        tracing::info!(
+                            "[[deliver]] {:?}: an export of this consumer, or another instance's delivery, holds its lock; delivering later",
+                            block.name
+                        );
+                    }
                     return Turn::Busy;
                 }
                 Err(error) => return self.failed(block, Stage::Read, &error.into()).await,
@@ -171,11 +198,16 @@ impl Deliveries {
                 _ => self.send(block, articles).await,
             };
             if let Err(error) = result {
-                drop(lock);
+                let _ = self
+                    .store
+                    .call(move |s| {
+                        release(s, lock);
+                        Ok(())
+                    })
+                    .await;
                 return self.failed(block, Stage::Send(count), &error).await;
             }
-            let moved = self.advance(block, from, cursor, count).await;
-            drop(lock);
+            let moved = self.advance(block, lock, from, cursor, count).await;
             if let Err(error) = moved {
                 // Taken, but not remembered: sent again next time.
                 tracing::error!(
@@ -198,26 +230,30 @@ impl Deliveries {
         }
     }
 
-    /// Moves the cursor past a taken batch and records the success.
+    /// Moves the cursor past a taken batch, while `lock` is still this
+    /// delivery's (a move whose connection was lost is tried again), records
+    /// the success and gives the lock back.
     async fn advance(
         &self,
         block: &DeliverConfig,
+        lock: ConsumerLock,
         from: i64,
         cursor: i64,
         count: usize,
     ) -> Result<(), StoreError> {
-        if cursor <= from && count == 0 {
-            return Ok(());
-        }
         let name = block.name.clone();
         self.store
             .call(move |s| {
-                let now = chrono::Utc::now();
-                s.advance_cursor(&name, cursor, now)?;
-                if count > 0 {
-                    s.record_delivery(&name, now, count as u64, Ok(()))?;
-                }
-                Ok(())
+                let moved = if cursor <= from && count == 0 {
+                    Ok(())
+                } else {
+                    s.move_cursor(&lock, cursor).and_then(|()| match count {
+                        0 => Ok(()),
+                        _ => s.record_delivery(&name, chrono::Utc::now(), count as u64, Ok(())),
+                    })
+                };
+                release(s, lock);
+                moved
             })
             .await
     }
@@ -292,6 +328,17 @@ impl Deliveries {
             }
         }
         Ok(())
+    }
+}
+
+/// Gives `lock` back; one that cannot be (the database went away) runs
+/// out by itself.
+fn release(store: &mut Store, lock: ConsumerLock) {
+    let consumer = lock.consumer().to_owned();
+    if let Err(error) = store.release_consumer(lock) {
+        tracing::warn!(
+            "[[deliver]] {consumer:?}: could not give back the consumer's lock ({error}); it runs out by itself"
+        );
     }
 }
 

@@ -18,7 +18,7 @@ mod follow;
 pub use follow::follow;
 
 use crate::atomic::Replacement;
-use crate::store::consumer_lock::ConsumerLock;
+use crate::store::consumer_lock::{ConsumerLock, MIN_LEASE};
 use crate::store::model::{ExportFilter, StoredArticle};
 use crate::store::{Store, StoreError};
 
@@ -60,6 +60,9 @@ pub struct ExportRequest {
     /// The output file's permissions (e.g. `0o644` for a file a web server
     /// serves); `None` keeps it private, 0600.
     pub mode: Option<u32>,
+    /// `[storage] lease_secs`: how long the consumer's lock outlives its
+    /// last renewal (PostgreSQL; see `store::consumer_lock`).
+    pub lease: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,10 +101,23 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
     // Held until the cursor has moved: a second export of this consumer
     // waits here, then reads the moved cursor (exactly-once holds for
     // concurrent exports too).
-    let mut _exporting = None;
+    let mut exporting = None;
     if let (Some(consumer), false) = (&request.consumer, request.peek) {
-        _exporting = Some(claim(store, consumer)?);
+        exporting = Some(claim(store, consumer, request.lease)?);
     }
+    let result = export_locked(store, request, exporting.as_ref());
+    if let Some(lock) = exporting {
+        release(store, lock);
+    }
+    result
+}
+
+/// [`export`] once the consumer's lock (if any) is held.
+fn export_locked(
+    store: &mut Store,
+    request: &ExportRequest,
+    lock: Option<&ConsumerLock>,
+) -> Result<usize, ExportError> {
     match &request.output {
         Some(path) => {
             let target = path.display().to_string();
@@ -123,7 +139,7 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
                     .map_err(io_error)?;
             }
             file.commit().map_err(io_error)?;
-            finish.commit(store)?;
+            finish.commit(store, lock)?;
             Ok(count)
         }
         None => {
@@ -134,48 +150,69 @@ pub fn export(store: &mut Store, request: &ExportRequest) -> Result<usize, Expor
                 target: "stdout".into(),
                 source,
             })?;
-            finish.commit(store)?;
+            finish.commit(store, lock)?;
             Ok(count)
         }
     }
 }
 
-/// Registers `consumer` (showing that its cursor can be stored) and takes its
-/// lock, waiting while another export of it runs. Held until the cursor has
-/// moved, the lock makes exports of one consumer take turns.
-pub fn claim(store: &mut Store, consumer: &str) -> Result<ConsumerLock, ExportError> {
-    store
-        .claim_consumer(consumer, Utc::now())
-        .map_err(|source| ExportError::CursorUnwritable {
-            consumer: consumer.to_owned(),
-            database: store.path().to_owned(),
-            source: Box::new(source),
-        })?;
+/// Takes `consumer`'s lock, waiting while another export or delivery of
+/// it runs, which registers it (showing that its cursor can be stored).
+/// Held until the cursor has moved, the lock makes exports of one consumer
+/// take turns.
+pub fn claim(
+    store: &mut Store,
+    consumer: &str,
+    lease: std::time::Duration,
+) -> Result<ConsumerLock, ExportError> {
     let waiting = || {
         tracing::warn!(
-            "another export for consumer {consumer:?} is running; waiting for it to finish"
+            "another export for consumer {consumer:?} is running (or a delivery of it; on PostgreSQL, one that was killed holds it until its lease runs out); waiting for it to finish"
         )
     };
-    Ok(store.lock_consumer(consumer, waiting)?)
+    let lease = lease.max(MIN_LEASE);
+    store
+        .lock_consumer(consumer, lease, waiting)
+        .map_err(|source| match source {
+            StoreError::ConsumerLock { .. } => ExportError::Store(source),
+            source => ExportError::CursorUnwritable {
+                consumer: consumer.to_owned(),
+                database: store.path().to_owned(),
+                source: Box::new(source),
+            },
+        })
+}
+
+/// Gives `lock` back; one that cannot be (the database went away) runs
+/// out by itself.
+fn release(store: &mut Store, lock: ConsumerLock) {
+    let consumer = lock.consumer().to_owned();
+    if let Err(error) = store.release_consumer(lock) {
+        tracing::warn!(
+            "could not give back the lock of consumer {consumer:?} ({error}); it runs out by itself"
+        );
+    }
 }
 
 /// The cursor move owed once the output is safely written.
 #[must_use]
-struct CursorUpdate(Option<(String, i64)>);
+struct CursorUpdate(Option<i64>);
 
 impl CursorUpdate {
-    fn commit(self, store: &mut Store) -> Result<(), ExportError> {
-        match self.0 {
-            Some((consumer, seq)) => {
+    /// Moves the cursor of the consumer `lock` holds (none: a peek, or no
+    /// consumer), only while the lock is still this export's.
+    fn commit(self, store: &mut Store, lock: Option<&ConsumerLock>) -> Result<(), ExportError> {
+        match (self.0, lock) {
+            (Some(seq), Some(lock)) => {
                 store
-                    .advance_cursor(&consumer, seq, Utc::now())
+                    .move_cursor(lock, seq)
                     .map_err(|source| ExportError::CursorNotStored {
-                        consumer,
+                        consumer: lock.consumer().to_owned(),
                         database: store.path().to_owned(),
                         source: Box::new(source),
                     })
             }
-            None => Ok(()),
+            _ => Ok(()),
         }
     }
 }
@@ -269,7 +306,7 @@ fn write_articles(
         snapshot_max
     };
     let update = match (&request.consumer, request.peek) {
-        (Some(consumer), false) => Some((consumer.clone(), cursor)),
+        (Some(_), false) => Some(cursor),
         _ => None,
     };
     Ok((count, CursorUpdate(update)))

@@ -27,6 +27,7 @@ use crate::pacing::{self, FeedOutcome};
 use crate::redact;
 use crate::schedule::AdaptiveBounds;
 use crate::store::StoreHandle;
+use crate::store::model::Claim;
 
 mod entries;
 mod extraction;
@@ -35,6 +36,7 @@ mod outcome;
 mod pages;
 mod report;
 mod verdicts;
+mod writes;
 
 use outcome::fetch_failure;
 pub use report::{FeedReport, PassSummary, ReportOutcome, Skip};
@@ -128,10 +130,28 @@ pub struct Pipeline {
 /// renewals may be late or fail before the lease runs out.
 const RENEWALS_PER_LEASE: u32 = 3;
 
-/// Ticks of one schedule come at least this far apart, and instances'
-/// clocks agree within it: a feed claimed since the tick's start, less
-/// this, was polled in this tick by another instance.
-const TICK_SLACK: chrono::Duration = chrono::Duration::seconds(1);
+/// Ticks of one schedule come at least this far apart, and a scheduler
+/// fires a tick within this of its time (tokio-cron-scheduler looks every
+/// half second): see [`tick_start`].
+const TICK_SLACK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When the tick of a schedule that fires now began, as far as claims go: a
+/// feed claimed at or after it was polled in this tick (by an instance
+/// whose clock fired the tick earlier), one claimed before it in an
+/// earlier tick. That is [`TICK_SLACK`] after the schedule's `previous`
+/// tick on this machine, so instances whose clocks are seconds apart, and
+/// so fire each tick at other moments, still poll a feed once per tick;
+/// but never later than [`TICK_SLACK`] before now (a first tick just
+/// after the start-up pass, or ticks a second apart). Without a previous
+/// tick (a start-up pass, an operator's poll), [`TICK_SLACK`] before now.
+/// Measured on the monotonic clock: the wall clock may be anything.
+pub fn tick_start(previous: Option<std::time::Instant>) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    let recent = now.checked_sub(TICK_SLACK).unwrap_or(now);
+    previous
+        .and_then(|p| p.checked_add(TICK_SLACK))
+        .map_or(recent, |after_previous| after_previous.min(recent))
+}
 
 #[derive(Default)]
 struct InFlight(Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Scraped>>>>);
@@ -205,20 +225,38 @@ impl Pipeline {
     }
 
     /// Polls `feeds` concurrently, calling `progress` as each one finishes.
+    /// A scheduled pass yields a feed to an instance that claimed it since
+    /// [`TICK_SLACK`] before the pass (see [`Pipeline::poll_tick`]).
     pub async fn poll_all(
         &self,
         feeds: &[FeedConfig],
         mode: PollMode,
+        progress: impl FnMut(&FeedReport),
+    ) -> PassSummary {
+        self.poll_tick(feeds, mode, tick_start(None), progress)
+            .await
+    }
+
+    /// [`Pipeline::poll_all`] as a tick of a schedule: a scheduled poll
+    /// yields its feed to any instance that claimed it at or after `tick`
+    /// (from [`tick_start`]), the tick's polls by instances whose clocks
+    /// fired it a little earlier. `tick` is this machine's monotonic time,
+    /// turned into an age the server compares with its own clock, so
+    /// instances' clocks need not agree.
+    pub async fn poll_tick(
+        &self,
+        feeds: &[FeedConfig],
+        mode: PollMode,
+        tick: std::time::Instant,
         mut progress: impl FnMut(&FeedReport),
     ) -> PassSummary {
         let mut summary = PassSummary::default();
         let mut waiting = feeds.iter();
         let mut running = FuturesUnordered::new();
-        let started = Utc::now();
         loop {
             while running.len() < self.concurrency {
                 match waiting.next() {
-                    Some(feed) => running.push(self.poll_feed_of_pass(feed, mode, started)),
+                    Some(feed) => running.push(self.poll_feed_of_pass(feed, mode, tick)),
                     None => break,
                 }
             }
@@ -233,15 +271,15 @@ impl Pipeline {
     /// Polls one feed and records the result. Never fails: problems are in the report
     /// (and in the feed's stored state).
     pub async fn poll_feed(&self, feed: &FeedConfig, mode: PollMode) -> FeedReport {
-        self.poll_feed_of_pass(feed, mode, Utc::now()).await
+        self.poll_feed_of_pass(feed, mode, tick_start(None)).await
     }
 
-    /// [`Pipeline::poll_feed`] in a pass that started at `pass_started`.
+    /// [`Pipeline::poll_feed`] in a pass of the tick that began at `tick`.
     async fn poll_feed_of_pass(
         &self,
         feed: &FeedConfig,
         mode: PollMode,
-        pass_started: chrono::DateTime<Utc>,
+        tick: std::time::Instant,
     ) -> FeedReport {
         let report = |outcome| FeedReport {
             feed: feed.name.clone(),
@@ -253,8 +291,10 @@ impl Pipeline {
         };
         // Across instances: the feed's lease (always granted on SQLite). A
         // scheduled poll also yields to an instance that claimed the feed
-        // in this tick; an operator's `gleaner poll` only to one polling now.
-        let claimed_before = (mode == PollMode::Scheduled).then(|| pass_started - TICK_SLACK);
+        // in this tick (since `tick`, measured on this machine's monotonic
+        // clock and compared in the server's); an operator's `gleaner poll`
+        // only to one polling now.
+        let scheduled = mode == PollMode::Scheduled;
         let (url, instance, lease) = (
             feed.url.as_str().to_owned(),
             self.instance.clone(),
@@ -262,11 +302,14 @@ impl Pipeline {
         );
         let claim = self
             .store
-            .call(move |s| s.claim_feed(&url, &instance, lease, claimed_before))
+            .call(move |s| {
+                let within = scheduled.then(|| tick.elapsed());
+                s.claim_feed(&url, &instance, lease, within)
+            })
             .await;
-        match claim {
-            Ok(true) => {}
-            Ok(false) => return report(ReportOutcome::Skipped(Skip::Elsewhere)),
+        let claim = match claim {
+            Ok(Some(claim)) => claim,
+            Ok(None) => return report(ReportOutcome::Skipped(Skip::Elsewhere)),
             Err(e) => {
                 // `gleaner poll` prints its own report line for a failure.
                 if mode == PollMode::Scheduled {
@@ -274,9 +317,9 @@ impl Pipeline {
                 }
                 return report(self.database_failure(e));
             }
-        }
+        };
         let outcome = tokio::select! {
-            outcome = self.poll_locked(feed, mode) => outcome,
+            outcome = self.poll_locked(feed, mode, &claim) => outcome,
             outcome = self.keep_lease(feed) => outcome,
             () = self.cancel.cancelled() => ReportOutcome::Skipped(Skip::ShuttingDown),
         };
@@ -349,7 +392,7 @@ impl Pipeline {
         }
     }
 
-    async fn poll_locked(&self, feed: &FeedConfig, mode: PollMode) -> ReportOutcome {
+    async fn poll_locked(&self, feed: &FeedConfig, mode: PollMode, claim: &Claim) -> ReportOutcome {
         let url = feed.url.as_str().to_owned();
         let status = match self.store.call(move |s| s.feed_status(&url)).await {
             Ok(status) => status.unwrap_or_default(),
@@ -388,14 +431,21 @@ impl Pipeline {
                 );
                 self.metrics.error(ErrorKind::of(&error, &outcome));
                 return self
-                    .record_failure(feed, now, outcome, status.consecutive_errors)
+                    .record_failure(feed, claim, now, outcome, status.consecutive_errors)
                     .await;
             }
         };
         let body = match response {
             FeedResponse::NotModified { fresh_for } => {
                 return self
-                    .record(feed, now, FeedOutcome::NotModified, fresh_for, Vec::new())
+                    .record(
+                        feed,
+                        claim,
+                        now,
+                        FeedOutcome::NotModified,
+                        fresh_for,
+                        Vec::new(),
+                    )
                     .await;
             }
             FeedResponse::Fetched(body) => *body,
@@ -419,7 +469,7 @@ impl Pipeline {
                     fastrand::f64(),
                 );
                 return self
-                    .record_failure(feed, now, outcome, status.consecutive_errors)
+                    .record_failure(feed, claim, now, outcome, status.consecutive_errors)
                     .await;
             }
             Err(join) => {
@@ -431,7 +481,7 @@ impl Pipeline {
                     fastrand::f64(),
                 );
                 return self
-                    .record_failure(feed, now, outcome, status.consecutive_errors)
+                    .record_failure(feed, claim, now, outcome, status.consecutive_errors)
                     .await;
             }
         };
@@ -454,14 +504,16 @@ impl Pipeline {
         // (as it ignores the other pauses gleaner sets itself).
         let every_pending = mode != PollMode::Scheduled;
         let errors_before = status.consecutive_errors;
-        let (sightings, stored, filtered, (interstitials, retries, verdict_line)) =
-            match self.sightings(feed, now, entries, every_pending).await {
-                Ok(found) => found,
-                Err(e) if e.is_data_error() => {
-                    return self.unstorable(feed, now, e, errors_before).await;
-                }
-                Err(e) => return self.database_failure(e),
-            };
+        let (sightings, stored, filtered, (interstitials, retries, verdict_line)) = match self
+            .sightings(feed, claim, now, entries, every_pending)
+            .await
+        {
+            Ok(found) => found,
+            Err(e) if e.is_data_error() => {
+                return self.unstorable(feed, claim, now, e, errors_before).await;
+            }
+            Err(e) => return self.write_failure(feed, e),
+        };
         if let Some(line) = verdict_line {
             tracing::warn!(feed = %feed.name, "{line}");
         }
@@ -482,16 +534,17 @@ impl Pipeline {
             format: parsed.format,
         };
         match self
-            .try_record(feed, now, outcome, fresh_for, sightings)
+            .try_record(feed, claim, now, outcome, fresh_for, sightings)
             .await
         {
             Ok(ReportOutcome::Fetched(mut summary)) => {
                 summary += stored;
                 if !retries.is_empty() {
-                    let feed_url = feed.url.as_str().to_owned();
+                    let (feed_url, claim) = (feed.url.as_str().to_owned(), claim.clone());
                     let recorded = self
-                        .store
-                        .call(move |s| s.record_page_retries(&feed_url, now, &retries))
+                        .write(feed, move |s| {
+                            s.record_page_retries(&feed_url, now, &retries, &claim)
+                        })
                         .await;
                     if let Err(e) = recorded {
                         tracing::warn!(feed = %feed.name,
@@ -501,8 +554,10 @@ impl Pipeline {
                 ReportOutcome::Fetched(summary)
             }
             Ok(other) => other,
-            Err(e) if e.is_data_error() => self.unstorable(feed, now, e, errors_before).await,
-            Err(e) => self.database_failure(e),
+            Err(e) if e.is_data_error() => {
+                self.unstorable(feed, claim, now, e, errors_before).await
+            }
+            Err(e) => self.write_failure(feed, e),
         }
     }
 
@@ -513,6 +568,7 @@ impl Pipeline {
     async fn unstorable(
         &self,
         feed: &FeedConfig,
+        claim: &Claim,
         now: DateTime<Utc>,
         error: crate::store::StoreError,
         errors_before: u32,
@@ -523,7 +579,8 @@ impl Pipeline {
             redact::url(&feed.url)
         );
         let outcome = pacing::error_outcome(message, errors_before, now, fastrand::f64());
-        self.record_failure(feed, now, outcome, errors_before).await
+        self.record_failure(feed, claim, now, outcome, errors_before)
+            .await
     }
 }
 
@@ -538,5 +595,30 @@ fn hostname() -> String {
     match String::from_utf8_lossy(&name[..end]).trim() {
         name if done == 0 && !name.is_empty() => name.to_owned(),
         _ => "localhost".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{TICK_SLACK, tick_start};
+
+    #[test]
+    fn a_tick_begins_a_second_after_the_previous_one_or_a_second_ago() {
+        // No previous tick: a second before now.
+        let before = Instant::now();
+        let start = tick_start(None);
+        assert!(start <= Instant::now() - TICK_SLACK && start >= before - TICK_SLACK);
+        // Ticks 3 s apart: a second after the previous one, so a claim an
+        // instance made 1.5 s ago (its clock fired the tick earlier) is
+        // this tick's, and this instance's own claim of 3 s ago is not.
+        let previous = Instant::now() - Duration::from_secs(3);
+        assert_eq!(tick_start(Some(previous)), previous + TICK_SLACK);
+        // A tick just after the start-up pass: a second before now, so the
+        // start-up pass's claims count as this tick's.
+        let previous = Instant::now() - Duration::from_millis(300);
+        let start = tick_start(Some(previous));
+        assert!(start < previous && start <= Instant::now() - TICK_SLACK);
     }
 }

@@ -3,7 +3,9 @@
 //! an instance killed mid-poll loses its feeds to another when its leases
 //! run out, and three instances `kill -9`ed and restarted at random while
 //! their feeds grow store and deliver every entry exactly once without
-//! ever polling one feed twice at a time. Skipped, loudly, without a
+//! ever polling one feed twice at a time, while an `export --follow`
+//! beside them has its connections ended at random and still gives every
+//! entry once. Skipped, loudly, without a
 //! PostgreSQL server outside CI (see tests/common/postgres.rs).
 
 mod common;
@@ -313,6 +315,45 @@ fn instance(gleaner: &Gleaner, n: usize) -> Daemon {
     )
 }
 
+/// `export --consumer stream --follow` on the set-up, its connections
+/// named `follower` on the server; the id of each line it writes, sent to
+/// the returned channel. Killed when dropped.
+fn follower(gleaner: &Gleaner) -> (Daemon, std::sync::mpsc::Receiver<String>) {
+    let url = gleaner.database_setting();
+    let config = std::fs::read_to_string(gleaner.config_path())
+        .unwrap()
+        .replace(&url, &format!("{url}?application_name=follower"));
+    let path = gleaner.dir.path().join("follower.toml");
+    std::fs::write(&path, config).unwrap();
+    let log = std::fs::File::create(gleaner.dir.path().join("follower.log")).unwrap();
+    let mut child = Daemon(
+        gleaner
+            .command_on(&path)
+            .args(["--log-level", "info", "export", "--consumer", "stream"])
+            .args(["--follow", "--format", "jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("starting export --follow"),
+    );
+    let stdout = child.stdout.take().unwrap();
+    let (ids, followed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let article: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if ids
+                .send(article["id"].as_str().unwrap().to_owned())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    (child, followed)
+}
+
 fn agent(n: usize) -> String {
     format!("instance-{n}")
 }
@@ -362,6 +403,15 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
     let mut running: Vec<usize> = (0..INSTANCES).collect();
     let mut instances: Vec<Daemon> = running.iter().map(|&n| instance(&gleaner, n)).collect();
     let mut received: Vec<String> = Vec::new();
+    // A follower of another consumer runs throughout; the server ends its
+    // connections at random (all of them, or the one its lock is renewed
+    // on), as a restart or an idle timeout would.
+    // (Once the instances have set the database up: an export does not.)
+    wait_for(Duration::from_secs(20), "the database's schema", || {
+        gleaner.database_exists()
+    });
+    let (mut follower, followed) = follower(&gleaner);
+    let mut ended = 0;
     let mut kills_mid_poll = 0;
     let mut kills: Vec<(String, Instant)> = Vec::new();
     let consume = |received: &mut Vec<String>| {
@@ -389,6 +439,12 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         // The feeds grow while it is down; the consumer takes what is new.
         publish(&server, generation + 1);
         consume(&mut received);
+        let fault = match next_random(&mut random) % 3 {
+            0 => "application_name LIKE 'follower%'",
+            1 => "application_name LIKE 'follower%consumer lock%'",
+            _ => "false",
+        };
+        ended += gleaner.postgres.as_ref().unwrap().end_connections(fault);
         std::thread::sleep(Duration::from_millis(next_random(&mut random) % 1000));
         running[victim] = INSTANCES + generation;
         instances[victim] = instance(&gleaner, running[victim]);
@@ -414,6 +470,21 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         "the last pass polled every feed (seed {seed}): {last}"
     );
     consume(&mut received);
+    let mut streamed: Vec<String> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while streamed.len() < published {
+        match followed.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(id) => streamed.push(id),
+            Err(_) => break,
+        }
+    }
+    common::signal(&follower, libc::SIGTERM);
+    let status = wait_exit(&mut follower, Duration::from_secs(20));
+    let log = std::fs::read_to_string(gleaner.dir.path().join("follower.log")).unwrap_or_default();
+    assert!(
+        status.success(),
+        "the follower failed ({status}; seed {seed}):\n{log}"
+    );
 
     // Every published entry stored once...
     let stored = gleaner.export(&["--format", "jsonl"]);
@@ -441,6 +512,20 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         unique.len() == ids.len() && unique.iter().all(|id| ids.contains(id.as_str())),
         "the consumer got {} of {} articles (seed {seed})",
         unique.len(),
+        ids.len()
+    );
+    // ...and followed once, whatever connections of the follower ended.
+    let streamed_unique: HashSet<&String> = streamed.iter().collect();
+    assert_eq!(
+        streamed_unique.len(),
+        streamed.len(),
+        "the follower gave an article twice ({ended} connections ended; seed {seed})"
+    );
+    assert!(
+        streamed_unique.len() == ids.len()
+            && streamed_unique.iter().all(|id| ids.contains(id.as_str())),
+        "the follower gave {} of {} articles ({ended} connections ended; seed {seed})",
+        streamed_unique.len(),
         ids.len()
     );
     // ...and no feed polled by two instances at once.
@@ -494,7 +579,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         "{most} requests to the host at once, per_host_concurrency = {PER_HOST} (seed {seed})"
     );
     println!(
-        "{KILLS} kills ({kills_mid_poll} mid-request), at most {most} requests at once, {} feed requests, {published} articles, {:.1} s",
+        "{KILLS} kills ({kills_mid_poll} mid-request), {ended} follower connections ended, at most {most} requests at once, {} feed requests, {published} articles, {:.1} s",
         requests.len(),
         started.elapsed().as_secs_f64()
     );

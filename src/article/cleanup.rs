@@ -1,6 +1,8 @@
 //! The last clean-up of the chosen article body: the "Check Also" /
 //! "Related" tail, lists of links to other stories, newsletter and social
-//! prompts, captions, and paragraphs repeated by carousels.
+//! prompts, captions, paragraphs repeated by carousels, and what stands
+//! around the prose ([`edges`]: a dateline above it, photo credits, the
+//! imprint and contact card in its second half).
 //!
 //! Works on the body's subtrees of the parsed page, one leaf block (a
 //! paragraph, list item, heading, … that holds no other block) at a time.
@@ -13,19 +15,13 @@ use scraper::{ElementRef, Html, Node};
 
 use super::text::BLOCKS;
 
+mod edges;
 mod vocabulary;
 
 use vocabulary::{PROMPTS, TAIL_MARKERS, TAIL_OPENINGS, TEASER_LABELS};
 
 /// A teaser block gives at least this share of its text to links.
 const TEASER_MIN_LINK_SHARE: f64 = 0.4;
-
-/// A label that introduces what is no longer there: the article's last block
-/// ending in a colon ("Bewerten:", "Teilen:", "Die Karte zum Abspeichern:")
-/// once the widget it introduced is gone, or a short question asked of the
-/// reader ("Gefällt dir unser Magazin?"). At most this many words.
-const DANGLING_LABEL_WORDS: usize = 12;
-const CLOSING_QUESTION_WORDS: usize = 8;
 
 /// A marker does not end the article when the prose after it is more than a
 /// third of the words before it ("Related:" over a list in the middle of a
@@ -90,49 +86,17 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
         let teaser = short
             && block.link_share >= TEASER_MIN_LINK_SHARE
             && opens_with(&block.text, TEASER_LABELS);
-        let truncated_run = late
-            && is_truncated(&block.text)
-            && [index.checked_sub(1), Some(index + 1)]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| blocks.get(i))
-                .any(|b| is_truncated(&b.text));
         if repeated
             || teaser
-            || truncated_run
             || (short && block.link_share >= 0.9 && block.words > 0)
             || (short && is_prompt(&block.text))
         {
             doomed.push(block.id);
         }
     }
-    doomed.extend(dangling_end(&blocks, &doomed));
+    let around = edges::doomed(&blocks, &doomed);
+    doomed.extend(around);
     remove(doc, &doomed)
-}
-
-/// The blocks at the end of the text that only introduce or ask (see
-/// [`DANGLING_LABEL_WORDS`]), last first, skipping those already doomed.
-fn dangling_end(blocks: &[Block], doomed: &[NodeId]) -> Vec<NodeId> {
-    let mut found = Vec::new();
-    let total: usize = blocks.iter().map(|b| b.words).sum();
-    let mut remaining = total;
-    for block in blocks.iter().rev() {
-        if doomed.contains(&block.id) || block.words == 0 {
-            remaining = remaining.saturating_sub(block.words);
-            continue;
-        }
-        let text = block.text.trim_end();
-        let label = block.words <= DANGLING_LABEL_WORDS && text.ends_with([':', '：']);
-        let question =
-            block.words <= CLOSING_QUESTION_WORDS && text.ends_with(['?', '？']) && !block.caption;
-        // Never the whole text: a page of one short question stays.
-        if !(label || question) || remaining <= block.words * 4 {
-            break;
-        }
-        remaining -= block.words;
-        found.push(block.id);
-    }
-    found
 }
 
 /// Detaches the `doomed` nodes; true when there were any.
@@ -159,16 +123,6 @@ fn opens_with(text: &str, openings: &[&str]) -> bool {
             .strip_prefix(opening)
             .is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
     })
-}
-
-/// A teaser cut short by the site: a block of a few words to a few lines
-/// that ends in an ellipsis. Two of them side by side are a list of other
-/// stories.
-fn is_truncated(text: &str) -> bool {
-    let words = text.split_whitespace().count();
-    (5..=SHORT_BLOCK_WORDS * 2).contains(&words)
-        && (text.ends_with("...") || text.ends_with('…'))
-        && !text.ends_with("....")
 }
 
 fn is_prompt(text: &str) -> bool {
@@ -365,38 +319,49 @@ mod tests {
     }
 
     #[test]
-    fn a_run_of_cut_short_teasers_after_the_article_is_dropped() {
-        let html = format!(
-            "{}<p>THE SALVATION ARMY continued its tradition of outreach with the distribution of hampers...</p>\
-             <p>NICOLE HERBERT, who served as Clerk of the House for 25 years, has been called out of...</p>",
-            body()
-        );
-        assert_eq!(clean(&html), body());
-    }
-
-    #[test]
-    fn one_paragraph_that_trails_off_is_the_authors() {
-        let html = format!(
-            "{}<p>And then, as the lights went out over the harbour, she said only this...</p>",
-            body()
-        );
+    fn a_dateline_above_the_text_goes_and_a_dated_sentence_stays() {
+        for line in [
+            "By Jane Doe - 11/18/19 11:04 PM EST",
+            "Posted: Fri 6:45 PM, Feb 16, 2018 |",
+            "segunda-feira, 22 de janeiro de 2018 às 0:13",
+        ] {
+            let html = format!("<p>{line}</p>{}", body());
+            assert_eq!(clean(&html), body(), "{line}");
+        }
+        let html = format!("<p>On 16 May 2019 it rained.</p>{}", body());
         assert_eq!(clean(&html), html);
+        let html = format!("{}<p>Updated 16 May 2019</p>", body());
+        assert_eq!(
+            clean(&html),
+            html,
+            "a date after the text is not a dateline"
+        );
     }
 
     #[test]
-    fn labels_and_questions_left_at_the_end_are_dropped() {
+    fn photo_credits_go_wherever_they_stand() {
         let html = format!(
-            "{}<p>Discussion about this post</p><p>Gefällt dir unser Magazin?</p><p>Bewerten:</p>",
+            "<p>China has warned it will take control (Image: GETTY )</p>{}<p>Foto: dpa</p>",
             body()
         );
         assert_eq!(clean(&html), body());
     }
 
     #[test]
-    fn a_label_over_its_list_and_a_closing_question_in_prose_stay() {
+    fn the_imprint_and_contact_card_after_the_text_go() {
         let html = format!(
-            "{}<p>Sie brauchen:</p><ul><li>Mehl und Zucker</li></ul>\
-             <p>Will the council, after all these years of debate, finally keep its word this time?</p>",
+            "{}<p>The Hill 1625 K Street, NW Suite 900 Washington DC 20006 | 202-628-8500 tel | Fax: 202-628-8503</p>\
+             <p>The contents of this site are ©2019 Capitol Hill Publishing Corp.</p>",
+            body()
+        );
+        assert_eq!(clean(&html), body());
+    }
+
+    #[test]
+    fn copyright_and_phones_in_the_prose_stay() {
+        let html = format!(
+            "{}<p>Can I even assert copyright over this, given how much of the work was produced by the model?</p>\
+             <p>Call 911 by phone at once when the water rises above the second step of the stairs.</p>",
             body()
         );
         assert_eq!(clean(&html), html);

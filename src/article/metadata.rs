@@ -51,7 +51,9 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 "parsely-author",
             ])
         });
-    let author = authors::author(doc, declared, &site_names(doc, &ld));
+    let sites = site_names(doc, &ld);
+    let author = authors::author(doc, declared, &sites);
+    let title = title.map(|t| super::title::article_title(t, doc, &sites, url));
     let language = doc
         .root_element()
         .value()

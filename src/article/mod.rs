@@ -24,6 +24,7 @@ mod selector;
 mod selector_error;
 pub mod site_config;
 pub mod text;
+pub mod title;
 pub mod verdict;
 pub mod xpath;
 

@@ -126,6 +126,7 @@ fn run_with_config(
                 limit,
                 output,
                 mode,
+                lease: config.storage.lease,
             };
             return export::export(&config, request, &feeds, follow);
         }

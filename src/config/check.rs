@@ -98,6 +98,11 @@ impl RawConfig {
         )
         .and_then(|secs| u64::try_from(secs).ok())
         .map_or(DEFAULT_LEASE, Duration::from_secs);
+        // Its connections bound their waits by the lease (see `store::postgres`).
+        let database = match database {
+            Database::Postgres(target) => Database::Postgres(target.with_lease(lease)),
+            sqlite => sqlite,
+        };
 
         let mut kept = |value: &Option<Spanned<i64>>, key: &str, range| {
             let advice = "leave it out to keep everything";

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use url::Url;
 
@@ -58,6 +59,9 @@ pub struct PostgresTarget {
     tls: Tls,
     /// Where the URL was given, for the advice of a failed connection.
     given_in: &'static str,
+    /// `[storage] lease_secs`: what the connections' lock and idle
+    /// timeouts and keepalives are derived from.
+    lease: Duration,
 }
 
 /// Whether the connection to PostgreSQL is encrypted.
@@ -118,6 +122,18 @@ impl PostgresTarget {
     pub fn given_in(mut self, setting: &'static str) -> PostgresTarget {
         self.given_in = setting;
         self
+    }
+
+    /// This URL for instances whose feed leases run `lease`
+    /// (`[storage] lease_secs`): its connections bound their waits by it.
+    pub fn with_lease(mut self, lease: Duration) -> PostgresTarget {
+        self.lease = lease;
+        self
+    }
+
+    /// `[storage] lease_secs` (its default unless [`Self::with_lease`]).
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// Where the URL was given (`[storage] database` unless [`Self::given_in`]).
@@ -254,6 +270,7 @@ pub fn check_postgres_url(
         password,
         tls,
         given_in: "[storage] database",
+        lease: crate::config::DEFAULT_LEASE,
     })
 }
 

@@ -112,14 +112,25 @@ impl Schedule {
             let feeds = Arc::new(feeds);
             let (pipeline, tracker) = (Arc::downgrade(&pipeline), tracker.clone());
             let passed = shared.passed.clone();
+            // This schedule's previous tick (at first, the start-up pass):
+            // when this tick began as far as claims go (`poll::tick_start`).
+            let previous = Arc::new(Mutex::new(Instant::now()));
             let job = Job::new_async(cron, move |_, _| {
                 // Gone once this configuration was replaced.
                 let Some(pipeline) = pipeline.upgrade() else {
                     return Box::pin(async {});
                 };
+                let tick = {
+                    let mut previous = previous.lock().unwrap_or_else(|e| e.into_inner());
+                    let tick = crate::poll::tick_start(Some(*previous));
+                    *previous = Instant::now();
+                    tick
+                };
                 let (feeds, passed) = (feeds.clone(), passed.clone());
                 tracker.spawn(async move {
-                    pipeline.poll_all(&feeds, PollMode::Scheduled, |_| {}).await;
+                    pipeline
+                        .poll_tick(&feeds, PollMode::Scheduled, tick, |_| {})
+                        .await;
                     passed.notify_one();
                 });
                 Box::pin(async {})

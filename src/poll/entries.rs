@@ -19,8 +19,8 @@ use crate::article::verdict::{self, Interstitial};
 use crate::config::FeedConfig;
 use crate::feed::Entry;
 use crate::filter::Verdict;
-use crate::store::model::Known;
 use crate::store::model::{ArticleRecord, ContentSource, PollSummary, Sighting};
+use crate::store::model::{Claim, Known};
 
 impl Pipeline {
     /// Which entries are new, changed or known elsewhere; builds the articles
@@ -32,6 +32,7 @@ impl Pipeline {
     pub(super) async fn sightings(
         &self,
         feed: &FeedConfig,
+        claim: &Claim,
         polled_at: DateTime<Utc>,
         entries: Vec<Entry>,
         every_pending: bool,
@@ -148,9 +149,11 @@ impl Pipeline {
                 verdicts.demote(&mut pending);
                 let chunk: Vec<Sighting> = pending.drain(..).map(|(s, _)| s).collect();
                 let (feed_url, feed_name) = (feed.url.as_str().to_owned(), feed.name.clone());
+                let claim = claim.clone();
                 stored += self
-                    .store
-                    .call(move |s| s.record_sightings(&feed_url, &feed_name, polled_at, &chunk))
+                    .write(feed, move |s| {
+                        s.record_sightings(&feed_url, &feed_name, polled_at, &chunk, &claim)
+                    })
                     .await?;
                 built = 0;
             }

@@ -10,7 +10,7 @@ use crate::config::FeedConfig;
 use crate::fetch::FetchError;
 use crate::pacing::{self, FeedOutcome};
 use crate::schedule::FeedSchedule;
-use crate::store::model::{Cadence, PollRecord, Sighting};
+use crate::store::model::{Cadence, Claim, PollRecord, Sighting};
 
 impl Pipeline {
     /// Stores a failed poll; its report (the log line, `gleaner poll`'s
@@ -18,6 +18,7 @@ impl Pipeline {
     pub(super) async fn record_failure(
         &self,
         feed: &FeedConfig,
+        claim: &Claim,
         now: DateTime<Utc>,
         outcome: FeedOutcome,
         errors_before: u32,
@@ -27,7 +28,10 @@ impl Pipeline {
             FeedOutcome::Failed { error, .. } => Some(error.clone()),
             _ => None,
         };
-        match self.record(feed, now, outcome, None, Vec::new()).await {
+        match self
+            .record(feed, claim, now, outcome, None, Vec::new())
+            .await
+        {
             // Not when storing it failed: that report is the database's.
             ReportOutcome::Failed(stored) if Some(&stored) == error.as_ref() => {
                 ReportOutcome::Failed(match note {
@@ -44,20 +48,22 @@ impl Pipeline {
     pub(super) async fn record(
         &self,
         feed: &FeedConfig,
+        claim: &Claim,
         polled_at: DateTime<Utc>,
         outcome: FeedOutcome,
         fresh_for: Option<std::time::Duration>,
         sightings: Vec<Sighting>,
     ) -> ReportOutcome {
-        self.try_record(feed, polled_at, outcome, fresh_for, sightings)
+        self.try_record(feed, claim, polled_at, outcome, fresh_for, sightings)
             .await
-            .unwrap_or_else(|e| self.database_failure(e))
+            .unwrap_or_else(|e| self.write_failure(feed, e))
     }
 
     /// [`Pipeline::record`], with the database's error.
     pub(super) async fn try_record(
         &self,
         feed: &FeedConfig,
+        claim: &Claim,
         polled_at: DateTime<Utc>,
         outcome: FeedOutcome,
         fresh_for: Option<std::time::Duration>,
@@ -81,8 +87,9 @@ impl Pipeline {
                 },
             },
             sightings,
+            claim: claim.clone(),
         };
-        let summary = self.store.call(move |s| s.record_poll(&poll)).await?;
+        let summary = self.write(feed, move |s| s.record_poll(&poll)).await?;
         if !matches!(report, Some(ReportOutcome::Failed(_))) {
             self.metrics
                 .succeeded(feed.url.as_str(), &feed.name, polled_at);

@@ -268,13 +268,15 @@ pub fn sqlite_to_postgres(
          ALTER TABLE gleaner_copied_from ADD COLUMN IF NOT EXISTS finished_at TEXT,
              ADD COLUMN IF NOT EXISTS digest TEXT;",
     )?;
-    let marker: Marker = writer
-        .query_opt("SELECT finished_at, digest FROM gleaner_copied_from", &[])?
-        .map(|r| {
-            let finished: Option<String> = r.get(0);
-            let digest: Option<String> = r.get(1);
-            finished.zip(digest)
-        });
+    let marker: Marker =
+        match writer.query_opt("SELECT finished_at, digest FROM gleaner_copied_from", &[])? {
+            Some(row) => {
+                let finished: Option<String> = row.try_get(0)?;
+                let digest: Option<String> = row.try_get(1)?;
+                Some(finished.zip(digest))
+            }
+            None => None,
+        };
 
     let snapshot = source.conn.transaction()?;
     let (before, digest) = survey_all(&snapshot, &mut reader)?;
@@ -484,6 +486,15 @@ fn write(
 mod tests {
     use super::*;
 
+    /// Columns `migrate-db` leaves at their defaults, each with why: the state of
+    /// a lease held by a running process, which means nothing on the other side
+    /// (a lease taken on SQLite names no PostgreSQL instance).
+    const NOT_COPIED: &[(&str, &str)] = &[
+        ("consumers", "claim_token"),
+        ("consumers", "claim_holder"),
+        ("consumers", "claim_until_ms"),
+    ];
+
     /// SQLite's tables that are not data of their own: FTS5's index (made
     /// again from the articles on PostgreSQL) and SQLite's bookkeeping.
     fn derived(table: &str) -> bool {
@@ -521,8 +532,9 @@ mod tests {
                 .unwrap();
             for column in columns {
                 assert!(
-                    table.columns.iter().any(|(read, _, _)| *read == column),
-                    "{name}.{column} is not copied by migrate-db"
+                    table.columns.iter().any(|(read, _, _)| *read == column)
+                        || NOT_COPIED.contains(&(name.as_str(), column.as_str())),
+                    "{name}.{column} is neither copied by migrate-db nor in NOT_COPIED"
                 );
             }
         }

@@ -141,14 +141,39 @@ impl StoreHandle {
             .unwrap_or_else(|| "a panic".to_owned())
     }
 
-    /// Runs `f` on the database thread and returns its result.
+    /// Runs `f` on the database thread and returns its result. Once
+    /// queued, `f` runs even if the caller stops waiting (a cursor moved
+    /// after its batch went out must move).
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(f, false).await
+    }
+
+    /// [`StoreHandle::call`] for a write only its caller wants (a poll's):
+    /// if the caller has stopped waiting when its turn comes (the poll was
+    /// dropped because its lease ran out, or the daemon is stopping), `f`
+    /// does not run, so a poll given up never writes afterwards.
+    pub async fn call_while_wanted<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(f, true).await
+    }
+
+    async fn run<T, F>(&self, f: F, only_if_wanted: bool) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |store| {
+            if only_if_wanted && reply.is_closed() {
+                return;
+            }
             let _ = reply.send(f(store));
         });
         // A full queue makes the caller wait: back-pressure on the pollers.
@@ -157,9 +182,15 @@ impl StoreHandle {
             Err(_) => Err(StoreError::WriterGone),
         };
         // An error caused by the data written is the failure of the feed
-        // that wrote it (recorded in its state), not of the database.
+        // that wrote it (recorded in its state), not of the database; a
+        // lease lost or a lock waited for too long is an instance's turn
+        // taken by another, not a failure either.
         if let Err(error) = &result
             && !error.is_data_error()
+            && !matches!(
+                error,
+                StoreError::LeaseLost | StoreError::LockTimeout { .. }
+            )
         {
             let mut first = self.first_failure.lock().unwrap_or_else(|e| e.into_inner());
             first.get_or_insert_with(|| error.to_string());

@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+mod connection;
 pub mod consumer_lock;
 pub mod copy;
 mod dedup;
@@ -111,12 +112,13 @@ impl Store {
 
     /// [`backend::ConsumerLocks::lock_consumer`] with a `waiting` called at most once.
     pub fn lock_consumer(
-        &self,
+        &mut self,
         consumer: &str,
+        lease: std::time::Duration,
         waiting: impl FnOnce(),
     ) -> Result<ConsumerLock, StoreError> {
         let mut waiting = Some(waiting);
-        self.backend.lock_consumer(consumer, &mut || {
+        self.backend.lock_consumer(consumer, lease, &mut || {
             if let Some(waiting) = waiting.take() {
                 waiting();
             }
@@ -284,6 +286,24 @@ pub enum StoreError {
     /// A row or count that the schema rules out.
     #[error("the database answered something impossible: {0}")]
     Inconsistent(String),
+    /// A poll's write found the feed's lease no longer its claim (another
+    /// instance took the feed while the poll was held up): nothing of the
+    /// poll was written (see [`model::Claim`]).
+    #[error(
+        "the feed's lease was taken by another instance while this poll ran; its results are dropped and the newer poll stands"
+    )]
+    LeaseLost,
+    /// A write waited for a lock longer than the connection allows
+    /// (PostgreSQL's `lock_timeout`, from `[storage] lease_secs`): another
+    /// instance holds it, or is stalled holding it until the server ends
+    /// its session. Nothing of the transaction was written.
+    #[error(
+        "waited more than {waited_ms} ms for a lock another instance holds (a third of [storage] lease_secs); nothing of this write was stored, it is tried again"
+    )]
+    LockTimeout {
+        /// The connection's `lock_timeout`.
+        waited_ms: u64,
+    },
     /// The daemon's database thread is gone (see [`StoreHandle::died`]).
     #[error("the database writer thread has stopped")]
     WriterGone,
@@ -297,6 +317,15 @@ pub enum StoreError {
         path: PathBuf,
         /// The system's reason.
         source: std::io::Error,
+    },
+    /// A consumer's cursor move found another claim's token: this holder's
+    /// lease ran out and another export or instance claimed the consumer.
+    #[error(
+        "the lock of consumer {consumer:?} was lost: this process held it past its lease ([storage] lease_secs) without renewing it (stopped, or cut off from the database), and another export or instance has claimed the consumer since; the cursor was not moved, so what this process gave the consumer last is given again by the other"
+    )]
+    ConsumerLockLost {
+        /// The consumer.
+        consumer: String,
     },
 }
 

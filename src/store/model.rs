@@ -131,6 +131,29 @@ pub struct PollRecord {
     pub cadence: Cadence,
     /// The entries still to store (a large poll stores the others first).
     pub sightings: Vec<Sighting>,
+    /// The feed's lease the poll ran under: nothing is stored unless the
+    /// poll still holds it.
+    pub claim: Claim,
+}
+
+/// A feed's lease as a poll claimed it: every write of the poll is fenced
+/// by it (stored only while the lease is still this claim, in the same
+/// transaction), so a poll that lost its feed to another instance while it
+/// was paused writes nothing older over that instance's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The database is this process's alone (SQLite): no other instance
+    /// can take the feed, and the fence always holds.
+    Sole,
+    /// A lease in a shared database (PostgreSQL): `holder` claimed it at
+    /// `at`, the server's `claimed_at` in microseconds since the epoch,
+    /// which a later claim of the feed (by anyone) changes.
+    Shared {
+        /// This instance (`HOST:PID:RANDOM`).
+        holder: String,
+        /// The claim's time on the server, its identity.
+        at: i64,
+    },
 }
 
 /// How the feed's next poll is timed, as far as the store decides it.

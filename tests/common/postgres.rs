@@ -152,6 +152,17 @@ impl TestDatabase {
         .unwrap()
     }
 
+    /// Ends the server's connections to this database that `filter` (SQL
+    /// on `pg_stat_activity`, e.g. `application_name LIKE 'x%'`) picks, as
+    /// an administrator, a restart or an idle timeout would; how many.
+    pub fn end_connections(&self, filter: &str) -> usize {
+        self.query(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND ({filter})"
+        ))
+        .len()
+    }
+
     /// Runs `sql` as the server's role. A busy machine may refuse a
     /// connection or, for `DROP DATABASE … WITH (FORCE)`, see a terminated
     /// session linger past the server's 5 s wait: both are tried again.

@@ -22,33 +22,33 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use super::{Postgres, prepared};
 use crate::store::StoreError;
 use crate::store::backend::Sharing;
+use crate::store::model::Claim;
 
 impl Sharing for Postgres {
     fn is_shared(&self) -> bool {
         true
     }
 
-    // The feed's lease row, taken with
-    // `FOR UPDATE SKIP LOCKED` so that instances claiming at once never
-    // wait on each other, in the server's clock.
+    // The feed's lease row, taken with `FOR UPDATE SKIP LOCKED` so that
+    // instances claiming at once never wait on each other, in the server's
+    // clock. The claim's identity is its `claimed_at` (see `Claim`).
     fn claim_feed(
         &mut self,
         feed_url: &str,
         holder: &str,
         lease: Duration,
-        claimed_before: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
-        let before = claimed_before.map(|t| t.to_rfc3339());
+        claimed_within: Option<Duration>,
+    ) -> Result<Option<Claim>, StoreError> {
         let secs = lease.as_secs_f64();
-        self.with_client(|client, cache| {
+        let within = claimed_within.map(|d| d.as_secs_f64());
+        let claimed = self.with_client(|client, cache| {
             // One statement, its own transaction: a feed's row is locked
             // only while it is claimed, and a claim that finds it locked
-            // skips it rather than wait (another instance is claiming).
+            // skips it rather than wait (another instance is claiming, or
+            // storing the feed's poll under its lease).
             let claim = prepared(
                 cache,
                 client,
@@ -56,12 +56,13 @@ impl Sharing for Postgres {
                      expires_at = now() + make_interval(secs => $3)
                  FROM (SELECT feed_url FROM gleaner_leases
                        WHERE feed_url = $1 AND expires_at < now()
-                         AND claimed_at < COALESCE($4::text::timestamptz, 'infinity')
+                         AND claimed_at < COALESCE(now() - make_interval(secs => $4), 'infinity')
                        FOR UPDATE SKIP LOCKED) free
-                 WHERE l.feed_url = free.feed_url",
+                 WHERE l.feed_url = free.feed_url
+                 RETURNING (extract(epoch FROM l.claimed_at) * 1000000)::int8",
             )?;
-            if client.execute(&claim, &[&feed_url, &holder, &secs, &before])? == 1 {
-                return Ok(true);
+            if let Some(row) = client.query_opt(&claim, &[&feed_url, &holder, &secs, &within])? {
+                return Ok(Some(row.try_get::<_, i64>(0)?));
             }
             // No free row: the feed's first claim ever, or it is taken.
             let first = prepared(
@@ -69,10 +70,18 @@ impl Sharing for Postgres {
                 client,
                 "INSERT INTO gleaner_leases (feed_url, holder, claimed_at, expires_at)
                  VALUES ($1, $2, now(), now() + make_interval(secs => $3))
-                 ON CONFLICT DO NOTHING",
+                 ON CONFLICT DO NOTHING
+                 RETURNING (extract(epoch FROM claimed_at) * 1000000)::int8",
             )?;
-            Ok(client.execute(&first, &[&feed_url, &holder, &secs])? == 1)
-        })
+            match client.query_opt(&first, &[&feed_url, &holder, &secs])? {
+                Some(row) => Ok(Some(row.try_get::<_, i64>(0)?)),
+                None => Ok(None),
+            }
+        })?;
+        Ok(claimed.map(|at| Claim::Shared {
+            holder: holder.to_owned(),
+            at,
+        }))
     }
 
     // A lease that ran out stays its

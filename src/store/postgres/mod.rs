@@ -20,9 +20,10 @@
 //!   with `FOR UPDATE SKIP LOCKED` and renewed by its holder while the
 //!   poll runs, all in the server's clock; only a lease past its expiry
 //!   can be claimed by another holder.
-//! - **One export per consumer at a time** across machines: the export holds
-//!   a session advisory lock for its consumer on a connection of its own,
-//!   released by the server when that connection ends, however it ends.
+//! - **One export per consumer at a time** across machines: the consumer's
+//!   row is a lease in the server's clock, renewed by its holder on a
+//!   connection of its own (connected again when ended), and every cursor
+//!   move names the claim's token (see `follow`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -45,6 +46,9 @@ mod hosts;
 mod schema;
 pub(super) mod search;
 mod tls;
+mod waits;
+
+use waits::Waits;
 
 /// How long connecting may take before the command fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,6 +61,8 @@ pub struct Postgres {
     target: PostgresTarget,
     /// The URL as shown, as a path for the messages that name "the database".
     shown: PathBuf,
+    /// How long its waits may last (from `[storage] lease_secs`).
+    waits: Waits,
 }
 
 /// Connects to `target` as [`PostgresTarget`] describes.
@@ -86,6 +92,19 @@ pub(super) fn connect(target: &PostgresTarget) -> Result<Client, StoreError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    let waits = Waits::of(target.lease());
+    waits.client(&mut config);
+    let mut client = open_connection(target, &config, open_error)?;
+    waits.server(&mut client)?;
+    Ok(client)
+}
+
+/// Opens the connection `config` describes, over TLS as `target` says.
+fn open_connection(
+    target: &PostgresTarget,
+    config: &postgres::Config,
+    open_error: impl Fn(postgres::Error) -> StoreError,
+) -> Result<Client, StoreError> {
     match target.tls() {
         Tls::Off => config.connect(NoTls).map_err(open_error),
         Tls::Verified { ca_file } => {
@@ -137,11 +156,14 @@ impl Postgres {
             return Err(StoreError::Missing { path: shown });
         }
         schema::migrate(&mut client, &shown)?;
+        let waits = Waits::of(target.lease());
+        waits.store(&mut client)?;
         Ok(Postgres {
             client: RefCell::new(client),
             statements: RefCell::default(),
             target: target.clone(),
             shown,
+            waits,
         })
     }
 
@@ -156,6 +178,7 @@ impl Postgres {
             // administrator): the call that found out failed; this one
             // connects again, so that a long-running instance outlives it.
             *client = connect(&self.target)?;
+            self.waits.store(&mut client)?;
             statements.clear();
             tracing::info!(database = %self.shown.display(), "connected to the PostgreSQL database again");
         }
@@ -215,6 +238,7 @@ impl SqlBackend for Postgres {
         serialized: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let waits = self.waits;
         self.with_client(|client, cache| {
             let mut tx = client.transaction()?;
             if serialized {
@@ -230,6 +254,7 @@ impl SqlBackend for Postgres {
                 Ok(value)
             })
         })
+        .map_err(|e| waits.explain(e))
     }
 
     fn snapshot<T>(
@@ -237,11 +262,12 @@ impl SqlBackend for Postgres {
         f: impl FnOnce(&mut dyn Snapshot) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.with_client(|client, cache| {
-            let tx = client
+            let mut tx = client
                 .build_transaction()
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
+            waits::unbounded_idle(&mut tx)?;
             committed(tx, cache, |s| f(s))
         })
     }

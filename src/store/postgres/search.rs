@@ -5,9 +5,10 @@
 //! both backends find the same articles for the same words.
 //!
 //! The column is written by gleaner: a row whose title or text changes has
-//! it set to NULL by a trigger (migration 13), and [`index_pending`] fills
-//! such rows before every write transaction commits (and after migrations
-//! and `migrate-db`), so no statement that writes articles needs to know.
+//! it set to NULL by a trigger (migration 15), and [`index_pending`] fills
+//! such rows before every write transaction commits (and after migrations,
+//! after `migrate-db`, and before a search, for rows changed by hand), so
+//! no statement that writes articles needs to know.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -162,6 +163,12 @@ impl Search for Postgres {
         let weights = vec![text_weight, text_weight, text_weight, 1.0f32];
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_client(|client, cache| {
+            // Rows changed by other means than gleaner's writes (by hand, a
+            // copy cut short) are indexed first; a role that may not write
+            // searches what is indexed.
+            if let Err(error) = index_pending(client) {
+                tracing::warn!(%error, "articles changed outside gleaner are not indexed for search");
+            }
             let stmt = prepared(
                 cache,
                 client,

@@ -9,7 +9,9 @@ use url::Url;
 use crate::article::verdict::Tally;
 use crate::identity::{normalize_url, url_key};
 use crate::store::backend::{Cursors, Feeds};
+use crate::store::consumer_lock::ConsumerLock;
 use crate::store::model::{FeedStatus, Known};
+use crate::store::shared::consumers;
 use crate::store::sql::{Row, SqlBackend};
 use crate::store::{StoreError, format_time, parse_time};
 
@@ -184,35 +186,36 @@ impl<B: SqlBackend> Cursors for B {
         Ok(row.map(|r| r.get("cursor_seq")).transpose()?.unwrap_or(0))
     }
 
-    fn claim_consumer(&mut self, consumer: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let now = format_time(now);
-        self.write(false, |c| {
-            c.run(
-                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, 0, ?2)
-                 ON CONFLICT (name) DO UPDATE SET cursor_seq = consumers.cursor_seq",
-                &[consumer.into(), (&now).into()],
-            )
-        })?;
-        Ok(())
-    }
-
     fn advance_cursor(
         &mut self,
-        consumer: &str,
+        lock: &ConsumerLock,
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now = format_time(now);
-        self.write(false, |c| {
-            c.run(
-                "INSERT INTO consumers (name, cursor_seq, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET
-                     cursor_seq = CASE WHEN excluded.cursor_seq > consumers.cursor_seq
-                                       THEN excluded.cursor_seq ELSE consumers.cursor_seq END,
-                     updated_at = excluded.updated_at",
-                &[consumer.into(), seq.into(), (&now).into()],
-            )
-        })?;
-        Ok(())
+        let (consumer, token) = (lock.consumer(), lock.token());
+        if self.write(false, |c| consumers::advance(c, consumer, token, seq, &now))? {
+            Ok(())
+        } else {
+            Err(StoreError::ConsumerLockLost {
+                consumer: consumer.to_owned(),
+            })
+        }
+    }
+
+    fn renew_consumer(&mut self, lock: &ConsumerLock) -> Result<(), StoreError> {
+        let (consumer, token, lease) = (lock.consumer(), lock.token(), lock.lease());
+        if self.write(false, |c| consumers::renew(c, consumer, token, lease))? {
+            Ok(())
+        } else {
+            Err(StoreError::ConsumerLockLost {
+                consumer: consumer.to_owned(),
+            })
+        }
+    }
+
+    fn release_consumer(&mut self, lock: ConsumerLock) -> Result<(), StoreError> {
+        let (consumer, token) = lock.disarm();
+        self.write(false, |c| consumers::release(c, &consumer, token))
     }
 }

@@ -4,8 +4,10 @@
 //! What the dialects say differently is in `sqlite/` and `postgres/`.
 
 mod articles;
+pub(in crate::store) mod consumers;
 mod export;
 mod feeds;
+mod fence;
 pub(super) mod near_dup;
 mod pages;
 mod poll;

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use crate::pacing::FeedOutcome;
 use crate::store::backend::Polls;
 use crate::store::dedup;
-use crate::store::model::{Cadence, PollRecord, PollSummary, Sighting};
+use crate::store::model::{Cadence, Claim, PollRecord, PollSummary, Sighting};
+use crate::store::shared::fence::fence;
 use crate::store::sql::{Conn, SqlBackend};
 use crate::store::{StoreError, format_time, nul};
 
@@ -17,6 +18,7 @@ impl<B: SqlBackend> Polls for B {
         // feed) writes only its feed's row, which no other instance writes
         // while this one holds the feed's lease: no need to take turns.
         self.write(!poll.sightings.is_empty(), |tx| {
+            fence(tx, &poll.feed_url, &poll.claim)?;
             let now = format_time(poll.polled_at);
             record_feed_state(tx, &poll, &now)?;
             let summary = dedup::record_all(tx, &poll.feed_url, &now, &poll.sightings)?;
@@ -34,9 +36,11 @@ impl<B: SqlBackend> Polls for B {
         feed_name: &str,
         polled_at: DateTime<Utc>,
         sightings: &[Sighting],
+        claim: &Claim,
     ) -> Result<PollSummary, StoreError> {
         let sightings = nul::sightings(sightings);
         self.write(true, |tx| {
+            fence(tx, feed_url, claim)?;
             register_feed(tx, feed_url, feed_name)?;
             dedup::record_all(tx, feed_url, &format_time(polled_at), &sightings)
         })

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::retention::Retention;
 use crate::store::backend::{Deliveries, Purge, Retries};
-use crate::store::model::{DeliveryStatus, Purged, RetryChange};
+use crate::store::model::{Claim, DeliveryStatus, Purged, RetryChange};
 use crate::store::retries::next_attempt;
+use crate::store::shared::fence::fence;
 use crate::store::sql::{Dialect, SqlBackend};
 use crate::store::{StoreError, format_time, parse_time};
 
@@ -96,9 +97,11 @@ impl<B: SqlBackend> Retries for B {
         feed_url: &str,
         now: DateTime<Utc>,
         changes: &[RetryChange],
+        claim: &Claim,
     ) -> Result<(), StoreError> {
         let at = format_time(now);
         self.write(false, |c| {
+            fence(c, feed_url, claim)?;
             for change in changes {
                 match change {
                     RetryChange::Interstitial { entry_id, .. } | RetryChange::Failed { entry_id } => {

@@ -13,27 +13,34 @@
 //! creates it (as SQLite gives its -wal and -shm files): an `export` run as
 //! root must not leave a file the daemon's user cannot open.
 //!
-//! On PostgreSQL the lock is the server's (see `postgres::follow`): exports
-//! of one consumer on any machine take turns.
+//! The kernel's lock cannot be lost while its process lives, so the claim
+//! taken under it (`store::consumer_lock`: the consumer's next token) is
+//! always granted, and the cursor moves of its holder always find their
+//! token. On PostgreSQL the lock is a lease in the consumer's row (see
+//! `postgres::follow`): exports of one consumer on any machine take turns.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use super::Sqlite;
-use crate::store::StoreError;
 use crate::store::backend::ConsumerLocks;
-use crate::store::consumer_lock::ConsumerLock;
+use crate::store::consumer_lock::{ConsumerLock, holder};
+use crate::store::shared::consumers;
+use crate::store::sql::SqlBackend;
+use crate::store::{StoreError, format_time};
 
 /// POSIX record locks belong to the process, and closing any descriptor of
 /// the file drops all of them: a process must hold one of these locks at a
 /// time (the daemon delivers to one consumer after another).
 impl ConsumerLocks for Sqlite {
     fn lock_consumer(
-        &self,
+        &mut self,
         consumer: &str,
+        lease: Duration,
         waiting: &mut dyn FnMut(),
     ) -> Result<ConsumerLock, StoreError> {
         let (file, error) = self.consumer_lock_file()?;
@@ -42,22 +49,49 @@ impl ConsumerLocks for Sqlite {
             waiting();
             record_lock(&file, byte, true).map_err(&error)?;
         }
-        Ok(ConsumerLock::new(Box::new(file), "file"))
+        self.claim_locked(consumer, lease, file)
     }
 
-    fn try_lock_consumer(&self, consumer: &str) -> Result<Option<ConsumerLock>, StoreError> {
+    fn try_lock_consumer(
+        &mut self,
+        consumer: &str,
+        lease: Duration,
+    ) -> Result<Option<ConsumerLock>, StoreError> {
         let (file, error) = self.consumer_lock_file()?;
-        Ok(record_lock(&file, consumer_byte(consumer), false)
-            .map_err(&error)?
-            .then(|| ConsumerLock::new(Box::new(file), "file")))
+        if !record_lock(&file, consumer_byte(consumer), false).map_err(&error)? {
+            return Ok(None);
+        }
+        self.claim_locked(consumer, lease, file).map(Some)
     }
 }
 
 impl Sqlite {
+    /// Claims `consumer` under its file lock (`file`), which only a live
+    /// process holds: whatever holder the row names is gone, so the claim
+    /// is forced.
+    fn claim_locked(
+        &mut self,
+        consumer: &str,
+        lease: Duration,
+        file: File,
+    ) -> Result<ConsumerLock, StoreError> {
+        let (holder, now) = (holder(), format_time(chrono::Utc::now()));
+        let token = self
+            .write(false, |c| {
+                consumers::claim(c, consumer, &holder, lease, true, &now)
+            })?
+            .ok_or_else(|| {
+                StoreError::Inconsistent(format!(
+                    "the claim of consumer {consumer:?} under its file lock was refused"
+                ))
+            })?;
+        Ok(ConsumerLock::new(consumer, token, lease, Box::new(file)))
+    }
+
     /// The open lock file, and what its errors become (naming the file).
     fn consumer_lock_file(
         &self,
-    ) -> Result<(File, impl Fn(std::io::Error) -> StoreError), StoreError> {
+    ) -> Result<(File, impl Fn(std::io::Error) -> StoreError + use<>), StoreError> {
         let path = lock_path(&self.path);
         let file = open_lock_file(&path, &self.path);
         let error = move |source| StoreError::ConsumerLock {
