@@ -35,8 +35,11 @@ mod ledger;
 mod outcome;
 mod pages;
 mod report;
+mod tick;
 mod verdicts;
 mod writes;
+
+pub use tick::tick_start;
 
 use outcome::fetch_failure;
 pub use report::{FeedReport, PassSummary, ReportOutcome, Skip};
@@ -130,29 +133,6 @@ pub struct Pipeline {
 /// renewals may be late or fail before the lease runs out.
 const RENEWALS_PER_LEASE: u32 = 3;
 
-/// Ticks of one schedule come at least this far apart, and a scheduler
-/// fires a tick within this of its time (tokio-cron-scheduler looks every
-/// half second): see [`tick_start`].
-const TICK_SLACK: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// When the tick of a schedule that fires now began, as far as claims go: a
-/// feed claimed at or after it was polled in this tick (by an instance
-/// whose clock fired the tick earlier), one claimed before it in an
-/// earlier tick. That is [`TICK_SLACK`] after the schedule's `previous`
-/// tick on this machine, so instances whose clocks are seconds apart, and
-/// so fire each tick at other moments, still poll a feed once per tick;
-/// but never later than [`TICK_SLACK`] before now (a first tick just
-/// after the start-up pass, or ticks a second apart). Without a previous
-/// tick (a start-up pass, an operator's poll), [`TICK_SLACK`] before now.
-/// Measured on the monotonic clock: the wall clock may be anything.
-pub fn tick_start(previous: Option<std::time::Instant>) -> std::time::Instant {
-    let now = std::time::Instant::now();
-    let recent = now.checked_sub(TICK_SLACK).unwrap_or(now);
-    previous
-        .and_then(|p| p.checked_add(TICK_SLACK))
-        .map_or(recent, |after_previous| after_previous.min(recent))
-}
-
 #[derive(Default)]
 struct InFlight(Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Scraped>>>>);
 
@@ -226,7 +206,7 @@ impl Pipeline {
 
     /// Polls `feeds` concurrently, calling `progress` as each one finishes.
     /// A scheduled pass yields a feed to an instance that claimed it since
-    /// [`TICK_SLACK`] before the pass (see [`Pipeline::poll_tick`]).
+    /// a second before the pass ([`tick_start`]; see [`Pipeline::poll_tick`]).
     pub async fn poll_all(
         &self,
         feeds: &[FeedConfig],
@@ -595,30 +575,5 @@ fn hostname() -> String {
     match String::from_utf8_lossy(&name[..end]).trim() {
         name if done == 0 && !name.is_empty() => name.to_owned(),
         _ => "localhost".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::{Duration, Instant};
-
-    use super::{TICK_SLACK, tick_start};
-
-    #[test]
-    fn a_tick_begins_a_second_after_the_previous_one_or_a_second_ago() {
-        // No previous tick: a second before now.
-        let before = Instant::now();
-        let start = tick_start(None);
-        assert!(start <= Instant::now() - TICK_SLACK && start >= before - TICK_SLACK);
-        // Ticks 3 s apart: a second after the previous one, so a claim an
-        // instance made 1.5 s ago (its clock fired the tick earlier) is
-        // this tick's, and this instance's own claim of 3 s ago is not.
-        let previous = Instant::now() - Duration::from_secs(3);
-        assert_eq!(tick_start(Some(previous)), previous + TICK_SLACK);
-        // A tick just after the start-up pass: a second before now, so the
-        // start-up pass's claims count as this tick's.
-        let previous = Instant::now() - Duration::from_millis(300);
-        let start = tick_start(Some(previous));
-        assert!(start < previous && start <= Instant::now() - TICK_SLACK);
     }
 }
