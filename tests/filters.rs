@@ -109,10 +109,8 @@ fn keep_rules_on_content_decide_on_the_articles_text() {
         "/tagged.xml",
         Route::rss(rss(&[item("t", "Tagged", &server.url("/tagged"), &[])])),
     );
-    // The stories are one template with another topic: near-duplicates of
-    // each other, which this test wants stored apart.
     let gleaner = Gleaner::new(&format!(
-        "[dedup]\nnear_duplicates = false\n\n{}{}",
+        "{}{}",
         feed_block(
             "harbour-only",
             &server.url("/feed.xml"),

@@ -147,6 +147,61 @@ fn an_edited_copy_under_a_new_url_is_merged() {
     assert_eq!(sources(&articles[0]), ["city", "news"]);
 }
 
+/// Another story written from the story's template: the same sentences,
+/// another place, name or number in each (as earnings notes, results or
+/// council reports of one site are).
+fn templated() -> Vec<String> {
+    let swaps = [
+        ("eastern basin", "northern basin"),
+        ("twenty minutes", "thirty minutes"),
+        ("Tomas Brandt", "Greta Holm"),
+        ("ten minutes", "fifteen minutes"),
+        ("maritime museum", "town library"),
+        ("forty two million", "thirty six million"),
+    ];
+    story()
+        .into_iter()
+        .zip(swaps)
+        .map(|(paragraph, (from, to))| {
+            assert!(paragraph.contains(from), "{from}");
+            paragraph.replacen(from, to, 1)
+        })
+        .collect()
+}
+
+/// Two stories from one template on one host under two URLs are two
+/// articles, though most of their five-word runs are the same; a light edit
+/// of the first under a third URL is still merged into it.
+#[test]
+fn templated_stories_stay_apart_and_a_light_edit_still_merges() {
+    let server = TestServer::start();
+    let first = ("news-1", "https://gazette.example/2026/bridge", story());
+    let other = (
+        "news-2",
+        "https://gazette.example/2026/other-bridge",
+        templated(),
+    );
+    let edit = (
+        "city-9",
+        "https://gazette.example/city/bridge-closure-updated",
+        edited(),
+    );
+    server.set("/news", Route::rss(feed("News", &[first])));
+    server.set("/other", Route::rss(feed("Other", &[other])));
+    server.set("/city", Route::rss(feed("City", &[edit])));
+    let gleaner = Gleaner::new("");
+    poll_in_turn(&gleaner, &server, &["news", "other", "city"], "");
+
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 2, "{articles:#?}");
+    let mut found: Vec<Vec<&str>> = articles.iter().map(sources).collect();
+    found.sort();
+    assert_eq!(found, [vec!["city", "news"], vec!["other"]]);
+    let feeds = gleaner.feeds();
+    assert_eq!(feeds["other"]["near_duplicates"], 0);
+    assert_eq!(feeds["city"]["near_duplicates"], 1);
+}
+
 /// A company's press releases: each a little news and the same long
 /// "About" paragraph.
 const ABOUT: &str = "About Brightwater Instruments: Brightwater Instruments designs and manufactures precision measuring equipment for laboratories, water utilities and environmental agencies in more than forty countries. Founded in nineteen eighty eight by two university physicists, the company employs eleven hundred people at its headquarters and three production sites, and invests about a tenth of its revenue in research and development every year. Its sensors monitor drinking water for millions of households, and its field stations record river levels, rainfall and soil moisture for flood warning services on four continents. The company is listed on the regional stock exchange and has been recognised repeatedly as one of the best employers in its industry.";

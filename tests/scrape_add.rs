@@ -405,9 +405,7 @@ fn serve_layout(server: &TestServer, n: usize) -> Vec<Entry> {
 #[test]
 fn add_finds_the_entries_of_fourteen_listing_layouts_and_takes_no_other_link() {
     let server = TestServer::start();
-    // The pages' stories are one template with another topic: near-duplicates
-    // of each other, which this test wants stored apart, one per link.
-    let gleaner = Gleaner::new("[dedup]\nnear_duplicates = false\n");
+    let gleaner = Gleaner::new("");
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut dates: BTreeMap<String, Option<String>> = BTreeMap::new();
     for n in 0..LAYOUTS {

@@ -74,6 +74,7 @@ pub fn build(sets: &[PathBuf]) -> Result<Vec<Doc>, String> {
     }
     press_releases(&material, &mut docs);
     copies(&originals, &mut docs);
+    templated(&originals, &mut docs);
     Ok(docs)
 }
 
@@ -335,4 +336,79 @@ fn typography(paras: &[String]) -> String {
         *first = first.to_uppercase();
     }
     out.join("\n\n")
+}
+
+const NAMES: &[&str] = &[
+    "Halvorsen",
+    "Okonkwo",
+    "Brennan",
+    "Tashkent",
+    "Valparaiso",
+    "Lindqvist",
+    "Marrakesh",
+    "Duarte",
+    "Kowalczyk",
+    "Aberdeen",
+];
+
+/// Templated stories: another story written from the same template as an
+/// original, on the original's host (earnings notes, results, weather):
+/// the same text but for one name or number in every sentence
+/// ("templated, per sentence") or in every paragraph ("templated, per
+/// paragraph", for texts of at least three paragraphs, where one changed
+/// word per paragraph is still a change throughout the text). Each is a
+/// different story and must stay its own article.
+fn templated(originals: &[Original], docs: &mut Vec<Doc>) {
+    for (i, o) in originals.iter().enumerate() {
+        if words(&o.text) < MIN_ORIGINAL_WORDS {
+            continue;
+        }
+        let paras = paragraphs(&o.text);
+        let mut rng = fastrand::Rng::with_seed(0x7e37 + i as u64);
+        let mut n = 0usize;
+        let mut substitute = |text: &str, rng: &mut fastrand::Rng| -> String {
+            let mut words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+            if words.is_empty() {
+                return text.to_owned();
+            }
+            let at = rng.usize(0..words.len());
+            n += 1;
+            words[at] = if n.is_multiple_of(2) {
+                NAMES[(i + n) % NAMES.len()].to_owned()
+            } else {
+                format!("{}", 1000 + (i * 37 + n * 11) % 9000)
+            };
+            words.join(" ")
+        };
+        let per_sentence: Vec<String> = paras
+            .iter()
+            .map(|p| {
+                p.split_inclusive(". ")
+                    .map(|s| substitute(s, &mut rng) + " ")
+                    .collect::<String>()
+                    .trim()
+                    .to_owned()
+            })
+            .collect();
+        docs.push(Doc {
+            name: format!("{} (templated, per sentence)", o.name),
+            host: o.host.clone(),
+            text: per_sentence.join("\n\n"),
+            label: Label::Distinct {
+                kind: "templated, per sentence",
+            },
+        });
+        if paras.iter().filter(|p| words(p) >= 12).count() >= 3 {
+            let per_paragraph: Vec<String> =
+                paras.iter().map(|p| substitute(p, &mut rng)).collect();
+            docs.push(Doc {
+                name: format!("{} (templated, per paragraph)", o.name),
+                host: o.host.clone(),
+                text: per_paragraph.join("\n\n"),
+                label: Label::Distinct {
+                    kind: "templated, per paragraph",
+                },
+            });
+        }
+    }
 }

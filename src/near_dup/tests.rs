@@ -160,3 +160,42 @@ fn press_releases_sharing_an_almost_identical_paragraph_stay_apart() {
     assert!(verdict.incoming_share > DEFAULT_SIMILARITY, "{verdict:?}");
     assert!(!verdict.same, "{verdict:?}");
 }
+
+/// `paragraphs` with one word replaced every `every` words (a name or a
+/// number of a template filled in again).
+fn refilled(paragraphs: &[String], every: usize) -> Vec<String> {
+    paragraphs
+        .iter()
+        .map(|p| {
+            p.split(' ')
+                .enumerate()
+                .map(|(i, w)| {
+                    if i % every == every / 2 {
+                        format!("x{i}")
+                    } else {
+                        w.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn templated_stories_differing_in_every_sentence_stay_apart() {
+    // One word in every 40 replaced: nine tenths of the five-word runs
+    // are shared, no paragraph is.
+    let original = story(12, 8, 60);
+    let other = refilled(&original, 40);
+    let verdict = judge(&join(&other), &join(&original));
+    assert!(verdict.incoming_share >= DEFAULT_SIMILARITY, "{verdict:?}");
+    assert_eq!(verdict.verbatim_share, 0.0, "{verdict:?}");
+    assert!(!verdict.same, "{verdict:?}");
+
+    // The same change in one paragraph of eight is a light edit.
+    let mut edit = original.clone();
+    edit[3] = refilled(&original[3..4], 40).remove(0);
+    let verdict = judge(&join(&edit), &join(&original));
+    assert!(verdict.same, "{verdict:?}");
+}
