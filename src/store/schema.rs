@@ -363,6 +363,20 @@ ALTER TABLE feeds ADD COLUMN format TEXT;
 "#,
     ),
     // 15
+    Migration::Both(
+        r#"
+-- A consumer's lock as a lease with a fencing token (store::consumer_lock):
+-- every claim of the consumer adds one to claim_token, and a cursor moves
+-- only while the token is still the mover's, in the same statement. The
+-- lease (holder, and until when in the server's clock, as milliseconds
+-- since 1970) is what instances sharing a PostgreSQL database wait on;
+-- SQLite's file lock cannot be lost, so a claim there always takes it.
+ALTER TABLE consumers ADD COLUMN claim_token BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE consumers ADD COLUMN claim_holder TEXT;
+ALTER TABLE consumers ADD COLUMN claim_until_ms BIGINT;
+"#,
+    ),
+    // 16
     Migration::Each {
         sqlite: r#"
 -- PostgreSQL's search column is now made of the words SQLite's tokenizer
@@ -383,18 +397,4 @@ SELECT 1;
      CREATE TRIGGER articles_search_stale BEFORE UPDATE OF title, content_text ON articles
          FOR EACH ROW EXECUTE FUNCTION gleaner_search_stale();"#,
     },
-    // 16
-    Migration::Both(
-        r#"
--- A consumer's lock as a lease with a fencing token (store::consumer_lock):
--- every claim of the consumer adds one to claim_token, and a cursor moves
--- only while the token is still the mover's, in the same statement. The
--- lease (holder, and until when in the server's clock, as milliseconds
--- since 1970) is what instances sharing a PostgreSQL database wait on;
--- SQLite's file lock cannot be lost, so a claim there always takes it.
-ALTER TABLE consumers ADD COLUMN claim_token BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE consumers ADD COLUMN claim_holder TEXT;
-ALTER TABLE consumers ADD COLUMN claim_until_ms BIGINT;
-"#,
-    ),
 ];

@@ -5,7 +5,7 @@
 //! both backends find the same articles for the same words.
 //!
 //! The column is written by gleaner: a row whose title or text changes has
-//! it set to NULL by a trigger (migration 15), and [`index_pending`] fills
+//! it set to NULL by a trigger (migration 16), and [`index_pending`] fills
 //! such rows before every write transaction commits (and after migrations,
 //! after `migrate-db`, and before a search, for rows changed by hand), so
 //! no statement that writes articles needs to know.
