@@ -5,7 +5,8 @@
 //! their feeds grow store and deliver every entry exactly once without
 //! ever polling one feed twice at a time, while an `export --follow`
 //! beside them has its connections ended at random and still gives every
-//! entry once. Skipped, loudly, without a
+//! entry once, while now and then an instance stalls past its lease and
+//! resumes. Skipped, loudly, without a
 //! PostgreSQL server outside CI (see tests/common/postgres.rs).
 
 mod common;
@@ -412,6 +413,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
     });
     let (mut follower, followed) = follower(&gleaner);
     let mut ended = 0;
+    let mut pauses = 0;
     let mut kills_mid_poll = 0;
     let mut kills: Vec<(String, Instant)> = Vec::new();
     let consume = |received: &mut Vec<String>| {
@@ -445,6 +447,16 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
             _ => "false",
         };
         ended += gleaner.postgres.as_ref().unwrap().end_connections(fault);
+        // Now and then another instance stalls past its lease (a VM
+        // paused, SIGSTOP) and resumes: its leases are taken over meanwhile,
+        // and what it then writes of its stale polls is fenced off.
+        if next_random(&mut random) % 3 == 0 {
+            let stalled = &instances[(victim + 1) % INSTANCES];
+            common::signal(stalled, libc::SIGSTOP);
+            std::thread::sleep(Duration::from_secs(CRASH_LEASE_SECS + 1));
+            common::signal(stalled, libc::SIGCONT);
+            pauses += 1;
+        }
         std::thread::sleep(Duration::from_millis(next_random(&mut random) % 1000));
         running[victim] = INSTANCES + generation;
         instances[victim] = instance(&gleaner, running[victim]);
@@ -579,7 +591,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         "{most} requests to the host at once, per_host_concurrency = {PER_HOST} (seed {seed})"
     );
     println!(
-        "{KILLS} kills ({kills_mid_poll} mid-request), {ended} follower connections ended, at most {most} requests at once, {} feed requests, {published} articles, {:.1} s",
+        "{KILLS} kills ({kills_mid_poll} mid-request), {pauses} instances paused past their lease, {ended} follower connections ended, at most {most} requests at once, {} feed requests, {published} articles, {:.1} s",
         requests.len(),
         started.elapsed().as_secs_f64()
     );
