@@ -450,7 +450,7 @@ fn three_instances_killed_at_random_store_and_deliver_every_entry_once() {
         // Now and then another instance stalls past its lease (a VM
         // paused, SIGSTOP) and resumes: its leases are taken over meanwhile,
         // and what it then writes of its stale polls is fenced off.
-        if next_random(&mut random) % 3 == 0 {
+        if next_random(&mut random).is_multiple_of(3) {
             let stalled = &instances[(victim + 1) % INSTANCES];
             common::signal(stalled, libc::SIGSTOP);
             std::thread::sleep(Duration::from_secs(CRASH_LEASE_SECS + 1));
