@@ -66,6 +66,27 @@ fn ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `export --consumer tail --follow` as JSON lines on a pipe, on a config of
+/// its own (its connections are told apart by their application name).
+fn tail_follower(gleaner: &Gleaner) -> Daemon {
+    Daemon(
+        gleaner
+            .command_on(&config_named(gleaner, "follower"))
+            .args([
+                "export",
+                "--consumer",
+                "tail",
+                "--follow",
+                "--format",
+                "jsonl",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting export --follow"),
+    )
+}
+
 /// How many times each id was given.
 fn counts<'a>(ids: impl IntoIterator<Item = &'a String>) -> HashMap<&'a str, usize> {
     let mut counts = HashMap::new();
@@ -180,22 +201,7 @@ fn a_one_shot_export_waits_for_a_follower_whose_lock_connection_was_ended() {
 
     // The follower writes its backlog to a pipe nobody reads yet: it is
     // alive, mid-batch, its cursor not moved.
-    let mut follower = Daemon(
-        gleaner
-            .command_on(&config_named(&gleaner, "follower"))
-            .args([
-                "export",
-                "--consumer",
-                "tail",
-                "--follow",
-                "--format",
-                "jsonl",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting export --follow"),
-    );
+    let mut follower = tail_follower(&gleaner);
     wait_for(
         Duration::from_secs(20),
         "the connection holding the follower's lock",
@@ -290,22 +296,7 @@ fn follow_goes_on_across_ended_connections_and_gives_each_article_once() {
     };
     gleaner.edit_config("[storage]\n", "[storage]\nlease_secs = 3\n");
     gleaner.poll();
-    let mut follower = Daemon(
-        gleaner
-            .command_on(&config_named(&gleaner, "follower"))
-            .args([
-                "export",
-                "--consumer",
-                "tail",
-                "--follow",
-                "--format",
-                "jsonl",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting export --follow"),
-    );
+    let mut follower = tail_follower(&gleaner);
     let (lines, received) = mpsc::channel();
     let stdout = follower.0.stdout.take().unwrap();
     std::thread::spawn(move || {
