@@ -291,27 +291,13 @@ pub(super) fn delete(
         return Ok(());
     }
     let keys: Vec<&str> = table.columns[..table.key].iter().map(|c| c.1).collect();
-    let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-    let mut tuples = Vec::new();
-    for row in rows {
-        let mut tuple = Vec::new();
-        for (cell, (_, _, kind)) in row[..table.key].iter().zip(table.columns) {
-            params.push(cell.param(*kind));
-            tuple.push(format!("${}", params.len()));
-        }
-        tuples.push(format!("({})", tuple.join(", ")));
-    }
+    let (params, tuples) = bound(table, rows, table.key);
     let sql = format!(
-        "DELETE FROM {} WHERE ({}) IN ({})",
+        "DELETE FROM {} WHERE ({}) IN ({tuples})",
         table.name,
         keys.join(", "),
-        tuples.join(", ")
     );
-    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-    let mut tx = writer.transaction()?;
-    tx.execute(sql.as_str(), &params)?;
-    tx.commit()?;
-    Ok(())
+    execute(writer, &sql, &params)
 }
 
 /// Writes these rows into `table`, each new or replacing the row of its
@@ -325,31 +311,46 @@ pub(super) fn upsert(
         return Ok(());
     }
     let written: Vec<&str> = table.columns.iter().map(|c| c.1).collect();
-    let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
-    let mut tuples = Vec::new();
-    for row in rows {
-        let mut tuple = Vec::new();
-        for (cell, (_, _, kind)) in row.iter().zip(table.columns) {
-            params.push(cell.param(*kind));
-            tuple.push(format!("${}", params.len()));
-        }
-        tuples.push(format!("({})", tuple.join(", ")));
-    }
+    let (params, tuples) = bound(table, rows, table.columns.len());
     let updates: Vec<String> = written[table.key..]
         .iter()
         .map(|c| format!("{c} = EXCLUDED.{c}"))
         .collect();
     let sql = format!(
-        "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+        "INSERT INTO {} ({}) VALUES {tuples} ON CONFLICT ({}) DO UPDATE SET {}",
         table.name,
         written.join(", "),
-        tuples.join(", "),
         written[..table.key].join(", "),
         updates.join(", ")
     );
+    execute(writer, &sql, &params)
+}
+
+/// The first `width` cells of each row as parameters, and the rows as a
+/// list of SQL tuples of their placeholders (`($1, $2), ($3, $4)`).
+fn bound(table: &Table, rows: &[Row], width: usize) -> (Vec<Box<dyn ToSql + Sync>>, String) {
+    let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+    let mut tuples = Vec::new();
+    for row in rows {
+        let mut tuple = Vec::new();
+        for (cell, (_, _, kind)) in row.iter().take(width).zip(table.columns) {
+            params.push(cell.param(*kind));
+            tuple.push(format!("${}", params.len()));
+        }
+        tuples.push(format!("({})", tuple.join(", ")));
+    }
+    (params, tuples.join(", "))
+}
+
+/// Runs `sql` with `params` in a transaction of its own.
+fn execute(
+    writer: &mut postgres::Client,
+    sql: &str,
+    params: &[Box<dyn ToSql + Sync>],
+) -> Result<(), StoreError> {
     let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
     let mut tx = writer.transaction()?;
-    tx.execute(sql.as_str(), &params)?;
+    tx.execute(sql, &params)?;
     tx.commit()?;
     Ok(())
 }
