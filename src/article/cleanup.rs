@@ -1,12 +1,11 @@
 //! The last clean-up of the chosen article body: the "Check Also" /
 //! "Related" tail, lists of links to other stories, newsletter and social
-//! prompts, captions, paragraphs repeated by carousels, and what stands
-//! around the prose ([`edges`]: a dateline above it, photo credits, the
-//! imprint and contact card in its second half).
+//! prompts, captions and paragraphs repeated by carousels.
 //!
 //! Works on the body's subtrees of the parsed page, one leaf block (a
 //! paragraph, list item, heading, … that holds no other block) at a time.
-//! Every rule is measured on both DEV sets of the extraction bench.
+//! Every rule is measured on the three DEV sets of the extraction bench and
+//! kept only where it gains on more than one.
 
 use std::collections::HashSet;
 
@@ -15,10 +14,9 @@ use scraper::{ElementRef, Html, Node};
 
 use super::text::BLOCKS;
 
-mod edges;
 mod vocabulary;
 
-use vocabulary::{PROMPTS, TAIL_MARKERS, TAIL_OPENINGS, TEASER_LABELS};
+use vocabulary::{PROMPTS, TAIL_MARKERS, TEASER_LABELS};
 
 /// A teaser block gives at least this share of its text to links.
 const TEASER_MIN_LINK_SHARE: f64 = 0.4;
@@ -74,7 +72,7 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
         }
         if late
             && block.words <= 6
-            && (is_tail_marker(&block.text) || opens_with(&block.text, TAIL_OPENINGS))
+            && is_tail_marker(&block.text)
             && prose_words(&blocks[index + 1..]) * TAIL_MAX_PROSE_SHARE < words_before
         {
             cut = true;
@@ -94,8 +92,6 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
             doomed.push(block.id);
         }
     }
-    let around = edges::doomed(&blocks, &doomed);
-    doomed.extend(around);
     remove(doc, &doomed)
 }
 
@@ -272,28 +268,6 @@ mod tests {
     }
 
     #[test]
-    fn a_late_heading_that_opens_the_sites_tail_ends_the_article() {
-        for heading in [
-            "Weitere Artikel zum Thema",
-            "About the Author",
-            "Kontakt:",
-            "Ansprechpartnerin",
-        ] {
-            let html = format!(
-                "{}<h3>{heading}</h3><p>Musterstraße 1, 12345 Berlin, Telefon 030 123456</p>",
-                body()
-            );
-            assert_eq!(clean(&html), body(), "{heading}");
-        }
-    }
-
-    #[test]
-    fn a_heading_with_the_same_opening_over_more_prose_is_the_article() {
-        let html = format!("{}<h3>Kontakt mit den Nachbarn</h3>{}", body(), more());
-        assert_eq!(clean(&html), html);
-    }
-
-    #[test]
     fn an_inline_pointer_to_another_story_is_dropped() {
         let html = format!(
             "{}<p>Read more: <a href=\"/x\">Germany returns looted art to Nigeria</a></p>{}",
@@ -313,55 +287,6 @@ mod tests {
         let html = format!(
             "{}<p>Read more about the vote in <a href=\"/m\">the minutes</a>, which the council \
              published on Friday with the name of every speaker.</p>",
-            body()
-        );
-        assert_eq!(clean(&html), html);
-    }
-
-    #[test]
-    fn a_dateline_above_the_text_goes_and_a_dated_sentence_stays() {
-        for line in [
-            "By Jane Doe - 11/18/19 11:04 PM EST",
-            "Posted: Fri 6:45 PM, Feb 16, 2018 |",
-            "segunda-feira, 22 de janeiro de 2018 às 0:13",
-        ] {
-            let html = format!("<p>{line}</p>{}", body());
-            assert_eq!(clean(&html), body(), "{line}");
-        }
-        let html = format!("<p>On 16 May 2019 it rained.</p>{}", body());
-        assert_eq!(clean(&html), html);
-        let html = format!("{}<p>Updated 16 May 2019</p>", body());
-        assert_eq!(
-            clean(&html),
-            html,
-            "a date after the text is not a dateline"
-        );
-    }
-
-    #[test]
-    fn photo_credits_go_wherever_they_stand() {
-        let html = format!(
-            "<p>China has warned it will take control (Image: GETTY )</p>{}<p>Foto: dpa</p>",
-            body()
-        );
-        assert_eq!(clean(&html), body());
-    }
-
-    #[test]
-    fn the_imprint_and_contact_card_after_the_text_go() {
-        let html = format!(
-            "{}<p>The Hill 1625 K Street, NW Suite 900 Washington DC 20006 | 202-628-8500 tel | Fax: 202-628-8503</p>\
-             <p>The contents of this site are ©2019 Capitol Hill Publishing Corp.</p>",
-            body()
-        );
-        assert_eq!(clean(&html), body());
-    }
-
-    #[test]
-    fn copyright_and_phones_in_the_prose_stay() {
-        let html = format!(
-            "{}<p>Can I even assert copyright over this, given how much of the work was produced by the model?</p>\
-             <p>Call 911 by phone at once when the water rises above the second step of the stairs.</p>",
             body()
         );
         assert_eq!(clean(&html), html);
