@@ -344,13 +344,16 @@ fn an_instance_paused_past_its_leases_writes_nothing_older_over_the_others() {
             }
         })
     };
-    let mut daemons = Daemons(vec![daemon(&a, &[]), daemon(&b, &[])]);
-    std::thread::sleep(Duration::from_secs(3));
+    // a runs alone until it is paused: two instances firing one tick
+    // split its feeds by whose scheduler looks first, which can be b's
+    // every time, and then a would never be caught polling.
+    let mut daemons = Daemons(vec![daemon(&a, &[])]);
 
     // Pause a while its polls are in flight (a feed asked for less than
     // its one-second answer ago), past its leases and its requests'
     // timeout: a poll's fetch fails as it resumes, and its failure is
-    // written unless the lease fences it.
+    // written unless the lease fences it. b starts as a stops, and takes
+    // a's feeds over as a's leases run out.
     let in_flight = |since: Instant| {
         (0..FEEDS)
             .filter(|f| {
@@ -366,6 +369,7 @@ fn an_instance_paused_past_its_leases_writes_nothing_older_over_the_others() {
     signal(&daemons[0], libc::SIGSTOP);
     let paused = Instant::now();
     let polling = in_flight(paused - Duration::from_millis(900));
+    daemons.0.push(daemon(&b, &[]));
     std::thread::sleep(Duration::from_secs(8));
     let taken_over = (0..FEEDS)
         .filter(|f| {
