@@ -44,9 +44,7 @@ mod words;
 
 use std::ops::RangeInclusive;
 
-pub use sketch::{
-    BANDS, MIN_SHINGLES, ROWS, SHINGLE_WORDS, SIGNATURE_BYTES, SLOTS, Signature, Sketch,
-};
+pub use sketch::{MIN_SHINGLES, SHINGLE_WORDS, SIGNATURE_BYTES, SLOTS, Signature, Sketch};
 pub use words::{MAX_BLOCKS, MAX_TEXT_BYTES, MAX_WORDS, MIN_BLOCK_WORDS};
 
 /// What an article brings to the store for near-duplicate merging: its
@@ -211,14 +209,22 @@ fn verbatim(
     keep: impl Fn(u64) -> bool,
     shared: &impl Fn(u64) -> bool,
 ) -> f64 {
-    if signature.shingles() == 0 {
-        return 0.0;
-    }
     let verbatim: u32 = incoming
         .blocks()
         .filter(|(k, _)| keep(*k) && shared(*k))
         .fold(0u32, |n, (_, s)| n.saturating_add(s));
-    (f64::from(verbatim) / f64::from(signature.shingles())).min(1.0)
+    verbatim_share(verbatim, signature.shingles())
+}
+
+/// The share of a text's `shingles` (outside boilerplate) that `verbatim`
+/// of them, in blocks a stored text has verbatim, make: what
+/// [`VERBATIM_SHARE`] bounds. The store computes it from block keys alone
+/// to find the only stored articles the text can be merged into.
+pub fn verbatim_share(verbatim: u32, shingles: u32) -> f64 {
+    if shingles == 0 {
+        return 0.0;
+    }
+    (f64::from(verbatim) / f64::from(shingles)).min(1.0)
 }
 
 #[cfg(test)]
