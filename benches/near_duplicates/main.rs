@@ -39,8 +39,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use gleaner::near_dup::{
-    BOILERPLATE_ARTICLES, DEFAULT_SIMILARITY, MIN_STORED_SHARE, REST_SHARE, SIGNATURE_BYTES,
-    Signature, Sketch, Stored, VERBATIM_SHARE, Verdict, same_story, verbatim_share,
+    BOILERPLATE_ARTICLES, DEFAULT_SIMILARITY, INDEXED_BLOCKS, MIN_STORED_SHARE, REST_SHARE,
+    SIGNATURE_BYTES, Signature, Sketch, Stored, VERBATIM_SHARE, Verdict, same_story,
 };
 use labelled::{Doc, Label};
 
@@ -111,10 +111,10 @@ impl Index {
 
         let started = thread_cpu_time();
         let mut merged = None;
-        if let Some(signature) = &signature {
-            // The store's lookup: the shingles of the kept blocks each
-            // stored article has verbatim; enough for the verbatim rule
-            // (any, without the guard), the most first.
+        if signature.is_some() {
+            // The store's lookup: the articles that have any of the kept
+            // blocks among their indexed ones, those sharing the most
+            // shingles first.
             let mut weights: HashMap<u64, u32> = HashMap::new();
             for (key, n) in sketch.blocks().filter(|(k, _)| !boilerplate(*k)) {
                 *weights.entry(key).or_default() += n;
@@ -125,12 +125,7 @@ impl Index {
                     *shared.entry(*seq).or_default() += n;
                 }
             }
-            let mut candidates: Vec<(usize, u32)> = shared
-                .into_iter()
-                .filter(|(_, n)| {
-                    !guard || verbatim_share(*n, signature.shingles()) >= VERBATIM_SHARE
-                })
-                .collect();
+            let mut candidates: Vec<(usize, u32)> = shared.into_iter().collect();
             candidates.sort_by_key(|(seq, n)| (std::cmp::Reverse(*n), *seq));
             'candidates: for (seq, _) in candidates {
                 let article = &self.articles[seq];
@@ -163,7 +158,7 @@ impl Index {
             self.articles[seq].signatures.push((signature, blocks));
             self.signature_rows += 1;
         }
-        for key in sketch.block_keys() {
+        for key in sketch.largest_blocks(INDEXED_BLOCKS) {
             let list = self.host_blocks.entry((doc.host.clone(), key)).or_default();
             if !list.contains(&seq) {
                 list.push(seq);
@@ -198,12 +193,9 @@ impl Index {
         let Some(signature) = sketch.signature(|k| !boilerplate(k)) else {
             return format!("no signature: {shingles} shingles outside boilerplate");
         };
-        let kept: u32 = sketch
-            .blocks()
-            .filter(|(k, _)| !boilerplate(*k) && blocks.binary_search(k).is_ok())
-            .map(|(_, n)| n)
-            .sum();
-        let candidate = verbatim_share(kept, signature.shingles()) >= VERBATIM_SHARE;
+        let candidate = sketch.block_keys().any(|k| {
+            !boilerplate(k) && self.blocks.get(&k).is_some_and(|list| list.contains(&seq))
+        });
         let verdict = same_story(
             &sketch,
             &boilerplate,

@@ -93,12 +93,22 @@ pub const VERBATIM_SHARE: f64 = 0.5;
 /// A block stored in this many other articles of the host is the host's
 /// boilerplate: it is left out of an incoming article's signature.
 pub const BOILERPLATE_ARTICLES: u32 = 2;
+/// The blocks of a text the index keeps ([`Sketch::largest_blocks`]): its
+/// largest, which a copy keeps verbatim unless it changed most of the
+/// text, and which hold most of a short text (where a host's boilerplate
+/// weighs, and so is counted). Each costs a row of random key per article,
+/// which is most of what the index costs to write; `cargo bench --bench
+/// near_duplicates` reads the recall off this number.
+pub const INDEXED_BLOCKS: usize = 4;
 
 /// Which blocks are a host's boilerplate, as the store knows them at insert
 /// time: a block key is boilerplate when at least
 /// [`BOILERPLATE_ARTICLES`] other stored articles of the same host (within
-/// the window) have it. The store keeps one row per (host, block key,
-/// article), so memory is bounded by the window's articles.
+/// the window) have it among their [`INDEXED_BLOCKS`] largest. A block that
+/// is a small part of every text is not counted; where it would weigh, in
+/// a short text, it is among the largest. The store keeps one row per
+/// (block key, host, article), so memory is bounded by the window's
+/// articles.
 pub trait Boilerplate {
     fn is_boilerplate(&self, block: u64) -> bool;
 }
@@ -218,9 +228,8 @@ fn verbatim(
 
 /// The share of a text's `shingles` (outside boilerplate) that `verbatim`
 /// of them, in blocks a stored text has verbatim, make: what
-/// [`VERBATIM_SHARE`] bounds. The store computes it from block keys alone
-/// to find the only stored articles the text can be merged into.
-pub fn verbatim_share(verbatim: u32, shingles: u32) -> f64 {
+/// [`VERBATIM_SHARE`] bounds.
+fn verbatim_share(verbatim: u32, shingles: u32) -> f64 {
     if shingles == 0 {
         return 0.0;
     }

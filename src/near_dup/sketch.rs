@@ -119,6 +119,23 @@ impl Sketch {
         })
     }
 
+    /// The keys of the text's `count` largest blocks (most shingles first,
+    /// then by key), distinct: the blocks the index finds the text by.
+    pub fn largest_blocks(&self, count: usize) -> Vec<u64> {
+        let mut blocks: Vec<(u32, u64)> = self.blocks.iter().map(|b| (b.shingles, b.key)).collect();
+        blocks.sort_unstable_by(|a, b| b.cmp(a));
+        let mut keys: Vec<u64> = Vec::with_capacity(count);
+        for (_, key) in blocks {
+            if keys.len() == count {
+                break;
+            }
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+
     /// The blocks' keys with their shingle counts, in order.
     pub fn blocks(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.blocks.iter().map(|b| (b.key, b.shingles))

@@ -1,18 +1,20 @@
 //! The near-duplicate index (issue 26): the storage half of `near_dup`,
 //! written once for both backends over the statement layer.
 //!
-//! Two tables (schema migrations 13 and 17): the signatures with the block
-//! keys of their texts (`near_dup_sketches`), and which articles of which
-//! host have each block of text (`near_dup_blocks`, keyed by the block).
-//! The blocks answer both questions the lookup asks: which of the incoming
-//! text's blocks are its host's boilerplate (in [`BOILERPLATE_ARTICLES`]
-//! other articles of the host), and which stored articles have its other
-//! blocks verbatim, the candidates. Since `near_dup::same_story` merges
-//! only a text with at least [`VERBATIM_SHARE`] of its shingles in blocks
-//! the stored text has verbatim, an article that shares too little by
-//! block keys can never be merged into, and one that shares enough is
-//! always found: no LSH band keys, which cost a row each and still missed
-//! some copies. Every row carries when it was stored: only rows of the last
+//! Two tables (schema migrations 13 and 17): the signatures with all the
+//! block keys of their texts (`near_dup_sketches`), and which articles of
+//! which host have each of their [`INDEXED_BLOCKS`] largest blocks of text
+//! (`near_dup_blocks`, keyed by the block). The block rows answer both
+//! questions the lookup asks: which of the incoming text's blocks are its
+//! host's boilerplate (among the largest blocks of [`BOILERPLATE_ARTICLES`]
+//! other articles of the host), and which stored articles have one of its
+//! other blocks among their largest, the candidates. `near_dup::same_story`
+//! merges only a text with at least half its shingles in blocks the stored
+//! text has verbatim, so a copy keeps some of the stored text's largest
+//! blocks unless it changed most of it. No LSH band keys: their 32 rows of
+//! random keys per article were most of the cost of writing the index (a
+//! page each to write back), and the block rows, a few per article, find
+//! more copies. Every row carries when it was stored: only rows of the last
 //! [`WINDOW_SECS`] are looked at, and `gc` drops older ones with those of
 //! purged articles.
 //!
@@ -27,7 +29,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::near_dup::{
-    BOILERPLATE_ARTICLES, Incoming, Signature, Stored, VERBATIM_SHARE, same_story, verbatim_share,
+    BOILERPLATE_ARTICLES, INDEXED_BLOCKS, Incoming, Signature, Stored, same_story,
 };
 use crate::store::sql::{Conn, Value};
 use crate::store::{StoreError, parse_time};
@@ -116,7 +118,7 @@ impl<'a> NearDup<'a> {
                 self.since().into(),
                 except.unwrap_or(-1).into(),
             ];
-            params.extend(padded(chunk));
+            params.extend(padded(chunk, CHUNK));
             params.push(i64::from(BOILERPLATE_ARTICLES).into());
             for row in tx.rows(&BOILERPLATE_SQL, &params)? {
                 boilerplate.insert(row.get::<i64>("block_key")? as u64);
@@ -146,10 +148,10 @@ impl<'a> NearDup<'a> {
         let Some(prepared) = &self.prepared else {
             return Ok(None);
         };
-        let Some(signature) = &prepared.signature else {
+        if prepared.signature.is_none() {
             return Ok(None);
-        };
-        let candidates = self.candidates(tx, signature.shingles(), &prepared.boilerplate)?;
+        }
+        let candidates = self.candidates(tx, &prepared.boilerplate)?;
         if candidates.is_empty() {
             return Ok(None);
         }
@@ -190,14 +192,13 @@ impl<'a> NearDup<'a> {
         Ok(None)
     }
 
-    /// The stored articles (within the window) that have enough of the
-    /// incoming text's blocks outside `boilerplate` verbatim to pass
-    /// `same_story`'s verbatim rule: the most shared first, at most
-    /// [`MAX_CANDIDATES`]. `shingles`: the incoming signature's.
+    /// The stored articles (within the window) that have any of the
+    /// incoming text's blocks outside `boilerplate` among their indexed
+    /// ones: those sharing the most of its shingles first, at most
+    /// [`MAX_CANDIDATES`].
     fn candidates(
         &self,
         tx: &mut dyn Conn,
-        shingles: u32,
         boilerplate: &HashSet<u64>,
     ) -> Result<Vec<i64>, StoreError> {
         // Each kept block's shingles (a block repeated in the text counts
@@ -213,7 +214,7 @@ impl<'a> NearDup<'a> {
         let mut shared: HashMap<i64, u32> = HashMap::new();
         for chunk in keys.chunks(CHUNK) {
             let mut params: Vec<Value<'_>> = vec![self.since().into(), MAX_BLOCK_ROWS.into()];
-            params.extend(padded(chunk));
+            params.extend(padded(chunk, CHUNK));
             for row in tx.rows(&SHARED_BLOCKS_SQL, &params)? {
                 let key = row.get::<i64>("block_key")? as u64;
                 let n = weights.get(&key).copied().unwrap_or(0);
@@ -221,10 +222,7 @@ impl<'a> NearDup<'a> {
                 *total = total.saturating_add(n);
             }
         }
-        let mut found: Vec<(i64, u32)> = shared
-            .into_iter()
-            .filter(|(_, n)| verbatim_share(*n, shingles) >= VERBATIM_SHARE)
-            .collect();
+        let mut found: Vec<(i64, u32)> = shared.into_iter().collect();
         found.sort_by_key(|(seq, n)| (std::cmp::Reverse(*n), *seq));
         Ok(found
             .into_iter()
@@ -234,7 +232,8 @@ impl<'a> NearDup<'a> {
     }
 
     /// Adds the incoming text to the index as article `seq`'s: its
-    /// signature (when it has one) and its blocks under the host.
+    /// signature with all its block keys (when it has one), and its
+    /// [`INDEXED_BLOCKS`] largest blocks under the host.
     pub(in crate::store) fn index(
         &mut self,
         tx: &mut dyn Conn,
@@ -245,6 +244,7 @@ impl<'a> NearDup<'a> {
             return Ok(());
         };
         let blocks = distinct(self.incoming.sketch.block_keys());
+        let indexed = self.incoming.sketch.largest_blocks(INDEXED_BLOCKS);
         if let Some(signature) = &prepared.signature {
             let bytes = signature.to_bytes();
             let packed: Vec<u8> = blocks.iter().flat_map(|k| k.to_le_bytes()).collect();
@@ -262,9 +262,9 @@ impl<'a> NearDup<'a> {
                 ],
             )?;
         }
-        for chunk in blocks.chunks(CHUNK) {
+        if !indexed.is_empty() {
             let mut params: Vec<Value<'_>> = vec![self.host.into(), seq.into(), self.now.into()];
-            params.extend(padded(chunk));
+            params.extend(padded(&indexed, INDEXED_BLOCKS));
             tx.run(&BLOCKS_INSERT_SQL, &params)?;
         }
         Ok(())
@@ -312,7 +312,7 @@ fn forget(tx: &mut dyn Conn, seq: i64) -> Result<(), StoreError> {
             .chunks(CHUNK)
         {
             let mut params: Vec<Value<'_>> = vec![host.into(), seq.into()];
-            params.extend(padded(chunk));
+            params.extend(padded(chunk, CHUNK));
             tx.run(&BLOCKS_DELETE_SQL, &params)?;
         }
     }
@@ -362,9 +362,9 @@ fn first_i64(digest: &[u8]) -> i64 {
 /// A chunk of block keys as [`CHUNK`] values, the last key repeated to
 /// fill it, as the databases' signed 64-bit integers keep them (the same
 /// bits).
-fn padded(chunk: &[u64]) -> impl Iterator<Item = Value<'static>> + '_ {
+fn padded(chunk: &[u64], size: usize) -> impl Iterator<Item = Value<'static>> + '_ {
     let last = chunk.last().copied().unwrap_or(0);
-    (0..CHUNK).map(move |i| Value::from(chunk.get(i).copied().unwrap_or(last) as i64))
+    (0..size).map(move |i| Value::from(chunk.get(i).copied().unwrap_or(last) as i64))
 }
 
 /// Up to [`MAX_CANDIDATES`] article seqs as that many values, the last
@@ -443,7 +443,7 @@ static SKETCHES_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 static BLOCKS_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
-    let values: Vec<String> = (4..4 + CHUNK)
+    let values: Vec<String> = (4..4 + INDEXED_BLOCKS)
         .map(|i| format!("(?1, ?{i}, ?2, ?3)"))
         .collect();
     format!(
