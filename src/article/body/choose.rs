@@ -235,7 +235,9 @@ pub(super) fn own_text(node: NodeRef<'_, Node>) -> Measure {
                 }
             }
             Node::Element(el) => {
-                if super::super::text::BLOCKS.contains(&el.name()) {
+                if super::super::text::BLOCKS.contains(&el.name())
+                    || NOISE_TAGS.contains(&el.name())
+                {
                     continue;
                 }
                 let link = in_link || is_link(el);
