@@ -410,6 +410,18 @@ mod tests {
     }
 
     #[test]
+    fn a_box_beside_the_article_that_scores_far_less_is_left_out() {
+        let page = NEWS_PAGE.replace(
+            "<div class=\"related-posts\">",
+            "<div class=\"box\"><p>Springfield News, 1 Main St, Springfield, open Monday to Friday, call us.</p></div>\
+             <div class=\"related-posts\">",
+        );
+        let text = body_text(&page);
+        assert!(text.contains("probably in two years."), "{text}");
+        assert!(!text.contains("1 Main St"), "{text}");
+    }
+
+    #[test]
     fn a_page_without_prose_has_no_body() {
         assert!(
             choose(&Html::parse_document(
