@@ -346,7 +346,19 @@ macro_rules! source_order {
     };
 }
 
-pub(in crate::store) use {by_dialect, greatest, in_list, no_texts, source_order};
+/// A `$ty` of the row `$row`'s columns named as its fields (each read by
+/// [`Row::get`], so each column's name is written once), and the other
+/// fields as given: `columns!(r, Page { url, seq: r.get("article_seq")? })`.
+macro_rules! columns {
+    ($row:expr, $ty:ident { $($column:ident),* $(,)? $(; $($field:ident: $value:expr),* $(,)?)? }) => {
+        $ty {
+            $($column: $row.get(stringify!($column))?,)*
+            $($($field: $value,)*)?
+        }
+    };
+}
+
+pub(in crate::store) use {by_dialect, columns, greatest, in_list, no_texts, source_order};
 
 /// `sql` with SQLite's `?N` placeholders as PostgreSQL's `$N`.
 pub(in crate::store) fn dollars(sql: &str) -> Cow<'_, str> {

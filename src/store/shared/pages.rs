@@ -3,7 +3,7 @@
 
 use crate::store::backend::{Pages, Reextractions};
 use crate::store::model::{Applied, KeptPage, Reextraction};
-use crate::store::sql::{SqlBackend, Value, by_dialect, in_list, no_texts};
+use crate::store::sql::{SqlBackend, Value, by_dialect, columns, in_list, no_texts};
 use crate::store::{StoreError, json_list, nul};
 
 /// The kept pages of unpurged articles seen in the feeds `?1` (a list;
@@ -70,16 +70,11 @@ impl<B: SqlBackend> Pages for B {
         let rows = self.read(|c| c.rows(by_dialect!(c, kept_after), &params))?;
         rows.iter()
             .map(|r| {
-                Ok(KeptPage {
+                Ok(columns!(r, KeptPage {
+                    url, fetched_at, content_type, body_zstd, content_source, word_count;
                     seq: r.get("article_seq")?,
-                    url: r.get("url")?,
-                    fetched_at: r.get("fetched_at")?,
-                    content_type: r.get("content_type")?,
-                    body_zstd: r.get("body_zstd")?,
                     feed_urls: json_list(r.get("feed_urls")?),
-                    content_source: r.get("content_source")?,
-                    word_count: r.get("word_count")?,
-                })
+                }))
             })
             .collect()
     }
