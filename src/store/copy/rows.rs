@@ -32,7 +32,8 @@ impl Cell {
     fn from_sqlite(value: Value, kind: Kind) -> Cell {
         match (kind, value) {
             (Kind::Int, Value::Integer(n)) => Cell::Int(n),
-            (Kind::Text, Value::Text(t)) => Cell::Text(crate::store::nul::without(t)),
+            (Kind::Text, Value::Text(t)) if t.contains('\0') => Cell::Text(t.replace('\0', "")),
+            (Kind::Text, Value::Text(t)) => Cell::Text(t),
             (Kind::Text, Value::Integer(n)) => Cell::Text(n.to_string()),
             (Kind::Blob, Value::Blob(b)) => Cell::Blob(b),
             _ => Cell::Null,
