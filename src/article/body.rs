@@ -422,6 +422,23 @@ mod tests {
     }
 
     #[test]
+    fn a_block_named_for_related_articles_is_not_the_article() {
+        // `related-articles` holds an article word: it must not count as one.
+        let teaser = "<p>Read next: the mayor, the council, the budget, the ferry, the river, \
+                      the bridge, and the town, all in one place.</p>";
+        let page = NEWS_PAGE.replace(
+            "<footer>",
+            &format!(
+                "<div class=\"below\"><div class=\"related-articles\">{}</div></div><footer>",
+                teaser.repeat(5)
+            ),
+        );
+        let text = body_text(&page);
+        assert!(text.contains("probably in two years."), "{text}");
+        assert!(!text.contains("Read next"), "{text}");
+    }
+
+    #[test]
     fn a_page_without_prose_has_no_body() {
         assert!(
             choose(&Html::parse_document(

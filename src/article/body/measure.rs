@@ -152,7 +152,9 @@ pub(super) fn class_and_id(element: &Element) -> String {
 }
 
 /// The vocabulary weight of an element's class and id: +25 for article words,
-/// −25 for boilerplate words, each judged on the class and the id apart.
+/// −25 for boilerplate words, each judged on the class and the id apart. A
+/// word that holds both (`related-articles`, `post-share`, `entry-footer`)
+/// is boilerplate: the article word names what the boilerplate is about.
 pub(super) fn class_weight(element: &Element) -> f64 {
     let mut weight = 0.0;
     for name in [element.attr("class"), element.attr("id")]
@@ -166,7 +168,10 @@ pub(super) fn class_weight(element: &Element) -> f64 {
         if words.iter().any(|w| NEGATIVE.is_match(w)) {
             weight -= 25.0;
         }
-        if words.iter().any(|w| POSITIVE.is_match(w)) {
+        if words
+            .iter()
+            .any(|w| POSITIVE.is_match(w) && !NEGATIVE.is_match(w))
+        {
             weight += 25.0;
         }
     }
