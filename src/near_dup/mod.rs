@@ -7,8 +7,10 @@
 //! per block of text, a key and a MinHash of its five-word shingles. At insert
 //! time the store says which of the article's blocks are its host's
 //! boilerplate (blocks already in other stored articles of the host: see
-//! [`Boilerplate`]); the rest gives the [`Signature`], looked up by its LSH
-//! [`Signature::bands`]; each candidate found is judged by [`same_story`].
+//! [`Boilerplate`]); the rest gives the [`Signature`]. The stored articles
+//! that have one of the rest's blocks among their [`INDEXED_BLOCKS`]
+//! largest ([`Sketch::largest_blocks`]) are the candidates, each judged by
+//! [`same_story`].
 //!
 //! Where the line lies between a light edit and another story: the incoming
 //! text is a copy when at least `similarity` (default

@@ -270,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn identical_texts_have_identical_signatures_and_bands() {
+    fn identical_texts_have_identical_signatures() {
         let a = Sketch::of_text(&text(1, 400)).signature(all).unwrap();
         let b = Sketch::of_text(&text(1, 400)).signature(all).unwrap();
         assert_eq!(a, b);
@@ -308,6 +308,24 @@ mod tests {
         let boiler_keys: Vec<u64> = Sketch::of_text(&boiler).block_keys().collect();
         let without = sketch.signature(|k| !boiler_keys.contains(&k)).unwrap();
         assert_eq!(without, Sketch::of_text(&a).signature(all).unwrap());
+    }
+
+    #[test]
+    fn the_largest_blocks_are_indexed_once_each() {
+        let long = text(8, 55);
+        let short = text(9, 12);
+        // The long paragraph twice, then shorter ones.
+        let sketch = Sketch::of_text(&format!("{long}\n\n{long}\n\n{short}\n\n{}", text(10, 30)));
+        let keys: Vec<u64> = sketch.block_keys().collect();
+        let largest = sketch.largest_blocks(2);
+        assert_eq!(largest.len(), 2);
+        assert_eq!(
+            largest[0],
+            Sketch::of_text(&long).block_keys().next().unwrap()
+        );
+        assert_ne!(largest[1], largest[0]);
+        assert!(keys.contains(&largest[1]));
+        assert_eq!(sketch.largest_blocks(10).len(), 3);
     }
 
     #[test]

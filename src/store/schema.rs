@@ -403,7 +403,8 @@ SELECT 1;
         // share verbatim (store::shared::near_dup), not by LSH band keys:
         // the bands go, and the blocks are keyed by block first, so that
         // one index answers "which articles have this block" and "how many
-        // of this host's do". Every block row is kept. The signatures are
+        // of this host's do". Every block row is kept (new articles add
+        // rows for their 4 largest blocks only). The signatures are
         // now one-permutation MinHash, which the old ones cannot be compared
         // with: they go, so articles stored before this version count for
         // their hosts' boilerplate but are no longer merged into (a copy of
