@@ -2,6 +2,7 @@
 //! extractor removes anything (a wall's form and buttons are what the
 //! extractor throws away first).
 
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
@@ -81,42 +82,46 @@ pub struct PageSigns {
 
 impl PageSigns {
     /// Reads the signs of `doc`, the page at `url`. One walk over the tree,
-    /// no recursion (the page's depth is bounded, its walk need not be).
+    /// no recursion (the page's depth is bounded, its walk need not be):
+    /// whether a text is inside an element a reader does not see is kept
+    /// as a count of such elements open, not looked up per text.
     pub fn read(doc: &Html, url: &Url) -> PageSigns {
         let mut signs = PageSigns::default();
         let mut head = String::new();
         let mut headings = Vec::new();
         let mut noscript = String::new();
-        for node in doc.tree.root().descendants() {
-            match node.value() {
-                Node::Text(text) => {
-                    let hidden = node.ancestors().any(|a| {
-                        a.value()
-                            .as_element()
-                            .is_some_and(|e| INVISIBLE.contains(&e.name()))
-                    });
-                    if hidden {
-                        continue;
+        let mut invisible = 0usize;
+        for edge in doc.tree.root().traverse() {
+            match edge {
+                Edge::Open(node) => match node.value() {
+                    Node::Text(text) => {
+                        if invisible > 0 {
+                            continue;
+                        }
+                        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+                        signs.text_chars = signs.text_chars.saturating_add(chars);
+                        if head.len() < HEAD_CHARS * 2 && chars > 0 {
+                            head.push(' ');
+                            head.push_str(text);
+                        }
                     }
-                    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
-                    signs.text_chars = signs.text_chars.saturating_add(chars);
-                    if head.len() < HEAD_CHARS * 2 && chars > 0 {
-                        head.push(' ');
-                        head.push_str(text);
+                    Node::Element(e) => {
+                        invisible += usize::from(INVISIBLE.contains(&e.name()));
+                        let Some(element) = ElementRef::wrap(node) else {
+                            continue;
+                        };
+                        signs.element(element, url, &mut headings, &mut noscript);
+                    }
+                    _ => {}
+                },
+                Edge::Close(node) => {
+                    if let Node::Element(e) = node.value() {
+                        invisible -= usize::from(INVISIBLE.contains(&e.name()));
                     }
                 }
-                Node::Element(_) => {
-                    let Some(element) = ElementRef::wrap(node) else {
-                        continue;
-                    };
-                    signs.element(element, url, &mut headings, &mut noscript);
-                }
-                _ => {}
             }
         }
-        signs.title = doc
-            .select(&selector("title"))
-            .next()
+        signs.title = first_title(doc)
             .map(|t| bounded(&normalize(&t.text().collect::<String>()), KEPT_CHARS))
             .unwrap_or_default();
         signs.heading = headings.join(" | ");
@@ -145,11 +150,13 @@ impl PageSigns {
         noscript: &mut String,
     ) {
         let e = element.value();
+        // The id and the class attribute's words, read from the attributes
+        // (no marks hold a space, so a word holds one when the value does;
+        // `classes()` would intern every class of the page first).
         let words = || {
-            e.id()
-                .into_iter()
-                .chain(e.classes())
-                .map(str::to_ascii_lowercase)
+            e.attrs()
+                .filter(|(name, _)| matches!(*name, "id" | "class"))
+                .map(|(_, value)| value)
         };
         match e.name() {
             "h1" if headings.len() < HEADINGS && !hidden(element) => {
@@ -201,14 +208,14 @@ impl PageSigns {
             }
             _ => {}
         }
-        if !self.challenge_markup && words().any(|w| CHALLENGE_MARKUP.iter().any(|m| w.contains(m)))
-        {
+        if !self.challenge_markup && words().any(|w| names_any(w, CHALLENGE_MARKUP)) {
             self.challenge_markup = true;
         }
-        if !self.consent_markup && words().any(|w| CONSENT_MARKUP.iter().any(|m| w.contains(m))) {
+        if !self.consent_markup && words().any(|w| names_any(w, CONSENT_MARKUP)) {
             self.consent_markup = true;
         }
-        let app_root = e.id().is_some_and(|id| APP_ROOTS.contains(&id)) || e.name() == "app-root";
+        let id = e.attrs().find(|(name, _)| *name == "id").map(|(_, id)| id);
+        let app_root = id.is_some_and(|id| APP_ROOTS.contains(&id)) || e.name() == "app-root";
         if app_root && !self.empty_app_root {
             let empty = element
                 .descendants()
@@ -276,8 +283,25 @@ pub(super) fn refresh_to(content: &str, page: &Url) -> Option<u32> {
     same.then_some(delay)
 }
 
-fn selector(css: &str) -> scraper::Selector {
-    scraper::Selector::parse(css).expect("a valid selector")
+/// Whether a class or id word holds one of `marks` (lower-case ASCII),
+/// whatever the word's ASCII case; no lower-cased copy is made.
+fn names_any(word: &str, marks: &[&str]) -> bool {
+    marks.iter().any(|m| {
+        word.as_bytes()
+            .windows(m.len())
+            .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+    })
+}
+
+/// The page's `<title>`: the first element so named, in the order the
+/// parser made them, that sits in a tree (what `doc.select("title")`
+/// gives first, without matching a selector against every element).
+fn first_title(doc: &Html) -> Option<ElementRef<'_>> {
+    doc.tree
+        .nodes()
+        .filter(|n| n.parent().is_some())
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "title")
 }
 
 /// `text` cut to at most `max` bytes, at a character boundary.

@@ -545,6 +545,13 @@ pub(super) fn normalize(text: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
+        if word.is_ascii() {
+            // Most words: lower-cased byte by byte (what `to_lowercase` gives ASCII).
+            let from = out.len();
+            out.push_str(word);
+            out[from..].make_ascii_lowercase();
+            continue;
+        }
         for c in word.chars() {
             match c {
                 '\u{2019}' | '\u{2018}' | '\u{02bc}' => out.push('\''),
