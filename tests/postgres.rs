@@ -485,8 +485,8 @@ fn request_starts(server: &TestServer) -> Vec<Instant> {
 
 #[test]
 fn two_instances_keep_the_per_host_interval_between_them() {
-    const FEEDS: usize = 50;
-    const INTERVAL: Duration = Duration::from_millis(300);
+    const FEEDS: usize = 30;
+    const INTERVAL: Duration = Duration::from_millis(600);
     let server = TestServer::start();
     let feeds = feeds_of_one_host(&server, FEEDS, Duration::ZERO);
     let Some(gleaner) = on_postgres("per-host interval across instances", &feeds) else {
@@ -508,11 +508,13 @@ fn two_instances_keep_the_per_host_interval_between_them() {
     }
     // The instances reserve starts the interval and a tenth of it apart
     // (fetch::shared::margin); what reaches the host also carries each
-    // process's lateness in sending, tens of milliseconds on a loaded
-    // machine, which the tenth absorbs. Each instance on its own spacing
-    // interleaves the two streams far closer (132 ms apart in a run with
-    // the shared ledger off).
-    let least = INTERVAL - INTERVAL / 10;
+    // process's lateness in sending, which on a loaded machine (a test
+    // run beside others on two cores) reached 200 ms: a third of the
+    // interval absorbs it. Each instance on its own spacing interleaves
+    // the two streams, so that every other gap is at most half the
+    // interval and a tenth (132 ms apart in a run with the shared ledger
+    // off, at 300 ms): under two thirds of it whatever their phase.
+    let least = INTERVAL * 2 / 3;
     let starts = request_starts(&server);
     assert!(starts.len() >= FEEDS, "{} requests", starts.len());
     for pair in starts.windows(2) {

@@ -74,3 +74,71 @@ fn delivery_failures_count_up_and_a_success_clears_them() {
     assert_eq!(ok.delivered, 5);
     assert!(ok.last_success_at.is_some());
 }
+
+/// PostgreSQL refuses a NUL in any text, and the refusal would fail the
+/// whole transaction: every text the store binds, on whichever path,
+/// loses its NULs, and both backends hold the same.
+#[test]
+fn no_text_reaches_the_store_with_a_nul() {
+    use gleaner::store::model::{ArticleRecord, Claim, ContentSource, Sighting};
+    let gleaner = Gleaner::new(&common::feed_block("nul", "http://127.0.0.1:9/nul.xml", ""));
+    let mut store = create_store(&gleaner);
+    let now = Utc::now();
+    // A message quoting a server.
+    store
+        .record_delivery("hook", now, 1, Err("HTTP 503: bu\0sy"))
+        .unwrap();
+    assert_eq!(
+        store.delivery_statuses().unwrap()["hook"]
+            .last_error
+            .as_deref(),
+        Some("HTTP 503: busy")
+    );
+    // An article's texts, lists among them.
+    let claim = store
+        .claim_feed(
+            "http://127.0.0.1:9/nul.xml",
+            "test",
+            std::time::Duration::from_secs(60),
+            None,
+        )
+        .unwrap()
+        .unwrap_or(Claim::Sole);
+    let article = ArticleRecord {
+        title: Some("Harbour\0 reopens".into()),
+        url: Some("http://127.0.0.1:9/a/1".parse().unwrap()),
+        author: Some("Ann\0".into()),
+        content_html: Some("<p>The harbour\0 reopens.</p>".into()),
+        content_text: Some("The harbour\0 reopens.".into()),
+        content_source: Some(ContentSource::Feed),
+        categories: vec!["ne\0ws".into()],
+        ..ArticleRecord::default()
+    };
+    let sighting = Sighting {
+        entry_id: "id-\0-1".into(),
+        url: article.url.clone(),
+        entry_hash: "h".into(),
+        article: Some(article),
+        feed_only: false,
+        tags: vec!["t\0ag".into()],
+    };
+    store
+        .record_sightings(
+            "http://127.0.0.1:9/nul.xml",
+            "nul",
+            now,
+            &[sighting],
+            &claim,
+        )
+        .unwrap();
+    drop(store);
+    let articles = gleaner.export(&[]);
+    assert_eq!(articles.len(), 1, "{articles:#?}");
+    let a = &articles[0];
+    assert_eq!(a["title"], "Harbour reopens");
+    assert_eq!(a["author"], "Ann");
+    assert_eq!(a["content_text"], "The harbour reopens.");
+    assert_eq!(a["categories"], serde_json::json!(["news"]));
+    assert_eq!(a["sources"][0]["entry_id"], "id--1");
+    assert!(!a.to_string().contains("\\u0000"), "{a:#}");
+}

@@ -30,7 +30,6 @@ pub mod copy;
 mod dedup;
 pub mod handle;
 pub mod model;
-mod nul;
 pub mod postgres;
 pub mod retries;
 mod schema;
@@ -402,7 +401,26 @@ pub(in crate::store) fn json_column<T: serde::Serialize>(items: &[T]) -> Option<
     if items.is_empty() {
         return None;
     }
-    serde_json::to_string(items).ok()
+    let text = serde_json::to_string(items).ok()?;
+    if !text.contains("\\u0000") {
+        return Some(text);
+    }
+    // An escaped NUL is no NUL to the database, but the text would carry
+    // one out again: the column holds none, as no other text does
+    // (`sql::without_nul`).
+    let mut value = serde_json::to_value(items).ok()?;
+    without_nul(&mut value);
+    serde_json::to_string(&value).ok()
+}
+
+/// `value`'s strings without NUL.
+fn without_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => s.retain(|c| c != '\0'),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_nul),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(without_nul),
+        _ => {}
+    }
 }
 
 /// A JSON array column (`NULL` for none); an unreadable one reads as none.

@@ -107,6 +107,22 @@ pub fn query(typed: &str) -> Result<Query, QueryError> {
     Ok(query)
 }
 
+/// What a person typed in a backend's query syntax (see [`query`]): each
+/// phrase as `phrase` writes it, all of them joined by `and`; `None` when
+/// nothing can match.
+pub fn rendered(
+    typed: &str,
+    and: &str,
+    phrase: impl Fn(&Phrase) -> String,
+) -> Result<Option<String>, QueryError> {
+    let query = query(typed)?;
+    if query.matches_nothing() {
+        return Ok(None);
+    }
+    let phrases: Vec<String> = query.phrases.iter().map(phrase).collect();
+    Ok(Some(phrases.join(and)))
+}
+
 /// The words of `text`, in order, cut and folded as the search index has
 /// them (see the module).
 pub fn words(text: &str) -> Result<Vec<String>, QueryError> {

@@ -82,32 +82,89 @@ impl<'a> From<&'a [u8]> for Value<'a> {
     }
 }
 
+/// `text` as both backends store it: without NUL, which PostgreSQL refuses
+/// in any text (one in one article would fail its feed's whole
+/// transaction), so that every value bound, on every path (a poll, a
+/// re-extraction, an error message quoting a server, a lookup), is
+/// storable and both backends hold the same. No copy when there is none.
+pub(in crate::store) fn without_nul(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', ""))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A list of texts as bound: each [`without_nul`].
+fn texts_without_nul(list: &[String]) -> Vec<Cow<'_, str>> {
+    list.iter().map(|t| without_nul(t)).collect()
+}
+
 impl rusqlite::ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ToSqlOutput;
         let json = |list: serde_json::Result<String>| {
-            list.map(|text| rusqlite::types::ToSqlOutput::Owned(text.into()))
+            list.map(|text| ToSqlOutput::Owned(text.into()))
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
         };
         match self {
             Value::Int(n) => n.to_sql(),
-            Value::Text(t) => t.to_sql(),
+            Value::Text(None) => Ok(ToSqlOutput::Owned(rusqlite::types::Value::Null)),
+            Value::Text(Some(t)) => Ok(match without_nul(t) {
+                Cow::Borrowed(t) => ToSqlOutput::from(t),
+                Cow::Owned(t) => ToSqlOutput::from(t),
+            }),
             Value::Blob(b) => b.to_sql(),
-            Value::Texts(list) => json(serde_json::to_string(list)),
+            Value::Texts(list) => json(serde_json::to_string(&texts_without_nul(list))),
             Value::Ints(list) => json(serde_json::to_string(list)),
         }
     }
 }
 
-impl Value<'_> {
-    /// As the `postgres` client binds it.
-    pub(in crate::store) fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+/// As the `postgres` client binds it: each value as its Rust type would
+/// be, texts [`without_nul`].
+impl postgres::types::ToSql for Value<'_> {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
-            Value::Int(n) => n,
-            Value::Text(t) => t,
-            Value::Blob(b) => b,
-            Value::Texts(list) => list,
-            Value::Ints(list) => list,
+            Value::Int(n) => n.to_sql(ty, out),
+            Value::Text(t) => t.map(without_nul).as_deref().to_sql(ty, out),
+            Value::Blob(b) => b.to_sql(ty, out),
+            Value::Texts(list) => {
+                let cleaned = texts_without_nul(list);
+                let texts: Vec<&str> = cleaned.iter().map(AsRef::as_ref).collect();
+                texts.to_sql(ty, out)
+            }
+            Value::Ints(list) => list.to_sql(ty, out),
         }
+    }
+
+    /// Any type its variant's Rust type takes: checked per value, in
+    /// [`Self::to_sql_checked`].
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::{ToSql, WrongType};
+        let accepted = match self {
+            Value::Int(_) => <Option<i64> as ToSql>::accepts(ty),
+            Value::Text(_) => <Option<&str> as ToSql>::accepts(ty),
+            Value::Blob(_) => <Option<&[u8]> as ToSql>::accepts(ty),
+            Value::Texts(_) => <&[&str] as ToSql>::accepts(ty),
+            Value::Ints(_) => <&[i64] as ToSql>::accepts(ty),
+        };
+        if !accepted {
+            return Err(Box::new(WrongType::new::<Self>(ty.clone())));
+        }
+        self.to_sql(ty, out)
     }
 }
 
@@ -346,7 +403,19 @@ macro_rules! source_order {
     };
 }
 
-pub(in crate::store) use {by_dialect, greatest, in_list, no_texts, source_order};
+/// A `$ty` of the row `$row`'s columns named as its fields (each read by
+/// [`Row::get`], so each column's name is written once), and the other
+/// fields as given: `columns!(r, Page { url, seq: r.get("article_seq")? })`.
+macro_rules! columns {
+    ($row:expr, $ty:ident { $($column:ident),* $(,)? $(; $($field:ident: $value:expr),* $(,)?)? }) => {
+        $ty {
+            $($column: $row.get(stringify!($column))?,)*
+            $($($field: $value,)*)?
+        }
+    };
+}
+
+pub(in crate::store) use {by_dialect, columns, greatest, in_list, no_texts, source_order};
 
 /// `sql` with SQLite's `?N` placeholders as PostgreSQL's `$N`.
 pub(in crate::store) fn dollars(sql: &str) -> Cow<'_, str> {

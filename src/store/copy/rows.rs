@@ -32,7 +32,8 @@ impl Cell {
     fn from_sqlite(value: Value, kind: Kind) -> Cell {
         match (kind, value) {
             (Kind::Int, Value::Integer(n)) => Cell::Int(n),
-            (Kind::Text, Value::Text(t)) => Cell::Text(crate::store::nul::without(t)),
+            (Kind::Text, Value::Text(t)) if t.contains('\0') => Cell::Text(t.replace('\0', "")),
+            (Kind::Text, Value::Text(t)) => Cell::Text(t),
             (Kind::Text, Value::Integer(n)) => Cell::Text(n.to_string()),
             (Kind::Blob, Value::Blob(b)) => Cell::Blob(b),
             _ => Cell::Null,
@@ -287,17 +288,10 @@ pub(super) fn delete(
     table: &Table,
     rows: &[Row],
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<&str> = table.columns[..table.key].iter().map(|c| c.1).collect();
-    let (params, tuples) = bound(table, rows, table.key);
-    let sql = format!(
-        "DELETE FROM {} WHERE ({}) IN ({tuples})",
-        table.name,
-        keys.join(", "),
-    );
-    execute(writer, &sql, &params)
+    let keys = names(table)[..table.key].join(", ");
+    write_bound(writer, table, rows, table.key, |tuples| {
+        format!("DELETE FROM {} WHERE ({keys}) IN ({tuples})", table.name)
+    })
 }
 
 /// Writes these rows into `table`, each new or replacing the row of its
@@ -307,23 +301,46 @@ pub(super) fn upsert(
     table: &Table,
     rows: &[Row],
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let written: Vec<&str> = table.columns.iter().map(|c| c.1).collect();
-    let (params, tuples) = bound(table, rows, table.columns.len());
+    let written = names(table);
     let updates: Vec<String> = written[table.key..]
         .iter()
         .map(|c| format!("{c} = EXCLUDED.{c}"))
         .collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES {tuples} ON CONFLICT ({}) DO UPDATE SET {}",
-        table.name,
-        written.join(", "),
-        written[..table.key].join(", "),
-        updates.join(", ")
-    );
-    execute(writer, &sql, &params)
+    write_bound(writer, table, rows, table.columns.len(), |tuples| {
+        format!(
+            "INSERT INTO {} ({}) VALUES {tuples} ON CONFLICT ({}) DO UPDATE SET {}",
+            table.name,
+            written.join(", "),
+            written[..table.key].join(", "),
+            updates.join(", ")
+        )
+    })
+}
+
+/// The names of `table`'s columns, the key's first.
+fn names(table: &Table) -> Vec<&'static str> {
+    table.columns.iter().map(|c| c.1).collect()
+}
+
+/// Runs the statement `sql` makes of the rows' tuples of placeholders (see
+/// [`bound`]), the first `width` cells of each row bound, in one
+/// transaction of `writer`; nothing for no rows.
+fn write_bound(
+    writer: &mut postgres::Client,
+    table: &Table,
+    rows: &[Row],
+    width: usize,
+    sql: impl FnOnce(&str) -> String,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (params, tuples) = bound(table, rows, width);
+    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+    let mut tx = writer.transaction()?;
+    tx.execute(&sql(&tuples), &params)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// The first `width` cells of each row as parameters, and the rows as a
@@ -340,17 +357,4 @@ fn bound(table: &Table, rows: &[Row], width: usize) -> (Vec<Box<dyn ToSql + Sync
         tuples.push(format!("({})", tuple.join(", ")));
     }
     (params, tuples.join(", "))
-}
-
-/// Runs `sql` with `params` in a transaction of its own.
-fn execute(
-    writer: &mut postgres::Client,
-    sql: &str,
-    params: &[Box<dyn ToSql + Sync>],
-) -> Result<(), StoreError> {
-    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-    let mut tx = writer.transaction()?;
-    tx.execute(sql, &params)?;
-    tx.commit()?;
-    Ok(())
 }

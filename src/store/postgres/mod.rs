@@ -302,7 +302,10 @@ impl<C: GenericClient> Conn for Session<'_, C> {
 
     fn run(&mut self, sql: &'static str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         let stmt = prepared(self.cache, self.client, sql)?;
-        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        let params: Vec<_> = params
+            .iter()
+            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+            .collect();
         Ok(self.client.execute(&stmt, &params)?)
     }
 
@@ -312,7 +315,10 @@ impl<C: GenericClient> Conn for Session<'_, C> {
         params: &[Value<'_>],
     ) -> Result<Vec<super::sql::Row>, StoreError> {
         let stmt = prepared(self.cache, self.client, sql)?;
-        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        let params: Vec<_> = params
+            .iter()
+            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+            .collect();
         self.client
             .query(&stmt, &params)?
             .iter()
@@ -329,7 +335,10 @@ impl Snapshot for Session<'_, Transaction<'_>> {
         each: &mut EachBatch<'_>,
     ) -> Result<(), StoreError> {
         let stmt = prepared(self.cache, self.client, sql)?;
-        let params: Vec<_> = params.iter().map(Value::pg).collect();
+        let params: Vec<_> = params
+            .iter()
+            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+            .collect();
         let portal = self.client.bind(&stmt, &params)?;
         loop {
             let rows = self.client.query_portal(&portal, BATCH as i32)?;

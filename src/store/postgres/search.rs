@@ -19,7 +19,7 @@ use super::{Postgres, prepared};
 use crate::store::StoreError;
 use crate::store::backend::Search;
 use crate::store::model::SearchHit;
-use crate::store::search::{MAX_WORD_BYTES, Place, TITLE_WEIGHT, document, query};
+use crate::store::search::{MAX_WORD_BYTES, Place, TITLE_WEIGHT, document, rendered};
 
 /// `ts_headline`'s options: one passage of around as many words as SQLite's
 /// snippet shows, with words on both sides of the matches (each in `[` `]`).
@@ -49,27 +49,18 @@ fn lexeme(word: &str) -> String {
 /// its words (`<->`), `:*` for a prefix, all of them required. `None` when
 /// nothing can match.
 pub fn tsquery(typed: &str) -> Result<Option<String>, StoreError> {
-    let query = query(typed)?;
-    if query.matches_nothing() {
-        return Ok(None);
-    }
-    let phrases: Vec<String> = query
-        .phrases
-        .iter()
-        .map(|p| {
-            let mut words: Vec<String> = p.words.iter().map(|w| lexeme(w)).collect();
-            if let (true, Some(last)) = (p.prefix, words.last_mut()) {
-                last.push_str(":*");
-            }
-            let phrase = words.join(" <-> ");
-            if words.len() > 1 {
-                format!("({phrase})")
-            } else {
-                phrase
-            }
-        })
-        .collect();
-    Ok(Some(phrases.join(" & ")))
+    Ok(rendered(typed, " & ", |p| {
+        let mut words: Vec<String> = p.words.iter().map(|w| lexeme(w)).collect();
+        if let (true, Some(last)) = (p.prefix, words.last_mut()) {
+            last.push_str(":*");
+        }
+        let phrase = words.join(" <-> ");
+        if words.len() > 1 {
+            format!("({phrase})")
+        } else {
+            phrase
+        }
+    })?)
 }
 
 /// The tsvector text of an article's title and text: the title's words at
@@ -235,19 +226,20 @@ mod tests {
 
     #[test]
     fn typed_words_become_a_tsquery_that_cannot_fail() {
-        let tsq = |typed: &str| tsquery(typed).unwrap();
-        assert_eq!(
-            tsq("Water RESERVOIR").as_deref(),
-            Some("'water' & 'reservoir'")
-        );
-        assert_eq!(tsq("reserv*").as_deref(), Some("'reserv':*"));
-        assert_eq!(
-            tsq("C++ \"it's a\\b:*").as_deref(),
-            Some("'c' & ('it' <-> 's') & ('a' <-> 'b':*)")
-        );
-        assert_eq!(tsq("Москва ½").as_deref(), Some("'москва' & '½'"));
-        assert_eq!(tsq("  -- * \"\" "), None);
-        assert_eq!(tsq(&format!("a {}", "x".repeat(3000))), None);
+        let long = format!("a {}", "x".repeat(3000));
+        for (typed, tsq) in [
+            ("Water RESERVOIR", Some("'water' & 'reservoir'")),
+            ("reserv*", Some("'reserv':*")),
+            (
+                "C++ \"it's a\\b:*",
+                Some("'c' & ('it' <-> 's') & ('a' <-> 'b':*)"),
+            ),
+            ("Москва ½", Some("'москва' & '½'")),
+            ("  -- * \"\" ", None),
+            (long.as_str(), None),
+        ] {
+            assert_eq!(tsquery(typed).unwrap().as_deref(), tsq, "{typed}");
+        }
     }
 
     #[test]

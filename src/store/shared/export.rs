@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use crate::store::backend::Exports;
 use crate::store::model::{ExportFilter, StoredArticle, StoredSource};
 use crate::store::sql::{
-    Row, SqlBackend, Value, by_dialect, greatest, in_list, no_texts, source_order,
+    Row, SqlBackend, Value, by_dialect, columns, greatest, in_list, no_texts, source_order,
 };
 use crate::store::{StoreError, format_time, json_list};
 
@@ -219,28 +219,13 @@ fn article(
     tags: Option<Vec<String>>,
     sources: Option<Vec<StoredSource>>,
 ) -> Result<StoredArticle, StoreError> {
-    Ok(StoredArticle {
-        seq: r.get("seq")?,
-        position: r.get("position")?,
-        id: r.get("id")?,
-        title: r.get("title")?,
-        url: r.get("url")?,
-        canonical_url: r.get("canonical_url")?,
-        author: r.get("author")?,
-        published: r.get("published")?,
-        updated: r.get("updated")?,
-        fetched_at: r.get("fetched_at")?,
-        summary: r.get("summary")?,
-        content_html: r.get("content_html")?,
-        content_text: r.get("content_text")?,
+    Ok(columns!(r, StoredArticle {
+        seq, position, id, title, url, canonical_url, author, published, updated, fetched_at,
+        summary, content_html, content_text, content_source, word_count, language, image;
         content_markdown: None,
-        content_source: r.get("content_source")?,
-        word_count: r.get("word_count")?,
-        language: r.get("language")?,
-        image: r.get("image")?,
         tags: tags.unwrap_or_default(),
         categories: json_list(r.get("categories")?),
         enclosures: json_list(r.get("enclosures")?),
         sources: sources.unwrap_or_default(),
-    })
+    }))
 }

@@ -12,7 +12,7 @@ use crate::store::backend::{Cursors, Feeds};
 use crate::store::consumer_lock::ConsumerLock;
 use crate::store::model::{FeedStatus, Known};
 use crate::store::shared::consumers;
-use crate::store::sql::{Row, SqlBackend};
+use crate::store::sql::{Row, SqlBackend, columns};
 use crate::store::{StoreError, format_time, parse_time};
 
 /// The columns of a [`FeedStatus`], read by [`feed_status`]; the argument
@@ -145,33 +145,23 @@ fn feed_status(r: &Row) -> Result<(String, FeedStatus), StoreError> {
     };
     Ok((
         r.get("url")?,
-        FeedStatus {
-            name: r.get("name")?,
-            etag: r.get("etag")?,
-            last_modified: r.get("last_modified")?,
+        columns!(r, FeedStatus {
+            name, etag, last_modified, state, last_error, consecutive_errors, articles, moved_to,
+            filtered, near_duplicates, title, format;
             last_poll_at: time("last_poll_at")?,
             last_success_at: time("last_success_at")?,
-            state: r.get("state")?,
-            last_error: r.get("last_error")?,
-            consecutive_errors: r.get("consecutive_errors")?,
             next_attempt_at: time("next_attempt_at")?,
-            articles: r.get("articles")?,
             repairs: r
                 .get::<String>("repairs")?
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
-            moved_to: r.get("moved_to")?,
             poll_interval: r
                 .get::<Option<i64>>("poll_interval_secs")?
                 .and_then(|s| u64::try_from(s).ok())
                 .map(Duration::from_secs),
-            filtered: r.get("filtered")?,
             interstitials: Tally::from_column(&r.get::<String>("interstitials")?),
-            near_duplicates: r.get("near_duplicates")?,
-            title: r.get("title")?,
-            format: r.get("format")?,
-        },
+        }),
     ))
 }
 

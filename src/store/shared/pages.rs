@@ -3,8 +3,8 @@
 
 use crate::store::backend::{Pages, Reextractions};
 use crate::store::model::{Applied, KeptPage, Reextraction};
-use crate::store::sql::{SqlBackend, Value, by_dialect, in_list, no_texts};
-use crate::store::{StoreError, json_list, nul};
+use crate::store::sql::{SqlBackend, Value, by_dialect, columns, in_list, no_texts, without_nul};
+use crate::store::{StoreError, json_list};
 
 /// The kept pages of unpurged articles seen in the feeds `?1` (a list;
 /// empty: all), as `p` with their article `a`.
@@ -70,16 +70,11 @@ impl<B: SqlBackend> Pages for B {
         let rows = self.read(|c| c.rows(by_dialect!(c, kept_after), &params))?;
         rows.iter()
             .map(|r| {
-                Ok(KeptPage {
+                Ok(columns!(r, KeptPage {
+                    url, fetched_at, content_type, body_zstd, content_source, word_count;
                     seq: r.get("article_seq")?,
-                    url: r.get("url")?,
-                    fetched_at: r.get("fetched_at")?,
-                    content_type: r.get("content_type")?,
-                    body_zstd: r.get("body_zstd")?,
                     feed_urls: json_list(r.get("feed_urls")?),
-                    content_source: r.get("content_source")?,
-                    word_count: r.get("word_count")?,
-                })
+                }))
             })
             .collect()
     }
@@ -102,7 +97,6 @@ macro_rules! still_as_read {
 /// interleaving; the check is in the UPDATE too.
 impl<B: SqlBackend> Reextractions for B {
     fn apply_reextractions(&mut self, new: &[Reextraction]) -> Result<Applied, StoreError> {
-        let new = nul::reextractions(new);
         self.write(true, |c| {
             let mut applied = Applied::default();
             for r in new.iter() {
@@ -125,10 +119,11 @@ impl<B: SqlBackend> Reextractions for B {
                     applied.changed_meanwhile += 1;
                     continue;
                 };
+                // Compared as stored: without NUL.
                 if stored.get::<Option<String>>("content_html")?.as_deref()
-                    == Some(r.content_html.as_str())
+                    == Some(&*without_nul(&r.content_html))
                     && stored.get::<Option<String>>("content_text")?.as_deref()
-                        == Some(r.content_text.as_str())
+                        == Some(&*without_nul(&r.content_text))
                 {
                     continue;
                 }

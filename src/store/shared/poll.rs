@@ -9,18 +9,17 @@ use crate::store::dedup;
 use crate::store::model::{Cadence, Claim, PollRecord, PollSummary, Sighting};
 use crate::store::shared::fence::fence;
 use crate::store::sql::{Conn, SqlBackend};
-use crate::store::{StoreError, format_time, nul};
+use crate::store::{StoreError, format_time};
 
 impl<B: SqlBackend> Polls for B {
     fn record_poll(&mut self, poll: &PollRecord) -> Result<PollSummary, StoreError> {
-        let poll = nul::poll(poll);
         // A poll that stores no sightings (a 304, a failure, an unchanged
         // feed) writes only its feed's row, which no other instance writes
         // while this one holds the feed's lease: no need to take turns.
         self.write(!poll.sightings.is_empty(), |tx| {
             fence(tx, &poll.feed_url, &poll.claim)?;
             let now = format_time(poll.polled_at);
-            record_feed_state(tx, &poll, &now)?;
+            record_feed_state(tx, poll, &now)?;
             let summary = dedup::record_all(tx, &poll.feed_url, &now, &poll.sightings)?;
             let succeeded = !matches!(poll.outcome, FeedOutcome::Failed { .. });
             if let (Cadence::Adaptive { bounds, fresh_for }, true) = (poll.cadence, succeeded) {
@@ -38,11 +37,10 @@ impl<B: SqlBackend> Polls for B {
         sightings: &[Sighting],
         claim: &Claim,
     ) -> Result<PollSummary, StoreError> {
-        let sightings = nul::sightings(sightings);
         self.write(true, |tx| {
             fence(tx, feed_url, claim)?;
             register_feed(tx, feed_url, feed_name)?;
-            dedup::record_all(tx, feed_url, &format_time(polled_at), &sightings)
+            dedup::record_all(tx, feed_url, &format_time(polled_at), sightings)
         })
     }
 }

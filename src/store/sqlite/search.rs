@@ -8,7 +8,7 @@ use super::Sqlite;
 use crate::store::StoreError;
 use crate::store::backend::Search;
 use crate::store::model::SearchHit;
-use crate::store::search::{TITLE_WEIGHT, query};
+use crate::store::search::{TITLE_WEIGHT, rendered};
 
 /// Around this many words of text are shown around the matches.
 const SNIPPET_WORDS: u32 = 16;
@@ -17,23 +17,14 @@ const SNIPPET_WORDS: u32 = 16;
 /// typed word a quoted phrase of its folded words, `None` when nothing can
 /// match.
 fn fts_query(typed: &str) -> Result<Option<String>, StoreError> {
-    let query = query(typed)?;
-    if query.matches_nothing() {
-        return Ok(None);
-    }
     // The words hold no `"` (the tokenizer cuts there) and no space.
-    let phrases: Vec<String> = query
-        .phrases
-        .iter()
-        .map(|p| {
-            format!(
-                "\"{}\"{}",
-                p.words.join(" "),
-                if p.prefix { "*" } else { "" }
-            )
-        })
-        .collect();
-    Ok(Some(phrases.join(" ")))
+    Ok(rendered(typed, " ", |p| {
+        format!(
+            "\"{}\"{}",
+            p.words.join(" "),
+            if p.prefix { "*" } else { "" }
+        )
+    })?)
 }
 
 impl Search for Sqlite {
