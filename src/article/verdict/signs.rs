@@ -6,7 +6,7 @@ use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
-use super::vocabulary::{self, normalize};
+use super::vocabulary::{self, normalize, normalize_into};
 
 /// At most this many characters of a title, a heading or a `<noscript>`
 /// are kept: what names a wall is at their start.
@@ -91,6 +91,7 @@ impl PageSigns {
         let mut headings = Vec::new();
         let mut noscript = String::new();
         let mut invisible = 0usize;
+        let mut scratch = Scratch::default();
         for edge in doc.tree.root().traverse() {
             match edge {
                 Edge::Open(node) => match node.value() {
@@ -98,7 +99,7 @@ impl PageSigns {
                         if invisible > 0 {
                             continue;
                         }
-                        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+                        let chars = visible_chars(text);
                         signs.text_chars = signs.text_chars.saturating_add(chars);
                         if head.len() < HEAD_CHARS * 2 && chars > 0 {
                             head.push(' ');
@@ -110,7 +111,7 @@ impl PageSigns {
                         let Some(element) = ElementRef::wrap(node) else {
                             continue;
                         };
-                        signs.element(element, url, &mut headings, &mut noscript);
+                        signs.element(element, url, &mut headings, &mut noscript, &mut scratch);
                     }
                     _ => {}
                 },
@@ -148,16 +149,9 @@ impl PageSigns {
         url: &Url,
         headings: &mut Vec<String>,
         noscript: &mut String,
+        scratch: &mut Scratch,
     ) {
         let e = element.value();
-        // The id and the class attribute's words, read from the attributes
-        // (no marks hold a space, so a word holds one when the value does;
-        // `classes()` would intern every class of the page first).
-        let words = || {
-            e.attrs()
-                .filter(|(name, _)| matches!(*name, "id" | "class"))
-                .map(|(_, value)| value)
-        };
         match e.name() {
             "h1" if headings.len() < HEADINGS && !hidden(element) => {
                 headings.push(bounded(
@@ -176,9 +170,11 @@ impl PageSigns {
                 }
             }
             "button" | "a" => {
-                let text: String = element.text().take(8).collect();
-                if text.len() < 80 {
-                    self.consent_button(&normalize(&text));
+                scratch.text.clear();
+                scratch.text.extend(element.text().take(8));
+                if scratch.text.len() < 80 {
+                    normalize_into(&scratch.text, &mut scratch.normal);
+                    self.consent_button(&scratch.normal);
                 }
             }
             "noscript" if noscript.len() < KEPT_CHARS * 4 => {
@@ -208,13 +204,23 @@ impl PageSigns {
             }
             _ => {}
         }
-        if !self.challenge_markup && words().any(|w| names_any(w, CHALLENGE_MARKUP)) {
-            self.challenge_markup = true;
+        // The id and the class attribute's words, read from the attributes
+        // in one pass (no mark holds a space, so a word holds one when the
+        // value does; `classes()` would intern every class of the page).
+        let mut id = None;
+        for (name, value) in e.attrs() {
+            match name {
+                "id" => id = id.or(Some(value)),
+                "class" => {}
+                _ => continue,
+            }
+            if !self.challenge_markup && holds_any(value, CHALLENGE_MARKUP) {
+                self.challenge_markup = true;
+            }
+            if !self.consent_markup && holds_any(value, CONSENT_MARKUP) {
+                self.consent_markup = true;
+            }
         }
-        if !self.consent_markup && words().any(|w| names_any(w, CONSENT_MARKUP)) {
-            self.consent_markup = true;
-        }
-        let id = e.attrs().find(|(name, _)| *name == "id").map(|(_, id)| id);
         let app_root = id.is_some_and(|id| APP_ROOTS.contains(&id)) || e.name() == "app-root";
         if app_root && !self.empty_app_root {
             let empty = element
@@ -283,14 +289,39 @@ pub(super) fn refresh_to(content: &str, page: &Url) -> Option<u32> {
     same.then_some(delay)
 }
 
-/// Whether a class or id word holds one of `marks` (lower-case ASCII),
-/// whatever the word's ASCII case; no lower-cased copy is made.
-fn names_any(word: &str, marks: &[&str]) -> bool {
-    marks.iter().any(|m| {
-        word.as_bytes()
-            .windows(m.len())
-            .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+/// Whether `value` holds one of `marks` (lower-case ASCII) in any ASCII
+/// case: each mark tried where `value` has its first letter, no copy made.
+fn holds_any(value: &str, marks: &[&str]) -> bool {
+    let value = value.as_bytes();
+    (0..value.len()).any(|i| {
+        let first = value[i].to_ascii_lowercase();
+        marks.iter().any(|m| {
+            let m = m.as_bytes();
+            m.first() == Some(&first)
+                && value
+                    .get(i..i + m.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(m))
+        })
     })
+}
+
+/// Room reused from element to element while a page's signs are read.
+#[derive(Default)]
+struct Scratch {
+    text: String,
+    normal: String,
+}
+
+/// The characters of `text` that are not whitespace (ASCII text counted
+/// by its bytes: the same whitespace, without decoding).
+fn visible_chars(text: &str) -> usize {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .filter(|b| !matches!(b, b'\t'..=b'\r' | b' '))
+            .count();
+    }
+    text.chars().filter(|c| !c.is_whitespace()).count()
 }
 
 /// The page's `<title>`: the first element so named, in the order the

@@ -541,6 +541,13 @@ pub(super) const DENIED: &[&str] = &[
 /// Lower case, typographic apostrophes straight, whitespace collapsed.
 pub(super) fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    normalize_into(text, &mut out);
+    out
+}
+
+/// [`normalize`] into `out` (cleared first), whose room is reused.
+pub(super) fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
@@ -559,7 +566,6 @@ pub(super) fn normalize(text: &str) -> String {
             }
         }
     }
-    out
 }
 
 /// The first of `phrases` that `text` (normalized) contains.
