@@ -548,6 +548,31 @@ pub(super) fn normalize(text: &str) -> String {
 /// [`normalize`] into `out` (cleared first), whose room is reused.
 pub(super) fn normalize_into(text: &str, out: &mut String) {
     out.clear();
+    if text.is_ascii() {
+        // Most text: its words found by their bytes (ASCII's whitespace is
+        // what `split_whitespace` splits on there), no character decoded.
+        let is_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && !is_space(bytes[i]) {
+                i += 1;
+            }
+            if start < i {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                let from = out.len();
+                out.push_str(&text[start..i]);
+                out[from..].make_ascii_lowercase();
+            }
+        }
+        return;
+    }
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
