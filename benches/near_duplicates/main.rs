@@ -22,10 +22,11 @@
 //!   "About" paragraph with different short news, each also republished on a
 //!   wire host (those copies are positives).
 //!
-//! The index is kept in memory as the store keeps it: band keys to
-//! articles, each article's signatures and block keys, and per host which
-//! articles have each block (boilerplate = in [`BOILERPLATE_ARTICLES`] other
-//! articles of the host). Prints recall per kind of copy, false merges per
+//! The index is kept in memory as the store keeps it: each article's
+//! signatures and block keys, and per block which articles of which host
+//! have it (boilerplate = in [`BOILERPLATE_ARTICLES`] other articles of the
+//! host; candidates = the articles that have enough of the incoming text's
+//! other blocks to pass the verbatim rule, the most shared first). Prints recall per kind of copy, false merges per
 //! kind of negative, µs per article for the sketch and for the lookup, and
 //! index bytes per article; exits 1 when recall is under 95 % or any false
 //! merge happened.
@@ -38,8 +39,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use gleaner::near_dup::{
-    BANDS, BOILERPLATE_ARTICLES, DEFAULT_SIMILARITY, MIN_STORED_SHARE, REST_SHARE, SIGNATURE_BYTES,
-    Signature, Sketch, Stored, VERBATIM_SHARE, Verdict, same_story,
+    BOILERPLATE_ARTICLES, DEFAULT_SIMILARITY, INDEXED_BLOCKS, MIN_STORED_SHARE, REST_SHARE,
+    SIGNATURE_BYTES, Signature, Sketch, Stored, VERBATIM_SHARE, Verdict, same_story,
 };
 use labelled::{Doc, Label};
 
@@ -67,11 +68,11 @@ fn merges(verdict: &Verdict, similarity: f64, guard: bool) -> bool {
 #[derive(Default)]
 struct Index {
     articles: Vec<Article>,
-    bands: HashMap<i64, Vec<usize>>,
     /// (host, block key) → the articles that have the block.
     host_blocks: HashMap<(String, u64), Vec<usize>>,
+    /// Block key → the articles that have the block, on any host.
+    blocks: HashMap<u64, Vec<usize>>,
     /// Rows the store would keep, for the bytes per article.
-    band_rows: usize,
     block_rows: usize,
     signature_rows: usize,
 }
@@ -110,17 +111,23 @@ impl Index {
 
         let started = thread_cpu_time();
         let mut merged = None;
-        if let Some(signature) = &signature {
-            let mut candidates: Vec<usize> = signature
-                .bands()
-                .iter()
-                .filter_map(|k| self.bands.get(k))
-                .flatten()
-                .copied()
-                .collect();
-            candidates.sort_unstable();
-            candidates.dedup();
-            'candidates: for seq in candidates {
+        if signature.is_some() {
+            // The store's lookup: the articles that have any of the kept
+            // blocks among their indexed ones, those sharing the most
+            // shingles first.
+            let mut weights: HashMap<u64, u32> = HashMap::new();
+            for (key, n) in sketch.blocks().filter(|(k, _)| !boilerplate(*k)) {
+                *weights.entry(key).or_default() += n;
+            }
+            let mut shared: HashMap<usize, u32> = HashMap::new();
+            for (key, n) in &weights {
+                for seq in self.blocks.get(key).into_iter().flatten() {
+                    *shared.entry(*seq).or_default() += n;
+                }
+            }
+            let mut candidates: Vec<(usize, u32)> = shared.into_iter().collect();
+            candidates.sort_by_key(|(seq, n)| (std::cmp::Reverse(*n), *seq));
+            'candidates: for (seq, _) in candidates {
                 let article = &self.articles[seq];
                 for (signature, blocks) in &article.signatures {
                     let stored = Stored { signature, blocks };
@@ -145,21 +152,18 @@ impl Index {
             }
         };
         if let Some(signature) = signature {
-            for key in signature.bands() {
-                let list = self.bands.entry(key).or_default();
-                if !list.contains(&seq) {
-                    list.push(seq);
-                }
-                self.band_rows += 1;
-            }
             let mut blocks: Vec<u64> = sketch.block_keys().collect();
             blocks.sort_unstable();
             blocks.dedup();
             self.articles[seq].signatures.push((signature, blocks));
             self.signature_rows += 1;
         }
-        for key in sketch.block_keys() {
+        for key in sketch.largest_blocks(INDEXED_BLOCKS) {
             let list = self.host_blocks.entry((doc.host.clone(), key)).or_default();
+            if !list.contains(&seq) {
+                list.push(seq);
+            }
+            let list = self.blocks.entry(key).or_default();
             if !list.contains(&seq) {
                 list.push(seq);
             }
@@ -189,7 +193,9 @@ impl Index {
         let Some(signature) = sketch.signature(|k| !boilerplate(k)) else {
             return format!("no signature: {shingles} shingles outside boilerplate");
         };
-        let shared_band = signature.bands().iter().any(|k| stored.bands().contains(k));
+        let candidate = sketch.block_keys().any(|k| {
+            !boilerplate(k) && self.blocks.get(&k).is_some_and(|list| list.contains(&seq))
+        });
         let verdict = same_story(
             &sketch,
             &boilerplate,
@@ -200,7 +206,7 @@ impl Index {
             similarity,
         );
         format!(
-            "band shared {shared_band}, in {:.2} back {:.2} rest {:?} verbatim {:.2} ({} vs {} shingles)",
+            "candidate {candidate}, in {:.2} back {:.2} rest {:?} verbatim {:.2} ({} vs {} shingles)",
             verdict.incoming_share,
             verdict.stored_share,
             verdict.rest_share,
@@ -466,15 +472,13 @@ fn evaluate(docs: &[Doc], similarity: f64, guard: bool) -> bool {
         costs.lookup.as_secs_f64() * 1e6 / n,
         texts_bytes as f64 / n
     );
-    // Each row as the store would keep it: a band key (8) and the article's
-    // seq (8); a signature row (seq 8 + blob); a block row (host key 8,
-    // block key 8, seq 8). Without the database's own per-row overhead.
-    let bytes =
-        index.band_rows * 16 + index.signature_rows * (8 + SIGNATURE_BYTES) + index.block_rows * 24;
+    // Each row as the store would keep it: a signature row (seq 8 +
+    // blob); a block row (block key 8, host key 8, seq 8). Without the
+    // database's own per-row overhead.
+    let bytes = index.signature_rows * (8 + SIGNATURE_BYTES) + index.block_rows * 24;
     println!(
-        "index bytes per article: {:.0} ({} bands × 16, signature {} + 8, {:.1} blocks × 24)",
+        "index bytes per article: {:.0} (signature {} + 8, {:.1} blocks × 24)",
         bytes as f64 / n,
-        BANDS,
         SIGNATURE_BYTES,
         index.block_rows as f64 / n
     );

@@ -3,7 +3,8 @@
 //! Three steps on the one parsed tree, each a function below:
 //!
 //! 1. `noise` detaches what is never text (scripts, styles, controls,
-//!    hidden elements), then `furniture` what is page furniture:
+//!    hidden elements, unless one holds most of the page's prose: a streamed
+//!    page parks its article in one), then `furniture` what is page furniture:
 //!    navigation, asides, headers and footers (by tag, ARIA role, or a
 //!    class/id of the boilerplate vocabulary), unless the element holds more
 //!    than half of the page's text (some sites wrap everything in a `<form>`
@@ -193,9 +194,37 @@ pub(super) fn clean_chosen(doc: &mut Html, roots: &[NodeId], prune_too: bool) {
 }
 
 /// Elements that are never text: scripts, styles, controls, hidden ones.
+/// A hidden element that holds most of the page's prose stays: it is the
+/// article, parked there until a script shows it (streamed pages render
+/// into `<div hidden id="S:0">` and move it later).
 fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
-    outermost_matching(doc, |_, el| {
-        NOISE_TAGS.contains(&el.name()) || (pass.strip_hidden && is_hidden(el))
+    let never_text = |el: &Element| NOISE_TAGS.contains(&el.name());
+    if !pass.strip_hidden {
+        return outermost_matching(doc, |_, el| never_text(el));
+    }
+    let found = outermost_matching(doc, |_, el| never_text(el) || is_hidden(el));
+    let hidden = |id: &NodeId| {
+        doc.tree
+            .get(*id)
+            .as_ref()
+            .and_then(element)
+            .is_some_and(|el| !never_text(el))
+    };
+    if !found.iter().any(hidden) {
+        return found;
+    }
+    let prose = prose_all(doc);
+    let page_prose = prose.get(&doc.root_element().id()).copied().unwrap_or(0);
+    let article: Vec<NodeId> = found
+        .iter()
+        .filter(|id| hidden(id) && prose.get(id).copied().unwrap_or(0) * 2 > page_prose)
+        .copied()
+        .collect();
+    if article.is_empty() {
+        return found;
+    }
+    outermost_matching(doc, |node, el| {
+        never_text(el) || (is_hidden(el) && !article.contains(&node.id()))
     })
 }
 
@@ -330,6 +359,83 @@ mod tests {
         let text = body_text(&page);
         assert!(!text.contains("Hidden promo"), "{text}");
         assert!(!text.contains("script words"), "{text}");
+    }
+
+    #[test]
+    fn a_block_hidden_by_its_class_is_not_text() {
+        // A comma-separated list a script reads (the site's locales): its
+        // commas make it score like prose, and only its class says it is
+        // hidden.
+        let locales: Vec<String> = (0..60).map(|i| format!("l{i}")).collect();
+        let page = NEWS_PAGE.replace(
+            "<div class=\"layout\">",
+            &format!(
+                "<div class=\"site-locales hidden\">{}</div><div class=\"layout\">",
+                locales.join(",")
+            ),
+        );
+        let text = body_text(&page);
+        assert!(!text.contains("l1,l2"), "{text}");
+        assert!(text.contains("The bridge will cost 12 million"), "{text}");
+    }
+
+    #[test]
+    fn a_class_hidden_on_small_screens_only_is_text() {
+        let page = NEWS_PAGE.replace(
+            "<div class=\"entry-content\">",
+            "<div class=\"entry-content hidden md:block\">",
+        );
+        assert!(body_text(&page).contains("The bridge will cost 12 million"));
+    }
+
+    #[test]
+    fn a_streamed_article_parked_in_a_hidden_element_is_the_body() {
+        // The server sends a shell with a visible teaser, then the article
+        // in `<div hidden id="S:0">` for a script to move into place.
+        let paragraph = "The committee met again on Monday, and after a long debate, with many \
+            objections, it approved the plan, the budget and the calendar for next year.";
+        let article: String = (0..8)
+            .map(|i| format!("<p>Part {i}. {paragraph}</p>"))
+            .collect();
+        let teaser: String = (0..9)
+            .map(|i| format!("<p>Teaser {i}: read our other stories from the newsroom and more of everything</p>"))
+            .collect();
+        let page = format!(
+            "<html><body><main><div class=\"shell\"><div class=\"teasers\">{teaser}</div></div></main>\
+             <div hidden id=\"S:0\"><article>{article}</article></div></body></html>"
+        );
+        let text = body_text(&page);
+        assert!(text.contains("Part 7. The committee"), "{text}");
+        assert!(!text.contains("Teaser"), "{text}");
+    }
+
+    #[test]
+    fn a_box_beside_the_article_that_scores_far_less_is_left_out() {
+        let page = NEWS_PAGE.replace(
+            "<div class=\"related-posts\">",
+            "<div class=\"box\"><p>Springfield News, 1 Main St, Springfield, open Monday to Friday, call us.</p></div>\
+             <div class=\"related-posts\">",
+        );
+        let text = body_text(&page);
+        assert!(text.contains("probably in two years."), "{text}");
+        assert!(!text.contains("1 Main St"), "{text}");
+    }
+
+    #[test]
+    fn a_block_named_for_related_articles_is_not_the_article() {
+        // `related-articles` holds an article word: it must not count as one.
+        let teaser = "<p>Read next: the mayor, the council, the budget, the ferry, the river, \
+                      the bridge, and the town, all in one place.</p>";
+        let page = NEWS_PAGE.replace(
+            "<footer>",
+            &format!(
+                "<div class=\"below\"><div class=\"related-articles\">{}</div></div><footer>",
+                teaser.repeat(5)
+            ),
+        );
+        let text = body_text(&page);
+        assert!(text.contains("probably in two years."), "{text}");
+        assert!(!text.contains("Read next"), "{text}");
     }
 
     #[test]

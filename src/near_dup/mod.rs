@@ -7,8 +7,10 @@
 //! per block of text, a key and a MinHash of its five-word shingles. At insert
 //! time the store says which of the article's blocks are its host's
 //! boilerplate (blocks already in other stored articles of the host: see
-//! [`Boilerplate`]); the rest gives the [`Signature`], looked up by its LSH
-//! [`Signature::bands`]; each candidate found is judged by [`same_story`].
+//! [`Boilerplate`]); the rest gives the [`Signature`]. The stored articles
+//! that have one of the rest's blocks among their [`INDEXED_BLOCKS`]
+//! largest ([`Sketch::largest_blocks`]) are the candidates, each judged by
+//! [`same_story`].
 //!
 //! Where the line lies between a light edit and another story: the incoming
 //! text is a copy when at least `similarity` (default
@@ -44,9 +46,7 @@ mod words;
 
 use std::ops::RangeInclusive;
 
-pub use sketch::{
-    BANDS, MIN_SHINGLES, ROWS, SHINGLE_WORDS, SIGNATURE_BYTES, SLOTS, Signature, Sketch,
-};
+pub use sketch::{MIN_SHINGLES, SHINGLE_WORDS, SIGNATURE_BYTES, SLOTS, Signature, Sketch};
 pub use words::{MAX_BLOCKS, MAX_TEXT_BYTES, MAX_WORDS, MIN_BLOCK_WORDS};
 
 /// What an article brings to the store for near-duplicate merging: its
@@ -95,12 +95,22 @@ pub const VERBATIM_SHARE: f64 = 0.5;
 /// A block stored in this many other articles of the host is the host's
 /// boilerplate: it is left out of an incoming article's signature.
 pub const BOILERPLATE_ARTICLES: u32 = 2;
+/// The blocks of a text the index keeps ([`Sketch::largest_blocks`]): its
+/// largest, which a copy keeps verbatim unless it changed most of the
+/// text, and which hold most of a short text (where a host's boilerplate
+/// weighs, and so is counted). Each costs a row of random key per article,
+/// which is most of what the index costs to write; `cargo bench --bench
+/// near_duplicates` reads the recall off this number.
+pub const INDEXED_BLOCKS: usize = 4;
 
 /// Which blocks are a host's boilerplate, as the store knows them at insert
 /// time: a block key is boilerplate when at least
 /// [`BOILERPLATE_ARTICLES`] other stored articles of the same host (within
-/// the window) have it. The store keeps one row per (host, block key,
-/// article), so memory is bounded by the window's articles.
+/// the window) have it among their [`INDEXED_BLOCKS`] largest. A block that
+/// is a small part of every text is not counted; where it would weigh, in
+/// a short text, it is among the largest. The store keeps one row per
+/// (block key, host, article), so memory is bounded by the window's
+/// articles.
 pub trait Boilerplate {
     fn is_boilerplate(&self, block: u64) -> bool;
 }
@@ -211,14 +221,21 @@ fn verbatim(
     keep: impl Fn(u64) -> bool,
     shared: &impl Fn(u64) -> bool,
 ) -> f64 {
-    if signature.shingles() == 0 {
-        return 0.0;
-    }
     let verbatim: u32 = incoming
         .blocks()
         .filter(|(k, _)| keep(*k) && shared(*k))
         .fold(0u32, |n, (_, s)| n.saturating_add(s));
-    (f64::from(verbatim) / f64::from(signature.shingles())).min(1.0)
+    verbatim_share(verbatim, signature.shingles())
+}
+
+/// The share of a text's `shingles` (outside boilerplate) that `verbatim`
+/// of them, in blocks a stored text has verbatim, make: what
+/// [`VERBATIM_SHARE`] bounds.
+fn verbatim_share(verbatim: u32, shingles: u32) -> f64 {
+    if shingles == 0 {
+        return 0.0;
+    }
+    (f64::from(verbatim) / f64::from(shingles)).min(1.0)
 }
 
 #[cfg(test)]

@@ -3,13 +3,16 @@
 //! text.
 //!
 //! Each block's shingles ([`SHINGLE_WORDS`] words in a row, not crossing a
-//! block's edge; a block shorter than that is one shingle) are hashed, and
-//! for each of [`SLOTS`] hash functions the block keeps the smallest value.
-//! The MinHash of several blocks is the slot-wise minimum of theirs, so the
-//! signature of "the text without its boilerplate blocks" costs
-//! `blocks × SLOTS` comparisons, not a second pass over the words. Two
-//! signatures agree in a slot with probability equal to the Jaccard
-//! similarity of the two shingle sets.
+//! block's edge; a block shorter than that is one shingle) are hashed once
+//! each, and the hash's top bits choose one of [`SLOTS`] slots in which the
+//! block keeps the smallest of the rest ("one permutation hashing": one
+//! hash and one comparison per shingle, where a MinHash of `SLOTS` hash
+//! functions costs `SLOTS`). The signature of several blocks is the
+//! slot-wise minimum of theirs, so the signature of "the text without its
+//! boilerplate blocks" costs `blocks × SLOTS` comparisons, not a second
+//! pass over the words. Of the slots that are not empty in both of two
+//! signatures, the share that agree estimates the Jaccard similarity of the
+//! two shingle sets.
 
 use super::words::{self, Block, mix};
 
@@ -17,41 +20,20 @@ use super::words::{self, Block, mix};
 /// stories (unlike two or three), yet one changed word costs only five
 /// shingles, so a reworded sentence leaves most of its paragraph matching.
 pub const SHINGLE_WORDS: usize = 5;
-/// MinHash values per signature. The similarity estimate's standard error
-/// is `sqrt(J(1-J)/SLOTS)`: 0.035 at J = 0.8.
+/// Slots per signature. The similarity estimate's standard error is about
+/// `sqrt(J(1-J)/m)` for the `m` slots that are not empty in both (all 128
+/// from about 600 shingles on, 27 for the shortest text with a signature):
+/// 0.035 at J = 0.8 for a text of a few hundred words.
 pub const SLOTS: usize = 128;
-/// Slots per LSH band.
-pub const ROWS: usize = 4;
-/// LSH bands: the keys a signature is looked up by. Two texts become
-/// candidates when all [`ROWS`] slots of some band agree: probability
-/// `1 - (1 - J^ROWS)^BANDS`, 0.87 at J = 0.5, 0.99 at J = 0.6, 0.9997 at
-/// J = 0.7, 0.003 at J = 0.1.
-pub const BANDS: usize = SLOTS / ROWS;
+/// The bits of a shingle's hash that choose its slot.
+const SLOT_BITS: u32 = SLOTS.trailing_zeros();
+/// A slot no shingle fell in.
+const EMPTY: u32 = u32::MAX;
 /// A text (after leaving out boilerplate) with fewer distinct shingles than
 /// this has no signature: in a short text one shared sentence or one
 /// template paragraph decides the similarity, and an exact copy of it is
 /// caught by the exact text key anyway.
 pub const MIN_SHINGLES: u32 = 30;
-
-/// The multipliers and offsets of the slots' hash functions
-/// (multiply-add-shift, 2-universal). Fixed forever: stored signatures and
-/// band keys are only comparable with ones computed by the same functions.
-const SLOT_HASHES: [(u64, u64); SLOTS] = slot_hashes();
-
-const fn slot_hashes() -> [(u64, u64); SLOTS] {
-    let mut out = [(0u64, 0u64); SLOTS];
-    let mut state: u64 = 0x6e65_6172_2d64_7570; // "near-dup"
-    let mut i = 0;
-    while i < SLOTS {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let a = mix(state) | 1;
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let b = mix(state);
-        out[i] = (a, b);
-        i += 1;
-    }
-    out
-}
 
 /// One block's part of a sketch.
 #[derive(Debug, Clone)]
@@ -137,8 +119,25 @@ impl Sketch {
         })
     }
 
-    /// The blocks' keys with their shingle counts.
-    pub(super) fn blocks(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+    /// The keys of the text's `count` largest blocks (most shingles first,
+    /// then by key), distinct: the blocks the index finds the text by.
+    pub fn largest_blocks(&self, count: usize) -> Vec<u64> {
+        let mut blocks: Vec<(u32, u64)> = self.blocks.iter().map(|b| (b.shingles, b.key)).collect();
+        blocks.sort_unstable_by(|a, b| b.cmp(a));
+        let mut keys: Vec<u64> = Vec::with_capacity(count);
+        for (_, key) in blocks {
+            if keys.len() == count {
+                break;
+            }
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+
+    /// The blocks' keys with their shingle counts, in order.
+    pub fn blocks(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.blocks.iter().map(|b| (b.key, b.shingles))
     }
 }
@@ -151,17 +150,14 @@ fn sketch_block(block: &Block) -> BlockSketch {
     let mut shingles: Vec<u64> = if words.len() < SHINGLE_WORDS {
         vec![key]
     } else {
-        words
-            .windows(SHINGLE_WORDS)
-            .map(|w| w.iter().fold(0x7368_696eu64, |h, word| mix(h ^ word)))
-            .collect()
+        words.windows(SHINGLE_WORDS).map(shingle_hash).collect()
     };
     shingles.sort_unstable();
     shingles.dedup();
-    let mut mins = [u32::MAX; SLOTS];
+    let mut mins = [EMPTY; SLOTS];
     for &shingle in &shingles {
-        for (min, (a, b)) in mins.iter_mut().zip(SLOT_HASHES.iter()) {
-            let value = (a.wrapping_mul(shingle).wrapping_add(*b) >> 32) as u32;
+        let (slot, value) = slot_of(shingle);
+        if let Some(min) = mins.get_mut(slot) {
             *min = (*min).min(value);
         }
     }
@@ -172,38 +168,48 @@ fn sketch_block(block: &Block) -> BlockSketch {
     }
 }
 
+/// One hash of a shingle's words (each already a mixed 64-bit hash): each
+/// word rotated by its place, so that the same words in another order
+/// differ, then mixed once.
+fn shingle_hash(words: &[u64]) -> u64 {
+    let folded = words
+        .iter()
+        .zip([0u32, 13, 26, 39, 52])
+        .fold(0x7368_696eu64, |h, (w, r)| h ^ w.rotate_left(r));
+    mix(folded)
+}
+
+/// A shingle's slot (its hash's top bits) and its value there (the low 32
+/// bits; a value equal to [`EMPTY`] reads as an empty slot, one in 2^32).
+fn slot_of(shingle: u64) -> (usize, u32) {
+    ((shingle >> (64 - SLOT_BITS)) as usize, shingle as u32)
+}
+
 /// Bytes of [`Signature::to_bytes`].
 pub const SIGNATURE_BYTES: usize = 4 + SLOTS * 4;
 
 impl Signature {
-    /// The LSH band keys this signature is stored and looked up under.
-    /// Each band's slots are hashed with the band's number, so equal values
-    /// in different bands never collide.
-    pub fn bands(&self) -> [i64; BANDS] {
-        let mut keys = [0i64; BANDS];
-        for (band, (key, rows)) in keys.iter_mut().zip(self.mins.chunks(ROWS)).enumerate() {
-            let h = rows
-                .iter()
-                .fold(mix(band as u64 + 1), |h, v| mix(h ^ u64::from(*v)));
-            *key = h as i64;
-        }
-        keys
-    }
-
     /// Distinct shingles the signature covers.
     pub fn shingles(&self) -> u32 {
         self.shingles
     }
 
-    /// The estimated Jaccard similarity of the two shingle sets.
+    /// The estimated Jaccard similarity of the two shingle sets: of the
+    /// slots where either has a shingle, the share where both hold the
+    /// same smallest one.
     pub fn jaccard(&self, other: &Signature) -> f64 {
-        let equal = self
-            .mins
-            .iter()
-            .zip(other.mins.iter())
-            .filter(|(a, b)| a == b)
-            .count();
-        equal as f64 / SLOTS as f64
+        let (mut equal, mut used) = (0u32, 0u32);
+        for (a, b) in self.mins.iter().zip(other.mins.iter()) {
+            if *a == EMPTY && *b == EMPTY {
+                continue;
+            }
+            used += 1;
+            equal += u32::from(a == b);
+        }
+        match used {
+            0 => 0.0,
+            _ => f64::from(equal) / f64::from(used),
+        }
     }
 
     /// The estimated share of this text's shingles that `other` has too:
@@ -264,20 +270,18 @@ mod tests {
     }
 
     #[test]
-    fn identical_texts_have_identical_signatures_and_bands() {
+    fn identical_texts_have_identical_signatures() {
         let a = Sketch::of_text(&text(1, 400)).signature(all).unwrap();
         let b = Sketch::of_text(&text(1, 400)).signature(all).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.bands(), b.bands());
         assert_eq!(a.jaccard(&b), 1.0);
     }
 
     #[test]
-    fn unrelated_texts_share_no_band() {
+    fn unrelated_texts_are_not_similar() {
         let a = Sketch::of_text(&text(1, 400)).signature(all).unwrap();
         let b = Sketch::of_text(&text(2, 400)).signature(all).unwrap();
         assert!(a.jaccard(&b) < 0.05, "{}", a.jaccard(&b));
-        assert!(a.bands().iter().all(|k| !b.bands().contains(k)));
     }
 
     #[test]
@@ -304,6 +308,24 @@ mod tests {
         let boiler_keys: Vec<u64> = Sketch::of_text(&boiler).block_keys().collect();
         let without = sketch.signature(|k| !boiler_keys.contains(&k)).unwrap();
         assert_eq!(without, Sketch::of_text(&a).signature(all).unwrap());
+    }
+
+    #[test]
+    fn the_largest_blocks_are_indexed_once_each() {
+        let long = text(8, 55);
+        let short = text(9, 12);
+        // The long paragraph twice, then shorter ones.
+        let sketch = Sketch::of_text(&format!("{long}\n\n{long}\n\n{short}\n\n{}", text(10, 30)));
+        let keys: Vec<u64> = sketch.block_keys().collect();
+        let largest = sketch.largest_blocks(2);
+        assert_eq!(largest.len(), 2);
+        assert_eq!(
+            largest[0],
+            Sketch::of_text(&long).block_keys().next().unwrap()
+        );
+        assert_ne!(largest[1], largest[0]);
+        assert!(keys.contains(&largest[1]));
+        assert_eq!(sketch.largest_blocks(10).len(), 3);
     }
 
     #[test]

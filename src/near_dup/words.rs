@@ -123,22 +123,30 @@ fn paragraphs(text: &str) -> Vec<&str> {
 }
 
 /// The normalized words of `paragraph` as hashes, at most `max` of them.
+/// Most text is ASCII, which NFKD leaves as it is: it is read byte by byte,
+/// and only the other characters are decoded and normalized.
 fn words_of(paragraph: &str, max: usize) -> Vec<u64> {
     let mut words = Vec::new();
     let mut word = WordHash::new();
-    for c in paragraph.chars() {
+    let bytes = paragraph.as_bytes();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
         if words.len() >= max {
             return words;
         }
-        if c.is_ascii() {
-            // Most text: NFKD leaves ASCII as it is.
-            if c.is_ascii_alphanumeric() {
-                word.add(c.to_ascii_lowercase());
-            } else if c != '\'' {
+        if byte.is_ascii() {
+            if byte.is_ascii_alphanumeric() {
+                word.add_byte(byte.to_ascii_lowercase());
+            } else if byte != b'\'' {
                 word.finish_into(&mut words);
             }
+            at += 1;
             continue;
         }
+        let Some(c) = paragraph.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        at += c.len_utf8();
         for c in std::iter::once(c).nfkd() {
             add_char(c, &mut word, &mut words);
         }
@@ -222,6 +230,13 @@ impl WordHash {
             self.state ^= u64::from(byte);
             self.state = self.state.wrapping_mul(Self::PRIME);
         }
+        self.len += 1;
+    }
+
+    /// [`WordHash::add`] of an ASCII character.
+    fn add_byte(&mut self, byte: u8) {
+        self.state ^= u64::from(byte);
+        self.state = self.state.wrapping_mul(Self::PRIME);
         self.len += 1;
     }
 

@@ -183,15 +183,6 @@ const TABLES: &[Table] = &[
     // The near-duplicate index (`shared::near_dup`): its window's rows keep
     // merging copies into the articles they came with.
     Table {
-        name: "near_dup_bands",
-        columns: &[
-            ("band_key", "band_key", Int),
-            ("article_seq", "article_seq", Int),
-            ("stored_at", "stored_at", Int),
-        ],
-        key: 2,
-    },
-    Table {
         name: "near_dup_sketches",
         columns: &[
             ("article_seq", "article_seq", Int),
@@ -206,8 +197,8 @@ const TABLES: &[Table] = &[
     Table {
         name: "near_dup_blocks",
         columns: &[
-            ("host", "host", Int),
             ("block_key", "block_key", Int),
+            ("host", "host", Int),
             ("article_seq", "article_seq", Int),
             ("stored_at", "stored_at", Int),
         ],

@@ -397,4 +397,38 @@ SELECT 1;
      CREATE TRIGGER articles_search_stale BEFORE UPDATE OF title, content_text ON articles
          FOR EACH ROW EXECUTE FUNCTION gleaner_search_stale();"#,
     },
+    // 17
+    Migration::Each {
+        // Near-duplicate candidates are found by the blocks of text they
+        // share verbatim (store::shared::near_dup), not by LSH band keys:
+        // the bands go, and the blocks are keyed by block first, so that
+        // one index answers "which articles have this block" and "how many
+        // of this host's do". Every block row is kept (new articles add
+        // rows for their 4 largest blocks only). The signatures are
+        // now one-permutation MinHash, which the old ones cannot be compared
+        // with: they go, so articles stored before this version count for
+        // their hosts' boilerplate but are no longer merged into (a copy of
+        // one is delivered as an article of its own).
+        sqlite: r#"
+DROP TABLE near_dup_bands;
+CREATE TABLE near_dup_blocks_by_key (
+    block_key   INTEGER NOT NULL,
+    host        INTEGER NOT NULL,
+    article_seq INTEGER NOT NULL REFERENCES articles (seq),
+    stored_at   INTEGER NOT NULL,
+    PRIMARY KEY (block_key, host, article_seq)
+) WITHOUT ROWID;
+INSERT INTO near_dup_blocks_by_key (block_key, host, article_seq, stored_at)
+    SELECT block_key, host, article_seq, stored_at FROM near_dup_blocks;
+DROP TABLE near_dup_blocks;
+ALTER TABLE near_dup_blocks_by_key RENAME TO near_dup_blocks;
+DELETE FROM near_dup_sketches;
+"#,
+        postgres: r#"
+DROP TABLE near_dup_bands;
+ALTER TABLE near_dup_blocks DROP CONSTRAINT near_dup_blocks_pkey,
+    ADD PRIMARY KEY (block_key, host, article_seq);
+DELETE FROM near_dup_sketches;
+"#,
+    },
 ];

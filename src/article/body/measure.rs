@@ -27,6 +27,18 @@ pub(super) static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
+/// Classes that hide an element (Tailwind, Bootstrap, WordPress and
+/// screen-reader-only utilities).
+const HIDING_CLASSES: &[&str] = &[
+    "hidden",
+    "d-none",
+    "is-hidden",
+    "hide",
+    "visually-hidden",
+    "sr-only",
+    "screen-reader-text",
+];
+
 /// Counts over a subtree, computed once per pass.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Measure {
@@ -140,7 +152,9 @@ pub(super) fn class_and_id(element: &Element) -> String {
 }
 
 /// The vocabulary weight of an element's class and id: +25 for article words,
-/// −25 for boilerplate words, each judged on the class and the id apart.
+/// −25 for boilerplate words, each judged on the class and the id apart. A
+/// word that holds both (`related-articles`, `post-share`, `entry-footer`)
+/// is boilerplate: the article word names what the boilerplate is about.
 pub(super) fn class_weight(element: &Element) -> f64 {
     let mut weight = 0.0;
     for name in [element.attr("class"), element.attr("id")]
@@ -154,7 +168,10 @@ pub(super) fn class_weight(element: &Element) -> f64 {
         if words.iter().any(|w| NEGATIVE.is_match(w)) {
             weight -= 25.0;
         }
-        if words.iter().any(|w| POSITIVE.is_match(w)) {
+        if words
+            .iter()
+            .any(|w| POSITIVE.is_match(w) && !NEGATIVE.is_match(w))
+        {
             weight += 25.0;
         }
     }
@@ -168,8 +185,20 @@ pub(super) fn looks_like_furniture(element: &Element) -> bool {
     words.iter().any(|w| NEGATIVE.is_match(w)) && !words.iter().any(|w| POSITIVE.is_match(w))
 }
 
+/// Hidden by its attributes, its inline style, or a class that hides it in
+/// every CSS framework (`hidden`, `d-none`…). A class list with a
+/// responsive variant (`hidden md:block`) shows the element on some screens:
+/// it is not hidden.
 pub(super) fn is_hidden(element: &Element) -> bool {
     if element.attr("hidden").is_some() || element.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    if let Some(class) = element.attr("class")
+        && !class.contains(':')
+        && class
+            .split_whitespace()
+            .any(|w| HIDING_CLASSES.iter().any(|h| w.eq_ignore_ascii_case(h)))
+    {
         return true;
     }
     element.attr("style").is_some_and(|style| {
@@ -180,4 +209,30 @@ pub(super) fn is_hidden(element: &Element) -> bool {
             .to_ascii_lowercase();
         style.contains("display:none") || style.contains("visibility:hidden")
     })
+}
+
+/// Characters of prose under each element, counted as [`choose`] counts
+/// them: the own text of scored blocks with few links. What is never text
+/// (scripts, styles) is not looked into.
+pub(super) fn prose_all(doc: &Html) -> HashMap<NodeId, usize> {
+    let mut prose: HashMap<NodeId, usize> = HashMap::default();
+    let mut stack: Vec<NodeRef<'_, Node>> = vec![*doc.root_element()];
+    while let Some(node) = stack.pop() {
+        let Some(el) = element(&node) else { continue };
+        if NOISE_TAGS.contains(&el.name()) {
+            continue;
+        }
+        stack.extend(node.children());
+        if !SCORED.contains(&el.name()) {
+            continue;
+        }
+        let own = own_text(node);
+        if own.chars < MIN_BLOCK_CHARS || own.link_density() >= PROSE_MAX_LINK_DENSITY {
+            continue;
+        }
+        for ancestor in std::iter::once(node).chain(node.ancestors()) {
+            *prose.entry(ancestor.id()).or_default() += own.chars;
+        }
+    }
+    prose
 }

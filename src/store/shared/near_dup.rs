@@ -1,24 +1,36 @@
 //! The near-duplicate index (issue 26): the storage half of `near_dup`,
 //! written once for both backends over the statement layer.
 //!
-//! Three tables (schema migration 13): each stored signature's LSH band
-//! keys (`near_dup_bands`), the signatures with the block keys of their
-//! texts (`near_dup_sketches`), and which articles of a host have each
-//! block of text (`near_dup_blocks`, what tells a host's boilerplate). Every
-//! row carries when it was stored: only rows of the last [`WINDOW_SECS`]
-//! are looked at, and `gc` drops older ones with those of purged articles.
+//! Two tables (schema migrations 13 and 17): the signatures with all the
+//! block keys of their texts (`near_dup_sketches`), and which articles of
+//! which host have each of their [`INDEXED_BLOCKS`] largest blocks of text
+//! (`near_dup_blocks`, keyed by the block). The block rows answer both
+//! questions the lookup asks: which of the incoming text's blocks are its
+//! host's boilerplate (among the largest blocks of [`BOILERPLATE_ARTICLES`]
+//! other articles of the host), and which stored articles have one of its
+//! other blocks among their largest, the candidates. `near_dup::same_story`
+//! merges only a text with at least half its shingles in blocks the stored
+//! text has verbatim, so a copy keeps some of the stored text's largest
+//! blocks unless it changed most of it. No LSH band keys: their 32 rows of
+//! random keys per article were most of the cost of writing the index (a
+//! page each to write back), and the block rows, a few per article, find
+//! more copies. Every row carries when it was stored: only rows of the last
+//! [`WINDOW_SECS`] are looked at, and `gc` drops older ones with those of
+//! purged articles.
 //!
 //! `dedup::record_sighting` asks [`NearDup::find`] once the exact keys
 //! missed, inside the poll's transaction, and [`NearDup::index`] adds the
 //! article's rows under the seq it is stored (or merged) as.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::near_dup::{BANDS, BOILERPLATE_ARTICLES, Incoming, Signature, Stored, same_story};
+use crate::near_dup::{
+    BOILERPLATE_ARTICLES, INDEXED_BLOCKS, Incoming, Signature, Stored, same_story,
+};
 use crate::store::sql::{Conn, Value};
 use crate::store::{StoreError, parse_time};
 
@@ -27,9 +39,14 @@ use crate::store::{StoreError, parse_time};
 /// in which a story's copies appear, while the index stays a week's worth.
 pub(in crate::store) const WINDOW_SECS: i64 = 7 * 24 * 3600;
 
-/// At most this many candidates (oldest first) are judged per article: a
-/// band key shared by many articles is a template, not a story.
-const MAX_CANDIDATES: i64 = 16;
+/// At most this many candidates (those sharing the most text verbatim
+/// first) are judged per article.
+const MAX_CANDIDATES: usize = 16;
+
+/// At most this many (block, article) rows are read per chunk of block keys
+/// when looking for candidates: a block that many articles of the window
+/// share is chrome of many hosts, not one story's text.
+const MAX_BLOCK_ROWS: i64 = 1024;
 
 /// Block keys per statement: the boilerplate lookup and the block rows go
 /// in chunks of this many (the last padded with a repeat).
@@ -101,7 +118,7 @@ impl<'a> NearDup<'a> {
                 self.since().into(),
                 except.unwrap_or(-1).into(),
             ];
-            params.extend(padded(chunk));
+            params.extend(padded(chunk, CHUNK));
             params.push(i64::from(BOILERPLATE_ARTICLES).into());
             for row in tx.rows(&BOILERPLATE_SQL, &params)? {
                 boilerplate.insert(row.get::<i64>("block_key")? as u64);
@@ -131,31 +148,21 @@ impl<'a> NearDup<'a> {
         let Some(prepared) = &self.prepared else {
             return Ok(None);
         };
-        let Some(signature) = &prepared.signature else {
+        if prepared.signature.is_none() {
             return Ok(None);
-        };
-        // Looked up by the whole text's bands too: an article stored before
-        // its host's boilerplate was known has that boilerplate in its
-        // signature, so a copy's signature without it may share no band
-        // with it. Only the candidates are more; the rule judges them all.
-        let bands = signature.bands();
-        let whole = match prepared.boilerplate.is_empty() {
-            true => None,
-            false => self.incoming.sketch.signature(|_| true),
         }
-        .map_or(bands, |whole| whole.bands());
-        let mut params: Vec<Value<'_>> = bands
-            .iter()
-            .chain(whole.iter())
-            .map(|k| Value::from(*k))
-            .collect();
-        params.extend([
-            Value::from(self.since()),
-            Value::from(feed_url),
-            Value::from(entry_id),
-            Value::from(MAX_CANDIDATES),
-        ]);
-        let rows = tx.rows(&CANDIDATES_SQL, &params)?;
+        let candidates = self.candidates(tx, &prepared.boilerplate)?;
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let mut params: Vec<Value<'_>> = padded_seqs(&candidates).collect();
+        params.extend([Value::from(feed_url), Value::from(entry_id)]);
+        let mut rows = tx.rows(&SKETCHES_SQL, &params)?;
+        // Best candidate first (the most text verbatim), then oldest.
+        rows.sort_by_key(|row| {
+            let seq = row.get::<i64>("article_seq").unwrap_or(i64::MAX);
+            candidates.iter().position(|c| *c == seq)
+        });
         let boilerplate = |k: u64| prepared.boilerplate.contains(&k);
         for row in rows {
             let (Some(stored), Some(blocks)) = (
@@ -185,9 +192,48 @@ impl<'a> NearDup<'a> {
         Ok(None)
     }
 
+    /// The stored articles (within the window) that have any of the
+    /// incoming text's blocks outside `boilerplate` among their indexed
+    /// ones: those sharing the most of its shingles first, at most
+    /// [`MAX_CANDIDATES`].
+    fn candidates(
+        &self,
+        tx: &mut dyn Conn,
+        boilerplate: &HashSet<u64>,
+    ) -> Result<Vec<i64>, StoreError> {
+        // Each kept block's shingles (a block repeated in the text counts
+        // each time, as the signature counts it).
+        let mut weights: HashMap<u64, u32> = HashMap::new();
+        for (key, n) in self.incoming.sketch.blocks() {
+            if !boilerplate.contains(&key) {
+                let weight = weights.entry(key).or_default();
+                *weight = weight.saturating_add(n);
+            }
+        }
+        let keys = distinct(weights.keys().copied());
+        let mut shared: HashMap<i64, u32> = HashMap::new();
+        for chunk in keys.chunks(CHUNK) {
+            let mut params: Vec<Value<'_>> = vec![self.since().into(), MAX_BLOCK_ROWS.into()];
+            params.extend(padded(chunk, CHUNK));
+            for row in tx.rows(&SHARED_BLOCKS_SQL, &params)? {
+                let key = row.get::<i64>("block_key")? as u64;
+                let n = weights.get(&key).copied().unwrap_or(0);
+                let total = shared.entry(row.get("article_seq")?).or_default();
+                *total = total.saturating_add(n);
+            }
+        }
+        let mut found: Vec<(i64, u32)> = shared.into_iter().collect();
+        found.sort_by_key(|(seq, n)| (std::cmp::Reverse(*n), *seq));
+        Ok(found
+            .into_iter()
+            .take(MAX_CANDIDATES)
+            .map(|(seq, _)| seq)
+            .collect())
+    }
+
     /// Adds the incoming text to the index as article `seq`'s: its
-    /// signature and band keys (when it has one) and its blocks under the
-    /// host.
+    /// signature with all its block keys (when it has one), and its
+    /// [`INDEXED_BLOCKS`] largest blocks under the host.
     pub(in crate::store) fn index(
         &mut self,
         tx: &mut dyn Conn,
@@ -198,12 +244,9 @@ impl<'a> NearDup<'a> {
             return Ok(());
         };
         let blocks = distinct(self.incoming.sketch.block_keys());
+        let indexed = self.incoming.sketch.largest_blocks(INDEXED_BLOCKS);
         if let Some(signature) = &prepared.signature {
             let bytes = signature.to_bytes();
-            let mut params: Vec<Value<'_>> =
-                signature.bands().iter().map(|k| (*k).into()).collect();
-            params.extend([Value::from(seq), Value::from(self.now)]);
-            tx.run(&BANDS_INSERT_SQL, &params)?;
             let packed: Vec<u8> = blocks.iter().flat_map(|k| k.to_le_bytes()).collect();
             tx.run(
                 "INSERT INTO near_dup_sketches
@@ -219,9 +262,9 @@ impl<'a> NearDup<'a> {
                 ],
             )?;
         }
-        for chunk in blocks.chunks(CHUNK) {
+        if !indexed.is_empty() {
             let mut params: Vec<Value<'_>> = vec![self.host.into(), seq.into(), self.now.into()];
-            params.extend(padded(chunk));
+            params.extend(padded(&indexed, INDEXED_BLOCKS));
             tx.run(&BLOCKS_INSERT_SQL, &params)?;
         }
         Ok(())
@@ -259,23 +302,17 @@ pub(in crate::store) fn reindex(
 /// text's come next).
 fn forget(tx: &mut dyn Conn, seq: i64) -> Result<(), StoreError> {
     let rows = tx.rows(
-        "SELECT host, signature, blocks FROM near_dup_sketches WHERE article_seq = ?1",
+        "SELECT host, blocks FROM near_dup_sketches WHERE article_seq = ?1",
         &[seq.into()],
     )?;
     for row in rows {
-        if let Some(signature) = Signature::from_bytes(&row.get::<Vec<u8>>("signature")?) {
-            let mut params: Vec<Value<'_>> =
-                signature.bands().iter().map(|k| (*k).into()).collect();
-            params.push(seq.into());
-            tx.run(&BANDS_DELETE_SQL, &params)?;
-        }
         let host: i64 = row.get("host")?;
         for chunk in keys_of(&row.get::<Vec<u8>>("blocks")?)
             .unwrap_or_default()
             .chunks(CHUNK)
         {
             let mut params: Vec<Value<'_>> = vec![host.into(), seq.into()];
-            params.extend(padded(chunk));
+            params.extend(padded(chunk, CHUNK));
             tx.run(&BLOCKS_DELETE_SQL, &params)?;
         }
     }
@@ -290,11 +327,6 @@ fn forget(tx: &mut dyn Conn, seq: i64) -> Result<(), StoreError> {
 /// (never candidates again), for `gc` and the daemon's retention.
 pub(in crate::store) fn forget_purged(tx: &mut dyn Conn, now: i64) -> Result<(), StoreError> {
     let since = now.saturating_sub(WINDOW_SECS);
-    tx.run(
-        "DELETE FROM near_dup_bands WHERE stored_at < ?1 OR EXISTS (SELECT 1 FROM articles a
-             WHERE a.seq = near_dup_bands.article_seq AND a.purged_at IS NOT NULL)",
-        &[since.into()],
-    )?;
     tx.run(
         "DELETE FROM near_dup_sketches WHERE stored_at < ?1 OR EXISTS (SELECT 1 FROM articles a
              WHERE a.seq = near_dup_sketches.article_seq AND a.purged_at IS NOT NULL)",
@@ -330,9 +362,16 @@ fn first_i64(digest: &[u8]) -> i64 {
 /// A chunk of block keys as [`CHUNK`] values, the last key repeated to
 /// fill it, as the databases' signed 64-bit integers keep them (the same
 /// bits).
-fn padded(chunk: &[u64]) -> impl Iterator<Item = Value<'static>> + '_ {
+fn padded(chunk: &[u64], size: usize) -> impl Iterator<Item = Value<'static>> + '_ {
     let last = chunk.last().copied().unwrap_or(0);
-    (0..CHUNK).map(move |i| Value::from(chunk.get(i).copied().unwrap_or(last) as i64))
+    (0..size).map(move |i| Value::from(chunk.get(i).copied().unwrap_or(last) as i64))
+}
+
+/// Up to [`MAX_CANDIDATES`] article seqs as that many values, the last
+/// repeated to fill them.
+fn padded_seqs(seqs: &[i64]) -> impl Iterator<Item = Value<'static>> + '_ {
+    let last = seqs.last().copied().unwrap_or(-1);
+    (0..MAX_CANDIDATES).map(move |i| Value::from(seqs.get(i).copied().unwrap_or(last)))
 }
 
 fn distinct(keys: impl Iterator<Item = u64>) -> Vec<u64> {
@@ -378,47 +417,33 @@ static BOILERPLATE_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The articles with any of the band keys `?1`… (the signature's, then the
-/// whole text's), oldest first, each with its signatures.
-static CANDIDATES_SQL: LazyLock<String> = LazyLock::new(|| {
+/// Which articles stored since `?1` have which of a chunk of block keys
+/// `?3`…, at most `?2` rows.
+static SHARED_BLOCKS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT DISTINCT block_key, article_seq FROM near_dup_blocks
+         WHERE block_key IN ({}) AND stored_at >= ?1 LIMIT ?2",
+        placeholders(3, CHUNK)
+    )
+});
+
+/// The signatures of the candidate articles `?1`… that are no other entry
+/// (`?{entry}`) of the incoming one's feed (`?{feed}`).
+static SKETCHES_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT k.article_seq, k.signature, k.blocks FROM near_dup_sketches k
-         WHERE k.article_seq IN (
-             SELECT DISTINCT b.article_seq FROM near_dup_bands b
-             WHERE b.band_key IN ({}) AND b.stored_at >= ?{since}
-               AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = b.article_seq
-                               AND s.feed_url = ?{feed} AND s.entry_id <> ?{entry})
-             ORDER BY b.article_seq LIMIT ?{limit})
+         WHERE k.article_seq IN ({})
+           AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.article_seq = k.article_seq
+                           AND s.feed_url = ?{feed} AND s.entry_id <> ?{entry})
          ORDER BY k.article_seq, k.sketch_key",
-        placeholders(1, 2 * BANDS),
-        since = 2 * BANDS + 1,
-        feed = 2 * BANDS + 2,
-        entry = 2 * BANDS + 3,
-        limit = 2 * BANDS + 4,
-    )
-});
-
-static BANDS_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
-    let values: Vec<String> = (1..=BANDS)
-        .map(|i| format!("(?{i}, ?{}, ?{})", BANDS + 1, BANDS + 2))
-        .collect();
-    format!(
-        "INSERT INTO near_dup_bands (band_key, article_seq, stored_at) VALUES {}
-         ON CONFLICT DO NOTHING",
-        values.join(", ")
-    )
-});
-
-static BANDS_DELETE_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "DELETE FROM near_dup_bands WHERE article_seq = ?{} AND band_key IN ({})",
-        BANDS + 1,
-        placeholders(1, BANDS)
+        placeholders(1, MAX_CANDIDATES),
+        feed = MAX_CANDIDATES + 1,
+        entry = MAX_CANDIDATES + 2,
     )
 });
 
 static BLOCKS_INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
-    let values: Vec<String> = (4..4 + CHUNK)
+    let values: Vec<String> = (4..4 + INDEXED_BLOCKS)
         .map(|i| format!("(?1, ?{i}, ?2, ?3)"))
         .collect();
     format!(
