@@ -55,6 +55,8 @@ enum Scope {
 
 struct Open {
     name: Vec<u8>,
+    /// The sets its name is in ([`flags`]).
+    flags: u32,
     foreign: bool,
     /// For a foreign element: SVG rather than MathML.
     svg: bool,
@@ -89,19 +91,22 @@ struct Builder {
     /// Entries of `active` that are not open (to be reopened).
     closed: usize,
     next_id: u32,
+    /// HTML `<select>`, `<template>` and `<frameset>` elements open: asked
+    /// of every tag, so counted as they open and close.
+    selects: usize,
+    templates: usize,
+    framesets: usize,
 }
 
 impl Open {
     /// A foreign element whose content is HTML.
     fn integration_point(&self) -> bool {
         self.foreign
-            && is(
-                &self.name,
-                match self.svg {
-                    true => SVG_INTEGRATION_POINTS,
-                    false => MATH_INTEGRATION_POINTS,
-                },
-            )
+            && match self.svg {
+                true => SVG_INTEGRATION_POINTS,
+                false => MATH_INTEGRATION_POINTS,
+            }
+            .holds(self.flags)
     }
 }
 
@@ -125,7 +130,9 @@ impl Builder {
             b"math" => false,
             _ => self.top().is_some_and(|o| o.svg),
         };
+        self.count(&name, foreign, true);
         self.stack.push(Open {
+            flags: flags(&name),
             name,
             foreign,
             svg,
@@ -135,11 +142,27 @@ impl Builder {
         });
     }
 
+    /// Keeps [`Builder::selects`] and its kind as `name` opens (`up`) or closes.
+    fn count(&mut self, name: &[u8], foreign: bool, up: bool) {
+        let counter = match name {
+            _ if foreign => return,
+            b"select" => &mut self.selects,
+            b"template" => &mut self.templates,
+            b"frameset" => &mut self.framesets,
+            _ => return,
+        };
+        match up {
+            true => *counter += 1,
+            false => *counter -= 1,
+        }
+    }
+
     /// Pops the top element; a formatting element stays in the list, closed.
     /// A table cell or caption takes the formatting elements opened in it
     /// along (the parser only ever closes them whole).
     fn pop(&mut self) {
         let Some(open) = self.stack.pop() else { return };
+        self.count(&open.name, open.foreign, false);
         self.weight -= open.weight;
         if !open.foreign && is(&open.name, &[b"td", b"th", b"caption"]) {
             self.clear_to_marker();
@@ -179,12 +202,12 @@ impl Builder {
                 return Some(i);
             }
             let bounds = match scope {
-                Scope::Table => !open.foreign && is(&open.name, TABLE_SCOPE),
+                Scope::Table => !open.foreign && TABLE_SCOPE.holds(open.flags),
                 Scope::Select => open.foreign || !is(&open.name, &[b"option", b"optgroup"]),
                 _ => {
                     open.integration_point()
                         || (!open.foreign
-                            && (is(&open.name, SCOPE)
+                            && (SCOPE.holds(open.flags)
                                 || (scope == Scope::ListItem && is(&open.name, &[b"ol", b"ul"]))
                                 || (scope == Scope::Button && open.name == b"button")))
                 }
@@ -248,14 +271,16 @@ impl Builder {
             .iter()
             .rposition(|e| matches!(e, Entry::Marker))
             .map_or(0, |m| m + 1);
-        let same: Vec<usize> = (first..self.active.len())
-            .filter(|&i| {
+        let (earliest, same) = {
+            let mut same = (first..self.active.len()).filter(|&i| {
                 matches!(&self.active[i], Entry::Formatting { name: n, attributes: a, .. }
                     if *n == name && a == attributes)
-            })
-            .collect();
-        if same.len() >= 3
-            && let Entry::Formatting { open, .. } = self.active.remove(same[0])
+            });
+            (same.next(), same.count() + 1)
+        };
+        if same >= 3
+            && let Some(earliest) = earliest
+            && let Entry::Formatting { open, .. } = self.active.remove(earliest)
             && !open
         {
             self.closed -= 1;
@@ -274,7 +299,9 @@ impl Builder {
     /// Opens the HTML formatting element of list entry `id`.
     fn push_formatting_open(&mut self, name: Vec<u8>, id: u32) {
         self.weight += 1;
+        self.count(&name, false, true);
         self.stack.push(Open {
+            flags: flags(&name),
             name,
             foreign: false,
             svg: false,
@@ -290,19 +317,16 @@ impl Builder {
             .is_some_and(|o| o.foreign && !o.integration_point())
     }
 
-    /// Whether an HTML element `name` is open.
-    fn is_open(&self, name: &[u8]) -> bool {
-        self.stack.iter().any(|o| !o.foreign && o.name == name)
+    fn in_frameset(&self) -> bool {
+        self.framesets > 0
     }
 
     fn in_template(&self) -> bool {
-        self.stack
-            .iter()
-            .any(|o| !o.foreign && o.name == b"template")
+        self.templates > 0
     }
 
     fn in_select(&self) -> bool {
-        self.stack.iter().any(|o| !o.foreign && o.name == b"select")
+        self.selects > 0
     }
 
     /// The id of the last formatting element named `name` since the last marker.
@@ -324,7 +348,7 @@ impl Builder {
     fn special_above(&self, index: usize) -> bool {
         self.stack[index + 1..]
             .iter()
-            .any(|o| o.integration_point() || (!o.foreign && is(&o.name, SPECIAL)))
+            .any(|o| o.integration_point() || (!o.foreign && SPECIAL.holds(o.flags)))
     }
 
     /// Drops a formatting element from the list.
@@ -371,6 +395,9 @@ pub fn measure(html: &[u8], limit: usize) -> Nesting {
         active: Vec::new(),
         closed: 0,
         next_id: 0,
+        selects: 0,
+        templates: 0,
+        framesets: 0,
     };
     let mut tokens = Tokens::new(html);
     let mut deepest = IMPLIED;

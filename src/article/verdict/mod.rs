@@ -200,8 +200,14 @@ pub fn judge(
     let Some(page) = page else {
         return Verdict::Article;
     };
-    let body = article.map_or_else(|| page.text_head.clone(), |a| normalize(&a.content_text));
     let length = article.map_or(0, |a| a.content_text.chars().count());
+    // Every rule that reads the body's words asks for one shorter than
+    // CONSENT_MAX: a longer body is not copied to be lower-cased.
+    let body = match article {
+        None => page.text_head.clone(),
+        Some(a) if length < CONSENT_MAX => normalize(&a.content_text),
+        Some(_) => String::new(),
+    };
     judge_page(response, page, &body, length)
 }
 
@@ -420,13 +426,18 @@ fn consent(text: &str, page: &PageSigns, markup_needed: bool) -> Option<String> 
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let concepts: Vec<&str> = vocabulary::CONSENT
-        .iter()
-        .filter_map(|words| find(&text, words))
-        .collect();
     // Without the manager's buttons or markup, a story about consent
     // managers could speak of three: a wall's own text speaks of four.
     let needed = if markup { 2 } else { 4 };
+    let mut concepts: Vec<&str> = Vec::new();
+    for (i, words) in vocabulary::CONSENT.iter().enumerate() {
+        // Too few concepts left to make `needed`: no wall, and no need to
+        // look for the rest.
+        if concepts.len() + (vocabulary::CONSENT.len() - i) < needed {
+            return None;
+        }
+        concepts.extend(find(&text, words));
+    }
     (concepts.len() >= needed && dominated_by(&text, vocabulary::CONSENT))
         .then(|| concepts.join(", "))
 }

@@ -2,10 +2,11 @@
 //! extractor removes anything (a wall's form and buttons are what the
 //! extractor throws away first).
 
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
-use super::vocabulary::{self, normalize};
+use super::vocabulary::{self, normalize, normalize_into};
 
 /// At most this many characters of a title, a heading or a `<noscript>`
 /// are kept: what names a wall is at their start.
@@ -81,42 +82,47 @@ pub struct PageSigns {
 
 impl PageSigns {
     /// Reads the signs of `doc`, the page at `url`. One walk over the tree,
-    /// no recursion (the page's depth is bounded, its walk need not be).
+    /// no recursion (the page's depth is bounded, its walk need not be):
+    /// whether a text is inside an element a reader does not see is kept
+    /// as a count of such elements open, not looked up per text.
     pub fn read(doc: &Html, url: &Url) -> PageSigns {
         let mut signs = PageSigns::default();
         let mut head = String::new();
         let mut headings = Vec::new();
         let mut noscript = String::new();
-        for node in doc.tree.root().descendants() {
-            match node.value() {
-                Node::Text(text) => {
-                    let hidden = node.ancestors().any(|a| {
-                        a.value()
-                            .as_element()
-                            .is_some_and(|e| INVISIBLE.contains(&e.name()))
-                    });
-                    if hidden {
-                        continue;
+        let mut invisible = 0usize;
+        let mut scratch = Scratch::default();
+        for edge in doc.tree.root().traverse() {
+            match edge {
+                Edge::Open(node) => match node.value() {
+                    Node::Text(text) => {
+                        if invisible > 0 {
+                            continue;
+                        }
+                        let chars = visible_chars(text);
+                        signs.text_chars = signs.text_chars.saturating_add(chars);
+                        if head.len() < HEAD_CHARS * 2 && chars > 0 {
+                            head.push(' ');
+                            head.push_str(text);
+                        }
                     }
-                    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
-                    signs.text_chars = signs.text_chars.saturating_add(chars);
-                    if head.len() < HEAD_CHARS * 2 && chars > 0 {
-                        head.push(' ');
-                        head.push_str(text);
+                    Node::Element(e) => {
+                        invisible += usize::from(INVISIBLE.contains(&e.name()));
+                        let Some(element) = ElementRef::wrap(node) else {
+                            continue;
+                        };
+                        signs.element(element, url, &mut headings, &mut noscript, &mut scratch);
+                    }
+                    _ => {}
+                },
+                Edge::Close(node) => {
+                    if let Node::Element(e) = node.value() {
+                        invisible -= usize::from(INVISIBLE.contains(&e.name()));
                     }
                 }
-                Node::Element(_) => {
-                    let Some(element) = ElementRef::wrap(node) else {
-                        continue;
-                    };
-                    signs.element(element, url, &mut headings, &mut noscript);
-                }
-                _ => {}
             }
         }
-        signs.title = doc
-            .select(&selector("title"))
-            .next()
+        signs.title = first_title(doc)
             .map(|t| bounded(&normalize(&t.text().collect::<String>()), KEPT_CHARS))
             .unwrap_or_default();
         signs.heading = headings.join(" | ");
@@ -143,14 +149,9 @@ impl PageSigns {
         url: &Url,
         headings: &mut Vec<String>,
         noscript: &mut String,
+        scratch: &mut Scratch,
     ) {
         let e = element.value();
-        let words = || {
-            e.id()
-                .into_iter()
-                .chain(e.classes())
-                .map(str::to_ascii_lowercase)
-        };
         match e.name() {
             "h1" if headings.len() < HEADINGS && !hidden(element) => {
                 headings.push(bounded(
@@ -169,9 +170,11 @@ impl PageSigns {
                 }
             }
             "button" | "a" => {
-                let text: String = element.text().take(8).collect();
-                if text.len() < 80 {
-                    self.consent_button(&normalize(&text));
+                scratch.text.clear();
+                scratch.text.extend(element.text().take(8));
+                if scratch.text.len() < 80 {
+                    normalize_into(&scratch.text, &mut scratch.normal);
+                    self.consent_button(&scratch.normal);
                 }
             }
             "noscript" if noscript.len() < KEPT_CHARS * 4 => {
@@ -201,14 +204,24 @@ impl PageSigns {
             }
             _ => {}
         }
-        if !self.challenge_markup && words().any(|w| CHALLENGE_MARKUP.iter().any(|m| w.contains(m)))
-        {
-            self.challenge_markup = true;
+        // The id and the class attribute's words, read from the attributes
+        // in one pass (no mark holds a space, so a word holds one when the
+        // value does; `classes()` would intern every class of the page).
+        let mut id = None;
+        for (name, value) in e.attrs() {
+            match name {
+                "id" => id = id.or(Some(value)),
+                "class" => {}
+                _ => continue,
+            }
+            if !self.challenge_markup && holds_any(value, CHALLENGE_MARKUP) {
+                self.challenge_markup = true;
+            }
+            if !self.consent_markup && holds_any(value, CONSENT_MARKUP) {
+                self.consent_markup = true;
+            }
         }
-        if !self.consent_markup && words().any(|w| CONSENT_MARKUP.iter().any(|m| w.contains(m))) {
-            self.consent_markup = true;
-        }
-        let app_root = e.id().is_some_and(|id| APP_ROOTS.contains(&id)) || e.name() == "app-root";
+        let app_root = id.is_some_and(|id| APP_ROOTS.contains(&id)) || e.name() == "app-root";
         if app_root && !self.empty_app_root {
             let empty = element
                 .descendants()
@@ -276,8 +289,50 @@ pub(super) fn refresh_to(content: &str, page: &Url) -> Option<u32> {
     same.then_some(delay)
 }
 
-fn selector(css: &str) -> scraper::Selector {
-    scraper::Selector::parse(css).expect("a valid selector")
+/// Whether `value` holds one of `marks` (lower-case ASCII) in any ASCII
+/// case: each mark tried where `value` has its first letter, no copy made.
+fn holds_any(value: &str, marks: &[&str]) -> bool {
+    let value = value.as_bytes();
+    (0..value.len()).any(|i| {
+        let first = value[i].to_ascii_lowercase();
+        marks.iter().any(|m| {
+            let m = m.as_bytes();
+            m.first() == Some(&first)
+                && value
+                    .get(i..i + m.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(m))
+        })
+    })
+}
+
+/// Room reused from element to element while a page's signs are read.
+#[derive(Default)]
+struct Scratch {
+    text: String,
+    normal: String,
+}
+
+/// The characters of `text` that are not whitespace (ASCII text counted
+/// by its bytes: the same whitespace, without decoding).
+fn visible_chars(text: &str) -> usize {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .filter(|b| !matches!(b, b'\t'..=b'\r' | b' '))
+            .count();
+    }
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The page's `<title>`: the first element so named, in the order the
+/// parser made them, that sits in a tree (what `doc.select("title")`
+/// gives first, without matching a selector against every element).
+fn first_title(doc: &Html) -> Option<ElementRef<'_>> {
+    doc.tree
+        .nodes()
+        .filter(|n| n.parent().is_some())
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "title")
 }
 
 /// `text` cut to at most `max` bytes, at a character boundary.

@@ -398,3 +398,16 @@ fn tallies_round_trip_through_their_column() {
     assert_eq!(tally.main_kind(), Some(Kind::Consent));
     assert_eq!(Tally::from_column("bogus=3 consent=x"), Tally::default());
 }
+
+#[test]
+fn normalize_reads_ascii_text_as_it_reads_any_text() {
+    // Every ASCII whitespace `split_whitespace` knows, vertical tab included.
+    let ascii = " Sign\u{b}IN\tto\u{c}keep\r\nREADING  ";
+    assert_eq!(normalize(ascii), "sign in to keep reading");
+    // The same words beside one non-ASCII character take the other path.
+    assert_eq!(
+        normalize(&format!("{ascii}\u{2019}")),
+        "sign in to keep reading '"
+    );
+    assert_eq!(normalize(" \t "), "");
+}

@@ -8,8 +8,9 @@ use super::{Builder, Entry, Placed, Scope, is};
 impl Builder {
     /// A start tag: what it closes, and where its element goes.
     pub(super) fn start(&mut self, name: Vec<u8>, attributes: &[u8], self_closing: bool) -> Placed {
+        let f = flags(&name);
         if self.in_foreign() {
-            if !is(&name, BREAKOUT) {
+            if !BREAKOUT.holds(f) {
                 let html_inside = name == b"annotation-xml"
                     && tokens::attribute(attributes, b"encoding").is_some_and(|e| {
                         e.eq_ignore_ascii_case(b"text/html")
@@ -48,7 +49,7 @@ impl Builder {
                 }
             }
         }
-        if self.in_select() || self.in_template() || self.is_open(b"frameset") {
+        if self.in_select() || self.in_template() || self.in_frameset() {
             // Inside a select (and a template, whose content the parser
             // handles in ways of its own) nothing is taken to close
             // implicitly; these close a select.
@@ -66,30 +67,30 @@ impl Builder {
                 self.push(name, false, weight);
                 return Placed::Open;
             }
-        } else if let Some(table_part) = self.close_implied(name_ref) {
+        } else if let Some(table_part) = self.close_implied(name_ref, f) {
             let Some(weight) = table_part else {
                 return Placed::Nothing;
             };
-            if is(name_ref, MARKERS) {
+            if MARKERS.holds(f) {
                 self.active.push(Entry::Marker);
             }
             self.push(name, false, weight);
             return Placed::Open;
         }
-        if !is(name_ref, NO_REOPEN) {
+        if !NO_REOPEN.holds(f) {
             self.reopen();
         }
-        if is(name_ref, FORMATTING) {
+        if FORMATTING.holds(f) {
             self.push_formatting(name, attributes);
             return Placed::Open;
         }
         if name_ref == b"svg" || name_ref == b"math" {
             return self.place(name, true, self_closing);
         }
-        if is(name_ref, MARKERS) {
+        if MARKERS.holds(f) {
             self.active.push(Entry::Marker);
         }
-        if is(name_ref, VOID) {
+        if VOID.holds(f) {
             return Placed::Leaf;
         }
         if name_ref == b"plaintext" {
@@ -100,25 +101,26 @@ impl Builder {
         let unusual = self.in_select()
             || self.top_is(&[b"colgroup", b"frameset"])
             || self.top().is_some_and(|o| o.columns);
-        if is(name_ref, RAW_TEXT) && !unusual {
+        if RAW_TEXT.holds(f) && !unusual {
             return Placed::RawText(name);
         }
         self.push(name, false, 1);
         Placed::Open
     }
 
-    /// Closes what a start tag `name` closes. A table part is placed here:
-    /// `Some(Some(weight))` to open it, `Some(None)` when it is ignored.
-    pub(super) fn close_implied(&mut self, name: &[u8]) -> Option<Option<usize>> {
+    /// Closes what a start tag `name` (in the sets `f`) closes. A table
+    /// part is placed here: `Some(Some(weight))` to open it, `Some(None)`
+    /// when it is ignored.
+    pub(super) fn close_implied(&mut self, name: &[u8], f: u32) -> Option<Option<usize>> {
         // Table parts outside a table (or template) are ignored.
-        if is(name, TABLE_PARTS)
+        if TABLE_PARTS.holds(f)
             && self
                 .in_scope(&[b"table", b"template"], Scope::Table)
                 .is_none()
         {
             return Some(None);
         }
-        if is(name, CLOSES_P) {
+        if CLOSES_P.holds(f) {
             self.close_in_scope(&[b"p"], Scope::Button);
         }
         match name {
@@ -219,7 +221,7 @@ impl Builder {
             }
             if open.integration_point()
                 || (!open.foreign
-                    && is(&open.name, SPECIAL)
+                    && SPECIAL.holds(open.flags)
                     && !is(&open.name, &[b"address", b"div", b"p"]))
             {
                 break;
@@ -245,7 +247,7 @@ impl Builder {
         if self.in_select() && !is(name, &[b"select", b"option", b"optgroup"]) {
             return;
         }
-        if self.is_open(b"frameset") && name != b"frameset" {
+        if self.in_frameset() && name != b"frameset" {
             return;
         }
         if self.in_template() && name != b"template" {
@@ -281,8 +283,8 @@ impl Builder {
             b"td" | b"th" | b"tr" | b"tbody" | b"thead" | b"tfoot" | b"table" => {
                 self.close_in_scope(&[name], Scope::Table)
             }
-            _ if is(name, FORMATTING) => self.end_formatting(name),
-            _ if is(name, SPECIAL) || name == b"dialog" => {
+            _ if FORMATTING.holds(flags(name)) => self.end_formatting(name),
+            _ if SPECIAL.holds(flags(name)) || name == b"dialog" => {
                 self.close_in_scope(&[name], Scope::Default)
             }
             _ => self.end_other(name),
@@ -300,7 +302,7 @@ impl Builder {
         // Out of scope: ignored.
         let bounded = self.stack[index + 1..]
             .iter()
-            .any(|o| o.integration_point() || (!o.foreign && is(&o.name, SCOPE)));
+            .any(|o| o.integration_point() || (!o.foreign && SCOPE.holds(o.flags)));
         if bounded {
             return;
         }
@@ -320,7 +322,7 @@ impl Builder {
                 self.close_at(i);
                 return;
             }
-            if open.integration_point() || (!open.foreign && is(&open.name, SPECIAL)) {
+            if open.integration_point() || (!open.foreign && SPECIAL.holds(open.flags)) {
                 return;
             }
         }
