@@ -15,6 +15,7 @@
 //! [`Repeats`] adds the one sign a single page cannot show: the same body
 //! served for several URLs of one host.
 
+mod phrases;
 mod repeats;
 mod response;
 mod signs;
@@ -27,10 +28,10 @@ use serde::Serialize;
 use url::Url;
 
 use super::Article;
+use phrases::{find, normalize, title_segment};
 pub use repeats::{Repeated, Repeats};
 pub use response::ResponseFacts;
 pub use signs::PageSigns;
-use vocabulary::{find, normalize, title_segment};
 
 /// A body shorter than this (characters) may be judged by its words.
 const SHORT: usize = 1500;

@@ -5,8 +5,8 @@
 use reqwest::header::{self, HeaderMap};
 use url::Url;
 
+use super::phrases::normalize;
 use super::signs;
-use super::vocabulary::normalize;
 
 /// What the HTTP response says of the page, read from its headers.
 #[derive(Debug, Clone, PartialEq, Eq)]

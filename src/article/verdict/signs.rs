@@ -6,7 +6,8 @@ use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 use url::Url;
 
-use super::vocabulary::{self, normalize, normalize_into};
+use super::phrases::{normalize, normalize_into};
+use super::vocabulary;
 
 /// At most this many characters of a title, a heading or a `<noscript>`
 /// are kept: what names a wall is at their start.
