@@ -69,22 +69,11 @@ fn ids(text: &str) -> Vec<String> {
 /// `export --consumer tail --follow` as JSON lines on a pipe, on a config of
 /// its own (its connections are told apart by their application name).
 fn tail_follower(gleaner: &Gleaner) -> Daemon {
-    Daemon(
-        gleaner
-            .command_on(&config_named(gleaner, "follower"))
-            .args([
-                "export",
-                "--consumer",
-                "tail",
-                "--follow",
-                "--format",
-                "jsonl",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting export --follow"),
-    )
+    Daemon(common::spawn_follower(
+        gleaner.command_on(&config_named(gleaner, "follower")),
+        "tail",
+        Stdio::null(),
+    ))
 }
 
 /// How many times each id was given.
@@ -362,22 +351,11 @@ fn a_follower_stopped_past_its_lease_loses_its_consumer_and_gives_nothing_more()
     };
     gleaner.edit_config("[storage]\n", "[storage]\nlease_secs = 2\n");
     gleaner.poll();
-    let mut follower = Daemon(
-        gleaner
-            .command()
-            .args([
-                "export",
-                "--consumer",
-                "tail",
-                "--follow",
-                "--format",
-                "jsonl",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting export --follow"),
-    );
+    let mut follower = Daemon(common::spawn_follower(
+        gleaner.command(),
+        "tail",
+        Stdio::piped(),
+    ));
     let (lines, received) = mpsc::channel();
     let stdout = follower.0.stdout.take().unwrap();
     std::thread::spawn(move || {

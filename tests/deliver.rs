@@ -37,20 +37,7 @@ fn serve_feed(server: &TestServer, ids: &[&str]) {
 /// `gleaner export --consumer CONSUMER --follow --format jsonl`, its
 /// stdout a pipe.
 fn spawn_follower(gleaner: &Gleaner, consumer: &str) -> Child {
-    gleaner
-        .command()
-        .args([
-            "export",
-            "--consumer",
-            consumer,
-            "--follow",
-            "--format",
-            "jsonl",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting export --follow")
+    common::spawn_follower(gleaner.command(), consumer, Stdio::null())
 }
 
 /// [`spawn_follower`], its lines

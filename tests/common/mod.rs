@@ -9,7 +9,7 @@ pub mod postgres;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -549,4 +549,22 @@ pub fn next_random(state: &mut u64) -> u64 {
     *state ^= *state >> 7;
     *state ^= *state << 17;
     *state
+}
+
+/// `command` running `export --consumer CONSUMER --follow --format jsonl`,
+/// its stdout a pipe and its stderr `stderr`.
+pub fn spawn_follower(mut command: Command, consumer: &str, stderr: Stdio) -> Child {
+    command
+        .args([
+            "export",
+            "--consumer",
+            consumer,
+            "--follow",
+            "--format",
+            "jsonl",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("starting export --follow")
 }
