@@ -77,3 +77,18 @@ fn the_short_lines_after_the_last_paragraph_go_and_a_closing_list_stays() {
         assert!(text.contains(item), "{item} missing from {text}");
     }
 }
+
+#[test]
+fn a_copyright_line_after_the_text_is_not_its_last_paragraph() {
+    let text = extract_text(&page(
+        "<p>Coast News, 12 Quay Street, Portsmouth | 555-0100 tel | 555-0101 fax</p>\
+         <p>The contents of this site are \u{a9}2026 Coast News Publishing, a subsidiary of Harbour Media, Inc.</p>",
+    ));
+    assert!(
+        text.contains("Officials did not give any other details."),
+        "{text}"
+    );
+    for tail in ["12 Quay Street", "The contents of this site"] {
+        assert!(!text.contains(tail), "{tail} in {text}");
+    }
+}

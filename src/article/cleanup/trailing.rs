@@ -49,12 +49,13 @@ fn is_wide(c: char) -> bool {
 
 /// Whether a block reads like a paragraph of the article. A list item, a
 /// table cell or preformatted text is judged with its structure, as
-/// content.
+/// content; a line with a copyright sign is the site's imprint, whatever
+/// sentence it makes ("The contents of this site are ©2019 …").
 fn is_prose(block: &Block) -> bool {
     if block.item {
         return true;
     }
-    if block.link_share >= PROSE_MAX_LINK_SHARE {
+    if block.link_share >= PROSE_MAX_LINK_SHARE || block.text.contains('©') {
         return false;
     }
     let width = width(&block.text);
