@@ -92,3 +92,16 @@ fn a_copyright_line_after_the_text_is_not_its_last_paragraph() {
         assert!(!text.contains(tail), "{tail} in {text}");
     }
 }
+
+#[test]
+fn the_byline_that_signs_the_article_stays_and_what_follows_it_goes() {
+    for byline in ["Manar/Manal/ H. Said", "Reporting by Ann Lee and Tom Marsh"] {
+        let text = extract_text(&page(&format!(
+            "<p>{byline}</p><p>Follow us for more</p><p>Photo: J. Doe / Coast Agency</p>"
+        )));
+        assert!(text.contains(byline), "{byline} missing from {text}");
+        for tail in ["Follow us for more", "Photo: J. Doe"] {
+            assert!(!text.contains(tail), "{tail} in {text}");
+        }
+    }
+}

@@ -67,6 +67,47 @@ fn is_prose(block: &Block) -> bool {
     width >= PARAGRAPH_MIN_WIDTH || (width >= SENTENCE_MIN_WIDTH && ends_a_sentence)
 }
 
+/// The longest signature line (see [`width`]).
+const SIGNATURE_MAX_WIDTH: usize = 48;
+
+/// The most words a signature line has.
+const SIGNATURE_MAX_WORDS: usize = 8;
+
+/// Whether a block reads like the names that sign an article: a few
+/// words, each name capitalized (short particles such as "by", "de",
+/// "al-" aside), with no figure, address, question or label in it. A
+/// label that is capitalized too ("Check Also", "Read more") is known by
+/// the words cleanup already knows.
+fn is_signature(block: &Block) -> bool {
+    let text = block.text.trim();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty()
+        || words.len() > SIGNATURE_MAX_WORDS
+        || width(text) > SIGNATURE_MAX_WIDTH
+        || text
+            .chars()
+            .any(|c| c.is_numeric() || matches!(c, ':' | '@' | '©' | '?' | '!' | '|' | '#'))
+    {
+        return false;
+    }
+    let letters = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count();
+    let capitalized = |w: &&str| {
+        w.chars()
+            .find(|c| c.is_alphabetic())
+            .is_some_and(char::is_uppercase)
+    };
+    let names = words
+        .iter()
+        .filter(|w| letters(w) > 0)
+        .all(|w| capitalized(w) || letters(w) <= 3);
+    let named = words.iter().filter(|w| capitalized(w)).count();
+    names
+        && named >= 1
+        && !super::is_tail_marker(text)
+        && !super::is_prompt(text)
+        && !super::opens_with(text, super::vocabulary::TEASER_LABELS)
+}
+
 /// The indices (into `blocks`, among those still `kept`) of the blocks
 /// after the last one that reads like prose, when together they are a
 /// small part of the body.
@@ -77,7 +118,14 @@ pub(super) fn tail(blocks: &[Block], kept: &[bool]) -> Vec<usize> {
     };
     let width_of = |i: &usize| width(&blocks[*i].text);
     let total: usize = live.iter().map(width_of).sum();
-    let trailing = &live[last + 1..];
+    let mut trailing = &live[last + 1..];
+    // The article's own last line stays: the byline or signature a news
+    // page closes with ("Manar/Manal/ H. Said", "Reporting by …").
+    if let Some((first, rest)) = trailing.split_first()
+        && is_signature(&blocks[*first])
+    {
+        trailing = rest;
+    }
     let tail: usize = trailing.iter().map(width_of).sum();
     if total - tail < MIN_BODY_WIDTH || tail as f64 > total as f64 * TAIL_MAX_SHARE {
         return Vec::new();
