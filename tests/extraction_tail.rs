@@ -131,6 +131,13 @@ fn a_closing_box_named_for_the_author_or_a_pitch_goes_with_the_tail() {
             assert!(!text.contains(tail), "{tail} in {text}");
         }
     }
+    // The article's own short lines before the box are not the box's.
+    let text = extract_text(&page(
+        "<p>See the <a href=\"/ferry\">ferry timetable for the summer</a></p>\
+         <div class=\"author-box\"><p>Jane Roe has covered the coast for twenty years and writes about fisheries and ferries.</p></div>",
+    ));
+    assert!(text.contains("ferry timetable for the summer"), "{text}");
+    assert!(!text.contains("twenty years"), "{text}");
     // A section whose id is its heading's slug is named by its words, not
     // by the site's stylesheet: its paragraph is the article's.
     let text = extract_text(&page(

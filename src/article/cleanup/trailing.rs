@@ -116,9 +116,10 @@ fn is_signature(block: &Block) -> bool {
 /// after the last one that reads like prose, when together they are a
 /// small part of the body. With `closing_too`, a block in a closing box
 /// (`closing`: the author's bio, a newsletter pitch) is never that last
-/// paragraph, however much it reads like one; the caller takes both
-/// readings, so that a box too long to go does not keep the short lines
-/// before it.
+/// paragraph, however much it reads like one, and only the box and what
+/// follows it go (the short lines before it are the other reading's to
+/// judge: a box must not make the article's last lines a tail); the caller
+/// takes both readings.
 pub(super) fn tail(blocks: &[Block], kept: &[bool], closing_too: bool) -> Vec<usize> {
     let live: Vec<usize> = (0..blocks.len()).filter(|i| kept[*i]).collect();
     let Some(last) = live
@@ -136,6 +137,14 @@ pub(super) fn tail(blocks: &[Block], kept: &[bool], closing_too: bool) -> Vec<us
         && is_signature(&blocks[*first])
     {
         trailing = rest;
+    }
+    if closing_too {
+        // The short lines before the box are the other reading's to judge.
+        let first = trailing
+            .iter()
+            .position(|i| blocks[*i].closing)
+            .unwrap_or(trailing.len());
+        trailing = &trailing[first..];
     }
     let tail: usize = trailing.iter().map(width_of).sum();
     if total - tail < MIN_BODY_WIDTH || tail as f64 > total as f64 * TAIL_MAX_SHARE {
