@@ -26,6 +26,7 @@
 
 mod rules;
 
+use super::name::TagName;
 use super::sets::*;
 use super::tokens::{Token, Tokens};
 
@@ -54,7 +55,7 @@ enum Scope {
 }
 
 struct Open {
-    name: Vec<u8>,
+    name: TagName,
     /// The sets its name is in ([`flags`]).
     flags: u32,
     foreign: bool,
@@ -74,7 +75,7 @@ enum Entry {
     Marker,
     Formatting {
         id: u32,
-        name: Vec<u8>,
+        name: TagName,
         attributes: Vec<u8>,
         open: bool,
     },
@@ -123,9 +124,9 @@ impl Builder {
         self.top().is_some_and(|o| !o.foreign && is(&o.name, names))
     }
 
-    fn push(&mut self, name: Vec<u8>, foreign: bool, weight: usize) {
+    fn push(&mut self, name: TagName, foreign: bool, weight: usize) {
         self.weight += weight;
-        let svg = match name.as_slice() {
+        let svg = match &*name {
             b"svg" => true,
             b"math" => false,
             _ => self.top().is_some_and(|o| o.svg),
@@ -264,7 +265,7 @@ impl Builder {
         }
     }
 
-    fn push_formatting(&mut self, name: Vec<u8>, attributes: &[u8]) {
+    fn push_formatting(&mut self, name: TagName, attributes: &[u8]) {
         // Three of a kind since the last marker: the earliest one goes.
         let first = self
             .active
@@ -297,7 +298,7 @@ impl Builder {
     }
 
     /// Opens the HTML formatting element of list entry `id`.
-    fn push_formatting_open(&mut self, name: Vec<u8>, id: u32) {
+    fn push_formatting_open(&mut self, name: TagName, id: u32) {
         self.weight += 1;
         self.count(&name, false, true);
         self.stack.push(Open {
@@ -382,7 +383,7 @@ enum Placed {
     /// An element that holds nothing.
     Leaf,
     /// An element whose content is text up to its end tag.
-    RawText(Vec<u8>),
+    RawText(TagName),
     /// The rest of the document is text.
     Plaintext,
 }
@@ -406,7 +407,7 @@ pub fn measure(html: &[u8], limit: usize) -> Nesting {
             Token::Text { blank } => builder.text(blank),
             Token::End { name } => {
                 // A `</p>` or `</br>` that closes nothing makes an empty element.
-                if name == b"p" || name == b"br" {
+                if *name == *b"p" || *name == *b"br" {
                     deepest = deepest.max(builder.depth() + 1);
                 }
                 builder.end(&name)
