@@ -71,12 +71,13 @@ struct Open {
     formatting: Option<u32>,
 }
 
-enum Entry {
+enum Entry<'a> {
     Marker,
     Formatting {
         id: u32,
         name: TagName,
-        attributes: Vec<u8>,
+        /// Borrowed from the document (equal bytes, equal attributes).
+        attributes: &'a [u8],
         open: bool,
     },
 }
@@ -84,11 +85,11 @@ enum Entry {
 /// The html element and the body the parser always builds.
 const IMPLIED: usize = 2;
 
-struct Builder {
+struct Builder<'a> {
     stack: Vec<Open>,
     weight: usize,
     /// The list of active formatting elements.
-    active: Vec<Entry>,
+    active: Vec<Entry<'a>>,
     /// Entries of `active` that are not open (to be reopened).
     closed: usize,
     next_id: u32,
@@ -111,7 +112,7 @@ impl Open {
     }
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn depth(&self) -> usize {
         IMPLIED + self.weight + self.closed
     }
@@ -265,7 +266,7 @@ impl Builder {
         }
     }
 
-    fn push_formatting(&mut self, name: TagName, attributes: &[u8]) {
+    fn push_formatting(&mut self, name: TagName, attributes: &'a [u8]) {
         // Three of a kind since the last marker: the earliest one goes.
         let first = self
             .active
@@ -275,7 +276,7 @@ impl Builder {
         let (earliest, same) = {
             let mut same = (first..self.active.len()).filter(|&i| {
                 matches!(&self.active[i], Entry::Formatting { name: n, attributes: a, .. }
-                    if *n == name && a == attributes)
+                    if *n == name && *a == attributes)
             });
             (same.next(), same.count() + 1)
         };
@@ -291,7 +292,7 @@ impl Builder {
         self.active.push(Entry::Formatting {
             id,
             name: name.clone(),
-            attributes: attributes.to_vec(),
+            attributes,
             open: true,
         });
         self.push_formatting_open(name, id);

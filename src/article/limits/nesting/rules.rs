@@ -6,9 +6,14 @@ use super::super::sets::*;
 use super::super::tokens;
 use super::{Builder, Entry, Placed, Scope, is};
 
-impl Builder {
+impl<'a> Builder<'a> {
     /// A start tag: what it closes, and where its element goes.
-    pub(super) fn start(&mut self, name: TagName, attributes: &[u8], self_closing: bool) -> Placed {
+    pub(super) fn start(
+        &mut self,
+        name: TagName,
+        attributes: &'a [u8],
+        self_closing: bool,
+    ) -> Placed {
         let f = flags(&name);
         if self.in_foreign() {
             if !BREAKOUT.holds(f) {
