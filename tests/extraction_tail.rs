@@ -1,0 +1,107 @@
+//! What a page puts after the article's last paragraph, inside the same
+//! container: `gleaner extract` on a saved page, no network.
+
+use std::io::Write;
+use std::process::Stdio;
+
+/// `gleaner extract --format text -` with `page` on stdin: its stdout,
+/// after checking that it exited 0.
+fn extract_text(page: &str) -> String {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args([
+            "--config",
+            "/nonexistent/g.toml",
+            "extract",
+            "--url",
+            "https://news.example/2026/harbour",
+            "--format",
+            "text",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A story in one container, `after` following its last paragraph there.
+fn page(after: &str) -> String {
+    let paragraphs: String = [
+        "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
+        "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement.",
+        "Fishermen, who had asked for the dredging for years, welcomed the vote, though some worry about the noise during the spawning season.",
+        "The board will pay for most of the work from its reserves, and the region has promised to cover the rest by the end of the year.",
+        "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey of the rocks.",
+        "Officials did not give any other details.",
+    ]
+    .iter()
+    .map(|p| format!("<p>{p}</p>"))
+    .collect();
+    format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
+         <div class=\"story\">{paragraphs}{after}</div>\
+         <footer><p>News of the coast, since 1901.</p></footer></body></html>"
+    )
+}
+
+#[test]
+fn the_short_lines_after_the_last_paragraph_go_and_a_closing_list_stays() {
+    let text = extract_text(&page(
+        "<p><strong>Press contact</strong></p><p>Jane Roe</p><p>+1 555 0100</p>\
+         <p>Photo: J. Doe / Coast Agency</p>",
+    ));
+    assert!(text.contains("the rest by the end of the year."), "{text}");
+    // A last paragraph of one short sentence is still prose.
+    assert!(
+        text.contains("Officials did not give any other details."),
+        "{text}"
+    );
+    for tail in ["Press contact", "Jane Roe", "+1 555 0100", "Photo: J. Doe"] {
+        assert!(!text.contains(tail), "{tail} in {text}");
+    }
+    // A list that closes the article is a structure it holds, kept.
+    let text = extract_text(&page(
+        "<ul><li>North quay</li><li>Old pier</li><li>Channel mouth</li></ul>",
+    ));
+    for item in ["North quay", "Old pier", "Channel mouth"] {
+        assert!(text.contains(item), "{item} missing from {text}");
+    }
+}
+
+#[test]
+fn a_copyright_line_after_the_text_is_not_its_last_paragraph() {
+    let text = extract_text(&page(
+        "<p>Coast News, 12 Quay Street, Portsmouth | 555-0100 tel | 555-0101 fax</p>\
+         <p>The contents of this site are \u{a9}2026 Coast News Publishing, a subsidiary of Harbour Media, Inc.</p>",
+    ));
+    assert!(
+        text.contains("Officials did not give any other details."),
+        "{text}"
+    );
+    for tail in ["12 Quay Street", "The contents of this site"] {
+        assert!(!text.contains(tail), "{tail} in {text}");
+    }
+}
+
+#[test]
+fn the_byline_that_signs_the_article_stays_and_what_follows_it_goes() {
+    for byline in ["Manar/Manal/ H. Said", "Reporting by Ann Lee and Tom Marsh"] {
+        let text = extract_text(&page(&format!(
+            "<p>{byline}</p><p>Follow us for more</p><p>Photo: J. Doe / Coast Agency</p>"
+        )));
+        assert!(text.contains(byline), "{byline} missing from {text}");
+        for tail in ["Follow us for more", "Photo: J. Doe"] {
+            assert!(!text.contains(tail), "{tail} in {text}");
+        }
+    }
+}
