@@ -152,8 +152,8 @@ struct Block {
     link_share: f64,
     /// Inside a `<figure>` or a `<figcaption>`.
     caption: bool,
-    /// A list item, a table cell or preformatted text: a part of a
-    /// structure the article holds, judged with it.
+    /// A list item, a table cell, preformatted text or a quotation: a
+    /// part of a structure the article holds, judged with it.
     item: bool,
 }
 
@@ -188,7 +188,10 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 caption: is_caption(&e),
                 item: std::iter::once(*e).chain(e.ancestors()).any(|a| {
                     a.value().as_element().is_some_and(|el| {
-                        matches!(el.name(), "li" | "dd" | "dt" | "td" | "th" | "pre")
+                        matches!(
+                            el.name(),
+                            "li" | "dd" | "dt" | "td" | "th" | "pre" | "blockquote"
+                        )
                     })
                 }),
                 id: e.id(),
