@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 16] [--database URL]
-//!     [--sample 2000] [--skip-ceilings] [--skip-export] [--skip-startup]
+//!     [--sample 2000] [--skip-ceilings] [--skip-export] [--skip-startup] [--near-dup-off-first]
 //! cargo bench --bench pipeline -- --scaling postgres://USER:PASSWORD@HOST/DB [--feeds 300 …]
 //! ```
 //!
@@ -17,7 +17,9 @@
 //! 2. the idle pass: every feed answers 304;
 //! 3. the same two passes with `[dedup] near_duplicates = false`, on a
 //!    database of their own (SQLite only), and the ratio of each pass's
-//!    wall and CPU time with the feature on to off;
+//!    wall and CPU time with the feature on to off (`--near-dup-off-first`
+//!    runs these before 1 and 2: a process's first pass costs more, so
+//!    compare runs in both orders);
 //! 4. a pass in which 10 % of the feeds have one new entry.
 //!
 //! Each pass is set beside two ceilings measured in the same run: downloading
@@ -94,6 +96,11 @@ struct Args {
     /// near_duplicates = false` (always skipped with `--database`).
     #[arg(long)]
     skip_near_dup_off: bool,
+    /// Run the passes with near-duplicates off before those with them on
+    /// (after, by default). The process's first pass costs more than a
+    /// later one; measure both orders and take the median of the ratios.
+    #[arg(long)]
+    near_dup_off_first: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -1172,6 +1179,50 @@ fn startup(config_path: &Path, dir: &Path) -> StartupRow {
 
 // ---------------------------------------------------------------------------
 
+/// The first and idle passes with `[dedup] near_duplicates = false`, on an
+/// instance and a database of their own.
+async fn near_dup_off_passes(
+    server: &Server,
+    feeds: usize,
+    concurrency: usize,
+    dir: &Path,
+) -> Vec<PassRow> {
+    let off_path = dir.join("bench-off.toml");
+    let text = config_text(server, feeds, concurrency, "bench-off.db")
+        + "[dedup]\nnear_duplicates = false\n";
+    std::fs::write(&off_path, text).expect("writing the config");
+    let off_config = Config::load(&off_path).expect("a valid config");
+    let (off_pipeline, off_store, off_thread) = start_instance(&off_config);
+    eprintln!("first pass, near_duplicates off…");
+    let mut off_rows = vec![
+        pass(
+            "first (nd off)",
+            &off_pipeline,
+            &off_config,
+            &off_store,
+            server,
+        )
+        .await,
+    ];
+    eprintln!("idle pass, near_duplicates off…");
+    off_rows.push(
+        pass(
+            "idle (nd off)",
+            &off_pipeline,
+            &off_config,
+            &off_store,
+            server,
+        )
+        .await,
+    );
+    drop(off_pipeline);
+    drop(off_store);
+    tokio::task::spawn_blocking(move || off_thread.join())
+        .await
+        .expect("joining the database thread");
+    off_rows
+}
+
 /// A pipeline on its own database connection and thread, as `gleaner run`
 /// or `gleaner poll` holds one. The postgres client blocks (on a runtime of
 /// its own), so the database is opened off the reactor.
@@ -1253,7 +1304,16 @@ async fn main() {
         cores
     );
 
-    // The passes first, in a fresh process, as `gleaner poll` would run them.
+    // With `--near-dup-off-first` the passes with near-duplicates off run
+    // first, so that either side can be measured in the process's first
+    // pass: over runs in both orders, the order's effect cancels.
+    let compare_near_dup = !args.skip_near_dup_off && args.database.is_none();
+    let mut off_rows = Vec::new();
+    if compare_near_dup && args.near_dup_off_first {
+        off_rows = near_dup_off_passes(&server, feeds, concurrency, dir.path()).await;
+    }
+    // The passes, in a fresh process (unless the passes with
+    // near-duplicates off came first), as `gleaner poll` would run them.
     let (pipeline, store, store_thread) = start_instance(&config);
     println!(
         "  RSS before the first pass (config loaded, server and pipeline started): {:.0} MB",
@@ -1265,41 +1325,8 @@ async fn main() {
     rows.push(pass("idle (all 304)", &pipeline, &config, &store, &server).await);
     // The same passes with near-duplicate merging off, on a database of
     // their own, before the server's feeds change.
-    let mut off_rows = Vec::new();
-    if !args.skip_near_dup_off && args.database.is_none() {
-        let off_path = dir.path().join("bench-off.toml");
-        let text = config_text(&server, feeds, concurrency, "bench-off.db")
-            + "[dedup]\nnear_duplicates = false\n";
-        std::fs::write(&off_path, text).expect("writing the config");
-        let off_config = Config::load(&off_path).expect("a valid config");
-        let (off_pipeline, off_store, off_thread) = start_instance(&off_config);
-        eprintln!("first pass, near_duplicates off…");
-        off_rows.push(
-            pass(
-                "first (nd off)",
-                &off_pipeline,
-                &off_config,
-                &off_store,
-                &server,
-            )
-            .await,
-        );
-        eprintln!("idle pass, near_duplicates off…");
-        off_rows.push(
-            pass(
-                "idle (nd off)",
-                &off_pipeline,
-                &off_config,
-                &off_store,
-                &server,
-            )
-            .await,
-        );
-        drop(off_pipeline);
-        drop(off_store);
-        tokio::task::spawn_blocking(move || off_thread.join())
-            .await
-            .expect("joining the database thread");
+    if compare_near_dup && !args.near_dup_off_first {
+        off_rows = near_dup_off_passes(&server, feeds, concurrency, dir.path()).await;
     }
     let old_etags: Vec<String> = (0..feeds)
         .map(|f| feed_etag(f, server.generation(f)))
@@ -1474,7 +1501,7 @@ async fn main() {
     );
     for (on, off) in rows.iter().zip(&off_rows) {
         println!(
-            "near_duplicates on / off, {:<15}: wall {:.3} ({:.2} s / {:.2} s), CPU {:.3} ({:.1} s / {:.1} s), articles {} / {}",
+            "near_duplicates on / off, {:<15}: wall {:.3} ({:.2} s / {:.2} s), CPU {:.3} ({:.1} s / {:.1} s), articles {} / {}, {} first",
             on.name,
             secs(on.cost.wall) / secs(off.cost.wall),
             secs(on.cost.wall),
@@ -1484,6 +1511,7 @@ async fn main() {
             secs(off.cost.cpu),
             on.summary.new_articles,
             off.summary.new_articles,
+            if args.near_dup_off_first { "off" } else { "on" },
         );
     }
     if let Some(e) = exported {

@@ -156,8 +156,8 @@ struct Block {
     link_share: f64,
     /// Inside a `<figure>` or a `<figcaption>`.
     caption: bool,
-    /// A list item, a table cell or preformatted text: a part of a
-    /// structure the article holds, judged with it.
+    /// A list item, a table cell, preformatted text or a quotation: a
+    /// part of a structure the article holds, judged with it.
     item: bool,
     /// Inside a container of the body whose class or id names a closing
     /// box (author, newsletter, …: see `closing`).
@@ -195,7 +195,10 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 caption: is_caption(&e),
                 item: std::iter::once(*e).chain(e.ancestors()).any(|a| {
                     a.value().as_element().is_some_and(|el| {
-                        matches!(el.name(), "li" | "dd" | "dt" | "td" | "th" | "pre")
+                        matches!(
+                            el.name(),
+                            "li" | "dd" | "dt" | "td" | "th" | "pre" | "blockquote"
+                        )
                     })
                 }),
                 closing: closing::in_closing_box(&e, root),

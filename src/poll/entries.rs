@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use futures_util::stream::{self};
 use url::Url;
 
-use super::verdicts::{self, Demotable, PollVerdicts, Scraped};
+use super::verdicts::{self, Demotable, PollVerdicts, Scraped, ScrapedArticle};
 use super::{ARTICLE_TO_FEED_MIN_RATIO, ARTICLES_IN_PARALLEL, ARTICLES_PER_TRANSACTION, Pipeline};
 use crate::article::sanitize::sanitize;
 use crate::article::text::html_to_text;
@@ -243,7 +243,7 @@ impl Pipeline {
             Scraped::Failed => (None, None),
         };
         // One body served for many URLs of the host is no article either.
-        if let (Some((article, _)), Some(url)) = (&scraped, &entry.url) {
+        if let (Some(ScrapedArticle { article, .. }), Some(url)) = (&scraped, &entry.url) {
             let owner = (feed.url.as_str().to_owned(), entry.id.clone());
             let seen = self.repeats.see(url, &article.content_text, Some(owner));
             if seen.is_interstitial() {
@@ -271,7 +271,7 @@ impl Pipeline {
             tracing::debug!(feed = %feed.name, url = ?entry.url.as_ref().map(Url::as_str),
                 evidence = %found.evidence, "the page is {}; using the feed's content", found.kind.described());
         }
-        let scraped = scraped.filter(|(a, _)| {
+        let scraped = scraped.filter(|ScrapedArticle { article: a, .. }| {
             let strong = a.word_count as f64 >= feed_words as f64 * ARTICLE_TO_FEED_MIN_RATIO;
             if !strong {
                 tracing::info!(feed = %feed.name, url = ?entry.url, extracted = a.word_count, feed_words,
@@ -292,8 +292,14 @@ impl Pipeline {
             ..ArticleRecord::default()
         };
         let mut demotable = None;
+        let mut sketch = None;
         match scraped {
-            Some((article, page)) => {
+            Some(ScrapedArticle {
+                article,
+                kept: page,
+                sketch: page_sketch,
+            }) => {
+                sketch = page_sketch;
                 // Kept until the poll stores it, should a later page show
                 // this body to be an interstitial's.
                 demotable = Some(Demotable {
@@ -325,20 +331,25 @@ impl Pipeline {
                 _ => record.content_source = Some(ContentSource::None),
             },
         }
-        record.near_dup = self.sketch(feed, &record).await;
+        record.near_dup = self.sketch(feed, &record, sketch).await;
         (record, demotable)
     }
 
-    /// The near-duplicate sketch of the article's text, made on an
-    /// extraction thread (`None` when `[dedup] near_duplicates` is off, the
+    /// The near-duplicate sketch of the article's text: `made` when the
+    /// page's extraction job made it already, else made on an extraction
+    /// thread now (`None` when `[dedup] near_duplicates` is off, the
     /// article has no text, or the sketch crashed: it is then stored
     /// without near-duplicate merging).
     async fn sketch(
         &self,
         feed: &FeedConfig,
         record: &ArticleRecord,
+        made: Option<crate::near_dup::Sketch>,
     ) -> Option<crate::near_dup::Incoming> {
         let similarity = self.near_dup?;
+        if let Some(sketch) = made {
+            return Some(crate::near_dup::Incoming { sketch, similarity });
+        }
         let text = record.content_text.clone()?;
         let work = move || crate::near_dup::Sketch::of_text(&text);
         match self.extraction.run(work).await {

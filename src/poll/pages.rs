@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::verdicts::Scraped;
+use super::verdicts::{Scraped, ScrapedArticle};
 use super::{MAX_ARTICLE_PAGES, PAGE_COMPRESSION, Pipeline};
 use crate::article::verdict::{self, Verdict as PageVerdict};
 use crate::article::{self, SiteRules};
 use crate::config::FeedConfig;
 use crate::fetch::FetchError;
 use crate::identity::normalize_url;
+use crate::near_dup::Sketch;
 use crate::store::model::StoredPage;
 
 impl Pipeline {
@@ -60,24 +61,25 @@ impl Pipeline {
             .acquire_owned()
             .await
             .expect("semaphores are never closed");
-        let (mut article, kept) = match self.scrape_page(feed, url, self.keep_html).await {
-            Scraped::Article(found) => *found,
+        let mut found = match self.scrape_page(feed, url, self.keep_html).await {
+            Scraped::Article(found) => found,
             other => return other,
         };
         let same_site = |link: &Url| crate::fetch::site::same_site(url, link);
-        if let Some(single) = article.links.single_page.clone().filter(same_site)
+        if let Some(single) = found.article.links.single_page.clone().filter(same_site)
             && let Scraped::Article(whole) = self.scrape_page(feed, &single, false).await
         {
-            article = whole.0;
+            found.article = whole.article;
+            found.sketch = whole.sketch;
         }
         let mut seen = vec![url.clone()];
-        while let Some(next) = article.links.next_page.take() {
+        while let Some(next) = found.article.links.next_page.take() {
             if seen.len() >= MAX_ARTICLE_PAGES || !same_site(&next) || seen.contains(&next) {
                 break;
             }
             seen.push(next.clone());
             let page = match self.scrape_page(feed, &next, false).await {
-                Scraped::Article(page) => page.0,
+                Scraped::Article(page) => page.article,
                 Scraped::Interstitial(found) => {
                     tracing::info!(feed = %feed.name, url = %next, evidence = %found.evidence,
                         "a further page of the article is {}: the article ends before it",
@@ -86,9 +88,11 @@ impl Pipeline {
                 }
                 Scraped::Failed => break,
             };
-            article.append_page(page);
+            found.article.append_page(page);
+            // The joined text is sketched when the article is built.
+            found.sketch = None;
         }
-        Scraped::Article(Box::new((article, kept)))
+        Scraped::Article(found)
     }
 
     /// Fetches and extracts one page (with the site's `http_header`s).
@@ -125,6 +129,7 @@ impl Pipeline {
         let remove_selectors = feed.remove_selectors.clone();
         let site_configs = self.site_configs.clone();
         let page_url = page.final_url.clone();
+        let sketched = self.near_dup.is_some();
         let result = self
             .extraction
             .run(move || {
@@ -150,6 +155,9 @@ impl Pipeline {
                     return Ok(Scraped::Interstitial(found));
                 }
                 let article = extracted?;
+                // Here, not in a job of its own: on the thread that has the
+                // text in its cache, without another hop through the queue.
+                let sketch = sketched.then(|| Sketch::of_text(&article.content_text));
                 // Compressed here, on the extraction thread, not on the reactor.
                 let kept = keep_html
                     .then(|| zstd::encode_all(&page.bytes[..], PAGE_COMPRESSION).ok())
@@ -159,7 +167,11 @@ impl Pipeline {
                         content_type: page.content_type,
                         body_zstd,
                     });
-                Ok::<_, article::ArticleError>(Scraped::Article(Box::new((article, kept))))
+                Ok::<_, article::ArticleError>(Scraped::Article(Box::new(ScrapedArticle {
+                    article,
+                    kept,
+                    sketch,
+                })))
             })
             .await;
         match result {

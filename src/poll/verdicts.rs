@@ -10,16 +10,30 @@ use std::sync::Mutex;
 
 use crate::article::Article;
 use crate::article::verdict::{Interstitial, Kind, Tally};
+use crate::near_dup::Sketch;
 use crate::store::model::{ArticleRecord, ContentSource, RetryChange, Sighting, StoredPage};
 
 /// What fetching and extracting an entry's page gave.
 #[derive(Debug, Clone)]
 pub(super) enum Scraped {
-    Article(Box<(Article, Option<StoredPage>)>),
+    Article(Box<ScrapedArticle>),
     /// The page was an interstitial: no article.
     Interstitial(Interstitial),
     /// No page or no article (logged).
     Failed,
+}
+
+/// An article extracted from its page(s).
+#[derive(Debug, Clone)]
+pub(super) struct ScrapedArticle {
+    pub article: Article,
+    /// The first page, when `[storage] keep_html` keeps it.
+    pub kept: Option<StoredPage>,
+    /// The near-duplicate sketch of `article.content_text`, made in the
+    /// same extraction job as the text (when `[dedup] near_duplicates` is
+    /// on), so that it costs no job of its own; `None` once the text
+    /// changed after (further pages joined).
+    pub sketch: Option<Sketch>,
 }
 
 /// A built article that a later page may still show to be an interstitial

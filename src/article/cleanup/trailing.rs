@@ -48,7 +48,7 @@ fn is_wide(c: char) -> bool {
 }
 
 /// Whether a block reads like a paragraph of the article. A list item, a
-/// table cell or preformatted text is judged with its structure, as
+/// table cell, preformatted text or a quotation is judged with its structure, as
 /// content; a line with a copyright sign is the site's imprint, whatever
 /// sentence it makes ("The contents of this site are ©2019 …"). With
 /// `closing_too`, neither is a block in a closing box.

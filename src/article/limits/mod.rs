@@ -5,6 +5,7 @@
 //! (the entry's own content stands in); a feed's own HTML is cut where it
 //! gets that deep ([`within_depth`]).
 
+mod name;
 mod nesting;
 mod sets;
 mod tokens;

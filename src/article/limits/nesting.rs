@@ -26,6 +26,7 @@
 
 mod rules;
 
+use super::name::TagName;
 use super::sets::*;
 use super::tokens::{Token, Tokens};
 
@@ -54,7 +55,7 @@ enum Scope {
 }
 
 struct Open {
-    name: Vec<u8>,
+    name: TagName,
     /// The sets its name is in ([`flags`]).
     flags: u32,
     foreign: bool,
@@ -70,12 +71,13 @@ struct Open {
     formatting: Option<u32>,
 }
 
-enum Entry {
+enum Entry<'a> {
     Marker,
     Formatting {
         id: u32,
-        name: Vec<u8>,
-        attributes: Vec<u8>,
+        name: TagName,
+        /// Borrowed from the document (equal bytes, equal attributes).
+        attributes: &'a [u8],
         open: bool,
     },
 }
@@ -83,11 +85,11 @@ enum Entry {
 /// The html element and the body the parser always builds.
 const IMPLIED: usize = 2;
 
-struct Builder {
+struct Builder<'a> {
     stack: Vec<Open>,
     weight: usize,
     /// The list of active formatting elements.
-    active: Vec<Entry>,
+    active: Vec<Entry<'a>>,
     /// Entries of `active` that are not open (to be reopened).
     closed: usize,
     next_id: u32,
@@ -110,7 +112,7 @@ impl Open {
     }
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn depth(&self) -> usize {
         IMPLIED + self.weight + self.closed
     }
@@ -123,9 +125,9 @@ impl Builder {
         self.top().is_some_and(|o| !o.foreign && is(&o.name, names))
     }
 
-    fn push(&mut self, name: Vec<u8>, foreign: bool, weight: usize) {
+    fn push(&mut self, name: TagName, foreign: bool, weight: usize) {
         self.weight += weight;
-        let svg = match name.as_slice() {
+        let svg = match &*name {
             b"svg" => true,
             b"math" => false,
             _ => self.top().is_some_and(|o| o.svg),
@@ -264,7 +266,7 @@ impl Builder {
         }
     }
 
-    fn push_formatting(&mut self, name: Vec<u8>, attributes: &[u8]) {
+    fn push_formatting(&mut self, name: TagName, attributes: &'a [u8]) {
         // Three of a kind since the last marker: the earliest one goes.
         let first = self
             .active
@@ -274,7 +276,7 @@ impl Builder {
         let (earliest, same) = {
             let mut same = (first..self.active.len()).filter(|&i| {
                 matches!(&self.active[i], Entry::Formatting { name: n, attributes: a, .. }
-                    if *n == name && a == attributes)
+                    if *n == name && *a == attributes)
             });
             (same.next(), same.count() + 1)
         };
@@ -290,14 +292,14 @@ impl Builder {
         self.active.push(Entry::Formatting {
             id,
             name: name.clone(),
-            attributes: attributes.to_vec(),
+            attributes,
             open: true,
         });
         self.push_formatting_open(name, id);
     }
 
     /// Opens the HTML formatting element of list entry `id`.
-    fn push_formatting_open(&mut self, name: Vec<u8>, id: u32) {
+    fn push_formatting_open(&mut self, name: TagName, id: u32) {
         self.weight += 1;
         self.count(&name, false, true);
         self.stack.push(Open {
@@ -382,7 +384,7 @@ enum Placed {
     /// An element that holds nothing.
     Leaf,
     /// An element whose content is text up to its end tag.
-    RawText(Vec<u8>),
+    RawText(TagName),
     /// The rest of the document is text.
     Plaintext,
 }
@@ -406,7 +408,7 @@ pub fn measure(html: &[u8], limit: usize) -> Nesting {
             Token::Text { blank } => builder.text(blank),
             Token::End { name } => {
                 // A `</p>` or `</br>` that closes nothing makes an empty element.
-                if name == b"p" || name == b"br" {
+                if *name == *b"p" || *name == *b"br" {
                     deepest = deepest.max(builder.depth() + 1);
                 }
                 builder.end(&name)

@@ -5,18 +5,20 @@
 //! could differ, it ends a comment or raw text no later than the real one,
 //! so that it sees at least every tag the parser will build.
 
+use super::name::TagName;
+
 /// One token; `at` is the byte offset of its `<` (or its first byte).
 pub(super) enum Token<'a> {
     Start {
         at: usize,
         /// Lower-cased, as the tokenizer reports it.
-        name: Vec<u8>,
+        name: TagName,
         /// The raw bytes of the attributes (equal bytes, equal attributes).
         attributes: &'a [u8],
         self_closing: bool,
     },
     End {
-        name: Vec<u8>,
+        name: TagName,
     },
     /// Characters between tags; `blank` when they are all whitespace.
     Text {
@@ -134,13 +136,13 @@ impl<'a> Tokens<'a> {
     /// the attributes' bytes, whether it ends in a self-closing `/>`, and the
     /// offset after it. `None` when the document ends inside the tag (the
     /// tokenizer then drops it).
-    fn tag(&self, from: usize) -> Option<(Vec<u8>, &'a [u8], bool, usize)> {
+    fn tag(&self, from: usize) -> Option<(TagName, &'a [u8], bool, usize)> {
         let html = self.html;
         let name_end = html[from..]
             .iter()
             .position(|&b| is_space(b) || b == b'/' || b == b'>')
             .map_or(html.len(), |n| from + n);
-        let name = html[from..name_end].to_ascii_lowercase();
+        let name = TagName::lowercase(&html[from..name_end]);
         #[derive(Clone, Copy, PartialEq)]
         enum State {
             BeforeName,

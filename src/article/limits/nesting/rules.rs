@@ -1,13 +1,19 @@
 //! What each tag does to the stack of open elements: the tree builder's
 //! rules for start tags, end tags and text, as far as they change depth.
 
+use super::super::name::TagName;
 use super::super::sets::*;
 use super::super::tokens;
 use super::{Builder, Entry, Placed, Scope, is};
 
-impl Builder {
+impl<'a> Builder<'a> {
     /// A start tag: what it closes, and where its element goes.
-    pub(super) fn start(&mut self, name: Vec<u8>, attributes: &[u8], self_closing: bool) -> Placed {
+    pub(super) fn start(
+        &mut self,
+        name: TagName,
+        attributes: &'a [u8],
+        self_closing: bool,
+    ) -> Placed {
         let f = flags(&name);
         if self.in_foreign() {
             if !BREAKOUT.holds(f) {
@@ -17,7 +23,7 @@ impl Builder {
                             || e.eq_ignore_ascii_case(b"application/xhtml+xml")
                     });
                 let name = match html_inside {
-                    true => b"annotation-xml html".to_vec(),
+                    true => TagName::lowercase(b"annotation-xml html"),
                     false => name,
                 };
                 return self.place(name, true, self_closing);
@@ -26,7 +32,7 @@ impl Builder {
                 self.pop();
             }
         }
-        let name_ref = name.as_slice();
+        let name_ref: &[u8] = &name;
         if is(name_ref, &[b"col", b"colgroup"])
             && let Some(top) = self.stack.last_mut()
             && !top.foreign
@@ -202,7 +208,7 @@ impl Builder {
         None
     }
 
-    pub(super) fn place(&mut self, name: Vec<u8>, foreign: bool, self_closing: bool) -> Placed {
+    pub(super) fn place(&mut self, name: TagName, foreign: bool, self_closing: bool) -> Placed {
         if self_closing {
             return Placed::Leaf;
         }
