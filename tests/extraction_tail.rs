@@ -105,3 +105,43 @@ fn the_byline_that_signs_the_article_stays_and_what_follows_it_goes() {
         }
     }
 }
+
+#[test]
+fn a_closing_box_named_for_the_author_or_a_pitch_goes_with_the_tail() {
+    // The author's bio and the call to action read like prose; only the
+    // names of their containers say they are not the article.
+    for closing in [
+        "<div class=\"author-box\"><p>Jane Roe has covered the coast for twenty years and writes about fisheries and ferries.</p></div>",
+        "<section class=\"c-letters-cta\"><p>We want to hear what you think about this article. Send a letter to the editor.</p></section>",
+        "<div class=\"autorenbox\"><p>Jana Rohe schreibt seit zwanzig Jahren über die Küste, die Fischerei und die Fähren.</p></div>",
+    ] {
+        let text = extract_text(&page(&format!(
+            "{closing}<p>Photo: J. Doe / Coast Agency</p>"
+        )));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        for tail in [
+            "twenty years",
+            "letter to the editor",
+            "zwanzig Jahren",
+            "Photo: J. Doe",
+        ] {
+            assert!(!text.contains(tail), "{tail} in {text}");
+        }
+    }
+    // The article's own short lines before the box are not the box's.
+    let text = extract_text(&page(
+        "<p>See the <a href=\"/ferry\">ferry timetable for the summer</a></p>\
+         <div class=\"author-box\"><p>Jane Roe has covered the coast for twenty years and writes about fisheries and ferries.</p></div>",
+    ));
+    assert!(text.contains("ferry timetable for the summer"), "{text}");
+    assert!(!text.contains("twenty years"), "{text}");
+    // A section whose id is its heading's slug is named by its words, not
+    // by the site's stylesheet: its paragraph is the article's.
+    let text = extract_text(&page(
+        "<section id=\"what-we-know-about-the-old-channel-so-far\"><p>The channel was last dredged in 1987, when the pier was built.</p></section>",
+    ));
+    assert!(text.contains("last dredged in 1987"), "{text}");
+}

@@ -4,7 +4,9 @@
 //!
 //! Works on the body's subtrees of the parsed page, one leaf block (a
 //! paragraph, list item, heading, … that holds no other block) at a time.
-//! The short lines after the last paragraph of prose go too (`trailing`).
+//! The short lines after the last paragraph of prose go too (`trailing`),
+//! and with them a closing box under the text (`closing`: the author's
+//! bio, a newsletter or letters pitch, known by its container's name).
 //! Every rule is measured on the three DEV sets of the extraction bench and
 //! kept only where it gains on more than one.
 
@@ -15,6 +17,7 @@ use scraper::{ElementRef, Html, Node};
 
 use super::text::BLOCKS;
 
+mod closing;
 mod trailing;
 mod vocabulary;
 
@@ -94,14 +97,15 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
             doomed.push(block.id);
         }
     }
-    // What is left after the last paragraph of prose (see `trailing`).
+    // What is left after the last paragraph of prose (see `trailing`),
+    // read once with closing boxes as prose and once without.
     let gone: HashSet<NodeId> = doomed.iter().copied().collect();
     let kept: Vec<bool> = blocks.iter().map(|b| !gone.contains(&b.id)).collect();
-    doomed.extend(
-        trailing::tail(&blocks, &kept)
-            .into_iter()
-            .map(|i| blocks[i].id),
-    );
+    let mut tail = trailing::tail(&blocks, &kept, false);
+    tail.extend(trailing::tail(&blocks, &kept, true));
+    tail.sort_unstable();
+    tail.dedup();
+    doomed.extend(tail.into_iter().map(|i| blocks[i].id));
     remove(doc, &doomed)
 }
 
@@ -155,22 +159,25 @@ struct Block {
     /// A list item, a table cell, preformatted text or a quotation: a
     /// part of a structure the article holds, judged with it.
     item: bool,
+    /// Inside a container of the body whose class or id names a closing
+    /// box (author, newsletter, …: see `closing`).
+    closing: bool,
 }
 
 fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
     roots
         .iter()
         .filter_map(|id| doc.tree.get(*id))
-        .flat_map(|root| root.descendants())
-        .filter_map(ElementRef::wrap)
-        .filter(|e| BLOCKS.contains(&e.value().name()))
-        .filter(|e| {
+        .flat_map(|root| root.descendants().map(move |d| (root.id(), d)))
+        .filter_map(|(root, d)| ElementRef::wrap(d).map(|e| (root, e)))
+        .filter(|(_, e)| BLOCKS.contains(&e.value().name()))
+        .filter(|(_, e)| {
             !e.descendants()
                 .skip(1)
                 .filter_map(ElementRef::wrap)
                 .any(|d| BLOCKS.contains(&d.value().name()))
         })
-        .map(|e| {
+        .map(|(root, e)| {
             let text = normalize_space(&e.text().collect::<String>());
             let link_chars: usize = e
                 .descendants()
@@ -194,6 +201,7 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                         )
                     })
                 }),
+                closing: closing::in_closing_box(&e, root),
                 id: e.id(),
                 words: text.split_whitespace().count(),
                 link_share: if chars == 0 {
