@@ -3,11 +3,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::Stdio;
 
 use common::pages::{BOILERPLATE, Item, article_page, rss, story};
-use common::{Gleaner, Route, TestServer, feed_block, file_mode};
+use common::{Gleaner, Route, TestServer, extract_stdin, feed_block, file_mode};
 
 #[test]
 fn check_config_reports_every_problem_with_its_line_and_column() {
@@ -150,28 +149,6 @@ fn a_broken_stdout_does_not_move_the_cursor() {
         .unwrap();
     assert!(!status.success());
     assert_eq!(gleaner.export(&["--consumer", "c"]).len(), 1);
-}
-
-/// `gleaner extract ARGS -` with `page` on stdin (no config, no network):
-/// its stdout, after checking that it exited 0.
-fn extract_stdin(args: &[&str], page: &str) -> String {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args(["--config", "/nonexistent/g.toml", "extract"])
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(page.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]

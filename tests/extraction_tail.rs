@@ -1,36 +1,21 @@
 //! What a page puts after the article's last paragraph, inside the same
 //! container: `gleaner extract` on a saved page, no network.
 
-use std::io::Write;
-use std::process::Stdio;
+mod common;
 
-/// `gleaner extract --format text -` with `page` on stdin: its stdout,
-/// after checking that it exited 0.
+use common::extract_stdin;
+
+/// The text `gleaner extract` makes of `page`.
 fn extract_text(page: &str) -> String {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args([
-            "--config",
-            "/nonexistent/g.toml",
-            "extract",
+    extract_stdin(
+        &[
             "--url",
             "https://news.example/2026/harbour",
             "--format",
             "text",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(page.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
+        ],
+        page,
+    )
 }
 
 /// A story in one container, `after` following its last paragraph there.

@@ -2,32 +2,12 @@
 //! `gleaner extract --format json` reports the dateline's date and the
 //! byline's name, not the comment's, the teaser's or the site's.
 
-use std::io::Write;
-use std::process::Stdio;
+mod common;
+
+use common::extract_stdin;
 
 fn extract_json(url: &str, page: &str) -> serde_json::Value {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args([
-            "--config",
-            "/nonexistent/g.toml",
-            "extract",
-            "--format",
-            "json",
-        ])
-        .args(["--url", url, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(page.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_str(&extract_stdin(&["--format", "json", "--url", url], page)).unwrap()
 }
 
 fn story() -> String {

@@ -568,3 +568,26 @@ pub fn spawn_follower(mut command: Command, consumer: &str, stderr: Stdio) -> Ch
         .spawn()
         .expect("starting export --follow")
 }
+
+/// `gleaner extract ARGS -` with `page` on stdin (no config, no network):
+/// its stdout, after checking that it exited 0.
+pub fn extract_stdin(args: &[&str], page: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["--config", "/nonexistent/g.toml", "extract"])
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
