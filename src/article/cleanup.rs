@@ -101,8 +101,17 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
     // read once with closing boxes as prose and once without.
     let gone: HashSet<NodeId> = doomed.iter().copied().collect();
     let kept: Vec<bool> = blocks.iter().map(|b| !gone.contains(&b.id)).collect();
-    let mut tail = trailing::tail(&blocks, &kept, false);
-    tail.extend(trailing::tail(&blocks, &kept, true));
+    // Whether a block is in a closing box is asked only of the blocks at
+    // the end (a walk up its containers with a pattern per class), not of
+    // every block of the body.
+    let closing = |i: usize| {
+        doc.tree
+            .get(blocks[i].id)
+            .and_then(ElementRef::wrap)
+            .is_some_and(|e| closing::in_closing_box(&e, blocks[i].root))
+    };
+    let mut tail = trailing::tail(&blocks, &kept, None);
+    tail.extend(trailing::tail(&blocks, &kept, Some(&closing)));
     tail.sort_unstable();
     tail.dedup();
     doomed.extend(tail.into_iter().map(|i| blocks[i].id));
@@ -159,9 +168,8 @@ struct Block {
     /// A list item, a table cell, preformatted text or a quotation: a
     /// part of a structure the article holds, judged with it.
     item: bool,
-    /// Inside a container of the body whose class or id names a closing
-    /// box (author, newsletter, …: see `closing`).
-    closing: bool,
+    /// The body's root the block is in (where `closing` stops looking).
+    root: NodeId,
 }
 
 fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
@@ -201,7 +209,7 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                         )
                     })
                 }),
-                closing: closing::in_closing_box(&e, root),
+                root,
                 id: e.id(),
                 words: text.split_whitespace().count(),
                 link_share: if chars == 0 {

@@ -50,12 +50,8 @@ fn is_wide(c: char) -> bool {
 /// Whether a block reads like a paragraph of the article. A list item, a
 /// table cell, preformatted text or a quotation is judged with its structure, as
 /// content; a line with a copyright sign is the site's imprint, whatever
-/// sentence it makes ("The contents of this site are ©2019 …"). With
-/// `closing_too`, neither is a block in a closing box.
-fn is_prose(block: &Block, closing_too: bool) -> bool {
-    if closing_too && block.closing {
-        return false;
-    }
+/// sentence it makes ("The contents of this site are ©2019 …").
+fn is_prose(block: &Block) -> bool {
     if block.item {
         return true;
     }
@@ -114,17 +110,22 @@ fn is_signature(block: &Block) -> bool {
 
 /// The indices (into `blocks`, among those still `kept`) of the blocks
 /// after the last one that reads like prose, when together they are a
-/// small part of the body. With `closing_too`, a block in a closing box
-/// (`closing`: the author's bio, a newsletter pitch) is never that last
+/// small part of the body. With `closing` (whether the block of that
+/// index is in a closing box: `closing`'s author's bio, a newsletter
+/// pitch; asked only of the few blocks at the end), such a block is never that last
 /// paragraph, however much it reads like one, and only the box and what
 /// follows it go (the short lines before it are the other reading's to
 /// judge: a box must not make the article's last lines a tail); the caller
 /// takes both readings.
-pub(super) fn tail(blocks: &[Block], kept: &[bool], closing_too: bool) -> Vec<usize> {
+pub(super) fn tail(
+    blocks: &[Block],
+    kept: &[bool],
+    closing: Option<&dyn Fn(usize) -> bool>,
+) -> Vec<usize> {
     let live: Vec<usize> = (0..blocks.len()).filter(|i| kept[*i]).collect();
     let Some(last) = live
         .iter()
-        .rposition(|i| is_prose(&blocks[*i], closing_too))
+        .rposition(|i| is_prose(&blocks[*i]) && !closing.is_some_and(|c| c(*i)))
     else {
         return Vec::new();
     };
@@ -138,11 +139,11 @@ pub(super) fn tail(blocks: &[Block], kept: &[bool], closing_too: bool) -> Vec<us
     {
         trailing = rest;
     }
-    if closing_too {
+    if let Some(closing) = closing {
         // The short lines before the box are the other reading's to judge.
         let first = trailing
             .iter()
-            .position(|i| blocks[*i].closing)
+            .position(|i| closing(*i))
             .unwrap_or(trailing.len());
         trailing = &trailing[first..];
     }
