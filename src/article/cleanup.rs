@@ -97,8 +97,7 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
             doomed.push(block.id);
         }
     }
-    // What is left after the last paragraph of prose (see `trailing`),
-    // read once with closing boxes as prose and once without.
+    // What is left after the last paragraph of prose (see `trailing`).
     let gone: HashSet<NodeId> = doomed.iter().copied().collect();
     let kept: Vec<bool> = blocks.iter().map(|b| !gone.contains(&b.id)).collect();
     // Whether a block is in a closing box is asked only of the blocks at
@@ -110,10 +109,7 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
             .and_then(ElementRef::wrap)
             .is_some_and(|e| closing::in_closing_box(&e, blocks[i].root))
     };
-    let mut tail = trailing::tail(&blocks, &kept, None);
-    tail.extend(trailing::tail(&blocks, &kept, Some(&closing)));
-    tail.sort_unstable();
-    tail.dedup();
+    let tail = trailing::tail(&blocks, &kept, &closing);
     doomed.extend(tail.into_iter().map(|i| blocks[i].id));
     remove(doc, &doomed)
 }

@@ -110,27 +110,36 @@ fn is_signature(block: &Block) -> bool {
 
 /// The indices (into `blocks`, among those still `kept`) of the blocks
 /// after the last one that reads like prose, when together they are a
-/// small part of the body. With `closing` (whether the block of that
-/// index is in a closing box: `closing`'s author's bio, a newsletter
-/// pitch; asked only of the few blocks at the end), such a block is never that last
-/// paragraph, however much it reads like one, and only the box and what
-/// follows it go (the short lines before it are the other reading's to
-/// judge: a box must not make the article's last lines a tail); the caller
-/// takes both readings.
-pub(super) fn tail(
-    blocks: &[Block],
-    kept: &[bool],
-    closing: Option<&dyn Fn(usize) -> bool>,
-) -> Vec<usize> {
+/// small part of the body, in order. The tail is read twice: once as the
+/// blocks read, and once with `closing` (whether the block of that index
+/// is in a closing box: `closing`'s author's bio, a newsletter pitch;
+/// asked only of the few blocks at the end), where such a block is never
+/// that last paragraph, however much it reads like one, and only the box
+/// and what follows it go (a box must not make the article's last lines a
+/// tail). Both cuts are taken.
+pub(super) fn tail(blocks: &[Block], kept: &[bool], closing: &dyn Fn(usize) -> bool) -> Vec<usize> {
     let live: Vec<usize> = (0..blocks.len()).filter(|i| kept[*i]).collect();
+    let total: usize = live.iter().map(|i| width(&blocks[*i].text)).sum();
+    let mut cut = reading(blocks, &live, total, None).to_vec();
+    cut.extend_from_slice(reading(blocks, &live, total, Some(closing)));
+    cut.sort_unstable();
+    cut.dedup();
+    cut
+}
+
+/// One reading of the tail (see [`tail`]): the blocks of `live` it cuts.
+fn reading<'a>(
+    blocks: &[Block],
+    live: &'a [usize],
+    total: usize,
+    closing: Option<&dyn Fn(usize) -> bool>,
+) -> &'a [usize] {
     let Some(last) = live
         .iter()
         .rposition(|i| is_prose(&blocks[*i]) && !closing.is_some_and(|c| c(*i)))
     else {
-        return Vec::new();
+        return &[];
     };
-    let width_of = |i: &usize| width(&blocks[*i].text);
-    let total: usize = live.iter().map(width_of).sum();
     let mut trailing = &live[last + 1..];
     // The article's own last line stays: the byline or signature a news
     // page closes with ("Manar/Manal/ H. Said", "Reporting by …").
@@ -147,9 +156,9 @@ pub(super) fn tail(
             .unwrap_or(trailing.len());
         trailing = &trailing[first..];
     }
-    let tail: usize = trailing.iter().map(width_of).sum();
+    let tail: usize = trailing.iter().map(|i| width(&blocks[*i].text)).sum();
     if total - tail < MIN_BODY_WIDTH || tail as f64 > total as f64 * TAIL_MAX_SHARE {
-        return Vec::new();
+        return &[];
     }
-    trailing.to_vec()
+    trailing
 }
