@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench pipeline -- [--feeds 10000] [--entries 20] [--concurrency 16] [--database URL]
 //!     [--sample 2000] [--skip-ceilings] [--skip-export] [--skip-startup] [--near-dup-off-first]
+//!     [--skip-near-dup-off | --near-duplicates-off]
 //! cargo bench --bench pipeline -- --scaling postgres://USER:PASSWORD@HOST/DB [--feeds 300 …]
 //! ```
 //!
@@ -101,6 +102,11 @@ struct Args {
     /// later one; measure both orders and take the median of the ratios.
     #[arg(long)]
     near_dup_off_first: bool,
+    /// Run the passes with `[dedup] near_duplicates = false` and nothing
+    /// else: set against a run with `--skip-near-dup-off`, each side is a
+    /// whole process, so the two can be timed in alternating pairs.
+    #[arg(long)]
+    near_duplicates_off: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -1275,16 +1281,16 @@ async fn main() {
     let server = Server::start(feeds, entries);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let config_path = dir.path().join("bench.toml");
-    std::fs::write(
-        &config_path,
-        config_text(
-            &server,
-            feeds,
-            concurrency,
-            args.database.as_deref().unwrap_or("bench.db"),
-        ),
-    )
-    .expect("writing the config");
+    let mut config_toml = config_text(
+        &server,
+        feeds,
+        concurrency,
+        args.database.as_deref().unwrap_or("bench.db"),
+    );
+    if args.near_duplicates_off {
+        config_toml.push_str("[dedup]\nnear_duplicates = false\n");
+    }
+    std::fs::write(&config_path, config_toml).expect("writing the config");
     let config = Config::load(&config_path).expect("a valid config");
     let (sample_html, _) = article_page(server.port, 0, 0);
     println!(
@@ -1307,7 +1313,8 @@ async fn main() {
     // With `--near-dup-off-first` the passes with near-duplicates off run
     // first, so that either side can be measured in the process's first
     // pass: over runs in both orders, the order's effect cancels.
-    let compare_near_dup = !args.skip_near_dup_off && args.database.is_none();
+    let compare_near_dup =
+        !args.skip_near_dup_off && !args.near_duplicates_off && args.database.is_none();
     let mut off_rows = Vec::new();
     if compare_near_dup && args.near_dup_off_first {
         off_rows = near_dup_off_passes(&server, feeds, concurrency, dir.path()).await;
