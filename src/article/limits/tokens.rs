@@ -35,8 +35,34 @@ fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | b' ')
 }
 
+/// Where `needle` (not empty) first starts in `haystack`: its first byte
+/// looked for, the rest compared only there.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let (&first, _) = needle.split_first()?;
+    let mut from = 0;
+    loop {
+        let at = from + haystack.get(from..)?.iter().position(|&b| b == first)?;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+}
+
+/// The length of a comment's `body` (what follows `<!`, from its `--`)
+/// up to the end of its first `-->` or `--!>`; `None` when it has none.
+/// One scan: looking for each ending through the whole rest of the
+/// document made a page of many comments cost the square of its length.
+fn comment_end(body: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let dashes = from + find(&body[from..], b"--")?;
+        match &body[dashes + 2..] {
+            [b'>', ..] => return Some(dashes + 3),
+            [b'!', b'>', ..] => return Some(dashes + 4),
+            _ => from = dashes + 1,
+        }
+    }
 }
 
 impl<'a> Tokens<'a> {
@@ -64,15 +90,7 @@ impl<'a> Tokens<'a> {
             match rest.first() {
                 Some(b'!') if rest.starts_with(b"!--") => {
                     // `<!-->` and `<!--->` end at once; `--!>` ends one too.
-                    let body = &rest[1..];
-                    let end = [
-                        find(body, b"-->").map(|n| n + 3),
-                        find(body, b"--!>").map(|n| n + 4),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .min()?;
-                    self.at = start + 2 + end;
+                    self.at = start + 2 + comment_end(&rest[1..])?;
                 }
                 Some(b'!' | b'?') => self.skip_bogus(start)?,
                 Some(b'/') => match rest.get(1) {
@@ -235,6 +253,67 @@ pub(super) fn attribute<'a>(attributes: &'a [u8], wanted: &[u8]) -> Option<&'a [
         }
         if name.eq_ignore_ascii_case(wanted) {
             return Some(value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ending as the two separate searches found it.
+    fn two_searches(body: &[u8]) -> Option<usize> {
+        let search = |needle: &[u8]| body.windows(needle.len()).position(|w| w == needle);
+        [
+            search(b"-->").map(|n| n + 3),
+            search(b"--!>").map(|n| n + 4),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    #[test]
+    fn a_comment_ends_at_its_first_ending_of_either_kind() {
+        let bodies: &[&[u8]] = &[
+            b"-->",
+            b"--->",
+            b"--!>",
+            b"-- x --!> y -->",
+            b"-- x --> y --!>",
+            b"-- - -- ->-!>--",
+            b"-- a - b -- c ---!>",
+            b"-- never ends -- !> - ->",
+            b"--",
+            b"-",
+            b"",
+        ];
+        for body in bodies {
+            assert_eq!(
+                comment_end(body),
+                two_searches(body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Every string of these bytes up to length 7, against the two searches.
+        let alphabet = [b'-', b'!', b'>', b'x'];
+        for len in 0..=7u32 {
+            for n in 0..4usize.pow(len) {
+                let body: Vec<u8> = (0..len).map(|i| alphabet[n / 4usize.pow(i) % 4]).collect();
+                assert_eq!(comment_end(&body), two_searches(&body), "{body:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn find_agrees_with_a_window_search() {
+        let haystack = b"<p>a</p><!-- x --></scr</script>";
+        for needle in [&b"</"[..], b"-->", b"</script", b"<", b"zz", b"t>"] {
+            assert_eq!(
+                find(haystack, needle),
+                haystack.windows(needle.len()).position(|w| w == needle)
+            );
         }
     }
 }
