@@ -161,3 +161,31 @@ fn a_portrait_set_apart_under_the_text_goes_and_one_in_the_text_stays() {
         "{text}"
     );
 }
+
+#[test]
+fn a_call_to_subscribe_or_follow_under_the_text_goes() {
+    // It ends a sentence and reads like prose, in the story's own container.
+    for call in [
+        "<p>Follow @CoastNews on Twitter and Instagram, and send us your news on WhatsApp at any time of the day.</p>",
+        "<p>¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular en este enlace de invitación.</p>",
+        "<p>Ihnen hat der Artikel gefallen? Dann abonnieren Sie unseren Newsletter und verpassen Sie nichts mehr.</p>",
+    ] {
+        let text = extract_text(&page(call));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        for words in ["@CoastNews", "Telegram", "Newsletter"] {
+            assert!(!text.contains(words), "{words} in {text}");
+        }
+    }
+    // The same words inside the story stay: only the text's end is asked.
+    let text = extract_text(&page(
+        "<p>Follow @CoastNews on Twitter, the mayor told the fishermen, and the board will tell you when the work starts.</p>\
+         <p>The dredging itself will take six weeks, and the ferry will leave from the north quay until it is done.</p>",
+    ));
+    assert!(
+        text.contains("Follow @CoastNews on Twitter, the mayor"),
+        "{text}"
+    );
+}

@@ -8,7 +8,8 @@
 //! and with them a closing box under the text (`closing`: the author's
 //! bio, a newsletter or letters pitch, known by its container's name) or
 //! a closing note (`note`: a portrait of the author or the company, set
-//! apart from the text and opening with a name and what it is).
+//! apart from the text and opening with a name and what it is; a call to
+//! subscribe, follow or support).
 //! Every rule is measured on the three DEV sets of the extraction bench and
 //! kept only where it gains on more than one.
 
@@ -106,12 +107,14 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
     // Whether a block is in a closing box is asked only of the blocks at
     // the end (a walk up its containers with a pattern per class), not of
     // every block of the body.
-    // A portrait set apart under the text (`note`) is closing too.
+    // A portrait set apart under the text, and a call to subscribe, follow
+    // or support (`note`), are closing too.
     let closing = |i: usize| {
         let Some(e) = doc.tree.get(blocks[i].id).and_then(ElementRef::wrap) else {
             return false;
         };
         closing::in_closing_box(&e, blocks[i].root)
+            || note::is_call(&blocks[i].text)
             || (note::opens_with_identity(&blocks[i].text) && {
                 let previous = (0..i)
                     .rev()

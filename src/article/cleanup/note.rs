@@ -6,7 +6,10 @@
 //! known by two things at once: where it stands (set apart from the text
 //! above it: in a container of its own, after a rule, or wholly in
 //! italics or small print) and how it opens (a name, then "is a" / "is
-//! the" in one of several languages).
+//! the" in one of several languages). A call to subscribe, follow or
+//! support the site ("Follow @BGRDeals on Twitter…", "¿Ya sabías que
+//! tenemos canal de Telegram? Únete…") is never the
+//! article's last paragraph either, wherever it stands.
 
 use ego_tree::NodeRef;
 use scraper::{ElementRef, Node};
@@ -174,6 +177,63 @@ pub(super) fn opens_with_identity(text: &str) -> bool {
     })
 }
 
+/// Phrases of a closing call: the site asking its reader to subscribe,
+/// follow it, download its app or support it, in several languages. Not
+/// a seller's call ("book a demo", "contact us", "get started"): pages
+/// that sell close their own text with one, and the answers keep it.
+const CALLS: &[&str] = &[
+    "sign up for",
+    "subscribe to",
+    "subscribe now",
+    "subscribe for",
+    "our newsletter",
+    "follow us",
+    "follow @",
+    "download the app",
+    "download our app",
+    "support us",
+    "support our",
+    "supporting our work",
+    "become a member",
+    "become a subscriber",
+    "use the code",
+    "we'd like to hear",
+    "we’d like to hear",
+    "abonnieren sie",
+    "jetzt abonnieren",
+    "folgen sie uns",
+    "folge uns",
+    "unterstützen sie uns",
+    "unterstütze uns",
+    "abonnez-vous",
+    "inscrivez-vous",
+    "suivez-nous",
+    "soutenez-nous",
+    "suscríbete",
+    "síguenos",
+    "únete",
+    "hazte miembro",
+    "hazte socio",
+    "iscriviti",
+    "seguici",
+    "sostienici",
+    "assine",
+    "inscreva-se",
+    "siga-nos",
+    "volg ons",
+    "schrijf je in",
+    "zapraszamy",
+    "subskrypc",
+];
+
+/// Whether `text` asks the reader to subscribe, follow or support the
+/// site. Asked only of the blocks at the end of the body: such a call is
+/// never the article's last paragraph.
+pub(super) fn is_call(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    CALLS.iter().any(|p| lower.contains(p))
+}
+
 /// Whether `block` stands apart from `previous` (the block before it):
 /// in another container, after a horizontal rule, or wholly inside one
 /// emphasis or small-print element.
@@ -245,6 +305,23 @@ mod tests {
             "As is the case with all stocks, prices move.",
         ] {
             assert!(!opens_with_identity(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_call_asks_the_reader_to_subscribe_follow_or_support() {
+        for text in [
+            "Follow @CoastNews on Twitter for the latest from the harbour.",
+            "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular.",
+            "Ihnen hat der Artikel gefallen? Dann abonnieren Sie unseren Newsletter!",
+        ] {
+            assert!(is_call(text), "{text}");
+        }
+        for text in [
+            "Book a demo to see how the software schedules your crews.",
+            "The board will follow the plan and support the fishermen.",
+        ] {
+            assert!(!is_call(text), "{text}");
         }
     }
 }
