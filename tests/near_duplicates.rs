@@ -435,7 +435,7 @@ fn reextract_recomputes_the_sketch() {
 
 /// Takes the database back to the layout version 17 left (schema migration
 /// 13's): the LSH band keys beside the blocks, the blocks keyed by host
-/// first.
+/// first, and (SQLite) articles indexed for search by triggers.
 fn as_version_17(gleaner: &Gleaner) {
     let postgres = gleaner.postgres.is_some();
     let (int, without_rowid) = match postgres {
@@ -465,6 +465,33 @@ fn as_version_17(gleaner: &Gleaner) {
         gleaner.sql("INSERT INTO near_dup_blocks_13 SELECT host, block_key, article_seq, stored_at FROM near_dup_blocks");
         gleaner.sql("DROP TABLE near_dup_blocks");
         gleaner.sql("ALTER TABLE near_dup_blocks_13 RENAME TO near_dup_blocks");
+        // Migration 18's search indexing at commit: the triggers as
+        // migration 4 made them.
+        gleaner.sql("DROP TABLE articles_fts_pending");
+        gleaner.sql("DROP TRIGGER articles_fts_update");
+        gleaner.sql("DROP TRIGGER articles_fts_delete");
+        gleaner.sql(
+            "CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, content_text ON articles
+             BEGIN
+                 INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
+                 VALUES ('delete', old.seq, old.title, old.content_text);
+                 INSERT INTO articles_fts (rowid, title, content_text)
+                 VALUES (new.seq, new.title, new.content_text);
+             END",
+        );
+        gleaner.sql(
+            "CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+                 INSERT INTO articles_fts (articles_fts, rowid, title, content_text)
+                 VALUES ('delete', old.seq, old.title, old.content_text);
+             END",
+        );
+        gleaner.sql("DROP TRIGGER articles_fts_insert");
+        gleaner.sql(
+            "CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+                 INSERT INTO articles_fts (rowid, title, content_text)
+                 VALUES (new.seq, new.title, new.content_text);
+             END",
+        );
         gleaner.sql("PRAGMA user_version = 17");
     }
 }

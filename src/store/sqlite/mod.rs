@@ -69,7 +69,11 @@ impl SqlBackend for Sqlite {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        committed(tx, |c| f(c))
+        committed(tx, |c| {
+            let value = f(c)?;
+            flush_search(c.0)?;
+            Ok(value)
+        })
     }
 
     fn snapshot<T>(
@@ -88,6 +92,26 @@ fn committed<T>(
     let value = f(&mut Lite(&tx))?;
     tx.commit()?;
     Ok(value)
+}
+
+/// Indexes the articles stored in this transaction for search, in one
+/// statement (migration 18 says why not one by one); nothing when none is
+/// pending.
+fn flush_search(conn: &Connection) -> Result<(), StoreError> {
+    let pending: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM articles_fts_pending)")?
+        .query_row([], |r| r.get(0))?;
+    if pending {
+        conn.prepare_cached(
+            "INSERT INTO articles_fts (rowid, title, content_text)
+             SELECT a.seq, a.title, a.content_text
+             FROM articles_fts_pending p JOIN articles a ON a.seq = p.seq",
+        )?
+        .execute([])?;
+        conn.prepare_cached("DELETE FROM articles_fts_pending")?
+            .execute([])?;
+    }
+    Ok(())
 }
 
 /// A connection (or a transaction on it) running the shared statements.
