@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{Html, Selector};
 use serde_json::Value;
 use url::Url;
 
@@ -143,7 +143,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
 
 /// Names the site declares it goes by (its own, its publisher's), which
 /// are never its articles' author.
-fn site_names(metas: &[ElementRef<'_>], ld: &[Value]) -> Vec<String> {
+fn site_names(metas: &[Meta<'_>], ld: &[Value]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     names.extend(meta_content(metas, &["og:site_name"]));
     names.extend(meta_content(metas, &["application-name"]));
@@ -182,29 +182,40 @@ fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
     day.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
-/// The page's `<meta>` elements, in document order.
-fn metas(doc: &Html) -> Vec<ElementRef<'_>> {
+/// A `<meta>` element as [`meta_content`] asks it: the words of its
+/// `property`, `name`, `itemprop` and `http-equiv` (`itemprop` may list
+/// several properties: "datePublished dateCreated"), and its `content`.
+struct Meta<'a> {
+    keys: Vec<&'a str>,
+    content: &'a str,
+}
+
+/// The page's `<meta>` elements that have a content and a name, in
+/// document order, their attributes read once for the dozen names asked.
+fn metas(doc: &Html) -> Vec<Meta<'_>> {
     static META: LazyLock<Selector> = LazyLock::new(|| selector("meta"));
-    doc.select(&META).collect()
+    doc.select(&META)
+        .filter_map(|m| {
+            let e = m.value();
+            let keys: Vec<&str> = ["property", "name", "itemprop", "http-equiv"]
+                .iter()
+                .filter_map(|attribute| e.attr(attribute))
+                .flat_map(str::split_whitespace)
+                .collect();
+            let content = e.attr("content")?;
+            (!keys.is_empty()).then_some(Meta { keys, content })
+        })
+        .collect()
 }
 
 /// The content of the first of `metas` whose `property`, `name`, `itemprop` or
 /// `http-equiv` is one of `names` (case-insensitive), in the order of `names`.
-fn meta_content(metas: &[ElementRef<'_>], names: &[&str]) -> Option<String> {
+fn meta_content(metas: &[Meta<'_>], names: &[&str]) -> Option<String> {
     names.iter().find_map(|wanted| {
-        metas.iter().find_map(|m| {
-            let e = m.value();
-            // `itemprop` may list several properties ("datePublished dateCreated").
-            let named = ["property", "name", "itemprop", "http-equiv"]
-                .iter()
-                .filter_map(|attribute| e.attr(attribute))
-                .flat_map(str::split_whitespace)
-                .any(|key| key.eq_ignore_ascii_case(wanted));
-            if !named {
-                return None;
-            }
-            clean(e.attr("content")?)
-        })
+        metas
+            .iter()
+            .filter(|m| m.keys.iter().any(|key| key.eq_ignore_ascii_case(wanted)))
+            .find_map(|m| clean(m.content))
     })
 }
 
