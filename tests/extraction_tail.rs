@@ -130,3 +130,62 @@ fn a_closing_box_named_for_the_author_or_a_pitch_goes_with_the_tail() {
     ));
     assert!(text.contains("last dredged in 1987"), "{text}");
 }
+
+#[test]
+fn a_portrait_set_apart_under_the_text_goes_and_one_in_the_text_stays() {
+    // A company's or an author's portrait after a rule, in a box of its
+    // own, or wholly in italics: it reads like prose, but it is no part of
+    // the article.
+    for closing in [
+        "<hr><p>Coast Media is a regional publisher of newspapers and radio stations, headquartered in Portsmouth.</p>",
+        "<div class=\"box\"><p>Jane Roe (jane@coast.example) is the harbour reporter of Coast News and writes about fisheries.</p></div>",
+        "<p><em>Jana Rohe ist eine Journalistin aus Portsmouth, die seit zwanzig Jahren über die Küste schreibt.</em></p>",
+        "<hr><p>Jeanne Roux est une journaliste de Portsmouth qui écrit sur la côte depuis vingt ans.</p>",
+    ] {
+        let text = extract_text(&page(closing));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        for portrait in ["Coast Media is", "Jane Roe", "Jana Rohe", "Jeanne Roux"] {
+            assert!(!text.contains(portrait), "{portrait} in {text}");
+        }
+    }
+    // The same sentence as the article's own last paragraph, in the run of
+    // its text, is the article's.
+    let text = extract_text(&page(
+        "<p>Coast Media is a regional publisher that bought the pier's old warehouse last year, the board said.</p>",
+    ));
+    assert!(
+        text.contains("Coast Media is a regional publisher"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_call_to_subscribe_or_follow_under_the_text_goes() {
+    // It ends a sentence and reads like prose, in the story's own container.
+    for call in [
+        "<p>Follow @CoastNews on Twitter and Instagram, and send us your news on WhatsApp at any time of the day.</p>",
+        "<p>¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular en este enlace de invitación.</p>",
+        "<p>Ihnen hat der Artikel gefallen? Dann abonnieren Sie unseren Newsletter und verpassen Sie nichts mehr.</p>",
+    ] {
+        let text = extract_text(&page(call));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        for words in ["@CoastNews", "Telegram", "Newsletter"] {
+            assert!(!text.contains(words), "{words} in {text}");
+        }
+    }
+    // The same words inside the story stay: only the text's end is asked.
+    let text = extract_text(&page(
+        "<p>Follow @CoastNews on Twitter, the mayor told the fishermen, and the board will tell you when the work starts.</p>\
+         <p>The dredging itself will take six weeks, and the ferry will leave from the north quay until it is done.</p>",
+    ));
+    assert!(
+        text.contains("Follow @CoastNews on Twitter, the mayor"),
+        "{text}"
+    );
+}

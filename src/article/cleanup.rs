@@ -6,7 +6,10 @@
 //! paragraph, list item, heading, … that holds no other block) at a time.
 //! The short lines after the last paragraph of prose go too (`trailing`),
 //! and with them a closing box under the text (`closing`: the author's
-//! bio, a newsletter or letters pitch, known by its container's name).
+//! bio, a newsletter or letters pitch, known by its container's name) or
+//! a closing note (`note`: a portrait of the author or the company, set
+//! apart from the text and opening with a name and what it is; a call to
+//! subscribe, follow or support).
 //! Every rule is measured on the three DEV sets of the extraction bench and
 //! kept only where it gains on more than one.
 
@@ -18,6 +21,7 @@ use scraper::{ElementRef, Html, Node};
 use super::text::BLOCKS;
 
 mod closing;
+mod note;
 mod trailing;
 mod vocabulary;
 
@@ -103,11 +107,22 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
     // Whether a block is in a closing box is asked only of the blocks at
     // the end (a walk up its containers with a pattern per class), not of
     // every block of the body.
+    // A portrait set apart under the text, and a call to subscribe, follow
+    // or support (`note`), are closing too.
     let closing = |i: usize| {
-        doc.tree
-            .get(blocks[i].id)
-            .and_then(ElementRef::wrap)
-            .is_some_and(|e| closing::in_closing_box(&e, blocks[i].root))
+        let Some(e) = doc.tree.get(blocks[i].id).and_then(ElementRef::wrap) else {
+            return false;
+        };
+        closing::in_closing_box(&e, blocks[i].root)
+            || note::is_call(&blocks[i].text)
+            || (note::opens_with_identity(&blocks[i].text) && {
+                let previous = (0..i)
+                    .rev()
+                    .find(|j| kept[*j])
+                    .and_then(|j| doc.tree.get(blocks[j].id))
+                    .and_then(ElementRef::wrap);
+                note::set_apart(e, previous)
+            })
     };
     let tail = trailing::tail(&blocks, &kept, &closing);
     doomed.extend(tail.into_iter().map(|i| blocks[i].id));
