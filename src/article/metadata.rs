@@ -4,8 +4,10 @@
 //! headline and then the address's date ([`dates`]). A "© 2019" footer, a
 //! comment's or a teaser's date is not a publication date.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use scraper::{ElementRef, Html, Selector};
+use scraper::{Html, Selector};
 use serde_json::Value;
 use url::Url;
 
@@ -28,8 +30,16 @@ fn selector(css: &str) -> Selector {
 
 /// Reads the metadata of a parsed page. `url` resolves relative addresses.
 pub fn read(doc: &Html, url: &Url) -> Metadata {
+    static H1: LazyLock<Selector> = LazyLock::new(|| selector("h1"));
+    static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
+    static TIMES: LazyLock<Selector> = LazyLock::new(|| {
+        selector("[itemprop=datePublished], time[pubdate], article time[datetime], time[datetime]")
+    });
+    static CANONICAL: LazyLock<Selector> = LazyLock::new(|| selector("link[rel=canonical]"));
     let ld = json_ld(doc);
-    let meta = |names: &[&str]| meta_content(doc, names);
+    // The page's <meta> elements, found once for the dozen names asked.
+    let metas = metas(doc);
+    let meta = |names: &[&str]| meta_content(&metas, names);
     let absolute = |s: Option<String>| {
         s.and_then(|s| url.join(s.trim()).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -37,8 +47,8 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
 
     let title = meta(&["og:title", "twitter:title"])
         .or_else(|| ld.iter().find_map(|v| text_field(v, "headline")))
-        .or_else(|| first_text(doc, "h1"))
-        .or_else(|| first_text(doc, "title"));
+        .or_else(|| first_text(doc, &H1))
+        .or_else(|| first_text(doc, &TITLE));
     let declared = ld
         .iter()
         .find_map(|v| person_names(v.get("author")?))
@@ -51,7 +61,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 "parsely-author",
             ])
         });
-    let sites = site_names(doc, &ld);
+    let sites = site_names(&metas, &ld);
     let author = authors::author(doc, declared, &sites);
     let title = title.map(|t| super::title::article_title(t, doc, &sites, url));
     let language = doc
@@ -87,10 +97,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
             .and_then(|d| publishers_day(&d))
         })
         .or_else(|| {
-            doc.select(&selector(
-                "[itemprop=datePublished], time[pubdate], article time[datetime], time[datetime]",
-            ))
-            .find_map(|e| {
+            doc.select(&TIMES).find_map(|e| {
                 e.value()
                     .attr("datetime")
                     .or_else(|| e.value().attr("content"))
@@ -113,7 +120,7 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
                 .and_then(midnight)
         });
     let canonical_url = absolute(
-        doc.select(&selector("link[rel=canonical]"))
+        doc.select(&CANONICAL)
             .find_map(|e| e.value().attr("href").map(str::to_owned)),
     )
     .or_else(|| absolute(meta(&["og:url"])));
@@ -136,10 +143,10 @@ pub fn read(doc: &Html, url: &Url) -> Metadata {
 
 /// Names the site declares it goes by (its own, its publisher's), which
 /// are never its articles' author.
-fn site_names(doc: &Html, ld: &[Value]) -> Vec<String> {
+fn site_names(metas: &[Meta<'_>], ld: &[Value]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    names.extend(meta_content(doc, &["og:site_name"]));
-    names.extend(meta_content(doc, &["application-name"]));
+    names.extend(meta_content(metas, &["og:site_name"]));
+    names.extend(meta_content(metas, &["application-name"]));
     for v in ld {
         names.extend(v.get("publisher").and_then(person_names));
         let is_site = matches!(
@@ -175,25 +182,40 @@ fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
     day.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
-/// The content of the first `<meta>` whose `property`, `name`, `itemprop` or
-/// `http-equiv` is one of `names` (case-insensitive), in the order of `names`.
-fn meta_content(doc: &Html, names: &[&str]) -> Option<String> {
-    static META: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| selector("meta"));
-    let metas: Vec<ElementRef<'_>> = doc.select(&META).collect();
-    names.iter().find_map(|wanted| {
-        metas.iter().find_map(|m| {
+/// A `<meta>` element as [`meta_content`] asks it: the words of its
+/// `property`, `name`, `itemprop` and `http-equiv` (`itemprop` may list
+/// several properties: "datePublished dateCreated"), and its `content`.
+struct Meta<'a> {
+    keys: Vec<&'a str>,
+    content: &'a str,
+}
+
+/// The page's `<meta>` elements that have a content and a name, in
+/// document order, their attributes read once for the dozen names asked.
+fn metas(doc: &Html) -> Vec<Meta<'_>> {
+    static META: LazyLock<Selector> = LazyLock::new(|| selector("meta"));
+    doc.select(&META)
+        .filter_map(|m| {
             let e = m.value();
-            // `itemprop` may list several properties ("datePublished dateCreated").
-            let named = ["property", "name", "itemprop", "http-equiv"]
+            let keys: Vec<&str> = ["property", "name", "itemprop", "http-equiv"]
                 .iter()
                 .filter_map(|attribute| e.attr(attribute))
                 .flat_map(str::split_whitespace)
-                .any(|key| key.eq_ignore_ascii_case(wanted));
-            if !named {
-                return None;
-            }
-            clean(e.attr("content")?)
+                .collect();
+            let content = e.attr("content")?;
+            (!keys.is_empty()).then_some(Meta { keys, content })
         })
+        .collect()
+}
+
+/// The content of the first of `metas` whose `property`, `name`, `itemprop` or
+/// `http-equiv` is one of `names` (case-insensitive), in the order of `names`.
+fn meta_content(metas: &[Meta<'_>], names: &[&str]) -> Option<String> {
+    names.iter().find_map(|wanted| {
+        metas
+            .iter()
+            .filter(|m| m.keys.iter().any(|key| key.eq_ignore_ascii_case(wanted)))
+            .find_map(|m| clean(m.content))
     })
 }
 
@@ -203,15 +225,15 @@ fn clean(text: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn first_text(doc: &Html, css: &str) -> Option<String> {
-    doc.select(&selector(css))
+fn first_text(doc: &Html, selector: &Selector) -> Option<String> {
+    doc.select(selector)
         .find_map(|e| clean(&e.text().collect::<String>()))
 }
 
 /// Every JSON-LD object of the page, `@graph` members included, articles first.
 fn json_ld(doc: &Html) -> Vec<Value> {
-    static LD: std::sync::LazyLock<Selector> =
-        std::sync::LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
+    static LD: LazyLock<Selector> =
+        LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
     let mut objects = Vec::new();
     for script in doc.select(&LD) {
         let text: String = script.text().collect();
