@@ -155,6 +155,20 @@ fn opens_with(text: &str, openings: &[&str]) -> bool {
     })
 }
 
+/// Whether `word`'s first letter is upper case ("Said"; "al-Amin" is not).
+fn is_capitalized(word: &str) -> bool {
+    word.chars()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(char::is_uppercase)
+}
+
+/// Whether `word` can stand in a person's or a company's name: it is
+/// capitalized, or a short particle ("by", "de", "al-", "van") or no word
+/// at all (the "/" between two names).
+fn is_name_word(word: &str) -> bool {
+    is_capitalized(word) || word.chars().filter(|c| c.is_alphabetic()).count() <= 3
+}
+
 fn is_prompt(text: &str) -> bool {
     let normalized = normalize(text);
     PROMPTS.iter().any(|p| normalized.contains(p))

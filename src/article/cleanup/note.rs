@@ -152,14 +152,8 @@ pub(super) fn opens_with_identity(text: &str) -> bool {
     if NOT_NAMES.contains(&first.as_str()) {
         return false;
     }
-    let capitalized = |w: &&str| {
-        w.chars()
-            .find(|c| c.is_alphabetic())
-            .is_some_and(char::is_uppercase)
-    };
-    let letters = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count();
-    if !capitalized(&name[0])
-        || !name.iter().all(|w| capitalized(w) || letters(w) <= 3)
+    if !super::is_capitalized(name[0])
+        || !name.iter().all(|w| super::is_name_word(w))
         || name.iter().any(|w| w.ends_with([',', ':', ';']))
     {
         return false;

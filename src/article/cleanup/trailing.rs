@@ -90,19 +90,8 @@ fn is_signature(block: &Block) -> bool {
     {
         return false;
     }
-    let letters = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count();
-    let capitalized = |w: &&str| {
-        w.chars()
-            .find(|c| c.is_alphabetic())
-            .is_some_and(char::is_uppercase)
-    };
-    let names = words
-        .iter()
-        .filter(|w| letters(w) > 0)
-        .all(|w| capitalized(w) || letters(w) <= 3);
-    let named = words.iter().filter(|w| capitalized(w)).count();
-    names
-        && named >= 1
+    words.iter().all(|w| super::is_name_word(w))
+        && words.iter().any(|w| super::is_capitalized(w))
         && !super::is_tail_marker(text)
         && !super::is_prompt(text)
         && !super::opens_with(text, super::vocabulary::TEASER_LABELS)
