@@ -19,9 +19,8 @@
 //! metadata, links, the page's signs) and of the verdict. Two runs are
 //! the same when their digest files are (`cmp`).
 
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -29,6 +28,9 @@ use std::time::Instant;
 use gleaner::article::verdict::{self, ResponseFacts};
 use gleaner::article::{self, SiteRules};
 use url::Url;
+
+#[path = "common/dev_pages.rs"]
+mod dev_pages;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -121,30 +123,11 @@ fn thread_cpu() -> f64 {
 
 /// The set's pages in id order: id, URL and unpacked bytes.
 fn load(dir: &Path) -> Result<Vec<(String, Url, Vec<u8>)>, String> {
-    let path = ["ground-truth.json", "expectations.json"]
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.exists())
-        .ok_or("neither ground-truth.json nor expectations.json")?;
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let entries: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut ids: Vec<&String> = entries.keys().collect();
-    ids.sort();
-    ids.into_iter()
-        .map(|id| {
-            // A page saved without its address is read as if at a placeholder.
-            let url = entries[id]["url"]
-                .as_str()
-                .and_then(|u| Url::parse(u).ok())
-                .or_else(|| Url::parse(&format!("https://unknown.invalid/{id}")).ok())
-                .ok_or_else(|| format!("{id}: no valid url"))?;
-            let path = dir.join("html").join(format!("{id}.html.gz"));
-            let mut html = Vec::new();
-            std::fs::File::open(&path)
-                .and_then(|f| flate2::read::GzDecoder::new(f).read_to_end(&mut html))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok((id.clone(), url, html))
+    dev_pages::urls(dir)?
+        .into_iter()
+        .map(|(id, url)| {
+            let html = dev_pages::html(dir, &id)?;
+            Ok((id, url, html))
         })
         .collect()
 }

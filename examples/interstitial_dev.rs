@@ -13,14 +13,14 @@
 //! `interstitial verdicts on DEV pages: N of M`; exits 1 when N > 0, or
 //! when a folder cannot be read.
 
-use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
 use gleaner::article::verdict::{self, ResponseFacts};
 use gleaner::article::{self, SiteRules};
-use url::Url;
+
+#[path = "common/dev_pages.rs"]
+mod dev_pages;
 
 fn main() -> ExitCode {
     let dirs: Vec<String> = std::env::args().skip(1).collect();
@@ -31,26 +31,22 @@ fn main() -> ExitCode {
     let (mut pages, mut alarms) = (0usize, 0usize);
     for dir in &dirs {
         let dir = Path::new(dir);
-        let urls = match urls(dir) {
+        let urls = match dev_pages::urls(dir) {
             Ok(urls) => urls,
             Err(e) => {
                 eprintln!("{}: {e}", dir.display());
                 return ExitCode::from(1);
             }
         };
-        let mut ids: Vec<&String> = urls.keys().collect();
-        ids.sort();
         let mut set_alarms = 0;
-        for id in ids {
-            let path = dir.join("html").join(format!("{id}.html.gz"));
-            let mut html = Vec::new();
-            let read = std::fs::File::open(&path)
-                .and_then(|f| flate2::read::GzDecoder::new(f).read_to_end(&mut html));
-            if let Err(e) = read {
-                eprintln!("{}: {e}", path.display());
-                return ExitCode::from(1);
-            }
-            let url = &urls[id];
+        for (id, url) in &urls {
+            let html = match dev_pages::html(dir, id) {
+                Ok(html) => html,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(1);
+                }
+            };
             let extracted = article::extract(&html, None, url, SiteRules::default());
             let judged = verdict::judge_bytes(
                 &ResponseFacts::default(),
@@ -78,28 +74,4 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// Each page's URL, by id, from the set's answers.
-fn urls(dir: &Path) -> Result<HashMap<String, Url>, String> {
-    let path = ["ground-truth.json", "expectations.json"]
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.exists())
-        .ok_or("neither ground-truth.json nor expectations.json")?;
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let entries: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    entries
-        .into_iter()
-        .map(|(id, entry)| {
-            // A page saved without its address is judged as if at a placeholder.
-            let url = entry["url"]
-                .as_str()
-                .and_then(|u| Url::parse(u).ok())
-                .or_else(|| Url::parse(&format!("https://unknown.invalid/{id}")).ok())
-                .ok_or_else(|| format!("{id}: no valid url"))?;
-            Ok((id, url))
-        })
-        .collect()
 }
