@@ -152,3 +152,39 @@ fn a_panel_a_control_opens_is_text_and_other_hidden_blocks_are_not() {
     }
     assert!(!text.contains("Subscribe now"), "{text}");
 }
+
+#[test]
+fn sections_named_as_a_table_of_contents_targets_are_the_article() {
+    // Each section of a guide is where its table of contents jumps to, and
+    // is named for it (`jump-section`, `paragraph--type--jump-link`).
+    let sections: String = PARAGRAPHS
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let ps: String = pair.iter().map(|p| format!("<p>{p}</p>")).collect();
+            format!(
+                "<section id=\"part-{i}\" class=\"cws-jump-section\">\
+                 <div class=\"paragraph--type--jump-link\"><h2>Part {i}</h2>{ps}</div></section>"
+            )
+        })
+        .collect();
+    let more: String = (0..4)
+        .map(|i| {
+            format!(
+                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
+                 and the fish market's new hall and the summer regatta in one place.</p>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body><main><h1>The dredging, step by step</h1>\
+         <ul class=\"toc\"><li><a href=\"#part-0\">Part 0</a></li><li><a href=\"#part-1\">Part 1</a></li></ul>\
+         <div class=\"guide\">{sections}</div></main>\
+         <div class=\"below\"><div class=\"more\">{more}</div></div></body></html>"
+    );
+    let text = extract_text(&page);
+    for paragraph in PARAGRAPHS {
+        assert!(text.contains(paragraph), "{paragraph} missing from {text}");
+    }
+    assert!(!text.contains("More from the coast"), "{text}");
+}

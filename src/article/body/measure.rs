@@ -3,14 +3,16 @@
 
 use super::*;
 
-/// class/id words of boilerplate containers.
+/// class/id words of boilerplate containers. Not `jump`: the sections a
+/// table of contents jumps to are named for it (`cws-jump-section`,
+/// `paragraph--type--jump-link`), and they are the article.
 pub(super) static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)comment|disqus|footer|sidebar|side-bar|share|sharing|social|related|",
         r"recommend|promo|sponsor|advert|^ads?$|^ad-|-ad-|-ads?$|banner|breadcrumb|pagination|",
         r"pager|popup|modal|cookie|consent|newsletter|subscri|signup|sign-up|masthead|",
         r"outbrain|taboola|trending|popular|read-?more|more-?stories|also-?read|tags|",
-        r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|jump|meta-?nav|",
+        r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|meta-?nav|",
         r"^nav|-nav|navbar|menu|rss|shopping|donate|teaser|carousel|slider"
     ))
     .expect("a valid pattern")
