@@ -188,3 +188,19 @@ fn sections_named_as_a_table_of_contents_targets_are_the_article() {
     }
     assert!(!text.contains("More from the coast"), "{text}");
 }
+
+#[test]
+fn a_social_media_post_embedded_in_the_article_is_text() {
+    let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body><main><h1>Dredge it</h1>\
+         <div class=\"story\">{story}<div class=\"social-media-embed\"><blockquote>\
+         <p>The mayor wrote: we have waited twenty years for this channel, and now the work can start.</p>\
+         </blockquote></div><p>Officials did not give any other details.</p></div>\
+         <div class=\"share-bar\"><a href=\"/s/fb\">Facebook</a> <a href=\"/s/x\">X</a></div>\
+         </main></body></html>"
+    );
+    let text = extract_text(&page);
+    assert!(text.contains("The mayor wrote: we have waited"), "{text}");
+    assert!(!text.contains("Facebook"), "{text}");
+}

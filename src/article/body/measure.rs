@@ -5,10 +5,13 @@ use super::*;
 
 /// class/id words of boilerplate containers. Not `jump`: the sections a
 /// table of contents jumps to are named for it (`cws-jump-section`,
-/// `paragraph--type--jump-link`), and they are the article.
+/// `paragraph--type--jump-link`), and they are the article. Not `social`:
+/// it names an embedded post (`social-media-embed`) or a subject
+/// (`category-social-sciences`) as often as a share bar, which `share`
+/// names anyway.
 pub(super) static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)comment|disqus|footer|sidebar|side-bar|share|sharing|social|related|",
+        r"(?i)comment|disqus|footer|sidebar|side-bar|share|sharing|related|",
         r"recommend|promo|sponsor|advert|^ads?$|^ad-|-ad-|-ads?$|banner|breadcrumb|pagination|",
         r"pager|popup|modal|cookie|consent|newsletter|subscri|signup|sign-up|masthead|",
         r"outbrain|taboola|trending|popular|read-?more|more-?stories|also-?read|tags|",
