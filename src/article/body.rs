@@ -19,7 +19,8 @@
 //!    wrappers from inside the chosen subtrees.
 //!
 //! `find` runs these in `PASSES`, strictest first, until one leaves
-//! `MIN_ARTICLE_CHARS` of text.
+//! `MIN_ARTICLE_CHARS` of text. Before any of it, `stream` puts a streamed
+//! page's hidden pieces where its script would (`resolve_streaming`).
 //!
 //! Each rule and constant was measured with `cargo bench --bench extraction`
 //! on both DEV sets, against trafilatura's and dom_smoothie's own text in the
@@ -35,11 +36,13 @@ use scraper::{Html, Node, node::Element};
 mod choose;
 mod measure;
 mod prune;
+mod stream;
 
 use choose::*;
 pub(super) use measure::is_link;
 use measure::*;
 use prune::*;
+pub(super) use stream::resolve_streaming;
 
 /// Maps keyed by node. A node id is a small index: hashing it with SipHash
 /// (the std default, built against collision attacks on untrusted keys) was
@@ -193,7 +196,8 @@ pub(super) fn clean_chosen(doc: &mut Html, roots: &[NodeId], prune_too: bool) {
     }
 }
 
-/// Elements that are never text: scripts, styles, controls, hidden ones.
+/// Elements that are never text: scripts, styles, controls, hidden ones
+/// (not a panel that a control opens: [`collapsed_panels`]).
 /// A hidden element that holds most of the page's prose stays: it is the
 /// article, parked there until a script shows it (streamed pages render
 /// into `<div hidden id="S:0">` and move it later).
@@ -202,6 +206,13 @@ fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
     if !pass.strip_hidden {
         return outermost_matching(doc, |_, el| never_text(el));
     }
+    let panels = collapsed_panels(doc);
+    let is_hidden = |el: &Element| {
+        is_hidden(el)
+            && el
+                .attr("id")
+                .is_none_or(|id| panels.binary_search(&id).is_err())
+    };
     let found = outermost_matching(doc, |_, el| never_text(el) || is_hidden(el));
     let hidden = |id: &NodeId| {
         doc.tree
@@ -228,6 +239,21 @@ fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
     })
 }
 
+/// The ids that a control names as what it opens (`aria-controls`), sorted:
+/// an accordion's or a tab's panel, hidden until a reader opens it, is text
+/// the page offers (an FAQ's answers, a guide's steps), not hidden furniture.
+fn collapsed_panels(doc: &Html) -> Vec<&str> {
+    let mut panels = Vec::new();
+    for node in doc.root_element().descendants() {
+        if let Some(ids) = element(&node).and_then(|el| el.attr("aria-controls")) {
+            panels.extend(ids.split_whitespace());
+        }
+    }
+    panels.sort_unstable();
+    panels.dedup();
+    panels
+}
+
 /// Navigation, asides, footers, boilerplate containers: measured after the
 /// noise is gone, so that scripts do not make the page look larger than it is.
 fn furniture(doc: &Html, pass: Pass) -> Vec<NodeId> {
@@ -248,7 +274,7 @@ fn furniture(doc: &Html, pass: Pass) -> Vec<NodeId> {
             && [el.attr("class"), el.attr("id")]
                 .into_iter()
                 .flatten()
-                .any(|n| n.split_whitespace().any(|w| COMMENTS.is_match(w)));
+                .any(|n| n.split_whitespace().any(names_comments));
         comments || (furniture && measures.get(&node.id()).map_or(0, |m| m.chars) * 2 < page_chars)
     })
 }

@@ -3,14 +3,19 @@
 
 use super::*;
 
-/// class/id words of boilerplate containers.
+/// class/id words of boilerplate containers. Not `jump`: the sections a
+/// table of contents jumps to are named for it (`cws-jump-section`,
+/// `paragraph--type--jump-link`), and they are the article. Not `social`:
+/// it names an embedded post (`social-media-embed`) or a subject
+/// (`category-social-sciences`) as often as a share bar, which `share`
+/// names anyway.
 pub(super) static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)comment|disqus|footer|sidebar|side-bar|share|sharing|social|related|",
+        r"(?i)comment|disqus|footer|sidebar|side-bar|share|sharing|related|",
         r"recommend|promo|sponsor|advert|^ads?$|^ad-|-ad-|-ads?$|banner|breadcrumb|pagination|",
         r"pager|popup|modal|cookie|consent|newsletter|subscri|signup|sign-up|masthead|",
         r"outbrain|taboola|trending|popular|read-?more|more-?stories|also-?read|tags|",
-        r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|jump|meta-?nav|",
+        r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|meta-?nav|",
         r"^nav|-nav|navbar|menu|rss|shopping|donate|teaser|carousel|slider"
     ))
     .expect("a valid pattern")
@@ -18,8 +23,15 @@ pub(super) static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// class/id words of reader comments: removed in every pass, whatever their
 /// size (a short post with a long discussion under it is still the post).
-pub(super) static COMMENTS: LazyLock<Regex> =
+static COMMENTS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)comment|disqus").expect("a valid pattern"));
+
+/// A class or id word that names reader comments ([`COMMENTS`]). A
+/// commentary is an article of opinion (`news commentary article`), not the
+/// readers' comments under one.
+pub(super) fn names_comments(word: &str) -> bool {
+    COMMENTS.is_match(word) && !word.to_ascii_lowercase().contains("commentary")
+}
 
 /// class/id words of article containers.
 pub(super) static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {

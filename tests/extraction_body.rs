@@ -1,0 +1,206 @@
+//! Which part of a page is the article: `gleaner extract` on a saved page,
+//! no network.
+
+mod common;
+
+use common::extract_stdin;
+
+/// The text `gleaner extract` makes of `page`.
+fn extract_text(page: &str) -> String {
+    extract_stdin(
+        &[
+            "--url",
+            "https://news.example/2026/harbour",
+            "--format",
+            "text",
+        ],
+        page,
+    )
+}
+
+const PARAGRAPHS: [&str; 6] = [
+    "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
+    "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement.",
+    "Fishermen, who had asked for the dredging for years, welcomed the vote, though some worry about the noise during the spawning season.",
+    "The board will pay for most of the work from its reserves, and the region has promised to cover the rest by the end of the year.",
+    "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey of the rocks.",
+    "The harbour master said the channel would be marked with new buoys, lit at night, before the first ships come back in the summer.",
+];
+
+#[test]
+fn an_article_streamed_in_hidden_pieces_is_read_where_the_page_shows_it() {
+    // A page from a streaming server: the shell holds placeholders
+    // (`<template id="B:n">` with a "Loading…" fallback between React's
+    // comments, `<template id="P:n">`), the article comes later in hidden
+    // pieces (`<div hidden id="S:n">`), none of them most of the page, and
+    // the page's script (left out, as saved pages often do) would move each
+    // piece into its place.
+    let piece = |n: usize, paragraphs: &[&str]| {
+        let ps: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
+        format!("<div hidden id=\"S:{n}\">{ps}</div>")
+    };
+    // Visible prose enough to pass for an article when the pieces are
+    // dropped as hidden.
+    let more: String = (0..4)
+        .map(|i| {
+            format!(
+                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
+                 and the fish market's new hall and the summer regatta in one place.</p>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
+         <main><h1>The harbour will be dredged</h1><div class=\"story\">\
+         <!--$?--><template id=\"B:0\"></template><div>Loading paragraph...</div><!--/$-->\
+         <template id=\"P:1\"></template>\
+         <!--$?--><template id=\"B:2\"></template><div>Loading paragraph...</div><!--/$-->\
+         </div></main>\
+         <div class=\"more\">{more}</div>\
+         {}{}{}</body></html>",
+        piece(0, &PARAGRAPHS[..2]),
+        piece(1, &PARAGRAPHS[2..4]),
+        piece(2, &PARAGRAPHS[4..]),
+    );
+    let text = extract_text(&page);
+    let mut at = 0;
+    for paragraph in PARAGRAPHS {
+        let found = text[at..].find(paragraph);
+        assert!(
+            found.is_some(),
+            "{paragraph} missing, or out of order, in {text}"
+        );
+        at += found.unwrap_or(0) + paragraph.len();
+    }
+    for not_article in ["Loading paragraph", "More from the coast"] {
+        assert!(!text.contains(not_article), "{not_article} in {text}");
+    }
+}
+
+#[test]
+fn a_commentary_is_the_article_and_the_readers_comments_still_go() {
+    // An opinion piece whose containers are named for its genre, then the
+    // readers' comments under it.
+    let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let comments: String = (0..4)
+        .map(|i| {
+            format!(
+                "<li class=\"comment\"><p>Reader {i} wrote: about time too, I have waited years \
+                 for this and the ferry and the noise were a pain every summer.</p></li>"
+            )
+        })
+        .collect();
+    let more: String = (0..4)
+        .map(|i| {
+            format!(
+                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
+                 and the fish market's new hall and the summer regatta in one place.</p>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <div class=\"full news subjective commentary article\">\
+         <h1>Dredge it, at last</h1><div class=\"sect sect_article commentary\">{story}</div></div>\
+         <div id=\"comments\"><ul>{comments}</ul></div>\
+         <div class=\"more\">{more}</div></body></html>"
+    );
+    let text = extract_text(&page);
+    for paragraph in PARAGRAPHS {
+        assert!(text.contains(paragraph), "{paragraph} missing from {text}");
+    }
+    for not_article in ["Reader 0 wrote", "More from the coast"] {
+        assert!(!text.contains(not_article), "{not_article} in {text}");
+    }
+}
+
+#[test]
+fn a_panel_a_control_opens_is_text_and_other_hidden_blocks_are_not() {
+    // A guide whose steps sit in collapsed accordion panels: hidden until
+    // the reader opens one with the button that names it (aria-controls).
+    let intro: String = PARAGRAPHS[..4]
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let steps: String = [
+        "Step one: the surveyors mark the channel, from the pier to the harbour mouth, with yellow buoys.",
+        "Step two: the dredger works at night, when the ferry is moored, and the spoil goes out to sea by barge.",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, step)| {
+        format!(
+            "<div class=\"accordion\"><button aria-controls=\"step-{i}\" aria-expanded=\"false\">\
+             Step {i}</button><div id=\"step-{i}\" style=\"display: none\"><p>{step}</p></div></div>"
+        )
+    })
+    .collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body><main><h1>How the channel is dredged</h1>\
+         <div class=\"story\">{intro}{steps}\
+         <div id=\"promo\" style=\"display: none\"><p>Subscribe now, and read the whole coast, \
+         every day, for a year, at half the price.</p></div></div></main></body></html>"
+    );
+    let text = extract_text(&page);
+    for wanted in [
+        PARAGRAPHS[0],
+        "Step one: the surveyors",
+        "Step two: the dredger",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing from {text}");
+    }
+    assert!(!text.contains("Subscribe now"), "{text}");
+}
+
+#[test]
+fn sections_named_as_a_table_of_contents_targets_are_the_article() {
+    // Each section of a guide is where its table of contents jumps to, and
+    // is named for it (`jump-section`, `paragraph--type--jump-link`).
+    let sections: String = PARAGRAPHS
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            let ps: String = pair.iter().map(|p| format!("<p>{p}</p>")).collect();
+            format!(
+                "<section id=\"part-{i}\" class=\"cws-jump-section\">\
+                 <div class=\"paragraph--type--jump-link\"><h2>Part {i}</h2>{ps}</div></section>"
+            )
+        })
+        .collect();
+    let more: String = (0..4)
+        .map(|i| {
+            format!(
+                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
+                 and the fish market's new hall and the summer regatta in one place.</p>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body><main><h1>The dredging, step by step</h1>\
+         <ul class=\"toc\"><li><a href=\"#part-0\">Part 0</a></li><li><a href=\"#part-1\">Part 1</a></li></ul>\
+         <div class=\"guide\">{sections}</div></main>\
+         <div class=\"below\"><div class=\"more\">{more}</div></div></body></html>"
+    );
+    let text = extract_text(&page);
+    for paragraph in PARAGRAPHS {
+        assert!(text.contains(paragraph), "{paragraph} missing from {text}");
+    }
+    assert!(!text.contains("More from the coast"), "{text}");
+}
+
+#[test]
+fn a_social_media_post_embedded_in_the_article_is_text() {
+    let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = format!(
+        "<html><head><title>Harbour</title></head><body><main><h1>Dredge it</h1>\
+         <div class=\"story\">{story}<div class=\"social-media-embed\"><blockquote>\
+         <p>The mayor wrote: we have waited twenty years for this channel, and now the work can start.</p>\
+         </blockquote></div><p>Officials did not give any other details.</p></div>\
+         <div class=\"share-bar\"><a href=\"/s/fb\">Facebook</a> <a href=\"/s/x\">X</a></div>\
+         </main></body></html>"
+    );
+    let text = extract_text(&page);
+    assert!(text.contains("The mayor wrote: we have waited"), "{text}");
+    assert!(!text.contains("Facebook"), "{text}");
+}
