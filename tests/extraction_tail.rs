@@ -1,5 +1,6 @@
-//! What a page puts after the article's last paragraph, inside the same
-//! container: `gleaner extract` on a saved page, no network.
+//! What a page puts after the article's last paragraph, or above its
+//! first, inside the same container: `gleaner extract` on a saved page, no
+//! network.
 
 mod common;
 
@@ -20,6 +21,12 @@ fn extract_text(page: &str) -> String {
 
 /// A story in one container, `after` following its last paragraph there.
 fn page(after: &str) -> String {
+    page_around("", after)
+}
+
+/// A story in one container, `before` above its first paragraph and
+/// `after` following its last.
+fn page_around(before: &str, after: &str) -> String {
     let paragraphs: String = [
         "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
         "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement.",
@@ -34,7 +41,7 @@ fn page(after: &str) -> String {
     format!(
         "<html><head><title>Harbour</title></head><body>\
          <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
-         <div class=\"story\">{paragraphs}{after}</div>\
+         <div class=\"story\">{before}{paragraphs}{after}</div>\
          <footer><p>News of the coast, since 1901.</p></footer></body></html>"
     )
 }
@@ -188,4 +195,27 @@ fn a_call_to_subscribe_or_follow_under_the_text_goes() {
         text.contains("Follow @CoastNews on Twitter, the mayor"),
         "{text}"
     );
+}
+
+#[test]
+fn a_dateline_above_the_first_paragraph_goes_and_a_dated_sentence_stays() {
+    for line in [
+        "By Jane Roe - 11/18/26 11:04 PM EST",
+        "Posted: Fri 6:45 PM, Feb 16, 2026 | Updated: Sat 8:31",
+        "segunda-feira, 22 de janeiro de 2026 às 0:13",
+        "Von Hans Meier | 16. Oktober 2025",
+    ] {
+        let text = extract_text(&page_around(&format!("<p>{line}</p>"), ""));
+        assert!(text.contains("The harbour board voted"), "{text}");
+        assert!(!text.contains(line), "{line} in {text}");
+    }
+    // A sentence with a date in it is the article's, and so is a line of
+    // a list above the text (a timetable, a calendar).
+    for kept in [
+        "<p>On 16 May 2026 it rained.</p>",
+        "<ul><li>Monday 16 May 2026, 10:00</li><li>Tuesday 17 May 2026</li></ul>",
+    ] {
+        let text = extract_text(&page_around(kept, ""));
+        assert!(text.contains("16 May 2026"), "{kept} missing from {text}");
+    }
 }
