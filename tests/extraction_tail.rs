@@ -219,3 +219,28 @@ fn a_dateline_above_the_first_paragraph_goes_and_a_dated_sentence_stays() {
         assert!(text.contains("16 May 2026"), "{kept} missing from {text}");
     }
 }
+
+#[test]
+fn a_call_to_get_the_news_in_ones_inbox_or_to_help_the_site_goes() {
+    for (call, words) in [
+        (
+            "<p>Get all the latest news, reviews and exclusives from the coast, direct to your inbox every morning.</p>",
+            "direct to your inbox",
+        ),
+        (
+            "<p>We need your help. Help us continue to bring the news of the coast to readers everywhere.</p>",
+            "Help us continue",
+        ),
+        (
+            "<p>Die wichtigsten Nachrichten von der Küste jeden Morgen kostenlos in Ihr Postfach.</p>",
+            "Postfach",
+        ),
+    ] {
+        let text = extract_text(&page(call));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        assert!(!text.contains(words), "{words} in {text}");
+    }
+}
