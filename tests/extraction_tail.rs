@@ -244,3 +244,46 @@ fn a_call_to_get_the_news_in_ones_inbox_or_to_help_the_site_goes() {
         assert!(!text.contains(words), "{words} in {text}");
     }
 }
+
+#[test]
+fn a_loose_line_after_the_last_paragraph_goes_and_loose_sections_keep_their_headings() {
+    // A link and a label standing in the story's container beside its
+    // paragraphs, in no block of their own.
+    for (after, words) in [
+        (
+            "<a href=\"/press\">Back to the list</a>",
+            "Back to the list",
+        ),
+        ("<span>Tags</span> harbour, ferry", "harbour, ferry"),
+    ] {
+        let text = extract_text(&page(after));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        assert!(!text.contains(words), "{words} in {text}");
+    }
+    // Sections whose text stands loose between their headings: the
+    // headings are the article's, not short lines after its text.
+    let sections: String = [
+        ("The vote", "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier."),
+        ("The works", "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement."),
+        ("The cost", "The board will pay for most of the work from its reserves, and the region has promised to cover the rest by the end of the year."),
+        ("What comes next", "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey."),
+    ]
+    .iter()
+    .map(|(heading, text)| format!("<h2>{heading}</h2>{text}<br><br>"))
+    .collect();
+    let text = extract_text(&format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
+         <div class=\"story\">{sections}</div></body></html>"
+    ));
+    for heading in ["The works", "The cost", "What comes next"] {
+        assert!(text.contains(heading), "{heading} missing from {text}");
+    }
+    assert!(
+        text.contains("survey of the rocks") || text.contains("their survey."),
+        "{text}"
+    );
+}
