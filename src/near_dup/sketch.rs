@@ -147,24 +147,78 @@ fn sketch_block(block: &Block) -> BlockSketch {
     let key = words
         .iter()
         .fold(0x626c_6f63_6b00_0000u64, |h, w| mix(h ^ w));
-    let mut shingles: Vec<u64> = if words.len() < SHINGLE_WORDS {
-        vec![key]
-    } else {
-        words.windows(SHINGLE_WORDS).map(shingle_hash).collect()
-    };
-    shingles.sort_unstable();
-    shingles.dedup();
+    let shingles = words.len().saturating_sub(SHINGLE_WORDS - 1).max(1);
+    let mut distinct = Distinct::with_room_for(shingles);
     let mut mins = [EMPTY; SLOTS];
-    for &shingle in &shingles {
-        let (slot, value) = slot_of(shingle);
-        if let Some(min) = mins.get_mut(slot) {
-            *min = (*min).min(value);
+    let mut add = |shingle: u64| {
+        // A shingle seen again changes no minimum: only the count needs
+        // it to be new.
+        if distinct.insert(shingle) {
+            let (slot, value) = slot_of(shingle);
+            if let Some(min) = mins.get_mut(slot) {
+                *min = (*min).min(value);
+            }
         }
+    };
+    if words.len() < SHINGLE_WORDS {
+        add(key);
+    } else {
+        words.windows(SHINGLE_WORDS).map(shingle_hash).for_each(add);
     }
     BlockSketch {
         key,
-        shingles: u32::try_from(shingles.len()).unwrap_or(u32::MAX),
+        shingles: distinct.count,
         mins,
+    }
+}
+
+/// Counts distinct shingle hashes in an open-addressing table at most half
+/// full. The hashes are mixed already, so their low bits are the place.
+/// This is what sorting the block's shingles and removing repeats did,
+/// without the sort's comparisons (most of what a sketch cost).
+struct Distinct {
+    table: Vec<u64>,
+    /// Whether the hash 0, which marks an empty place, was seen.
+    zero: bool,
+    count: u32,
+}
+
+impl Distinct {
+    /// A table for up to `inserts` hashes (a block has at most
+    /// `words::MAX_WORDS` shingles, so at most 64 K places of 8 bytes).
+    fn with_room_for(inserts: usize) -> Self {
+        let places = inserts.saturating_mul(2).next_power_of_two().max(16);
+        Distinct {
+            table: vec![0; places],
+            zero: false,
+            count: 0,
+        }
+    }
+
+    /// Adds `hash`; true when it was not there yet.
+    fn insert(&mut self, hash: u64) -> bool {
+        if hash == 0 {
+            let new = !self.zero;
+            self.zero = true;
+            self.count = self.count.saturating_add(u32::from(new));
+            return new;
+        }
+        let mask = self.table.len() - 1;
+        let mut at = hash as usize & mask;
+        // The table is never more than half full, so an empty place is
+        // found; the bound only keeps a broken invariant from looping.
+        for _ in 0..self.table.len() {
+            match self.table.get_mut(at) {
+                Some(place) if *place == 0 => {
+                    *place = hash;
+                    self.count = self.count.saturating_add(1);
+                    return true;
+                }
+                Some(place) if *place == hash => return false,
+                _ => at = (at + 1) & mask,
+            }
+        }
+        false
     }
 }
 

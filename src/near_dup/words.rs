@@ -49,11 +49,12 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
     // The short paragraphs seen since the last block.
     let mut pending: Vec<u64> = Vec::new();
     let mut words_left = MAX_WORDS;
+    let mut letters = Letters::new();
     for paragraph in paragraphs(text) {
         if words_left == 0 {
             break;
         }
-        let mut words = words_of(paragraph, words_left);
+        let mut words = words_of(paragraph, words_left, &mut letters);
         words_left -= words.len();
         if words.is_empty() {
             continue;
@@ -125,8 +126,10 @@ fn paragraphs(text: &str) -> Vec<&str> {
 /// The normalized words of `paragraph` as hashes, at most `max` of them.
 /// Most text is ASCII, which NFKD leaves as it is: it is read byte by byte,
 /// and only the other characters are decoded and normalized.
-fn words_of(paragraph: &str, max: usize) -> Vec<u64> {
-    let mut words = Vec::new();
+fn words_of(paragraph: &str, max: usize, letters: &mut Letters) -> Vec<u64> {
+    // About one word in six bytes of prose: room enough that the list is
+    // seldom grown.
+    let mut words = Vec::with_capacity((paragraph.len() / 6).min(max));
     let mut word = WordHash::new();
     let bytes = paragraph.as_bytes();
     let mut at = 0;
@@ -148,7 +151,7 @@ fn words_of(paragraph: &str, max: usize) -> Vec<u64> {
         };
         at += c.len_utf8();
         for c in std::iter::once(c).nfkd() {
-            add_char(c, &mut word, &mut words);
+            add_char(c, letters, &mut word, &mut words);
         }
     }
     if words.len() < max {
@@ -159,12 +162,12 @@ fn words_of(paragraph: &str, max: usize) -> Vec<u64> {
 
 /// One character of a word (after NFKD): joins the word, ends it, or is
 /// a word of its own.
-fn add_char(c: char, word: &mut WordHash, words: &mut Vec<u64>) {
+fn add_char(c: char, letters: &mut Letters, word: &mut WordHash, words: &mut Vec<u64>) {
     if is_combining_mark(c) || is_apostrophe(c) {
         // An apostrophe inside a word joins it; elsewhere it is punctuation.
         return;
     }
-    if !c.is_alphanumeric() {
+    if !letters.is_alphanumeric(c) {
         word.finish_into(words);
         return;
     }
@@ -186,6 +189,31 @@ fn add_char(c: char, word: &mut WordHash, words: &mut Vec<u64>) {
     }
     if unspaced {
         word.finish_into(words);
+    }
+}
+
+/// `char::is_alphanumeric`, remembered for the characters a text used
+/// last: outside ASCII the standard library searches its tables, about a
+/// thousand instructions a character (a third of what sketching a text
+/// cost on the DEV sets), and a text in one script uses few characters.
+struct Letters {
+    seen: [(char, bool); 256],
+}
+
+impl Letters {
+    fn new() -> Self {
+        // '\0' is no letter, so the empty places hold a true answer too.
+        Letters {
+            seen: [('\0', false); 256],
+        }
+    }
+
+    fn is_alphanumeric(&mut self, c: char) -> bool {
+        let place = &mut self.seen[c as usize % 256];
+        if place.0 != c {
+            *place = (c, c.is_alphanumeric());
+        }
+        place.1
     }
 }
 
@@ -260,7 +288,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<u64> {
-        words_of(text, usize::MAX)
+        words_of(text, usize::MAX, &mut Letters::new())
     }
 
     #[test]
