@@ -204,6 +204,8 @@ fn a_dateline_above_the_first_paragraph_goes_and_a_dated_sentence_stays() {
         "Posted: Fri 6:45 PM, Feb 16, 2026 | Updated: Sat 8:31",
         "segunda-feira, 22 de janeiro de 2026 às 0:13",
         "Von Hans Meier | 16. Oktober 2025",
+        "By Staff | November 18, 2025 at 2:26 PM HST - Updated November 18 at 4:46 PM",
+        "PTI, Washington, Nov 20 2025, 10:18am IST",
     ] {
         let text = extract_text(&page_around(&format!("<p>{line}</p>"), ""));
         assert!(text.contains("The harbour board voted"), "{text}");

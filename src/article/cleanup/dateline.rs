@@ -22,11 +22,11 @@ use crate::article::dates::{self, Order};
 const PROSE_WORDS: usize = 12;
 
 /// A dateline has at most this many words.
-const DATELINE_WORDS: usize = 15;
+const DATELINE_WORDS: usize = 20;
 
 /// A clock time ("11:04", "18h30") in a dateline.
 static CLOCK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d{1,2}[:h]\d{2}\b").expect("a valid pattern"));
+    LazyLock::new(|| Regex::new(r"\b\d{1,2}[:h]\d{2}(?:\b|[ap]m\b)").expect("a valid pattern"));
 
 fn is_prose(block: &Block) -> bool {
     block.words >= PROSE_WORDS && block.link_share < 0.5 && !block.caption
@@ -45,15 +45,15 @@ fn has_date(text: &str) -> bool {
 }
 
 /// The indices (into `blocks`, none of them `gone`) of the datelines above
-/// the first block of prose. Only the blocks before it are read.
+/// the first block of prose. Only the blocks before it are read; a line
+/// that reads as a dateline is one before it is asked whether it is prose
+/// ("By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November
+/// 18 at 4:46 PM" has the words of a paragraph).
 pub(super) fn above_text(blocks: &[Block], gone: &HashSet<NodeId>) -> Vec<usize> {
     let mut found = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         if gone.contains(&block.id) || block.words == 0 {
             continue;
-        }
-        if is_prose(block) {
-            return found;
         }
         if !block.item
             && block.words <= DATELINE_WORDS
@@ -61,6 +61,8 @@ pub(super) fn above_text(blocks: &[Block], gone: &HashSet<NodeId>) -> Vec<usize>
             && has_date(&block.text)
         {
             found.push(i);
+        } else if is_prose(block) {
+            return found;
         }
     }
     // No prose at all: nothing is "above" it.
