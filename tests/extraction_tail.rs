@@ -327,3 +327,25 @@ fn short_lines_in_a_layout_tables_rows_go_and_a_tables_cells_stay() {
         assert!(text.contains(cell), "{cell} missing from {text}");
     }
 }
+
+#[test]
+fn a_caption_named_by_its_class_goes_outside_a_figure_too() {
+    let text = extract_text(&page_around(
+        "<div class=\"image\"><img src=\"/channel.jpg\" alt=\"\">\
+         <p class=\"wp-caption-text\">The old channel at low tide, seen from the north quay on a winter morning</p></div>",
+        "<div class=\"photo-credit\">Coast Agency / J. Doe</div>",
+    ));
+    assert!(text.contains("The harbour board voted"), "{text}");
+    for caption in ["The old channel at low tide", "Coast Agency"] {
+        assert!(!text.contains(caption), "{caption} in {text}");
+    }
+    // A class that styles the captions inside a container (a utility
+    // class), or a film's credits section, does not make it a caption.
+    let story = page("").replace(
+        "class=\"story\"",
+        "class=\"story [&_figcaption]:mt-xs\" id=\"section_credits\"",
+    );
+    let text = extract_text(&story);
+    assert!(text.contains("The harbour board voted"), "{text}");
+    assert!(text.contains("survey of the rocks."), "{text}");
+}

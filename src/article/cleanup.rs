@@ -23,6 +23,7 @@ use scraper::{ElementRef, Html, Node};
 
 use super::text::BLOCKS;
 
+mod caption;
 mod closing;
 mod dateline;
 mod layout;
@@ -262,7 +263,7 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 .sum();
             let chars = text.chars().filter(|c| !c.is_whitespace()).count();
             Block {
-                caption: is_caption(e),
+                caption: is_caption(e, root),
                 item: std::iter::once(e).chain(e.ancestors()).any(|a| {
                     a.value().as_element().is_some_and(|el| {
                         matches!(el.name(), "li" | "dd" | "dt" | "pre" | "blockquote")
@@ -296,14 +297,21 @@ fn is_block_element(node: &NodeRef<'_, Node>) -> bool {
         .is_some_and(|e| BLOCKS.contains(&e.name()))
 }
 
-/// A caption or credit: inside a `<figcaption>`, or inside a `<figure>`
+/// A caption or credit: inside a container of the body named for one
+/// (`caption`), inside a `<figcaption>`, or inside a `<figure>`
 /// but not in a table, list or quote it holds (page builders wrap tables in
 /// figures: `<figure class="wp-block-table">`).
-fn is_caption(block: NodeRef<'_, Node>) -> bool {
+fn is_caption(block: NodeRef<'_, Node>, root: NodeId) -> bool {
+    let mut inside = true;
     for node in std::iter::once(block).chain(block.ancestors()) {
-        match node.value().as_element().map(|el| el.name()) {
-            Some("figcaption" | "figure") => return true,
-            Some("table" | "ul" | "ol" | "dl" | "blockquote" | "pre") => return false,
+        inside &= node.id() != root;
+        let Some(el) = node.value().as_element() else {
+            continue;
+        };
+        match el.name() {
+            "figcaption" | "figure" => return true,
+            "table" | "ul" | "ol" | "dl" | "blockquote" | "pre" => return false,
+            _ if inside && caption::is_caption_name(el) => return true,
             _ => {}
         }
     }
