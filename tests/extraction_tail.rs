@@ -1,5 +1,6 @@
-//! What a page puts after the article's last paragraph, inside the same
-//! container: `gleaner extract` on a saved page, no network.
+//! What a page puts after the article's last paragraph, or above its
+//! first, inside the same container: `gleaner extract` on a saved page, no
+//! network.
 
 mod common;
 
@@ -20,6 +21,12 @@ fn extract_text(page: &str) -> String {
 
 /// A story in one container, `after` following its last paragraph there.
 fn page(after: &str) -> String {
+    page_around("", after)
+}
+
+/// A story in one container, `before` above its first paragraph and
+/// `after` following its last.
+fn page_around(before: &str, after: &str) -> String {
     let paragraphs: String = [
         "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
         "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement.",
@@ -34,7 +41,7 @@ fn page(after: &str) -> String {
     format!(
         "<html><head><title>Harbour</title></head><body>\
          <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
-         <div class=\"story\">{paragraphs}{after}</div>\
+         <div class=\"story\">{before}{paragraphs}{after}</div>\
          <footer><p>News of the coast, since 1901.</p></footer></body></html>"
     )
 }
@@ -188,4 +195,157 @@ fn a_call_to_subscribe_or_follow_under_the_text_goes() {
         text.contains("Follow @CoastNews on Twitter, the mayor"),
         "{text}"
     );
+}
+
+#[test]
+fn a_dateline_above_the_first_paragraph_goes_and_a_dated_sentence_stays() {
+    for line in [
+        "By Jane Roe - 11/18/26 11:04 PM EST",
+        "Posted: Fri 6:45 PM, Feb 16, 2026 | Updated: Sat 8:31",
+        "segunda-feira, 22 de janeiro de 2026 às 0:13",
+        "Von Hans Meier | 16. Oktober 2025",
+        "By Staff | November 18, 2025 at 2:26 PM HST - Updated November 18 at 4:46 PM",
+        "PTI, Washington, Nov 20 2025, 10:18am IST",
+    ] {
+        let text = extract_text(&page_around(&format!("<p>{line}</p>"), ""));
+        assert!(text.contains("The harbour board voted"), "{text}");
+        assert!(!text.contains(line), "{line} in {text}");
+    }
+    // A sentence with a date in it is the article's, and so is a line of
+    // a list above the text (a timetable, a calendar).
+    for kept in [
+        "<p>On 16 May 2026 it rained.</p>",
+        "<ul><li>Monday 16 May 2026, 10:00</li><li>Tuesday 17 May 2026</li></ul>",
+    ] {
+        let text = extract_text(&page_around(kept, ""));
+        assert!(text.contains("16 May 2026"), "{kept} missing from {text}");
+    }
+}
+
+#[test]
+fn a_call_to_get_the_news_in_ones_inbox_or_to_help_the_site_goes() {
+    for (call, words) in [
+        (
+            "<p>Get all the latest news, reviews and exclusives from the coast, direct to your inbox every morning.</p>",
+            "direct to your inbox",
+        ),
+        (
+            "<p>We need your help. Help us continue to bring the news of the coast to readers everywhere.</p>",
+            "Help us continue",
+        ),
+        (
+            "<p>Die wichtigsten Nachrichten von der Küste jeden Morgen kostenlos in Ihr Postfach.</p>",
+            "Postfach",
+        ),
+    ] {
+        let text = extract_text(&page(call));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        assert!(!text.contains(words), "{words} in {text}");
+    }
+}
+
+#[test]
+fn a_loose_line_after_the_last_paragraph_goes_and_loose_sections_keep_their_headings() {
+    // A link and a label standing in the story's container beside its
+    // paragraphs, in no block of their own.
+    for (after, words) in [
+        (
+            "<a href=\"/press\">Back to the list</a>",
+            "Back to the list",
+        ),
+        ("<span>Tags</span> harbour, ferry", "harbour, ferry"),
+    ] {
+        let text = extract_text(&page(after));
+        assert!(
+            text.contains("Officials did not give any other details."),
+            "{text}"
+        );
+        assert!(!text.contains(words), "{words} in {text}");
+    }
+    // Sections whose text stands loose between their headings: the
+    // headings are the article's, not short lines after its text.
+    let sections: String = [
+        ("The vote", "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier."),
+        ("The works", "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement."),
+        ("The cost", "The board will pay for most of the work from its reserves, and the region has promised to cover the rest by the end of the year."),
+        ("What comes next", "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey."),
+    ]
+    .iter()
+    .map(|(heading, text)| format!("<h2>{heading}</h2>{text}<br><br>"))
+    .collect();
+    let text = extract_text(&format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
+         <div class=\"story\">{sections}</div></body></html>"
+    ));
+    for heading in ["The works", "The cost", "What comes next"] {
+        assert!(text.contains(heading), "{heading} missing from {text}");
+    }
+    assert!(
+        text.contains("survey of the rocks") || text.contains("their survey."),
+        "{text}"
+    );
+}
+
+#[test]
+fn short_lines_in_a_layout_tables_rows_go_and_a_tables_cells_stay() {
+    let paragraphs = [
+        "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
+        "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement.",
+        "Fishermen, who had asked for the dredging for years, welcomed the vote, though some worry about the noise during the spawning season.",
+        "The board will pay for most of the work from its reserves, and the region has promised to cover the rest by the end of the year.",
+        "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey of the rocks.",
+    ];
+    let layout = |after: &str| {
+        let rows: String = paragraphs
+            .iter()
+            .map(|p| format!("<tr><td><div>{p}</div></td></tr>"))
+            .collect();
+        format!(
+            "<html><head><title>Harbour</title></head><body><table><tr>\
+             <td><a href=\"/\">Home</a></td><td><table>{rows}{after}</table></td>\
+             </tr></table></body></html>"
+        )
+    };
+    // A page laid out in one column of rows: the rows under the text are
+    // places on the page, not a table's cells.
+    let text = extract_text(&layout(
+        "<tr><td><span>Commented stories</span></td></tr><tr><td><span>Most read</span></td></tr>",
+    ));
+    assert!(text.contains("survey of the rocks."), "{text}");
+    for line in ["Commented stories", "Most read"] {
+        assert!(!text.contains(line), "{line} in {text}");
+    }
+    // A row of two cells is a table's: its cells are content.
+    let text = extract_text(&layout(
+        "<tr><td>North quay</td><td>May</td></tr><tr><td>Old pier</td><td>June</td></tr>",
+    ));
+    for cell in ["North quay", "Old pier", "June"] {
+        assert!(text.contains(cell), "{cell} missing from {text}");
+    }
+}
+
+#[test]
+fn a_caption_named_by_its_class_goes_outside_a_figure_too() {
+    let text = extract_text(&page_around(
+        "<div class=\"image\"><img src=\"/channel.jpg\" alt=\"\">\
+         <p class=\"wp-caption-text\">The old channel at low tide, seen from the north quay on a winter morning</p></div>",
+        "<div class=\"photo-credit\">Coast Agency / J. Doe</div>",
+    ));
+    assert!(text.contains("The harbour board voted"), "{text}");
+    for caption in ["The old channel at low tide", "Coast Agency"] {
+        assert!(!text.contains(caption), "{caption} in {text}");
+    }
+    // A class that styles the captions inside a container (a utility
+    // class), or a film's credits section, does not make it a caption.
+    let story = page("").replace(
+        "class=\"story\"",
+        "class=\"story [&_figcaption]:mt-xs\" id=\"section_credits\"",
+    );
+    let text = extract_text(&story);
+    assert!(text.contains("The harbour board voted"), "{text}");
+    assert!(text.contains("survey of the rocks."), "{text}");
 }

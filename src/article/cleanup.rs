@@ -3,25 +3,32 @@
 //! prompts, captions and paragraphs repeated by carousels.
 //!
 //! Works on the body's subtrees of the parsed page, one leaf block (a
-//! paragraph, list item, heading, … that holds no other block) at a time.
+//! paragraph, list item, heading, … that holds no other block) at a time;
+//! a run of text and inline elements standing loose between blocks is one
+//! block too (`orphan`).
 //! The short lines after the last paragraph of prose go too (`trailing`),
 //! and with them a closing box under the text (`closing`: the author's
 //! bio, a newsletter or letters pitch, known by its container's name) or
 //! a closing note (`note`: a portrait of the author or the company, set
 //! apart from the text and opening with a name and what it is; a call to
-//! subscribe, follow or support).
+//! subscribe, follow or support). A dateline above the first paragraph
+//! goes (`dateline`).
 //! Every rule is measured on the three DEV sets of the extraction bench and
 //! kept only where it gains on more than one.
 
 use std::collections::HashSet;
 
-use ego_tree::NodeId;
+use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node};
 
 use super::text::BLOCKS;
 
+mod caption;
 mod closing;
+mod dateline;
+mod layout;
 mod note;
+mod orphan;
 mod trailing;
 mod vocabulary;
 
@@ -102,7 +109,12 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
         }
     }
     // What is left after the last paragraph of prose (see `trailing`).
-    let gone: HashSet<NodeId> = doomed.iter().copied().collect();
+    let mut gone: HashSet<NodeId> = doomed.iter().copied().collect();
+    // The dateline above the first paragraph (see `dateline`).
+    for i in dateline::above_text(&blocks, &gone) {
+        doomed.push(blocks[i].id);
+        gone.insert(blocks[i].id);
+    }
     let kept: Vec<bool> = blocks.iter().map(|b| !gone.contains(&b.id)).collect();
     // Whether a block is in a closing box is asked only of the blocks at
     // the end (a walk up its containers with a pattern per class), not of
@@ -126,6 +138,15 @@ pub fn clean_subtrees(doc: &mut Html, roots: &[NodeId]) -> bool {
     };
     let tail = trailing::tail(&blocks, &kept, &closing);
     doomed.extend(tail.into_iter().map(|i| blocks[i].id));
+    let rest: Vec<NodeId> = {
+        let doomed: HashSet<NodeId> = doomed.iter().copied().collect();
+        blocks
+            .iter()
+            .filter(|b| !b.rest.is_empty() && doomed.contains(&b.id))
+            .flat_map(|b| b.rest.iter().copied())
+            .collect()
+    };
+    doomed.extend(rest);
     remove(doc, &doomed)
 }
 
@@ -195,6 +216,9 @@ struct Block {
     item: bool,
     /// The body's root the block is in (where `closing` stops looking).
     root: NodeId,
+    /// For a loose run (see `orphan`), the siblings after `id` that it
+    /// holds: they go with it.
+    rest: Vec<NodeId>,
 }
 
 fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
@@ -202,18 +226,32 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
         .iter()
         .filter_map(|id| doc.tree.get(*id))
         .flat_map(|root| root.descendants().map(move |d| (root.id(), d)))
-        .filter_map(|(root, d)| ElementRef::wrap(d).map(|e| (root, e)))
-        .filter(|(_, e)| BLOCKS.contains(&e.value().name()))
-        .filter(|(_, e)| {
-            !e.descendants()
-                .skip(1)
-                .filter_map(ElementRef::wrap)
-                .any(|d| BLOCKS.contains(&d.value().name()))
+        .filter_map(|(root, d)| {
+            if is_block_element(&d) {
+                (!orphan::holds_block_below(d)).then(|| (root, d, Vec::new()))
+            } else if d.id() == root {
+                None
+            } else {
+                let run = orphan::run_from(d);
+                (!run.is_empty()).then_some((root, d, run))
+            }
         })
-        .map(|(root, e)| {
-            let text = normalize_space(&e.text().collect::<String>());
-            let link_chars: usize = e
-                .descendants()
+        .map(|(root, e, run)| {
+            let nodes: Vec<NodeRef<'_, Node>> = if run.is_empty() {
+                vec![e]
+            } else {
+                run.iter().filter_map(|id| doc.tree.get(*id)).collect()
+            };
+            let text = normalize_space(
+                &nodes
+                    .iter()
+                    .flat_map(|n| n.descendants())
+                    .filter_map(|n| n.value().as_text().map(|t| &**t))
+                    .collect::<String>(),
+            );
+            let link_chars: usize = nodes
+                .iter()
+                .flat_map(|n| n.descendants())
                 .filter(|n| {
                     n.ancestors()
                         .any(|a| a.value().as_element().is_some_and(super::body::is_link))
@@ -225,17 +263,22 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 .sum();
             let chars = text.chars().filter(|c| !c.is_whitespace()).count();
             Block {
-                caption: is_caption(&e),
-                item: std::iter::once(*e).chain(e.ancestors()).any(|a| {
+                caption: is_caption(e, root),
+                item: std::iter::once(e).chain(e.ancestors()).any(|a| {
                     a.value().as_element().is_some_and(|el| {
-                        matches!(
-                            el.name(),
-                            "li" | "dd" | "dt" | "td" | "th" | "pre" | "blockquote"
-                        )
+                        matches!(el.name(), "li" | "dd" | "dt" | "pre" | "blockquote")
                     })
-                }),
+                }) || std::iter::once(e)
+                    .chain(e.ancestors())
+                    .find(|a| {
+                        a.value()
+                            .as_element()
+                            .is_some_and(|el| matches!(el.name(), "td" | "th"))
+                    })
+                    .is_some_and(|cell| !layout::is_layout_cell(cell)),
                 root,
                 id: e.id(),
+                rest: run.into_iter().skip(1).collect(),
                 words: text.split_whitespace().count(),
                 link_share: if chars == 0 {
                     0.0
@@ -248,14 +291,27 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
         .collect()
 }
 
-/// A caption or credit: inside a `<figcaption>`, or inside a `<figure>`
+fn is_block_element(node: &NodeRef<'_, Node>) -> bool {
+    node.value()
+        .as_element()
+        .is_some_and(|e| BLOCKS.contains(&e.name()))
+}
+
+/// A caption or credit: inside a container of the body named for one
+/// (`caption`), inside a `<figcaption>`, or inside a `<figure>`
 /// but not in a table, list or quote it holds (page builders wrap tables in
 /// figures: `<figure class="wp-block-table">`).
-fn is_caption(block: &ElementRef<'_>) -> bool {
-    for node in std::iter::once(**block).chain(block.ancestors()) {
-        match node.value().as_element().map(|el| el.name()) {
-            Some("figcaption" | "figure") => return true,
-            Some("table" | "ul" | "ol" | "dl" | "blockquote" | "pre") => return false,
+fn is_caption(block: NodeRef<'_, Node>, root: NodeId) -> bool {
+    let mut inside = true;
+    for node in std::iter::once(block).chain(block.ancestors()) {
+        inside &= node.id() != root;
+        let Some(el) = node.value().as_element() else {
+            continue;
+        };
+        match el.name() {
+            "figcaption" | "figure" => return true,
+            "table" | "ul" | "ol" | "dl" | "blockquote" | "pre" => return false,
+            _ if inside && caption::is_caption_name(el) => return true,
             _ => {}
         }
     }

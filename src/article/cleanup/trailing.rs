@@ -3,6 +3,8 @@
 //! puts under its text. None of them ends a sentence; the article's own
 //! last paragraph does.
 
+use std::cell::Cell;
+
 use super::Block;
 
 /// A block this wide (characters, see [`width`]) that ends a sentence
@@ -106,11 +108,23 @@ fn is_signature(block: &Block) -> bool {
 /// that last paragraph, however much it reads like one, and only the box
 /// and what follows it go (a box must not make the article's last lines a
 /// tail). Both cuts are taken.
+///
+/// `closing` is asked once per block: the second reading needs it of the
+/// blocks after the last paragraph, then of the same blocks for the first
+/// box, and each answer is a walk up the block's containers.
 pub(super) fn tail(blocks: &[Block], kept: &[bool], closing: &dyn Fn(usize) -> bool) -> Vec<usize> {
     let live: Vec<usize> = (0..blocks.len()).filter(|i| kept[*i]).collect();
     let total: usize = live.iter().map(|i| width(&blocks[*i].text)).sum();
     let mut cut = reading(blocks, &live, total, None).to_vec();
-    cut.extend_from_slice(reading(blocks, &live, total, Some(closing)));
+    let known: Vec<Cell<Option<bool>>> = vec![Cell::new(None); blocks.len()];
+    let once = |i: usize| {
+        known[i].get().unwrap_or_else(|| {
+            let answer = closing(i);
+            known[i].set(Some(answer));
+            answer
+        })
+    };
+    cut.extend_from_slice(reading(blocks, &live, total, Some(&once)));
     cut.sort_unstable();
     cut.dedup();
     cut
