@@ -3,20 +3,7 @@
 
 mod common;
 
-use common::extract_stdin;
-
-/// The text `gleaner extract` makes of `page`.
-fn extract_text(page: &str) -> String {
-    extract_stdin(
-        &[
-            "--url",
-            "https://news.example/2026/harbour",
-            "--format",
-            "text",
-        ],
-        page,
-    )
-}
+use common::extract_text;
 
 const PARAGRAPHS: [&str; 6] = [
     "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
@@ -26,6 +13,19 @@ const PARAGRAPHS: [&str; 6] = [
     "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey of the rocks.",
     "The harbour master said the channel would be marked with new buoys, lit at night, before the first ships come back in the summer.",
 ];
+
+/// Visible prose under the story, enough to pass for an article when the
+/// story itself is dropped.
+fn more_from_the_coast() -> String {
+    (0..4)
+        .map(|i| {
+            format!(
+                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
+                 and the fish market's new hall and the summer regatta in one place.</p>"
+            )
+        })
+        .collect()
+}
 
 #[test]
 fn an_article_streamed_in_hidden_pieces_is_read_where_the_page_shows_it() {
@@ -41,14 +41,7 @@ fn an_article_streamed_in_hidden_pieces_is_read_where_the_page_shows_it() {
     };
     // Visible prose enough to pass for an article when the pieces are
     // dropped as hidden.
-    let more: String = (0..4)
-        .map(|i| {
-            format!(
-                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
-                 and the fish market's new hall and the summer regatta in one place.</p>"
-            )
-        })
-        .collect();
+    let more = more_from_the_coast();
     let page = format!(
         "<html><head><title>Harbour</title></head><body>\
          <nav><a href=\"/\">Home</a> <a href=\"/local\">Local</a></nav>\
@@ -91,14 +84,7 @@ fn a_commentary_is_the_article_and_the_readers_comments_still_go() {
             )
         })
         .collect();
-    let more: String = (0..4)
-        .map(|i| {
-            format!(
-                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
-                 and the fish market's new hall and the summer regatta in one place.</p>"
-            )
-        })
-        .collect();
+    let more = more_from_the_coast();
     let page = format!(
         "<html><head><title>Harbour</title></head><body>\
          <div class=\"full news subjective commentary article\">\
@@ -168,14 +154,7 @@ fn sections_named_as_a_table_of_contents_targets_are_the_article() {
             )
         })
         .collect();
-    let more: String = (0..4)
-        .map(|i| {
-            format!(
-                "<p>More from the coast {i}: the ferry timetable and the lifeboat crew's open day \
-                 and the fish market's new hall and the summer regatta in one place.</p>"
-            )
-        })
-        .collect();
+    let more = more_from_the_coast();
     let page = format!(
         "<html><head><title>Harbour</title></head><body><main><h1>The dredging, step by step</h1>\
          <ul class=\"toc\"><li><a href=\"#part-0\">Part 0</a></li><li><a href=\"#part-1\">Part 1</a></li></ul>\

@@ -4,20 +4,7 @@
 
 mod common;
 
-use common::extract_stdin;
-
-/// The text `gleaner extract` makes of `page`.
-fn extract_text(page: &str) -> String {
-    extract_stdin(
-        &[
-            "--url",
-            "https://news.example/2026/harbour",
-            "--format",
-            "text",
-        ],
-        page,
-    )
-}
+use common::extract_text;
 
 /// A story in one container, `after` following its last paragraph there.
 fn page(after: &str) -> String {

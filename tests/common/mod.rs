@@ -569,6 +569,20 @@ pub fn spawn_follower(mut command: Command, consumer: &str, stderr: Stdio) -> Ch
         .expect("starting export --follow")
 }
 
+/// The text `gleaner extract` makes of `page`, read as if from
+/// `https://news.example/2026/harbour`.
+pub fn extract_text(page: &str) -> String {
+    extract_stdin(
+        &[
+            "--url",
+            "https://news.example/2026/harbour",
+            "--format",
+            "text",
+        ],
+        page,
+    )
+}
+
 /// `gleaner extract ARGS -` with `page` on stdin (no config, no network):
 /// its stdout, after checking that it exited 0.
 pub fn extract_stdin(args: &[&str], page: &str) -> String {
