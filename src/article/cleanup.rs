@@ -21,8 +21,6 @@ use std::collections::HashSet;
 use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node};
 
-use super::text::BLOCKS;
-
 mod caption;
 mod closing;
 mod dateline;
@@ -227,7 +225,7 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
         .filter_map(|id| doc.tree.get(*id))
         .flat_map(|root| root.descendants().map(move |d| (root.id(), d)))
         .filter_map(|(root, d)| {
-            if is_block_element(&d) {
+            if orphan::is_block_element(d) {
                 (!orphan::holds_block_below(d)).then(|| (root, d, Vec::new()))
             } else if d.id() == root {
                 None
@@ -289,12 +287,6 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
             }
         })
         .collect()
-}
-
-fn is_block_element(node: &NodeRef<'_, Node>) -> bool {
-    node.value()
-        .as_element()
-        .is_some_and(|e| BLOCKS.contains(&e.name()))
 }
 
 /// A caption or credit: inside a container of the body named for one

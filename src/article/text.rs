@@ -6,6 +6,10 @@ use scraper::{Html, Node};
 
 use super::limits;
 
+/// What a sentence's text ends with, closing quotes included (the body
+/// chooser's test of a sibling, the dateline's test of a line).
+pub(crate) const SENTENCE_END: &[char] = &['.', '!', '?', '。', '！', '？', '"', '”', '»'];
+
 /// Elements that start a new paragraph (and the units the clean-up judges).
 pub(crate) const BLOCKS: &[&str] = &[
     "address",

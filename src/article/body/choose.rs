@@ -220,7 +220,7 @@ pub(super) fn ends_a_sentence(node: NodeRef<'_, Node>) -> bool {
         .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
         .collect();
     text.trim_end()
-        .ends_with(['.', '!', '?', '。', '！', '？', '"', '”', '»'])
+        .ends_with(crate::article::text::SENTENCE_END)
 }
 
 /// The text an element holds outside its child blocks: what it says itself.

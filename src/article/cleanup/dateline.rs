@@ -17,6 +17,7 @@ use regex::Regex;
 
 use super::Block;
 use crate::article::dates::{self, Order};
+use crate::article::text::SENTENCE_END;
 
 /// A block of prose: this many words or more, most of them not links.
 const PROSE_WORDS: usize = 12;
@@ -32,9 +33,10 @@ fn is_prose(block: &Block) -> bool {
     block.words >= PROSE_WORDS && block.link_share < 0.5 && !block.caption
 }
 
+/// Ends like a sentence, or like the label of what follows (`:`).
 fn ends_a_sentence(text: &str) -> bool {
-    text.trim_end()
-        .ends_with(['.', '!', '?', '。', '！', '？', '"', '”', '»', ':'])
+    let text = text.trim_end();
+    text.ends_with(SENTENCE_END) || text.ends_with(':')
 }
 
 fn has_date(text: &str) -> bool {

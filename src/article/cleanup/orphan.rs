@@ -12,7 +12,8 @@ use scraper::Node;
 
 use crate::article::text::BLOCKS;
 
-fn is_block_element(node: NodeRef<'_, Node>) -> bool {
+/// Whether `node` is a block element (`text::BLOCKS`).
+pub(super) fn is_block_element(node: NodeRef<'_, Node>) -> bool {
     node.value()
         .as_element()
         .is_some_and(|e| BLOCKS.contains(&e.name()))
