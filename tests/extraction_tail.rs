@@ -278,44 +278,6 @@ fn a_loose_line_after_the_last_paragraph_goes_and_loose_sections_keep_their_head
 }
 
 #[test]
-fn short_lines_in_a_layout_tables_rows_go_and_a_tables_cells_stay() {
-    let paragraphs = [
-        "The harbour board voted on Tuesday to dredge the old channel, after a winter in which three ships ran aground near the pier.",
-        "The work starts in May and lasts six weeks, during which the ferry leaves from the north quay, the board said in a statement.",
-        "Fishermen, who had asked for the dredging for years, welcomed the vote, though some worry about the noise during the spawning season.",
-        "The board will pay for most of the work from its reserves, and the region has promised to cover the rest by the end of the year.",
-        "A second vote, on the new lighthouse, was put off until the autumn, when the engineers will have finished their survey of the rocks.",
-    ];
-    let layout = |after: &str| {
-        let rows: String = paragraphs
-            .iter()
-            .map(|p| format!("<tr><td><div>{p}</div></td></tr>"))
-            .collect();
-        format!(
-            "<html><head><title>Harbour</title></head><body><table><tr>\
-             <td><a href=\"/\">Home</a></td><td><table>{rows}{after}</table></td>\
-             </tr></table></body></html>"
-        )
-    };
-    // A page laid out in one column of rows: the rows under the text are
-    // places on the page, not a table's cells.
-    let text = extract_text(&layout(
-        "<tr><td><span>Commented stories</span></td></tr><tr><td><span>Most read</span></td></tr>",
-    ));
-    assert!(text.contains("survey of the rocks."), "{text}");
-    for line in ["Commented stories", "Most read"] {
-        assert!(!text.contains(line), "{line} in {text}");
-    }
-    // A row of two cells is a table's: its cells are content.
-    let text = extract_text(&layout(
-        "<tr><td>North quay</td><td>May</td></tr><tr><td>Old pier</td><td>June</td></tr>",
-    ));
-    for cell in ["North quay", "Old pier", "June"] {
-        assert!(text.contains(cell), "{cell} missing from {text}");
-    }
-}
-
-#[test]
 fn a_caption_named_by_its_class_goes_outside_a_figure_too() {
     let text = extract_text(&page_around(
         "<div class=\"image\"><img src=\"/channel.jpg\" alt=\"\">\

@@ -24,7 +24,6 @@ use scraper::{ElementRef, Html, Node};
 mod caption;
 mod closing;
 mod dateline;
-mod layout;
 mod note;
 mod orphan;
 mod trailing;
@@ -264,16 +263,12 @@ fn leaf_blocks(doc: &Html, roots: &[NodeId]) -> Vec<Block> {
                 caption: is_caption(e, root),
                 item: std::iter::once(e).chain(e.ancestors()).any(|a| {
                     a.value().as_element().is_some_and(|el| {
-                        matches!(el.name(), "li" | "dd" | "dt" | "pre" | "blockquote")
+                        matches!(
+                            el.name(),
+                            "li" | "dd" | "dt" | "td" | "th" | "pre" | "blockquote"
+                        )
                     })
-                }) || std::iter::once(e)
-                    .chain(e.ancestors())
-                    .find(|a| {
-                        a.value()
-                            .as_element()
-                            .is_some_and(|el| matches!(el.name(), "td" | "th"))
-                    })
-                    .is_some_and(|cell| !layout::is_layout_cell(cell)),
+                }),
                 root,
                 id: e.id(),
                 rest: run.into_iter().skip(1).collect(),
