@@ -210,31 +210,6 @@ fn a_dateline_above_the_first_paragraph_goes_and_a_dated_sentence_stays() {
 }
 
 #[test]
-fn a_call_to_get_the_news_in_ones_inbox_or_to_help_the_site_goes() {
-    for (call, words) in [
-        (
-            "<p>Get all the latest news, reviews and exclusives from the coast, direct to your inbox every morning.</p>",
-            "direct to your inbox",
-        ),
-        (
-            "<p>We need your help. Help us continue to bring the news of the coast to readers everywhere.</p>",
-            "Help us continue",
-        ),
-        (
-            "<p>Die wichtigsten Nachrichten von der Küste jeden Morgen kostenlos in Ihr Postfach.</p>",
-            "Postfach",
-        ),
-    ] {
-        let text = extract_text(&page(call));
-        assert!(
-            text.contains("Officials did not give any other details."),
-            "{text}"
-        );
-        assert!(!text.contains(words), "{words} in {text}");
-    }
-}
-
-#[test]
 fn a_loose_line_after_the_last_paragraph_goes_and_loose_sections_keep_their_headings() {
     // A link and a label standing in the story's container beside its
     // paragraphs, in no block of their own.
