@@ -140,35 +140,6 @@ fn a_panel_a_control_opens_is_text_and_other_hidden_blocks_are_not() {
 }
 
 #[test]
-fn sections_named_as_a_table_of_contents_targets_are_the_article() {
-    // Each section of a guide is where its table of contents jumps to, and
-    // is named for it (`jump-section`, `paragraph--type--jump-link`).
-    let sections: String = PARAGRAPHS
-        .chunks(2)
-        .enumerate()
-        .map(|(i, pair)| {
-            let ps: String = pair.iter().map(|p| format!("<p>{p}</p>")).collect();
-            format!(
-                "<section id=\"part-{i}\" class=\"cws-jump-section\">\
-                 <div class=\"paragraph--type--jump-link\"><h2>Part {i}</h2>{ps}</div></section>"
-            )
-        })
-        .collect();
-    let more = more_from_the_coast();
-    let page = format!(
-        "<html><head><title>Harbour</title></head><body><main><h1>The dredging, step by step</h1>\
-         <ul class=\"toc\"><li><a href=\"#part-0\">Part 0</a></li><li><a href=\"#part-1\">Part 1</a></li></ul>\
-         <div class=\"guide\">{sections}</div></main>\
-         <div class=\"below\"><div class=\"more\">{more}</div></div></body></html>"
-    );
-    let text = extract_text(&page);
-    for paragraph in PARAGRAPHS {
-        assert!(text.contains(paragraph), "{paragraph} missing from {text}");
-    }
-    assert!(!text.contains("More from the coast"), "{text}");
-}
-
-#[test]
 fn a_social_media_post_embedded_in_the_article_is_text() {
     let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
     let page = format!(

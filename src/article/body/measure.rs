@@ -3,9 +3,7 @@
 
 use super::*;
 
-/// class/id words of boilerplate containers. Not `jump`: the sections a
-/// table of contents jumps to are named for it (`cws-jump-section`,
-/// `paragraph--type--jump-link`), and they are the article. Not `social`:
+/// class/id words of boilerplate containers. Not `social`:
 /// it names an embedded post (`social-media-embed`) or a subject
 /// (`category-social-sciences`) as often as a share bar, which `share`
 /// names anyway.
@@ -15,7 +13,7 @@ pub(super) static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
         r"recommend|promo|sponsor|advert|^ads?$|^ad-|-ad-|-ads?$|banner|breadcrumb|pagination|",
         r"pager|popup|modal|cookie|consent|newsletter|subscri|signup|sign-up|masthead|",
         r"outbrain|taboola|trending|popular|read-?more|more-?stories|also-?read|tags|",
-        r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|meta-?nav|",
+        r"skip|toolbar|login|print|byline-social|author-?bio|bio-?box|jump|meta-?nav|",
         r"^nav|-nav|navbar|menu|rss|shopping|donate|teaser|carousel|slider"
     ))
     .expect("a valid pattern")
