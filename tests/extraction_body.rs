@@ -102,44 +102,6 @@ fn a_commentary_is_the_article_and_the_readers_comments_still_go() {
 }
 
 #[test]
-fn a_panel_a_control_opens_is_text_and_other_hidden_blocks_are_not() {
-    // A guide whose steps sit in collapsed accordion panels: hidden until
-    // the reader opens one with the button that names it (aria-controls).
-    let intro: String = PARAGRAPHS[..4]
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
-    let steps: String = [
-        "Step one: the surveyors mark the channel, from the pier to the harbour mouth, with yellow buoys.",
-        "Step two: the dredger works at night, when the ferry is moored, and the spoil goes out to sea by barge.",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, step)| {
-        format!(
-            "<div class=\"accordion\"><button aria-controls=\"step-{i}\" aria-expanded=\"false\">\
-             Step {i}</button><div id=\"step-{i}\" style=\"display: none\"><p>{step}</p></div></div>"
-        )
-    })
-    .collect();
-    let page = format!(
-        "<html><head><title>Harbour</title></head><body><main><h1>How the channel is dredged</h1>\
-         <div class=\"story\">{intro}{steps}\
-         <div id=\"promo\" style=\"display: none\"><p>Subscribe now, and read the whole coast, \
-         every day, for a year, at half the price.</p></div></div></main></body></html>"
-    );
-    let text = extract_text(&page);
-    for wanted in [
-        PARAGRAPHS[0],
-        "Step one: the surveyors",
-        "Step two: the dredger",
-    ] {
-        assert!(text.contains(wanted), "{wanted} missing from {text}");
-    }
-    assert!(!text.contains("Subscribe now"), "{text}");
-}
-
-#[test]
 fn a_social_media_post_embedded_in_the_article_is_text() {
     let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
     let page = format!(

@@ -196,8 +196,7 @@ pub(super) fn clean_chosen(doc: &mut Html, roots: &[NodeId], prune_too: bool) {
     }
 }
 
-/// Elements that are never text: scripts, styles, controls, hidden ones
-/// (not a panel that a control opens: [`collapsed_panels`]).
+/// Elements that are never text: scripts, styles, controls, hidden ones.
 /// A hidden element that holds most of the page's prose stays: it is the
 /// article, parked there until a script shows it (streamed pages render
 /// into `<div hidden id="S:0">` and move it later).
@@ -206,13 +205,6 @@ fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
     if !pass.strip_hidden {
         return outermost_matching(doc, |_, el| never_text(el));
     }
-    let panels = collapsed_panels(doc);
-    let is_hidden = |el: &Element| {
-        is_hidden(el)
-            && el
-                .attr("id")
-                .is_none_or(|id| panels.binary_search(&id).is_err())
-    };
     let found = outermost_matching(doc, |_, el| never_text(el) || is_hidden(el));
     let hidden = |id: &NodeId| {
         doc.tree
@@ -237,21 +229,6 @@ fn noise(doc: &Html, pass: Pass) -> Vec<NodeId> {
     outermost_matching(doc, |node, el| {
         never_text(el) || (is_hidden(el) && !article.contains(&node.id()))
     })
-}
-
-/// The ids that a control names as what it opens (`aria-controls`), sorted:
-/// an accordion's or a tab's panel, hidden until a reader opens it, is text
-/// the page offers (an FAQ's answers, a guide's steps), not hidden furniture.
-fn collapsed_panels(doc: &Html) -> Vec<&str> {
-    let mut panels = Vec::new();
-    for node in doc.root_element().descendants() {
-        if let Some(ids) = element(&node).and_then(|el| el.attr("aria-controls")) {
-            panels.extend(ids.split_whitespace());
-        }
-    }
-    panels.sort_unstable();
-    panels.dedup();
-    panels
 }
 
 /// Navigation, asides, footers, boilerplate containers: measured after the
