@@ -72,36 +72,6 @@ fn an_article_streamed_in_hidden_pieces_is_read_where_the_page_shows_it() {
 }
 
 #[test]
-fn a_commentary_is_the_article_and_the_readers_comments_still_go() {
-    // An opinion piece whose containers are named for its genre, then the
-    // readers' comments under it.
-    let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
-    let comments: String = (0..4)
-        .map(|i| {
-            format!(
-                "<li class=\"comment\"><p>Reader {i} wrote: about time too, I have waited years \
-                 for this and the ferry and the noise were a pain every summer.</p></li>"
-            )
-        })
-        .collect();
-    let more = more_from_the_coast();
-    let page = format!(
-        "<html><head><title>Harbour</title></head><body>\
-         <div class=\"full news subjective commentary article\">\
-         <h1>Dredge it, at last</h1><div class=\"sect sect_article commentary\">{story}</div></div>\
-         <div id=\"comments\"><ul>{comments}</ul></div>\
-         <div class=\"more\">{more}</div></body></html>"
-    );
-    let text = extract_text(&page);
-    for paragraph in PARAGRAPHS {
-        assert!(text.contains(paragraph), "{paragraph} missing from {text}");
-    }
-    for not_article in ["Reader 0 wrote", "More from the coast"] {
-        assert!(!text.contains(not_article), "{not_article} in {text}");
-    }
-}
-
-#[test]
 fn a_social_media_post_embedded_in_the_article_is_text() {
     let story: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect();
     let page = format!(

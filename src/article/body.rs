@@ -251,7 +251,7 @@ fn furniture(doc: &Html, pass: Pass) -> Vec<NodeId> {
             && [el.attr("class"), el.attr("id")]
                 .into_iter()
                 .flatten()
-                .any(|n| n.split_whitespace().any(names_comments));
+                .any(|n| n.split_whitespace().any(|w| COMMENTS.is_match(w)));
         comments || (furniture && measures.get(&node.id()).map_or(0, |m| m.chars) * 2 < page_chars)
     })
 }

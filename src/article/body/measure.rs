@@ -21,15 +21,8 @@ pub(super) static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// class/id words of reader comments: removed in every pass, whatever their
 /// size (a short post with a long discussion under it is still the post).
-static COMMENTS: LazyLock<Regex> =
+pub(super) static COMMENTS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)comment|disqus").expect("a valid pattern"));
-
-/// A class or id word that names reader comments ([`COMMENTS`]). A
-/// commentary is an article of opinion (`news commentary article`), not the
-/// readers' comments under one.
-pub(super) fn names_comments(word: &str) -> bool {
-    COMMENTS.is_match(word) && !word.to_ascii_lowercase().contains("commentary")
-}
 
 /// class/id words of article containers.
 pub(super) static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
