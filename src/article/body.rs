@@ -19,8 +19,7 @@
 //!    wrappers from inside the chosen subtrees.
 //!
 //! `find` runs these in `PASSES`, strictest first, until one leaves
-//! `MIN_ARTICLE_CHARS` of text. Before any of it, `stream` puts a streamed
-//! page's hidden pieces where its script would (`resolve_streaming`).
+//! `MIN_ARTICLE_CHARS` of text.
 //!
 //! Each rule and constant was measured with `cargo bench --bench extraction`
 //! on both DEV sets, against trafilatura's and dom_smoothie's own text in the
