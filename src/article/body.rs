@@ -35,13 +35,11 @@ use scraper::{Html, Node, node::Element};
 mod choose;
 mod measure;
 mod prune;
-mod stream;
 
 use choose::*;
 pub(super) use measure::is_link;
 use measure::*;
 use prune::*;
-pub(super) use stream::resolve_streaming;
 
 /// Maps keyed by node. A node id is a small index: hashing it with SipHash
 /// (the std default, built against collision attacks on untrusted keys) was

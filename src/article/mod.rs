@@ -151,8 +151,6 @@ fn extract_html(html: &str, url: &Url, rules: SiteRules<'_>) -> Result<Article, 
     }
     let mut doc = Html::parse_document(&html);
     let signs = verdict::PageSigns::read(&doc, url);
-    // The page a reader sees: streamed pieces in their places.
-    body::resolve_streaming(&mut doc);
     let mut meta = metadata::read(&doc, url);
     // Read before anything is stripped: pagination is often furniture.
     let links = site
